@@ -1,0 +1,33 @@
+/**
+ * HR's list of who may enter, as a versioned snapshot (retained on `tg/{site}/access-list`).
+ * A gate decides with the last snapshot it holds while the hub is unreachable.
+ */
+import { z } from 'zod';
+import { SCHEMA_VERSION } from './messages.ts';
+
+export const AccessEntry = z.object({
+  employeeNo: z.string().min(1).max(64),
+  name: z.string().max(128).default(''),
+  department: z.string().max(128).default(''),
+  kind: z.enum(['employee', 'visitor']).default('employee'),
+  /** Epoch ms; a visitor is admitted only inside [validFrom, validUntil). */
+  validFrom: z.number().int().nullable().default(null),
+  validUntil: z.number().int().nullable().default(null),
+});
+export type AccessEntry = z.infer<typeof AccessEntry>;
+
+export const AccessListSnapshot = z.object({
+  v: z.literal(SCHEMA_VERSION),
+  version: z.number().int().nonnegative(),
+  issuedAt: z.number().int().nonnegative(),
+  entries: z.array(AccessEntry),
+});
+export type AccessListSnapshot = z.infer<typeof AccessListSnapshot>;
+
+/** Pure check used by the gate: is this person admitted at this time? */
+export function isAdmitted(entry: AccessEntry | undefined, atMs: number): boolean {
+  if (!entry) return false;
+  if (entry.validFrom !== null && atMs < entry.validFrom) return false;
+  if (entry.validUntil !== null && atMs >= entry.validUntil) return false;
+  return true;
+}

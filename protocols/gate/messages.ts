@@ -1,0 +1,193 @@
+/**
+ * ThermoGate's own messages on `tg/{siteId}/gate/{gateId}/...` (see topics.ts). Every payload
+ * carries `v` so that a gate and a hub of different releases can tell each other apart.
+ * Temperatures are tenths of °C (integers); times are epoch milliseconds.
+ */
+import { z } from 'zod';
+import { MaskState } from '../face-mqtt/index.ts';
+import { ID_PATTERN } from '../topics.ts';
+
+export const SCHEMA_VERSION = 1;
+const Id = z.string().regex(ID_PATTERN);
+const Tenths = z.number().int().min(-1000).max(2000);
+const EpochMs = z.number().int().nonnegative();
+
+/** Where a temperature came from. Manual and self-reported readings come through the dashboard. */
+export const TemperatureSource = z.enum(['gate-thermometer', 'terminal', 'handheld', 'self-report']);
+export type TemperatureSource = z.infer<typeof TemperatureSource>;
+
+export const SensorKind = z.enum(['modbus-ir', 'gy-mlx90615', 'terminal', 'manual']);
+
+export const Decision = z.enum(['pass', 'flagged', 'remeasure', 'denied', 'unpaired', 'manual']);
+export type Decision = z.infer<typeof Decision>;
+
+/** Why a decision came out as it did; stable codes, shown translated on the dashboard. */
+export const DecisionReason = z.enum([
+  'ok',
+  'fever',
+  'below-range',
+  'above-range',
+  'no-measurement',
+  'sensor-fault',
+  'thermometer-offline',
+  'unknown-face',
+  'not-on-access-list',
+  'mask-missing',
+  'health-code',
+  'lockdown',
+  'fire-alarm',
+  'offline-record',
+  'no-face-event',
+  'manual-entry',
+]);
+export type DecisionReason = z.infer<typeof DecisionReason>;
+
+/**
+ * One temperature reading with its full provenance. The unit of storage: the outbox, InfluxDB and
+ * the embedded store all hold exactly these. `id` is unique per site and stable across retries,
+ * so a replayed write is idempotent.
+ */
+export const ReadingRecord = z.object({
+  v: z.literal(SCHEMA_VERSION),
+  id: z.string().min(1).max(160),
+  siteId: Id,
+  gateId: Id,
+  /** Per-gate counter, persisted across restarts: orders readings and makes timestamps unique. */
+  seq: z.number().int().nonnegative(),
+  /** When the person was measured / seen (the terminal's time for offline records). */
+  at: EpochMs,
+  /** When the edge recorded it. */
+  recordedAt: EpochMs,
+  employeeNo: z.string().max(64),
+  /** Final temperature after offset; null when there was no valid measurement. */
+  temperatureTenths: Tenths.nullable(),
+  rawTenths: Tenths.nullable(),
+  offsetTenths: z.number().int().min(-100).max(100),
+  ambientTenths: Tenths.nullable(),
+  source: TemperatureSource,
+  sensor: SensorKind,
+  /** The thermometer's measurement sequence, or the terminal's serialNo. */
+  sensorSeq: z.number().int().nonnegative().nullable(),
+  decision: Decision,
+  reason: DecisionReason,
+  mask: MaskState,
+  /** ms between the measurement and the face event (absent when not paired). */
+  pairingDelayMs: z.number().int().nullable(),
+  terminalId: z.string().max(64).nullable(),
+  terminalSerialNo: z.number().int().nonnegative().nullable(),
+  /** false for records a terminal cached offline: stored, never actuated on. */
+  realtime: z.boolean(),
+  /** Whether this decision released the turnstile. */
+  released: z.boolean(),
+  /** Who entered a manual reading (handheld, self-report); null for devices. */
+  enteredBy: z.string().max(64).nullable(),
+});
+export type ReadingRecord = z.infer<typeof ReadingRecord>;
+
+/** Decision message for the dashboard: the reading plus what the person was told. */
+export const DecisionMessage = z.object({
+  v: z.literal(SCHEMA_VERSION),
+  reading: ReadingRecord,
+  name: z.string().max(128),
+  display: z.string(),
+  isolationRoom: z.string().nullable(),
+});
+export type DecisionMessage = z.infer<typeof DecisionMessage>;
+
+export const AlertKind = z.enum([
+  'fever',
+  'remeasure-repeated',
+  'mask-missing',
+  'unknown-person',
+  'not-on-access-list',
+  'sensor-fault',
+  'thermometer-offline',
+  'gate-offline',
+  'tailgating',
+  'fire-alarm',
+  'outbox-filling',
+]);
+export type AlertKind = z.infer<typeof AlertKind>;
+export const Severity = z.enum(['critical', 'major', 'minor', 'info']);
+
+export const AlertMessage = z.object({
+  v: z.literal(SCHEMA_VERSION),
+  id: z.string().min(1).max(160),
+  siteId: Id,
+  gateId: Id,
+  kind: AlertKind,
+  severity: Severity,
+  at: EpochMs,
+  /** false when the condition cleared (fire alarm over, thermometer back). */
+  active: z.boolean(),
+  employeeNo: z.string().max(64).nullable(),
+  name: z.string().max(128).nullable(),
+  temperatureTenths: Tenths.nullable(),
+  readingId: z.string().nullable(),
+  detail: z.string().max(500),
+});
+export type AlertMessage = z.infer<typeof AlertMessage>;
+
+export const ThermometerState = z.enum(['online', 'offline', 'fault', 'none']);
+export const GateState = z.enum(['locked', 'released', 'lockdown', 'fire']);
+
+/** Retained on `.../status`; the gate's last will publishes the same with online=false. */
+export const GateStatus = z.object({
+  v: z.literal(SCHEMA_VERSION),
+  siteId: Id,
+  gateId: Id,
+  online: z.boolean(),
+  at: EpochMs,
+  thermometer: ThermometerState,
+  gateState: GateState,
+  softwareVersion: z.string(),
+  configVersion: z.string(),
+  accessListVersion: z.number().int().nonnegative().nullable(),
+});
+export type GateStatus = z.infer<typeof GateStatus>;
+
+export const Counters = z.object({
+  passed: z.number().int().nonnegative(),
+  flagged: z.number().int().nonnegative(),
+  remeasure: z.number().int().nonnegative(),
+  denied: z.number().int().nonnegative(),
+  unpaired: z.number().int().nonnegative(),
+  offlineRecords: z.number().int().nonnegative(),
+  duplicateEvents: z.number().int().nonnegative(),
+  badFrames: z.number().int().nonnegative(),
+  badPayloads: z.number().int().nonnegative(),
+});
+export type Counters = z.infer<typeof Counters>;
+
+export const Heartbeat = z.object({
+  v: z.literal(SCHEMA_VERSION),
+  siteId: Id,
+  gateId: Id,
+  at: EpochMs,
+  uptimeS: z.number().nonnegative(),
+  thermometer: ThermometerState,
+  gateState: GateState,
+  counters: Counters,
+  outbox: z.object({ depth: z.number().int().nonnegative(), oldestAgeS: z.number().nonnegative().nullable() }),
+  accessListVersion: z.number().int().nonnegative().nullable(),
+});
+export type Heartbeat = z.infer<typeof Heartbeat>;
+
+export const GateCommand = z.object({
+  v: z.literal(SCHEMA_VERSION),
+  id: z.string().min(1).max(64),
+  kind: z.enum(['open-once', 'lockdown', 'release-lockdown']),
+  reason: z.string().max(200),
+  by: z.string().max(64),
+  at: EpochMs,
+});
+export type GateCommand = z.infer<typeof GateCommand>;
+
+export const GateCommandAck = z.object({
+  v: z.literal(SCHEMA_VERSION),
+  id: z.string().min(1).max(64),
+  ok: z.boolean(),
+  error: z.string().max(200).nullable(),
+  at: EpochMs,
+});
+export type GateCommandAck = z.infer<typeof GateCommandAck>;

@@ -1,0 +1,55 @@
+/**
+ * Every MQTT topic in one place: the face terminal's (fixed by devices.md §3) and ThermoGate's own.
+ * Our own topics live under `tg/{siteId}/...`; ids are restricted so they can never contain MQTT
+ * wildcards or separators.
+ */
+export const ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+
+export const FaceTopic = {
+  event: (deviceId: string) => `face/${deviceId}/event`,
+  verdict: (deviceId: string) => `face/${deviceId}/verdict`,
+  ack: (deviceId: string) => `face/${deviceId}/ack`,
+  status: (deviceId: string) => `face/${deviceId}/status`,
+  /** Subscription covering one terminal's messages. */
+  all: (deviceId: string) => `face/${deviceId}/#`,
+} as const;
+
+export type FaceTopicKind = 'event' | 'verdict' | 'ack' | 'status';
+
+export function parseFaceTopic(topic: string): { deviceId: string; kind: FaceTopicKind } | undefined {
+  const m = /^face\/([^/]+)\/(event|verdict|ack|status)$/.exec(topic);
+  return m ? { deviceId: m[1] as string, kind: m[2] as FaceTopicKind } : undefined;
+}
+
+export type GateTopicKind = 'reading' | 'decision' | 'alert' | 'status' | 'heartbeat' | 'command' | 'command-ack';
+
+const gateBase = (siteId: string, gateId: string) => `tg/${siteId}/gate/${gateId}`;
+
+export const GateTopic = {
+  /** Every reading with its provenance (QoS 1). */
+  reading: (s: string, g: string) => `${gateBase(s, g)}/reading`,
+  /** Every decision on a passage (QoS 1). */
+  decision: (s: string, g: string) => `${gateBase(s, g)}/decision`,
+  /** Alerts raised by the gate: fever, sensor fault, fire alarm ... (QoS 1). */
+  alert: (s: string, g: string) => `${gateBase(s, g)}/alert`,
+  /** Retained gate status; the last will sets it offline. */
+  status: (s: string, g: string) => `${gateBase(s, g)}/status`,
+  /** Periodic counters, outbox depth (QoS 0). */
+  heartbeat: (s: string, g: string) => `${gateBase(s, g)}/heartbeat`,
+  /** Commands to the gate from the dashboard or OPC UA (QoS 1). */
+  command: (s: string, g: string) => `${gateBase(s, g)}/command`,
+  /** The gate's answer to a command (QoS 1). */
+  commandAck: (s: string, g: string) => `${gateBase(s, g)}/command-ack`,
+  /** Everything from every gate of a site, for the hub and dashboard. */
+  allGates: (s: string) => `tg/${s}/gate/+/+`,
+} as const;
+
+export function parseGateTopic(topic: string): { siteId: string; gateId: string; kind: GateTopicKind } | undefined {
+  const m = /^tg\/([^/]+)\/gate\/([^/]+)\/(reading|decision|alert|status|heartbeat|command|command-ack)$/.exec(topic);
+  return m ? { siteId: m[1] as string, gateId: m[2] as string, kind: m[3] as GateTopicKind } : undefined;
+}
+
+export const SiteTopic = {
+  /** Retained snapshot of the access list (HR's list of who may enter). */
+  accessList: (s: string) => `tg/${s}/access-list`,
+} as const;
