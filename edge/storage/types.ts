@@ -1,0 +1,43 @@
+/**
+ * The gate's storage boundary. The gate hands every reading to a ReadingRecorder, which commits it
+ * locally (the durable outbox) before returning; forwarding to InfluxDB or the embedded store
+ * happens behind it, never on the gate's decision path.
+ */
+import type { ReadingRecord } from '../../protocols/gate/messages.ts';
+
+/** A reading before the recorder numbers it. */
+export type NewReading = Omit<ReadingRecord, 'seq' | 'id' | 'v'>;
+
+export interface OutboxStats {
+  depth: number;
+  /** Age of the oldest unforwarded reading, seconds; null when empty. */
+  oldestAgeS: number | null;
+  capacity: number;
+  /** Readings forwarded since start. */
+  forwarded: number;
+  /** The sink's last error code, if the last attempt failed. */
+  lastError: string | null;
+}
+
+export interface ReadingRecorder {
+  /**
+   * Assigns the per-gate sequence number and id, commits durably, and returns the stored record.
+   * Throws a typed error (code TG_OUTBOX_FULL) only under the "refuse" policy when full.
+   */
+  record(reading: NewReading): ReadingRecord;
+  stats(): OutboxStats;
+  close(): Promise<void>;
+}
+
+/** Where the outbox forwards to: InfluxDB or the embedded SQLite store. Must be idempotent by id. */
+export interface ReadingSink {
+  readonly name: string;
+  /** Prepares the target (database, retention policy, tables). Safe to call again. */
+  init(): Promise<void>;
+  /** Resolves only when the target has accepted every record. */
+  write(records: readonly ReadingRecord[]): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Deterministic id: unique per site, stable across retries and restarts. */
+export const readingId = (siteId: string, gateId: string, seq: number): string => `${siteId}:${gateId}:${seq}`;
