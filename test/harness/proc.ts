@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 
 /**
  * Child processes of the harness (socat, influxd, mosquitto). Two guards stop them outliving the
@@ -11,6 +11,7 @@ import { existsSync } from 'node:fs';
  *   reason mosquitto runs with `user root`.
  */
 const live = new Set<ChildProcess>();
+const tempDirs = new Set<string>();
 let hooked = false;
 
 function hookExit(): void {
@@ -24,7 +25,20 @@ function hookExit(): void {
         /* already gone */
       }
     }
+    // Only sync calls work in an exit hook. Dirs of a SIGKILLed process stay in /tmp (rare).
+    for (const d of tempDirs) rmSync(d, { recursive: true, force: true });
   });
+}
+
+/** Deletes `dir` when the process exits, for helpers whose caller forgot close()/destroy(). */
+export function removeOnExit(dir: string): void {
+  hookExit();
+  tempDirs.add(dir);
+}
+
+/** The helper cleaned up itself; forget `dir`. */
+export function keepOnExit(dir: string): void {
+  tempDirs.delete(dir);
 }
 
 const SETPRIV = '/usr/bin/setpriv';
@@ -50,10 +64,18 @@ export interface Tracked {
 
 const MAX_OUTPUT = 64 * 1024;
 
-export function spawnTracked(cmd: string, args: string[], opts: { cwd?: string } = {}): Tracked {
+export function spawnTracked(
+  cmd: string,
+  args: string[],
+  opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {},
+): Tracked {
   hookExit();
   const [file, argv] = hasSetpriv ? [SETPRIV, ['--pdeathsig', 'KILL', '--', cmd, ...args]] : [cmd, args];
-  const child = spawn(file, argv, { cwd: opts.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(file, argv, {
+    cwd: opts.cwd,
+    env: opts.env ?? process.env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   let running = true;
   const append = (chunk: Buffer) => {

@@ -1,8 +1,9 @@
-import { existsSync } from 'node:fs';
+import { appendFileSync, existsSync } from 'node:fs';
+const dbg = (...a: unknown[]) => appendFileSync('/tmp/scratch/dbg.txt', `${Date.now() % 100000} ${JSON.stringify(a)}\n`);
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { spawnTracked, type Tracked, tail } from './proc.ts';
+import { keepOnExit, removeOnExit, spawnTracked, type Tracked, tail } from './proc.ts';
 import { waitFor } from './wait.ts';
 
 export interface PtyPair {
@@ -32,20 +33,25 @@ export function socatAvailable(): boolean {
 export async function createPtyPair(opts: { timeoutMs?: number } = {}): Promise<PtyPair> {
   const timeoutMs = opts.timeoutMs ?? 5000;
   const dir = await mkdtemp(join(tmpdir(), 'thermogate-pty-'));
+  removeOnExit(dir);
   const a = join(dir, 'a');
   const b = join(dir, 'b');
   let proc: Tracked | undefined;
   let closed = false;
 
   async function start(): Promise<void> {
+    dbg('start');
     const p = spawnTracked('socat', ['-d', '-d', `pty,raw,echo=0,link=${a}`, `pty,raw,echo=0,link=${b}`]);
     proc = p;
     // Ready = socat says it entered its loop (both ptys open) and both links are visible.
-    const ready = waitFor(() => p.output().includes('starting data transfer loop') && existsSync(a) && existsSync(b), {
-      timeoutMs,
-      intervalMs: 20,
-      what: `socat pty pair at ${dir}`,
-    });
+    const ready = waitFor(
+      () => p.output().includes('starting data transfer loop') && existsSync(a) && existsSync(b),
+      {
+        timeoutMs,
+        intervalMs: 20,
+        what: `socat pty pair at ${dir}`,
+      },
+    );
     const died = p.exited.then((e) => {
       throw new Error(
         `socat exited before the pty pair was ready (code ${e.code}, signal ${e.signal}); ` +
@@ -53,7 +59,9 @@ export async function createPtyPair(opts: { timeoutMs?: number } = {}): Promise<
       );
     });
     try {
-      await Promise.race([ready, died]);
+      const tk = setInterval(() => dbg('wait', p.alive(), existsSync(a), existsSync(b), p.output()), 500);
+      await Promise.race([ready, died]).finally(() => clearInterval(tk));
+      dbg('ready');
     } catch (err) {
       await p.stop('SIGKILL');
       if (err instanceof Error && !err.message.startsWith('socat exited')) {
@@ -68,16 +76,20 @@ export async function createPtyPair(opts: { timeoutMs?: number } = {}): Promise<
   async function stopSocat(): Promise<void> {
     const p = proc;
     proc = undefined;
+    dbg('stopping', !!p);
     if (p) await p.stop('SIGTERM', 3000);
+    dbg('stopped');
     // socat unlinks on SIGTERM but not when SIGKILLed; make "unplugged" true either way.
     await rm(a, { force: true });
     await rm(b, { force: true });
+    dbg('rm done');
   }
 
   try {
     await start();
   } catch (err) {
     await rm(dir, { recursive: true, force: true });
+    keepOnExit(dir);
     throw err;
   }
 
@@ -97,6 +109,7 @@ export async function createPtyPair(opts: { timeoutMs?: number } = {}): Promise<
       closed = true;
       await stopSocat();
       await rm(dir, { recursive: true, force: true });
+      keepOnExit(dir);
     },
   };
 }

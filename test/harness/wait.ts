@@ -1,4 +1,13 @@
-import type { EventEmitter } from 'node:events';
+/**
+ * Structural, so typed emitters (MqttClient, SerialPort) fit as well as node's EventEmitter.
+ * Method syntax on purpose: its parameters are checked bivariantly.
+ */
+// biome-ignore lint/suspicious/noExplicitAny: each emitter library types its listeners differently
+type AnyListener = (...args: any[]) => void;
+export interface Emitterish {
+  on(event: string | symbol, listener: AnyListener): unknown;
+  off(event: string | symbol, listener: AnyListener): unknown;
+}
 
 export interface WaitForOptions {
   /** Give up after this long (default 5000 ms). */
@@ -41,7 +50,7 @@ export async function waitFor<T>(
  * timeout. An 'error' event rejects (unless 'error' is the awaited event).
  */
 export function once<T extends unknown[] = unknown[]>(
-  emitter: EventEmitter,
+  emitter: Emitterish,
   event: string | symbol,
   timeoutMs = 5000,
 ): Promise<T> {

@@ -1,0 +1,78 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadEdgeConfig } from './load.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'tg-config-'));
+const write = (name: string, text: string) => {
+  const f = join(dir, name);
+  writeFileSync(f, text);
+  return f;
+};
+const MIN = `
+siteId: plant-1
+gateId: gate-a
+mqtt: { url: "mqtt://127.0.0.1:1883" }
+thermometer: { protocol: modbus-ir, port: /dev/ttyUSB0 }
+terminal: { deviceId: T1 }
+`;
+
+function issuesOf(fn: () => unknown): { path: string; message: string }[] {
+  try {
+    fn();
+  } catch (e) {
+    if (e instanceof ConfigError) return e.issues;
+    throw e;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('edge config', () => {
+  it('fills the product defaults', () => {
+    const c = loadEdgeConfig(write('min.yaml', MIN), {});
+    expect(c.policy.feverThresholdTenths).toBe(373);
+    expect(c.turnstile.openMs).toBe(3000);
+    expect(c.thermometer.baudRate).toBe(9600);
+    expect(c.gpio.backend).toBe('sim');
+    expect(c.storage.sink).toEqual({ kind: 'none' });
+  });
+
+  it('environment overrides keys, case-insensitively and with JSON values', () => {
+    const c = loadEdgeConfig(write('env.yaml', MIN), {
+      TG_EDGE__MQTT__PASSWORD: 's3cret',
+      TG_EDGE__THERMOMETER__POLL_INTERVAL_MS: '500',
+      TG_EDGE__POLICY__MASK_REQUIRED: 'false',
+    });
+    expect(c.mqtt.password).toBe('s3cret');
+    expect(c.thermometer.pollIntervalMs).toBe(500);
+    expect(c.policy.maskRequired).toBe(false);
+  });
+
+  it('reads the password from a file', () => {
+    const pw = write('pw', 'from-file\n');
+    const c = loadEdgeConfig(write('pwf.yaml', `${MIN}\n`), { TG_EDGE__MQTT__PASSWORD_FILE: JSON.stringify(pw) });
+    expect(c.mqtt.password).toBe('from-file');
+  });
+
+  it.each([
+    ['missing gate id', MIN.replace('gateId: gate-a', ''), 'gateId'],
+    ['id with a topic separator', MIN.replace('gate-a', 'gate/a'), 'gateId'],
+    ['bad broker url', MIN.replace('mqtt://127.0.0.1:1883', 'not a url'), 'mqtt.url'],
+    ['baud rate not supported', MIN.replace('port: /dev/ttyUSB0', 'port: /dev/ttyUSB0, baudRate: 1234'), 'thermometer.baudRate'],
+    ['slave out of range', MIN.replace('port: /dev/ttyUSB0', 'port: /dev/ttyUSB0, slave: 248'), 'thermometer.slave'],
+    ['thermometer without a port', MIN.replace(', port: /dev/ttyUSB0', ''), 'thermometer.port'],
+    ['threshold as a float', `${MIN}policy: { feverThresholdTenths: 37.3 }\n`, 'policy.feverThresholdTenths'],
+    ['wait longer than the terminal', `${MIN}policy: { waitForMeasurementMs: 5000 }\n`, 'policy.waitForMeasurementMs'],
+    ['unknown sink', `${MIN}storage: { sink: { kind: mongo } }\n`, 'storage.sink.kind'],
+  ])('rejects %s naming the key', (_name, text, path) => {
+    const issues = issuesOf(() => loadEdgeConfig(write('bad.yaml', text), {}));
+    expect(issues.map((i) => i.path)).toContain(path);
+    expect(issues.every((i) => i.message.length > 0)).toBe(true);
+  });
+
+  it('reports unreadable and unparsable files', () => {
+    expect(issuesOf(() => loadEdgeConfig(join(dir, 'nope.yaml'), {}))[0]?.message).toMatch(/cannot read/);
+    expect(issuesOf(() => loadEdgeConfig(write('x.json', '{'), {}))[0]?.message).toMatch(/not valid JSON/);
+  });
+});

@@ -1,0 +1,98 @@
+/**
+ * Loads a gate's config: YAML or JSON file, then environment overrides, then validation.
+ * Overrides: `TG_EDGE__MQTT__PASSWORD=...` sets `mqtt.password` (segments separated by "__",
+ * matched to keys without regard to case or "_", values parsed as JSON when they parse).
+ */
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+import { EdgeConfig } from './schema.ts';
+
+export const ENV_PREFIX = 'TG_EDGE__';
+
+export interface ConfigIssue {
+  path: string;
+  message: string;
+}
+
+export class ConfigError extends Error {
+  readonly code = 'TG_CONFIG_INVALID';
+  constructor(
+    readonly file: string,
+    readonly issues: ConfigIssue[],
+  ) {
+    super(`${file}: ${issues.map((i) => `${i.path || '(root)'}: ${i.message}`).join('; ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Json = Record<string, unknown>;
+
+export function loadEdgeConfig(file: string, env: NodeJS.ProcessEnv = process.env): EdgeConfig {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new ConfigError(file, [{ path: '', message: `cannot read file: ${(e as NodeJS.ErrnoException).code ?? e}` }]);
+  }
+  let raw: unknown;
+  try {
+    raw = file.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
+  } catch (e) {
+    throw new ConfigError(file, [{ path: '', message: `not valid ${file.endsWith('.json') ? 'JSON' : 'YAML'}: ${(e as Error).message}` }]);
+  }
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+    throw new ConfigError(file, [{ path: '', message: 'expected a mapping of keys' }]);
+  return parseEdgeConfig(applyEnvOverrides(raw as Json, env), file);
+}
+
+export function parseEdgeConfig(raw: unknown, source = 'config'): EdgeConfig {
+  const r = EdgeConfig.safeParse(raw);
+  if (!r.success)
+    throw new ConfigError(
+      source,
+      r.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })),
+    );
+  const cfg = r.data;
+  if (cfg.mqtt.passwordFile && cfg.mqtt.password === undefined) {
+    try {
+      cfg.mqtt.password = readFileSync(cfg.mqtt.passwordFile, 'utf8').trim();
+    } catch (e) {
+      throw new ConfigError(source, [
+        { path: 'mqtt.passwordFile', message: `cannot read: ${(e as NodeJS.ErrnoException).code ?? e}` },
+      ]);
+    }
+  }
+  return cfg;
+}
+
+const norm = (s: string) => s.replace(/_/g, '').toLowerCase();
+
+export function applyEnvOverrides(raw: Json, env: NodeJS.ProcessEnv): Json {
+  const out: Json = structuredClone(raw);
+  for (const [name, value] of Object.entries(env)) {
+    if (!name.startsWith(ENV_PREFIX) || value === undefined) continue;
+    const segments = name.slice(ENV_PREFIX.length).split('__').filter(Boolean);
+    let node: Json = out;
+    segments.forEach((seg, i) => {
+      const existing = Object.keys(node).find((k) => norm(k) === norm(seg));
+      const key = existing ?? camel(seg);
+      if (i === segments.length - 1) node[key] = parseValue(value);
+      else {
+        if (typeof node[key] !== 'object' || node[key] === null) node[key] = {};
+        node = node[key] as Json;
+      }
+    });
+  }
+  return out;
+}
+
+/** MQTT__PASSWORD_FILE → passwordFile when the file does not name the key yet. */
+const camel = (seg: string) => seg.toLowerCase().replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+
+function parseValue(v: string): unknown {
+  try {
+    return JSON.parse(v);
+  } catch {
+    return v;
+  }
+}

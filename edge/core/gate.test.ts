@@ -1,0 +1,259 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
+import { describe, expect, it } from 'vitest';
+import { parseEdgeConfig } from '../config/load.ts';
+import type { Measurement, ThermometerLinkState } from '../thermometer/types.ts';
+import { AccessList } from './access-list.ts';
+import { FakeClock } from './fake-clock.ts';
+import { Gate } from './gate.ts';
+import { SeenEvents } from './seen-events.ts';
+import { ArrayRecorder, CapturingBus, FakeActuator } from './test-doubles.ts';
+
+const cfg = parseEdgeConfig({
+  siteId: 'plant-1',
+  gateId: 'gate-a',
+  mqtt: { url: 'mqtt://127.0.0.1:1883' },
+  thermometer: { protocol: 'modbus-ir', port: '/dev/null' },
+  terminal: { deviceId: 'T1' },
+});
+
+function setup(patch: Partial<typeof cfg> = {}) {
+  const clock = new FakeClock();
+  const io = new FakeActuator();
+  const recorder = new ArrayRecorder();
+  const bus = new CapturingBus();
+  const accessList = new AccessList();
+  accessList.apply({
+    v: 1,
+    version: 1,
+    issuedAt: 0,
+    entries: [{ employeeNo: 'E1', name: '张伟', department: 'QA', kind: 'employee', validFrom: null, validUntil: null }],
+  });
+  const seen = new SeenEvents(join(mkdtempSync(join(tmpdir(), 'tg-gate-')), 'state.db'));
+  let thermo: ThermometerLinkState = 'online';
+  let requested = 0;
+  const gate = new Gate({
+    cfg: { ...cfg, ...patch },
+    clock,
+    log: pino({ level: 'silent' }),
+    io,
+    recorder,
+    bus,
+    accessList,
+    seen,
+    thermometerState: () => thermo,
+    requestMeasurement: () => requested++,
+  });
+  const measure = (tenths: number, extra: Partial<Measurement> = {}) =>
+    gate.onMeasurement({
+      at: clock.now(),
+      sensor: 'modbus-ir',
+      rawTenths: tenths,
+      ambientTenths: 251,
+      sensorSeq: 1,
+      valid: true,
+      sensorFault: false,
+      belowRange: false,
+      aboveRange: false,
+      distanceMm: 450,
+      ...extra,
+    });
+  let serial = 100;
+  const event = (patchEv: Record<string, unknown> = {}) =>
+    JSON.stringify({
+      serialNo: serial++,
+      dateTime: '2026-11-29T08:01:02.345+08:00',
+      employeeNoString: 'E1',
+      name: '张伟',
+      similarity: 0.93,
+      mask: 'yes',
+      remoteCheck: true,
+      isRealtime: true,
+      ...patchEv,
+    });
+  return { gate, clock, io, recorder, bus, measure, event, setThermo: (s: ThermometerLinkState) => (thermo = s), requested: () => requested };
+}
+
+describe('Gate', () => {
+  it('37.2 passes: release, verdict with the temperature, reading with provenance', async () => {
+    const t = setup();
+    t.measure(372);
+    const h = await t.gate.onFaceEvent(t.event());
+    expect(h?.outcome).toEqual({ decision: 'pass', reason: 'ok' });
+    expect(t.io.releases).toEqual([3000]);
+    expect(h?.verdict).toMatchObject({ checkResult: 'success', open: false, display: '37.2°C 体温正常 请通行' });
+    expect(t.bus.on('face/T1/verdict')).toHaveLength(1);
+    expect(t.recorder.records[0]).toMatchObject({
+      employeeNo: 'E1',
+      temperatureTenths: 372,
+      rawTenths: 372,
+      ambientTenths: 251,
+      source: 'gate-thermometer',
+      sensor: 'modbus-ir',
+      released: true,
+      pairingDelayMs: 0,
+    });
+  });
+
+  it('exactly 37.3 is flagged: shut, flag signal, isolation in the verdict, critical alert', async () => {
+    const t = setup();
+    t.measure(373);
+    const h = await t.gate.onFaceEvent(t.event());
+    expect(h?.outcome?.decision).toBe('flagged');
+    expect(t.io.releases).toEqual([]);
+    expect(t.io.signals).toEqual(['flag']);
+    expect(h?.verdict?.display).toBe('37.3°C 体温异常 请前往隔离观察区');
+    const alerts = t.bus.on('tg/plant-1/gate/gate-a/alert') as { kind: string; severity: string; employeeNo: string }[];
+    expect(alerts).toMatchObject([{ kind: 'fever', severity: 'critical', employeeNo: 'E1' }]);
+  });
+
+  it('the edge offset is applied and recorded', async () => {
+    const t = setup({ thermometer: { ...cfg.thermometer, offsetTenths: 7 } });
+    t.measure(366);
+    const h = await t.gate.onFaceEvent(t.event());
+    expect(h?.record).toMatchObject({ rawTenths: 366, offsetTenths: 7, temperatureTenths: 373, decision: 'flagged' });
+  });
+
+  it('an unpaired face waits, asks for a measurement, then says re-measure', async () => {
+    const t = setup();
+    const p = t.gate.onFaceEvent(t.event());
+    t.clock.advance(cfg.policy.waitForMeasurementMs);
+    const h = await p;
+    expect(t.requested()).toBe(1);
+    expect(h?.outcome).toEqual({ decision: 'remeasure', reason: 'no-measurement' });
+    expect(t.io.releases).toEqual([]);
+  });
+
+  it('a late measurement is paired', async () => {
+    const t = setup();
+    const p = t.gate.onFaceEvent(t.event());
+    t.clock.advance(400);
+    t.measure(365);
+    expect((await p)?.record).toMatchObject({ temperatureTenths: 365, pairingDelayMs: 400, released: true });
+  });
+
+  it('a measurement is never used for a second person', async () => {
+    const t = setup({ policy: { ...cfg.policy, waitForMeasurementMs: 0 } });
+    t.measure(366);
+    expect((await t.gate.onFaceEvent(t.event()))?.outcome?.decision).toBe('pass');
+    expect((await t.gate.onFaceEvent(t.event()))?.outcome?.decision).toBe('remeasure');
+    expect(t.io.releases).toHaveLength(1);
+  });
+
+  it.each([
+    [{ employeeNoString: '' }, 'unknown-face', 'unknown-person'],
+    [{ employeeNoString: 'E404' }, 'not-on-access-list', 'not-on-access-list'],
+    [{ mask: 'no' }, 'mask-missing', 'mask-missing'],
+  ])('denies %o and alerts', async (patch, reason, alertKind) => {
+    const t = setup();
+    t.measure(366);
+    const h = await t.gate.onFaceEvent(t.event(patch));
+    expect(h?.outcome).toEqual({ decision: 'denied', reason });
+    expect(t.io.releases).toEqual([]);
+    expect((t.bus.on('tg/plant-1/gate/gate-a/alert') as { kind: string }[])[0]?.kind).toBe(alertKind);
+  });
+
+  it('sensor fault → re-measure, and a fault state raises then clears an alert', async () => {
+    const t = setup();
+    t.gate.onThermometerState('fault');
+    t.gate.onThermometerState('online');
+    t.measure(366, { sensorFault: true, valid: false });
+    const h = await t.gate.onFaceEvent(t.event());
+    expect(h?.outcome).toEqual({ decision: 'remeasure', reason: 'sensor-fault' });
+    const faults = (t.bus.on('tg/plant-1/gate/gate-a/alert') as { kind: string; active: boolean }[]).filter(
+      (a) => a.kind === 'sensor-fault',
+    );
+    expect(faults.map((a) => a.active)).toEqual([true, false]);
+  });
+
+  it('fire alarm releases even a fever, and the record says so', async () => {
+    const t = setup();
+    t.io.fireAlarm = true;
+    t.measure(390);
+    const h = await t.gate.onFaceEvent(t.event());
+    expect(h?.outcome?.decision).toBe('flagged');
+    expect(h?.released).toBe(true);
+  });
+
+  it('offline uploads are stored with their own time, acked, never actuate', async () => {
+    const t = setup();
+    const h = await t.gate.onFaceEvent(t.event({ isRealtime: false, remoteCheck: false, currTemperature: 37.8 }));
+    expect(h?.kind).toBe('offline-record');
+    expect(h?.record).toMatchObject({ at: Date.parse('2026-11-29T08:01:02.345+08:00'), realtime: false, released: false, temperatureTenths: 378, source: 'terminal' });
+    expect(t.io.releases).toEqual([]);
+    expect(t.io.signals).toEqual([]);
+    expect(t.bus.on('face/T1/ack')).toEqual([{ serialNo: 100 }]);
+  });
+
+  it('a re-sent event is acknowledged again and otherwise ignored', async () => {
+    const t = setup();
+    const ev = t.event({ isRealtime: false, remoteCheck: false });
+    await t.gate.onFaceEvent(ev);
+    expect((await t.gate.onFaceEvent(ev))?.kind).toBe('duplicate');
+    expect(t.recorder.records).toHaveLength(1);
+    expect(t.bus.on('face/T1/ack')).toHaveLength(2);
+    expect(t.gate.counters.duplicateEvents).toBe(1);
+  });
+
+  it('a bad payload is rejected and counted, nothing else happens', async () => {
+    const t = setup();
+    expect(await t.gate.onFaceEvent('{"serialNo":"x"}')).toBeUndefined();
+    expect(t.gate.counters.badPayloads).toBe(1);
+    expect(t.recorder.records).toHaveLength(0);
+  });
+
+  it('terminal as the temperature source', async () => {
+    const t = setup({ terminal: { deviceId: 'T1', temperatureSource: 'terminal' } });
+    const h = await t.gate.onFaceEvent(t.event({ currTemperature: 99.1, thermometryUnit: 'fahrenheit' }));
+    expect(h?.record).toMatchObject({ temperatureTenths: 373, source: 'terminal', sensor: 'terminal' });
+    expect(h?.outcome?.decision).toBe('flagged');
+  });
+
+  it('verdict drive: the terminal opens, our relay stays shut', async () => {
+    const t = setup({ turnstile: { drive: 'verdict', openMs: 3000 } });
+    t.measure(366);
+    const h = await t.gate.onFaceEvent(t.event());
+    expect(h?.verdict?.open).toBe(true);
+    expect(t.io.releases).toEqual([]);
+  });
+
+  it('lockdown command denies passes until released; open-once releases', async () => {
+    const t = setup();
+    const cmd = (kind: string) => JSON.stringify({ v: 1, id: `c-${kind}`, kind, reason: 'drill', by: 'guard1', at: 1 });
+    t.gate.onCommand(cmd('lockdown'));
+    t.measure(366);
+    expect((await t.gate.onFaceEvent(t.event()))?.outcome?.reason).toBe('lockdown');
+    t.gate.onCommand(cmd('release-lockdown'));
+    t.gate.onCommand(cmd('open-once'));
+    expect(t.io.releases).toEqual([3000]);
+    expect(t.bus.on('tg/plant-1/gate/gate-a/command-ack')).toHaveLength(3);
+  });
+
+  it('repeated re-measures of one person raise one alert', async () => {
+    const t = setup({ policy: { ...cfg.policy, waitForMeasurementMs: 0 } });
+    for (let i = 0; i < 3; i++) await t.gate.onFaceEvent(t.event());
+    const kinds = (t.bus.on('tg/plant-1/gate/gate-a/alert') as { kind: string }[]).map((a) => a.kind);
+    expect(kinds).toEqual(['remeasure-repeated']);
+  });
+
+  it('an unclaimed measurement is stored as unpaired once it ages out', () => {
+    const t = setup();
+    t.measure(366);
+    t.clock.advance(cfg.policy.pairingWindowMs + 1);
+    t.gate.sweep();
+    expect(t.recorder.records).toMatchObject([{ decision: 'unpaired', employeeNo: '', temperatureTenths: 366 }]);
+  });
+
+  it('a newer access list replaces an older one, an older one is ignored', async () => {
+    const t = setup();
+    const list = (version: number, no: string) =>
+      JSON.stringify({ v: 1, version, issuedAt: 0, entries: [{ employeeNo: no }] });
+    t.gate.onAccessList(list(3, 'E2'));
+    t.gate.onAccessList(list(2, 'E1'));
+    t.measure(366);
+    expect((await t.gate.onFaceEvent(t.event({ employeeNoString: 'E2' })))?.outcome?.decision).toBe('pass');
+    expect(t.gate.status(true).accessListVersion).toBe(3);
+  });
+});

@@ -1,0 +1,473 @@
+/**
+ * One gate's behaviour: pair a face event with a measurement, decide, actuate, answer the
+ * terminal, record, tell the site. Every dependency is injected (devices, clock, storage, bus) so
+ * the whole chain runs in tests and benchmarks without hardware. Nothing here waits on the
+ * network: the bus queues, the recorder commits locally.
+ */
+import { FaceAck, type FaceEvent, type FaceVerdict, parseFaceEvent } from '../../protocols/face-mqtt/index.ts';
+import { AccessListSnapshot } from '../../protocols/gate/access-list.ts';
+import {
+  type AlertKind,
+  type AlertMessage,
+  type Counters,
+  type DecisionMessage,
+  GateCommand,
+  type GateCommandAck,
+  type GateStatus,
+  type Heartbeat,
+  type ReadingRecord,
+  SCHEMA_VERSION,
+} from '../../protocols/gate/messages.ts';
+import { parsePayload } from '../../protocols/parse.ts';
+import { FaceTopic, GateTopic, SiteTopic } from '../../protocols/topics.ts';
+import type { Clock } from '../clock.ts';
+import type { EdgeConfig } from '../config/schema.ts';
+import type { Logger } from '../log.ts';
+import type { ReadingRecorder } from '../storage/types.ts';
+import type { Measurement, ThermometerLinkState } from '../thermometer/types.ts';
+import type { AccessList } from './access-list.ts';
+import { MeasurementPairing } from './pairing.ts';
+import { type DecisionOutcome, decide, releases, type TemperatureInput } from './policy.ts';
+import type { SeenEvents } from './seen-events.ts';
+import { displayText } from './texts.ts';
+
+export type GateState = 'locked' | 'released' | 'lockdown' | 'fire';
+
+/** What the gate needs from the turnstile I/O. */
+export interface GateActuator {
+  release(openMs: number): void;
+  signal(kind: 'pass' | 'deny' | 'flag'): void;
+  setLockdown(on: boolean): void;
+  readonly state: GateState;
+  readonly fireAlarm: boolean;
+}
+
+export interface Publisher {
+  publish(topic: string, payload: string, opts?: { qos?: 0 | 1; retain?: boolean }): void;
+}
+
+export interface GateDeps {
+  cfg: EdgeConfig;
+  clock: Clock;
+  log: Logger;
+  io: GateActuator;
+  recorder: ReadingRecorder;
+  bus: Publisher;
+  accessList: AccessList;
+  seen: SeenEvents;
+  thermometerState: () => ThermometerLinkState | 'none';
+  requestMeasurement: () => void;
+  softwareVersion?: string;
+  configVersion?: string;
+}
+
+/** What happened to one face event; returned for tests and benchmarks. */
+export interface HandledEvent {
+  kind: 'decided' | 'offline-record' | 'duplicate';
+  record?: ReadingRecord;
+  outcome?: DecisionOutcome;
+  released?: boolean;
+  verdict?: FaceVerdict;
+}
+
+export class Gate {
+  readonly counters: Counters = {
+    passed: 0,
+    flagged: 0,
+    remeasure: 0,
+    denied: 0,
+    unpaired: 0,
+    offlineRecords: 0,
+    duplicateEvents: 0,
+    badFrames: 0,
+    badPayloads: 0,
+  };
+  private readonly pairing: MeasurementPairing;
+  private readonly remeasures = new Map<string, number[]>();
+  private readonly startedAt: number;
+  private readonly topics: { verdict: string; ack: string };
+  /** Serial numbers being decided right now: a redelivery during the wait is a duplicate too. */
+  private readonly inFlight = new Set<number>();
+  private lastThermometerState: ThermometerLinkState | undefined;
+
+  constructor(private readonly d: GateDeps) {
+    this.pairing = new MeasurementPairing(
+      { beforeMs: d.cfg.policy.pairingWindowMs, waitMs: d.cfg.policy.waitForMeasurementMs },
+      d.clock,
+      (m) => this.recordUnpaired(m),
+    );
+    this.startedAt = d.clock.now();
+    this.topics = { verdict: FaceTopic.verdict(d.cfg.terminal.deviceId), ack: FaceTopic.ack(d.cfg.terminal.deviceId) };
+  }
+
+  onMeasurement(m: Measurement): void {
+    this.pairing.add(m);
+  }
+
+  onThermometerState(state: ThermometerLinkState): void {
+    if (state === this.lastThermometerState) return;
+    this.lastThermometerState = state;
+    // Readings from before an outage must not pair with whoever comes next.
+    if (state !== 'online') this.pairing.clear();
+    this.alert('sensor-fault', state === 'fault' ? 'major' : 'info', state === 'fault', `thermometer ${state}`);
+    this.alert('thermometer-offline', state === 'offline' ? 'major' : 'info', state === 'offline', `thermometer ${state}`);
+    this.publishStatus(true);
+  }
+
+  onFireAlarm(active: boolean): void {
+    this.d.log.warn({ active }, 'fire alarm');
+    this.alert('fire-alarm', 'critical', active, active ? 'fire alarm active: gate held open' : 'fire alarm cleared');
+    this.publishStatus(true);
+  }
+
+  onTailgating(): void {
+    this.alert('tailgating', 'minor', true, 'two passages for one release');
+  }
+
+  /** Entry point for `face/{deviceId}/event`. Never throws. */
+  async onFaceEvent(payload: Uint8Array | string): Promise<HandledEvent | undefined> {
+    const receivedAt = this.d.clock.now();
+    const parsed = parseFaceEvent(payload);
+    if (!parsed.ok) {
+      this.counters.badPayloads++;
+      this.d.log.warn({ code: parsed.error.code, reason: parsed.error.message }, 'face event rejected');
+      return undefined;
+    }
+    const ev = parsed.value;
+    const terminalId = this.d.cfg.terminal.deviceId;
+    if (this.inFlight.has(ev.serialNo) || this.d.seen.has(terminalId, ev.serialNo)) {
+      this.counters.duplicateEvents++;
+      this.ack(ev.serialNo);
+      return { kind: 'duplicate' };
+    }
+    if (!ev.isRealtime) return this.handleOfflineRecord(ev, receivedAt);
+
+    this.inFlight.add(ev.serialNo);
+    try {
+      const { temperature, measurement, delayMs } = await this.temperatureFor(ev, receivedAt);
+      const lockdown = this.d.io.state === 'lockdown';
+      const outcome = decide(
+        {
+          employeeNo: ev.employeeNo,
+          mask: ev.mask,
+          ...(ev.healthCode ? { healthCode: ev.healthCode } : {}),
+          admitted: this.d.accessList.admitted(ev.employeeNo, receivedAt),
+          temperature,
+          thermometerOffline: this.d.thermometerState() === 'offline',
+          lockdown,
+        },
+        this.d.cfg.policy,
+      );
+      const released = releases(outcome, this.d.io.fireAlarm);
+      const drive = this.d.cfg.turnstile.drive;
+      // Actuate first: the person is waiting at the turnstile; storage and the bus come after.
+      if (released && drive !== 'verdict') this.d.io.release(this.d.cfg.turnstile.openMs);
+      this.d.io.signal(outcome.decision === 'pass' ? 'pass' : outcome.decision === 'flagged' ? 'flag' : 'deny');
+      const finalTenths = temperature ? temperature.tenths : null;
+      const display = displayText(this.d.cfg.lang, outcome.decision, outcome.reason, finalTenths, this.d.cfg.isolation.area);
+      let verdict: FaceVerdict | undefined;
+      if (ev.remoteCheck) {
+        verdict = {
+          serialNo: ev.serialNo,
+          checkResult: outcome.decision === 'pass' ? 'success' : 'failed',
+          open: released && drive !== 'gpio',
+          display,
+          lang: this.d.cfg.lang,
+        };
+        this.d.bus.publish(this.topics.verdict, JSON.stringify(verdict), { qos: 1 });
+      }
+      const record = this.record(ev, receivedAt, outcome, released, temperature, measurement, delayMs);
+      this.d.seen.add(terminalId, ev.serialNo, receivedAt);
+      if (!ev.remoteCheck) this.ack(ev.serialNo);
+      this.count(outcome);
+      this.publishDecision(record, ev.name, display);
+      this.alertsFor(record, ev);
+      return { kind: 'decided', record, outcome, released, ...(verdict ? { verdict } : {}) };
+    } finally {
+      this.inFlight.delete(ev.serialNo);
+    }
+  }
+
+  onCommand(payload: Uint8Array | string): void {
+    const r = parsePayload(GateCommand, payload);
+    if (!r.ok) {
+      this.counters.badPayloads++;
+      this.d.log.warn({ code: r.error.code, reason: r.error.message }, 'command rejected');
+      return;
+    }
+    const cmd = r.value;
+    this.d.log.info({ id: cmd.id, kind: cmd.kind, by: cmd.by, reason: cmd.reason }, 'command');
+    if (cmd.kind === 'open-once') this.d.io.release(this.d.cfg.turnstile.openMs);
+    else this.d.io.setLockdown(cmd.kind === 'lockdown');
+    const ack: GateCommandAck = { v: SCHEMA_VERSION, id: cmd.id, ok: true, error: null, at: this.d.clock.now() };
+    this.d.bus.publish(GateTopic.commandAck(this.d.cfg.siteId, this.d.cfg.gateId), JSON.stringify(ack), { qos: 1 });
+    this.publishStatus(true);
+  }
+
+  onAccessList(payload: Uint8Array | string): void {
+    const r = parsePayload(AccessListSnapshot, payload, 32 * 1024 * 1024);
+    if (!r.ok) {
+      this.counters.badPayloads++;
+      this.d.log.warn({ code: r.error.code, reason: r.error.message }, 'access list rejected');
+      return;
+    }
+    if (this.d.accessList.apply(r.value)) {
+      this.d.log.info({ version: r.value.version, entries: r.value.entries.length }, 'access list updated');
+      this.publishStatus(true);
+    }
+  }
+
+  status(online: boolean): GateStatus {
+    return {
+      v: SCHEMA_VERSION,
+      siteId: this.d.cfg.siteId,
+      gateId: this.d.cfg.gateId,
+      online,
+      at: this.d.clock.now(),
+      thermometer: this.d.thermometerState(),
+      gateState: this.d.io.state,
+      softwareVersion: this.d.softwareVersion ?? '0.0.0',
+      configVersion: this.d.configVersion ?? '',
+      accessListVersion: this.d.accessList.version,
+    };
+  }
+
+  publishStatus(online: boolean): void {
+    this.d.bus.publish(GateTopic.status(this.d.cfg.siteId, this.d.cfg.gateId), JSON.stringify(this.status(online)), {
+      qos: 1,
+      retain: true,
+    });
+  }
+
+  heartbeat(): Heartbeat {
+    const o = this.d.recorder.stats();
+    return {
+      v: SCHEMA_VERSION,
+      siteId: this.d.cfg.siteId,
+      gateId: this.d.cfg.gateId,
+      at: this.d.clock.now(),
+      uptimeS: (this.d.clock.now() - this.startedAt) / 1000,
+      thermometer: this.d.thermometerState(),
+      gateState: this.d.io.state,
+      counters: { ...this.counters },
+      outbox: { depth: o.depth, oldestAgeS: o.oldestAgeS },
+      accessListVersion: this.d.accessList.version,
+    };
+  }
+
+  publishHeartbeat(): void {
+    this.d.bus.publish(GateTopic.heartbeat(this.d.cfg.siteId, this.d.cfg.gateId), JSON.stringify(this.heartbeat()), {
+      qos: 0,
+    });
+  }
+
+  /** Topics the daemon subscribes to and the handler for each. */
+  subscriptions(): Array<[string, (payload: Buffer) => void]> {
+    const { siteId, gateId } = this.d.cfg;
+    return [
+      [FaceTopic.event(this.d.cfg.terminal.deviceId), (p) => void this.onFaceEvent(p)],
+      [GateTopic.command(siteId, gateId), (p) => this.onCommand(p)],
+      [SiteTopic.accessList(siteId), (p) => this.onAccessList(p)],
+    ];
+  }
+
+  private async temperatureFor(
+    ev: FaceEvent,
+    receivedAt: number,
+  ): Promise<{ temperature: TemperatureInput | undefined; measurement: Measurement | undefined; delayMs: number | null }> {
+    if (this.d.cfg.terminal.temperatureSource === 'terminal') {
+      if (ev.temperatureTenths === undefined) return { temperature: undefined, measurement: undefined, delayMs: null };
+      return {
+        temperature: { tenths: ev.temperatureTenths, valid: true, sensorFault: false, belowRange: false, aboveRange: false },
+        measurement: undefined,
+        delayMs: 0,
+      };
+    }
+    const paired = await this.pairing.pair(receivedAt, () => this.d.requestMeasurement());
+    const m = paired.measurement;
+    if (!m) return { temperature: undefined, measurement: undefined, delayMs: null };
+    return {
+      temperature: {
+        tenths: m.rawTenths + this.d.cfg.thermometer.offsetTenths,
+        valid: m.valid,
+        sensorFault: m.sensorFault,
+        belowRange: m.belowRange,
+        aboveRange: m.aboveRange,
+      },
+      measurement: m,
+      delayMs: paired.delayMs,
+    };
+  }
+
+  private handleOfflineRecord(ev: FaceEvent, receivedAt: number): HandledEvent {
+    // Stored with the terminal's own time; decided for the record (HR sees a fever) but never actuated.
+    const temperature: TemperatureInput | undefined =
+      ev.temperatureTenths === undefined
+        ? undefined
+        : { tenths: ev.temperatureTenths, valid: true, sensorFault: false, belowRange: false, aboveRange: false };
+    const outcome = decide(
+      {
+        employeeNo: ev.employeeNo,
+        mask: ev.mask,
+        ...(ev.healthCode ? { healthCode: ev.healthCode } : {}),
+        admitted: this.d.accessList.admitted(ev.employeeNo, ev.at),
+        temperature,
+        thermometerOffline: false,
+        lockdown: false,
+      },
+      this.d.cfg.policy,
+    );
+    const record = this.record(ev, receivedAt, outcome, false, temperature, undefined, null);
+    this.d.seen.add(this.d.cfg.terminal.deviceId, ev.serialNo, receivedAt);
+    this.ack(ev.serialNo);
+    this.counters.offlineRecords++;
+    this.publishDecision(record, ev.name, '');
+    if (outcome.decision === 'flagged') this.alertsFor(record, ev);
+    return { kind: 'offline-record', record, outcome, released: false };
+  }
+
+  private record(
+    ev: FaceEvent,
+    receivedAt: number,
+    outcome: DecisionOutcome,
+    released: boolean,
+    temperature: TemperatureInput | undefined,
+    m: Measurement | undefined,
+    delayMs: number | null,
+  ): ReadingRecord {
+    const fromTerminal = !m;
+    return this.d.recorder.record({
+      siteId: this.d.cfg.siteId,
+      gateId: this.d.cfg.gateId,
+      at: ev.isRealtime ? receivedAt : ev.at,
+      recordedAt: receivedAt,
+      employeeNo: ev.employeeNo,
+      temperatureTenths: temperature ? temperature.tenths : null,
+      rawTenths: m ? m.rawTenths : (ev.temperatureTenths ?? null),
+      offsetTenths: m ? this.d.cfg.thermometer.offsetTenths : 0,
+      ambientTenths: m ? m.ambientTenths : null,
+      source: fromTerminal ? 'terminal' : 'gate-thermometer',
+      sensor: m ? m.sensor : 'terminal',
+      sensorSeq: m ? m.sensorSeq : ev.serialNo,
+      decision: outcome.decision,
+      reason: ev.isRealtime ? outcome.reason : outcome.decision === 'flagged' ? 'fever' : 'offline-record',
+      mask: ev.mask,
+      pairingDelayMs: delayMs,
+      terminalId: this.d.cfg.terminal.deviceId,
+      terminalSerialNo: ev.serialNo,
+      realtime: ev.isRealtime,
+      released,
+      enteredBy: null,
+    });
+  }
+
+  /**
+   * A discrete measurement (one with a device sequence) that no face event claimed is still a
+   * reading of somebody: it is stored, marked unpaired. Streamed frames (UART module in continuous
+   * mode) are samples, not measurements, and are not stored one by one.
+   */
+  private recordUnpaired(m: Measurement): void {
+    if (m.sensorSeq === null || !m.valid) return;
+    const tenths = m.rawTenths + this.d.cfg.thermometer.offsetTenths;
+    this.counters.unpaired++;
+    const record = this.d.recorder.record({
+      siteId: this.d.cfg.siteId,
+      gateId: this.d.cfg.gateId,
+      at: m.at,
+      recordedAt: this.d.clock.now(),
+      employeeNo: '',
+      temperatureTenths: tenths,
+      rawTenths: m.rawTenths,
+      offsetTenths: this.d.cfg.thermometer.offsetTenths,
+      ambientTenths: m.ambientTenths,
+      source: 'gate-thermometer',
+      sensor: m.sensor,
+      sensorSeq: m.sensorSeq,
+      decision: 'unpaired',
+      reason: 'no-face-event',
+      mask: 'unknown',
+      pairingDelayMs: null,
+      terminalId: null,
+      terminalSerialNo: null,
+      realtime: true,
+      released: false,
+      enteredBy: null,
+    });
+    this.d.bus.publish(GateTopic.reading(this.d.cfg.siteId, this.d.cfg.gateId), JSON.stringify(record), { qos: 1 });
+  }
+
+  /** Periodic housekeeping: unclaimed measurements age out of the pairing window. */
+  sweep(): void {
+    this.pairing.sweep(this.d.clock.now());
+  }
+
+  private count(o: DecisionOutcome): void {
+    if (o.decision === 'pass') this.counters.passed++;
+    else if (o.decision === 'flagged') this.counters.flagged++;
+    else if (o.decision === 'remeasure') this.counters.remeasure++;
+    else this.counters.denied++;
+  }
+
+  private ack(serialNo: number): void {
+    const ack: FaceAck = { serialNo };
+    this.d.bus.publish(this.topics.ack, JSON.stringify(ack), { qos: 1 });
+  }
+
+  private publishDecision(record: ReadingRecord, name: string, display: string): void {
+    const msg: DecisionMessage = { v: SCHEMA_VERSION, reading: record, name, display, isolationRoom: null };
+    const { siteId, gateId } = this.d.cfg;
+    this.d.bus.publish(GateTopic.decision(siteId, gateId), JSON.stringify(msg), { qos: 1 });
+    this.d.bus.publish(GateTopic.reading(siteId, gateId), JSON.stringify(record), { qos: 1 });
+  }
+
+  private alertsFor(r: ReadingRecord, ev: FaceEvent): void {
+    const who = { employeeNo: r.employeeNo || null, name: ev.name || null, temperatureTenths: r.temperatureTenths, readingId: r.id };
+    switch (r.reason) {
+      case 'fever':
+        return this.alert('fever', 'critical', true, r.realtime ? 'fever' : 'fever in an offline record', who);
+      case 'unknown-face':
+        return this.alert('unknown-person', 'minor', true, 'face not recognised', who);
+      case 'not-on-access-list':
+        return this.alert('not-on-access-list', 'minor', true, 'not on the access list', who);
+      case 'mask-missing':
+        return this.alert('mask-missing', 'minor', true, 'mask missing', who);
+    }
+    if (r.decision === 'remeasure' && r.employeeNo) {
+      const now = this.d.clock.now();
+      const recent = (this.remeasures.get(r.employeeNo) ?? []).filter((t) => now - t < this.d.cfg.policy.remeasureAlertWindowMs);
+      recent.push(now);
+      this.remeasures.set(r.employeeNo, recent);
+      if (recent.length >= this.d.cfg.policy.remeasureAlertCount) {
+        this.alert('remeasure-repeated', 'major', true, `${recent.length} re-measures (${r.reason})`, who);
+        this.remeasures.delete(r.employeeNo);
+      }
+    }
+  }
+
+  private alert(
+    kind: AlertKind,
+    severity: AlertMessage['severity'],
+    active: boolean,
+    detail: string,
+    who: Partial<Pick<AlertMessage, 'employeeNo' | 'name' | 'temperatureTenths' | 'readingId'>> = {},
+  ): void {
+    const { siteId, gateId } = this.d.cfg;
+    const at = this.d.clock.now();
+    const msg: AlertMessage = {
+      v: SCHEMA_VERSION,
+      id: `${siteId}:${gateId}:${kind}:${who.readingId ?? at}`,
+      siteId,
+      gateId,
+      kind,
+      severity,
+      at,
+      active,
+      employeeNo: who.employeeNo ?? null,
+      name: who.name ?? null,
+      temperatureTenths: who.temperatureTenths ?? null,
+      readingId: who.readingId ?? null,
+      detail,
+    };
+    this.d.bus.publish(GateTopic.alert(siteId, gateId), JSON.stringify(msg), { qos: 1 });
+  }
+}

@@ -1,0 +1,44 @@
+/**
+ * Face events already handled, by terminal and serialNo. A terminal re-sends unacknowledged
+ * offline records after reconnecting, and QoS 1 may redeliver: a handled event is acknowledged
+ * again and otherwise ignored, across edge restarts too.
+ */
+import Database from 'better-sqlite3';
+
+/** Kept long enough to cover any terminal's offline cache; older entries are pruned. */
+const RETAIN_MS = 45 * 24 * 3600 * 1000;
+
+export class SeenEvents {
+  private readonly db: Database.Database;
+  private readonly hasStmt: Database.Statement;
+  private readonly addStmt: Database.Statement;
+  private readonly pruneStmt: Database.Statement;
+
+  constructor(path: string) {
+    this.db = new Database(path);
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('synchronous = NORMAL');
+    this.db.exec(
+      'CREATE TABLE IF NOT EXISTS seen_events (terminal TEXT NOT NULL, serial INTEGER NOT NULL, at INTEGER NOT NULL, PRIMARY KEY (terminal, serial)) WITHOUT ROWID',
+    );
+    this.hasStmt = this.db.prepare('SELECT 1 FROM seen_events WHERE terminal = ? AND serial = ?');
+    this.addStmt = this.db.prepare('INSERT OR IGNORE INTO seen_events (terminal, serial, at) VALUES (?, ?, ?)');
+    this.pruneStmt = this.db.prepare('DELETE FROM seen_events WHERE at < ?');
+  }
+
+  has(terminal: string, serialNo: number): boolean {
+    return this.hasStmt.get(terminal, serialNo) !== undefined;
+  }
+
+  add(terminal: string, serialNo: number, now: number): void {
+    this.addStmt.run(terminal, serialNo, now);
+  }
+
+  prune(now: number): number {
+    return this.pruneStmt.run(now - RETAIN_MS).changes;
+  }
+
+  close(): void {
+    this.db.close();
+  }
+}

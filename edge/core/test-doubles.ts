@@ -1,0 +1,48 @@
+/** In-memory stand-ins for the gate's I/O, shared by the core's tests and benchmarks. */
+import type { ReadingRecord } from '../../protocols/gate/messages.ts';
+import { type NewReading, type ReadingRecorder, readingId } from '../storage/types.ts';
+import type { GateActuator, GateState, Publisher } from './gate.ts';
+
+export class FakeActuator implements GateActuator {
+  releases: number[] = [];
+  signals: string[] = [];
+  lockdown = false;
+  fireAlarm = false;
+  release(openMs: number): void {
+    if (!this.lockdown || this.fireAlarm) this.releases.push(openMs);
+  }
+  signal(kind: 'pass' | 'deny' | 'flag'): void {
+    this.signals.push(kind);
+  }
+  setLockdown(on: boolean): void {
+    this.lockdown = on;
+  }
+  get state(): GateState {
+    return this.fireAlarm ? 'fire' : this.lockdown ? 'lockdown' : 'locked';
+  }
+}
+
+export class ArrayRecorder implements ReadingRecorder {
+  records: ReadingRecord[] = [];
+  private seq = 0;
+  record(r: NewReading): ReadingRecord {
+    const seq = ++this.seq;
+    const rec: ReadingRecord = { v: 1, id: readingId(r.siteId, r.gateId, seq), seq, ...r };
+    this.records.push(rec);
+    return rec;
+  }
+  stats() {
+    return { depth: this.records.length, oldestAgeS: null, capacity: 1e9, forwarded: 0, lastError: null };
+  }
+  async close(): Promise<void> {}
+}
+
+export class CapturingBus implements Publisher {
+  messages: { topic: string; payload: string; retain: boolean }[] = [];
+  publish(topic: string, payload: string, opts?: { qos?: 0 | 1; retain?: boolean }): void {
+    this.messages.push({ topic, payload, retain: opts?.retain ?? false });
+  }
+  on(topic: string): unknown[] {
+    return this.messages.filter((m) => m.topic === topic).map((m) => JSON.parse(m.payload));
+  }
+}

@@ -1,0 +1,55 @@
+/**
+ * What the terminal's screen says, in the site's language. At most 64 characters (the terminal's
+ * limit); the temperature comes first so a guard at the gate can read it at a glance.
+ */
+import type { Decision, DecisionReason } from '../../protocols/gate/messages.ts';
+import { fitDisplay } from '../../protocols/face-mqtt/index.ts';
+import { formatTenths } from '../../protocols/temperature.ts';
+
+export type Lang = 'zh-CN' | 'en';
+
+const T = {
+  'zh-CN': {
+    ok: '体温正常 请通行',
+    fever: (area: string) => `体温异常 请前往${area}`,
+    remeasure: '请重新测温',
+    'sensor-fault': '测温设备故障 请重新测温',
+    'thermometer-offline': '测温设备离线 请稍候',
+    'unknown-face': '未识别人员 禁止通行',
+    'not-on-access-list': '无通行权限',
+    'mask-missing': '请佩戴口罩',
+    'health-code': '健康码异常 禁止通行',
+    lockdown: '闸机已锁定',
+  },
+  en: {
+    ok: 'Normal. Please pass',
+    fever: (area: string) => `High temperature. Go to ${area}`,
+    remeasure: 'Please measure again',
+    'sensor-fault': 'Thermometer fault. Measure again',
+    'thermometer-offline': 'Thermometer offline. Please wait',
+    'unknown-face': 'Not recognised. No entry',
+    'not-on-access-list': 'No access permission',
+    'mask-missing': 'Please wear a mask',
+    'health-code': 'Health code not green. No entry',
+    lockdown: 'Gate locked',
+  },
+} as const;
+
+export function displayText(
+  lang: Lang,
+  decision: Decision,
+  reason: DecisionReason,
+  temperatureTenths: number | null,
+  isolationArea: string,
+): string {
+  const t = T[lang];
+  const temp = temperatureTenths !== null ? `${formatTenths(temperatureTenths)}°C ` : '';
+  let msg: string;
+  if (decision === 'pass') msg = t.ok;
+  else if (decision === 'flagged') msg = t.fever(isolationArea);
+  else if (reason === 'sensor-fault' || reason === 'thermometer-offline') msg = t[reason];
+  else if (decision === 'remeasure') msg = t.remeasure;
+  else if (reason in t) msg = t[reason as keyof typeof t] as string;
+  else msg = t.remeasure;
+  return fitDisplay(`${temp}${msg}`);
+}

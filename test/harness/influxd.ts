@@ -1,0 +1,149 @@
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePorts } from './ports.ts';
+import { keepOnExit, removeOnExit, spawnTracked, type Tracked, tail } from './proc.ts';
+import { waitFor } from './wait.ts';
+
+export const INFLUXD_BIN = '/usr/bin/influxd';
+
+export interface Influxd {
+  /** http://127.0.0.1:PORT, for `new InfluxDB(url)` or fetch. */
+  readonly url: string;
+  readonly port: number;
+  /** Temp folder with config, meta, data and wal. */
+  readonly dir: string;
+  /** SIGTERM and wait for exit; data stays on disk for restart(). */
+  stop(): Promise<void>;
+  /** SIGKILL (crash simulation); does not wait. Follow with restart() to recover. */
+  kill(): void;
+  /** Starts again (stopping first if needed) on the same ports and data; resolves when /ping is 204. */
+  restart(): Promise<void>;
+  /** Stops and deletes the temp folder. Not part of restart cycles; call once in afterAll. */
+  destroy(): Promise<void>;
+  /** Last lines influxd printed, for assertions and debugging. */
+  log(): string;
+}
+
+export function influxdAvailable(): boolean {
+  return existsSync(INFLUXD_BIN);
+}
+
+/**
+ * A private InfluxDB 1.6 for one test file. Debian's package does not start a server (and a
+ * shared one would mix data between tests), so each caller gets its own folder and ports.
+ * Throws (never skips) when influxd is missing: `npm test` installs it.
+ */
+export async function startInfluxd(opts: { readyTimeoutMs?: number } = {}): Promise<Influxd> {
+  if (!influxdAvailable()) {
+    throw new Error(
+      `${INFLUXD_BIN} not found: install Debian packages influxdb influxdb-client (test/run.sh does it as root)`,
+    );
+  }
+  const readyTimeoutMs = opts.readyTimeoutMs ?? 20_000;
+  const dir = await mkdtemp(join(tmpdir(), 'thermogate-influxd-'));
+  removeOnExit(dir);
+  const [port, rpcPort] = (await freePorts(2)) as [number, number];
+  const url = `http://127.0.0.1:${port}`;
+  for (const d of ['meta', 'data', 'wal']) await mkdir(join(dir, d));
+  const config = join(dir, 'influxdb.conf');
+  // Debian's build spells the switch reporting-enabled; upstream uses reporting-disabled. Unknown
+  // keys are ignored, so both are set. _internal monitoring is off: it writes every 10 s and
+  // shows up in SHOW DATABASES.
+  await writeFile(
+    config,
+    `reporting-disabled = true
+reporting-enabled = false
+bind-address = "127.0.0.1:${rpcPort}"
+
+[meta]
+  dir = "${join(dir, 'meta')}"
+  logging-enabled = false
+
+[data]
+  dir = "${join(dir, 'data')}"
+  wal-dir = "${join(dir, 'wal')}"
+  query-log-enabled = false
+
+[monitor]
+  store-enabled = false
+
+[subscriber]
+  enabled = false
+
+[http]
+  enabled = true
+  bind-address = "127.0.0.1:${port}"
+  log-enabled = false
+  pprof-enabled = false
+
+[logging]
+  level = "warn"
+  suppress-logo = true
+
+[continuous_queries]
+  log-enabled = false
+`,
+  );
+  // INFLUXDB_* variables override the config file; a developer's shell must not redirect us.
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('INFLUXDB_')));
+
+  // `last` outlives stop()/kill() so restart() can wait for the old process to release its
+  // ports and files, and log() still has something to show after a crash.
+  let last: Tracked | undefined;
+
+  async function start(): Promise<void> {
+    if (last) await last.exited;
+    const p = spawnTracked(INFLUXD_BIN, ['-config', config], { env });
+    last = p;
+    const ready = waitFor(
+      async () => (await fetch(`${url}/ping`, { signal: AbortSignal.timeout(1000) })).status === 204,
+      { timeoutMs: readyTimeoutMs, intervalMs: 100, what: `influxd /ping on ${url}` },
+    );
+    const died = p.exited.then((e) => {
+      throw new Error(`influxd exited during startup (code ${e.code}, signal ${e.signal})`);
+    });
+    try {
+      await Promise.race([ready, died]);
+    } catch (err) {
+      await p.stop('SIGKILL');
+      const msg = err instanceof Error ? err.message : String(err);
+      throw new Error(`${msg}\nconfig: ${config}\ninfluxd log tail:\n${tail(p.output())}`);
+    } finally {
+      died.catch(() => {});
+    }
+  }
+
+  async function stop(): Promise<void> {
+    if (last) await last.stop('SIGTERM', 15_000);
+  }
+
+  try {
+    await start();
+  } catch (err) {
+    await rm(dir, { recursive: true, force: true });
+    keepOnExit(dir);
+    throw err;
+  }
+
+  return {
+    url,
+    port,
+    dir,
+    stop,
+    kill() {
+      if (last?.alive()) last.child.kill('SIGKILL');
+    },
+    async restart() {
+      await stop();
+      await start();
+    },
+    async destroy() {
+      await stop();
+      await rm(dir, { recursive: true, force: true });
+      keepOnExit(dir);
+    },
+    log: () => tail(last?.output() ?? '', 50),
+  };
+}
