@@ -21,6 +21,10 @@ export function rootLogger(): Logger {
 }
 
 /** A child logger for one component, e.g. `childLogger('modbus-ir', { slave: 1 })`. */
-export function childLogger(component: string, bindings: Record<string, unknown> = {}, parent?: Logger): Logger {
+export function childLogger(
+  component: string,
+  bindings: Record<string, unknown> = {},
+  parent?: Logger,
+): Logger {
   return (parent ?? rootLogger()).child({ component, ...bindings });
 }

@@ -16,7 +16,8 @@ export function seededRandom(seed: number): Random {
 }
 
 /** Integer in [min, max] (both inclusive). */
-export const randomInt = (rnd: Random, min: number, max: number): number => min + Math.floor(rnd() * (max - min + 1));
+export const randomInt = (rnd: Random, min: number, max: number): number =>
+  min + Math.floor(rnd() * (max - min + 1));
 
 export function pick<T>(rnd: Random, items: readonly T[]): T {
   if (items.length === 0) throw new Error('pick from an empty list');

@@ -7,7 +7,11 @@ export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeou
 export function parseUtcOffset(text: string): number {
   if (text === 'Z' || text === 'z') return 0;
   const m = /^([+-])(\d{2}):?(\d{2})$/.exec(text);
-  if (!m) throw new SimError(SimErrorCode.BAD_OPTION, `UTC offset must look like +08:00, got ${JSON.stringify(text)}`);
+  if (!m)
+    throw new SimError(
+      SimErrorCode.BAD_OPTION,
+      `UTC offset must look like +08:00, got ${JSON.stringify(text)}`,
+    );
   const minutes = Number(m[2]) * 60 + Number(m[3]);
   if (Number(m[2]) > 14 || Number(m[3]) > 59)
     throw new SimError(SimErrorCode.BAD_OPTION, `UTC offset out of range: ${text}`);
@@ -36,14 +40,26 @@ export function sleepUnlessAborted(ms: number, signal?: AbortSignal): Promise<vo
   if (!signal) return sleep(ms);
   return new Promise((resolve, reject) => {
     if (signal.aborted) return reject(signal.reason);
-    const t = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    }, Math.max(0, ms));
+    const t = setTimeout(
+      () => {
+        signal.removeEventListener('abort', onAbort);
+        resolve();
+      },
+      Math.max(0, ms),
+    );
     const onAbort = () => {
       clearTimeout(t);
       reject(signal.reason);
     };
     signal.addEventListener('abort', onAbort, { once: true });
   });
+}
+
+/** Resolves with the promise's value, or with `fallback` after `ms` (never rejects on timeout). */
+export function within<T>(p: Promise<T>, ms: number, fallback: T): Promise<T> {
+  let t: NodeJS.Timeout | undefined;
+  const timeout = new Promise<T>((r) => {
+    t = setTimeout(() => r(fallback), ms);
+  });
+  return Promise.race([p, timeout]).finally(() => clearTimeout(t));
 }

@@ -36,6 +36,11 @@ export interface ReadingSink {
   init(): Promise<void>;
   /** Resolves only when the target has accepted every record. */
   write(records: readonly ReadingRecord[]): Promise<void>;
+  /**
+   * Optional cheap liveness check (InfluxDB /ping): lets the forwarder retry as soon as the link
+   * is back instead of sleeping out its backoff. Resolves false (never rejects) when down.
+   */
+  ping?(): Promise<boolean>;
   close(): Promise<void>;
 }
 

@@ -65,17 +65,15 @@ function recorder(port: SerialPort): () => string {
 }
 
 async function closePort(port: SerialPort): Promise<void> {
-  const dbg = (...a: unknown[]) => require('node:fs').appendFileSync('/tmp/scratch/dbg.txt', `${Date.now() % 100000} ${JSON.stringify(a)}\n`);
-  dbg('closePort', port.path, port.isOpen, (port as any).closing, (port as any).opening);
   if (!port.isOpen) return;
-  await new Promise<void>((resolve) => port.close((e) => { dbg('closed', port.path, String(e)); resolve(); }));
+  await new Promise<void>((resolve) => port.close(() => resolve()));
 }
 
 describe('pty pair (socat)', () => {
   let pair: PtyPair | undefined;
   const ports: SerialPort[] = [];
   afterEach(async () => {
-    console.log('E'); await Promise.all(ports.splice(0).map(closePort)); console.log('F');
+    await Promise.all(ports.splice(0).map(closePort));
     await pair?.close();
     pair = undefined;
   });
@@ -88,8 +86,8 @@ describe('pty pair (socat)', () => {
     const gotB = recorder(b);
     a.write(Buffer.from([0x02, 0x41, 0x00, 0xff, 0x03]));
     b.write('pong\r\n');
-    console.log('H'); await waitFor(() => gotB() === '\x02A\x00\xff\x03', { what: 'bytes a -> b' });
-    console.log('I', JSON.stringify(gotB())); await waitFor(() => gotA() === 'pong\r\n', { what: 'bytes b -> a' });
+    await waitFor(() => gotB() === '\x02A\x00\xff\x03', { what: 'bytes a -> b' });
+    await waitFor(() => gotA() === 'pong\r\n', { what: 'bytes b -> a' });
   }
 
   it('carries raw bytes both ways', async () => {
@@ -105,17 +103,17 @@ describe('pty pair (socat)', () => {
     const victim = ports[0] as SerialPort;
     const victimErrors: Error[] = [];
     victim.on('error', (e: Error) => victimErrors.push(e));
-    console.log('A'); await pair.unplug(); console.log('B');
+    await pair.unplug();
     expect(pair.plugged()).toBe(false);
     expect(existsSync(a) || existsSync(b)).toBe(false);
-    console.log('C'); await expect(openPort(a)).rejects.toThrow(/ENOENT|No such file/);
-    // Like a pulled adapter, the open handle is dead: serialport reports nothing on the read
-    // side, the next write fails with EIO (then 'error' and 'close' are emitted).
-    console.log('D'); const writeErr = await new Promise<Error | null | undefined>((res) => victim.write('x', res));
-    expect(writeErr?.message).toMatch(/EIO/);
-    console.log('E'); await Promise.all(ports.splice(0).map(closePort)); console.log('F');
+    await expect(openPort(a)).rejects.toThrow(/ENOENT|No such file/);
+    // No assertion on the handle that was open: on a pty, serialport (13) reports nothing after
+    // the hang-up when it was reading, and a write's callback then never fires. Code under test
+    // has to notice an unplug by timeouts or by the path vanishing, not by an event.
+    await Promise.all(ports.splice(0).map(closePort));
+    expect(victimErrors.length).toBeLessThanOrEqual(1);
 
-    await pair.replug(); console.log('G', pair.plugged());
+    await pair.replug();
     expect(pair.plugged()).toBe(true);
     expect([pair.a, pair.b]).toEqual([a, b]);
     await exchange(pair);
@@ -212,6 +210,12 @@ describe('mosquitto', () => {
     const again = await mqtt.connectAsync(broker.url, { reconnectPeriod: 0 });
     clients.push(again);
     expect(again.connected).toBe(true);
+  });
+
+  it('reports a broker that cannot start with its own log lines', async () => {
+    await expect(startMosquitto({ aclText: 'not an acl line' })).rejects.toThrow(
+      /exited during startup[\s\S]*acl_file/,
+    );
   });
 
   it('with passwords: accepts the right one, refuses a wrong one and anonymous', async () => {

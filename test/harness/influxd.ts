@@ -97,9 +97,11 @@ bind-address = "127.0.0.1:${rpcPort}"
     if (last) await last.exited;
     const p = spawnTracked(INFLUXD_BIN, ['-config', config], { env });
     last = p;
+    // Aborted once the race is decided, so a lost waitFor stops polling and never rejects unhandled.
+    const poll = new AbortController();
     const ready = waitFor(
       async () => (await fetch(`${url}/ping`, { signal: AbortSignal.timeout(1000) })).status === 204,
-      { timeoutMs: readyTimeoutMs, intervalMs: 100, what: `influxd /ping on ${url}` },
+      { timeoutMs: readyTimeoutMs, intervalMs: 100, signal: poll.signal, what: `influxd /ping on ${url}` },
     );
     const died = p.exited.then((e) => {
       throw new Error(`influxd exited during startup (code ${e.code}, signal ${e.signal})`);
@@ -111,6 +113,8 @@ bind-address = "127.0.0.1:${rpcPort}"
       const msg = err instanceof Error ? err.message : String(err);
       throw new Error(`${msg}\nconfig: ${config}\ninfluxd log tail:\n${tail(p.output())}`);
     } finally {
+      poll.abort();
+      ready.catch(() => {});
       died.catch(() => {});
     }
   }

@@ -104,9 +104,12 @@ export async function startMosquitto(opts: MosquittoOptions = {}): Promise<Mosqu
     if (last) await last.exited;
     const p = spawnTracked(MOSQUITTO_BIN, ['-c', config]);
     last = p;
+    // Aborted once the race is decided, so a lost waitFor stops polling and never rejects unhandled.
+    const poll = new AbortController();
     const ready = waitFor(() => p.alive() && canConnect(port), {
       timeoutMs: readyTimeoutMs,
       intervalMs: 50,
+      signal: poll.signal,
       what: `mosquitto listening on ${url}`,
     });
     const died = p.exited.then((e) => {
@@ -119,6 +122,8 @@ export async function startMosquitto(opts: MosquittoOptions = {}): Promise<Mosqu
       const msg = err instanceof Error ? err.message : String(err);
       throw new Error(`${msg}\nconfig: ${config}\nmosquitto log tail:\n${tail(p.output())}`);
     } finally {
+      poll.abort();
+      ready.catch(() => {});
       died.catch(() => {});
     }
   }

@@ -1,5 +1,4 @@
-import { appendFileSync, existsSync } from 'node:fs';
-const dbg = (...a: unknown[]) => appendFileSync('/tmp/scratch/dbg.txt', `${Date.now() % 100000} ${JSON.stringify(a)}\n`);
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -40,15 +39,17 @@ export async function createPtyPair(opts: { timeoutMs?: number } = {}): Promise<
   let closed = false;
 
   async function start(): Promise<void> {
-    dbg('start');
     const p = spawnTracked('socat', ['-d', '-d', `pty,raw,echo=0,link=${a}`, `pty,raw,echo=0,link=${b}`]);
     proc = p;
     // Ready = socat says it entered its loop (both ptys open) and both links are visible.
+    // Aborted once the race is decided, so a lost waitFor stops polling and never rejects unhandled.
+    const poll = new AbortController();
     const ready = waitFor(
       () => p.output().includes('starting data transfer loop') && existsSync(a) && existsSync(b),
       {
         timeoutMs,
         intervalMs: 20,
+        signal: poll.signal,
         what: `socat pty pair at ${dir}`,
       },
     );
@@ -59,9 +60,7 @@ export async function createPtyPair(opts: { timeoutMs?: number } = {}): Promise<
       );
     });
     try {
-      const tk = setInterval(() => dbg('wait', p.alive(), existsSync(a), existsSync(b), p.output()), 500);
-      await Promise.race([ready, died]).finally(() => clearInterval(tk));
-      dbg('ready');
+      await Promise.race([ready, died]);
     } catch (err) {
       await p.stop('SIGKILL');
       if (err instanceof Error && !err.message.startsWith('socat exited')) {
@@ -69,6 +68,8 @@ export async function createPtyPair(opts: { timeoutMs?: number } = {}): Promise<
       }
       throw err;
     } finally {
+      poll.abort();
+      ready.catch(() => {});
       died.catch(() => {}); // settles later on a normal stop; not an error then
     }
   }
@@ -76,13 +77,10 @@ export async function createPtyPair(opts: { timeoutMs?: number } = {}): Promise<
   async function stopSocat(): Promise<void> {
     const p = proc;
     proc = undefined;
-    dbg('stopping', !!p);
     if (p) await p.stop('SIGTERM', 3000);
-    dbg('stopped');
     // socat unlinks on SIGTERM but not when SIGKILLed; make "unplugged" true either way.
     await rm(a, { force: true });
     await rm(b, { force: true });
-    dbg('rm done');
   }
 
   try {

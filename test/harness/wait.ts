@@ -16,6 +16,8 @@ export interface WaitForOptions {
   intervalMs?: number;
   /** Named in the timeout error so a failing test says what never happened. */
   what: string;
+  /** Stops polling early (rejects with the abort reason), e.g. once the awaited process died. */
+  signal?: AbortSignal;
 }
 
 /**
@@ -25,11 +27,12 @@ export interface WaitForOptions {
  */
 export async function waitFor<T>(
   predicate: () => T | Promise<T>,
-  { timeoutMs = 5000, intervalMs = 50, what }: WaitForOptions,
+  { timeoutMs = 5000, intervalMs = 50, what, signal }: WaitForOptions,
 ): Promise<NonNullable<T>> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   for (;;) {
+    signal?.throwIfAborted();
     try {
       const v = await predicate();
       if (v) return v as NonNullable<T>;

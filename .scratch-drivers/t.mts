@@ -1,0 +1,21 @@
+import { SerialPort } from 'serialport';
+import { createPtyPair } from '/work/main/test/harness/pty.ts';
+const pair = await createPtyPair();
+const open = (path: string) => new Promise<SerialPort>((res, rej) => { const p = new SerialPort({ path, baudRate: 9600, autoOpen: false }); p.open((e) => e ? rej(e) : res(p)); });
+const a = await open(pair.a); const b = await open(pair.b);
+a.on('close', (e: any) => console.log('a close', e?.message, e?.disconnected));
+a.on('error', (e: any) => console.log('a error', e?.message));
+b.on('data', (d: Buffer) => console.log('b got', d));
+a.write(Buffer.from([1,2,3]), (e) => console.log('write cb', e));
+await new Promise(r => setTimeout(r, 200));
+const t0 = Date.now();
+await pair.unplug();
+console.log('unplugged', Date.now()-t0);
+await new Promise(r => setTimeout(r, 500));
+console.log('a isOpen', a.isOpen);
+a.write(Buffer.from([1]), (e) => console.log('write after', e?.message));
+await new Promise(r => setTimeout(r, 300));
+try { await open(pair.a) } catch (e) { console.log('reopen err', (e as Error).message) }
+await pair.replug();
+const a2 = await open(pair.a); console.log('reopened', a2.isOpen);
+a2.close(); b.isOpen && b.close(); await pair.close();

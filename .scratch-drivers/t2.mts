@@ -1,0 +1,13 @@
+import { SerialPort } from 'serialport';
+import { createPtyPair } from '/work/main/test/harness/pty.ts';
+const pair = await createPtyPair();
+const open = (path: string) => new Promise<SerialPort>((res, rej) => { const p = new SerialPort({ path, baudRate: 9600, autoOpen: false }); p.open((e) => e ? rej(e) : res(p)); });
+const a = await open(pair.a);
+a.on('close', (e: any) => console.log('a close', e?.message, e?.disconnected));
+a.on('error', (e: any) => console.log('a error', e?.message));
+a.on('data', (d: Buffer) => console.log('a got', d));
+await pair.unplug();
+await new Promise(r => setTimeout(r, 1500));
+console.log('a isOpen', a.isOpen);
+await pair.close();
+process.exit(0);

@@ -1,0 +1,78 @@
+/**
+ * Typed storage errors with stable codes. Codes never change meaning once shipped; new ones are
+ * appended. TG_OUTBOX_* is the local durable queue, TG_STORE_* the sink behind it.
+ */
+export const StorageErrorCode = {
+  /** The outbox holds `capacity` readings and the policy is 'refuse'. */
+  OUTBOX_FULL: 'TG_OUTBOX_FULL',
+  /** Another process has the outbox file open: one outbox, one owner. */
+  OUTBOX_LOCKED: 'TG_OUTBOX_LOCKED',
+  /** The outbox file cannot be opened (permissions, corrupt, newer schema). Never recreated. */
+  OUTBOX_OPEN: 'TG_OUTBOX_OPEN',
+  /** The commit failed (disk full, I/O error): the reading is NOT stored. */
+  OUTBOX_WRITE: 'TG_OUTBOX_WRITE',
+  /** The reading does not match the ReadingRecord schema: a bug upstream, refused loudly. */
+  OUTBOX_INVALID: 'TG_OUTBOX_INVALID',
+  /** record() after close(). */
+  OUTBOX_CLOSED: 'TG_OUTBOX_CLOSED',
+  /** A stored row is not valid JSON any more; moved to quarantine. */
+  OUTBOX_CORRUPT_ROW: 'TG_OUTBOX_CORRUPT_ROW',
+
+  /** Connection refused, reset, DNS: the link is down. */
+  STORE_UNREACHABLE: 'TG_STORE_UNREACHABLE',
+  /** No answer within the write timeout. The write may still have landed (replay is idempotent). */
+  STORE_TIMEOUT: 'TG_STORE_TIMEOUT',
+  /** The sink answered 5xx or is busy (SQLite lock): try again later. */
+  STORE_SERVER: 'TG_STORE_SERVER',
+  /** Credentials refused. */
+  STORE_AUTH: 'TG_STORE_AUTH',
+  /** The sink refused particular records for good (bad value, type conflict). */
+  STORE_REJECTED: 'TG_STORE_REJECTED',
+  /** The reading is older than the retention policy: InfluxDB would drop it. */
+  STORE_BEYOND_RETENTION: 'TG_STORE_BEYOND_RETENTION',
+  /** The store already holds a different reading under the same id (a reused seq). */
+  STORE_ID_CONFLICT: 'TG_STORE_ID_CONFLICT',
+  /** The store's schema is newer than this release understands. */
+  STORE_SCHEMA: 'TG_STORE_SCHEMA',
+  /** Invalid storage configuration. */
+  STORE_CONFIG: 'TG_STORE_CONFIG',
+  /** Any other failure of the sink. */
+  STORE_WRITE: 'TG_STORE_WRITE',
+} as const;
+export type StorageErrorCode = (typeof StorageErrorCode)[keyof typeof StorageErrorCode];
+
+export class StorageError extends Error {
+  readonly code: StorageErrorCode;
+  constructor(code: StorageErrorCode, message: string, options?: { cause?: unknown }) {
+    super(`${code}: ${message}`, options);
+    this.name = 'StorageError';
+    this.code = code;
+  }
+}
+
+export interface RejectedRecord {
+  id: string;
+  code: StorageErrorCode;
+  detail: string;
+}
+
+/**
+ * The sink accepted every record of the batch EXCEPT `rejected`, which it will never accept.
+ * The forwarder acknowledges the rest and moves these to the outbox's quarantine: a poison
+ * record must neither block the queue forever nor vanish.
+ */
+export class SinkRejection extends StorageError {
+  readonly rejected: readonly RejectedRecord[];
+  constructor(rejected: readonly RejectedRecord[]) {
+    super(StorageErrorCode.STORE_REJECTED, `${rejected.length} record(s) refused for good`);
+    this.name = 'SinkRejection';
+    this.rejected = rejected;
+  }
+}
+
+/** The code of any error, for stats and logs: ours, a system error's, or a generic one. */
+export function errorCode(err: unknown): string {
+  if (err instanceof StorageError) return err.code;
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? code : StorageErrorCode.STORE_WRITE;
+}

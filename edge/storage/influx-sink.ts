@@ -1,0 +1,214 @@
+/**
+ * Forwards readings to InfluxDB 1.x: batched writePoints at ns precision into our retention
+ * policy (see README.md for the schema). init() creates the database and the retention policy,
+ * or corrects the policy's duration to the configured one.
+ *
+ * Error handling is what keeps the outbox moving: link failures are thrown (the forwarder backs
+ * off and retries the whole batch, which is idempotent); a 4xx for a batch means some point is
+ * bad, so the batch is bisected until the bad points are isolated and rejected (SinkRejection),
+ * while the good ones are written. InfluxDB's own retries and host backoff are switched off:
+ * the forwarder owns retrying, and a client-side "host disabled" would hide a recovered server.
+ */
+import { InfluxDB, type IPoolOptions } from 'influx';
+import pino from 'pino';
+import type { ReadingRecord } from '../../protocols/gate/messages.ts';
+import {
+  INFLUX_DEFAULT_DATABASE,
+  INFLUX_DEFAULT_RETENTION_DAYS,
+  INFLUX_RETENTION_POLICY,
+  retentionDuration,
+} from '../../protocols/storage/influx-schema.ts';
+import { type Clock, systemClock } from '../clock.ts';
+import type { Logger } from '../log.ts';
+import { type RejectedRecord, SinkRejection, StorageError, StorageErrorCode } from './errors.ts';
+import { toPoint } from './influx-point.ts';
+import type { ReadingSink } from './types.ts';
+
+export interface InfluxSinkOptions {
+  /** http(s)://host:port[/path] */
+  url: string;
+  database?: string;
+  username?: string;
+  password?: string;
+  retentionDays?: number;
+  retentionPolicy?: string;
+  /** Per HTTP request (default 10 s). */
+  requestTimeoutMs?: number;
+  clock?: Clock;
+  logger?: Logger;
+}
+
+const DAY_MS = 86_400_000;
+
+type IBackoffStrategy = NonNullable<IPoolOptions['backoff']>;
+
+/** Never take the host out of the client's pool: a restarted server must be used at once. */
+const noBackoff: IBackoffStrategy = {
+  getDelay: () => 0,
+  next: () => noBackoff,
+  reset: () => noBackoff,
+};
+
+export class InfluxSink implements ReadingSink {
+  readonly name = 'influx';
+  readonly database: string;
+  readonly retentionPolicy: string;
+  readonly retentionDays: number;
+  private readonly influx: InfluxDB;
+  private readonly clock: Clock;
+  private readonly log: Logger;
+
+  constructor(opts: InfluxSinkOptions) {
+    let url: URL;
+    try {
+      url = new URL(opts.url);
+    } catch (err) {
+      throw new StorageError(StorageErrorCode.STORE_CONFIG, `bad InfluxDB url ${opts.url}`, { cause: err });
+    }
+    this.database = opts.database ?? INFLUX_DEFAULT_DATABASE;
+    this.retentionPolicy = opts.retentionPolicy ?? INFLUX_RETENTION_POLICY;
+    this.retentionDays = opts.retentionDays ?? INFLUX_DEFAULT_RETENTION_DAYS;
+    if (!Number.isInteger(this.retentionDays) || this.retentionDays < 1) {
+      throw new StorageError(StorageErrorCode.STORE_CONFIG, `retentionDays must be a positive integer`);
+    }
+    this.clock = opts.clock ?? systemClock;
+    this.log = opts.logger ?? pino({ level: 'silent' });
+    const protocol = url.protocol === 'https:' ? 'https' : 'http';
+    this.influx = new InfluxDB({
+      host: url.hostname,
+      port: url.port ? Number(url.port) : protocol === 'https' ? 443 : 8086,
+      protocol,
+      ...(url.pathname !== '/' ? { path: url.pathname } : {}),
+      database: this.database,
+      ...(opts.username !== undefined ? { username: opts.username, password: opts.password ?? '' } : {}),
+      pool: { maxRetries: 0, requestTimeout: opts.requestTimeoutMs ?? 10_000, backoff: noBackoff },
+    });
+  }
+
+  async init(): Promise<void> {
+    try {
+      // CREATE DATABASE is a no-op when it exists.
+      await this.influx.createDatabase(this.database);
+      const wanted = retentionDuration(this.retentionDays);
+      const existing = (await this.influx.showRetentionPolicies(this.database)).find((p) => p.name === this.retentionPolicy);
+      if (!existing) {
+        await this.influx.createRetentionPolicy(this.retentionPolicy, {
+          database: this.database,
+          duration: wanted,
+          replication: 1,
+          isDefault: true,
+        });
+        this.log.info({ database: this.database, rp: this.retentionPolicy, duration: wanted }, 'created retention policy');
+      } else if (parseDurationMs(existing.duration) !== this.retentionDays * DAY_MS || !existing.default) {
+        await this.influx.alterRetentionPolicy(this.retentionPolicy, {
+          database: this.database,
+          duration: wanted,
+          replication: 1,
+          isDefault: true,
+        });
+        this.log.warn(
+          { database: this.database, rp: this.retentionPolicy, from: existing.duration, to: wanted },
+          'retention policy changed to the configured duration',
+        );
+      }
+    } catch (err) {
+      throw classify(err);
+    }
+  }
+
+  async write(records: readonly ReadingRecord[]): Promise<void> {
+    if (records.length === 0) return;
+    // InfluxDB drops points older than the retention policy ("partial write"); set them aside
+    // before writing rather than discovering them one by one.
+    const cutoff = this.clock.now() - this.retentionDays * DAY_MS;
+    const rejected: RejectedRecord[] = [];
+    const writable: ReadingRecord[] = [];
+    for (const r of records) {
+      if (r.at < cutoff) {
+        rejected.push({
+          id: r.id,
+          code: StorageErrorCode.STORE_BEYOND_RETENTION,
+          detail: `measured ${new Date(r.at).toISOString()}, before the ${this.retentionDays}-day retention`,
+        });
+      } else writable.push(r);
+    }
+    await this.writeIsolating(writable, rejected, true);
+    if (rejected.length > 0) throw new SinkRejection(rejected);
+  }
+
+  async ping(): Promise<boolean> {
+    try {
+      return (await this.influx.ping(1000)).some((h) => h.online);
+    } catch {
+      return false;
+    }
+  }
+
+  async close(): Promise<void> {
+    // The client keeps no open connections of its own.
+  }
+
+  /** Writes; on a 4xx splits the batch in halves until the refused points are alone. */
+  private async writeIsolating(records: readonly ReadingRecord[], rejected: RejectedRecord[], mayInit: boolean): Promise<void> {
+    if (records.length === 0) return;
+    try {
+      await this.influx.writePoints(records.map(toPoint), { precision: 'n', retentionPolicy: this.retentionPolicy });
+    } catch (err) {
+      const e = classify(err);
+      if (mayInit && isMissingDatabase(err)) {
+        // The server lost or never had our database (a fresh InfluxDB behind the same URL).
+        this.log.warn({ database: this.database }, 'database missing; creating it again');
+        await this.init();
+        return this.writeIsolating(records, rejected, false);
+      }
+      if (e.code !== StorageErrorCode.STORE_REJECTED) throw e;
+      if (records.length === 1) {
+        const r = records[0] as ReadingRecord;
+        const beyond = /beyond retention/i.test(e.message);
+        rejected.push({
+          id: r.id,
+          code: beyond ? StorageErrorCode.STORE_BEYOND_RETENTION : StorageErrorCode.STORE_REJECTED,
+          detail: e.message.slice(0, 500),
+        });
+        return;
+      }
+      const mid = Math.ceil(records.length / 2);
+      await this.writeIsolating(records.slice(0, mid), rejected, false);
+      await this.writeIsolating(records.slice(mid), rejected, false);
+    }
+  }
+}
+
+function statusOf(err: unknown): number | undefined {
+  return (err as { res?: { statusCode?: number } } | null)?.res?.statusCode;
+}
+
+function isMissingDatabase(err: unknown): boolean {
+  return /database not found/i.test(String((err as Error)?.message ?? err));
+}
+
+/** Maps the client's errors onto our codes: what is worth retrying and what never will be. */
+export function classify(err: unknown): StorageError {
+  if (err instanceof StorageError) return err;
+  const message = String((err as Error)?.message ?? err);
+  const status = statusOf(err);
+  const sysCode = (err as { code?: unknown } | null)?.code;
+  let code: StorageErrorCode;
+  if (status === 401 || status === 403) code = StorageErrorCode.STORE_AUTH;
+  else if (status !== undefined && status >= 400 && status < 500 && !isMissingDatabase(err)) {
+    code = StorageErrorCode.STORE_REJECTED;
+  } else if (/timed out/i.test(message) || sysCode === 'ETIMEDOUT') code = StorageErrorCode.STORE_TIMEOUT;
+  else if (typeof sysCode === 'string' && /^E[A-Z]+$/.test(sysCode)) code = StorageErrorCode.STORE_UNREACHABLE;
+  else if (/no host available/i.test(message)) code = StorageErrorCode.STORE_UNREACHABLE;
+  else code = StorageErrorCode.STORE_SERVER;
+  return new StorageError(code, message, { cause: err });
+}
+
+/** InfluxDB prints durations like "9600h0m0s"; "0s" is infinite. */
+export function parseDurationMs(d: string): number {
+  let ms = 0;
+  for (const [, n, unit] of d.matchAll(/(\d+)(h|m|s)/g)) {
+    ms += Number(n) * (unit === 'h' ? 3_600_000 : unit === 'm' ? 60_000 : 1000);
+  }
+  return ms;
+}

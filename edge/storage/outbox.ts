@@ -1,0 +1,326 @@
+/**
+ * The durable outbox: every reading is committed to a local SQLite file before record() returns,
+ * and stays there until a sink has accepted it. The file is the gate's memory of what it still
+ * owes the store; it is opened once, never recreated, and owned by one process at a time.
+ *
+ * Durability: WAL with synchronous=FULL, i.e. an fsync of the WAL on every commit. With NORMAL a
+ * power cut may roll back the last commits even though record() had returned and the person had
+ * walked through; a health record must survive that. The cost (one fsync per reading, measured
+ * in bench/storage.ts) is far below the gate's pace of about one reading per second.
+ */
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import type { ReadingRecord } from '../../protocols/gate/messages.ts';
+import { type Clock, systemClock } from '../clock.ts';
+import { Emitter } from '../events.ts';
+import { StorageError, StorageErrorCode } from './errors.ts';
+import { FillGauge, type FillEvent, type FillLevel } from './fill-level.ts';
+import type { NewReading } from './types.ts';
+import { numberReading, validateReading } from './validate.ts';
+
+/**
+ * What happens at capacity. 'keep' (default): capacity is an alarm line, not a wall; readings
+ * keep being committed while the disk has room, and the `full` level stays raised. 'refuse':
+ * record() throws TG_OUTBOX_FULL, for sites that would rather stop the gate than pass people
+ * unrecorded. There is deliberately no "drop oldest".
+ */
+export type OutboxPolicy = 'keep' | 'refuse';
+
+export interface OutboxOptions {
+  path: string;
+  capacity: number;
+  policy?: OutboxPolicy;
+  clock?: Clock;
+  /** FULL unless a benchmark wants to compare. */
+  synchronous?: 'FULL' | 'NORMAL';
+  /** How long to wait for a previous owner's lock to go away (default 2000 ms). */
+  lockTimeoutMs?: number;
+}
+
+export interface QuarantinedRecord {
+  id: string;
+  code: string;
+  detail: string;
+  quarantinedAt: number;
+  record: ReadingRecord | null;
+  /** The stored text, for rows that are no longer valid JSON. */
+  body: string;
+}
+
+const OUTBOX_VERSION = 1;
+const OUTBOX_DDL = `
+CREATE TABLE IF NOT EXISTS seq_counter (
+  site_id  TEXT    NOT NULL,
+  gate_id  TEXT    NOT NULL,
+  next_seq INTEGER NOT NULL,
+  PRIMARY KEY (site_id, gate_id)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS outbox (
+  pos       INTEGER PRIMARY KEY,
+  id        TEXT    NOT NULL UNIQUE,
+  queued_at INTEGER NOT NULL,
+  body      TEXT    NOT NULL
+);
+CREATE TABLE IF NOT EXISTS quarantine (
+  pos            INTEGER PRIMARY KEY,
+  id             TEXT    NOT NULL,
+  queued_at      INTEGER NOT NULL,
+  body           TEXT    NOT NULL,
+  code           TEXT    NOT NULL,
+  detail         TEXT    NOT NULL,
+  quarantined_at INTEGER NOT NULL
+);
+`;
+
+/**
+ * A new gate's first seq is the wall clock in ms (never below 2024-01-01, for boards that boot
+ * at 1970). If the outbox file is ever lost or replaced, the gate then continues far above any
+ * seq it used before instead of reusing ids the store already holds, which INSERT OR IGNORE /
+ * point overwrite would turn into silently lost readings. Seqs stay dense from there on.
+ */
+const SEQ_SEED_FLOOR = Date.UTC(2024, 0, 1);
+
+export interface OutboxEvents extends Record<string, unknown> {
+  fill: FillEvent;
+  error: unknown;
+}
+
+interface Row {
+  id: string;
+  body: string;
+}
+
+export class Outbox extends Emitter<OutboxEvents> {
+  readonly path: string;
+  readonly capacity: number;
+  readonly policy: OutboxPolicy;
+  private readonly db: Database.Database;
+  private readonly clock: Clock;
+  private readonly gauge: FillGauge;
+  private depthNow: number;
+  private quarantinedNow: number;
+  private closed = false;
+  private readonly appendTx: Database.Transaction<(r: NewReading) => ReadingRecord>;
+  private readonly stmt: ReturnType<typeof prepare>;
+
+  private constructor(db: Database.Database, opts: OutboxOptions) {
+    super();
+    this.db = db;
+    this.path = opts.path;
+    this.capacity = opts.capacity;
+    this.policy = opts.policy ?? 'keep';
+    this.clock = opts.clock ?? systemClock;
+    this.stmt = prepare(db);
+    this.depthNow = (this.stmt.count.get() as { n: number }).n;
+    this.quarantinedNow = (this.stmt.countQuarantine.get() as { n: number }).n;
+    this.gauge = new FillGauge(this.capacity, this.depthNow);
+    this.appendTx = db.transaction((reading: NewReading) => {
+      const row = this.stmt.getSeq.get(reading.siteId, reading.gateId) as { next_seq: number } | undefined;
+      const seq = row ? row.next_seq : Math.max(this.clock.now(), SEQ_SEED_FLOOR);
+      this.stmt.putSeq.run(reading.siteId, reading.gateId, seq + 1);
+      const record = numberReading(reading, seq);
+      this.stmt.insert.run(record.id, this.clock.now(), JSON.stringify(record));
+      return record;
+    });
+  }
+
+  /** Opens (creating on first use) the outbox file and takes the exclusive lock on it. */
+  static open(opts: OutboxOptions): Outbox {
+    if (!Number.isInteger(opts.capacity) || opts.capacity < 1) {
+      throw new StorageError(StorageErrorCode.STORE_CONFIG, `outbox capacity must be a positive integer`);
+    }
+    let db: Database.Database;
+    try {
+      mkdirSync(dirname(opts.path), { recursive: true });
+      db = new Database(opts.path, { timeout: opts.lockTimeoutMs ?? 2000 });
+    } catch (err) {
+      throw new StorageError(StorageErrorCode.OUTBOX_OPEN, `cannot open ${opts.path}: ${String(err)}`, { cause: err });
+    }
+    try {
+      // EXCLUSIVE before WAL: no shared-memory index, and the lock taken below is held until
+      // close, so a second gate process on the same file fails instead of reusing seqs.
+      db.pragma('locking_mode = EXCLUSIVE');
+      db.pragma('journal_mode = WAL');
+      db.pragma(`synchronous = ${opts.synchronous ?? 'FULL'}`);
+      db.exec('BEGIN EXCLUSIVE; COMMIT;');
+      const version = db.pragma('user_version', { simple: true }) as number;
+      if (version > OUTBOX_VERSION) {
+        throw new StorageError(StorageErrorCode.OUTBOX_OPEN, `${opts.path} has outbox schema ${version}, newer than ${OUTBOX_VERSION}`);
+      }
+      db.exec(OUTBOX_DDL);
+      db.pragma(`user_version = ${OUTBOX_VERSION}`);
+      return new Outbox(db, opts);
+    } catch (err) {
+      db.close();
+      if (err instanceof StorageError) throw err;
+      if ((err as { code?: string }).code === 'SQLITE_BUSY') {
+        throw new StorageError(StorageErrorCode.OUTBOX_LOCKED, `${opts.path} is in use by another process`, { cause: err });
+      }
+      throw new StorageError(StorageErrorCode.OUTBOX_OPEN, `cannot open ${opts.path}: ${String(err)}`, { cause: err });
+    }
+  }
+
+  /**
+   * Validates, numbers and commits one reading. Synchronous: when it returns, the reading is on
+   * disk. Throws TG_OUTBOX_INVALID, TG_OUTBOX_FULL (policy 'refuse' only), TG_OUTBOX_WRITE or
+   * TG_OUTBOX_CLOSED, never anything untyped.
+   */
+  append(reading: NewReading): ReadingRecord {
+    if (this.closed) throw new StorageError(StorageErrorCode.OUTBOX_CLOSED, 'outbox is closed');
+    const clean = validateReading(reading);
+    if (this.policy === 'refuse' && this.depthNow >= this.capacity) {
+      throw new StorageError(StorageErrorCode.OUTBOX_FULL, `outbox holds ${this.depthNow} of ${this.capacity} readings`);
+    }
+    let record: ReadingRecord;
+    try {
+      record = this.appendTx.immediate(clean);
+    } catch (err) {
+      throw new StorageError(StorageErrorCode.OUTBOX_WRITE, `commit failed: ${String(err)}`, { cause: err });
+    }
+    this.depthNow += 1;
+    this.updateLevel();
+    return record;
+  }
+
+  /** The oldest `limit` readings, in the order they were recorded. */
+  peek(limit: number): ReadingRecord[] {
+    const rows = this.stmt.peek.all(limit) as Row[];
+    const out: ReadingRecord[] = [];
+    const corrupt: Row[] = [];
+    for (const row of rows) {
+      try {
+        out.push(JSON.parse(row.body) as ReadingRecord);
+      } catch {
+        corrupt.push(row);
+      }
+    }
+    if (corrupt.length > 0) {
+      this.quarantineRows(corrupt.map((r) => ({ id: r.id, code: StorageErrorCode.OUTBOX_CORRUPT_ROW, detail: 'not JSON' })));
+    }
+    return out;
+  }
+
+  /** Removes readings a sink has accepted. Returns how many were still queued. */
+  ack(ids: readonly string[]): number {
+    if (ids.length === 0) return 0;
+    let removed = 0;
+    this.db.transaction(() => {
+      for (const id of ids) removed += this.stmt.remove.run(id).changes;
+    })();
+    this.depthNow -= removed;
+    this.updateLevel();
+    return removed;
+  }
+
+  /** Moves readings a sink refused for good out of the queue, keeping them on disk with the reason. */
+  quarantine(items: ReadonlyArray<{ id: string; code: string; detail: string }>): number {
+    return this.quarantineRows(items);
+  }
+
+  /** What is in quarantine, oldest first. */
+  listQuarantine(limit = 1000): QuarantinedRecord[] {
+    const rows = this.stmt.listQuarantine.all(limit) as Array<{
+      id: string;
+      body: string;
+      code: string;
+      detail: string;
+      quarantined_at: number;
+    }>;
+    return rows.map((r) => {
+      let record: ReadingRecord | null = null;
+      try {
+        record = JSON.parse(r.body) as ReadingRecord;
+      } catch {
+        /* kept as text */
+      }
+      return { id: r.id, code: r.code, detail: r.detail, quarantinedAt: r.quarantined_at, record, body: r.body };
+    });
+  }
+
+  /** Puts quarantined readings back in the queue (after the cause was fixed). Returns how many. */
+  requeueQuarantine(): number {
+    const moved = this.db.transaction(() => {
+      const n = this.stmt.requeue.run().changes;
+      this.stmt.clearQuarantine.run();
+      return n;
+    })();
+    this.depthNow += moved;
+    this.quarantinedNow = 0;
+    this.updateLevel();
+    return moved;
+  }
+
+  depth(): number {
+    return this.depthNow;
+  }
+
+  quarantined(): number {
+    return this.quarantinedNow;
+  }
+
+  level(): FillLevel {
+    return this.gauge.level;
+  }
+
+  /** When the oldest queued reading was committed (epoch ms), or null when empty. */
+  oldestQueuedAt(): number | null {
+    const row = this.stmt.oldest.get() as { queued_at: number } | undefined;
+    return row ? row.queued_at : null;
+  }
+
+  /** The seq the next reading of this gate will get (for diagnostics and tests). */
+  nextSeq(siteId: string, gateId: string): number | null {
+    const row = this.stmt.getSeq.get(siteId, gateId) as { next_seq: number } | undefined;
+    return row ? row.next_seq : null;
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.db.close();
+  }
+
+  private quarantineRows(items: ReadonlyArray<{ id: string; code: string; detail: string }>): number {
+    const now = this.clock.now();
+    let moved = 0;
+    this.db.transaction(() => {
+      for (const it of items) {
+        const n = this.stmt.toQuarantine.run(it.code, it.detail.slice(0, 2000), now, it.id).changes;
+        if (n > 0) moved += this.stmt.remove.run(it.id).changes;
+      }
+    })();
+    this.depthNow -= moved;
+    this.quarantinedNow += moved;
+    this.updateLevel();
+    return moved;
+  }
+
+  private updateLevel(): void {
+    const ev = this.gauge.update(this.depthNow, this.clock.now());
+    if (ev) this.emit('fill', ev);
+  }
+}
+
+function prepare(db: Database.Database) {
+  return {
+    count: db.prepare('SELECT count(*) AS n FROM outbox'),
+    countQuarantine: db.prepare('SELECT count(*) AS n FROM quarantine'),
+    getSeq: db.prepare('SELECT next_seq FROM seq_counter WHERE site_id = ? AND gate_id = ?'),
+    putSeq: db.prepare(
+      'INSERT INTO seq_counter (site_id, gate_id, next_seq) VALUES (?, ?, ?) ' +
+        'ON CONFLICT (site_id, gate_id) DO UPDATE SET next_seq = excluded.next_seq',
+    ),
+    insert: db.prepare('INSERT INTO outbox (id, queued_at, body) VALUES (?, ?, ?)'),
+    peek: db.prepare('SELECT id, body FROM outbox ORDER BY pos LIMIT ?'),
+    remove: db.prepare('DELETE FROM outbox WHERE id = ?'),
+    oldest: db.prepare('SELECT queued_at FROM outbox ORDER BY pos LIMIT 1'),
+    toQuarantine: db.prepare(
+      'INSERT INTO quarantine (id, queued_at, body, code, detail, quarantined_at) ' +
+        'SELECT id, queued_at, body, ?, ?, ? FROM outbox WHERE id = ?',
+    ),
+    listQuarantine: db.prepare('SELECT id, body, code, detail, quarantined_at FROM quarantine ORDER BY pos LIMIT ?'),
+    requeue: db.prepare('INSERT INTO outbox (id, queued_at, body) SELECT id, queued_at, body FROM quarantine ORDER BY pos'),
+    clearQuarantine: db.prepare('DELETE FROM quarantine'),
+  };
+}

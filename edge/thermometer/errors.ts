@@ -1,0 +1,23 @@
+/** Typed errors of the thermometer drivers: only bad options throw; wire trouble is counted. */
+export const ThermometerErrorCode = {
+  /** A driver option is out of range (slave address, interval, thresholds). */
+  BAD_OPTION: 'TG_EDGE_THERMOMETER_BAD_OPTION',
+} as const;
+
+export type ThermometerErrorCode = (typeof ThermometerErrorCode)[keyof typeof ThermometerErrorCode];
+
+export class ThermometerError extends Error {
+  readonly code: ThermometerErrorCode;
+  constructor(code: ThermometerErrorCode, message: string) {
+    super(`${code}: ${message}`);
+    this.name = 'ThermometerError';
+    this.code = code;
+  }
+}
+
+/** Throws BAD_OPTION unless `value` is an integer in [min, max]. */
+export function checkInt(name: string, value: number, min: number, max: number): number {
+  if (!Number.isInteger(value) || value < min || value > max)
+    throw new ThermometerError(ThermometerErrorCode.BAD_OPTION, `${name} must be an integer in ${min}..${max}, got ${value}`);
+  return value;
+}

@@ -1,0 +1,84 @@
+/**
+ * The embedded store: one SQLite file written by the gate's SqliteSink and read by the
+ * dashboard on the same machine. The DDL lives here so writer and reader agree; the writer
+ * applies it, the reader only checks `user_version`. No I/O here.
+ */
+
+import type { ReadingRecord } from '../gate/messages.ts';
+
+/** PRAGMA user_version of a store created by this release. Bump with a migration when the DDL changes. */
+export const SQLITE_SCHEMA_VERSION = 1;
+export const SQLITE_READING_TABLE = 'reading';
+
+/**
+ * One column per ReadingRecord key, so HR can query the file with any SQLite tool. Times are
+ * epoch ms; booleans 0/1. `id` is UNIQUE: the sink writes with INSERT OR IGNORE, so a replay
+ * is a no-op. A rowid table (not WITHOUT ROWID): the secondary indexes then point at a small
+ * integer instead of repeating the id.
+ */
+export const SQLITE_DDL = `
+CREATE TABLE IF NOT EXISTS reading (
+  id                 TEXT    NOT NULL UNIQUE,
+  v                  INTEGER NOT NULL,
+  site_id            TEXT    NOT NULL,
+  gate_id            TEXT    NOT NULL,
+  seq                INTEGER NOT NULL,
+  at                 INTEGER NOT NULL,
+  recorded_at        INTEGER NOT NULL,
+  employee_no        TEXT    NOT NULL,
+  temperature_tenths INTEGER,
+  raw_tenths         INTEGER,
+  offset_tenths      INTEGER NOT NULL,
+  ambient_tenths     INTEGER,
+  source             TEXT    NOT NULL,
+  sensor             TEXT    NOT NULL,
+  sensor_seq         INTEGER,
+  decision           TEXT    NOT NULL,
+  reason             TEXT    NOT NULL,
+  mask               TEXT    NOT NULL,
+  pairing_delay_ms   INTEGER,
+  terminal_id        TEXT,
+  terminal_serial_no INTEGER,
+  realtime           INTEGER NOT NULL,
+  released           INTEGER NOT NULL,
+  entered_by         TEXT
+);
+-- A period over everybody (first reading per person-day, counts by decision): covering, so
+-- those scans never touch the table.
+CREATE INDEX IF NOT EXISTS reading_at ON reading (at, employee_no, temperature_tenths, seq, site_id, gate_id, decision);
+-- One person's history.
+CREATE INDEX IF NOT EXISTS reading_employee_at ON reading (employee_no, at);
+-- One gate's history.
+CREATE INDEX IF NOT EXISTS reading_gate_at ON reading (gate_id, at);
+`;
+
+/** ReadingRecord key → column, in DDL order. Both sides map rows with this table. */
+export const SQLITE_COLUMNS = {
+  id: 'id',
+  v: 'v',
+  siteId: 'site_id',
+  gateId: 'gate_id',
+  seq: 'seq',
+  at: 'at',
+  recordedAt: 'recorded_at',
+  employeeNo: 'employee_no',
+  temperatureTenths: 'temperature_tenths',
+  rawTenths: 'raw_tenths',
+  offsetTenths: 'offset_tenths',
+  ambientTenths: 'ambient_tenths',
+  source: 'source',
+  sensor: 'sensor',
+  sensorSeq: 'sensor_seq',
+  decision: 'decision',
+  reason: 'reason',
+  mask: 'mask',
+  pairingDelayMs: 'pairing_delay_ms',
+  terminalId: 'terminal_id',
+  terminalSerialNo: 'terminal_serial_no',
+  realtime: 'realtime',
+  released: 'released',
+  enteredBy: 'entered_by',
+} as const satisfies { [K in keyof ReadingRecord]-?: string };
+
+/** Columns holding booleans as 0/1. */
+export const SQLITE_BOOLEAN_COLUMNS = ['realtime', 'released'] as const;

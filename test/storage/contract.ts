@@ -1,0 +1,272 @@
+/**
+ * The storage contract, one suite for every backend (in the style of MQTT.js' abstract_store):
+ * readings go in through the edge-side ReadingSink and come out through the dashboard-side
+ * ReadingStore, and both backends must give the same answers, to the field and the order.
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { ReadingRecord } from '../../protocols/gate/messages.ts';
+import type { ReadingSink } from '../../edge/storage/types.ts';
+import type { ReadingStore, StoreTimeOptions } from '../../dashboard/store/types.ts';
+import { GATE, record, SITE, shanghai } from './records.ts';
+
+export interface ContractEnv {
+  sink: ReadingSink;
+  /** A reader on the same data; closed by cleanup(). */
+  store(time?: StoreTimeOptions): ReadingStore;
+  cleanup(): Promise<void>;
+}
+
+export interface ContractBackend {
+  name: string;
+  /** An empty store whose sink has been init()ed. */
+  fresh(): Promise<ContractEnv>;
+}
+
+const DAY = '2024-03-05';
+const ALL = { from: shanghai('2024-01-01T00:00:00'), to: shanghai('2025-01-01T00:00:00') };
+const ids = (rs: readonly ReadingRecord[]) => rs.map((r) => r.id);
+
+export function readingStoreContract(backend: ContractBackend): void {
+  describe(`ReadingStore contract: ${backend.name}`, () => {
+    let env: ContractEnv;
+    let store: ReadingStore;
+    beforeEach(async () => {
+      env = await backend.fresh();
+      store = env.store({ timeZone: 'Asia/Shanghai' });
+    });
+    afterEach(async () => {
+      await env.cleanup();
+    });
+
+    it('round-trips every field exactly, nulls, booleans and awkward strings included', async () => {
+      const awkward = ['E 1,=x', 'trail\\', 'back\\slash', "O\\'B", 'tab\there', 'line\nbreak', '~tilde', '中文工号', '"q"'];
+      const rs = [
+        record(1, {
+          temperatureTenths: null,
+          rawTenths: null,
+          ambientTenths: null,
+          sensorSeq: null,
+          pairingDelayMs: null,
+          terminalId: null,
+          terminalSerialNo: null,
+          decision: 'unpaired',
+          reason: 'no-face-event',
+          mask: 'unknown',
+          realtime: false,
+          released: false,
+          employeeNo: '',
+        }),
+        record(2, {
+          source: 'handheld',
+          sensor: 'manual',
+          decision: 'manual',
+          reason: 'manual-entry',
+          enteredBy: `O\\'Brien "the nurse"\nward 3`,
+          terminalId: 'T,1 =x\\',
+          offsetTenths: -100,
+          temperatureTenths: -1000,
+          rawTenths: 2000,
+          pairingDelayMs: -5,
+          mask: 'no',
+        }),
+        ...awkward.map((employeeNo, i) => record(10 + i, { employeeNo, at: shanghai(`2024-03-05T09:00:0${i}`) })),
+      ];
+      await env.sink.write(rs);
+      const back = await store.readingsByGate({ gateId: GATE, ...ALL });
+      expect(back).toEqual(rs);
+      for (const r of rs.slice(2)) {
+        expect(await store.readingsByPerson({ employeeNo: r.employeeNo, ...ALL })).toEqual([r]);
+      }
+    });
+
+    it('orders by time, then seq, whatever the write order', async () => {
+      const t = shanghai('2024-03-05T08:00:00');
+      const rs = [record(5, { at: t + 10 }), record(3, { at: t }), record(4, { at: t }), record(1, { at: t - 1 })];
+      await env.sink.write(rs);
+      const want = ['site-a:gate-1:1', 'site-a:gate-1:3', 'site-a:gate-1:4', 'site-a:gate-1:5'];
+      expect(ids(await store.readingsByGate({ gateId: GATE, ...ALL }))).toEqual(want);
+      expect(ids(await store.readingsByPerson({ employeeNo: 'E0001', ...ALL }))).toEqual(want);
+      expect(ids(await store.readingsByPerson({ employeeNo: 'E0001', ...ALL, limit: 2 }))).toEqual(want.slice(0, 2));
+    });
+
+    it('a period is [from, to): from included, to excluded', async () => {
+      const from = shanghai('2024-03-05T08:00:00');
+      const to = shanghai('2024-03-05T09:00:00');
+      await env.sink.write([record(1, { at: from - 1 }), record(2, { at: from }), record(3, { at: to - 1 }), record(4, { at: to })]);
+      expect(ids(await store.readingsByPerson({ employeeNo: 'E0001', from, to }))).toEqual(['site-a:gate-1:2', 'site-a:gate-1:3']);
+      expect(ids(await store.readingsByGate({ gateId: GATE, from, to }))).toEqual(['site-a:gate-1:2', 'site-a:gate-1:3']);
+      const counts = await store.decisionCounts({ from, to });
+      expect(counts).toEqual([{ siteId: SITE, gateId: GATE, decision: 'pass', count: 2 }]);
+    });
+
+    it('filters by person, gate and site', async () => {
+      await env.sink.write([
+        record(1, { employeeNo: 'E1' }),
+        record(2, { employeeNo: 'E2' }),
+        record(1, { employeeNo: 'E1', gateId: 'gate-2' }),
+        record(1, { employeeNo: 'E1', siteId: 'site-b' }),
+      ]);
+      expect(ids(await store.readingsByPerson({ employeeNo: 'E1', ...ALL }))).toEqual([
+        'site-a:gate-1:1',
+        'site-a:gate-2:1',
+        'site-b:gate-1:1',
+      ]);
+      expect(ids(await store.readingsByPerson({ employeeNo: 'E1', siteId: SITE, ...ALL }))).toEqual([
+        'site-a:gate-1:1',
+        'site-a:gate-2:1',
+      ]);
+      expect(ids(await store.readingsByGate({ gateId: 'gate-2', ...ALL }))).toEqual(['site-a:gate-2:1']);
+      expect(ids(await store.readingsByGate({ gateId: GATE, siteId: 'site-b', ...ALL }))).toEqual(['site-b:gate-1:1']);
+      expect(await store.readingsByPerson({ employeeNo: 'E404', ...ALL })).toEqual([]);
+    });
+
+    describe('first morning and afternoon reading per person-day', () => {
+      it('11:59:59.999 local is morning, 12:00:00.000 local is afternoon', async () => {
+        const m = record(1, { at: shanghai(`${DAY}T11:59:59.999`) });
+        const a = record(2, { at: shanghai(`${DAY}T12:00:00.000`) });
+        await env.sink.write([m, a]);
+        expect(await store.firstReadingsByPersonDay({ fromDay: DAY, toDay: DAY })).toEqual([
+          { employeeNo: 'E0001', day: DAY, morning: m, afternoon: a },
+        ]);
+      });
+
+      it('00:30 local belongs to that local day although it is the previous day in UTC', async () => {
+        const early = record(1, { at: shanghai(`${DAY}T00:30:00`) });
+        expect(new Date(early.at).toISOString().slice(0, 10)).toBe('2024-03-04');
+        const late = record(2, { at: shanghai('2024-03-04T23:59:59.999') });
+        await env.sink.write([early, late]);
+        expect(await store.firstReadingsByPersonDay({ fromDay: '2024-03-04', toDay: DAY })).toEqual([
+          { employeeNo: 'E0001', day: '2024-03-04', morning: null, afternoon: late },
+          { employeeNo: 'E0001', day: DAY, morning: early, afternoon: null },
+        ]);
+        expect(await store.firstReadingsByPersonDay({ fromDay: DAY, toDay: DAY })).toEqual([
+          { employeeNo: 'E0001', day: DAY, morning: early, afternoon: null },
+        ]);
+      });
+
+      it('the earliest reading with a temperature wins; no-temperature readings and unknown faces never count', async () => {
+        const first = record(3, { at: shanghai(`${DAY}T08:00:00`) });
+        await env.sink.write([
+          record(4, { at: shanghai(`${DAY}T08:05:00`), temperatureTenths: 371 }),
+          first,
+          record(2, { at: shanghai(`${DAY}T07:55:00`), temperatureTenths: null, decision: 'remeasure', reason: 'no-measurement' }),
+          record(1, { at: shanghai(`${DAY}T07:00:00`), employeeNo: '', decision: 'denied', reason: 'unknown-face' }),
+          record(5, { at: shanghai(`${DAY}T13:00:00`), employeeNo: 'E0002' }),
+        ]);
+        const got = await store.firstReadingsByPersonDay({ fromDay: DAY, toDay: DAY });
+        expect(got).toEqual([
+          { employeeNo: 'E0001', day: DAY, morning: first, afternoon: null },
+          { employeeNo: 'E0002', day: DAY, morning: null, afternoon: expect.objectContaining({ seq: 5 }) },
+        ]);
+      });
+
+      it('the split time is configurable', async () => {
+        const a = record(1, { at: shanghai(`${DAY}T12:30:00`) });
+        const b = record(2, { at: shanghai(`${DAY}T13:30:00`) });
+        await env.sink.write([a, b]);
+        const late = env.store({ timeZone: 'Asia/Shanghai', split: '13:30' });
+        expect(await late.firstReadingsByPersonDay({ fromDay: DAY, toDay: DAY })).toEqual([
+          { employeeNo: 'E0001', day: DAY, morning: a, afternoon: b },
+        ]);
+      });
+
+      it('cuts days right across DST changes (Europe/Berlin)', async () => {
+        const berlin = env.store({ timeZone: 'Europe/Berlin' });
+        // 2024-03-31 has 23 hours (02:00 CET → 03:00 CEST), 2024-10-27 has 25.
+        const rs = [
+          record(1, { at: Date.parse('2024-03-30T23:30:00Z') }), // 00:30 CET on 03-31: morning of 03-31
+          record(2, { at: Date.parse('2024-03-31T21:30:00Z') }), // 23:30 CEST on 03-31: afternoon
+          record(3, { at: Date.parse('2024-03-31T22:00:00Z') }), // 00:00 CEST on 04-01: morning of 04-01
+          record(4, { at: Date.parse('2024-10-27T00:30:00Z') }), // 02:30 CEST (first of two) on 10-27
+          record(5, { at: Date.parse('2024-10-27T22:59:59.999Z') }), // 23:59:59.999 CET on 10-27
+          record(6, { at: Date.parse('2024-10-27T11:00:00Z') }), // 12:00 CET: afternoon
+        ];
+        await env.sink.write(rs);
+        const got = await berlin.firstReadingsByPersonDay({ fromDay: '2024-03-31', toDay: '2024-10-27' });
+        expect(got.map((d) => [d.day, d.morning?.seq ?? null, d.afternoon?.seq ?? null])).toEqual([
+          ['2024-03-31', 1, 2],
+          ['2024-04-01', 3, null],
+          ['2024-10-27', 4, 6],
+        ]);
+      });
+
+      it('filters by people and site, and spans several days', async () => {
+        await env.sink.write([
+          record(1, { employeeNo: 'E1', at: shanghai('2024-03-04T08:00:00') }),
+          record(2, { employeeNo: 'E1', at: shanghai('2024-03-06T08:00:00') }),
+          record(3, { employeeNo: 'E2', at: shanghai('2024-03-05T08:00:00') }),
+          record(4, { employeeNo: 'E3', at: shanghai('2024-03-05T08:00:00') }),
+          record(1, { employeeNo: 'E2', at: shanghai('2024-03-05T14:00:00'), siteId: 'site-b' }),
+        ]);
+        const some = await store.firstReadingsByPersonDay({ fromDay: '2024-03-04', toDay: '2024-03-06', employeeNos: ['E1', 'E2'] });
+        expect(some.map((d) => [d.employeeNo, d.day, d.morning?.id ?? null, d.afternoon?.id ?? null])).toEqual([
+          ['E1', '2024-03-04', 'site-a:gate-1:1', null],
+          ['E1', '2024-03-06', 'site-a:gate-1:2', null],
+          ['E2', '2024-03-05', 'site-a:gate-1:3', 'site-b:gate-1:1'],
+        ]);
+        const siteB = await store.firstReadingsByPersonDay({ fromDay: '2024-03-04', toDay: '2024-03-06', siteId: 'site-b' });
+        expect(siteB.map((d) => [d.employeeNo, d.day])).toEqual([['E2', '2024-03-05']]);
+        expect(await store.firstReadingsByPersonDay({ fromDay: DAY, toDay: DAY, employeeNos: [] })).toEqual([]);
+      });
+    });
+
+    it('counts readings by site, gate and decision', async () => {
+      await env.sink.write([
+        record(1),
+        record(2),
+        record(3, { decision: 'flagged', reason: 'fever', temperatureTenths: 380 }),
+        record(4, { decision: 'denied', reason: 'mask-missing', mask: 'no' }),
+        record(1, { gateId: 'gate-2' }),
+        record(2, { gateId: 'gate-2', decision: 'remeasure', reason: 'above-range' }),
+      ]);
+      expect(await store.decisionCounts(ALL)).toEqual([
+        { siteId: SITE, gateId: GATE, decision: 'denied', count: 1 },
+        { siteId: SITE, gateId: GATE, decision: 'flagged', count: 1 },
+        { siteId: SITE, gateId: GATE, decision: 'pass', count: 2 },
+        { siteId: SITE, gateId: 'gate-2', decision: 'pass', count: 1 },
+        { siteId: SITE, gateId: 'gate-2', decision: 'remeasure', count: 1 },
+      ]);
+      expect(await store.decisionCounts({ ...ALL, gateId: 'gate-2' })).toEqual([
+        { siteId: SITE, gateId: 'gate-2', decision: 'pass', count: 1 },
+        { siteId: SITE, gateId: 'gate-2', decision: 'remeasure', count: 1 },
+      ]);
+    });
+
+    it('a replayed write is idempotent: the same readings twice are stored once', async () => {
+      const rs = Array.from({ length: 50 }, (_, i) =>
+        record(i, { employeeNo: `E${i % 7}`, at: shanghai('2024-03-05T07:00:00') + i * 60_000 }),
+      );
+      await env.sink.write(rs);
+      const before = {
+        gate: await store.readingsByGate({ gateId: GATE, ...ALL }),
+        days: await store.firstReadingsByPersonDay({ fromDay: DAY, toDay: DAY }),
+        counts: await store.decisionCounts(ALL),
+      };
+      await env.sink.write(rs);
+      await env.sink.write(rs.slice(10, 30));
+      await env.sink.write([...rs].reverse());
+      expect(await store.readingsByGate({ gateId: GATE, ...ALL })).toEqual(before.gate);
+      expect(before.gate).toHaveLength(50);
+      expect(await store.firstReadingsByPersonDay({ fromDay: DAY, toDay: DAY })).toEqual(before.days);
+      expect(await store.decisionCounts(ALL)).toEqual([{ siteId: SITE, gateId: GATE, decision: 'pass', count: 50 }]);
+    });
+
+    it('answers empty, not with an error, when nothing matches', async () => {
+      expect(await store.readingsByPerson({ employeeNo: 'E0001', ...ALL })).toEqual([]);
+      expect(await store.readingsByGate({ gateId: GATE, ...ALL })).toEqual([]);
+      expect(await store.firstReadingsByPersonDay({ fromDay: DAY, toDay: DAY })).toEqual([]);
+      expect(await store.decisionCounts(ALL)).toEqual([]);
+      await env.sink.write([record(1)]);
+      const later = { from: shanghai('2024-06-01T00:00:00'), to: shanghai('2024-07-01T00:00:00') };
+      expect(await store.readingsByGate({ gateId: GATE, ...later })).toEqual([]);
+      expect(await store.firstReadingsByPersonDay({ fromDay: '2024-06-01', toDay: '2024-06-30' })).toEqual([]);
+      expect(await store.decisionCounts(later)).toEqual([]);
+    });
+
+    it('refuses bad query arguments with TG_STORE_QUERY', async () => {
+      await expect(store.firstReadingsByPersonDay({ fromDay: '2024-02-30', toDay: DAY })).rejects.toThrow(/TG_STORE_QUERY/);
+      await expect(store.firstReadingsByPersonDay({ fromDay: DAY, toDay: '2024-03-01' })).rejects.toThrow(/TG_STORE_QUERY/);
+      await expect(store.readingsByGate({ gateId: GATE, from: 2, to: 1 })).rejects.toThrow(/TG_STORE_QUERY/);
+    });
+  });
+}
