@@ -124,7 +124,7 @@ describe('cli', () => {
       '--json',
     ]);
     expect(await r.exited, r.err()).toBe(0);
-    const report = JSON.parse(r.out().slice(r.out().indexOf('{'))) as ScenarioReport;
+    const report = JSON.parse(r.out()) as ScenarioReport;
     expect(report.people).toHaveLength(3);
     for (const p of report.people) {
       expect(p.measurement?.reportedTenths).toBe(p.trueTenths);

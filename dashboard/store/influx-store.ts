@@ -1,13 +1,13 @@
 /**
- * Reads readings from InfluxDB 1.x (layout: protocols/storage/influx-schema.ts). Raw JSON with
- * epoch=ms: the point time at ms precision IS the reading's `at` (the sub-ms digits only keep
- * points apart), and skipping the client's row objects matters at HR's scale.
+ * Reads readings from InfluxDB 1.x (layout: protocols/storage/influx-schema.ts). Plain HTTP with
+ * chunked JSON (influx-http.ts) rather than the `influx` client, whose non-chunked queries can be
+ * cut short by the server without a reliable sign. With epoch=ms the point time IS the reading's
+ * `at` (the sub-ms digits only keep points of one millisecond apart).
  *
  * Local days are cut with bounds computed in local-time.ts rather than GROUP BY time() tz():
  * that handles any split time and DST days, and gives exactly the SQLite store's answer. One
  * `first()` statement per half-day, GROUP BY employeeNo, all sent in a few requests.
  */
-import { InfluxDB } from 'influx';
 import type { Decision, ReadingRecord } from '../../protocols/gate/messages.ts';
 import {
   decodeEmployeeTag,
@@ -17,6 +17,7 @@ import {
   INFLUX_RETENTION_POLICY,
 } from '../../protocols/storage/influx-schema.ts';
 import { StoreError, StoreErrorCode } from './errors.ts';
+import { InfluxHttp, type Series, type StatementResult } from './influx-http.ts';
 import { assertTimeZone, type HalfDay, halfDays, parseSplit } from './local-time.ts';
 import { assemblePersonDays, checkPeriod, sortCounts, sortReadings } from './results.ts';
 import type {
@@ -40,20 +41,6 @@ export interface InfluxStoreOptions extends StoreTimeOptions {
   requestTimeoutMs?: number;
 }
 
-interface Series {
-  name: string;
-  tags?: Record<string, string>;
-  columns: string[];
-  values: unknown[][];
-  partial?: boolean;
-}
-interface StatementResult {
-  statement_id: number;
-  series?: Series[];
-  error?: string;
-  partial?: boolean;
-}
-
 /** Statements per HTTP request for person-days (a month is 62 half-days). */
 const STATEMENTS_PER_REQUEST = 64;
 
@@ -65,31 +52,25 @@ export class InfluxReadingStore implements ReadingStore {
   readonly kind = 'influx';
   readonly timeZone: string;
   private readonly splitMinutes: number;
-  private readonly influx: InfluxDB;
-  private readonly database: string;
+  private readonly http: InfluxHttp;
   private readonly from: string;
 
   constructor(opts: InfluxStoreOptions) {
     this.timeZone = opts.timeZone ?? 'Asia/Shanghai';
     assertTimeZone(this.timeZone);
     this.splitMinutes = parseSplit(opts.split ?? '12:00');
-    let url: URL;
     try {
-      url = new URL(opts.url);
+      new URL(opts.url);
     } catch (err) {
       throw new StoreError(StoreErrorCode.CONFIG, `bad InfluxDB url ${opts.url}`, { cause: err });
     }
-    this.database = opts.database ?? INFLUX_DEFAULT_DATABASE;
     this.from = `${ident(opts.retentionPolicy ?? INFLUX_RETENTION_POLICY)}.${ident(INFLUX_MEASUREMENT)}`;
-    const protocol = url.protocol === 'https:' ? 'https' : 'http';
-    this.influx = new InfluxDB({
-      host: url.hostname,
-      port: url.port ? Number(url.port) : protocol === 'https' ? 443 : 8086,
-      protocol,
-      ...(url.pathname !== '/' ? { path: url.pathname } : {}),
-      database: this.database,
-      ...(opts.username !== undefined ? { username: opts.username, password: opts.password ?? '' } : {}),
-      pool: { maxRetries: 1, requestTimeout: opts.requestTimeoutMs ?? 60_000 },
+    this.http = new InfluxHttp({
+      url: opts.url,
+      database: opts.database ?? INFLUX_DEFAULT_DATABASE,
+      username: opts.username,
+      password: opts.password,
+      requestTimeoutMs: opts.requestTimeoutMs ?? 60_000,
     });
   }
 
@@ -165,24 +146,8 @@ export class InfluxReadingStore implements ReadingStore {
     return sortReadings((res?.series ?? []).flatMap(toRecords), q.limit);
   }
 
-  private async query(statements: string[]): Promise<StatementResult[]> {
-    let body: { results?: StatementResult[]; error?: string };
-    try {
-      body = (await this.influx.queryRaw(statements.join(';\n'), { precision: 'ms', database: this.database })) as typeof body;
-    } catch (err) {
-      throw new StoreError(StoreErrorCode.UNAVAILABLE, `InfluxDB query failed: ${String(err)}`, { cause: err });
-    }
-    if (body.error) throw new StoreError(StoreErrorCode.UNAVAILABLE, `InfluxDB: ${body.error}`);
-    const results = body.results ?? [];
-    for (const r of results) {
-      if (r.error && !/database not found/i.test(r.error)) {
-        throw new StoreError(StoreErrorCode.UNAVAILABLE, `InfluxDB: ${r.error}`);
-      }
-      if (r.partial || r.series?.some((s) => s.partial)) {
-        throw new StoreError(StoreErrorCode.TRUNCATED, 'InfluxDB cut the answer short: set [http] max-row-limit = 0');
-      }
-    }
-    return results;
+  private query(statements: string[]): Promise<StatementResult[]> {
+    return this.http.query(statements);
   }
 }
 

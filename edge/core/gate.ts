@@ -120,6 +120,11 @@ export class Gate {
     this.publishStatus(true);
   }
 
+  /** The outbox crossed a fill level: warn long before anything could be lost. */
+  onOutboxFill(e: { active: boolean; severity: AlertMessage['severity']; depth: number; capacity: number }): void {
+    this.alert('outbox-filling', e.severity, e.active, `outbox ${e.depth} of ${e.capacity} readings`);
+  }
+
   onTailgating(): void {
     this.alert('tailgating', 'minor', true, 'two passages for one release');
   }

@@ -96,7 +96,9 @@ export class GateIo extends Emitter<Pick<GateIoEvents, keyof GateIoEvents>> {
     this.passage = new Debouncer(this.clock, this.o.debounceMs, this.readInput('passage'), (v) => {
       if (v === 1) this.onPassage();
     });
-    this.fire = new Debouncer(this.clock, this.o.debounceMs, this.fireActive ? 1 : 0, (v) => this.onFireAlarm(v === 1));
+    this.fire = new Debouncer(this.clock, this.o.debounceMs, this.fireActive ? 1 : 0, (v) =>
+      this.onFireAlarm(v === 1),
+    );
     this.backend.onInput((line, value) => this.onInput(line, value));
     if (this.fireActive) this.applyFireOutputs();
     else for (const line of ['release', 'green', 'red', 'buzzer'] as const) this.write(line, 0);

@@ -12,9 +12,11 @@ export function checkLineNumbers(lines: GpioLineNumbers): void {
   const seen = new Map<number, string>();
   for (const name of [...OUTPUT_LINES, ...INPUT_LINES]) {
     const n = lines[name];
-    if (!Number.isInteger(n) || n < 0) throw new GpioError(C.BAD_LINES, `gpio.lines.${name} must be a non-negative integer, got ${n}`);
+    if (!Number.isInteger(n) || n < 0)
+      throw new GpioError(C.BAD_LINES, `gpio.lines.${name} must be a non-negative integer, got ${n}`);
     const other = seen.get(n);
-    if (other) throw new GpioError(C.BAD_LINES, `gpio.lines.${name} and gpio.lines.${other} are both line ${n}`);
+    if (other)
+      throw new GpioError(C.BAD_LINES, `gpio.lines.${name} and gpio.lines.${other} are both line ${n}`);
     seen.set(n, name);
   }
 }

@@ -69,7 +69,11 @@ export class OnoffBackend implements GpioBackend {
     try {
       gpio.writeSync(value);
     } catch (err) {
-      throw new GpioError(C.WRITE_FAILED, `${line} (line ${this.opts.lines[line]}): ${(err as Error).message}`, { cause: err });
+      throw new GpioError(
+        C.WRITE_FAILED,
+        `${line} (line ${this.opts.lines[line]}): ${(err as Error).message}`,
+        { cause: err },
+      );
     }
   }
 
@@ -90,12 +94,19 @@ export class OnoffBackend implements GpioBackend {
     this.release();
   }
 
-  private claim(line: OutputLine | InputLine, direction: Direction, edge?: Edge, options?: Options): GpioLike {
+  private claim(
+    line: OutputLine | InputLine,
+    direction: Direction,
+    edge?: Edge,
+    options?: Options,
+  ): GpioLike {
     const n = this.opts.lines[line];
     try {
       return edge ? new this.opts.Gpio(n, direction, edge, options) : new this.opts.Gpio(n, direction);
     } catch (err) {
-      throw new GpioError(C.LINE_FAILED, `cannot set up ${line} on line ${n}: ${(err as Error).message}`, { cause: err });
+      throw new GpioError(C.LINE_FAILED, `cannot set up ${line} on line ${n}: ${(err as Error).message}`, {
+        cause: err,
+      });
     }
   }
 
@@ -125,13 +136,19 @@ export class OnoffBackend implements GpioBackend {
  * Loads onoff only when this backend is chosen (it pulls a native addon) and builds the backend.
  * Throws TG_EDGE_GPIO_UNAVAILABLE where there is no GPIO, suggesting the simulated backend.
  */
-export async function createOnoffBackend(opts: Omit<OnoffBackendOptions, 'Gpio'> & { Gpio?: GpioClass }): Promise<OnoffBackend> {
+export async function createOnoffBackend(
+  opts: Omit<OnoffBackendOptions, 'Gpio'> & { Gpio?: GpioClass },
+): Promise<OnoffBackend> {
   let Gpio = opts.Gpio;
   if (!Gpio) {
     try {
       Gpio = (await import('onoff')).Gpio as unknown as GpioClass;
     } catch (err) {
-      throw new GpioError(C.UNAVAILABLE, `cannot load onoff (${(err as Error).message}); ${UNAVAILABLE_HINT}`, { cause: err });
+      throw new GpioError(
+        C.UNAVAILABLE,
+        `cannot load onoff (${(err as Error).message}); ${UNAVAILABLE_HINT}`,
+        { cause: err },
+      );
     }
   }
   return new OnoffBackend({ ...opts, Gpio });

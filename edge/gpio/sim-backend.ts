@@ -55,7 +55,11 @@ export class SimGpioBackend implements GpioBackend {
     const host = opts.host ?? '127.0.0.1';
     await new Promise<void>((resolve, reject) => {
       server.once('error', (err) =>
-        reject(new GpioError(C.SIM_LISTEN_FAILED, `cannot listen on ${host}:${opts.port ?? 0}: ${err.message}`, { cause: err })),
+        reject(
+          new GpioError(C.SIM_LISTEN_FAILED, `cannot listen on ${host}:${opts.port ?? 0}: ${err.message}`, {
+            cause: err,
+          }),
+        ),
       );
       server.listen(opts.port ?? 0, host, () => resolve());
     });
@@ -120,7 +124,12 @@ export class SimGpioBackend implements GpioBackend {
     socket.on('error', (err) => this.opts.log?.debug({ err: err.message }, 'gpio sim client error'));
     socket.on('close', () => this.clients.delete(socket));
     socket.write(
-      encodeLine({ t: 'snapshot', outputs: { ...this.outputs }, inputs: { ...this.inputs }, at: this.clock.now() }),
+      encodeLine({
+        t: 'snapshot',
+        outputs: { ...this.outputs },
+        inputs: { ...this.inputs },
+        at: this.clock.now(),
+      }),
     );
   }
 
@@ -134,7 +143,10 @@ export class SimGpioBackend implements GpioBackend {
     const r = GpioSimClientMessage.safeParse(json);
     if (!r.success) {
       this.badMessages++;
-      this.opts.log?.warn({ line: line.slice(0, 200) }, 'gpio sim: ignored a line that is not a valid "in" message');
+      this.opts.log?.warn(
+        { line: line.slice(0, 200) },
+        'gpio sim: ignored a line that is not a valid "in" message',
+      );
       return;
     }
     const { line: input, value } = r.data;

@@ -65,7 +65,7 @@ export class FillGauge {
     if (RANK[raw] > RANK[this.current]) next = raw;
     else if (RANK[raw] < RANK[this.current]) {
       // Step down only as far as the depth is clearly below the threshold.
-      const damped = levelFor(depth + Math.ceil(this.capacity * this.hysteresis), this.capacity);
+      const damped = levelFor(depth + Math.floor(this.capacity * this.hysteresis), this.capacity);
       if (RANK[damped] < RANK[this.current]) next = damped;
     }
     if (next === this.current) return null;

@@ -18,6 +18,9 @@ export class ThermometerError extends Error {
 /** Throws BAD_OPTION unless `value` is an integer in [min, max]. */
 export function checkInt(name: string, value: number, min: number, max: number): number {
   if (!Number.isInteger(value) || value < min || value > max)
-    throw new ThermometerError(ThermometerErrorCode.BAD_OPTION, `${name} must be an integer in ${min}..${max}, got ${value}`);
+    throw new ThermometerError(
+      ThermometerErrorCode.BAD_OPTION,
+      `${name} must be an integer in ${min}..${max}, got ${value}`,
+    );
   return value;
 }

@@ -49,7 +49,12 @@ function rig(opts: Partial<GyMlx90615DriverOptions>) {
   const clock = new FakeClock();
   const mock = new MockTransport();
   const module = new FakeModule(clock, mock);
-  const driver = new GyMlx90615Driver({ transport: mock, clock, reconnect: { minDelayMs: 100, jitter: 0 }, ...opts });
+  const driver = new GyMlx90615Driver({
+    transport: mock,
+    clock,
+    reconnect: { minDelayMs: 100, jitter: 0 },
+    ...opts,
+  });
   const measurements: Measurement[] = [];
   const states: ThermometerLinkState[] = [];
   driver.on('measurement', (m) => measurements.push(m));

@@ -12,7 +12,14 @@
  * predictable (10/s), the gate's pairing takes the freshest reading and plausibility is the gate
  * policy's job. The module measures skin: the gate adds its configured offset, not this driver.
  */
-import { Command, CONTINUOUS_PERIOD_MS, FRAME_LENGTH, GyFrameParser, type GyReading, hundredthsToTenths } from '../../protocols/gy-mlx90615/index.ts';
+import {
+  Command,
+  CONTINUOUS_PERIOD_MS,
+  FRAME_LENGTH,
+  GyFrameParser,
+  type GyReading,
+  hundredthsToTenths,
+} from '../../protocols/gy-mlx90615/index.ts';
 import { type Clock, systemClock, type Timer } from '../clock.ts';
 import { Emitter } from '../events.ts';
 import type { Logger } from '../log.ts';
@@ -22,7 +29,13 @@ import { checkInt } from './errors.ts';
 import { LinkHealth } from './link-health.ts';
 import { PollLoop } from './poll-loop.ts';
 import { responseTimeoutMs } from './timing.ts';
-import type { Measurement, ThermometerDriver, ThermometerEvents, ThermometerLinkState, ThermometerStats } from './types.ts';
+import type {
+  Measurement,
+  ThermometerDriver,
+  ThermometerEvents,
+  ThermometerLinkState,
+  ThermometerStats,
+} from './types.ts';
 
 export type GyMode = 'query' | 'continuous';
 
@@ -60,10 +73,20 @@ export interface GyStats extends ThermometerStats {
   measurements: number;
 }
 
-export class GyMlx90615Driver extends Emitter<Pick<ThermometerEvents, keyof ThermometerEvents>> implements ThermometerDriver {
+export class GyMlx90615Driver
+  extends Emitter<Pick<ThermometerEvents, keyof ThermometerEvents>>
+  implements ThermometerDriver
+{
   readonly sensor = 'gy-mlx90615' as const;
   readonly mode: GyMode;
-  readonly stats: GyStats = { badFrames: 0, droppedBytes: 0, timeouts: 0, reconnects: 0, frames: 0, measurements: 0 };
+  readonly stats: GyStats = {
+    badFrames: 0,
+    droppedBytes: 0,
+    timeouts: 0,
+    reconnects: 0,
+    frames: 0,
+    measurements: 0,
+  };
   /** Query mode timeout in use, ms. */
   readonly responseTimeoutMs: number;
   readonly silenceMs: number;
@@ -107,7 +130,11 @@ export class GyMlx90615Driver extends Emitter<Pick<ThermometerEvents, keyof Ther
       send: () => this.send(Command.Query),
       onTimeout: () => this.missed(),
     });
-    this.link = new ReconnectingTransport(opts.transport, { ...opts.reconnect, clock: this.clock, log: opts.log });
+    this.link = new ReconnectingTransport(opts.transport, {
+      ...opts.reconnect,
+      clock: this.clock,
+      log: opts.log,
+    });
     this.link.on('data', (d) => this.onData(d));
     this.link.on('up', () => this.onUp());
     this.link.on('down', () => this.onDown());
@@ -134,7 +161,8 @@ export class GyMlx90615Driver extends Emitter<Pick<ThermometerEvents, keyof Ther
     this.started = false;
     this.loop.stop();
     this.cancelWatchdog();
-    if (this.mode === 'continuous' && this.link.isOpen) await this.link.write(Command.StopContinuous).catch(() => {});
+    if (this.mode === 'continuous' && this.link.isOpen)
+      await this.link.write(Command.StopContinuous).catch(() => {});
     this.health.down();
     await this.link.close();
   }

@@ -73,7 +73,10 @@ describe('ModbusIrDriver on a mock transport', () => {
   it('computes the response timeout from the 20 ms bound, the wire time and the margin', () => {
     // 20 ms + (8 + 15 bytes × 10 bits at 9600 baud ≈ 23.96 ms) + 50 ms margin, rounded up.
     expect(r.driver.responseTimeoutMs).toBe(94);
-    expect(new ModbusIrDriver({ transport: new MockTransport(), baudRate: 115200, responseMarginMs: 10 }).responseTimeoutMs).toBe(32);
+    expect(
+      new ModbusIrDriver({ transport: new MockTransport(), baudRate: 115200, responseMarginMs: 10 })
+        .responseTimeoutMs,
+    ).toBe(32);
   });
 
   it('polls with the datasheet frame, takes the first answer as a baseline, then reads the settings once', async () => {
@@ -149,7 +152,13 @@ describe('ModbusIrDriver on a mock transport', () => {
 
   it('counts a wrong-slave answer and still times out the request', async () => {
     r.mock.onWrite = () => {
-      r.clock.setTimeout(() => r.mock.feed(encodeResponse({ slave: 7, fn: FunctionCode.ReadInputRegisters, registers: [1, 2, 3, 4, 5] })), 5);
+      r.clock.setTimeout(
+        () =>
+          r.mock.feed(
+            encodeResponse({ slave: 7, fn: FunctionCode.ReadInputRegisters, registers: [1, 2, 3, 4, 5] }),
+          ),
+        5,
+      );
     };
     await r.run(300); // poll at 200, foreign answer at 205, timeout at 294
     expect(r.driver.stats.wrongSlave).toBe(1);
@@ -174,7 +183,9 @@ describe('ModbusIrDriver on a mock transport', () => {
     r.mock.onWrite = () => {};
     r.mock.feed(fromHex(ANSWER_366));
     r.mock.feed(fromHex(ANSWER_373));
-    expect(r.measurements.map((m) => [m.rawTenths, m.ambientTenths, m.sensorSeq, m.distanceMm])).toEqual([[373, 251, 259, 450]]);
+    expect(r.measurements.map((m) => [m.rawTenths, m.ambientTenths, m.sensorSeq, m.distanceMm])).toEqual([
+      [373, 251, 259, 450],
+    ]);
   });
 
   it('goes offline after 3 silent polls, back online when answers return (first one a baseline)', async () => {

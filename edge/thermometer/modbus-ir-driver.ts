@@ -23,7 +23,12 @@ import { checkInt } from './errors.ts';
 import { type FrameOutcome, ModbusIrSession } from './modbus-ir-session.ts';
 import { PollLoop } from './poll-loop.ts';
 import { interFrameGapMs, responseTimeoutMs } from './timing.ts';
-import type { ThermometerDriver, ThermometerEvents, ThermometerLinkState, ThermometerStats } from './types.ts';
+import type {
+  ThermometerDriver,
+  ThermometerEvents,
+  ThermometerLinkState,
+  ThermometerStats,
+} from './types.ts';
 
 export interface ModbusIrDriverOptions {
   /** Usually transportFromUrl(cfg.thermometer.port, ...); the driver keeps it open. */
@@ -111,7 +116,10 @@ export class ModbusIrDriver extends Emitter<ModbusIrEvents> implements Thermomet
         baudRate,
         requestBytes: 8,
         // The larger of the two answers we ask for (poll: 15 bytes, settings: 11).
-        responseBytes: Math.max(expectedResponseLength(pollRequest(this.slave)), 5 + 2 * HOLDING_REGISTER_COUNT),
+        responseBytes: Math.max(
+          expectedResponseLength(pollRequest(this.slave)),
+          5 + 2 * HOLDING_REGISTER_COUNT,
+        ),
         answerBoundMs: ANSWER_BOUND_MS,
         marginMs: opts.responseMarginMs ?? 50,
       });
@@ -121,7 +129,11 @@ export class ModbusIrDriver extends Emitter<ModbusIrEvents> implements Thermomet
       offlineAfterTimeouts: checkInt('offlineAfterTimeouts', opts.offlineAfterTimeouts ?? 3, 1, 1000),
       readSettings: opts.readSettings ?? true,
     });
-    this.link = new ReconnectingTransport(opts.transport, { ...opts.reconnect, clock: this.clock, log: opts.log });
+    this.link = new ReconnectingTransport(opts.transport, {
+      ...opts.reconnect,
+      clock: this.clock,
+      log: opts.log,
+    });
     this.loop = new PollLoop({
       clock: this.clock,
       intervalMs: pollIntervalMs,
@@ -171,7 +183,9 @@ export class ModbusIrDriver extends Emitter<ModbusIrEvents> implements Thermomet
   private send(): void {
     const { frame } = this.session.nextRequest();
     // A failed write is not handled here: the request times out, and a vanished port closes the link.
-    this.link.write(frame).catch((e: Error) => this.log?.debug({ err: e.message }, 'thermometer write failed'));
+    this.link
+      .write(frame)
+      .catch((e: Error) => this.log?.debug({ err: e.message }, 'thermometer write failed'));
   }
 
   private onData(chunk: Uint8Array): void {
@@ -184,7 +198,8 @@ export class ModbusIrDriver extends Emitter<ModbusIrEvents> implements Thermomet
     if (o.kind === 'malformed') this.malformed++;
     else if (o.kind === 'exception') {
       this.stats.exceptions++;
-      if (this.stats.exceptions === 1) this.log?.warn({ exception: o.exception }, 'thermometer answered with an exception');
+      if (this.stats.exceptions === 1)
+        this.log?.warn({ exception: o.exception }, 'thermometer answered with an exception');
     } else if (o.kind === 'wrong-slave') this.stats.wrongSlave++;
     else if (o.kind === 'unexpected') this.stats.unexpected++;
     // Completing first lets a listener's requestMeasurement() see the bus as free.

@@ -50,7 +50,12 @@ describe.skipIf(!socatAvailable())('thermometer drivers on a real pty', () => {
       expect(driver.deviceSettings).toEqual({ emissivity: 9800, offsetTenths: 0, averagingWindow: 4 });
       device.measure(368);
       await waitFor(() => measurements.length === 1, { what: 'first measurement', timeoutMs: 3000 });
-      expect(measurements[0]).toMatchObject({ sensor: 'modbus-ir', rawTenths: 368, sensorSeq: 259, valid: true });
+      expect(measurements[0]).toMatchObject({
+        sensor: 'modbus-ir',
+        rawTenths: 368,
+        sensorSeq: 259,
+        valid: true,
+      });
 
       await pair.unplug();
       await devicePort.close();
@@ -80,14 +85,23 @@ describe.skipIf(!socatAvailable())('thermometer drivers on a real pty', () => {
         const name = matchCommand(d, i);
         if (name) commands.push(name);
         if (name === 'StartContinuous' && !timer)
-          timer = setInterval(() => modulePort.write(encodeFrame({ objectHundredths: 3655, ambientHundredths: 2400 })).catch(() => {}), 20);
+          timer = setInterval(
+            () =>
+              modulePort
+                .write(encodeFrame({ objectHundredths: 3655, ambientHundredths: 2400 }))
+                .catch(() => {}),
+            20,
+          );
         if (name === 'StopContinuous') {
           clearInterval(timer);
           timer = undefined;
         }
       }
     });
-    const driver = new GyMlx90615Driver({ transport: new SerialTransport({ path: pair.a }), mode: 'continuous' });
+    const driver = new GyMlx90615Driver({
+      transport: new SerialTransport({ path: pair.a }),
+      mode: 'continuous',
+    });
     const measurements: Measurement[] = [];
     driver.on('measurement', (m) => measurements.push(m));
     try {

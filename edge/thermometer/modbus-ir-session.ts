@@ -73,7 +73,10 @@ export class ModbusIrSession {
 
   constructor(private readonly o: ModbusIrSessionOptions) {
     this.health = new LinkHealth(o.offlineAfterTimeouts);
-    this.frames = { poll: encodeRequest(pollRequest(o.slave)), settings: encodeRequest(readSettingsRequest(o.slave)) };
+    this.frames = {
+      poll: encodeRequest(pollRequest(o.slave)),
+      settings: encodeRequest(readSettingsRequest(o.slave)),
+    };
   }
 
   get state(): ThermometerLinkState {
@@ -95,14 +98,24 @@ export class ModbusIrSession {
     const expecting = this.expecting;
 
     if ('exception' in res) {
-      const askedFn = expecting === 'settings' ? FunctionCode.ReadHoldingRegisters : FunctionCode.ReadInputRegisters;
+      const askedFn =
+        expecting === 'settings' ? FunctionCode.ReadHoldingRegisters : FunctionCode.ReadInputRegisters;
       const completes = expecting !== undefined && res.fn === askedFn;
       if (completes) this.finish(expecting);
       // An exception still proves the device is there; keep the last known fault bit.
-      return { kind: 'exception', completes, exception: res.exception, state: this.health.answered(this.lastFault) };
+      return {
+        kind: 'exception',
+        completes,
+        exception: res.exception,
+        state: this.health.answered(this.lastFault),
+      };
     }
 
-    if (res.fn === FunctionCode.ReadInputRegisters && 'registers' in res && res.registers.length === INPUT_REGISTER_COUNT) {
+    if (
+      res.fn === FunctionCode.ReadInputRegisters &&
+      'registers' in res &&
+      res.registers.length === INPUT_REGISTER_COUNT
+    ) {
       const completes = expecting === 'poll';
       if (completes) this.finish('poll');
       const snap = decodeInputRegisters(res.registers) as IrSnapshot;

@@ -43,7 +43,10 @@ export class FakeIrDevice {
   private readonly decoder = new RtuStreamDecoder('request');
 
   /** A completed measurement: new value, sequence + 1 (wrapping). */
-  measure(bodyTenths: number, status: Partial<IrStatus> = { targetPresent: true, measurementValid: true }): void {
+  measure(
+    bodyTenths: number,
+    status: Partial<IrStatus> = { targetPresent: true, measurementValid: true },
+  ): void {
     this.state.bodyTenths = bodyTenths;
     this.state.status = status;
     this.state.sequence = (this.state.sequence + 1) & 0xffff;
@@ -69,9 +72,25 @@ export class FakeIrDevice {
           sequence: s.sequence,
           distanceMm: s.distanceMm,
         });
-        out.push(encodeResponse({ slave, fn: FunctionCode.ReadInputRegisters, registers: regs.slice(req.address, req.address + req.quantity) }));
-      } else if (req.fn === FunctionCode.ReadHoldingRegisters && 'quantity' in req && req.address === HOLDING_REGISTER_FIRST) {
-        out.push(encodeResponse({ slave, fn: FunctionCode.ReadHoldingRegisters, registers: this.state.holding.slice(0, req.quantity) }));
+        out.push(
+          encodeResponse({
+            slave,
+            fn: FunctionCode.ReadInputRegisters,
+            registers: regs.slice(req.address, req.address + req.quantity),
+          }),
+        );
+      } else if (
+        req.fn === FunctionCode.ReadHoldingRegisters &&
+        'quantity' in req &&
+        req.address === HOLDING_REGISTER_FIRST
+      ) {
+        out.push(
+          encodeResponse({
+            slave,
+            fn: FunctionCode.ReadHoldingRegisters,
+            registers: this.state.holding.slice(0, req.quantity),
+          }),
+        );
       } else {
         out.push(encodeResponse({ slave, fn: req.fn, exception: 0x01 }));
       }

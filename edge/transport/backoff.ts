@@ -16,10 +16,19 @@ export interface BackoffOptions {
   jitter?: number;
 }
 
-export const DEFAULT_BACKOFF: Required<BackoffOptions> = { minDelayMs: 250, maxDelayMs: 5000, factor: 2, jitter: 0.5 };
+export const DEFAULT_BACKOFF: Required<BackoffOptions> = {
+  minDelayMs: 250,
+  maxDelayMs: 5000,
+  factor: 2,
+  jitter: 0.5,
+};
 
 /** Delay before retry number `attempt` (0 = first retry); `random` returns [0, 1). */
-export function backoffDelay(attempt: number, opts: BackoffOptions = {}, random: () => number = Math.random): number {
+export function backoffDelay(
+  attempt: number,
+  opts: BackoffOptions = {},
+  random: () => number = Math.random,
+): number {
   const o = { ...DEFAULT_BACKOFF, ...opts };
   const base = Math.min(o.maxDelayMs, o.minDelayMs * o.factor ** Math.max(0, attempt));
   const jitter = Math.min(1, Math.max(0, o.jitter));

@@ -25,7 +25,8 @@ export function parseTransportUrl(spec: string): TransportAddress {
   const s = spec.trim();
   if (s.length === 0) throw new TransportError(C.BAD_URL, `empty port: ${FORMS}`);
   if (!s.includes('://')) {
-    if (!s.startsWith('/')) throw new TransportError(C.BAD_URL, `"${spec}" is not an absolute path: ${FORMS}`);
+    if (!s.startsWith('/'))
+      throw new TransportError(C.BAD_URL, `"${spec}" is not an absolute path: ${FORMS}`);
     return { kind: 'serial', path: s };
   }
   let url: URL;
@@ -34,7 +35,8 @@ export function parseTransportUrl(spec: string): TransportAddress {
   } catch {
     throw new TransportError(C.BAD_URL, `"${spec}" is not a valid URL: ${FORMS}`);
   }
-  if (url.protocol !== 'tcp:') throw new TransportError(C.BAD_URL, `unsupported scheme "${url.protocol}" in "${spec}": ${FORMS}`);
+  if (url.protocol !== 'tcp:')
+    throw new TransportError(C.BAD_URL, `unsupported scheme "${url.protocol}" in "${spec}": ${FORMS}`);
   if (!url.hostname) throw new TransportError(C.BAD_URL, `no host in "${spec}": ${FORMS}`);
   if ((url.pathname && url.pathname !== '/') || url.search || url.username)
     throw new TransportError(C.BAD_URL, `"${spec}" has extra parts: ${FORMS}`);
@@ -46,6 +48,7 @@ export function parseTransportUrl(spec: string): TransportAddress {
 
 export function transportFromUrl(spec: string, opts: TransportFromUrlOptions = {}): ByteTransport {
   const a = parseTransportUrl(spec);
-  if (a.kind === 'serial') return new SerialTransport({ path: a.path, baudRate: opts.baudRate, lock: opts.lock });
+  if (a.kind === 'serial')
+    return new SerialTransport({ path: a.path, baudRate: opts.baudRate, lock: opts.lock });
   return new TcpTransport({ host: a.host, port: a.port, connectTimeoutMs: opts.connectTimeoutMs });
 }

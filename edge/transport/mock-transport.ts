@@ -7,7 +7,10 @@ import { Emitter } from '../events.ts';
 import { TransportError, TransportErrorCode as C } from './errors.ts';
 import type { ByteTransport, TransportEvents } from './types.ts';
 
-export class MockTransport extends Emitter<Pick<TransportEvents, keyof TransportEvents>> implements ByteTransport {
+export class MockTransport
+  extends Emitter<Pick<TransportEvents, keyof TransportEvents>>
+  implements ByteTransport
+{
   /** Every write since the last takeWritten(), copied. */
   written: Uint8Array[] = [];
   openCalls = 0;

@@ -9,7 +9,9 @@ const settle = () => new Promise<void>((r) => setImmediate(r));
 describe('backoffDelay', () => {
   it('doubles from the minimum up to the cap', () => {
     const o = { minDelayMs: 100, maxDelayMs: 1000, jitter: 0 };
-    expect([0, 1, 2, 3, 4, 5, 60].map((n) => backoffDelay(n, o))).toEqual([100, 200, 400, 800, 1000, 1000, 1000]);
+    expect([0, 1, 2, 3, 4, 5, 60].map((n) => backoffDelay(n, o))).toEqual([
+      100, 200, 400, 800, 1000, 1000, 1000,
+    ]);
   });
 
   it('jitter only shortens the delay, within the configured fraction', () => {
@@ -27,7 +29,13 @@ describe('backoffDelay', () => {
 function rig() {
   const clock = new FakeClock();
   const inner = new MockTransport();
-  const link = new ReconnectingTransport(inner, { clock, minDelayMs: 100, maxDelayMs: 800, factor: 2, jitter: 0 });
+  const link = new ReconnectingTransport(inner, {
+    clock,
+    minDelayMs: 100,
+    maxDelayMs: 800,
+    factor: 2,
+    jitter: 0,
+  });
   const events: string[] = [];
   link.on('up', (e) => events.push(e.reconnect ? 'up(re)' : 'up'));
   link.on('down', (e) => events.push(`down:${e.reason}`));
@@ -82,7 +90,9 @@ describe('ReconnectingTransport', () => {
     await r.link.write(Uint8Array.of(9));
     expect(r.inner.takeWritten()).toEqual([Uint8Array.of(9)]);
     r.inner.unplug();
-    await expect(r.link.write(Uint8Array.of(9))).rejects.toMatchObject({ code: 'TG_EDGE_TRANSPORT_NOT_OPEN' });
+    await expect(r.link.write(Uint8Array.of(9))).rejects.toMatchObject({
+      code: 'TG_EDGE_TRANSPORT_NOT_OPEN',
+    });
     expect(got).toEqual([1, 2]);
     await r.link.close();
   });

@@ -22,7 +22,10 @@ export interface SerialTransportOptions {
   lock?: boolean;
 }
 
-export class SerialTransport extends Emitter<Pick<TransportEvents, keyof TransportEvents>> implements ByteTransport {
+export class SerialTransport
+  extends Emitter<Pick<TransportEvents, keyof TransportEvents>>
+  implements ByteTransport
+{
   private port: SerialPort | undefined;
   private readonly baudRate: number;
 
@@ -52,7 +55,13 @@ export class SerialTransport extends Emitter<Pick<TransportEvents, keyof Transpo
     });
     await new Promise<void>((resolve, reject) => {
       port.open((err) =>
-        err ? reject(new TransportError(C.OPEN_FAILED, `cannot open ${this.description}: ${err.message}`, { cause: err })) : resolve(),
+        err
+          ? reject(
+              new TransportError(C.OPEN_FAILED, `cannot open ${this.description}: ${err.message}`, {
+                cause: err,
+              }),
+            )
+          : resolve(),
       );
     });
     this.port = port;
@@ -72,10 +81,13 @@ export class SerialTransport extends Emitter<Pick<TransportEvents, keyof Transpo
 
   write(bytes: Uint8Array): Promise<void> {
     const port = this.port;
-    if (!port?.isOpen) return Promise.reject(new TransportError(C.NOT_OPEN, `${this.description} is not open`));
+    if (!port?.isOpen)
+      return Promise.reject(new TransportError(C.NOT_OPEN, `${this.description} is not open`));
     return new Promise((resolve, reject) => {
       port.write(Buffer.from(bytes), (err) =>
-        err ? reject(new TransportError(C.WRITE_FAILED, `${this.description}: ${err.message}`, { cause: err })) : resolve(),
+        err
+          ? reject(new TransportError(C.WRITE_FAILED, `${this.description}: ${err.message}`, { cause: err }))
+          : resolve(),
       );
     });
   }

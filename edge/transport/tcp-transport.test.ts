@@ -7,7 +7,9 @@ import type { Measurement } from '../thermometer/types.ts';
 import { TcpTransport } from './tcp-transport.ts';
 
 /** A local "serial device server": one TCP connection at a time, handed to `onSocket`. */
-async function deviceServer(onSocket: (s: net.Socket) => void): Promise<{ port: number; sockets: Set<net.Socket>; close(): Promise<void> }> {
+async function deviceServer(
+  onSocket: (s: net.Socket) => void,
+): Promise<{ port: number; sockets: Set<net.Socket>; close(): Promise<void> }> {
   const sockets = new Set<net.Socket>();
   const server = net.createServer((s) => {
     sockets.add(s);
@@ -87,7 +89,11 @@ describe('TcpTransport', () => {
 
   it('a Modbus thermometer behind a device server: measurements, then offline and back when the server drops us', async () => {
     const device = new FakeIrDevice();
-    const srv = await deviceServer((s) => s.on('data', (d) => device.receive(d).forEach((f) => s.write(f))));
+    const srv = await deviceServer((s) =>
+      s.on('data', (d) => {
+        for (const answer of device.receive(d)) s.write(answer);
+      }),
+    );
     cleanup.push(srv.close);
     const driver = new ModbusIrDriver({
       transport: new TcpTransport({ host: '127.0.0.1', port: srv.port }),

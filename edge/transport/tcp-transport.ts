@@ -22,7 +22,10 @@ export interface TcpTransportOptions {
   keepAliveInitialDelayMs?: number;
 }
 
-export class TcpTransport extends Emitter<Pick<TransportEvents, keyof TransportEvents>> implements ByteTransport {
+export class TcpTransport
+  extends Emitter<Pick<TransportEvents, keyof TransportEvents>>
+  implements ByteTransport
+{
   private socket: net.Socket | undefined;
   private readonly port: number;
 
@@ -55,7 +58,11 @@ export class TcpTransport extends Emitter<Pick<TransportEvents, keyof TransportE
       const fail = (err: Error) => {
         clearTimeout(timer);
         socket.destroy();
-        reject(new TransportError(C.OPEN_FAILED, `cannot connect to ${this.description}: ${err.message}`, { cause: err }));
+        reject(
+          new TransportError(C.OPEN_FAILED, `cannot connect to ${this.description}: ${err.message}`, {
+            cause: err,
+          }),
+        );
       };
       const timer = setTimeout(() => fail(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
       socket.once('error', fail);
@@ -91,7 +98,9 @@ export class TcpTransport extends Emitter<Pick<TransportEvents, keyof TransportE
       return Promise.reject(new TransportError(C.NOT_OPEN, `${this.description} is not connected`));
     return new Promise((resolve, reject) => {
       socket.write(bytes, (err) =>
-        err ? reject(new TransportError(C.WRITE_FAILED, `${this.description}: ${err.message}`, { cause: err })) : resolve(),
+        err
+          ? reject(new TransportError(C.WRITE_FAILED, `${this.description}: ${err.message}`, { cause: err }))
+          : resolve(),
       );
     });
   }

@@ -158,21 +158,23 @@ export async function scenarioCommand(argv: string[]): Promise<number> {
     password: v.password ?? scenario.broker?.password,
   };
 
+  // With --json, stdout carries the report and nothing else (progress goes to stderr then).
+  const note = v.json ? (text: string) => process.stderr.write(`${text}\n`) : say;
   const runner = new ScenarioRunner(scenario, { broker });
   runner.on('step', (s: ScenarioStep) => {
     if (!v.json)
       say(`+${(s.t / 1000).toFixed(3)}s ${s.lane}${s.employeeNo ? ` ${s.employeeNo}` : ''}: ${s.text}`);
   });
   for (const lane of runner.allLanes()) {
-    say(
+    note(
       `lane ${lane.id}: ${lane.spec.thermometer.protocol} on ${lane.thermometer.link.description}, terminal ${lane.terminal.deviceId} → ${broker.url}` +
         (lane.gpio ? `, ${lane.gpio.description}` : ', no gpio'),
     );
   }
-  say(`scenario "${scenario.name}": ${scenario.people.length} people, ${scenario.arrivals.length} arrivals`);
+  note(`scenario "${scenario.name}": ${scenario.people.length} people, ${scenario.arrivals.length} arrivals`);
   const abort = new AbortController();
   void untilSignal().then((sig) => {
-    say(`${sig}: stopping`);
+    note(`${sig}: stopping`);
     abort.abort(new Error(sig));
   });
   try {
@@ -185,7 +187,7 @@ export async function scenarioCommand(argv: string[]): Promise<number> {
         .map((l) =>
           l
             .waitReady(readyTimeout)
-            .catch((err: Error) => say(`lane ${l.id}: not ready (${err.message}); starting anyway`)),
+            .catch((err: Error) => note(`lane ${l.id}: not ready (${err.message}); starting anyway`)),
         ),
     );
     const report = await runner.run(abort.signal);

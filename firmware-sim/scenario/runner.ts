@@ -35,6 +35,8 @@ export interface PersonOutcome {
   skewMs: number;
   /** What the thermometer produced for this person. */
   measurement: SimMeasurement | undefined;
+  /** When the measurement completed (or was given up), ms after the run started. */
+  measuredMs: number;
   face: {
     serialNo: number;
     /** Time of the face event, ms after the run started. */
@@ -197,9 +199,11 @@ export class ScenarioRunner extends EventEmitter {
     // person even reached the thermometer (skew < -settle) shifts the thermometer later instead.
     const faceAt = settle + skew;
     const lead = Math.max(0, -faceAt);
+    let measuredMs = -1;
     const measuring = (async () => {
       await sleep(lead);
       const m = await lane.thermometer.measure(p.temperatureTenths, settle);
+      measuredMs = this.now();
       const seq = m.sequence !== undefined ? ` seq ${m.sequence}` : '';
       this.step(
         lane.id,
@@ -274,6 +278,7 @@ export class ScenarioRunner extends EventEmitter {
       startedMs,
       skewMs: skew,
       measurement,
+      measuredMs,
       face: {
         serialNo: face.serialNo,
         atMs: faceAtMs,

@@ -10,7 +10,7 @@ import { startFakeEdge } from '../test-support/fake-edge.ts';
 import { startFakeGpioEdge } from '../test-support/fake-gpio-edge.ts';
 import { loadScenarioFile, parseScenario } from './load.ts';
 import { generateScenario } from './random.ts';
-import { ScenarioRunner, type ScenarioStep } from './runner.ts';
+import { type PersonOutcome, ScenarioRunner, type ScenarioStep } from './runner.ts';
 import type { ScenarioInput } from './schema.ts';
 
 const cleanups: (() => Promise<unknown> | unknown)[] = [];
@@ -187,5 +187,41 @@ describe('ScenarioRunner', () => {
     // The cached record of E2 reached the edge after the terminal came back, and was acked.
     const terminal = runner.lane('gate-1').terminal;
     expect(terminal.pendingOfflineRecords()).toEqual([]);
+  });
+
+  it('honours the skew: negative puts the face event before the measurement, beyond -settle shifts the thermometer', async () => {
+    const broker = await startBroker();
+    cleanups.push(() => broker.close());
+    const scenario = parseScenario({
+      timing: { walkMs: 0, releaseWaitMs: 0, deniedDwellMs: 10 },
+      lanes: [
+        lane({
+          thermometer: { endpoint: 'tcp:127.0.0.1:0', settleMs: 150 },
+          terminal: { deviceId: 'term-1', remoteCheckTimeoutMs: 50 },
+        }),
+      ],
+      people: [
+        { employeeNo: 'E1', temperatureTenths: 365 },
+        { employeeNo: 'E2', temperatureTenths: 366 },
+        { employeeNo: 'E3', temperatureTenths: 367 },
+      ],
+      arrivals: [
+        { atMs: 0, person: 'E1', skewMs: 100 },
+        { atMs: 0, person: 'E2', skewMs: -100 },
+        { atMs: 0, person: 'E3', skewMs: -400 },
+      ],
+    });
+    const runner = new ScenarioRunner(scenario, { broker: { url: broker.url } });
+    cleanups.push(() => runner.stop());
+    await runner.start(3000);
+    const report = await runner.run();
+    const [late, early, veryEarly] = report.people as [PersonOutcome, PersonOutcome, PersonOutcome];
+    const gap = (p: PersonOutcome) => p.face.atMs - p.measuredMs;
+    expect(gap(late)).toBeGreaterThanOrEqual(80);
+    expect(gap(early)).toBeLessThanOrEqual(-80);
+    expect(gap(veryEarly)).toBeLessThanOrEqual(-380);
+    // Seen before the thermometer even had a target: the measurement still belongs to this person.
+    expect(veryEarly.measurement?.reportedTenths).toBe(367);
+    for (const p of report.people) expect(p.face).toMatchObject({ timedOut: true, opened: false });
   });
 });

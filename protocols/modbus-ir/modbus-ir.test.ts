@@ -156,6 +156,14 @@ describe('RtuStreamDecoder', () => {
     expect(out.map(toHex)).toEqual([V.poll, toHex(unknown), V.writeOffset]);
   });
 
+  it('request direction: junk that looks like an unknown function does not hide the poll behind it', () => {
+    const d = new RtuStreamDecoder('request');
+    // 0x01 0x2B ... would be an unknown function 0x2B with no CRC match: the poll must still be found.
+    const out = d.push(new Uint8Array([0x01, 0x2b, 0x99, ...fromHex(V.poll)]));
+    expect(out.map(toHex)).toEqual([V.poll]);
+    expect(d.stats.droppedBytes).toBe(3);
+  });
+
   it('flush discards a partial frame and counts it', () => {
     const d = new RtuStreamDecoder('response');
     expect(d.push(fromHex('01 04 0A 01'))).toEqual([]);

@@ -84,9 +84,21 @@ export class RtuStreamDecoder {
     }
     if (fn === FunctionCode.ReadHoldingRegisters || fn === FunctionCode.ReadInputRegisters || fn === FunctionCode.WriteSingleRegister)
       return avail >= 8 ? 8 : 'need-more';
+    // Function codes 0 and 0x80.. never start a request.
+    if (fn === 0 || fn & 0x80) return 'unframeable';
     // An unknown function has no length rule: the shortest prefix whose CRC matches is the frame.
     // A slave must still see it to answer "illegal function".
     for (let len = 4; len <= Math.min(avail, MAX_FRAME); len++) if (crcMatches(b, i, i + len)) return len;
+    // No match yet. If a well-formed known request starts further on, what lies before it is
+    // garbage: resync now instead of waiting for 256 bytes or a silence (TCP has none).
+    for (let k = i + 1; k + 8 <= b.length; k++) if (isKnownRequestAt(b, k)) return 'unframeable';
     return avail >= MAX_FRAME ? 'unframeable' : 'need-more';
   }
+}
+
+function isKnownRequestAt(b: Uint8Array, k: number): boolean {
+  const fn = b[k + 1];
+  const known =
+    fn === FunctionCode.ReadHoldingRegisters || fn === FunctionCode.ReadInputRegisters || fn === FunctionCode.WriteSingleRegister;
+  return known && crcMatches(b, k, k + 8);
 }

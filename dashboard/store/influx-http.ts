@@ -1,0 +1,122 @@
+/**
+ * InfluxQL over HTTP with chunked responses. Chunking is not optional at HR's scale: a
+ * non-chunked answer is capped by the server's max-row-limit (only a series flag tells), and
+ * InfluxDB 1.6 leaves that same flag set on series it merged from chunks, so truncation cannot
+ * be told from a complete answer. Chunks arrive as newline-separated JSON documents and are
+ * parsed as they stream in; a series continued across chunks is merged back into one.
+ */
+import { StoreError, StoreErrorCode } from './errors.ts';
+
+export interface Series {
+  name: string;
+  tags?: Record<string, string>;
+  columns: string[];
+  values: unknown[][];
+  partial?: boolean;
+}
+
+export interface StatementResult {
+  statement_id: number;
+  series?: Series[];
+  error?: string;
+  partial?: boolean;
+}
+
+export interface InfluxHttpOptions {
+  url: string;
+  database: string;
+  username?: string;
+  password?: string;
+  requestTimeoutMs: number;
+  chunkSize?: number;
+}
+
+export class InfluxHttp {
+  private readonly endpoint: string;
+  private readonly headers: Record<string, string>;
+
+  constructor(private readonly opts: InfluxHttpOptions) {
+    this.endpoint = `${opts.url.replace(/\/+$/, '')}/query`;
+    this.headers = { 'content-type': 'application/x-www-form-urlencoded' };
+    if (opts.username !== undefined) {
+      const token = Buffer.from(`${opts.username}:${opts.password ?? ''}`).toString('base64');
+      this.headers.authorization = `Basic ${token}`;
+    }
+  }
+
+  /** Runs the statements in one request; one result per statement, in order. */
+  async query(statements: readonly string[]): Promise<StatementResult[]> {
+    const body = new URLSearchParams({
+      db: this.opts.database,
+      q: statements.join(';\n'),
+      epoch: 'ms',
+      chunked: 'true',
+      chunk_size: String(this.opts.chunkSize ?? 10_000),
+    });
+    let res: Response;
+    try {
+      res = await fetch(this.endpoint, {
+        method: 'POST',
+        headers: this.headers,
+        body,
+        signal: AbortSignal.timeout(this.opts.requestTimeoutMs),
+      });
+    } catch (err) {
+      throw new StoreError(StoreErrorCode.UNAVAILABLE, `InfluxDB unreachable at ${this.opts.url}: ${String(err)}`, { cause: err });
+    }
+    if (!res.ok || !res.body) {
+      const text = await res.text().catch(() => '');
+      throw new StoreError(StoreErrorCode.UNAVAILABLE, `InfluxDB answered ${res.status}: ${text.slice(0, 300)}`);
+    }
+    const results = new Map<number, StatementResult>();
+    const decoder = new TextDecoder();
+    let buffered = '';
+    const take = (line: string) => {
+      if (line.trim() === '') return;
+      const doc = JSON.parse(line) as { results?: StatementResult[]; error?: string };
+      if (doc.error) throw new StoreError(StoreErrorCode.UNAVAILABLE, `InfluxDB: ${doc.error}`);
+      for (const r of doc.results ?? []) merge(results, r);
+    };
+    try {
+      for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+        buffered += decoder.decode(chunk, { stream: true });
+        let nl = buffered.indexOf('\n');
+        while (nl >= 0) {
+          take(buffered.slice(0, nl));
+          buffered = buffered.slice(nl + 1);
+          nl = buffered.indexOf('\n');
+        }
+      }
+      take(buffered + decoder.decode());
+    } catch (err) {
+      if (err instanceof StoreError) throw err;
+      throw new StoreError(StoreErrorCode.UNAVAILABLE, `InfluxDB answer broke off: ${String(err)}`, { cause: err });
+    }
+    return statements.map((_, i) => {
+      const r = results.get(i) ?? { statement_id: i };
+      if (r.error && !/database not found/i.test(r.error)) {
+        throw new StoreError(StoreErrorCode.UNAVAILABLE, `InfluxDB: ${r.error}`);
+      }
+      return r;
+    });
+  }
+}
+
+const seriesKey = (s: Series): string => `${s.name}\u0000${JSON.stringify(s.tags ?? {})}`;
+
+function merge(results: Map<number, StatementResult>, r: StatementResult): void {
+  const have = results.get(r.statement_id);
+  if (!have) {
+    results.set(r.statement_id, { ...r, series: [...(r.series ?? [])] });
+    return;
+  }
+  if (r.error) have.error = r.error;
+  const list = have.series ?? [];
+  have.series = list;
+  for (const s of r.series ?? []) {
+    const last = list[list.length - 1];
+    if (last && seriesKey(last) === seriesKey(s) && last.columns.join() === s.columns.join()) {
+      for (const v of s.values) last.values.push(v);
+    } else list.push(s);
+  }
+}

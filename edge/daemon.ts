@@ -1,0 +1,185 @@
+/**
+ * Builds one gate from its configuration: devices, storage, MQTT link and the Gate core, wired
+ * together. The gate starts deciding at once, whether or not the broker, the database or the
+ * thermometer is reachable; each of those reconnects on its own.
+ */
+import { mkdirSync, readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { join } from 'node:path';
+import { SCHEMA_VERSION, type GateStatus } from '../protocols/gate/messages.ts';
+import { GateTopic } from '../protocols/topics.ts';
+import { type Clock, systemClock } from './clock.ts';
+import type { EdgeConfig } from './config/schema.ts';
+import { AccessList } from './core/access-list.ts';
+import { Gate } from './core/gate.ts';
+import { SeenEvents } from './core/seen-events.ts';
+import { GateIo } from './gpio/gate-io.ts';
+import { createOnoffBackend } from './gpio/onoff-backend.ts';
+import { SimGpioBackend } from './gpio/sim-backend.ts';
+import type { GpioBackend } from './gpio/types.ts';
+import { createLogger } from './log.ts';
+import { MqttLink } from './mqtt/link.ts';
+import { createRecorder } from './storage/recorder.ts';
+import { GyMlx90615Driver } from './thermometer/gy-mlx90615-driver.ts';
+import { ModbusIrDriver } from './thermometer/modbus-ir-driver.ts';
+import type { ThermometerDriver } from './thermometer/types.ts';
+import { transportFromUrl } from './transport/from-url.ts';
+
+export const SOFTWARE_VERSION = '0.1.0';
+
+export interface RunningEdge {
+  gate: Gate;
+  io: GateIo;
+  link: MqttLink;
+  thermometer: ThermometerDriver | undefined;
+  /** Port of the simulated GPIO line set, when that backend is used. */
+  gpioSimPort: number | undefined;
+  stop(): Promise<void>;
+}
+
+export interface StartOptions {
+  clock?: Clock;
+  configPath?: string;
+}
+
+export async function startEdge(cfg: EdgeConfig, opts: StartOptions = {}): Promise<RunningEdge> {
+  const clock = opts.clock ?? systemClock;
+  const log = createLogger(`edge:${cfg.siteId}/${cfg.gateId}`, process.env.LOG_LEVEL ?? cfg.logLevel);
+  mkdirSync(cfg.dataDir, { recursive: true });
+
+  const recorder = createRecorder(
+    {
+      outboxPath: join(cfg.dataDir, 'outbox.sqlite'),
+      capacity: cfg.storage.outboxCapacity,
+      sink: cfg.storage.sink,
+    },
+    { clock, logger: log.child({ part: 'storage' }) },
+  );
+  const seen = new SeenEvents(join(cfg.dataDir, 'state.sqlite'));
+  const accessList = new AccessList(join(cfg.dataDir, 'access-list.json'));
+  accessList.load(cfg.accessListFile);
+
+  const backend: GpioBackend =
+    cfg.gpio.backend === 'sim'
+      ? await SimGpioBackend.listen({ host: cfg.gpio.simHost, port: cfg.gpio.simPort, clock, log: log.child({ part: 'gpio' }) })
+      : await createOnoffBackend({ lines: cfg.gpio.lines, log: log.child({ part: 'gpio' }) });
+  const gpioSimPort = backend instanceof SimGpioBackend ? backend.port : undefined;
+  const io = new GateIo({
+    backend,
+    clock,
+    log: log.child({ part: 'gate-io' }),
+    openMs: cfg.turnstile.openMs,
+    // onoff debounces in the kernel already.
+    debounceMs: cfg.gpio.backend === 'onoff' ? 0 : 20,
+  });
+
+  const thermometer = buildThermometer(cfg, clock, log);
+
+  const willStatus: GateStatus = {
+    v: SCHEMA_VERSION,
+    siteId: cfg.siteId,
+    gateId: cfg.gateId,
+    online: false,
+    at: 0,
+    thermometer: 'none',
+    gateState: 'locked',
+    softwareVersion: SOFTWARE_VERSION,
+    configVersion: '',
+    accessListVersion: null,
+  };
+  const link = new MqttLink(
+    {
+      url: cfg.mqtt.url,
+      clientId: cfg.mqtt.clientId ?? `tg-edge-${cfg.siteId}-${cfg.gateId}`,
+      ...(cfg.mqtt.username !== undefined ? { username: cfg.mqtt.username } : {}),
+      ...(cfg.mqtt.password !== undefined ? { password: cfg.mqtt.password } : {}),
+      will: { topic: GateTopic.status(cfg.siteId, cfg.gateId), payload: JSON.stringify(willStatus), qos: 1, retain: true },
+      reconnectMinMs: cfg.mqtt.reconnectMinMs,
+      reconnectMaxMs: cfg.mqtt.reconnectMaxMs,
+    },
+    clock,
+    log.child({ part: 'mqtt' }),
+  );
+
+  const gate = new Gate({
+    cfg,
+    clock,
+    log: log.child({ part: 'gate' }),
+    io,
+    recorder,
+    bus: link,
+    accessList,
+    seen,
+    thermometerState: () => thermometer?.state ?? 'none',
+    requestMeasurement: () => thermometer?.requestMeasurement(),
+    softwareVersion: SOFTWARE_VERSION,
+    configVersion: configVersion(opts.configPath),
+  });
+
+  thermometer?.on('measurement', (m) => gate.onMeasurement(m));
+  thermometer?.on('state', (s) => gate.onThermometerState(s));
+  io.on('fireAlarm', (e) => gate.onFireAlarm(e.active));
+  io.on('tailgating', () => gate.onTailgating());
+  recorder.on('fill', (e) => gate.onOutboxFill(e));
+  for (const [topic, handler] of gate.subscriptions()) link.subscribe(topic, (_t, p) => handler(p));
+  link.onConnect(() => gate.publishStatus(true));
+
+  link.start();
+  await thermometer?.start();
+  if (io.fireAlarm) gate.onFireAlarm(true);
+  const heartbeat = clock.setInterval(() => gate.publishHeartbeat(), cfg.heartbeatIntervalMs);
+  const sweep = clock.setInterval(() => gate.sweep(), 1000);
+  log.info(
+    {
+      thermometer: cfg.thermometer.protocol,
+      port: cfg.thermometer.port,
+      terminal: cfg.terminal.deviceId,
+      gpio: cfg.gpio.backend,
+      gpioSimPort,
+      sink: cfg.storage.sink.kind,
+    },
+    'gate started',
+  );
+
+  let stopped = false;
+  return {
+    gate,
+    io,
+    link,
+    thermometer,
+    gpioSimPort,
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      heartbeat.cancel();
+      sweep.cancel();
+      gate.publishStatus(false);
+      await thermometer?.stop();
+      await link.stop({ graceful: true });
+      io.close();
+      await recorder.close();
+      seen.close();
+      log.info('gate stopped');
+    },
+  };
+}
+
+function buildThermometer(cfg: EdgeConfig, clock: Clock, log: ReturnType<typeof createLogger>): ThermometerDriver | undefined {
+  const t = cfg.thermometer;
+  if (t.protocol === 'none' || !t.port) return undefined;
+  const transport = transportFromUrl(t.port, { baudRate: t.baudRate, lock: t.lock });
+  const dlog = log.child({ part: 'thermometer' });
+  if (t.protocol === 'modbus-ir')
+    return new ModbusIrDriver({ transport, clock, log: dlog, slave: t.slave, baudRate: t.baudRate, pollIntervalMs: t.pollIntervalMs });
+  return new GyMlx90615Driver({ transport, clock, log: dlog, mode: t.mode, baudRate: t.baudRate, pollIntervalMs: t.pollIntervalMs });
+}
+
+/** A short hash of the config file: fleet status shows which gates run which configuration. */
+function configVersion(path: string | undefined): string {
+  if (!path) return '';
+  try {
+    return createHash('sha256').update(readFileSync(path)).digest('hex').slice(0, 12);
+  } catch {
+    return '';
+  }
+}

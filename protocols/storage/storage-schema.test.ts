@@ -1,0 +1,40 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { decodeEmployeeTag, encodeEmployeeTag, pointTimeNs } from './influx-schema.ts';
+
+describe('pointTimeNs', () => {
+  it('is at * 1e6 + seq mod 1e6, exactly, as a decimal string', () => {
+    expect(pointTimeNs(1_700_000_000_123, 7)).toBe('1700000000123000007');
+    expect(pointTimeNs(1_700_000_000_123, 1_234_567)).toBe('1700000000123234567');
+    expect(pointTimeNs(0, 5)).toBe('5');
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 4_102_444_800_000 }), fc.nat(), (at, seq) => {
+        expect(BigInt(pointTimeNs(at, seq))).toBe(BigInt(at) * 1_000_000n + BigInt(seq % 1_000_000));
+      }),
+    );
+  });
+
+  it('keeps consecutive seqs of one millisecond apart and inside that millisecond', () => {
+    const a = BigInt(pointTimeNs(1000, 41));
+    const b = BigInt(pointTimeNs(1000, 42));
+    expect(b - a).toBe(1n);
+    expect(b / 1_000_000n).toBe(1000n);
+  });
+});
+
+describe('employeeNo tag encoding', () => {
+  it('keeps ordinary employee numbers readable and omits the empty one', () => {
+    for (const e of ['E0001', '张三-01', 'A B,C=D', '"x"']) expect(encodeEmployeeTag(e)).toBe(e);
+    expect(encodeEmployeeTag('')).toBeNull();
+  });
+
+  it('hex-encodes what a tag cannot hold, and round-trips everything', () => {
+    expect(encodeEmployeeTag('a\\b')).toBe('~615c62');
+    expect(encodeEmployeeTag('~x')).toBe('~7e78');
+    fc.assert(
+      fc.property(fc.string({ maxLength: 64, unit: 'binary' }), (e) => {
+        expect(decodeEmployeeTag(encodeEmployeeTag(e))).toBe(e);
+      }),
+    );
+  });
+});

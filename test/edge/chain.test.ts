@@ -1,0 +1,157 @@
+/**
+ * The whole chain of one gate, on real wires: simulated thermometer on a socat pty → edge
+ * (real serialport) → decision → simulated release line over TCP and verdict over MQTT.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { waitFor } from '../harness/wait.ts';
+import { PEOPLE, type Site, startSite } from './site-fixture.ts';
+
+const [E1, E2, E3, E4] = PEOPLE as [(typeof PEOPLE)[0], (typeof PEOPLE)[0], (typeof PEOPLE)[0], (typeof PEOPLE)[0]];
+let site: Site;
+
+beforeAll(async () => {
+  site = await startSite();
+}, 30_000);
+afterAll(async () => {
+  await site?.close();
+});
+
+/** A person steps up: the thermometer measures them, then the terminal recognises them. */
+async function pass(person: { employeeNo: string; name: string; mask?: 'yes' | 'no' }, tenths: number) {
+  // The previous person's release pulse must be over, or a new one would not show as a change.
+  if (site.gpio.output('release') === 1) await site.gpio.waitForOutput('release', 0, 2000);
+  const m = await site.thermometer.measure(tenths);
+  expect(m.completed).toBe(true);
+  // Let the edge's poll pick the measurement up before the face event, as at a real gate.
+  await new Promise((r) => setTimeout(r, 150));
+  const cursor = site.gpio.cursor();
+  const result = await site.terminal.present({ mask: 'yes', ...person });
+  site.thermometer.leave();
+  const decision = await site.decisionFor(result.serialNo);
+  const released = await site.gpio.waitForOutput('release', 1, decision.reading.released ? 1000 : 200, { after: cursor });
+  return { result, decision, released };
+}
+
+describe('one gate, end to end', () => {
+  it('36.6 °C: released, verdict success with the temperature', async () => {
+    const { result, decision, released } = await pass(E1, 366);
+    expect(result.verdict).toMatchObject({ checkResult: 'success', display: '36.6°C 体温正常 请通行' });
+    expect(decision.reading).toMatchObject({ decision: 'pass', temperatureTenths: 366, source: 'gate-thermometer', sensor: 'modbus-ir' });
+    expect(released).toBe(true);
+  });
+
+  it('exactly 37.3 °C is flagged: shut, red lamp and buzzer, isolation in the verdict', async () => {
+    const cursor = site.gpio.cursor();
+    const { result, decision, released } = await pass(E2, 373);
+    expect(decision.reading).toMatchObject({ decision: 'flagged', reason: 'fever', temperatureTenths: 373, released: false });
+    expect(result.verdict?.checkResult).toBe('failed');
+    expect(result.verdict?.display).toContain('隔离');
+    expect(released).toBe(false);
+    expect(await site.gpio.waitForOutput('red', 1, 1000, { after: cursor })).toBe(true);
+    expect(await site.gpio.waitForOutput('buzzer', 1, 1000, { after: cursor })).toBe(true);
+    await waitFor(() => site.messages.find((m) => m.topic.endsWith('/alert') && m.payload.includes('"fever"')), {
+      what: 'fever alert',
+    });
+  });
+
+  it('37.2 °C passes', async () => {
+    const { decision, released } = await pass(E3, 372);
+    expect(decision.reading.decision).toBe('pass');
+    expect(released).toBe(true);
+  });
+
+  it('mask missing is denied', async () => {
+    const { decision, released } = await pass({ ...E4, mask: 'no' }, 365);
+    expect(decision.reading).toMatchObject({ decision: 'denied', reason: 'mask-missing' });
+    expect(released).toBe(false);
+  });
+
+  it('an unknown face is denied', async () => {
+    const { decision, released } = await pass({ employeeNo: '', name: '' }, 365);
+    expect(decision.reading).toMatchObject({ decision: 'denied', reason: 'unknown-face' });
+    expect(released).toBe(false);
+  });
+
+  it('an unpaired face is asked to re-measure', async () => {
+    const result = await site.terminal.present({ ...E1, mask: 'yes' });
+    const decision = await site.decisionFor(result.serialNo);
+    expect(decision.reading).toMatchObject({ decision: 'remeasure', reason: 'no-measurement', temperatureTenths: null });
+    expect(result.verdict?.checkResult).toBe('failed');
+  });
+
+  it('a measurement arriving after the face event is paired', async () => {
+    const presenting = site.terminal.present({ ...E1, mask: 'yes' });
+    await new Promise((r) => setTimeout(r, 300));
+    await site.thermometer.measure(364);
+    const result = await presenting;
+    site.thermometer.leave();
+    const decision = await site.decisionFor(result.serialNo);
+    expect(decision.reading).toMatchObject({ decision: 'pass', temperatureTenths: 364 });
+    expect(decision.reading.pairingDelayMs).toBeGreaterThan(0);
+  });
+
+  it('two people in quick succession each get their own temperature', async () => {
+    await site.thermometer.measure(365);
+    await new Promise((r) => setTimeout(r, 120));
+    const first = site.terminal.present({ ...E1, mask: 'yes' });
+    site.thermometer.leave();
+    await site.thermometer.measure(381);
+    await new Promise((r) => setTimeout(r, 120));
+    const second = site.terminal.present({ ...E3, mask: 'yes' });
+    const [a, b] = await Promise.all([first, second]);
+    site.thermometer.leave();
+    expect((await site.decisionFor(a.serialNo)).reading).toMatchObject({ employeeNo: 'E1', temperatureTenths: 365, decision: 'pass' });
+    expect((await site.decisionFor(b.serialNo)).reading).toMatchObject({ employeeNo: 'E3', temperatureTenths: 381, decision: 'flagged' });
+  });
+
+  it('sensor fault: re-measure, and an alert', async () => {
+    await site.thermometer.setFault({ kind: 'sensor-fault' }, true);
+    await site.thermometer.measure(366);
+    await new Promise((r) => setTimeout(r, 150));
+    const result = await site.terminal.present({ ...E1, mask: 'yes' });
+    site.thermometer.leave();
+    const decision = await site.decisionFor(result.serialNo);
+    expect(decision.reading.decision).toBe('remeasure');
+    expect(['sensor-fault', 'no-measurement']).toContain(decision.reading.reason);
+    await waitFor(() => site.messages.find((m) => m.topic.endsWith('/alert') && m.payload.includes('"sensor-fault"') && m.payload.includes('"active":true')), {
+      what: 'sensor-fault alert',
+    });
+    await site.thermometer.setFault({ kind: 'sensor-fault' }, false);
+    await waitFor(() => site.edge.thermometer?.state === 'online', { what: 'thermometer back online' });
+  });
+
+  it('port unplugged: offline, re-measure; plugged back: passes again', async () => {
+    await site.pty.unplug();
+    await waitFor(() => site.edge.thermometer?.state === 'offline', { what: 'thermometer offline', timeoutMs: 5000 });
+    const during = await site.terminal.present({ ...E1, mask: 'yes' });
+    expect((await site.decisionFor(during.serialNo)).reading).toMatchObject({ decision: 'remeasure', reason: 'thermometer-offline' });
+    await site.pty.replug();
+    await waitFor(() => site.edge.thermometer?.state === 'online', { what: 'thermometer online again', timeoutMs: 10_000 });
+    const { decision } = await pass(E1, 366);
+    expect(decision.reading.decision).toBe('pass');
+  }, 30_000);
+
+  it('fire alarm: held open whatever happens, closed when it clears', async () => {
+    site.gpio.setFireAlarm(true);
+    expect(await site.gpio.waitForOutput('release', 1, 2000)).toBe(true);
+    const { decision } = await pass(E2, 390);
+    expect(decision.reading).toMatchObject({ decision: 'flagged', released: true });
+    expect(site.gpio.output('release')).toBe(1);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(site.gpio.output('release')).toBe(1);
+    site.gpio.setFireAlarm(false);
+    expect(await site.gpio.waitForOutput('release', 0, 2000)).toBe(true);
+  });
+
+  it('offline uploads are stored with their own time, acknowledged, and never open the gate', async () => {
+    await site.terminal.crash();
+    const cached = await site.terminal.present({ ...E3, mask: 'yes' });
+    expect(cached.realtime).toBe(false);
+    const cursor = site.gpio.cursor();
+    await site.terminal.start();
+    const decision = await site.decisionFor(cached.serialNo, 10_000);
+    expect(decision.reading).toMatchObject({ realtime: false, released: false, at: Date.parse(cached.event.dateTime) });
+    await waitFor(() => site.terminal.pendingOfflineRecords().length === 0, { what: 'offline record acknowledged' });
+    expect(await site.gpio.waitForOutput('release', 1, 300, { after: cursor })).toBe(false);
+  }, 20_000);
+});
