@@ -8,8 +8,6 @@ export const StoreErrorCode = {
   UNAVAILABLE: 'TG_STORE_UNAVAILABLE',
   /** The store's schema is not the one this release reads. */
   SCHEMA: 'TG_STORE_SCHEMA',
-  /** The server cut the result short (InfluxDB max-row-limit): refusing to show a partial list. */
-  TRUNCATED: 'TG_STORE_TRUNCATED',
 } as const;
 export type StoreErrorCode = (typeof StoreErrorCode)[keyof typeof StoreErrorCode];
 

@@ -197,6 +197,15 @@ describe('Gate', () => {
     expect(t.gate.counters.duplicateEvents).toBe(1);
   });
 
+  it('a terminal that starts its serialNo again (replaced, reset) is not taken for a duplicate', async () => {
+    const t = setup({ policy: { ...cfg.policy, waitForMeasurementMs: 0 } });
+    const first = JSON.parse(t.event()) as Record<string, unknown>;
+    await t.gate.onFaceEvent(JSON.stringify(first));
+    const again = { ...first, dateTime: '2026-11-30T08:00:00.000+08:00' };
+    expect((await t.gate.onFaceEvent(JSON.stringify(again)))?.kind).toBe('decided');
+    expect(t.recorder.records).toHaveLength(2);
+  });
+
   it('a bad payload is rejected and counted, nothing else happens', async () => {
     const t = setup();
     expect(await t.gate.onFaceEvent('{"serialNo":"x"}')).toBeUndefined();

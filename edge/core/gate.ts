@@ -140,7 +140,7 @@ export class Gate {
     }
     const ev = parsed.value;
     const terminalId = this.d.cfg.terminal.deviceId;
-    if (this.inFlight.has(ev.serialNo) || this.d.seen.has(terminalId, ev.serialNo)) {
+    if (this.inFlight.has(ev.serialNo) || this.d.seen.has(terminalId, ev.serialNo, ev.at)) {
       this.counters.duplicateEvents++;
       this.ack(ev.serialNo);
       return { kind: 'duplicate' };
@@ -182,7 +182,7 @@ export class Gate {
         this.d.bus.publish(this.topics.verdict, JSON.stringify(verdict), { qos: 1 });
       }
       const record = this.record(ev, receivedAt, outcome, released, temperature, measurement, delayMs);
-      this.d.seen.add(terminalId, ev.serialNo, receivedAt);
+      this.d.seen.add(terminalId, ev.serialNo, ev.at, receivedAt);
       if (!ev.remoteCheck) this.ack(ev.serialNo);
       this.count(outcome);
       this.publishDecision(record, ev.name, display);
@@ -323,7 +323,7 @@ export class Gate {
       this.d.cfg.policy,
     );
     const record = this.record(ev, receivedAt, outcome, false, temperature, undefined, null);
-    this.d.seen.add(this.d.cfg.terminal.deviceId, ev.serialNo, receivedAt);
+    this.d.seen.add(this.d.cfg.terminal.deviceId, ev.serialNo, ev.at, receivedAt);
     this.ack(ev.serialNo);
     this.counters.offlineRecords++;
     this.publishDecision(record, ev.name, '');

@@ -1,7 +1,9 @@
 /**
- * Face events already handled, by terminal and serialNo. A terminal re-sends unacknowledged
- * offline records after reconnecting, and QoS 1 may redeliver: a handled event is acknowledged
- * again and otherwise ignored, across edge restarts too.
+ * Face events already handled, by terminal, serialNo and event time. A terminal re-sends
+ * unacknowledged offline records after reconnecting, and QoS 1 may redeliver: a handled event is
+ * acknowledged again and otherwise ignored, across edge restarts too. The event time is part of
+ * the key because a replaced or factory-reset terminal starts its serialNo again from 1: its new
+ * events must not be mistaken for old ones (a re-sent event keeps both its number and its time).
  */
 import Database from 'better-sqlite3';
 
@@ -19,19 +21,19 @@ export class SeenEvents {
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = NORMAL');
     this.db.exec(
-      'CREATE TABLE IF NOT EXISTS seen_events (terminal TEXT NOT NULL, serial INTEGER NOT NULL, at INTEGER NOT NULL, PRIMARY KEY (terminal, serial)) WITHOUT ROWID',
+      'CREATE TABLE IF NOT EXISTS seen_events (terminal TEXT NOT NULL, serial INTEGER NOT NULL, event_at INTEGER NOT NULL, at INTEGER NOT NULL, PRIMARY KEY (terminal, serial, event_at)) WITHOUT ROWID',
     );
-    this.hasStmt = this.db.prepare('SELECT 1 FROM seen_events WHERE terminal = ? AND serial = ?');
-    this.addStmt = this.db.prepare('INSERT OR IGNORE INTO seen_events (terminal, serial, at) VALUES (?, ?, ?)');
+    this.hasStmt = this.db.prepare('SELECT 1 FROM seen_events WHERE terminal = ? AND serial = ? AND event_at = ?');
+    this.addStmt = this.db.prepare('INSERT OR IGNORE INTO seen_events (terminal, serial, event_at, at) VALUES (?, ?, ?, ?)');
     this.pruneStmt = this.db.prepare('DELETE FROM seen_events WHERE at < ?');
   }
 
-  has(terminal: string, serialNo: number): boolean {
-    return this.hasStmt.get(terminal, serialNo) !== undefined;
+  has(terminal: string, serialNo: number, eventAt: number): boolean {
+    return this.hasStmt.get(terminal, serialNo, eventAt) !== undefined;
   }
 
-  add(terminal: string, serialNo: number, now: number): void {
-    this.addStmt.run(terminal, serialNo, now);
+  add(terminal: string, serialNo: number, eventAt: number, now: number): void {
+    this.addStmt.run(terminal, serialNo, eventAt, now);
   }
 
   prune(now: number): number {

@@ -251,6 +251,24 @@ export function readingStoreContract(backend: ContractBackend): void {
       expect(await store.decisionCounts(ALL)).toEqual([{ siteId: SITE, gateId: GATE, decision: 'pass', count: 50 }]);
     });
 
+    it('returns large answers whole (more rows than one server chunk)', async () => {
+      const people = 6000;
+      const rs = [];
+      for (let i = 0; i < people; i++) {
+        rs.push(record(2 * i, { employeeNo: `P${i}`, at: shanghai(`${DAY}T08:00:00`) + i }));
+        rs.push(record(2 * i + 1, { employeeNo: `P${i}`, at: shanghai(`${DAY}T13:00:00`) + i }));
+      }
+      for (let i = 0; i < rs.length; i += 2000) await env.sink.write(rs.slice(i, i + 2000));
+      const all = await store.readingsByGate({ gateId: GATE, ...ALL });
+      expect(all.length).toBe(2 * people);
+      expect(all[0]).toEqual(rs[0]);
+      expect(all[all.length - 1]).toEqual(rs[rs.length - 1]);
+      const days = await store.firstReadingsByPersonDay({ fromDay: DAY, toDay: DAY });
+      expect(days.length).toBe(people);
+      expect(days.every((d) => d.morning !== null && d.afternoon !== null)).toBe(true);
+      expect(days.find((d) => d.employeeNo === 'P4321')?.afternoon).toEqual(rs[2 * 4321 + 1]);
+    });
+
     it('answers empty, not with an error, when nothing matches', async () => {
       expect(await store.readingsByPerson({ employeeNo: 'E0001', ...ALL })).toEqual([]);
       expect(await store.readingsByGate({ gateId: GATE, ...ALL })).toEqual([]);

@@ -142,7 +142,6 @@ function killLoop(name: string, sink: () => SinkConfig, store: () => ReadingStor
     expect(seqs[0]).toBe(first);
     expect(seqs).toEqual(Array.from({ length: seqs.length }, (_, i) => first + i));
     expect(seqs.length - confirmed.length).toBeLessThanOrEqual(kills);
-    console.log(name, "confirmed", confirmed.length, "stored", seqs.length);
     const counts = await s.decisionCounts(ALL);
     expect(counts.reduce((sum, c) => sum + c.count, 0)).toBe(got.length);
     await s.close();
