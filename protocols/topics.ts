@@ -52,4 +52,6 @@ export function parseGateTopic(topic: string): { siteId: string; gateId: string;
 export const SiteTopic = {
   /** Retained snapshot of the access list (HR's list of who may enter). */
   accessList: (s: string) => `tg/${s}/access-list`,
+  /** Changes between snapshots (QoS 1). */
+  accessListChanges: (s: string) => `tg/${s}/access-list/changes`,
 } as const;

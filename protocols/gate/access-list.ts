@@ -31,3 +31,18 @@ export function isAdmitted(entry: AccessEntry | undefined, atMs: number): boolea
   if (entry.validUntil !== null && atMs >= entry.validUntil) return false;
   return true;
 }
+
+/**
+ * A change to the access list, published on `tg/{site}/access-list/changes` (QoS 1, not retained).
+ * A gate applies it only on top of exactly `fromVersion`; otherwise it keeps its list and takes the
+ * next retained snapshot (which the hub republishes with every change).
+ */
+export const AccessListChange = z.object({
+  v: z.literal(SCHEMA_VERSION),
+  fromVersion: z.number().int().nonnegative(),
+  toVersion: z.number().int().positive(),
+  issuedAt: z.number().int().nonnegative(),
+  upserts: z.array(AccessEntry),
+  removals: z.array(z.string().min(1).max(64)),
+});
+export type AccessListChange = z.infer<typeof AccessListChange>;
