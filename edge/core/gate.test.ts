@@ -255,6 +255,20 @@ describe('Gate', () => {
     expect(t.recorder.records).toMatchObject([{ decision: 'unpaired', employeeNo: '', temperatureTenths: 366 }]);
   });
 
+  it('an access list change applies on top of the version held, a gap is skipped', async () => {
+    const t = setup({ policy: { ...cfg.policy, waitForMeasurementMs: 0 } });
+    const change = (from: number, to: number, upserts: string[], removals: string[]) =>
+      JSON.stringify({ v: 1, fromVersion: from, toVersion: to, issuedAt: 0, upserts: upserts.map((employeeNo) => ({ employeeNo })), removals });
+    t.gate.onAccessListChange(change(1, 2, ['E7'], ['E1']));
+    expect(t.gate.status(true).accessListVersion).toBe(2);
+    t.gate.onAccessListChange(change(5, 6, ['E8'], []));
+    expect(t.gate.status(true).accessListVersion).toBe(2);
+    t.measure(366);
+    expect((await t.gate.onFaceEvent(t.event({ employeeNoString: 'E1' })))?.outcome?.reason).toBe('not-on-access-list');
+    t.measure(366);
+    expect((await t.gate.onFaceEvent(t.event({ employeeNoString: 'E7' })))?.outcome?.decision).toBe('pass');
+  });
+
   it('a newer access list replaces an older one, an older one is ignored', async () => {
     const t = setup();
     const list = (version: number, no: string) =>

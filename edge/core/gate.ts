@@ -5,7 +5,7 @@
  * network: the bus queues, the recorder commits locally.
  */
 import { FaceAck, type FaceEvent, type FaceVerdict, parseFaceEvent } from '../../protocols/face-mqtt/index.ts';
-import { AccessListSnapshot } from '../../protocols/gate/access-list.ts';
+import { AccessListChange, AccessListSnapshot } from '../../protocols/gate/access-list.ts';
 import {
   type AlertKind,
   type AlertMessage,
@@ -222,6 +222,20 @@ export class Gate {
     }
   }
 
+  onAccessListChange(payload: Uint8Array | string): void {
+    const r = parsePayload(AccessListChange, payload, 32 * 1024 * 1024);
+    if (!r.ok) {
+      this.counters.badPayloads++;
+      this.d.log.warn({ code: r.error.code, reason: r.error.message }, 'access list change rejected');
+      return;
+    }
+    const held = this.d.accessList.version;
+    if (this.d.accessList.applyChange(r.value)) {
+      this.d.log.info({ from: r.value.fromVersion, to: r.value.toVersion }, 'access list changed');
+      this.publishStatus(true);
+    } else this.d.log.info({ held, from: r.value.fromVersion, to: r.value.toVersion }, 'access list change skipped: waiting for a snapshot');
+  }
+
   status(online: boolean): GateStatus {
     return {
       v: SCHEMA_VERSION,
@@ -273,6 +287,7 @@ export class Gate {
       [FaceTopic.event(this.d.cfg.terminal.deviceId), (p) => void this.onFaceEvent(p)],
       [GateTopic.command(siteId, gateId), (p) => this.onCommand(p)],
       [SiteTopic.accessList(siteId), (p) => this.onAccessList(p)],
+      [SiteTopic.accessListChanges(siteId), (p) => this.onAccessListChange(p)],
     ];
   }
 
