@@ -1,10 +1,13 @@
 /**
  * The gate's one MQTT connection. Reconnects with exponential backoff and full jitter (so a
  * site's gates do not reconnect in lockstep after a hub restart), re-subscribes and runs the
- * `onConnect` hooks (birth message) on every connect, and never blocks a caller: publishes made
- * while disconnected are queued by mqtt.js (QoS 1) and sent after.
+ * `onConnect` hooks (birth message) on every connect, and never blocks a caller: QoS 1 publishes
+ * made while disconnected are kept here, in order, and sent after the birth message. (mqtt.js's
+ * own offline store did not deliver them after a manual reconnect in our tests.) The queue is
+ * bounded: readings are safe in the outbox regardless, so the oldest notifications give way.
  */
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import { backoffDelay } from '../backoff.ts';
 import type { Clock, Timer } from '../clock.ts';
 import type { Logger } from '../log.ts';
 
@@ -29,6 +32,10 @@ export class MqttLink {
   private stopped = false;
   connected = false;
   connects = 0;
+  /** QoS 1 messages dropped because the offline queue was full. */
+  droppedWhileOffline = 0;
+  private readonly offline: Array<{ topic: string; payload: string }> = [];
+  static readonly OFFLINE_QUEUE_MAX = 10_000;
 
   constructor(
     private readonly opts: LinkOptions,
@@ -61,6 +68,7 @@ export class MqttLink {
       const topics = [...this.subs.keys()];
       if (topics.length) client.subscribe(topics, { qos: 1 }, (err) => err && this.log.warn({ err }, 'subscribe failed'));
       for (const hook of this.connectHooks) hook();
+      for (const m of this.offline.splice(0)) this.send(m.topic, m.payload, 1, false);
     });
     client.on('message', (topic, payload) => this.dispatch(topic, payload));
     client.on('close', () => {
@@ -84,9 +92,29 @@ export class MqttLink {
   publish(topic: string, payload: string, opts: { qos?: 0 | 1; retain?: boolean } = {}): void {
     if (!this.client) return;
     const qos = opts.qos ?? 1;
-    // QoS 0 while offline is dropped on purpose (heartbeats): stale counters are worthless.
-    if (qos === 0 && !this.connected) return;
-    this.client.publish(topic, payload, { qos, retain: opts.retain ?? false }, (err) => {
+    const retain = opts.retain ?? false;
+    if (!this.connected) {
+      // QoS 0 while offline is dropped on purpose (heartbeats): stale counters are worthless.
+      // Retained state is not queued either: the birth hooks publish the current one on connect,
+      // and an old copy sent after it would overwrite it.
+      if (qos === 0 || retain) return;
+      if (this.offline.length >= MqttLink.OFFLINE_QUEUE_MAX) {
+        this.offline.shift();
+        if (this.droppedWhileOffline++ % 1000 === 0)
+          this.log.warn({ dropped: this.droppedWhileOffline }, 'offline MQTT queue full: oldest notifications dropped');
+      }
+      this.offline.push({ topic, payload });
+      return;
+    }
+    this.send(topic, payload, qos, retain);
+  }
+
+  get queuedWhileOffline(): number {
+    return this.offline.length;
+  }
+
+  private send(topic: string, payload: string, qos: 0 | 1, retain: boolean): void {
+    this.client?.publish(topic, payload, { qos, retain }, (err) => {
       if (err && !this.stopped) this.log.warn({ topic, msg: err.message }, 'publish failed');
     });
   }
@@ -99,10 +127,17 @@ export class MqttLink {
     await new Promise<void>((resolve) => c.end(!(opts.graceful ?? true), {}, () => resolve()));
   }
 
-  /** Full jitter: uniform in [0, min(cap, base · 2^attempt)]; never below a small floor. */
+  /**
+   * Full jitter (the whole delay is random) so a site's gates spread out after a hub restart;
+   * never below a small floor.
+   */
   nextDelay(): number {
-    const ceiling = Math.min(this.opts.reconnectMaxMs, this.opts.reconnectMinMs * 2 ** this.attempt);
-    return Math.max(100, Math.round(this.random() * ceiling));
+    const delay = backoffDelay(
+      this.attempt,
+      { minDelayMs: this.opts.reconnectMinMs, maxDelayMs: this.opts.reconnectMaxMs, jitter: 1 },
+      this.random,
+    );
+    return Math.max(100, delay);
   }
 
   private scheduleReconnect(): void {

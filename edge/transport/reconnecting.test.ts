@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { FakeClock } from '../core/fake-clock.ts';
-import { backoffDelay } from './backoff.ts';
+import { backoffDelay } from '../backoff.ts';
 import { MockTransport } from './mock-transport.ts';
 import { ReconnectingTransport } from './reconnecting.ts';
 

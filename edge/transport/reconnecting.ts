@@ -11,7 +11,7 @@ import type { Clock, Timer } from '../clock.ts';
 import { systemClock } from '../clock.ts';
 import { Emitter } from '../events.ts';
 import type { Logger } from '../log.ts';
-import { type BackoffOptions, backoffDelay } from './backoff.ts';
+import { type BackoffOptions, backoffDelay } from '../backoff.ts';
 import { TransportError, TransportErrorCode as C } from './errors.ts';
 import type { ByteTransport, TransportEvents } from './types.ts';
 

@@ -1,6 +1,7 @@
 /**
- * Reconnect delays: exponential, capped, with jitter so that many gates restarted by one power cut
- * do not hammer a shared device server in step. Pure, so tests check the numbers directly.
+ * Retry delays for everything the edge reconnects to (serial device, broker, database):
+ * exponential, capped, with jitter so that many gates restarted by one power cut do not hammer a
+ * shared device server, hub or database in step. Pure, so tests check the numbers directly.
  */
 export interface BackoffOptions {
   /** First delay (default 250 ms): a re-plugged USB adapter should come back quickly. */

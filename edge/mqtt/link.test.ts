@@ -1,0 +1,76 @@
+import net from 'node:net';
+import { Aedes } from 'aedes';
+import mqtt from 'mqtt';
+import pino from 'pino';
+import { afterEach, describe, expect, it } from 'vitest';
+import { waitFor } from '../../test/harness/wait.ts';
+import { systemClock } from '../clock.ts';
+import { MqttLink } from './link.ts';
+
+const log = pino({ level: 'silent' });
+const closers: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  for (const c of closers.splice(0).reverse()) await c();
+});
+
+async function broker(port = 0) {
+  const b = await Aedes.createBroker();
+  const server = net.createServer(b.handle);
+  await new Promise<void>((r) => server.listen(port, '127.0.0.1', r));
+  const close = () => new Promise<void>((r) => b.close(() => server.close(() => r())));
+  return { port: (server.address() as net.AddressInfo).port, close };
+}
+
+describe('MqttLink', () => {
+  it('spreads reconnect delays with full jitter, growing to the cap', () => {
+    const link = new MqttLink(
+      { url: 'mqtt://127.0.0.1:1', clientId: 'x', reconnectMinMs: 500, reconnectMaxMs: 30_000 },
+      systemClock,
+      log,
+      () => 0, // the top of each range
+    );
+    const delays: number[] = [];
+    for (let i = 0; i < 10; i++) {
+      delays.push(link.nextDelay());
+      (link as unknown as { attempt: number }).attempt++;
+    }
+    expect(delays.slice(0, 4)).toEqual([500, 1000, 2000, 4000]);
+    expect(delays[9]).toBe(30_000);
+    const low = new MqttLink({ url: 'mqtt://127.0.0.1:1', clientId: 'x', reconnectMinMs: 500, reconnectMaxMs: 30_000 }, systemClock, log, () => 0.9999);
+    expect(low.nextDelay()).toBe(100);
+  });
+
+  it('after a broker restart: reconnects, re-runs the birth hook, re-subscribes, sends what was queued', async () => {
+    const first = await broker();
+    const port = first.port;
+    const link = new MqttLink(
+      // A fixed 1 s retry leaves the watcher time to subscribe before the link is back.
+      { url: `mqtt://127.0.0.1:${port}`, clientId: 'gate-x', reconnectMinMs: 1000, reconnectMaxMs: 1000 },
+      systemClock,
+      log,
+      () => 0,
+    );
+    let births = 0;
+    link.onConnect(() => births++);
+    const received: string[] = [];
+    link.subscribe('cmd/+', (_t, p) => received.push(p.toString()));
+    link.start();
+    closers.push(() => link.stop({ graceful: false }));
+    await waitFor(() => link.connected, { what: 'first connect' });
+    await first.close();
+    await waitFor(() => !link.connected, { what: 'disconnect seen' });
+    link.publish('readings/x', 'made while down', { qos: 1 });
+
+    const second = await broker(port);
+    closers.push(second.close);
+    const watcher = mqtt.connect(`mqtt://127.0.0.1:${port}`, { clientId: 'watcher' });
+    closers.push(async () => void watcher.end(true));
+    const seen: string[] = [];
+    watcher.on('message', (_t, p) => seen.push(p.toString()));
+    await watcher.subscribeAsync('readings/#', { qos: 1 });
+    await waitFor(() => link.connected && births === 2, { what: 'reconnect with birth', timeoutMs: 5000 });
+    await waitFor(() => seen.includes('made while down'), { what: 'queued publish delivered', timeoutMs: 5000 });
+    await watcher.publishAsync('cmd/1', 'hello', { qos: 1 });
+    await waitFor(() => received.includes('hello'), { what: 'subscription restored' });
+  });
+});
