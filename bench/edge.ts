@@ -136,11 +136,19 @@ async function main(): Promise<void> {
     process.stderr.write(`edge bench: round ${r + 1}/${ROUNDS} done\n`);
   }
   const fmt = (ms: number) => `${(ms * 1000).toFixed(0)} µs`;
-  process.stdout.write(`\n## Edge processing (our own code, ${PASSAGES} passages × ${ROUNDS} rounds, median of rounds)\n\n`);
+  process.stdout.write(
+    `\n## Edge processing (our own code, ${PASSAGES} passages × ${ROUNDS} rounds, median of rounds)\n\n`,
+  );
   process.stdout.write(
     `${table(
       ['path', 'p50', 'p99', 'target p99', 'met'],
-      rows.map((r) => [r.name, fmt(median(r.p50)), fmt(median(r.p99)), '< 1 ms', median(r.p99) < 1 ? 'yes' : 'NO']),
+      rows.map((r) => [
+        r.name,
+        fmt(median(r.p50)),
+        fmt(median(r.p99)),
+        '< 1 ms',
+        median(r.p99) < 1 ? 'yes' : 'NO',
+      ]),
     )}\n\n`,
   );
 }

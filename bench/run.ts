@@ -11,9 +11,21 @@ import { parseArgs } from 'node:util';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const BENCHES: { name: string; file: string; what: string }[] = [
-  { name: 'edge', file: 'bench/edge.ts', what: 'edge processing: measurement → release, face event → verdict' },
-  { name: 'storage', file: 'bench/storage.ts', what: 'outbox write cost, backlog replay and live ingest into a real InfluxDB' },
-  { name: 'hub', file: 'bench/hub.ts', what: 'hub message rate and latency vs Mosquitto, 100 simulated gates' },
+  {
+    name: 'edge',
+    file: 'bench/edge.ts',
+    what: 'edge processing: measurement → release, face event → verdict',
+  },
+  {
+    name: 'storage',
+    file: 'bench/storage.ts',
+    what: 'outbox write cost, backlog replay and live ingest into a real InfluxDB',
+  },
+  {
+    name: 'hub',
+    file: 'bench/hub.ts',
+    what: 'hub message rate and latency vs Mosquitto, 100 simulated gates',
+  },
 ];
 
 const HELP = `Usage: npm run bench [-- --only NAME[,NAME]] [-- --no-write]
@@ -25,7 +37,11 @@ Results are written to bench/RESULTS.md unless --no-write is given.
 `;
 
 const { values } = parseArgs({
-  options: { only: { type: 'string' }, 'no-write': { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+  options: {
+    only: { type: 'string' },
+    'no-write': { type: 'boolean' },
+    help: { type: 'boolean', short: 'h' },
+  },
 });
 if (values.help) {
   process.stdout.write(HELP);
@@ -39,11 +55,17 @@ let failed = 0;
 for (const b of chosen) {
   process.stderr.write(`bench: ${b.name} (${b.what})...\n`);
   const started = Date.now();
-  const r = spawnSync(join(ROOT, 'node_modules/.bin/tsx'), [b.file], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  const r = spawnSync(join(ROOT, 'node_modules/.bin/tsx'), [b.file], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   const secs = ((Date.now() - started) / 1000).toFixed(0);
   process.stdout.write(r.stdout);
   if (r.status !== 0) failed++;
-  sections.push(`${r.stdout.trim()}\n\n_${b.file}: ${r.status === 0 ? 'ok' : `FAILED (exit ${r.status})`}, ${secs} s_\n`);
+  sections.push(
+    `${r.stdout.trim()}\n\n_${b.file}: ${r.status === 0 ? 'ok' : `FAILED (exit ${r.status})`}, ${secs} s_\n`,
+  );
 }
 const header = `# ThermoGate benchmark results
 

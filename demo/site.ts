@@ -69,25 +69,44 @@ heartbeatIntervalMs: 5000
 `;
 }
 
-const RESULT_COLOUR: Record<string, string> = { pass: '32', flagged: '31;1', remeasure: '33', denied: '35', unpaired: '90' };
+const RESULT_COLOUR: Record<string, string> = {
+  pass: '32',
+  flagged: '31;1',
+  remeasure: '33',
+  denied: '35',
+  unpaired: '90',
+};
 const colour = (code: string, text: string) => (process.stdout.isTTY ? `\x1b[${code}m${text}\x1b[0m` : text);
-const clock = (ms: number) => new Date(ms).toLocaleTimeString('zh-CN', { hour12: false, timeZone: 'Asia/Shanghai' });
+const clock = (ms: number) =>
+  new Date(ms).toLocaleTimeString('zh-CN', { hour12: false, timeZone: 'Asia/Shanghai' });
 
 function printDecision(d: DecisionMessage): void {
   const r = d.reading;
   const who = r.employeeNo ? `${r.employeeNo} ${d.name}`.trim() : '(unknown face)';
-  const temp = r.temperatureTenths === null ? '  --.-°C' : `${formatTenths(r.temperatureTenths).padStart(6)}°C`;
+  const temp =
+    r.temperatureTenths === null ? '  --.-°C' : `${formatTenths(r.temperatureTenths).padStart(6)}°C`;
   const result = colour(RESULT_COLOUR[r.decision] ?? '0', `${r.decision.toUpperCase().padEnd(9)}`);
-  const extra = [r.reason !== 'ok' && r.reason !== 'offline-record' ? r.reason : '', r.released ? 'released' : '', r.realtime ? '' : 'offline record']
+  const extra = [
+    r.reason !== 'ok' && r.reason !== 'offline-record' ? r.reason : '',
+    r.released ? 'released' : '',
+    r.realtime ? '' : 'offline record',
+  ]
     .filter(Boolean)
     .join(', ');
-  process.stdout.write(`${clock(r.at)}  ${r.gateId.padEnd(7)} ${temp}  ${result} ${who.padEnd(22)} ${extra}\n`);
+  process.stdout.write(
+    `${clock(r.at)}  ${r.gateId.padEnd(7)} ${temp}  ${result} ${who.padEnd(22)} ${extra}\n`,
+  );
 }
 
 function printAlert(a: AlertMessage): void {
   if (!a.active) return;
   const who = a.employeeNo ? ` ${a.employeeNo}${a.name ? ` ${a.name}` : ''}` : '';
-  process.stdout.write(colour(a.severity === 'critical' ? '41;97' : '33', `${clock(a.at)}  ${a.gateId.padEnd(7)} ALERT ${a.kind} (${a.severity})${who}: ${a.detail}`) + '\n');
+  process.stdout.write(
+    `${colour(
+      a.severity === 'critical' ? '41;97' : '33',
+      `${clock(a.at)}  ${a.gateId.padEnd(7)} ALERT ${a.kind} (${a.severity})${who}: ${a.detail}`,
+    )}\n`,
+  );
 }
 
 async function main(): Promise<number> {
@@ -120,14 +139,30 @@ async function main(): Promise<number> {
       v: 1,
       version: 1,
       issuedAt: Date.now(),
-      entries: scenario.people.filter((p) => p.recognised !== false).map((p) => ({ employeeNo: p.employeeNo, name: p.name ?? '' })),
+      entries: scenario.people
+        .filter((p) => p.recognised !== false)
+        .map((p) => ({ employeeNo: p.employeeNo, name: p.name ?? '' })),
     }),
   );
 
   const gates: GatePlan[] = [
-    { gateId: 'gate-1', terminal: 'term-1', protocol: 'modbus-ir', thermometerPort: await freePort(), gpioPort: await freePort(), offsetTenths: 0 },
+    {
+      gateId: 'gate-1',
+      terminal: 'term-1',
+      protocol: 'modbus-ir',
+      thermometerPort: await freePort(),
+      gpioPort: await freePort(),
+      offsetTenths: 0,
+    },
     // The UART module reads skin, 0.5 °C below body in this scenario: the gate adds it back.
-    { gateId: 'gate-2', terminal: 'term-2', protocol: 'gy-mlx90615', thermometerPort: await freePort(), gpioPort: await freePort(), offsetTenths: 5 },
+    {
+      gateId: 'gate-2',
+      terminal: 'term-2',
+      protocol: 'gy-mlx90615',
+      thermometerPort: await freePort(),
+      gpioPort: await freePort(),
+      offsetTenths: 5,
+    },
   ];
 
   const observer = mqtt.connect(brokerUrl, { clientId: 'demo-console' });
@@ -159,31 +194,52 @@ async function main(): Promise<number> {
     const file = join(dataDir, `${g.gateId}.yaml`);
     writeFileSync(file, gateConfig(g, brokerUrl, dataDir, accessListFile));
     run(g.gateId, ['edge/cli.ts', '--config', file]);
-    process.stdout.write(`  ${g.gateId}: ${g.protocol} thermometer at tcp://127.0.0.1:${g.thermometerPort}, terminal ${g.terminal}, config ${file}\n`);
+    process.stdout.write(
+      `  ${g.gateId}: ${g.protocol} thermometer at tcp://127.0.0.1:${g.thermometerPort}, terminal ${g.terminal}, config ${file}\n`,
+    );
   }
   const lanes = gates.flatMap((g) => [
     '--lane',
     `id=${g.gateId},thermometer=tcp:127.0.0.1:${g.thermometerPort},terminal=${g.terminal},gpio=127.0.0.1:${g.gpioPort}`,
   ]);
-  process.stdout.write('Playing firmware-sim/examples/demo-scenario.yaml (people arriving over ~20 s)...\n\n');
+  process.stdout.write(
+    'Playing firmware-sim/examples/demo-scenario.yaml (people arriving over ~20 s)...\n\n',
+  );
   process.stdout.write('time      gate       temp    result    person                 details\n');
-  const sim = run('sim', ['firmware-sim/cli.ts', 'scenario', '--file', SCENARIO, '--broker', brokerUrl, '--ready-timeout', '30000', ...lanes]);
+  const sim = run('sim', [
+    'firmware-sim/cli.ts',
+    'scenario',
+    '--file',
+    SCENARIO,
+    '--broker',
+    brokerUrl,
+    '--ready-timeout',
+    '30000',
+    ...lanes,
+  ]);
 
   const stopAll = async () => {
     for (const c of children) if (c.exitCode === null) c.kill('SIGTERM');
-    await Promise.all(children.map((c) => (c.exitCode === null ? new Promise((r) => c.once('exit', r)) : undefined)));
+    await Promise.all(
+      children.map((c) => (c.exitCode === null ? new Promise((r) => c.once('exit', r)) : undefined)),
+    );
     observer.end(true);
     await new Promise<void>((r) => broker.close(() => brokerServer.close(() => r())));
   };
 
   const simExit = await new Promise<number>((r) => sim.once('exit', (code) => r(code ?? 1)));
-  process.stdout.write(`\nScenario finished (simulator exit ${simExit}); ${decisions} decisions. Simulator report: ${join(dataDir, 'sim.log')}\n`);
+  process.stdout.write(
+    `\nScenario finished (simulator exit ${simExit}); ${decisions} decisions. Simulator report: ${join(dataDir, 'sim.log')}\n`,
+  );
   if (values.once) {
     await new Promise((r) => setTimeout(r, 500));
     await stopAll();
     return simExit === 0 && decisions > 0 ? 0 : 1;
   }
-  process.stdout.write('The site keeps running (gates, broker): try npm run sim -- terminal --broker ' + `${brokerUrl} --device-id term-1 --employee E10023. Ctrl-C to stop.\n`);
+  process.stdout.write(
+    'The site keeps running (gates, broker): try npm run sim -- terminal --broker ' +
+      `${brokerUrl} --device-id term-1 --employee E10023. Ctrl-C to stop.\n`,
+  );
   await new Promise<void>((r) => {
     process.once('SIGINT', r);
     process.once('SIGTERM', r);

@@ -22,7 +22,11 @@ async function main(): Promise<number> {
   let args: { values: { config?: string; check?: boolean; help?: boolean } };
   try {
     args = parseArgs({
-      options: { config: { type: 'string' }, check: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+      options: {
+        config: { type: 'string' },
+        check: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
       strict: true,
     });
   } catch (e) {

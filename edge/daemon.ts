@@ -61,7 +61,12 @@ export async function startEdge(cfg: EdgeConfig, opts: StartOptions = {}): Promi
 
   const backend: GpioBackend =
     cfg.gpio.backend === 'sim'
-      ? await SimGpioBackend.listen({ host: cfg.gpio.simHost, port: cfg.gpio.simPort, clock, log: log.child({ part: 'gpio' }) })
+      ? await SimGpioBackend.listen({
+          host: cfg.gpio.simHost,
+          port: cfg.gpio.simPort,
+          clock,
+          log: log.child({ part: 'gpio' }),
+        })
       : await createOnoffBackend({ lines: cfg.gpio.lines, log: log.child({ part: 'gpio' }) });
   const gpioSimPort = backend instanceof SimGpioBackend ? backend.port : undefined;
   const io = new GateIo({
@@ -93,7 +98,12 @@ export async function startEdge(cfg: EdgeConfig, opts: StartOptions = {}): Promi
       clientId: cfg.mqtt.clientId ?? `tg-edge-${cfg.siteId}-${cfg.gateId}`,
       ...(cfg.mqtt.username !== undefined ? { username: cfg.mqtt.username } : {}),
       ...(cfg.mqtt.password !== undefined ? { password: cfg.mqtt.password } : {}),
-      will: { topic: GateTopic.status(cfg.siteId, cfg.gateId), payload: JSON.stringify(willStatus), qos: 1, retain: true },
+      will: {
+        topic: GateTopic.status(cfg.siteId, cfg.gateId),
+        payload: JSON.stringify(willStatus),
+        qos: 1,
+        retain: true,
+      },
       reconnectMinMs: cfg.mqtt.reconnectMinMs,
       reconnectMaxMs: cfg.mqtt.reconnectMaxMs,
     },
@@ -164,14 +174,32 @@ export async function startEdge(cfg: EdgeConfig, opts: StartOptions = {}): Promi
   };
 }
 
-function buildThermometer(cfg: EdgeConfig, clock: Clock, log: ReturnType<typeof createLogger>): ThermometerDriver | undefined {
+function buildThermometer(
+  cfg: EdgeConfig,
+  clock: Clock,
+  log: ReturnType<typeof createLogger>,
+): ThermometerDriver | undefined {
   const t = cfg.thermometer;
   if (t.protocol === 'none' || !t.port) return undefined;
   const transport = transportFromUrl(t.port, { baudRate: t.baudRate, lock: t.lock });
   const dlog = log.child({ part: 'thermometer' });
   if (t.protocol === 'modbus-ir')
-    return new ModbusIrDriver({ transport, clock, log: dlog, slave: t.slave, baudRate: t.baudRate, pollIntervalMs: t.pollIntervalMs });
-  return new GyMlx90615Driver({ transport, clock, log: dlog, mode: t.mode, baudRate: t.baudRate, pollIntervalMs: t.pollIntervalMs });
+    return new ModbusIrDriver({
+      transport,
+      clock,
+      log: dlog,
+      slave: t.slave,
+      baudRate: t.baudRate,
+      pollIntervalMs: t.pollIntervalMs,
+    });
+  return new GyMlx90615Driver({
+    transport,
+    clock,
+    log: dlog,
+    mode: t.mode,
+    baudRate: t.baudRate,
+    pollIntervalMs: t.pollIntervalMs,
+  });
 }
 
 /** A short hash of the config file: fleet status shows which gates run which configuration. */

@@ -15,7 +15,11 @@ describe('topics', () => {
   });
 
   it('gate topics parse back', () => {
-    expect(parseGateTopic(GateTopic.commandAck('s1', 'g-2'))).toEqual({ siteId: 's1', gateId: 'g-2', kind: 'command-ack' });
+    expect(parseGateTopic(GateTopic.commandAck('s1', 'g-2'))).toEqual({
+      siteId: 's1',
+      gateId: 'g-2',
+      kind: 'command-ack',
+    });
     expect(parseGateTopic('tg/s1/gate/g1/nope')).toBeUndefined();
   });
 });
@@ -50,6 +54,11 @@ describe('gpio-sim wire', () => {
     expect(s.push('{"t":"out","line":"rel')).toEqual([]);
     const lines = s.push('ease","value":1,"at":5}\n{"t"');
     expect(lines).toHaveLength(1);
-    expect(GpioSimServerMessage.parse(JSON.parse(lines[0] as string))).toEqual({ t: 'out', line: 'release', value: 1, at: 5 });
+    expect(GpioSimServerMessage.parse(JSON.parse(lines[0] as string))).toEqual({
+      t: 'out',
+      line: 'release',
+      value: 1,
+      at: 5,
+    });
   });
 });

@@ -21,7 +21,14 @@ export function parseFaceTopic(topic: string): { deviceId: string; kind: FaceTop
   return m ? { deviceId: m[1] as string, kind: m[2] as FaceTopicKind } : undefined;
 }
 
-export type GateTopicKind = 'reading' | 'decision' | 'alert' | 'status' | 'heartbeat' | 'command' | 'command-ack';
+export type GateTopicKind =
+  | 'reading'
+  | 'decision'
+  | 'alert'
+  | 'status'
+  | 'heartbeat'
+  | 'command'
+  | 'command-ack';
 
 const gateBase = (siteId: string, gateId: string) => `tg/${siteId}/gate/${gateId}`;
 
@@ -44,8 +51,11 @@ export const GateTopic = {
   allGates: (s: string) => `tg/${s}/gate/+/+`,
 } as const;
 
-export function parseGateTopic(topic: string): { siteId: string; gateId: string; kind: GateTopicKind } | undefined {
-  const m = /^tg\/([^/]+)\/gate\/([^/]+)\/(reading|decision|alert|status|heartbeat|command|command-ack)$/.exec(topic);
+export function parseGateTopic(
+  topic: string,
+): { siteId: string; gateId: string; kind: GateTopicKind } | undefined {
+  const m =
+    /^tg\/([^/]+)\/gate\/([^/]+)\/(reading|decision|alert|status|heartbeat|command|command-ack)$/.exec(topic);
   return m ? { siteId: m[1] as string, gateId: m[2] as string, kind: m[3] as GateTopicKind } : undefined;
 }
 

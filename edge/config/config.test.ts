@@ -51,7 +51,9 @@ describe('edge config', () => {
 
   it('reads the password from a file', () => {
     const pw = write('pw', 'from-file\n');
-    const c = loadEdgeConfig(write('pwf.yaml', `${MIN}\n`), { TG_EDGE__MQTT__PASSWORD_FILE: JSON.stringify(pw) });
+    const c = loadEdgeConfig(write('pwf.yaml', `${MIN}\n`), {
+      TG_EDGE__MQTT__PASSWORD_FILE: JSON.stringify(pw),
+    });
     expect(c.mqtt.password).toBe('from-file');
   });
 
@@ -59,11 +61,23 @@ describe('edge config', () => {
     ['missing gate id', MIN.replace('gateId: gate-a', ''), 'gateId'],
     ['id with a topic separator', MIN.replace('gate-a', 'gate/a'), 'gateId'],
     ['bad broker url', MIN.replace('mqtt://127.0.0.1:1883', 'not a url'), 'mqtt.url'],
-    ['baud rate not supported', MIN.replace('port: /dev/ttyUSB0', 'port: /dev/ttyUSB0, baudRate: 1234'), 'thermometer.baudRate'],
-    ['slave out of range', MIN.replace('port: /dev/ttyUSB0', 'port: /dev/ttyUSB0, slave: 248'), 'thermometer.slave'],
+    [
+      'baud rate not supported',
+      MIN.replace('port: /dev/ttyUSB0', 'port: /dev/ttyUSB0, baudRate: 1234'),
+      'thermometer.baudRate',
+    ],
+    [
+      'slave out of range',
+      MIN.replace('port: /dev/ttyUSB0', 'port: /dev/ttyUSB0, slave: 248'),
+      'thermometer.slave',
+    ],
     ['thermometer without a port', MIN.replace(', port: /dev/ttyUSB0', ''), 'thermometer.port'],
     ['threshold as a float', `${MIN}policy: { feverThresholdTenths: 37.3 }\n`, 'policy.feverThresholdTenths'],
-    ['wait longer than the terminal', `${MIN}policy: { waitForMeasurementMs: 5000 }\n`, 'policy.waitForMeasurementMs'],
+    [
+      'wait longer than the terminal',
+      `${MIN}policy: { waitForMeasurementMs: 5000 }\n`,
+      'policy.waitForMeasurementMs',
+    ],
     ['unknown sink', `${MIN}storage: { sink: { kind: mongo } }\n`, 'storage.sink.kind'],
   ])('rejects %s naming the key', (_name, text, path) => {
     const issues = issuesOf(() => loadEdgeConfig(write('bad.yaml', text), {}));

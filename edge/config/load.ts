@@ -32,13 +32,17 @@ export function loadEdgeConfig(file: string, env: NodeJS.ProcessEnv = process.en
   try {
     text = readFileSync(file, 'utf8');
   } catch (e) {
-    throw new ConfigError(file, [{ path: '', message: `cannot read file: ${(e as NodeJS.ErrnoException).code ?? e}` }]);
+    throw new ConfigError(file, [
+      { path: '', message: `cannot read file: ${(e as NodeJS.ErrnoException).code ?? e}` },
+    ]);
   }
   let raw: unknown;
   try {
     raw = file.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
   } catch (e) {
-    throw new ConfigError(file, [{ path: '', message: `not valid ${file.endsWith('.json') ? 'JSON' : 'YAML'}: ${(e as Error).message}` }]);
+    throw new ConfigError(file, [
+      { path: '', message: `not valid ${file.endsWith('.json') ? 'JSON' : 'YAML'}: ${(e as Error).message}` },
+    ]);
   }
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
     throw new ConfigError(file, [{ path: '', message: 'expected a mapping of keys' }]);

@@ -6,7 +6,9 @@
 import { z } from 'zod';
 import { ID_PATTERN } from '../../protocols/topics.ts';
 
-const Id = z.string().regex(ID_PATTERN, 'letters, digits, "_" or "-" (1 to 64): it becomes part of MQTT topics');
+const Id = z
+  .string()
+  .regex(ID_PATTERN, 'letters, digits, "_" or "-" (1 to 64): it becomes part of MQTT topics');
 const Tenths = z.number().int('tenths of a degree as an integer, e.g. 373 for 37.3 °C');
 
 const Thermometer = z
@@ -101,10 +103,14 @@ export const EdgeConfig = z
         remeasureAlertCount: z.number().int().min(2).default(3),
         remeasureAlertWindowMs: z.number().int().min(1000).default(120_000),
       })
-      .refine((p) => p.plausibleMinTenths < p.feverThresholdTenths && p.feverThresholdTenths <= p.plausibleMaxTenths, {
-        message: 'need plausibleMinTenths < feverThresholdTenths <= plausibleMaxTenths',
-        path: ['feverThresholdTenths'],
-      })
+      .refine(
+        (p) =>
+          p.plausibleMinTenths < p.feverThresholdTenths && p.feverThresholdTenths <= p.plausibleMaxTenths,
+        {
+          message: 'need plausibleMinTenths < feverThresholdTenths <= plausibleMaxTenths',
+          path: ['feverThresholdTenths'],
+        },
+      )
       .default({
         feverThresholdTenths: 373,
         plausibleMinTenths: 340,

@@ -56,7 +56,12 @@ export class AccessList {
   }
 
   private persist(issuedAt: number): void {
-    const snapshot: AccessListSnapshot = { v: 1, version: this.version ?? 0, issuedAt, entries: [...this.entries.values()] };
+    const snapshot: AccessListSnapshot = {
+      v: 1,
+      version: this.version ?? 0,
+      issuedAt,
+      entries: [...this.entries.values()],
+    };
     if (this.persistPath) {
       // Write-then-rename: a power cut leaves the old list or the new one, never half of one.
       const tmp = `${this.persistPath}.tmp`;

@@ -29,7 +29,16 @@ function setup(patch: Partial<typeof cfg> = {}) {
     v: 1,
     version: 1,
     issuedAt: 0,
-    entries: [{ employeeNo: 'E1', name: '张伟', department: 'QA', kind: 'employee', validFrom: null, validUntil: null }],
+    entries: [
+      {
+        employeeNo: 'E1',
+        name: '张伟',
+        department: 'QA',
+        kind: 'employee',
+        validFrom: null,
+        validUntil: null,
+      },
+    ],
   });
   const seen = new SeenEvents(join(mkdtempSync(join(tmpdir(), 'tg-gate-')), 'state.db'));
   let thermo: ThermometerLinkState = 'online';
@@ -73,7 +82,17 @@ function setup(patch: Partial<typeof cfg> = {}) {
       isRealtime: true,
       ...patchEv,
     });
-  return { gate, clock, io, recorder, bus, measure, event, setThermo: (s: ThermometerLinkState) => (thermo = s), requested: () => requested };
+  return {
+    gate,
+    clock,
+    io,
+    recorder,
+    bus,
+    measure,
+    event,
+    setThermo: (s: ThermometerLinkState) => (thermo = s),
+    requested: () => requested,
+  };
 }
 
 describe('Gate', () => {
@@ -83,7 +102,11 @@ describe('Gate', () => {
     const h = await t.gate.onFaceEvent(t.event());
     expect(h?.outcome).toEqual({ decision: 'pass', reason: 'ok' });
     expect(t.io.releases).toEqual([3000]);
-    expect(h?.verdict).toMatchObject({ checkResult: 'success', open: false, display: '37.2°C 体温正常 请通行' });
+    expect(h?.verdict).toMatchObject({
+      checkResult: 'success',
+      open: false,
+      display: '37.2°C 体温正常 请通行',
+    });
     expect(t.bus.on('face/T1/verdict')).toHaveLength(1);
     expect(t.recorder.records[0]).toMatchObject({
       employeeNo: 'E1',
@@ -105,7 +128,11 @@ describe('Gate', () => {
     expect(t.io.releases).toEqual([]);
     expect(t.io.signals).toEqual(['flag']);
     expect(h?.verdict?.display).toBe('37.3°C 体温异常 请前往隔离观察区');
-    const alerts = t.bus.on('tg/plant-1/gate/gate-a/alert') as { kind: string; severity: string; employeeNo: string }[];
+    const alerts = t.bus.on('tg/plant-1/gate/gate-a/alert') as {
+      kind: string;
+      severity: string;
+      employeeNo: string;
+    }[];
     expect(alerts).toMatchObject([{ kind: 'fever', severity: 'critical', employeeNo: 'E1' }]);
   });
 
@@ -113,7 +140,12 @@ describe('Gate', () => {
     const t = setup({ thermometer: { ...cfg.thermometer, offsetTenths: 7 } });
     t.measure(366);
     const h = await t.gate.onFaceEvent(t.event());
-    expect(h?.record).toMatchObject({ rawTenths: 366, offsetTenths: 7, temperatureTenths: 373, decision: 'flagged' });
+    expect(h?.record).toMatchObject({
+      rawTenths: 366,
+      offsetTenths: 7,
+      temperatureTenths: 373,
+      decision: 'flagged',
+    });
   });
 
   it('an unpaired face waits, asks for a measurement, then says re-measure', async () => {
@@ -179,9 +211,17 @@ describe('Gate', () => {
 
   it('offline uploads are stored with their own time, acked, never actuate', async () => {
     const t = setup();
-    const h = await t.gate.onFaceEvent(t.event({ isRealtime: false, remoteCheck: false, currTemperature: 37.8 }));
+    const h = await t.gate.onFaceEvent(
+      t.event({ isRealtime: false, remoteCheck: false, currTemperature: 37.8 }),
+    );
     expect(h?.kind).toBe('offline-record');
-    expect(h?.record).toMatchObject({ at: Date.parse('2026-11-29T08:01:02.345+08:00'), realtime: false, released: false, temperatureTenths: 378, source: 'terminal' });
+    expect(h?.record).toMatchObject({
+      at: Date.parse('2026-11-29T08:01:02.345+08:00'),
+      realtime: false,
+      released: false,
+      temperatureTenths: 378,
+      source: 'terminal',
+    });
     expect(t.io.releases).toEqual([]);
     expect(t.io.signals).toEqual([]);
     expect(t.bus.on('face/T1/ack')).toEqual([{ serialNo: 100 }]);
@@ -230,7 +270,8 @@ describe('Gate', () => {
 
   it('lockdown command denies passes until released; open-once releases', async () => {
     const t = setup();
-    const cmd = (kind: string) => JSON.stringify({ v: 1, id: `c-${kind}`, kind, reason: 'drill', by: 'guard1', at: 1 });
+    const cmd = (kind: string) =>
+      JSON.stringify({ v: 1, id: `c-${kind}`, kind, reason: 'drill', by: 'guard1', at: 1 });
     t.gate.onCommand(cmd('lockdown'));
     t.measure(366);
     expect((await t.gate.onFaceEvent(t.event()))?.outcome?.reason).toBe('lockdown');
@@ -252,19 +293,30 @@ describe('Gate', () => {
     t.measure(366);
     t.clock.advance(cfg.policy.pairingWindowMs + 1);
     t.gate.sweep();
-    expect(t.recorder.records).toMatchObject([{ decision: 'unpaired', employeeNo: '', temperatureTenths: 366 }]);
+    expect(t.recorder.records).toMatchObject([
+      { decision: 'unpaired', employeeNo: '', temperatureTenths: 366 },
+    ]);
   });
 
   it('an access list change applies on top of the version held, a gap is skipped', async () => {
     const t = setup({ policy: { ...cfg.policy, waitForMeasurementMs: 0 } });
     const change = (from: number, to: number, upserts: string[], removals: string[]) =>
-      JSON.stringify({ v: 1, fromVersion: from, toVersion: to, issuedAt: 0, upserts: upserts.map((employeeNo) => ({ employeeNo })), removals });
+      JSON.stringify({
+        v: 1,
+        fromVersion: from,
+        toVersion: to,
+        issuedAt: 0,
+        upserts: upserts.map((employeeNo) => ({ employeeNo })),
+        removals,
+      });
     t.gate.onAccessListChange(change(1, 2, ['E7'], ['E1']));
     expect(t.gate.status(true).accessListVersion).toBe(2);
     t.gate.onAccessListChange(change(5, 6, ['E8'], []));
     expect(t.gate.status(true).accessListVersion).toBe(2);
     t.measure(366);
-    expect((await t.gate.onFaceEvent(t.event({ employeeNoString: 'E1' })))?.outcome?.reason).toBe('not-on-access-list');
+    expect((await t.gate.onFaceEvent(t.event({ employeeNoString: 'E1' })))?.outcome?.reason).toBe(
+      'not-on-access-list',
+    );
     t.measure(366);
     expect((await t.gate.onFaceEvent(t.event({ employeeNoString: 'E7' })))?.outcome?.decision).toBe('pass');
   });

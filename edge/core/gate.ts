@@ -4,7 +4,12 @@
  * the whole chain runs in tests and benchmarks without hardware. Nothing here waits on the
  * network: the bus queues, the recorder commits locally.
  */
-import { FaceAck, type FaceEvent, type FaceVerdict, parseFaceEvent } from '../../protocols/face-mqtt/index.ts';
+import {
+  type FaceAck,
+  type FaceEvent,
+  type FaceVerdict,
+  parseFaceEvent,
+} from '../../protocols/face-mqtt/index.ts';
 import { AccessListChange, AccessListSnapshot } from '../../protocols/gate/access-list.ts';
 import {
   type AlertKind,
@@ -97,7 +102,10 @@ export class Gate {
       (m) => this.recordUnpaired(m),
     );
     this.startedAt = d.clock.now();
-    this.topics = { verdict: FaceTopic.verdict(d.cfg.terminal.deviceId), ack: FaceTopic.ack(d.cfg.terminal.deviceId) };
+    this.topics = {
+      verdict: FaceTopic.verdict(d.cfg.terminal.deviceId),
+      ack: FaceTopic.ack(d.cfg.terminal.deviceId),
+    };
   }
 
   onMeasurement(m: Measurement): void {
@@ -109,19 +117,39 @@ export class Gate {
     this.lastThermometerState = state;
     // Readings from before an outage must not pair with whoever comes next.
     if (state !== 'online') this.pairing.clear();
-    this.alert('sensor-fault', state === 'fault' ? 'major' : 'info', state === 'fault', `thermometer ${state}`);
-    this.alert('thermometer-offline', state === 'offline' ? 'major' : 'info', state === 'offline', `thermometer ${state}`);
+    this.alert(
+      'sensor-fault',
+      state === 'fault' ? 'major' : 'info',
+      state === 'fault',
+      `thermometer ${state}`,
+    );
+    this.alert(
+      'thermometer-offline',
+      state === 'offline' ? 'major' : 'info',
+      state === 'offline',
+      `thermometer ${state}`,
+    );
     this.publishStatus(true);
   }
 
   onFireAlarm(active: boolean): void {
     this.d.log.warn({ active }, 'fire alarm');
-    this.alert('fire-alarm', 'critical', active, active ? 'fire alarm active: gate held open' : 'fire alarm cleared');
+    this.alert(
+      'fire-alarm',
+      'critical',
+      active,
+      active ? 'fire alarm active: gate held open' : 'fire alarm cleared',
+    );
     this.publishStatus(true);
   }
 
   /** The outbox crossed a fill level: warn long before anything could be lost. */
-  onOutboxFill(e: { active: boolean; severity: AlertMessage['severity']; depth: number; capacity: number }): void {
+  onOutboxFill(e: {
+    active: boolean;
+    severity: AlertMessage['severity'];
+    depth: number;
+    capacity: number;
+  }): void {
     this.alert('outbox-filling', e.severity, e.active, `outbox ${e.depth} of ${e.capacity} readings`);
   }
 
@@ -167,9 +195,17 @@ export class Gate {
       const drive = this.d.cfg.turnstile.drive;
       // Actuate first: the person is waiting at the turnstile; storage and the bus come after.
       if (released && drive !== 'verdict') this.d.io.release(this.d.cfg.turnstile.openMs);
-      this.d.io.signal(outcome.decision === 'pass' ? 'pass' : outcome.decision === 'flagged' ? 'flag' : 'deny');
+      this.d.io.signal(
+        outcome.decision === 'pass' ? 'pass' : outcome.decision === 'flagged' ? 'flag' : 'deny',
+      );
       const finalTenths = temperature ? temperature.tenths : null;
-      const display = displayText(this.d.cfg.lang, outcome.decision, outcome.reason, finalTenths, this.d.cfg.isolation.area);
+      const display = displayText(
+        this.d.cfg.lang,
+        outcome.decision,
+        outcome.reason,
+        finalTenths,
+        this.d.cfg.isolation.area,
+      );
       let verdict: FaceVerdict | undefined;
       if (ev.remoteCheck) {
         verdict = {
@@ -204,8 +240,16 @@ export class Gate {
     this.d.log.info({ id: cmd.id, kind: cmd.kind, by: cmd.by, reason: cmd.reason }, 'command');
     if (cmd.kind === 'open-once') this.d.io.release(this.d.cfg.turnstile.openMs);
     else this.d.io.setLockdown(cmd.kind === 'lockdown');
-    const ack: GateCommandAck = { v: SCHEMA_VERSION, id: cmd.id, ok: true, error: null, at: this.d.clock.now() };
-    this.d.bus.publish(GateTopic.commandAck(this.d.cfg.siteId, this.d.cfg.gateId), JSON.stringify(ack), { qos: 1 });
+    const ack: GateCommandAck = {
+      v: SCHEMA_VERSION,
+      id: cmd.id,
+      ok: true,
+      error: null,
+      at: this.d.clock.now(),
+    };
+    this.d.bus.publish(GateTopic.commandAck(this.d.cfg.siteId, this.d.cfg.gateId), JSON.stringify(ack), {
+      qos: 1,
+    });
     this.publishStatus(true);
   }
 
@@ -233,7 +277,11 @@ export class Gate {
     if (this.d.accessList.applyChange(r.value)) {
       this.d.log.info({ from: r.value.fromVersion, to: r.value.toVersion }, 'access list changed');
       this.publishStatus(true);
-    } else this.d.log.info({ held, from: r.value.fromVersion, to: r.value.toVersion }, 'access list change skipped: waiting for a snapshot');
+    } else
+      this.d.log.info(
+        { held, from: r.value.fromVersion, to: r.value.toVersion },
+        'access list change skipped: waiting for a snapshot',
+      );
   }
 
   status(online: boolean): GateStatus {
@@ -252,10 +300,14 @@ export class Gate {
   }
 
   publishStatus(online: boolean): void {
-    this.d.bus.publish(GateTopic.status(this.d.cfg.siteId, this.d.cfg.gateId), JSON.stringify(this.status(online)), {
-      qos: 1,
-      retain: true,
-    });
+    this.d.bus.publish(
+      GateTopic.status(this.d.cfg.siteId, this.d.cfg.gateId),
+      JSON.stringify(this.status(online)),
+      {
+        qos: 1,
+        retain: true,
+      },
+    );
   }
 
   heartbeat(): Heartbeat {
@@ -275,9 +327,13 @@ export class Gate {
   }
 
   publishHeartbeat(): void {
-    this.d.bus.publish(GateTopic.heartbeat(this.d.cfg.siteId, this.d.cfg.gateId), JSON.stringify(this.heartbeat()), {
-      qos: 0,
-    });
+    this.d.bus.publish(
+      GateTopic.heartbeat(this.d.cfg.siteId, this.d.cfg.gateId),
+      JSON.stringify(this.heartbeat()),
+      {
+        qos: 0,
+      },
+    );
   }
 
   /** Topics the daemon subscribes to and the handler for each. */
@@ -294,11 +350,22 @@ export class Gate {
   private async temperatureFor(
     ev: FaceEvent,
     receivedAt: number,
-  ): Promise<{ temperature: TemperatureInput | undefined; measurement: Measurement | undefined; delayMs: number | null }> {
+  ): Promise<{
+    temperature: TemperatureInput | undefined;
+    measurement: Measurement | undefined;
+    delayMs: number | null;
+  }> {
     if (this.d.cfg.terminal.temperatureSource === 'terminal') {
-      if (ev.temperatureTenths === undefined) return { temperature: undefined, measurement: undefined, delayMs: null };
+      if (ev.temperatureTenths === undefined)
+        return { temperature: undefined, measurement: undefined, delayMs: null };
       return {
-        temperature: { tenths: ev.temperatureTenths, valid: true, sensorFault: false, belowRange: false, aboveRange: false },
+        temperature: {
+          tenths: ev.temperatureTenths,
+          valid: true,
+          sensorFault: false,
+          belowRange: false,
+          aboveRange: false,
+        },
         measurement: undefined,
         delayMs: 0,
       };
@@ -324,7 +391,13 @@ export class Gate {
     const temperature: TemperatureInput | undefined =
       ev.temperatureTenths === undefined
         ? undefined
-        : { tenths: ev.temperatureTenths, valid: true, sensorFault: false, belowRange: false, aboveRange: false };
+        : {
+            tenths: ev.temperatureTenths,
+            valid: true,
+            sensorFault: false,
+            belowRange: false,
+            aboveRange: false,
+          };
     const outcome = decide(
       {
         employeeNo: ev.employeeNo,
@@ -413,7 +486,9 @@ export class Gate {
       released: false,
       enteredBy: null,
     });
-    this.d.bus.publish(GateTopic.reading(this.d.cfg.siteId, this.d.cfg.gateId), JSON.stringify(record), { qos: 1 });
+    this.d.bus.publish(GateTopic.reading(this.d.cfg.siteId, this.d.cfg.gateId), JSON.stringify(record), {
+      qos: 1,
+    });
   }
 
   /** Periodic housekeeping: unclaimed measurements age out of the pairing window. */
@@ -441,20 +516,31 @@ export class Gate {
   }
 
   private alertsFor(r: ReadingRecord, ev: FaceEvent): void {
-    const who = { employeeNo: r.employeeNo || null, name: ev.name || null, temperatureTenths: r.temperatureTenths, readingId: r.id };
+    const who = {
+      employeeNo: r.employeeNo || null,
+      name: ev.name || null,
+      temperatureTenths: r.temperatureTenths,
+      readingId: r.id,
+    };
     switch (r.reason) {
       case 'fever':
-        return this.alert('fever', 'critical', true, r.realtime ? 'fever' : 'fever in an offline record', who);
+        this.alert('fever', 'critical', true, r.realtime ? 'fever' : 'fever in an offline record', who);
+        return;
       case 'unknown-face':
-        return this.alert('unknown-person', 'minor', true, 'face not recognised', who);
+        this.alert('unknown-person', 'minor', true, 'face not recognised', who);
+        return;
       case 'not-on-access-list':
-        return this.alert('not-on-access-list', 'minor', true, 'not on the access list', who);
+        this.alert('not-on-access-list', 'minor', true, 'not on the access list', who);
+        return;
       case 'mask-missing':
-        return this.alert('mask-missing', 'minor', true, 'mask missing', who);
+        this.alert('mask-missing', 'minor', true, 'mask missing', who);
+        return;
     }
     if (r.decision === 'remeasure' && r.employeeNo) {
       const now = this.d.clock.now();
-      const recent = (this.remeasures.get(r.employeeNo) ?? []).filter((t) => now - t < this.d.cfg.policy.remeasureAlertWindowMs);
+      const recent = (this.remeasures.get(r.employeeNo) ?? []).filter(
+        (t) => now - t < this.d.cfg.policy.remeasureAlertWindowMs,
+      );
       recent.push(now);
       this.remeasures.set(r.employeeNo, recent);
       if (recent.length >= this.d.cfg.policy.remeasureAlertCount) {

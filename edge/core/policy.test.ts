@@ -35,7 +35,9 @@ describe('decide', () => {
   });
 
   it('a fever is flagged even for an unknown face without a mask', () => {
-    expect(decide({ ...person, employeeNo: '', mask: 'no', temperature: { tenths: 380, ...ok } }, P).decision).toBe('flagged');
+    expect(
+      decide({ ...person, employeeNo: '', mask: 'no', temperature: { tenths: 380, ...ok } }, P).decision,
+    ).toBe('flagged');
   });
 
   it.each([
@@ -50,9 +52,13 @@ describe('decide', () => {
 
   it('health code is enforced only where the site requires it', () => {
     expect(decide({ ...person, healthCode: 'yellow' }, P).decision).toBe('pass');
-    expect(decide({ ...person, healthCode: 'yellow' }, { ...P, healthCodeRequired: true }).reason).toBe('health-code');
+    expect(decide({ ...person, healthCode: 'yellow' }, { ...P, healthCodeRequired: true }).reason).toBe(
+      'health-code',
+    );
     expect(decide({ ...person }, { ...P, healthCodeRequired: true }).reason).toBe('health-code');
-    expect(decide({ ...person, healthCode: 'green' }, { ...P, healthCodeRequired: true }).decision).toBe('pass');
+    expect(decide({ ...person, healthCode: 'green' }, { ...P, healthCodeRequired: true }).decision).toBe(
+      'pass',
+    );
   });
 
   it.each([
@@ -63,7 +69,10 @@ describe('decide', () => {
     [{ tenths: 366, ...ok, belowRange: true }, false, 'below-range'],
     [{ tenths: 366, ...ok, aboveRange: true }, false, 'above-range'],
   ])('re-measure when the temperature is not usable (%o)', (temperature, offline, reason) => {
-    expect(decide({ ...person, temperature, thermometerOffline: offline }, P)).toEqual({ decision: 'remeasure', reason });
+    expect(decide({ ...person, temperature, thermometerOffline: offline }, P)).toEqual({
+      decision: 'remeasure',
+      reason,
+    });
   });
 
   it('the access list and mask rules can be turned off', () => {

@@ -44,12 +44,18 @@ export interface DecisionOutcome {
   reason: DecisionReason;
 }
 
-export function temperatureOutcome(t: TemperatureInput | undefined, offline: boolean, p: PolicyConfig): DecisionOutcome {
+export function temperatureOutcome(
+  t: TemperatureInput | undefined,
+  offline: boolean,
+  p: PolicyConfig,
+): DecisionOutcome {
   if (!t) return { decision: 'remeasure', reason: offline ? 'thermometer-offline' : 'no-measurement' };
   if (t.sensorFault) return { decision: 'remeasure', reason: 'sensor-fault' };
   if (!t.valid) return { decision: 'remeasure', reason: 'no-measurement' };
-  if (t.aboveRange || t.tenths > p.plausibleMaxTenths) return { decision: 'remeasure', reason: 'above-range' };
-  if (t.belowRange || t.tenths < p.plausibleMinTenths) return { decision: 'remeasure', reason: 'below-range' };
+  if (t.aboveRange || t.tenths > p.plausibleMaxTenths)
+    return { decision: 'remeasure', reason: 'above-range' };
+  if (t.belowRange || t.tenths < p.plausibleMinTenths)
+    return { decision: 'remeasure', reason: 'below-range' };
   if (t.tenths >= p.feverThresholdTenths) return { decision: 'flagged', reason: 'fever' };
   return { decision: 'pass', reason: 'ok' };
 }
@@ -60,7 +66,8 @@ export function decide(input: DecisionInput, p: PolicyConfig): DecisionOutcome {
   if (input.employeeNo === '') return { decision: 'denied', reason: 'unknown-face' };
   if (p.accessListRequired && !input.admitted) return { decision: 'denied', reason: 'not-on-access-list' };
   if (p.maskRequired && input.mask !== 'yes') return { decision: 'denied', reason: 'mask-missing' };
-  if (p.healthCodeRequired && input.healthCode !== 'green') return { decision: 'denied', reason: 'health-code' };
+  if (p.healthCodeRequired && input.healthCode !== 'green')
+    return { decision: 'denied', reason: 'health-code' };
   if (temp.decision !== 'pass') return temp;
   if (input.lockdown) return { decision: 'denied', reason: 'lockdown' };
   return temp;

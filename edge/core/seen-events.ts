@@ -23,8 +23,12 @@ export class SeenEvents {
     this.db.exec(
       'CREATE TABLE IF NOT EXISTS seen_events (terminal TEXT NOT NULL, serial INTEGER NOT NULL, event_at INTEGER NOT NULL, at INTEGER NOT NULL, PRIMARY KEY (terminal, serial, event_at)) WITHOUT ROWID',
     );
-    this.hasStmt = this.db.prepare('SELECT 1 FROM seen_events WHERE terminal = ? AND serial = ? AND event_at = ?');
-    this.addStmt = this.db.prepare('INSERT OR IGNORE INTO seen_events (terminal, serial, event_at, at) VALUES (?, ?, ?, ?)');
+    this.hasStmt = this.db.prepare(
+      'SELECT 1 FROM seen_events WHERE terminal = ? AND serial = ? AND event_at = ?',
+    );
+    this.addStmt = this.db.prepare(
+      'INSERT OR IGNORE INTO seen_events (terminal, serial, event_at, at) VALUES (?, ?, ?, ?)',
+    );
     this.pruneStmt = this.db.prepare('DELETE FROM seen_events WHERE at < ?');
   }
 

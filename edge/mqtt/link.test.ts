@@ -36,7 +36,12 @@ describe('MqttLink', () => {
     }
     expect(delays.slice(0, 4)).toEqual([500, 1000, 2000, 4000]);
     expect(delays[9]).toBe(30_000);
-    const low = new MqttLink({ url: 'mqtt://127.0.0.1:1', clientId: 'x', reconnectMinMs: 500, reconnectMaxMs: 30_000 }, systemClock, log, () => 0.9999);
+    const low = new MqttLink(
+      { url: 'mqtt://127.0.0.1:1', clientId: 'x', reconnectMinMs: 500, reconnectMaxMs: 30_000 },
+      systemClock,
+      log,
+      () => 0.9999,
+    );
     expect(low.nextDelay()).toBe(100);
   });
 
@@ -69,7 +74,10 @@ describe('MqttLink', () => {
     watcher.on('message', (_t, p) => seen.push(p.toString()));
     await watcher.subscribeAsync('readings/#', { qos: 1 });
     await waitFor(() => link.connected && births === 2, { what: 'reconnect with birth', timeoutMs: 5000 });
-    await waitFor(() => seen.includes('made while down'), { what: 'queued publish delivered', timeoutMs: 5000 });
+    await waitFor(() => seen.includes('made while down'), {
+      what: 'queued publish delivered',
+      timeoutMs: 5000,
+    });
     await watcher.publishAsync('cmd/1', 'hello', { qos: 1 });
     await waitFor(() => received.includes('hello'), { what: 'subscription restored' });
   });

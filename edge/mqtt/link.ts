@@ -66,7 +66,8 @@ export class MqttLink {
       this.attempt = 0;
       this.log.info({ url: this.opts.url, connects: this.connects }, 'mqtt connected');
       const topics = [...this.subs.keys()];
-      if (topics.length) client.subscribe(topics, { qos: 1 }, (err) => err && this.log.warn({ err }, 'subscribe failed'));
+      if (topics.length)
+        client.subscribe(topics, { qos: 1 }, (err) => err && this.log.warn({ err }, 'subscribe failed'));
       for (const hook of this.connectHooks) hook();
       for (const m of this.offline.splice(0)) this.send(m.topic, m.payload, 1, false);
     });
@@ -76,7 +77,9 @@ export class MqttLink {
       this.connected = false;
       this.scheduleReconnect();
     });
-    client.on('error', (err) => this.log.warn({ code: (err as NodeJS.ErrnoException).code, msg: err.message }, 'mqtt error'));
+    client.on('error', (err) =>
+      this.log.warn({ code: (err as NodeJS.ErrnoException).code, msg: err.message }, 'mqtt error'),
+    );
   }
 
   /** Exact topics or single-level `+` wildcards; the handler is kept across reconnects. */
@@ -101,7 +104,10 @@ export class MqttLink {
       if (this.offline.length >= MqttLink.OFFLINE_QUEUE_MAX) {
         this.offline.shift();
         if (this.droppedWhileOffline++ % 1000 === 0)
-          this.log.warn({ dropped: this.droppedWhileOffline }, 'offline MQTT queue full: oldest notifications dropped');
+          this.log.warn(
+            { dropped: this.droppedWhileOffline },
+            'offline MQTT queue full: oldest notifications dropped',
+          );
       }
       this.offline.push({ topic, payload });
       return;
@@ -151,9 +157,8 @@ export class MqttLink {
   }
 
   private dispatch(topic: string, payload: Buffer): void {
-    const exact = this.subs.get(topic);
-    if (exact) return exact(topic, payload);
-    for (const [pattern, handler] of this.subs) if (matches(pattern, topic)) return handler(topic, payload);
+    const handler = this.subs.get(topic) ?? [...this.subs].find(([pattern]) => matches(pattern, topic))?.[1];
+    handler?.(topic, payload);
   }
 }
 

@@ -1,11 +1,14 @@
 /**
- * Drains the outbox into a sink, oldest first, one batch in flight at a time. A reading leaves
+ * Drains the outbox into a sink, oldest first. A reading leaves
  * the outbox only after the sink has accepted it; a failure leaves it in place, so every path
  * through here is at-least-once, and the sinks' idempotence by id makes it exactly-once.
  *
  * Batching: a batch is sent as soon as `batchSize` readings wait, or `lingerMs` after the first
  * one of a quiet period arrived. Once sending, the loop keeps going until the outbox is empty
- * (a backlog after an outage drains at full speed, no timers in between).
+ * (a backlog after an outage drains at full speed, no timers in between), with up to
+ * `maxInFlight` batches on the wire so that preparing the next batch here overlaps with the
+ * server ingesting the previous one. Order between batches in flight does not matter: sinks
+ * are idempotent by id and each batch is acknowledged by its own ids.
  *
  * Failure: exponential backoff with jitter. While backing off from a link failure the sink is
  * pinged every `probeIntervalMs` (cheap: InfluxDB /ping), and the first answer ends the backoff.
@@ -34,6 +37,8 @@ export interface ForwarderOptions {
   backoffMaxMs: number;
   /** Ping interval while backing off from a link failure (default 1 s). */
   probeIntervalMs: number;
+  /** Batches on the wire at once while draining (default 2). */
+  maxInFlight: number;
 }
 
 export const DEFAULT_FORWARDER_OPTIONS: ForwarderOptions = {
@@ -43,6 +48,7 @@ export const DEFAULT_FORWARDER_OPTIONS: ForwarderOptions = {
   backoffMinMs: 500,
   backoffMaxMs: 30_000,
   probeIntervalMs: 1000,
+  maxInFlight: 2,
 };
 
 export type ForwarderState = 'idle' | 'lingering' | 'sending' | 'backoff' | 'stopped';
@@ -181,14 +187,28 @@ export class Forwarder extends Emitter<ForwarderEvents> {
         await this.withTimeout(this.sink.init(), 'init');
         this.initialized = true;
       }
+      const inFlight = new Set<Promise<void>>();
+      let failure: { err: unknown } | null = null;
+      let cursor = 0;
       for (;;) {
-        if (this.isStopped()) return;
-        const batch = this.outbox.peek(this.opts.batchSize);
-        // No await between the empty peek and 'idle': a record() in between cannot be missed.
-        if (batch.length === 0) break;
-        await this.send(batch);
+        while (inFlight.size < this.opts.maxInFlight && !failure && !this.isStopped()) {
+          const { records, last } = this.outbox.peekAfter(cursor, this.opts.batchSize);
+          if (records.length === 0) break;
+          cursor = last;
+          const p: Promise<void> = this.send(records)
+            .catch((err: unknown) => {
+              failure ??= { err };
+            })
+            .finally(() => inFlight.delete(p));
+          inFlight.add(p);
+        }
+        // Nothing in flight and nothing left: go idle with no await in between, so a record()
+        // arriving now finds 'idle' and starts the next round itself.
+        if (inFlight.size === 0) break;
+        await Promise.race(inFlight);
       }
-      this.state = 'idle';
+      if (failure) throw (failure as { err: unknown }).err;
+      if (!this.isStopped()) this.state = 'idle';
     } catch (err) {
       this.onFailure(err);
     }

@@ -87,6 +87,7 @@ export interface OutboxEvents extends Record<string, unknown> {
 }
 
 interface Row {
+  pos: number;
   id: string;
   body: string;
 }
@@ -185,7 +186,15 @@ export class Outbox extends Emitter<OutboxEvents> {
 
   /** The oldest `limit` readings, in the order they were recorded. */
   peek(limit: number): ReadingRecord[] {
-    const rows = this.stmt.peek.all(limit) as Row[];
+    return this.peekAfter(0, limit).records;
+  }
+
+  /**
+   * The oldest `limit` readings queued after position `after` (0: from the start), and the
+   * position of the last one, so a caller with batches in flight can ask for the next batch.
+   */
+  peekAfter(after: number, limit: number): { records: ReadingRecord[]; last: number } {
+    const rows = this.stmt.peek.all(after, limit) as Row[];
     const out: ReadingRecord[] = [];
     const corrupt: Row[] = [];
     for (const row of rows) {
@@ -198,7 +207,7 @@ export class Outbox extends Emitter<OutboxEvents> {
     if (corrupt.length > 0) {
       this.quarantineRows(corrupt.map((r) => ({ id: r.id, code: StorageErrorCode.OUTBOX_CORRUPT_ROW, detail: 'not JSON' })));
     }
-    return out;
+    return { records: out, last: rows.length > 0 ? (rows[rows.length - 1] as Row).pos : after };
   }
 
   /** Removes readings a sink has accepted. Returns how many were still queued. */
@@ -312,7 +321,7 @@ function prepare(db: Database.Database) {
         'ON CONFLICT (site_id, gate_id) DO UPDATE SET next_seq = excluded.next_seq',
     ),
     insert: db.prepare('INSERT INTO outbox (id, queued_at, body) VALUES (?, ?, ?)'),
-    peek: db.prepare('SELECT id, body FROM outbox ORDER BY pos LIMIT ?'),
+    peek: db.prepare('SELECT pos, id, body FROM outbox WHERE pos > ? ORDER BY pos LIMIT ?'),
     remove: db.prepare('DELETE FROM outbox WHERE id = ?'),
     oldest: db.prepare('SELECT queued_at FROM outbox ORDER BY pos LIMIT 1'),
     toQuarantine: db.prepare(

@@ -125,7 +125,8 @@ export class ReconnectingTransport extends Emitter<ReconnectingEvents> implement
       if (this.inner.isOpen) await this.inner.close();
       await this.inner.open();
       // It may have vanished again between opening and now (an adapter still settling).
-      if (!this.inner.isOpen) throw new TransportError(C.OPEN_FAILED, `${this.description} closed right after opening`);
+      if (!this.inner.isOpen)
+        throw new TransportError(C.OPEN_FAILED, `${this.description} closed right after opening`);
     } catch (err) {
       this.opening = false;
       if (!this.running) return;

@@ -49,7 +49,9 @@ describe('face event', () => {
     ['celsius', 37.25, 373],
     ['celsius', 37.24, 372],
   ] as const)('converts %s %f to %i tenths of °C', (unit, value, tenths) => {
-    const r = parseFaceEvent(JSON.stringify({ ...SPEC_EVENT, currTemperature: value, thermometryUnit: unit }));
+    const r = parseFaceEvent(
+      JSON.stringify({ ...SPEC_EVENT, currTemperature: value, thermometryUnit: unit }),
+    );
     expect(r.ok && r.value.temperatureTenths).toBe(tenths);
   });
 
@@ -89,7 +91,13 @@ describe('face event', () => {
 
 describe('verdict, ack, status', () => {
   it('the spec verdict validates; 65 characters does not', () => {
-    const v = { serialNo: 1042, checkResult: 'success', open: true, display: '36.6°C 体温正常 请通行', lang: 'zh-CN' };
+    const v = {
+      serialNo: 1042,
+      checkResult: 'success',
+      open: true,
+      display: '36.6°C 体温正常 请通行',
+      lang: 'zh-CN',
+    };
     expect(FaceVerdict.safeParse(v).success).toBe(true);
     expect(FaceVerdict.safeParse({ ...v, display: '体'.repeat(65) }).success).toBe(false);
     expect([...fitDisplay('体'.repeat(70))].length).toBe(64);

@@ -92,7 +92,9 @@ export const FaceVerdict = z.object({
   serialNo: z.number().int().nonnegative(),
   checkResult: z.enum(['success', 'failed']),
   open: z.boolean(),
-  display: z.string().refine((s) => [...s].length <= DISPLAY_MAX_CHARS, `at most ${DISPLAY_MAX_CHARS} characters`),
+  display: z
+    .string()
+    .refine((s) => [...s].length <= DISPLAY_MAX_CHARS, `at most ${DISPLAY_MAX_CHARS} characters`),
   lang: z.string().min(2).max(16),
 });
 export type FaceVerdict = z.infer<typeof FaceVerdict>;
@@ -113,9 +115,16 @@ export type FaceStatus = 'online' | 'offline';
  * `online` and `"online"` are accepted.
  */
 export function parseFaceStatus(payload: Uint8Array | string): Result<FaceStatus> {
-  const text = (typeof payload === 'string' ? payload : Buffer.from(payload).toString('utf8')).trim().replace(/^"(.*)"$/, '$1');
+  const text = (typeof payload === 'string' ? payload : Buffer.from(payload).toString('utf8'))
+    .trim()
+    .replace(/^"(.*)"$/, '$1');
   if (text === 'online' || text === 'offline') return ok(text);
-  return fail(new ProtocolError(C.MSG_SCHEMA, `status must be online or offline, got ${JSON.stringify(text.slice(0, 32))}`));
+  return fail(
+    new ProtocolError(
+      C.MSG_SCHEMA,
+      `status must be online or offline, got ${JSON.stringify(text.slice(0, 32))}`,
+    ),
+  );
 }
 
 export const encodeFaceStatus = (s: FaceStatus): string => s;

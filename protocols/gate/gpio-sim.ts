@@ -28,7 +28,8 @@ export type GpioSimServerMessage = z.infer<typeof GpioSimServerMessage>;
 export const GpioSimClientMessage = z.object({ t: z.literal('in'), line: InputLine, value: Level });
 export type GpioSimClientMessage = z.infer<typeof GpioSimClientMessage>;
 
-export const encodeLine = (m: GpioSimServerMessage | GpioSimClientMessage): string => `${JSON.stringify(m)}\n`;
+export const encodeLine = (m: GpioSimServerMessage | GpioSimClientMessage): string =>
+  `${JSON.stringify(m)}\n`;
 
 /** Splits a TCP byte stream into lines; keeps a partial last line for the next chunk. */
 export class LineSplitter {

@@ -168,7 +168,10 @@ export const Heartbeat = z.object({
   thermometer: ThermometerState,
   gateState: GateState,
   counters: Counters,
-  outbox: z.object({ depth: z.number().int().nonnegative(), oldestAgeS: z.number().nonnegative().nullable() }),
+  outbox: z.object({
+    depth: z.number().int().nonnegative(),
+    oldestAgeS: z.number().nonnegative().nullable(),
+  }),
   accessListVersion: z.number().int().nonnegative().nullable(),
 });
 export type Heartbeat = z.infer<typeof Heartbeat>;

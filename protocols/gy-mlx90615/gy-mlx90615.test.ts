@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { fromHex, toHex } from '../hex.ts';
-import { Command, decodeFrame, encodeFrame, GyFrameParser, hundredthsToTenths, matchCommand } from './index.ts';
+import {
+  Command,
+  decodeFrame,
+  encodeFrame,
+  GyFrameParser,
+  hundredthsToTenths,
+  matchCommand,
+} from './index.ts';
 
 const EXAMPLE = '5A 5A 45 04 0E 4E 09 CE 30'; // 36.62 °C object, 25.10 °C ambient (devices.md §2)
 
@@ -42,7 +49,9 @@ describe('GyFrameParser', () => {
 
   it('skips garbage (including a lone 5A) and resyncs', () => {
     const p = new GyFrameParser();
-    const out = p.push(new Uint8Array([...fromHex('00 FF 5A 13 5A'), ...fromHex(EXAMPLE), ...fromHex(EXAMPLE)]));
+    const out = p.push(
+      new Uint8Array([...fromHex('00 FF 5A 13 5A'), ...fromHex(EXAMPLE), ...fromHex(EXAMPLE)]),
+    );
     expect(out).toHaveLength(2);
     expect(p.stats.droppedBytes).toBe(5);
     expect(p.stats.frames).toBe(2);
@@ -67,7 +76,10 @@ describe('GyFrameParser', () => {
   it('random noise never yields a frame whose sum is wrong and never throws', () => {
     const p = new GyFrameParser();
     let seed = 7;
-    const rnd = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) & 0xff;
+    const rnd = () => {
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+      return seed & 0xff;
+    };
     for (let k = 0; k < 2000; k++) {
       const chunk = Uint8Array.from({ length: 1 + (rnd() % 20) }, rnd);
       for (const r of p.push(chunk)) expect(decodeFrame(encodeFrame(r))).toEqual(r);

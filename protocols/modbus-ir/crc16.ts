@@ -11,7 +11,8 @@ const TABLE = (() => {
 
 export function crc16(bytes: Uint8Array, start = 0, end = bytes.length): number {
   let crc = 0xffff;
-  for (let i = start; i < end; i++) crc = (crc >>> 8) ^ (TABLE[(crc ^ (bytes[i] as number)) & 0xff] as number);
+  for (let i = start; i < end; i++)
+    crc = (crc >>> 8) ^ (TABLE[(crc ^ (bytes[i] as number)) & 0xff] as number);
   return crc;
 }
 

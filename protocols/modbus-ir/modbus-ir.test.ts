@@ -44,53 +44,92 @@ describe('modbus-ir spec vectors, both ways', () => {
 
   it('answer 36.6 °C, ambient 25.1, status 3, sequence 258, 450 mm', () => {
     const snap = { bodyTenths: 366, ambientTenths: 251, statusBits: 3, sequence: 258, distanceMm: 450 };
-    const bytes = encodeResponse({ slave: 1, fn: FunctionCode.ReadInputRegisters, registers: encodeInputRegisters(snap) });
+    const bytes = encodeResponse({
+      slave: 1,
+      fn: FunctionCode.ReadInputRegisters,
+      registers: encodeInputRegisters(snap),
+    });
     expect(toHex(bytes)).toBe(V.answer366);
     const r = decodeResponse(fromHex(V.answer366));
     if (!r.ok || !('registers' in r.value)) throw new Error('expected registers');
     const s = decodeInputRegisters(r.value.registers);
-    expect(s).toMatchObject({ ...snap, status: { targetPresent: true, measurementValid: true, sensorFault: false } });
+    expect(s).toMatchObject({
+      ...snap,
+      status: { targetPresent: true, measurementValid: true, sensorFault: false },
+    });
   });
 
   it('answer 37.3 °C with sequence 259 is a new measurement after 258', () => {
     const snap = { bodyTenths: 373, ambientTenths: 251, statusBits: 3, sequence: 259, distanceMm: 450 };
-    expect(toHex(encodeResponse({ slave: 1, fn: 4, registers: encodeInputRegisters(snap) }))).toBe(V.answer373);
+    expect(toHex(encodeResponse({ slave: 1, fn: 4, registers: encodeInputRegisters(snap) }))).toBe(
+      V.answer373,
+    );
     const r366 = decodeResponse(fromHex(V.answer366));
     const r373 = decodeResponse(fromHex(V.answer373));
-    if (!r366.ok || !r373.ok || !('registers' in r366.value) || !('registers' in r373.value)) throw new Error('decode');
+    if (!r366.ok || !r373.ok || !('registers' in r366.value) || !('registers' in r373.value))
+      throw new Error('decode');
     const a = decodeInputRegisters(r366.value.registers);
     const b = decodeInputRegisters(r373.value.registers);
     if (!a || !b) throw new Error('snapshot');
     expect(b.bodyTenths).toBe(373);
     expect(isNewMeasurement(a, b)).toBe(true);
     expect(isNewMeasurement(b, b)).toBe(false);
-    expect(isNewMeasurement(a, { ...b, statusBits: 1, status: { ...b.status, measurementValid: false } })).toBe(false);
+    expect(
+      isNewMeasurement(a, { ...b, statusBits: 1, status: { ...b.status, measurementValid: false } }),
+    ).toBe(false);
   });
 
   it('read holding registers 0x10..0x12', () => {
     expect(toHex(encodeRequest(readSettingsRequest(1)))).toBe(V.readHolding);
-    expect(decodeRequest(fromHex(V.readHolding))).toEqual({ ok: true, value: { slave: 1, fn: 3, address: 0x10, quantity: 3 } });
+    expect(decodeRequest(fromHex(V.readHolding))).toEqual({
+      ok: true,
+      value: { slave: 1, fn: 3, address: 0x10, quantity: 3 },
+    });
   });
 
   it('write offset −0.5 °C (request and its echo)', () => {
-    expect(toHex(encodeRequest(writeRegisterRequest(1, HoldingRegister.CompensationOffset, -5)))).toBe(V.writeOffset);
-    expect(decodeRequest(fromHex(V.writeOffset))).toEqual({ ok: true, value: { slave: 1, fn: 6, address: 0x11, value: 0xfffb } });
+    expect(toHex(encodeRequest(writeRegisterRequest(1, HoldingRegister.CompensationOffset, -5)))).toBe(
+      V.writeOffset,
+    );
+    expect(decodeRequest(fromHex(V.writeOffset))).toEqual({
+      ok: true,
+      value: { slave: 1, fn: 6, address: 0x11, value: 0xfffb },
+    });
     const echo = decodeResponse(fromHex(V.writeOffset));
     expect(echo).toEqual({ ok: true, value: { slave: 1, fn: 6, address: 0x11, value: 0xfffb } });
   });
 
   it('exception: illegal data address on function 4', () => {
-    expect(toHex(encodeResponse({ slave: 1, fn: 4, exception: ExceptionCode.IllegalDataAddress }))).toBe(V.exception);
-    expect(decodeResponse(fromHex(V.exception))).toEqual({ ok: true, value: { slave: 1, fn: 4, exception: 2 } });
+    expect(toHex(encodeResponse({ slave: 1, fn: 4, exception: ExceptionCode.IllegalDataAddress }))).toBe(
+      V.exception,
+    );
+    expect(decodeResponse(fromHex(V.exception))).toEqual({
+      ok: true,
+      value: { slave: 1, fn: 4, exception: 2 },
+    });
   });
 
   it('holding registers decode signed offset', () => {
-    expect(decodeHoldingRegisters([9800, 0xfffb, 4])).toEqual({ emissivity: 9800, offsetTenths: -5, averagingWindow: 4 });
+    expect(decodeHoldingRegisters([9800, 0xfffb, 4])).toEqual({
+      emissivity: 9800,
+      offsetTenths: -5,
+      averagingWindow: 4,
+    });
   });
 
   it('negative temperatures round-trip as int16', () => {
-    const regs = encodeInputRegisters({ bodyTenths: -12, ambientTenths: -200, statusBits: 0, sequence: 65535, distanceMm: 0 });
-    expect(decodeInputRegisters(regs)).toMatchObject({ bodyTenths: -12, ambientTenths: -200, sequence: 65535 });
+    const regs = encodeInputRegisters({
+      bodyTenths: -12,
+      ambientTenths: -200,
+      statusBits: 0,
+      sequence: 65535,
+      distanceMm: 0,
+    });
+    expect(decodeInputRegisters(regs)).toMatchObject({
+      bodyTenths: -12,
+      ambientTenths: -200,
+      sequence: 65535,
+    });
   });
 });
 
@@ -110,7 +149,9 @@ describe('modbus-ir bad frames never throw', () => {
 
   it('byte count that disagrees with the frame length', () => {
     // Valid CRC over a body whose byte count says 4 but carries 2.
-    const r = decodeResponse(encodeResponse({ slave: 1, fn: 4, registers: [1] }).map((b, i) => (i === 2 ? 4 : b)));
+    const r = decodeResponse(
+      encodeResponse({ slave: 1, fn: 4, registers: [1] }).map((b, i) => (i === 2 ? 4 : b)),
+    );
     expect(r.ok).toBe(false);
   });
 
@@ -133,7 +174,11 @@ describe('RtuStreamDecoder', () => {
 
   it('resyncs after a garbage prefix and counts it', () => {
     const d = new RtuStreamDecoder('response');
-    const stream = new Uint8Array([...fromHex('FF 00 13 37'), ...fromHex(V.answer366), ...fromHex(V.answer373)]);
+    const stream = new Uint8Array([
+      ...fromHex('FF 00 13 37'),
+      ...fromHex(V.answer366),
+      ...fromHex(V.answer373),
+    ]);
     expect(d.push(stream).map(toHex)).toEqual([V.answer366, V.answer373]);
     expect(d.stats.droppedBytes).toBe(4);
     expect(d.stats.badFrames).toBe(1);

@@ -101,7 +101,13 @@ export function decodeInputRegisters(regs: readonly number[]): IrSnapshot | unde
 }
 
 export function encodeInputRegisters(s: Omit<IrSnapshot, 'status'>): number[] {
-  return [toUint16(s.bodyTenths), toUint16(s.ambientTenths), s.statusBits & 0xffff, s.sequence & 0xffff, s.distanceMm & 0xffff];
+  return [
+    toUint16(s.bodyTenths),
+    toUint16(s.ambientTenths),
+    s.statusBits & 0xffff,
+    s.sequence & 0xffff,
+    s.distanceMm & 0xffff,
+  ];
 }
 
 /** True when a poll carries a measurement the previous poll did not (datasheet rule). */

@@ -1,6 +1,11 @@
 /** The requests a gate sends to the thermometer, built once so the edge and tests agree. */
 import { FunctionCode, type ModbusRequest } from './rtu.ts';
-import { HOLDING_REGISTER_COUNT, HOLDING_REGISTER_FIRST, INPUT_REGISTER_COUNT, toUint16 } from './registers.ts';
+import {
+  HOLDING_REGISTER_COUNT,
+  HOLDING_REGISTER_FIRST,
+  INPUT_REGISTER_COUNT,
+  toUint16,
+} from './registers.ts';
 
 export const pollRequest = (slave: number): ModbusRequest => ({
   slave,

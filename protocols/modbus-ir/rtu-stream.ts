@@ -82,7 +82,11 @@ export class RtuStreamDecoder {
       if (fn === FunctionCode.WriteSingleRegister) return avail >= 8 ? 8 : 'need-more';
       return 'unframeable';
     }
-    if (fn === FunctionCode.ReadHoldingRegisters || fn === FunctionCode.ReadInputRegisters || fn === FunctionCode.WriteSingleRegister)
+    if (
+      fn === FunctionCode.ReadHoldingRegisters ||
+      fn === FunctionCode.ReadInputRegisters ||
+      fn === FunctionCode.WriteSingleRegister
+    )
       return avail >= 8 ? 8 : 'need-more';
     // Function codes 0 and 0x80.. never start a request.
     if (fn === 0 || fn & 0x80) return 'unframeable';
@@ -99,6 +103,8 @@ export class RtuStreamDecoder {
 function isKnownRequestAt(b: Uint8Array, k: number): boolean {
   const fn = b[k + 1];
   const known =
-    fn === FunctionCode.ReadHoldingRegisters || fn === FunctionCode.ReadInputRegisters || fn === FunctionCode.WriteSingleRegister;
+    fn === FunctionCode.ReadHoldingRegisters ||
+    fn === FunctionCode.ReadInputRegisters ||
+    fn === FunctionCode.WriteSingleRegister;
   return known && crcMatches(b, k, k + 8);
 }

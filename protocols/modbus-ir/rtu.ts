@@ -44,7 +44,14 @@ export function encodeRequest(req: ModbusRequest): Uint8Array {
   if ('data' in req) return withCrc(Uint8Array.of(req.slave, req.fn, ...req.data));
   const second = 'quantity' in req ? req.quantity : req.value;
   return withCrc(
-    Uint8Array.of(req.slave, req.fn, req.address >>> 8, req.address & 0xff, (second >>> 8) & 0xff, second & 0xff),
+    Uint8Array.of(
+      req.slave,
+      req.fn,
+      req.address >>> 8,
+      req.address & 0xff,
+      (second >>> 8) & 0xff,
+      second & 0xff,
+    ),
   );
 }
 
@@ -62,7 +69,14 @@ export function encodeResponse(res: ModbusResponse): Uint8Array {
     return withCrc(body);
   }
   return withCrc(
-    Uint8Array.of(res.slave, res.fn, res.address >>> 8, res.address & 0xff, (res.value >>> 8) & 0xff, res.value & 0xff),
+    Uint8Array.of(
+      res.slave,
+      res.fn,
+      res.address >>> 8,
+      res.address & 0xff,
+      (res.value >>> 8) & 0xff,
+      res.value & 0xff,
+    ),
   );
 }
 
@@ -78,7 +92,8 @@ export function decodeRequest(frame: Uint8Array): Result<ModbusRequest> {
   const slave = frame[0] as number;
   const fn = frame[1] as number;
   if (isRead(fn) || fn === FunctionCode.WriteSingleRegister) {
-    if (frame.length !== 8) return fail(new ProtocolError(C.MODBUS_MALFORMED, `function ${fn} request of ${frame.length} bytes`));
+    if (frame.length !== 8)
+      return fail(new ProtocolError(C.MODBUS_MALFORMED, `function ${fn} request of ${frame.length} bytes`));
     const address = u16(frame, 2);
     const second = u16(frame, 4);
     return ok(isRead(fn) ? { slave, fn, address, quantity: second } : { slave, fn, address, value: second });
@@ -92,19 +107,23 @@ export function decodeResponse(frame: Uint8Array): Result<ModbusResponse> {
   const slave = frame[0] as number;
   const fn = frame[1] as number;
   if (fn & 0x80) {
-    if (frame.length !== 5) return fail(new ProtocolError(C.MODBUS_MALFORMED, `exception frame of ${frame.length} bytes`));
+    if (frame.length !== 5)
+      return fail(new ProtocolError(C.MODBUS_MALFORMED, `exception frame of ${frame.length} bytes`));
     return ok({ slave, fn: fn & 0x7f, exception: frame[2] as number });
   }
   if (isRead(fn)) {
     const count = frame[2] as number;
     if (count % 2 !== 0 || frame.length !== 5 + count)
-      return fail(new ProtocolError(C.MODBUS_MALFORMED, `byte count ${count} in a ${frame.length}-byte frame`));
+      return fail(
+        new ProtocolError(C.MODBUS_MALFORMED, `byte count ${count} in a ${frame.length}-byte frame`),
+      );
     const registers: number[] = [];
     for (let i = 0; i < count; i += 2) registers.push(u16(frame, 3 + i));
     return ok({ slave, fn, registers });
   }
   if (fn === FunctionCode.WriteSingleRegister) {
-    if (frame.length !== 8) return fail(new ProtocolError(C.MODBUS_MALFORMED, `write echo of ${frame.length} bytes`));
+    if (frame.length !== 8)
+      return fail(new ProtocolError(C.MODBUS_MALFORMED, `write echo of ${frame.length} bytes`));
     return ok({ slave, fn, address: u16(frame, 2), value: u16(frame, 4) });
   }
   return fail(new ProtocolError(C.MODBUS_UNSUPPORTED_FUNCTION, `function 0x${fn.toString(16)}`));

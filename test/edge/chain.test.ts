@@ -6,7 +6,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitFor } from '../harness/wait.ts';
 import { PEOPLE, type Site, startSite } from './site-fixture.ts';
 
-const [E1, E2, E3, E4] = PEOPLE as [(typeof PEOPLE)[0], (typeof PEOPLE)[0], (typeof PEOPLE)[0], (typeof PEOPLE)[0]];
+const [E1, E2, E3, E4] = PEOPLE as [
+  (typeof PEOPLE)[0],
+  (typeof PEOPLE)[0],
+  (typeof PEOPLE)[0],
+  (typeof PEOPLE)[0],
+];
 let site: Site;
 
 beforeAll(async () => {
@@ -28,7 +33,9 @@ async function pass(person: { employeeNo: string; name: string; mask?: 'yes' | '
   const result = await site.terminal.present({ mask: 'yes', ...person });
   site.thermometer.leave();
   const decision = await site.decisionFor(result.serialNo);
-  const released = await site.gpio.waitForOutput('release', 1, decision.reading.released ? 1000 : 200, { after: cursor });
+  const released = await site.gpio.waitForOutput('release', 1, decision.reading.released ? 1000 : 200, {
+    after: cursor,
+  });
   return { result, decision, released };
 }
 
@@ -36,22 +43,35 @@ describe('one gate, end to end', () => {
   it('36.6 °C: released, verdict success with the temperature', async () => {
     const { result, decision, released } = await pass(E1, 366);
     expect(result.verdict).toMatchObject({ checkResult: 'success', display: '36.6°C 体温正常 请通行' });
-    expect(decision.reading).toMatchObject({ decision: 'pass', temperatureTenths: 366, source: 'gate-thermometer', sensor: 'modbus-ir' });
+    expect(decision.reading).toMatchObject({
+      decision: 'pass',
+      temperatureTenths: 366,
+      source: 'gate-thermometer',
+      sensor: 'modbus-ir',
+    });
     expect(released).toBe(true);
   });
 
   it('exactly 37.3 °C is flagged: shut, red lamp and buzzer, isolation in the verdict', async () => {
     const cursor = site.gpio.cursor();
     const { result, decision, released } = await pass(E2, 373);
-    expect(decision.reading).toMatchObject({ decision: 'flagged', reason: 'fever', temperatureTenths: 373, released: false });
+    expect(decision.reading).toMatchObject({
+      decision: 'flagged',
+      reason: 'fever',
+      temperatureTenths: 373,
+      released: false,
+    });
     expect(result.verdict?.checkResult).toBe('failed');
     expect(result.verdict?.display).toContain('隔离');
     expect(released).toBe(false);
     expect(await site.gpio.waitForOutput('red', 1, 1000, { after: cursor })).toBe(true);
     expect(await site.gpio.waitForOutput('buzzer', 1, 1000, { after: cursor })).toBe(true);
-    await waitFor(() => site.messages.find((m) => m.topic.endsWith('/alert') && m.payload.includes('"fever"')), {
-      what: 'fever alert',
-    });
+    await waitFor(
+      () => site.messages.find((m) => m.topic.endsWith('/alert') && m.payload.includes('"fever"')),
+      {
+        what: 'fever alert',
+      },
+    );
   });
 
   it('37.2 °C passes', async () => {
@@ -75,7 +95,11 @@ describe('one gate, end to end', () => {
   it('an unpaired face is asked to re-measure', async () => {
     const result = await site.terminal.present({ ...E1, mask: 'yes' });
     const decision = await site.decisionFor(result.serialNo);
-    expect(decision.reading).toMatchObject({ decision: 'remeasure', reason: 'no-measurement', temperatureTenths: null });
+    expect(decision.reading).toMatchObject({
+      decision: 'remeasure',
+      reason: 'no-measurement',
+      temperatureTenths: null,
+    });
     expect(result.verdict?.checkResult).toBe('failed');
   });
 
@@ -100,8 +124,16 @@ describe('one gate, end to end', () => {
     const second = site.terminal.present({ ...E3, mask: 'yes' });
     const [a, b] = await Promise.all([first, second]);
     site.thermometer.leave();
-    expect((await site.decisionFor(a.serialNo)).reading).toMatchObject({ employeeNo: 'E1', temperatureTenths: 365, decision: 'pass' });
-    expect((await site.decisionFor(b.serialNo)).reading).toMatchObject({ employeeNo: 'E3', temperatureTenths: 381, decision: 'flagged' });
+    expect((await site.decisionFor(a.serialNo)).reading).toMatchObject({
+      employeeNo: 'E1',
+      temperatureTenths: 365,
+      decision: 'pass',
+    });
+    expect((await site.decisionFor(b.serialNo)).reading).toMatchObject({
+      employeeNo: 'E3',
+      temperatureTenths: 381,
+      decision: 'flagged',
+    });
   });
 
   it('sensor fault: re-measure, and an alert', async () => {
@@ -113,20 +145,38 @@ describe('one gate, end to end', () => {
     const decision = await site.decisionFor(result.serialNo);
     expect(decision.reading.decision).toBe('remeasure');
     expect(['sensor-fault', 'no-measurement']).toContain(decision.reading.reason);
-    await waitFor(() => site.messages.find((m) => m.topic.endsWith('/alert') && m.payload.includes('"sensor-fault"') && m.payload.includes('"active":true')), {
-      what: 'sensor-fault alert',
-    });
+    await waitFor(
+      () =>
+        site.messages.find(
+          (m) =>
+            m.topic.endsWith('/alert') &&
+            m.payload.includes('"sensor-fault"') &&
+            m.payload.includes('"active":true'),
+        ),
+      {
+        what: 'sensor-fault alert',
+      },
+    );
     await site.thermometer.setFault({ kind: 'sensor-fault' }, false);
     await waitFor(() => site.edge.thermometer?.state === 'online', { what: 'thermometer back online' });
   });
 
   it('port unplugged: offline, re-measure; plugged back: passes again', async () => {
     await site.pty.unplug();
-    await waitFor(() => site.edge.thermometer?.state === 'offline', { what: 'thermometer offline', timeoutMs: 5000 });
+    await waitFor(() => site.edge.thermometer?.state === 'offline', {
+      what: 'thermometer offline',
+      timeoutMs: 5000,
+    });
     const during = await site.terminal.present({ ...E1, mask: 'yes' });
-    expect((await site.decisionFor(during.serialNo)).reading).toMatchObject({ decision: 'remeasure', reason: 'thermometer-offline' });
+    expect((await site.decisionFor(during.serialNo)).reading).toMatchObject({
+      decision: 'remeasure',
+      reason: 'thermometer-offline',
+    });
     await site.pty.replug();
-    await waitFor(() => site.edge.thermometer?.state === 'online', { what: 'thermometer online again', timeoutMs: 10_000 });
+    await waitFor(() => site.edge.thermometer?.state === 'online', {
+      what: 'thermometer online again',
+      timeoutMs: 10_000,
+    });
     const { decision } = await pass(E1, 366);
     expect(decision.reading.decision).toBe('pass');
   }, 30_000);
@@ -150,8 +200,14 @@ describe('one gate, end to end', () => {
     const cursor = site.gpio.cursor();
     await site.terminal.start();
     const decision = await site.decisionFor(cached.serialNo, 10_000);
-    expect(decision.reading).toMatchObject({ realtime: false, released: false, at: Date.parse(cached.event.dateTime) });
-    await waitFor(() => site.terminal.pendingOfflineRecords().length === 0, { what: 'offline record acknowledged' });
+    expect(decision.reading).toMatchObject({
+      realtime: false,
+      released: false,
+      at: Date.parse(cached.event.dateTime),
+    });
+    await waitFor(() => site.terminal.pendingOfflineRecords().length === 0, {
+      what: 'offline record acknowledged',
+    });
     expect(await site.gpio.waitForOutput('release', 1, 300, { after: cursor })).toBe(false);
   }, 20_000);
 });

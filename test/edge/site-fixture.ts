@@ -60,10 +60,19 @@ export async function startSite(patch: Partial<EdgeConfigInput> = {}): Promise<S
   const accessListFile = join(dir, 'access-list.json');
   writeFileSync(
     accessListFile,
-    JSON.stringify({ v: 1, version: 1, issuedAt: 0, entries: PEOPLE.map((p) => ({ ...p, department: 'QA' })) }),
+    JSON.stringify({
+      v: 1,
+      version: 1,
+      issuedAt: 0,
+      entries: PEOPLE.map((p) => ({ ...p, department: 'QA' })),
+    }),
   );
   const pty = await createPtyPair();
-  const thermometer = new ThermometerSim({ protocol: 'modbus-ir', endpoint: { kind: 'serial', path: pty.a }, settleMs: 50 });
+  const thermometer = new ThermometerSim({
+    protocol: 'modbus-ir',
+    endpoint: { kind: 'serial', path: pty.a },
+    settleMs: 50,
+  });
   await thermometer.start();
   const cfg = parseEdgeConfig({
     siteId: 'test-site',
