@@ -28,8 +28,10 @@ const logger = pino({ level: 'silent' });
 const dir = mkdtempSync(join(tmpdir(), 'tg-bench-storage-'));
 const rows: Array<[string, string, string]> = [];
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
-const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((xs.length * p) / 100))] as number;
-const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+const pct = (xs: number[], p: number) =>
+  [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((xs.length * p) / 100))] as number;
+const fmt = (n: number, digits = 0) =>
+  n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 const say = (s: string) => process.stderr.write(`${s}\n`);
 const recent = () => Date.now() - 86_400_000; // inside any retention policy
 
@@ -51,7 +53,11 @@ function outboxWriteCost(sync: 'FULL' | 'NORMAL'): void {
     p50s.push(pct(us, 50));
     p99s.push(pct(us, 99));
   }
-  rows.push([`outbox record() synchronous=${sync}`, `p50 ${fmt(median(p50s))} µs, p99 ${fmt(median(p99s))} µs`, `${RUNS + 2} runs × ${n}`]);
+  rows.push([
+    `outbox record() synchronous=${sync}`,
+    `p50 ${fmt(median(p50s))} µs, p99 ${fmt(median(p99s))} µs`,
+    `${RUNS + 2} runs × ${n}`,
+  ]);
 }
 
 /** A backlog file of n readings, written once (NORMAL: only the replay is measured) and copied per run. */
@@ -59,28 +65,42 @@ function makeBacklog(n: number): string {
   const path = join(dir, `backlog-${n}.sqlite`);
   const ob = Outbox.open({ path, capacity: 10_000_000, synchronous: 'NORMAL' });
   const base = recent();
-  for (let i = 0; i < n; i++) ob.append(newReading({ at: base + i, employeeNo: `E${i % 5000}`, temperatureTenths: 355 + (i % 30) }));
+  for (let i = 0; i < n; i++)
+    ob.append(newReading({ at: base + i, employeeNo: `E${i % 5000}`, temperatureTenths: 355 + (i % 30) }));
   ob.close();
   return path;
 }
 
-async function replay(backlog: string, n: number, url: string, batchSize: number): Promise<void> {
+async function replay(
+  backlog: string,
+  n: number,
+  url: string,
+  batchSize: number,
+  maxInFlight: number,
+): Promise<void> {
   const rates: number[] = [];
   for (let run = 0; run < RUNS; run++) {
-    const outboxPath = join(dir, `replay-${batchSize}-${run}.sqlite`);
+    const outboxPath = join(dir, `replay-${batchSize}-${maxInFlight}-${run}.sqlite`);
     copyFileSync(backlog, outboxPath);
-    const database = `bench_replay_${batchSize}_${run}`;
+    const database = `bench_replay_${batchSize}_${maxInFlight}_${run}`;
     const sink = new InfluxSink({ url, database });
     await sink.init(); // not part of the replay
     const t0 = performance.now();
-    const rec = createRecorder({ outboxPath, capacity: 10_000_000, sink: { kind: 'none' }, forwarder: { batchSize } }, { logger, sink });
+    const rec = createRecorder(
+      { outboxPath, capacity: 10_000_000, sink: { kind: 'none' }, forwarder: { batchSize, maxInFlight } },
+      { logger, sink },
+    );
     await rec.flush(300_000);
     const s = (performance.now() - t0) / 1000;
     if (rec.stats().forwarded !== n) throw new Error(`replay forwarded ${rec.stats().forwarded} of ${n}`);
     await rec.close();
     rates.push(n / s);
   }
-  rows.push([`replay ${fmt(n)} backlog → influxd, batch ${batchSize}`, `${fmt(median(rates))} readings/s`, `median of ${RUNS}`]);
+  rows.push([
+    `replay ${fmt(n)} backlog → influxd, batch ${batchSize} × ${maxInFlight} in flight`,
+    `${fmt(median(rates))} readings/s`,
+    `median of ${RUNS}`,
+  ]);
 }
 
 async function liveIngest(url: string): Promise<void> {
@@ -89,7 +109,11 @@ async function liveIngest(url: string): Promise<void> {
   const lags: number[] = [];
   for (let run = 0; run < RUNS; run++) {
     const rec = createRecorder(
-      { outboxPath: join(dir, `live-${run}.sqlite`), sink: { kind: 'influx', url, database: `bench_live_${run}` }, forwarder: { lingerMs: 50 } },
+      {
+        outboxPath: join(dir, `live-${run}.sqlite`),
+        sink: { kind: 'influx', url, database: `bench_live_${run}` },
+        forwarder: { lingerMs: 50 },
+      },
       { logger },
     );
     let n = 0;
@@ -124,8 +148,12 @@ function hrMonth(): ReadingRecord[] {
       const gateId = `gate-${p % 4}`;
       const morning = day + 8 * 3_600_000 + ((p * 7919) % 5400) * 1000;
       const afternoon = day + 13 * 3_600_000 + ((p * 104_729) % 5400) * 1000;
-      out.push(record(seq++, { gateId, employeeNo: `E${p}`, at: morning, temperatureTenths: 360 + (p % 12) }));
-      out.push(record(seq++, { gateId, employeeNo: `E${p}`, at: afternoon, temperatureTenths: 361 + (p % 11) }));
+      out.push(
+        record(seq++, { gateId, employeeNo: `E${p}`, at: morning, temperatureTenths: 360 + (p % 12) }),
+      );
+      out.push(
+        record(seq++, { gateId, employeeNo: `E${p}`, at: afternoon, temperatureTenths: 361 + (p % 11) }),
+      );
     }
   }
   return out;
@@ -134,9 +162,27 @@ function hrMonth(): ReadingRecord[] {
 async function timeQueries(label: string, store: ReadingStore): Promise<void> {
   const month = { from: Date.UTC(2026, 9, 1) - 8 * 3_600_000, to: Date.UTC(2026, 10, 1) - 8 * 3_600_000 };
   const cases: Array<[string, () => Promise<unknown[]>, number]> = [
-    ['first AM/PM per person-day, whole month', () => store.firstReadingsByPersonDay({ fromDay: '2026-10-01', toDay: '2026-10-31' }), 155_000],
+    [
+      'first AM/PM per person-day, whole month',
+      () => store.firstReadingsByPersonDay({ fromDay: '2026-10-01', toDay: '2026-10-31' }),
+      155_000,
+    ],
+    [
+      'first AM/PM, 50 people (one page), month',
+      () =>
+        store.firstReadingsByPersonDay({
+          fromDay: '2026-10-01',
+          toDay: '2026-10-31',
+          employeeNos: Array.from({ length: 50 }, (_, i) => `E${i * 97}`),
+        }),
+      1550,
+    ],
     ['one person, whole month', () => store.readingsByPerson({ employeeNo: 'E1234', ...month }), 62],
-    ['one gate, one day', () => store.readingsByGate({ gateId: 'gate-1', from: month.from, to: month.from + 86_400_000 }), 2500],
+    [
+      'one gate, one day',
+      () => store.readingsByGate({ gateId: 'gate-1', from: month.from, to: month.from + 86_400_000 }),
+      2500,
+    ],
     ['counts by decision per gate, month', () => store.decisionCounts(month), 4],
   ];
   for (const [name, q, expected] of cases) {
@@ -145,7 +191,8 @@ async function timeQueries(label: string, store: ReadingStore): Promise<void> {
       const t0 = performance.now();
       const res = await q();
       ms.push(performance.now() - t0);
-      if (res.length !== expected) throw new Error(`${label} ${name}: ${res.length} rows, expected ${expected}`);
+      if (res.length !== expected)
+        throw new Error(`${label} ${name}: ${res.length} rows, expected ${expected}`);
     }
     rows.push([`${label}: ${name}`, `${fmt(median(ms))} ms`, `${fmt(expected)} rows`]);
   }
@@ -163,14 +210,25 @@ async function hrScale(url: string): Promise<void> {
   const sqliteSink = new SqliteSink({ path });
   const sqliteRate = await load(sqliteSink);
   await sqliteSink.close();
-  rows.push([`load ${fmt(data.length)} readings → SQLite store`, `${fmt(sqliteRate)} readings/s`, 'batches of 5,000']);
+  rows.push([
+    `load ${fmt(data.length)} readings → SQLite store`,
+    `${fmt(sqliteRate)} readings/s`,
+    'batches of 5,000',
+  ]);
   const influxSink = new InfluxSink({ url, database: 'bench_hr', retentionDays: 3650 });
   const influxRate = await load(influxSink);
-  rows.push([`load ${fmt(data.length)} readings → influxd`, `${fmt(influxRate)} readings/s`, 'batches of 5,000']);
+  rows.push([
+    `load ${fmt(data.length)} readings → influxd`,
+    `${fmt(influxRate)} readings/s`,
+    'batches of 5,000',
+  ]);
   const sqliteStore = new SqliteReadingStore({ path, timeZone: 'Asia/Shanghai' });
   await timeQueries('SQLite', sqliteStore);
   await sqliteStore.close();
-  await timeQueries('InfluxDB', new InfluxReadingStore({ url, database: 'bench_hr', timeZone: 'Asia/Shanghai' }));
+  await timeQueries(
+    'InfluxDB',
+    new InfluxReadingStore({ url, database: 'bench_hr', timeZone: 'Asia/Shanghai' }),
+  );
 }
 
 const influxd = await startInfluxd();
@@ -181,9 +239,13 @@ try {
   const n = quick ? 20_000 : 100_000;
   say(`building a ${n}-reading backlog…`);
   const backlog = makeBacklog(n);
-  for (const batchSize of [500, 5000]) {
-    say(`replay, batch ${batchSize}…`);
-    await replay(backlog, n, influxd.url, batchSize);
+  for (const [batchSize, maxInFlight] of [
+    [500, 2], // the default
+    [500, 1],
+    [1000, 2],
+  ] as const) {
+    say(`replay, batch ${batchSize} × ${maxInFlight}…`);
+    await replay(backlog, n, influxd.url, batchSize, maxInFlight);
   }
   say('live ingest…');
   await liveIngest(influxd.url);

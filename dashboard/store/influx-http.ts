@@ -44,8 +44,18 @@ export class InfluxHttp {
     }
   }
 
-  /** Runs the statements in one request; one result per statement, in order. */
+  /** Runs the statements in one request; one result per statement, in order, series merged. */
   async query(statements: readonly string[]): Promise<StatementResult[]> {
+    const results = new Map<number, StatementResult>();
+    await this.stream(statements, (r) => merge(results, r));
+    return statements.map((_, i) => results.get(i) ?? { statement_id: i });
+  }
+
+  /**
+   * Runs the statements and hands over each chunk's partial result as it arrives; a long series
+   * comes in several pieces (same name and tags). Keeps only what the caller keeps.
+   */
+  async stream(statements: readonly string[], onResult: (r: StatementResult) => void): Promise<void> {
     const body = new URLSearchParams({
       db: this.opts.database,
       q: statements.join(';\n'),
@@ -62,43 +72,52 @@ export class InfluxHttp {
         signal: AbortSignal.timeout(this.opts.requestTimeoutMs),
       });
     } catch (err) {
-      throw new StoreError(StoreErrorCode.UNAVAILABLE, `InfluxDB unreachable at ${this.opts.url}: ${String(err)}`, { cause: err });
+      throw new StoreError(
+        StoreErrorCode.UNAVAILABLE,
+        `InfluxDB unreachable at ${this.opts.url}: ${String(err)}`,
+        { cause: err },
+      );
     }
     if (!res.ok || !res.body) {
       const text = await res.text().catch(() => '');
-      throw new StoreError(StoreErrorCode.UNAVAILABLE, `InfluxDB answered ${res.status}: ${text.slice(0, 300)}`);
+      throw new StoreError(
+        StoreErrorCode.UNAVAILABLE,
+        `InfluxDB answered ${res.status}: ${text.slice(0, 300)}`,
+      );
     }
-    const results = new Map<number, StatementResult>();
     const decoder = new TextDecoder();
     let buffered = '';
     const take = (line: string) => {
       if (line.trim() === '') return;
       const doc = JSON.parse(line) as { results?: StatementResult[]; error?: string };
       if (doc.error) throw new StoreError(StoreErrorCode.UNAVAILABLE, `InfluxDB: ${doc.error}`);
-      for (const r of doc.results ?? []) merge(results, r);
+      for (const r of doc.results ?? []) {
+        // A database that does not exist yet simply holds no readings.
+        if (r.error && !/database not found/i.test(r.error)) {
+          throw new StoreError(StoreErrorCode.UNAVAILABLE, `InfluxDB: ${r.error}`);
+        }
+        onResult(r);
+      }
     };
     try {
       for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
         buffered += decoder.decode(chunk, { stream: true });
+        let start = 0;
         let nl = buffered.indexOf('\n');
         while (nl >= 0) {
-          take(buffered.slice(0, nl));
-          buffered = buffered.slice(nl + 1);
-          nl = buffered.indexOf('\n');
+          take(buffered.slice(start, nl));
+          start = nl + 1;
+          nl = buffered.indexOf('\n', start);
         }
+        buffered = buffered.slice(start);
       }
       take(buffered + decoder.decode());
     } catch (err) {
       if (err instanceof StoreError) throw err;
-      throw new StoreError(StoreErrorCode.UNAVAILABLE, `InfluxDB answer broke off: ${String(err)}`, { cause: err });
+      throw new StoreError(StoreErrorCode.UNAVAILABLE, `InfluxDB answer broke off: ${String(err)}`, {
+        cause: err,
+      });
     }
-    return statements.map((_, i) => {
-      const r = results.get(i) ?? { statement_id: i };
-      if (r.error && !/database not found/i.test(r.error)) {
-        throw new StoreError(StoreErrorCode.UNAVAILABLE, `InfluxDB: ${r.error}`);
-      }
-      return r;
-    });
   }
 }
 
@@ -110,7 +129,6 @@ function merge(results: Map<number, StatementResult>, r: StatementResult): void 
     results.set(r.statement_id, { ...r, series: [...(r.series ?? [])] });
     return;
   }
-  if (r.error) have.error = r.error;
   const list = have.series ?? [];
   have.series = list;
   for (const s of r.series ?? []) {

@@ -5,7 +5,13 @@ const iso = (t: number) => new Date(t).toISOString();
 
 describe('local days', () => {
   it('cuts Asia/Shanghai days at 16:00 UTC and splits at noon local', () => {
-    expect(halfDays('Asia/Shanghai', '2024-03-05', '2024-03-05', 12 * 60).map((h) => [h.half, iso(h.from), iso(h.to)])).toEqual([
+    expect(
+      halfDays('Asia/Shanghai', '2024-03-05', '2024-03-05', 12 * 60).map((h) => [
+        h.half,
+        iso(h.from),
+        iso(h.to),
+      ]),
+    ).toEqual([
       ['morning', '2024-03-04T16:00:00.000Z', '2024-03-05T04:00:00.000Z'],
       ['afternoon', '2024-03-05T04:00:00.000Z', '2024-03-05T16:00:00.000Z'],
     ]);
@@ -21,9 +27,13 @@ describe('local days', () => {
 
   it('maps a wall time in a DST gap to the end of the gap, and an overlap to its first instant', () => {
     // 02:30 does not exist on 2024-03-31 in Berlin; 03:00 CEST = 01:00 UTC.
-    expect(iso(wallToInstant('Europe/Berlin', Date.UTC(2024, 2, 31, 2, 30)))).toBe('2024-03-31T01:00:00.000Z');
+    expect(iso(wallToInstant('Europe/Berlin', Date.UTC(2024, 2, 31, 2, 30)))).toBe(
+      '2024-03-31T01:00:00.000Z',
+    );
     // 02:30 happens twice on 2024-10-27; the first is 00:30 UTC.
-    expect(iso(wallToInstant('Europe/Berlin', Date.UTC(2024, 9, 27, 2, 30)))).toBe('2024-10-27T00:30:00.000Z');
+    expect(iso(wallToInstant('Europe/Berlin', Date.UTC(2024, 9, 27, 2, 30)))).toBe(
+      '2024-10-27T00:30:00.000Z',
+    );
   });
 
   it('tells the local day of an instant', () => {
@@ -34,7 +44,8 @@ describe('local days', () => {
   it('validates its inputs with typed errors', () => {
     expect(parseSplit('12:00')).toBe(720);
     expect(parseSplit('9:30')).toBe(570);
-    for (const bad of ['00:00', '24:00', '12:60', 'noon']) expect(() => parseSplit(bad)).toThrow(/TG_STORE_CONFIG/);
+    for (const bad of ['00:00', '24:00', '12:60', 'noon'])
+      expect(() => parseSplit(bad)).toThrow(/TG_STORE_CONFIG/);
     expect(() => parseDay('2024-02-30')).toThrow(/TG_STORE_QUERY/);
     expect(() => halfDays('Mars/Olympus', '2024-03-05', '2024-03-05', 720)).toThrow(/TG_STORE_CONFIG/);
     expect(() => halfDays('UTC', '2024-01-01', '2025-12-31', 720)).toThrow(/TG_STORE_QUERY.*at most/);

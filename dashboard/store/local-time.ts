@@ -77,7 +77,10 @@ export function parseSplit(split: string): number {
   const m = /^(\d{1,2}):(\d{2})$/.exec(split);
   const minutes = m ? Number(m[1]) * 60 + Number(m[2]) : Number.NaN;
   if (!m || Number(m[2]) > 59 || !(minutes > 0 && minutes < 24 * 60)) {
-    throw new StoreError(StoreErrorCode.CONFIG, `split must be 'HH:MM' between 00:01 and 23:59, got '${split}'`);
+    throw new StoreError(
+      StoreErrorCode.CONFIG,
+      `split must be 'HH:MM' between 00:01 and 23:59, got '${split}'`,
+    );
   }
   return minutes;
 }
@@ -119,14 +122,18 @@ export function halfDays(timeZone: string, fromDay: string, toDay: string, split
   const last = parseDay(toDay);
   const days = (last - first) / DAY + 1;
   if (days < 1) throw new StoreError(StoreErrorCode.QUERY, `toDay ${toDay} is before fromDay ${fromDay}`);
-  if (days > MAX_DAYS) throw new StoreError(StoreErrorCode.QUERY, `at most ${MAX_DAYS} days per query, asked ${days}`);
+  if (days > MAX_DAYS)
+    throw new StoreError(StoreErrorCode.QUERY, `at most ${MAX_DAYS} days per query, asked ${days}`);
   const out: HalfDay[] = [];
   for (let d = first; d <= last; d += DAY) {
     const start = wallToInstant(timeZone, d);
     const split = wallToInstant(timeZone, d + splitMinutes * MINUTE);
     const end = wallToInstant(timeZone, d + DAY);
     const day = formatDay(d);
-    out.push({ day, half: 'morning', from: start, to: split }, { day, half: 'afternoon', from: split, to: end });
+    out.push(
+      { day, half: 'morning', from: start, to: split },
+      { day, half: 'afternoon', from: split, to: end },
+    );
   }
   return out;
 }

@@ -17,11 +17,15 @@ export function sortReadings(rows: ReadingRecord[], limit?: number): ReadingReco
 }
 
 export function sortCounts(rows: DecisionCount[]): DecisionCount[] {
-  return rows.sort((a, b) => cmp(a.siteId, b.siteId) || cmp(a.gateId, b.gateId) || cmp(a.decision, b.decision));
+  return rows.sort(
+    (a, b) => cmp(a.siteId, b.siteId) || cmp(a.gateId, b.gateId) || cmp(a.decision, b.decision),
+  );
 }
 
 /** Folds (day, half, reading) winners into one PersonDay per person and day. */
-export function assemblePersonDays(winners: Iterable<{ day: string; half: Half; record: ReadingRecord }>): PersonDay[] {
+export function assemblePersonDays(
+  winners: Iterable<{ day: string; half: Half; record: ReadingRecord }>,
+): PersonDay[] {
   const byKey = new Map<string, PersonDay>();
   for (const w of winners) {
     const key = `${w.record.employeeNo}\u0000${w.day}`;

@@ -2,18 +2,19 @@
  * Reads the embedded store the gate's SqliteSink writes (same machine, WAL, so reads never block
  * the writer). The connection is query_only: the dashboard cannot modify health records. The
  * file is opened on first use and again after a failure, so a dashboard started before the gate
- * recovers by itself.
+ * recovers by itself. Rows come back as arrays (.raw()): at HR's scale, building one object per
+ * row in better-sqlite3 costs more than the query itself.
  */
 import Database from 'better-sqlite3';
 import type { Decision, ReadingRecord } from '../../protocols/gate/messages.ts';
 import {
-  SQLITE_BOOLEAN_COLUMNS,
   SQLITE_COLUMNS,
   SQLITE_READING_TABLE,
   SQLITE_SCHEMA_VERSION,
 } from '../../protocols/storage/sqlite-schema.ts';
 import { StoreError, StoreErrorCode } from './errors.ts';
-import { assertTimeZone, type Half, halfDays, parseSplit } from './local-time.ts';
+import { FirstReadingPicker } from './first-picker.ts';
+import { assertTimeZone, halfDays, parseSplit } from './local-time.ts';
 import { assemblePersonDays, checkPeriod, sortCounts, sortReadings } from './results.ts';
 import type {
   CountQuery,
@@ -31,21 +32,50 @@ export interface SqliteStoreOptions extends StoreTimeOptions {
   busyTimeoutMs?: number;
 }
 
-type Row = Record<string, string | number | null>;
-const KEYS = Object.keys(SQLITE_COLUMNS) as Array<keyof typeof SQLITE_COLUMNS>;
-const SELECT_COLUMNS = KEYS.map((k) => `r.${SQLITE_COLUMNS[k]}`).join(', ');
-const BOOLEANS = new Set<string>(SQLITE_BOOLEAN_COLUMNS);
+type Value = string | number | null;
+type Param = string | number;
+type Key = keyof typeof SQLITE_COLUMNS;
+const KEYS = Object.keys(SQLITE_COLUMNS) as Key[];
+const COLUMNS = KEYS.map((k) => `r.${SQLITE_COLUMNS[k]}`).join(', ');
+/** Position of each record key in a row selected as COLUMNS. */
+const I = Object.fromEntries(KEYS.map((k, i) => [k, i])) as Record<Key, number>;
 const T = SQLITE_READING_TABLE;
-const ORDER = 'ORDER BY r.at, r.site_id, r.gate_id, r.seq';
+/** Rows fetched by rowid per statement in the second phase of person-days. */
+const ROWID_CHUNK = 10_000;
 
-function toRecord(row: Row): ReadingRecord {
-  const out: Record<string, unknown> = {};
-  for (const k of KEYS) {
-    const col = SQLITE_COLUMNS[k];
-    const v = row[col];
-    out[k] = BOOLEANS.has(col) ? v === 1 : v;
-  }
-  return out as ReadingRecord;
+/**
+ * A row selected as COLUMNS (after `o` leading columns) → record. Spelled out as one object
+ * literal on purpose: V8 gives it a fixed shape, several times faster to build than a loop.
+ */
+function toRecord(row: readonly Value[], o = 0): ReadingRecord {
+  const at = (k: Key) => row[o + I[k]] ?? null;
+  return {
+    v: at('v') as 1,
+    id: at('id') as string,
+    siteId: at('siteId') as string,
+    gateId: at('gateId') as string,
+    seq: at('seq') as number,
+    at: at('at') as number,
+    recordedAt: at('recordedAt') as number,
+    employeeNo: at('employeeNo') as string,
+    temperatureTenths: at('temperatureTenths') as number | null,
+    rawTenths: at('rawTenths') as number | null,
+    offsetTenths: at('offsetTenths') as number,
+    ambientTenths: at('ambientTenths') as number | null,
+    source: at('source') as ReadingRecord['source'],
+    sensor: at('sensor') as ReadingRecord['sensor'],
+    sensorSeq: at('sensorSeq') as number | null,
+    decision: at('decision') as Decision,
+    reason: at('reason') as ReadingRecord['reason'],
+    mask: at('mask') as ReadingRecord['mask'],
+    pairingDelayMs: at('pairingDelayMs') as number | null,
+    terminalId: at('terminalId') as string | null,
+    terminalSerialNo: at('terminalSerialNo') as number | null,
+    // SQLITE_BOOLEAN_COLUMNS: stored as 0/1.
+    realtime: at('realtime') === 1,
+    released: at('released') === 1,
+    enteredBy: at('enteredBy') as string | null,
+  };
 }
 
 export class SqliteReadingStore implements ReadingStore {
@@ -62,54 +92,68 @@ export class SqliteReadingStore implements ReadingStore {
 
   async readingsByPerson(q: PersonQuery): Promise<ReadingRecord[]> {
     checkPeriod(q, q.limit);
-    return this.select(`r.employee_no = ?`, [q.employeeNo], q);
+    return this.select('r.employee_no = ?', [q.employeeNo], q);
   }
 
   async readingsByGate(q: GateQuery): Promise<ReadingRecord[]> {
     checkPeriod(q, q.limit);
-    return this.select(`r.gate_id = ?`, [q.gateId], q);
+    return this.select('r.gate_id = ?', [q.gateId], q);
   }
 
   async firstReadingsByPersonDay(q: PersonDayQuery): Promise<PersonDay[]> {
-    const bounds = halfDays(this.timeZone, q.fromDay, q.toDay, this.splitMinutes);
-    const where = ['r.temperature_tenths IS NOT NULL', "r.employee_no <> ''"];
-    const params: Array<string | number> = [JSON.stringify(bounds.map((b) => [b.day, b.half, b.from, b.to]))];
+    const picker = new FirstReadingPicker<number>(
+      halfDays(this.timeZone, q.fromDay, q.toDay, this.splitMinutes),
+    );
+    if (q.employeeNos?.length === 0) return [];
+    const { from, to } = picker.period;
+    const where = ['r.at >= ?', 'r.at < ?', 'r.temperature_tenths IS NOT NULL', "r.employee_no <> ''"];
+    const params: Param[] = [from, to];
     if (q.siteId !== undefined) {
       where.push('r.site_id = ?');
       params.push(q.siteId);
     }
     if (q.employeeNos) {
-      if (q.employeeNos.length === 0) return [];
       where.push('r.employee_no IN (SELECT value FROM json_each(?))');
       params.push(JSON.stringify(q.employeeNos));
     }
-    // Rank inside the covering index (at, employee_no, temperature, seq, site, gate), then fetch
-    // only the winners' rows. The half-day bounds come from local-time.ts, not from SQLite,
-    // which knows no IANA zones.
-    const sql = `
-      WITH h(day, half, t0, t1) AS (
-        SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3 FROM json_each(?)
-      ),
-      ranked AS (
-        SELECT r.rowid AS rid, h.day AS day, h.half AS half,
-               row_number() OVER (
-                 PARTITION BY r.employee_no, h.day, h.half
-                 ORDER BY r.at, r.seq % 1000000, r.site_id, r.gate_id
-               ) AS rn
-        FROM h JOIN ${T} r ON r.at >= h.t0 AND r.at < h.t1
-        WHERE ${where.join(' AND ')}
-      )
-      SELECT ranked.day AS _day, ranked.half AS _half, ${SELECT_COLUMNS}
-      FROM ranked JOIN ${T} r ON r.rowid = ranked.rid
-      WHERE ranked.rn = 1`;
-    const rows = this.all(sql, params);
-    return assemblePersonDays(rows.map((row) => ({ day: row._day as string, half: row._half as Half, record: toRecord(row) })));
+    // Phase 1: the candidates straight from the covering index (at, employee_no, temperature,
+    // seq, site, gate); the picker keeps the rowid of each half-day's first.
+    const scan = this.statement(
+      `SELECT r.rowid, r.at, r.employee_no, r.site_id, r.gate_id, r.seq FROM ${T} r WHERE ${where.join(' AND ')}`,
+    );
+    this.guard(() => {
+      for (const row of scan.iterate(...params) as IterableIterator<Value[]>) {
+        const [rowid, at, employeeNo, siteId, gateId, seq] = row as [
+          number,
+          number,
+          string,
+          string,
+          string,
+          number,
+        ];
+        picker.offer({ at, employeeNo, siteId, gateId, seq }, rowid);
+      }
+    });
+    // Phase 2: the winners' full rows.
+    const winners = picker.winners();
+    const byRowid = new Map<number, ReadingRecord>();
+    const fetch = this.statement(
+      `SELECT r.rowid, ${COLUMNS} FROM ${T} r WHERE r.rowid IN (SELECT value FROM json_each(?))`,
+    );
+    for (let i = 0; i < winners.length; i += ROWID_CHUNK) {
+      const ids = JSON.stringify(winners.slice(i, i + ROWID_CHUNK).map((w) => w.payload));
+      for (const row of this.guard(() => fetch.all(ids) as Value[][]))
+        byRowid.set(row[0] as number, toRecord(row, 1));
+    }
+    return assemblePersonDays(
+      winners.map((w) => ({ day: w.day, half: w.half, record: byRowid.get(w.payload) as ReadingRecord })),
+    );
   }
 
   async decisionCounts(q: CountQuery): Promise<DecisionCount[]> {
     checkPeriod(q);
     const where = ['r.at >= ?', 'r.at < ?'];
-    const params: Array<string | number> = [q.from, q.to];
+    const params: Param[] = [q.from, q.to];
     if (q.siteId !== undefined) {
       where.push('r.site_id = ?');
       params.push(q.siteId);
@@ -118,17 +162,17 @@ export class SqliteReadingStore implements ReadingStore {
       where.push('r.gate_id = ?');
       params.push(q.gateId);
     }
-    const rows = this.all(
-      `SELECT r.site_id, r.gate_id, r.decision, count(*) AS n FROM ${T} r
+    const stmt = this.statement(
+      `SELECT r.site_id, r.gate_id, r.decision, count(*) FROM ${T} r
        WHERE ${where.join(' AND ')} GROUP BY r.site_id, r.gate_id, r.decision`,
-      params,
     );
+    const rows = this.guard(() => stmt.all(...params) as Value[][]);
     return sortCounts(
-      rows.map((r) => ({
-        siteId: r.site_id as string,
-        gateId: r.gate_id as string,
-        decision: r.decision as Decision,
-        count: r.n as number,
+      rows.map(([siteId, gateId, decision, count]) => ({
+        siteId: siteId as string,
+        gateId: gateId as string,
+        decision: decision as Decision,
+        count: count as number,
       })),
     );
   }
@@ -140,7 +184,7 @@ export class SqliteReadingStore implements ReadingStore {
 
   private select(
     match: string,
-    params: Array<string | number>,
+    params: Param[],
     q: { from: number; to: number; siteId?: string; limit?: number },
   ): ReadingRecord[] {
     const where = [match, 'r.at >= ?', 'r.at < ?'];
@@ -150,19 +194,29 @@ export class SqliteReadingStore implements ReadingStore {
       all.push(q.siteId);
     }
     const limit = q.limit !== undefined ? ` LIMIT ${q.limit}` : '';
-    const rows = this.all(`SELECT ${SELECT_COLUMNS} FROM ${T} r WHERE ${where.join(' AND ')} ${ORDER}${limit}`, all);
-    return sortReadings(rows.map(toRecord));
+    const stmt = this.statement(
+      `SELECT ${COLUMNS} FROM ${T} r WHERE ${where.join(' AND ')} ORDER BY r.at, r.site_id, r.gate_id, r.seq${limit}`,
+    );
+    return sortReadings(this.guard(() => stmt.all(...all) as Value[][]).map((row) => toRecord(row)));
   }
 
-  private all(sql: string, params: Array<string | number>): Row[] {
+  /** A prepared statement returning arrays. */
+  private statement(sql: string): Database.Statement {
     const db = this.open();
+    return this.guard(() => db.prepare(sql).raw(true));
+  }
+
+  /** Runs a database call; on failure drops the connection (the next query reopens) and throws a typed error. */
+  private guard<R>(fn: () => R): R {
     try {
-      return db.prepare(sql).all(...params) as Row[];
+      return fn();
     } catch (err) {
-      // Drop the connection: the next query reopens (file replaced, lock trouble).
+      if (err instanceof StoreError) throw err;
       this.db?.close();
       this.db = null;
-      throw new StoreError(StoreErrorCode.UNAVAILABLE, `query failed on ${this.opts.path}: ${String(err)}`, { cause: err });
+      throw new StoreError(StoreErrorCode.UNAVAILABLE, `query failed on ${this.opts.path}: ${String(err)}`, {
+        cause: err,
+      });
     }
   }
 
@@ -172,7 +226,9 @@ export class SqliteReadingStore implements ReadingStore {
     try {
       db = new Database(this.opts.path, { fileMustExist: true, timeout: this.opts.busyTimeoutMs ?? 5000 });
     } catch (err) {
-      throw new StoreError(StoreErrorCode.UNAVAILABLE, `cannot open ${this.opts.path}: ${String(err)}`, { cause: err });
+      throw new StoreError(StoreErrorCode.UNAVAILABLE, `cannot open ${this.opts.path}: ${String(err)}`, {
+        cause: err,
+      });
     }
     const version = db.pragma('user_version', { simple: true }) as number;
     if (version !== SQLITE_SCHEMA_VERSION) {

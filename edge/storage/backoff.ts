@@ -8,7 +8,11 @@ export interface BackoffOptions {
   maxMs: number;
 }
 
-export function backoffDelay(attempt: number, opts: BackoffOptions, random: () => number = Math.random): number {
+export function backoffDelay(
+  attempt: number,
+  opts: BackoffOptions,
+  random: () => number = Math.random,
+): number {
   const ceiling = Math.min(opts.maxMs, opts.minMs * 2 ** Math.max(0, Math.min(attempt - 1, 30)));
   return Math.round(ceiling / 2 + random() * (ceiling / 2));
 }

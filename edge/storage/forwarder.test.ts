@@ -5,7 +5,6 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FakeSink } from '../../test/storage/fake-sink.ts';
 import { newReading } from '../../test/storage/records.ts';
 import { waitFor } from '../../test/harness/wait.ts';
-import { backoffDelay } from './backoff.ts';
 import { Forwarder, type ForwarderOptions, type LinkEvent, type QuarantineEvent } from './forwarder.ts';
 import { Outbox } from './outbox.ts';
 
@@ -166,15 +165,5 @@ describe('Forwarder', () => {
     await stopped;
     expect(outbox.depth()).toBe(0);
     expect(fwd.stats().state).toBe('stopped');
-  });
-});
-
-describe('backoffDelay', () => {
-  it('doubles per attempt up to the cap, jittered within [d/2, d]', () => {
-    const o = { minMs: 500, maxMs: 30_000 };
-    expect([1, 2, 3, 4].map((a) => backoffDelay(a, o, () => 1))).toEqual([500, 1000, 2000, 4000]);
-    expect([1, 2, 3].map((a) => backoffDelay(a, o, () => 0))).toEqual([250, 500, 1000]);
-    expect(backoffDelay(50, o, () => 1)).toBe(30_000);
-    expect(backoffDelay(50, o, () => 0)).toBe(15_000);
   });
 });

@@ -19,7 +19,7 @@ import type { Clock, Timer } from '../clock.ts';
 import { systemClock } from '../clock.ts';
 import { Emitter } from '../events.ts';
 import type { Logger } from '../log.ts';
-import { backoffDelay } from './backoff.ts';
+import { backoffDelay } from '../backoff.ts';
 import { errorCode, type RejectedRecord, SinkRejection, StorageError, StorageErrorCode } from './errors.ts';
 import type { Outbox } from './outbox.ts';
 import type { ReadingSink } from './types.ts';
@@ -155,7 +155,8 @@ export class Forwarder extends Emitter<ForwarderEvents> {
   async flush(timeoutMs = 10_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (this.outbox.depth() > 0) {
-      if (this.state === 'stopped') throw new StorageError(StorageErrorCode.STORE_WRITE, 'forwarder is stopped');
+      if (this.state === 'stopped')
+        throw new StorageError(StorageErrorCode.STORE_WRITE, 'forwarder is stopped');
       if (this.state === 'idle' || this.state === 'lingering') this.sendNow();
       if (Date.now() >= deadline) {
         throw new StorageError(
@@ -248,7 +249,10 @@ export class Forwarder extends Emitter<ForwarderEvents> {
     this.failures += 1;
     this.lastError = code;
     if (this.linkUp !== false) {
-      this.log.warn({ sink: this.sink.name, code, err: String(err), queued: this.outbox.depth() }, 'sink write failed');
+      this.log.warn(
+        { sink: this.sink.name, code, err: String(err), queued: this.outbox.depth() },
+        'sink write failed',
+      );
       this.emit('link', { up: false, code, at: this.clock.now() });
     } else {
       this.log.debug({ code, failures: this.failures }, 'sink still failing');
@@ -256,7 +260,13 @@ export class Forwarder extends Emitter<ForwarderEvents> {
     this.linkUp = false;
     if (this.isStopped()) return;
     this.state = 'backoff';
-    const delay = backoffDelay(this.failures, { minMs: this.opts.backoffMinMs, maxMs: this.opts.backoffMaxMs }, this.random);
+    // Equal jitter: half the delay is guaranteed (no hammering a database that is down), the
+    // random half spreads many gates retrying after the same outage.
+    const delay = backoffDelay(
+      this.failures - 1,
+      { minDelayMs: this.opts.backoffMinMs, maxDelayMs: this.opts.backoffMaxMs, jitter: 0.5 },
+      this.random,
+    );
     this.retryTimer = this.clock.setTimeout(() => this.retry(), delay);
     if (this.sink.ping && LINK_CODES.has(code)) {
       this.probeTimer = this.clock.setInterval(() => void this.probe(), this.opts.probeIntervalMs);
@@ -289,7 +299,13 @@ export class Forwarder extends Emitter<ForwarderEvents> {
   private withTimeout<T>(p: Promise<T>, what: string): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       const timer = this.clock.setTimeout(
-        () => reject(new StorageError(StorageErrorCode.STORE_TIMEOUT, `${this.sink.name} ${what} took over ${this.opts.writeTimeoutMs} ms`)),
+        () =>
+          reject(
+            new StorageError(
+              StorageErrorCode.STORE_TIMEOUT,
+              `${this.sink.name} ${what} took over ${this.opts.writeTimeoutMs} ms`,
+            ),
+          ),
         this.opts.writeTimeoutMs,
       );
       p.then(

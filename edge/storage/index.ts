@@ -6,7 +6,13 @@
  * Unit tests of other modules use `new MemoryRecorder()`.
  */
 export { StorageError, StorageErrorCode, SinkRejection, type RejectedRecord } from './errors.ts';
-export { FILL_SEVERITY, FILL_THRESHOLDS, type FillEvent, type FillLevel, type FillSeverity } from './fill-level.ts';
+export {
+  FILL_SEVERITY,
+  FILL_THRESHOLDS,
+  type FillEvent,
+  type FillLevel,
+  type FillSeverity,
+} from './fill-level.ts';
 export {
   DEFAULT_FORWARDER_OPTIONS,
   Forwarder,
@@ -31,4 +37,10 @@ export {
   type StorageRecorder,
 } from './recorder.ts';
 export { SqliteSink, type SqliteSinkOptions } from './sqlite-sink.ts';
-export { type NewReading, type OutboxStats, type ReadingRecorder, type ReadingSink, readingId } from './types.ts';
+export {
+  type NewReading,
+  type OutboxStats,
+  type ReadingRecorder,
+  type ReadingSink,
+  readingId,
+} from './types.ts';

@@ -39,6 +39,8 @@ function fieldLiteral(value: string | number | boolean, type: InfluxFieldType): 
   }
 }
 
+const FIELD_TYPES = Object.entries(INFLUX_FIELDS) as Array<[InfluxField, InfluxFieldType]>;
+
 export function toPoint(r: ReadingRecord): IPoint {
   const tags: Record<string, Raw> = {
     siteId: tagLiteral(r.siteId),
@@ -71,10 +73,15 @@ export function toPoint(r: ReadingRecord): IPoint {
     enteredBy: r.enteredBy,
   };
   const fields: Record<string, Literal> = {};
-  for (const [name, type] of Object.entries(INFLUX_FIELDS) as Array<[InfluxField, InfluxFieldType]>) {
+  for (const [name, type] of FIELD_TYPES) {
     const v = values[name];
     if (v !== null) fields[name] = fieldLiteral(v, type);
   }
   // Raw/Literal are what the client passes through untouched; its typings only know primitives.
-  return { measurement: INFLUX_MEASUREMENT, tags, fields, timestamp: pointTimeNs(r.at, r.seq) } as unknown as IPoint;
+  return {
+    measurement: INFLUX_MEASUREMENT,
+    tags,
+    fields,
+    timestamp: pointTimeNs(r.at, r.seq),
+  } as unknown as IPoint;
 }

@@ -90,7 +90,9 @@ export class InfluxSink implements ReadingSink {
       // CREATE DATABASE is a no-op when it exists.
       await this.influx.createDatabase(this.database);
       const wanted = retentionDuration(this.retentionDays);
-      const existing = (await this.influx.showRetentionPolicies(this.database)).find((p) => p.name === this.retentionPolicy);
+      const existing = (await this.influx.showRetentionPolicies(this.database)).find(
+        (p) => p.name === this.retentionPolicy,
+      );
       if (!existing) {
         await this.influx.createRetentionPolicy(this.retentionPolicy, {
           database: this.database,
@@ -98,7 +100,10 @@ export class InfluxSink implements ReadingSink {
           replication: 1,
           isDefault: true,
         });
-        this.log.info({ database: this.database, rp: this.retentionPolicy, duration: wanted }, 'created retention policy');
+        this.log.info(
+          { database: this.database, rp: this.retentionPolicy, duration: wanted },
+          'created retention policy',
+        );
       } else if (parseDurationMs(existing.duration) !== this.retentionDays * DAY_MS || !existing.default) {
         await this.influx.alterRetentionPolicy(this.retentionPolicy, {
           database: this.database,
@@ -149,15 +154,27 @@ export class InfluxSink implements ReadingSink {
   }
 
   /** Writes; on a 4xx splits the batch in halves until the refused points are alone. */
-  private async writeIsolating(records: readonly ReadingRecord[], rejected: RejectedRecord[], mayInit: boolean): Promise<void> {
+  private async writeIsolating(
+    records: readonly ReadingRecord[],
+    rejected: RejectedRecord[],
+    mayInit: boolean,
+  ): Promise<void> {
     if (records.length === 0) return;
     try {
-      await this.influx.writePoints(records.map(toPoint), { precision: 'n', retentionPolicy: this.retentionPolicy });
+      await this.influx.writePoints(records.map(toPoint), {
+        precision: 'n',
+        retentionPolicy: this.retentionPolicy,
+      });
     } catch (err) {
       const e = classify(err);
-      if (mayInit && isMissingDatabase(err)) {
-        // The server lost or never had our database (a fresh InfluxDB behind the same URL).
-        this.log.warn({ database: this.database }, 'database missing; creating it again');
+      // A lost database answers 404 "database not found"; a lost retention policy answers a bare
+      // 500 (the client drops the body). Either way: make sure database and policy exist (an
+      // operator's DROP, a fresh InfluxDB behind the same URL), then try once more.
+      if (mayInit && (isMissingSchema(err) || e.code === StorageErrorCode.STORE_SERVER)) {
+        this.log.warn(
+          { database: this.database, rp: this.retentionPolicy, code: e.code },
+          'write failed; checking database and retention policy',
+        );
         await this.init();
         return this.writeIsolating(records, rejected, false);
       }
@@ -183,8 +200,8 @@ function statusOf(err: unknown): number | undefined {
   return (err as { res?: { statusCode?: number } } | null)?.res?.statusCode;
 }
 
-function isMissingDatabase(err: unknown): boolean {
-  return /database not found/i.test(String((err as Error)?.message ?? err));
+function isMissingSchema(err: unknown): boolean {
+  return /database not found|retention policy not found/i.test(String((err as Error)?.message ?? err));
 }
 
 /** Maps the client's errors onto our codes: what is worth retrying and what never will be. */
@@ -195,10 +212,11 @@ export function classify(err: unknown): StorageError {
   const sysCode = (err as { code?: unknown } | null)?.code;
   let code: StorageErrorCode;
   if (status === 401 || status === 403) code = StorageErrorCode.STORE_AUTH;
-  else if (status !== undefined && status >= 400 && status < 500 && !isMissingDatabase(err)) {
+  else if (status !== undefined && status >= 400 && status < 500 && !isMissingSchema(err)) {
     code = StorageErrorCode.STORE_REJECTED;
   } else if (/timed out/i.test(message) || sysCode === 'ETIMEDOUT') code = StorageErrorCode.STORE_TIMEOUT;
-  else if (typeof sysCode === 'string' && /^E[A-Z]+$/.test(sysCode)) code = StorageErrorCode.STORE_UNREACHABLE;
+  else if (typeof sysCode === 'string' && /^E[A-Z]+$/.test(sysCode))
+    code = StorageErrorCode.STORE_UNREACHABLE;
   else if (/no host available/i.test(message)) code = StorageErrorCode.STORE_UNREACHABLE;
   else code = StorageErrorCode.STORE_SERVER;
   return new StorageError(code, message, { cause: err });

@@ -43,7 +43,10 @@ export class MemoryRecorder extends Emitter<RecorderEvents> implements StorageRe
     if (this.closed) throw new StorageError(StorageErrorCode.OUTBOX_CLOSED, 'recorder is closed');
     const clean = validateReading(reading);
     if (this.opts.policy === 'refuse' && this.queue.length >= this.gauge.capacity) {
-      throw new StorageError(StorageErrorCode.OUTBOX_FULL, `outbox holds ${this.queue.length} of ${this.gauge.capacity} readings`);
+      throw new StorageError(
+        StorageErrorCode.OUTBOX_FULL,
+        `outbox holds ${this.queue.length} of ${this.gauge.capacity} readings`,
+      );
     }
     const key = `${clean.siteId}\u0000${clean.gateId}`;
     const seq = this.nextSeq.get(key) ?? this.opts.firstSeq ?? 0;

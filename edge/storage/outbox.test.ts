@@ -77,7 +77,9 @@ describe('Outbox', () => {
 
   it('refuses invalid readings with TG_OUTBOX_INVALID and stores only schema fields', () => {
     const ob = openOutbox();
-    expect(() => ob.append(newReading({ temperatureTenths: 2001 }))).toThrow(/TG_OUTBOX_INVALID.*temperatureTenths/);
+    expect(() => ob.append(newReading({ temperatureTenths: 2001 }))).toThrow(
+      /TG_OUTBOX_INVALID.*temperatureTenths/,
+    );
     expect(() => ob.append(newReading({ siteId: 'bad/site' }))).toThrow(/TG_OUTBOX_INVALID/);
     const r = ob.append({ ...newReading(), name: 'Zhang San' } as never);
     expect(r).not.toHaveProperty('name');
@@ -153,7 +155,12 @@ describe('Outbox', () => {
     ob = openOutbox();
     expect(ob.peek(10)).toEqual([b]);
     expect(ob.depth()).toBe(1);
-    expect(ob.listQuarantine()[0]).toMatchObject({ id: a.id, code: 'TG_OUTBOX_CORRUPT_ROW', record: null, body: '{broken' });
+    expect(ob.listQuarantine()[0]).toMatchObject({
+      id: a.id,
+      code: 'TG_OUTBOX_CORRUPT_ROW',
+      record: null,
+      body: '{broken',
+    });
   });
 
   it('refuses a file of a newer release, and record() after close', () => {

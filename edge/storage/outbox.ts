@@ -136,7 +136,9 @@ export class Outbox extends Emitter<OutboxEvents> {
       mkdirSync(dirname(opts.path), { recursive: true });
       db = new Database(opts.path, { timeout: opts.lockTimeoutMs ?? 2000 });
     } catch (err) {
-      throw new StorageError(StorageErrorCode.OUTBOX_OPEN, `cannot open ${opts.path}: ${String(err)}`, { cause: err });
+      throw new StorageError(StorageErrorCode.OUTBOX_OPEN, `cannot open ${opts.path}: ${String(err)}`, {
+        cause: err,
+      });
     }
     try {
       // EXCLUSIVE before WAL: no shared-memory index, and the lock taken below is held until
@@ -147,7 +149,10 @@ export class Outbox extends Emitter<OutboxEvents> {
       db.exec('BEGIN EXCLUSIVE; COMMIT;');
       const version = db.pragma('user_version', { simple: true }) as number;
       if (version > OUTBOX_VERSION) {
-        throw new StorageError(StorageErrorCode.OUTBOX_OPEN, `${opts.path} has outbox schema ${version}, newer than ${OUTBOX_VERSION}`);
+        throw new StorageError(
+          StorageErrorCode.OUTBOX_OPEN,
+          `${opts.path} has outbox schema ${version}, newer than ${OUTBOX_VERSION}`,
+        );
       }
       db.exec(OUTBOX_DDL);
       db.pragma(`user_version = ${OUTBOX_VERSION}`);
@@ -156,9 +161,13 @@ export class Outbox extends Emitter<OutboxEvents> {
       db.close();
       if (err instanceof StorageError) throw err;
       if ((err as { code?: string }).code === 'SQLITE_BUSY') {
-        throw new StorageError(StorageErrorCode.OUTBOX_LOCKED, `${opts.path} is in use by another process`, { cause: err });
+        throw new StorageError(StorageErrorCode.OUTBOX_LOCKED, `${opts.path} is in use by another process`, {
+          cause: err,
+        });
       }
-      throw new StorageError(StorageErrorCode.OUTBOX_OPEN, `cannot open ${opts.path}: ${String(err)}`, { cause: err });
+      throw new StorageError(StorageErrorCode.OUTBOX_OPEN, `cannot open ${opts.path}: ${String(err)}`, {
+        cause: err,
+      });
     }
   }
 
@@ -171,7 +180,10 @@ export class Outbox extends Emitter<OutboxEvents> {
     if (this.closed) throw new StorageError(StorageErrorCode.OUTBOX_CLOSED, 'outbox is closed');
     const clean = validateReading(reading);
     if (this.policy === 'refuse' && this.depthNow >= this.capacity) {
-      throw new StorageError(StorageErrorCode.OUTBOX_FULL, `outbox holds ${this.depthNow} of ${this.capacity} readings`);
+      throw new StorageError(
+        StorageErrorCode.OUTBOX_FULL,
+        `outbox holds ${this.depthNow} of ${this.capacity} readings`,
+      );
     }
     let record: ReadingRecord;
     try {
@@ -205,7 +217,9 @@ export class Outbox extends Emitter<OutboxEvents> {
       }
     }
     if (corrupt.length > 0) {
-      this.quarantineRows(corrupt.map((r) => ({ id: r.id, code: StorageErrorCode.OUTBOX_CORRUPT_ROW, detail: 'not JSON' })));
+      this.quarantineRows(
+        corrupt.map((r) => ({ id: r.id, code: StorageErrorCode.OUTBOX_CORRUPT_ROW, detail: 'not JSON' })),
+      );
     }
     return { records: out, last: rows.length > 0 ? (rows[rows.length - 1] as Row).pos : after };
   }
@@ -243,7 +257,14 @@ export class Outbox extends Emitter<OutboxEvents> {
       } catch {
         /* kept as text */
       }
-      return { id: r.id, code: r.code, detail: r.detail, quarantinedAt: r.quarantined_at, record, body: r.body };
+      return {
+        id: r.id,
+        code: r.code,
+        detail: r.detail,
+        quarantinedAt: r.quarantined_at,
+        record,
+        body: r.body,
+      };
     });
   }
 
@@ -328,8 +349,12 @@ function prepare(db: Database.Database) {
       'INSERT INTO quarantine (id, queued_at, body, code, detail, quarantined_at) ' +
         'SELECT id, queued_at, body, ?, ?, ? FROM outbox WHERE id = ?',
     ),
-    listQuarantine: db.prepare('SELECT id, body, code, detail, quarantined_at FROM quarantine ORDER BY pos LIMIT ?'),
-    requeue: db.prepare('INSERT INTO outbox (id, queued_at, body) SELECT id, queued_at, body FROM quarantine ORDER BY pos'),
+    listQuarantine: db.prepare(
+      'SELECT id, body, code, detail, quarantined_at FROM quarantine ORDER BY pos LIMIT ?',
+    ),
+    requeue: db.prepare(
+      'INSERT INTO outbox (id, queued_at, body) SELECT id, queued_at, body FROM quarantine ORDER BY pos',
+    ),
     clearQuarantine: db.prepare('DELETE FROM quarantine'),
   };
 }

@@ -16,7 +16,10 @@ describe('createRecorder', () => {
   let dir: string;
   const open: DurableRecorder[] = [];
   const make = (c: Partial<RecorderConfig>, deps = {}) => {
-    const r = createRecorder({ outboxPath: join(dir, 'outbox.sqlite'), sink: { kind: 'none' }, forwarder: FAST, ...c }, { logger, ...deps });
+    const r = createRecorder(
+      { outboxPath: join(dir, 'outbox.sqlite'), sink: { kind: 'none' }, forwarder: FAST, ...c },
+      { logger, ...deps },
+    );
     open.push(r);
     return r;
   };

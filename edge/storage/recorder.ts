@@ -76,7 +76,10 @@ export interface StorageRecorder extends ReadingRecorder {
 
 export const DEFAULT_OUTBOX_CAPACITY = 1_000_000;
 
-export function createSink(config: SinkConfig, deps: { clock?: Clock; logger?: Logger } = {}): ReadingSink | null {
+export function createSink(
+  config: SinkConfig,
+  deps: { clock?: Clock; logger?: Logger } = {},
+): ReadingSink | null {
   switch (config.kind) {
     case 'influx':
       return new InfluxSink({ ...config, clock: deps.clock, logger: deps.logger });
@@ -107,8 +110,13 @@ export class DurableRecorder extends Emitter<RecorderEvents> implements StorageR
       clock: this.clock,
     });
     this.outbox.on('fill', (e) => {
-      const log = e.level === 'ok' ? this.log.info : e.severity === 'critical' ? this.log.error : this.log.warn;
-      log.call(this.log, { level: e.level, depth: e.depth, capacity: e.capacity }, 'outbox fill level changed');
+      const log =
+        e.level === 'ok' ? this.log.info : e.severity === 'critical' ? this.log.error : this.log.warn;
+      log.call(
+        this.log,
+        { level: e.level, depth: e.depth, capacity: e.capacity },
+        'outbox fill level changed',
+      );
       this.emit('fill', e);
     });
     this.forwarder = this.sink
@@ -148,7 +156,10 @@ export class DurableRecorder extends Emitter<RecorderEvents> implements StorageR
   async flush(timeoutMs = 10_000): Promise<void> {
     if (!this.forwarder) {
       if (this.outbox.depth() === 0) return;
-      throw new StorageError(StorageErrorCode.STORE_CONFIG, 'no sink configured: readings stay in the outbox');
+      throw new StorageError(
+        StorageErrorCode.STORE_CONFIG,
+        'no sink configured: readings stay in the outbox',
+      );
     }
     await this.forwarder.flush(timeoutMs);
   }

@@ -12,7 +12,11 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import pino from 'pino';
 import type { ReadingRecord } from '../../protocols/gate/messages.ts';
-import { SQLITE_DDL, SQLITE_READING_TABLE, SQLITE_SCHEMA_VERSION } from '../../protocols/storage/sqlite-schema.ts';
+import {
+  SQLITE_DDL,
+  SQLITE_READING_TABLE,
+  SQLITE_SCHEMA_VERSION,
+} from '../../protocols/storage/sqlite-schema.ts';
 import type { Logger } from '../log.ts';
 import { type RejectedRecord, SinkRejection, StorageError, StorageErrorCode } from './errors.ts';
 import { COLUMN_NAMES, ID_INDEX, type SqlValue, sameRow, toRow } from './sqlite-row.ts';
@@ -86,7 +90,9 @@ export class SqliteSink implements ReadingSink {
     const insert = db.prepare(
       `INSERT OR IGNORE INTO ${SQLITE_READING_TABLE} (${COLUMN_NAMES.join(', ')}) VALUES (${COLUMN_NAMES.map(() => '?').join(', ')})`,
     );
-    const existing = db.prepare(`SELECT ${COLUMN_NAMES.join(', ')} FROM ${SQLITE_READING_TABLE} WHERE id = ?`);
+    const existing = db.prepare(
+      `SELECT ${COLUMN_NAMES.join(', ')} FROM ${SQLITE_READING_TABLE} WHERE id = ?`,
+    );
     // One transaction per batch: all or nothing, one fsync.
     this.insertBatch = db.transaction((rows: SqlValue[][]) => {
       const rejected: RejectedRecord[] = [];
@@ -110,6 +116,8 @@ function classify(err: unknown): StorageError {
   if (err instanceof StorageError) return err;
   const code = String((err as { code?: unknown } | null)?.code ?? '');
   const mapped =
-    code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED' ? StorageErrorCode.STORE_SERVER : StorageErrorCode.STORE_WRITE;
+    code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED'
+      ? StorageErrorCode.STORE_SERVER
+      : StorageErrorCode.STORE_WRITE;
   return new StorageError(mapped, String((err as Error)?.message ?? err), { cause: err });
 }

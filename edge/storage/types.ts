@@ -45,4 +45,5 @@ export interface ReadingSink {
 }
 
 /** Deterministic id: unique per site, stable across retries and restarts. */
-export const readingId = (siteId: string, gateId: string, seq: number): string => `${siteId}:${gateId}:${seq}`;
+export const readingId = (siteId: string, gateId: string, seq: number): string =>
+  `${siteId}:${gateId}:${seq}`;

@@ -39,7 +39,17 @@ export function readingStoreContract(backend: ContractBackend): void {
     });
 
     it('round-trips every field exactly, nulls, booleans and awkward strings included', async () => {
-      const awkward = ['E 1,=x', 'trail\\', 'back\\slash', "O\\'B", 'tab\there', 'line\nbreak', '~tilde', '中文工号', '"q"'];
+      const awkward = [
+        'E 1,=x',
+        'trail\\',
+        'back\\slash',
+        "O\\'B",
+        'tab\there',
+        'line\nbreak',
+        '~tilde',
+        '中文工号',
+        '"q"',
+      ];
       const rs = [
         record(1, {
           temperatureTenths: null,
@@ -69,7 +79,9 @@ export function readingStoreContract(backend: ContractBackend): void {
           pairingDelayMs: -5,
           mask: 'no',
         }),
-        ...awkward.map((employeeNo, i) => record(10 + i, { employeeNo, at: shanghai(`2024-03-05T09:00:0${i}`) })),
+        ...awkward.map((employeeNo, i) =>
+          record(10 + i, { employeeNo, at: shanghai(`2024-03-05T09:00:0${i}`) }),
+        ),
       ];
       await env.sink.write(rs);
       const back = await store.readingsByGate({ gateId: GATE, ...ALL });
@@ -81,20 +93,38 @@ export function readingStoreContract(backend: ContractBackend): void {
 
     it('orders by time, then seq, whatever the write order', async () => {
       const t = shanghai('2024-03-05T08:00:00');
-      const rs = [record(5, { at: t + 10 }), record(3, { at: t }), record(4, { at: t }), record(1, { at: t - 1 })];
+      const rs = [
+        record(5, { at: t + 10 }),
+        record(3, { at: t }),
+        record(4, { at: t }),
+        record(1, { at: t - 1 }),
+      ];
       await env.sink.write(rs);
       const want = ['site-a:gate-1:1', 'site-a:gate-1:3', 'site-a:gate-1:4', 'site-a:gate-1:5'];
       expect(ids(await store.readingsByGate({ gateId: GATE, ...ALL }))).toEqual(want);
       expect(ids(await store.readingsByPerson({ employeeNo: 'E0001', ...ALL }))).toEqual(want);
-      expect(ids(await store.readingsByPerson({ employeeNo: 'E0001', ...ALL, limit: 2 }))).toEqual(want.slice(0, 2));
+      expect(ids(await store.readingsByPerson({ employeeNo: 'E0001', ...ALL, limit: 2 }))).toEqual(
+        want.slice(0, 2),
+      );
     });
 
     it('a period is [from, to): from included, to excluded', async () => {
       const from = shanghai('2024-03-05T08:00:00');
       const to = shanghai('2024-03-05T09:00:00');
-      await env.sink.write([record(1, { at: from - 1 }), record(2, { at: from }), record(3, { at: to - 1 }), record(4, { at: to })]);
-      expect(ids(await store.readingsByPerson({ employeeNo: 'E0001', from, to }))).toEqual(['site-a:gate-1:2', 'site-a:gate-1:3']);
-      expect(ids(await store.readingsByGate({ gateId: GATE, from, to }))).toEqual(['site-a:gate-1:2', 'site-a:gate-1:3']);
+      await env.sink.write([
+        record(1, { at: from - 1 }),
+        record(2, { at: from }),
+        record(3, { at: to - 1 }),
+        record(4, { at: to }),
+      ]);
+      expect(ids(await store.readingsByPerson({ employeeNo: 'E0001', from, to }))).toEqual([
+        'site-a:gate-1:2',
+        'site-a:gate-1:3',
+      ]);
+      expect(ids(await store.readingsByGate({ gateId: GATE, from, to }))).toEqual([
+        'site-a:gate-1:2',
+        'site-a:gate-1:3',
+      ]);
       const counts = await store.decisionCounts({ from, to });
       expect(counts).toEqual([{ siteId: SITE, gateId: GATE, decision: 'pass', count: 2 }]);
     });
@@ -116,7 +146,9 @@ export function readingStoreContract(backend: ContractBackend): void {
         'site-a:gate-2:1',
       ]);
       expect(ids(await store.readingsByGate({ gateId: 'gate-2', ...ALL }))).toEqual(['site-a:gate-2:1']);
-      expect(ids(await store.readingsByGate({ gateId: GATE, siteId: 'site-b', ...ALL }))).toEqual(['site-b:gate-1:1']);
+      expect(ids(await store.readingsByGate({ gateId: GATE, siteId: 'site-b', ...ALL }))).toEqual([
+        'site-b:gate-1:1',
+      ]);
       expect(await store.readingsByPerson({ employeeNo: 'E404', ...ALL })).toEqual([]);
     });
 
@@ -149,8 +181,18 @@ export function readingStoreContract(backend: ContractBackend): void {
         await env.sink.write([
           record(4, { at: shanghai(`${DAY}T08:05:00`), temperatureTenths: 371 }),
           first,
-          record(2, { at: shanghai(`${DAY}T07:55:00`), temperatureTenths: null, decision: 'remeasure', reason: 'no-measurement' }),
-          record(1, { at: shanghai(`${DAY}T07:00:00`), employeeNo: '', decision: 'denied', reason: 'unknown-face' }),
+          record(2, {
+            at: shanghai(`${DAY}T07:55:00`),
+            temperatureTenths: null,
+            decision: 'remeasure',
+            reason: 'no-measurement',
+          }),
+          record(1, {
+            at: shanghai(`${DAY}T07:00:00`),
+            employeeNo: '',
+            decision: 'denied',
+            reason: 'unknown-face',
+          }),
           record(5, { at: shanghai(`${DAY}T13:00:00`), employeeNo: 'E0002' }),
         ]);
         const got = await store.firstReadingsByPersonDay({ fromDay: DAY, toDay: DAY });
@@ -198,15 +240,27 @@ export function readingStoreContract(backend: ContractBackend): void {
           record(4, { employeeNo: 'E3', at: shanghai('2024-03-05T08:00:00') }),
           record(1, { employeeNo: 'E2', at: shanghai('2024-03-05T14:00:00'), siteId: 'site-b' }),
         ]);
-        const some = await store.firstReadingsByPersonDay({ fromDay: '2024-03-04', toDay: '2024-03-06', employeeNos: ['E1', 'E2'] });
-        expect(some.map((d) => [d.employeeNo, d.day, d.morning?.id ?? null, d.afternoon?.id ?? null])).toEqual([
+        const some = await store.firstReadingsByPersonDay({
+          fromDay: '2024-03-04',
+          toDay: '2024-03-06',
+          employeeNos: ['E1', 'E2'],
+        });
+        expect(
+          some.map((d) => [d.employeeNo, d.day, d.morning?.id ?? null, d.afternoon?.id ?? null]),
+        ).toEqual([
           ['E1', '2024-03-04', 'site-a:gate-1:1', null],
           ['E1', '2024-03-06', 'site-a:gate-1:2', null],
           ['E2', '2024-03-05', 'site-a:gate-1:3', 'site-b:gate-1:1'],
         ]);
-        const siteB = await store.firstReadingsByPersonDay({ fromDay: '2024-03-04', toDay: '2024-03-06', siteId: 'site-b' });
+        const siteB = await store.firstReadingsByPersonDay({
+          fromDay: '2024-03-04',
+          toDay: '2024-03-06',
+          siteId: 'site-b',
+        });
         expect(siteB.map((d) => [d.employeeNo, d.day])).toEqual([['E2', '2024-03-05']]);
-        expect(await store.firstReadingsByPersonDay({ fromDay: DAY, toDay: DAY, employeeNos: [] })).toEqual([]);
+        expect(await store.firstReadingsByPersonDay({ fromDay: DAY, toDay: DAY, employeeNos: [] })).toEqual(
+          [],
+        );
       });
     });
 
@@ -248,7 +302,9 @@ export function readingStoreContract(backend: ContractBackend): void {
       expect(await store.readingsByGate({ gateId: GATE, ...ALL })).toEqual(before.gate);
       expect(before.gate).toHaveLength(50);
       expect(await store.firstReadingsByPersonDay({ fromDay: DAY, toDay: DAY })).toEqual(before.days);
-      expect(await store.decisionCounts(ALL)).toEqual([{ siteId: SITE, gateId: GATE, decision: 'pass', count: 50 }]);
+      expect(await store.decisionCounts(ALL)).toEqual([
+        { siteId: SITE, gateId: GATE, decision: 'pass', count: 50 },
+      ]);
     });
 
     it('returns large answers whole (more rows than one server chunk)', async () => {
@@ -277,13 +333,19 @@ export function readingStoreContract(backend: ContractBackend): void {
       await env.sink.write([record(1)]);
       const later = { from: shanghai('2024-06-01T00:00:00'), to: shanghai('2024-07-01T00:00:00') };
       expect(await store.readingsByGate({ gateId: GATE, ...later })).toEqual([]);
-      expect(await store.firstReadingsByPersonDay({ fromDay: '2024-06-01', toDay: '2024-06-30' })).toEqual([]);
+      expect(await store.firstReadingsByPersonDay({ fromDay: '2024-06-01', toDay: '2024-06-30' })).toEqual(
+        [],
+      );
       expect(await store.decisionCounts(later)).toEqual([]);
     });
 
     it('refuses bad query arguments with TG_STORE_QUERY', async () => {
-      await expect(store.firstReadingsByPersonDay({ fromDay: '2024-02-30', toDay: DAY })).rejects.toThrow(/TG_STORE_QUERY/);
-      await expect(store.firstReadingsByPersonDay({ fromDay: DAY, toDay: '2024-03-01' })).rejects.toThrow(/TG_STORE_QUERY/);
+      await expect(store.firstReadingsByPersonDay({ fromDay: '2024-02-30', toDay: DAY })).rejects.toThrow(
+        /TG_STORE_QUERY/,
+      );
+      await expect(store.firstReadingsByPersonDay({ fromDay: DAY, toDay: '2024-03-01' })).rejects.toThrow(
+        /TG_STORE_QUERY/,
+      );
       await expect(store.readingsByGate({ gateId: GATE, from: 2, to: 1 })).rejects.toThrow(/TG_STORE_QUERY/);
     });
   });

@@ -35,7 +35,8 @@ export class FakeSink implements ReadingSink {
     this.batches.push(records.length);
     const rejected = [];
     for (const r of records) {
-      if (this.poison.has(r.id)) rejected.push({ id: r.id, code: StorageErrorCode.STORE_REJECTED, detail: 'poison' });
+      if (this.poison.has(r.id))
+        rejected.push({ id: r.id, code: StorageErrorCode.STORE_REJECTED, detail: 'poison' });
       else this.stored.set(r.id, r);
     }
     if (rejected.length > 0) throw new SinkRejection(rejected);

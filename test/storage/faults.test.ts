@@ -35,13 +35,21 @@ afterAll(async () => {
 });
 
 describe('InfluxDB goes away while the gate keeps recording', () => {
-  it('every reading arrives exactly once after a clean stop and after a crash of influxd', { timeout: 60_000 }, async () => {
+  it('every reading arrives exactly once after a clean stop and after a crash of influxd', {
+    timeout: 60_000,
+  }, async () => {
     const database = 'fault_link';
     const rec = createRecorder(
       {
         outboxPath: join(dir, 'link-outbox.sqlite'),
         sink: { kind: 'influx', url: influxd.url, database, retentionDays: 36_500 },
-        forwarder: { lingerMs: 20, backoffMinMs: 50, backoffMaxMs: 400, probeIntervalMs: 50, writeTimeoutMs: 2000 },
+        forwarder: {
+          lingerMs: 20,
+          backoffMinMs: 50,
+          backoffMaxMs: 400,
+          probeIntervalMs: 50,
+          writeTimeoutMs: 2000,
+        },
       },
       { logger: pino({ level: 'silent' }) },
     );
@@ -52,7 +60,11 @@ describe('InfluxDB goes away while the gate keeps recording', () => {
     const recordSome = async (n: number) => {
       for (let i = 0; i < n; i++) {
         const k = written.length;
-        written.push(rec.record(newReading({ at: base + k * 10, employeeNo: `E${k % 97}`, temperatureTenths: 360 + (k % 15) })));
+        written.push(
+          rec.record(
+            newReading({ at: base + k * 10, employeeNo: `E${k % 97}`, temperatureTenths: 360 + (k % 15) }),
+          ),
+        );
         if (k % 25 === 0) await tick();
       }
     };
@@ -65,7 +77,10 @@ describe('InfluxDB goes away while the gate keeps recording', () => {
     expect(rec.stats().depth).toBeGreaterThan(900);
     await influxd.restart();
     await recordSome(500);
-    await waitFor(() => rec.stats().depth === 0, { what: 'backlog drained after restart', timeoutMs: 15_000 });
+    await waitFor(() => rec.stats().depth === 0, {
+      what: 'backlog drained after restart',
+      timeoutMs: 15_000,
+    });
 
     influxd.kill(); // crash: what influxd acknowledged must survive it (its WAL is fsynced per write)
     await recordSome(500);
@@ -87,7 +102,11 @@ describe('InfluxDB goes away while the gate keeps recording', () => {
 
 /** Runs the fixture in record mode and SIGKILLs it after killAfterMs; returns the seqs it confirmed. */
 async function recordUntilKilled(outbox: string, sink: SinkConfig, killAfterMs: number): Promise<number[]> {
-  const child = spawnTracked(process.execPath, ['--import', 'tsx', FIXTURE, outbox, JSON.stringify(sink), 'record'], { cwd: ROOT });
+  const child = spawnTracked(
+    process.execPath,
+    ['--import', 'tsx', FIXTURE, outbox, JSON.stringify(sink), 'record'],
+    { cwd: ROOT },
+  );
   const seqs: number[] = [];
   let ready = false;
   let partial = '';
@@ -109,13 +128,20 @@ async function recordUntilKilled(outbox: string, sink: SinkConfig, killAfterMs: 
 }
 
 async function drain(outbox: string, sink: SinkConfig): Promise<void> {
-  const child = spawnTracked(process.execPath, ['--import', 'tsx', FIXTURE, outbox, JSON.stringify(sink), 'drain'], { cwd: ROOT });
+  const child = spawnTracked(
+    process.execPath,
+    ['--import', 'tsx', FIXTURE, outbox, JSON.stringify(sink), 'drain'],
+    { cwd: ROOT },
+  );
   const exit = await child.exited;
-  if (exit.code !== 0 || !/DRAINED \d+/.test(child.output())) throw new Error(`drain failed (${exit.code}):\n${child.output()}`);
+  if (exit.code !== 0 || !/DRAINED \d+/.test(child.output()))
+    throw new Error(`drain failed (${exit.code}):\n${child.output()}`);
 }
 
 function killLoop(name: string, sink: () => SinkConfig, store: () => ReadingStore) {
-  it(`${name}: SIGKILL at random moments loses and doubles nothing, and never reuses a seq`, { timeout: 60_000 }, async () => {
+  it(`${name}: SIGKILL at random moments loses and doubles nothing, and never reuses a seq`, {
+    timeout: 60_000,
+  }, async () => {
     const outbox = join(dir, `${name}-kill-outbox.sqlite`);
     const kills = 5;
     const confirmed: number[] = [];

@@ -47,7 +47,9 @@ describe('InfluxSink', () => {
     const stale = record(2, { at: NOW - 31 * 86_400_000 });
     const err = await sink.write([fresh, stale]).catch((e) => e);
     expect(err).toBeInstanceOf(SinkRejection);
-    expect((err as SinkRejection).rejected).toEqual([expect.objectContaining({ id: stale.id, code: 'TG_STORE_BEYOND_RETENTION' })]);
+    expect((err as SinkRejection).rejected).toEqual([
+      expect.objectContaining({ id: stale.id, code: 'TG_STORE_BEYOND_RETENTION' }),
+    ]);
     const store = new InfluxReadingStore({ url: influxd.url, database });
     expect(await store.readingsByGate({ gateId: 'gate-1', ...ALL })).toEqual([fresh]);
   });
@@ -58,28 +60,37 @@ describe('InfluxSink', () => {
     await sink.init();
     const at = Date.UTC(2026, 0, 10);
     // Someone else wrote sensorSeq as a string into the same shard: our integer can never go in.
-    await admin.writePoints([{ measurement: 'reading', fields: { sensorSeq: 'x' }, timestamp: new Date(at) }], {
-      database,
-      retentionPolicy: 'readings',
-    });
+    await admin.writePoints(
+      [{ measurement: 'reading', fields: { sensorSeq: 'x' }, timestamp: new Date(at) }],
+      {
+        database,
+        retentionPolicy: 'readings',
+      },
+    );
     const rs = Array.from({ length: 9 }, (_, i) => record(i, { at: at + i, sensorSeq: null }));
     const bad = record(100, { at: at + 100, sensorSeq: 7 });
     rs.splice(4, 0, bad);
     const err = await sink.write(rs).catch((e) => e);
-    expect((err as SinkRejection).rejected).toEqual([expect.objectContaining({ id: bad.id, code: 'TG_STORE_REJECTED' })]);
+    expect((err as SinkRejection).rejected).toEqual([
+      expect.objectContaining({ id: bad.id, code: 'TG_STORE_REJECTED' }),
+    ]);
     expect((err as SinkRejection).rejected[0]?.detail).toMatch(/field type conflict/);
     const store = new InfluxReadingStore({ url: influxd.url, database });
-    expect((await store.readingsByGate({ gateId: 'gate-1', ...ALL })).map((r) => r.seq)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8]);
+    expect((await store.readingsByGate({ gateId: 'gate-1', ...ALL })).map((r) => r.seq)).toEqual([
+      0, 1, 2, 3, 4, 5, 6, 7, 8,
+    ]);
   });
 
-  it('recreates a database that disappeared behind its back', async () => {
+  it('recreates a database or retention policy that disappeared behind its back', async () => {
     const database = db();
     const sink = new InfluxSink({ url: influxd.url, database, retentionDays: 36_500 });
     await sink.init();
     await admin.dropDatabase(database);
     await sink.write([record(1)]);
+    await admin.dropRetentionPolicy('readings', database);
+    await sink.write([record(2)]);
     const store = new InfluxReadingStore({ url: influxd.url, database });
-    expect(await store.readingsByGate({ gateId: 'gate-1', ...ALL })).toEqual([record(1)]);
+    expect(await store.readingsByGate({ gateId: 'gate-1', ...ALL })).toEqual([record(2)]);
   });
 
   it('maps an unreachable server to TG_STORE_UNREACHABLE and pings false', async () => {

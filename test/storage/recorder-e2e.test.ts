@@ -22,7 +22,11 @@ describe('recorder → embedded store → dashboard', () => {
   it('what record() returned is what the dashboard reads, while the gate keeps writing', async () => {
     const storePath = join(dir, 'readings.sqlite');
     const rec = createRecorder(
-      { outboxPath: join(dir, 'outbox.sqlite'), sink: { kind: 'sqlite', path: storePath }, forwarder: { lingerMs: 5 } },
+      {
+        outboxPath: join(dir, 'outbox.sqlite'),
+        sink: { kind: 'sqlite', path: storePath },
+        forwarder: { lingerMs: 5 },
+      },
       { logger: pino({ level: 'silent' }) },
     );
     const store = new SqliteReadingStore({ path: storePath });
@@ -30,7 +34,9 @@ describe('recorder → embedded store → dashboard', () => {
     await expect(store.decisionCounts(ALL)).rejects.toThrow(/TG_STORE_UNAVAILABLE/);
     const written = [rec.record(newReading())];
     await rec.flush(10_000);
-    expect(await store.decisionCounts(ALL)).toEqual([{ siteId: 'site-a', gateId: 'gate-1', decision: 'pass', count: 1 }]);
+    expect(await store.decisionCounts(ALL)).toEqual([
+      { siteId: 'site-a', gateId: 'gate-1', decision: 'pass', count: 1 },
+    ]);
     for (let i = 0; i < 200; i++) {
       written.push(rec.record(newReading({ employeeNo: `E${i % 10}`, at: Date.UTC(2026, 2, 5, 1, 0, i) })));
       // The dashboard reads while the sink writes: WAL keeps them out of each other's way.

@@ -1,0 +1,79 @@
+/**
+ * Who may publish and subscribe where, by role. One table, used by the broker hooks, by the
+ * Mosquitto ACL generator and by the docs (hub/README.md). A device gets exactly the topics its
+ * job needs: a gate cannot speak for another gate, a terminal cannot speak for another terminal.
+ */
+import type { DeviceCredential, DeviceRole } from '../../protocols/hub/credentials.ts';
+import { filterCovers, topicMatches } from './topic-filter.ts';
+
+export interface Identity {
+  id: string;
+  role: DeviceRole;
+  site?: string | undefined;
+  gate?: string | undefined;
+  terminal?: string | undefined;
+}
+
+export interface TopicRules {
+  publish: string[];
+  subscribe: string[];
+}
+
+export function rulesFor(d: Identity): TopicRules {
+  switch (d.role) {
+    case 'gate': {
+      const base = `tg/${d.site}/gate/${d.gate}`;
+      return {
+        publish: [`${base}/#`, `face/${d.terminal}/verdict`, `face/${d.terminal}/ack`],
+        subscribe: [`face/${d.terminal}/event`, `${base}/command`, `tg/${d.site}/access-list`, `tg/${d.site}/access-list/changes`],
+      };
+    }
+    case 'terminal':
+      return {
+        publish: [`face/${d.id}/event`, `face/${d.id}/status`],
+        subscribe: [`face/${d.id}/verdict`, `face/${d.id}/ack`],
+      };
+    case 'dashboard':
+      return {
+        publish: [`tg/${d.site}/gate/+/command`],
+        subscribe: [`tg/${d.site}/#`, 'face/+/status'],
+      };
+    case 'service':
+      return { publish: ['#'], subscribe: ['#'] };
+  }
+}
+
+export function canPublish(rules: TopicRules, topic: string): boolean {
+  return rules.publish.some((p) => topicMatches(p, topic));
+}
+
+export function canSubscribe(rules: TopicRules, filter: string): boolean {
+  return rules.subscribe.some((p) => filterCovers(p, filter));
+}
+
+/** Can a subscriber with these rules receive a message on this concrete topic? */
+export function canReceive(rules: TopicRules, topic: string): boolean {
+  return rules.subscribe.some((p) => topicMatches(p, topic));
+}
+
+/**
+ * MQTT client ids a device may connect with. Sessions (queued messages, subscriptions) belong to a
+ * client id, so a client id must never be usable by two devices: otherwise one could take over the
+ * other's session and read what was queued for it.
+ * - terminal: exactly its device id (devices.md §3);
+ * - gate: its id, or the edge's default `tg-edge-{site}-{gate}`;
+ * - dashboard, service: its id, or its id followed by `-` and anything (several instances);
+ * - any role: the extra ids listed in its credentials entry.
+ */
+export function clientIdAllowed(d: Identity & Pick<DeviceCredential, 'clientIds'>, clientId: string): boolean {
+  if (clientId === d.id || d.clientIds?.includes(clientId)) return true;
+  switch (d.role) {
+    case 'terminal':
+      return false;
+    case 'gate':
+      return clientId === `tg-edge-${d.site}-${d.gate}`;
+    case 'dashboard':
+    case 'service':
+      return clientId.startsWith(`${d.id}-`);
+  }
+}

@@ -1,0 +1,37 @@
+/**
+ * Password hashing for device credentials: scrypt (node:crypto) with a random per-entry salt,
+ * compared in constant time. Hashing runs on libuv's thread pool, so a login never blocks the
+ * broker's event loop.
+ */
+import { randomBytes, scrypt as scryptCb, timingSafeEqual } from 'node:crypto';
+import type { ScryptSecret } from '../../protocols/hub/credentials.ts';
+
+/** ~50 ms and 16 MiB per hash on a small ARM/x86 box: slow for guessing, fine for logins. */
+export const DEFAULT_SCRYPT = { N: 16384, r: 8, p: 1 } as const;
+const KEY_LEN = 32;
+
+function scrypt(password: Buffer, salt: Buffer, p: { N: number; r: number; p: number }): Promise<Buffer> {
+  return new Promise((resolve, reject) =>
+    scryptCb(password, salt, KEY_LEN, { N: p.N, r: p.r, p: p.p, maxmem: 128 * p.N * p.r * 2 + 1024 * 1024 }, (err, key) =>
+      err ? reject(err) : resolve(key),
+    ),
+  );
+}
+
+export async function hashPassword(password: string, params: { N: number; r: number; p: number } = DEFAULT_SCRYPT): Promise<ScryptSecret> {
+  const salt = randomBytes(16);
+  const hash = await scrypt(Buffer.from(password, 'utf8'), salt, params);
+  return { alg: 'scrypt', N: params.N, r: params.r, p: params.p, salt: salt.toString('base64'), hash: hash.toString('base64') };
+}
+
+export async function verifyPassword(password: Buffer | string, secret: ScryptSecret): Promise<boolean> {
+  const pw = typeof password === 'string' ? Buffer.from(password, 'utf8') : password;
+  const expected = Buffer.from(secret.hash, 'base64');
+  const got = await scrypt(pw, Buffer.from(secret.salt, 'base64'), secret);
+  return got.length === expected.length && timingSafeEqual(got, expected);
+}
+
+/** A new device password: 24 random bytes, URL-safe base64 (32 characters). */
+export function generatePassword(): string {
+  return randomBytes(24).toString('base64url');
+}

@@ -1,0 +1,282 @@
+/**
+ * The broker's security hooks: who may connect (per-device credentials, client id bound to the
+ * device), what each may publish and subscribe (acl.ts), how large and how fast.
+ *
+ * Rate limit: a token bucket per client id. Over the burst a client's publishes are *held*, not
+ * refused: aedes reads no further packets from a connection while one is being authorized, so
+ * holding the callback pushes back on that one TCP connection and nobody else. A client that is
+ * more than `maxThrottleDelayMs` behind its rate is disconnected (MQTT 3.1.1 has no other way to
+ * say no) and refused reconnection for `cooldownMs`. QoS 1 messages held or refused this way are
+ * not lost: the client has no PUBACK and sends them again.
+ *
+ * Every refusal is logged with a stable code and counted per client (client-stats.ts).
+ */
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { AedesPublishPacket, Client, ConnectPacket, PublishPacket, Subscription } from 'aedes';
+import type { DeviceCredential } from '../../protocols/hub/credentials.ts';
+import { canPublish, canReceive, canSubscribe, clientIdAllowed, rulesFor, type TopicRules } from '../auth/acl.ts';
+import type { CredentialsStore } from '../auth/credentials.ts';
+import { hashPassword, verifyPassword } from '../auth/password.ts';
+import type { Limits } from '../config/schema.ts';
+import { Refusal } from '../errors.ts';
+import type { Logger } from '../log.ts';
+import { ClientStats } from './client-stats.ts';
+import { FailureLimiter, TokenBucket } from './rate-limit.ts';
+
+export interface Session {
+  cred: DeviceCredential;
+  rules: TopicRules;
+  connectedAt: number;
+}
+
+export interface GuardOptions {
+  siteId: string;
+  credentials: CredentialsStore;
+  limits: Limits;
+  log: Logger;
+  now?: () => number;
+  /** How many clients are connected now (the broker's count). */
+  connectedClients: () => number;
+}
+
+type ConnackCode = 2 | 3 | 4 | 5;
+type AuthDone = (error: (Error & { returnCode: ConnackCode }) | null, success: boolean | null) => void;
+
+export class BrokerGuard {
+  readonly stats = new ClientStats();
+  private readonly sessions = new Map<Client, Session>();
+  private readonly wills = new WeakMap<Client, ConnectPacket['will']>();
+  private readonly buckets = new Map<string, TokenBucket>();
+  private readonly cooldowns = new Map<string, number>();
+  private readonly authFailures: FailureLimiter;
+  /** HMAC of passwords that verified, per device and secret: reconnects skip scrypt. */
+  private readonly verified = new Map<string, Buffer>();
+  private readonly cacheKey = randomBytes(32);
+  private dummySecret: Promise<DeviceCredential['secret']>;
+  private readonly now: () => number;
+
+  constructor(private readonly o: GuardOptions) {
+    this.now = o.now ?? Date.now;
+    this.authFailures = new FailureLimiter(o.limits.authFailuresPerMinute);
+    // Unknown usernames are checked against this, so they cost as long as a wrong password.
+    this.dummySecret = hashPassword(randomBytes(16).toString('hex'));
+  }
+
+  /** Hooks in the shape Aedes.createBroker wants. */
+  hooks() {
+    return {
+      preConnect: (client: Client, packet: ConnectPacket, cb: (e: Error | null, ok: boolean) => void) => {
+        this.wills.set(client, packet.will);
+        cb(null, true);
+      },
+      authenticate: (client: Client, username: string | undefined, password: Buffer | undefined, done: AuthDone) => {
+        this.authenticate(client, username, password).then(
+          (r) => (r === true ? done(null, true) : done(r, false)),
+          (err) => {
+            this.o.log.error({ err: (err as Error).message }, 'authentication failed unexpectedly');
+            done(Object.assign(new Error('server unavailable'), { returnCode: 3 as const }), false);
+          },
+        );
+      },
+      authorizePublish: (client: Client | null, packet: PublishPacket, cb: (e?: Error | null) => void) =>
+        this.authorizePublish(client, packet, cb),
+      authorizeSubscribe: (client: Client, sub: Subscription, cb: (e: Error | null, s?: Subscription | null) => void) =>
+        this.authorizeSubscribe(client, sub, cb),
+      authorizeForward: (client: Client, packet: AedesPublishPacket) => this.authorizeForward(client, packet),
+    };
+  }
+
+  session(client: Client): Session | undefined {
+    return this.sessions.get(client);
+  }
+
+  connectedSessions(): Array<[Client, Session]> {
+    return [...this.sessions];
+  }
+
+  /** Called on the broker's clientDisconnect. */
+  forget(client: Client): void {
+    this.sessions.delete(client);
+  }
+
+  /** Can a stored subscription stay stored? (the persistence asks; see sqlite-persistence.ts) */
+  subscriptionAllowed(clientId: string, topic: string): boolean {
+    const cred = this.o.credentials.byClientId(clientId);
+    return !!cred && canSubscribe(rulesFor(cred), topic);
+  }
+
+  /** Disconnects clients whose credentials were revoked or removed; returns their client ids. */
+  kickRevoked(): string[] {
+    const kicked: string[] = [];
+    for (const [client, s] of this.sessions) {
+      const now = this.o.credentials.get(s.cred.id);
+      if (now && now.revokedAt === null && now.secret.hash === s.cred.secret.hash) continue;
+      this.o.log.warn({ clientId: client.id, username: s.cred.id }, 'credentials revoked: disconnecting');
+      kicked.push(client.id);
+      this.sessions.delete(client);
+      client.close();
+    }
+    return kicked;
+  }
+
+  /** Periodic cleanup of limiter state. */
+  sweep(): void {
+    const now = this.now();
+    this.authFailures.sweep(now);
+    for (const [id, until] of this.cooldowns) if (until <= now) this.cooldowns.delete(id);
+    const live = new Set([...this.sessions.keys()].map((c) => c.id));
+    for (const [id, b] of this.buckets) if (!live.has(id) && b.full(now)) this.buckets.delete(id);
+  }
+
+  private async authenticate(
+    client: Client,
+    username: string | undefined,
+    password: Buffer | undefined,
+  ): Promise<true | (Error & { returnCode: ConnackCode })> {
+    const now = this.now();
+    const clientId = client.id;
+    const remote = remoteAddress(client);
+    const refuse = (returnCode: ConnackCode, code: Refusal, detail: string) => {
+      const c = this.stats.refused(clientId, code, null, now);
+      if (code === Refusal.AUTH || code === Refusal.AUTH_THROTTLED) {
+        c.authFailures++;
+        this.stats.totals.authFailures++;
+      }
+      this.o.log.warn({ code, clientId, username, remote, detail }, 'connection refused');
+      return Object.assign(new Error(`${code}: ${detail}`), { returnCode });
+    };
+
+    if (this.o.connectedClients() >= this.o.limits.maxConnections)
+      return refuse(3, Refusal.TOO_MANY_CONNECTIONS, `${this.o.limits.maxConnections} clients connected`);
+    const cooldown = this.cooldowns.get(clientId);
+    if (cooldown !== undefined && cooldown > now) return refuse(3, Refusal.COOLDOWN, `rate limit cooldown, ${cooldown - now} ms left`);
+    if (!username || !password) return refuse(5, Refusal.AUTH, 'no username or password');
+    if (!this.authFailures.allowed(`u:${username}`, now) || !this.authFailures.allowed(`a:${remote}`, now)) {
+      this.authFailures.fail(`a:${remote}`, now);
+      return refuse(5, Refusal.AUTH_THROTTLED, 'too many failed logins');
+    }
+
+    const cred = this.o.credentials.get(username);
+    const ok = await this.checkPassword(cred, password);
+    if (!cred || !ok || cred.revokedAt !== null) {
+      this.authFailures.fail(`u:${username}`, now);
+      this.authFailures.fail(`a:${remote}`, now);
+      return refuse(5, Refusal.AUTH, !cred ? 'unknown device' : cred.revokedAt !== null ? 'revoked' : 'wrong password');
+    }
+    if (cred.site !== undefined && cred.site !== this.o.siteId)
+      return refuse(5, Refusal.AUTH, `device belongs to site ${cred.site}, this hub serves ${this.o.siteId}`);
+    if (!clientIdAllowed(cred, clientId)) return refuse(2, Refusal.CLIENT_ID, `client id ${clientId} is not one of ${cred.id}'s`);
+    const rules = rulesFor(cred);
+    const will = this.wills.get(client);
+    if (will) {
+      if (!canPublish(rules, will.topic)) return refuse(5, Refusal.PUBLISH_ACL, `will on ${will.topic} not allowed`);
+      if (payloadSize(will.payload) > this.o.limits.maxPayloadBytes) return refuse(5, Refusal.PAYLOAD_TOO_LARGE, 'will payload too large');
+    }
+    this.sessions.set(client, { cred, rules, connectedAt: now });
+    const c = this.stats.of(clientId);
+    c.username = cred.id;
+    c.role = cred.role;
+    c.connects++;
+    this.o.log.info({ clientId, username, role: cred.role, remote }, 'client connected');
+    return true;
+  }
+
+  private async checkPassword(cred: DeviceCredential | undefined, password: Buffer): Promise<boolean> {
+    if (!cred) {
+      await verifyPassword(password, await this.dummySecret);
+      return false;
+    }
+    const key = `${cred.id}:${cred.secret.hash}`;
+    const digest = createHmac('sha256', this.cacheKey).update(password).digest();
+    const known = this.verified.get(key);
+    if (known && timingSafeEqual(known, digest)) return true;
+    const ok = await verifyPassword(password, cred.secret);
+    if (ok) this.verified.set(key, digest);
+    return ok;
+  }
+
+  private authorizePublish(client: Client | null, packet: PublishPacket, cb: (e?: Error | null) => void): void {
+    const now = this.now();
+    if (!client) {
+      // A will left by a client of a previous run of the hub, published now that it is known dead.
+      const clientId = (packet as { clientId?: string }).clientId ?? '';
+      const cred = this.o.credentials.byClientId(clientId);
+      if (cred && canPublish(rulesFor(cred), packet.topic)) return cb(null);
+      this.o.log.warn({ code: Refusal.PUBLISH_ACL, clientId, topic: packet.topic }, 'stale will refused');
+      return cb(new Error(Refusal.PUBLISH_ACL));
+    }
+    const s = this.sessions.get(client);
+    const clientId = client.id;
+    if (!s) return cb(new Error(Refusal.PUBLISH_ACL));
+    const size = payloadSize(packet.payload);
+    if (size > this.o.limits.maxPayloadBytes) {
+      const c = this.stats.refused(clientId, Refusal.PAYLOAD_TOO_LARGE, packet.topic, now);
+      c.oversized++;
+      this.stats.totals.oversized++;
+      this.o.log.warn({ code: Refusal.PAYLOAD_TOO_LARGE, clientId, topic: packet.topic, size, max: this.o.limits.maxPayloadBytes }, 'publish refused: payload too large, disconnecting');
+      return cb(new Error(Refusal.PAYLOAD_TOO_LARGE));
+    }
+    if (!canPublish(s.rules, packet.topic)) {
+      const c = this.stats.refused(clientId, Refusal.PUBLISH_ACL, packet.topic, now);
+      c.refusedPublishes++;
+      this.stats.totals.refusedPublishes++;
+      this.o.log.warn({ code: Refusal.PUBLISH_ACL, clientId, username: s.cred.id, topic: packet.topic }, 'publish refused: not allowed, disconnecting');
+      return cb(new Error(Refusal.PUBLISH_ACL));
+    }
+    // The will is the broker speaking for a client that is gone; it is never held back.
+    if (packet === (client as unknown as { will?: unknown }).will || s.cred.role === 'service') return this.accepted(clientId, cb);
+    let bucket = this.buckets.get(clientId);
+    if (!bucket) {
+      bucket = new TokenBucket(this.o.limits.publishRatePerSec, this.o.limits.publishBurst, now);
+      this.buckets.set(clientId, bucket);
+    }
+    const delay = bucket.take(now);
+    if (delay === 0) return this.accepted(clientId, cb);
+    const c = this.stats.of(clientId);
+    if (delay > this.o.limits.maxThrottleDelayMs) {
+      bucket.giveBack();
+      c.rateDisconnects++;
+      this.stats.totals.rateDisconnects++;
+      this.stats.refused(clientId, Refusal.RATE_LIMIT, packet.topic, now);
+      this.cooldowns.set(clientId, now + this.o.limits.cooldownMs);
+      this.o.log.warn({ code: Refusal.RATE_LIMIT, clientId, delayMs: delay, cooldownMs: this.o.limits.cooldownMs }, 'publish rate far over the limit: disconnecting');
+      return cb(new Error(Refusal.RATE_LIMIT));
+    }
+    c.throttled++;
+    this.stats.totals.throttled++;
+    setTimeout(() => this.accepted(clientId, cb), delay).unref();
+  }
+
+  private accepted(clientId: string, cb: (e?: Error | null) => void): void {
+    this.stats.of(clientId).published++;
+    cb(null);
+  }
+
+  private authorizeSubscribe(client: Client, sub: Subscription, cb: (e: Error | null, s?: Subscription | null) => void): void {
+    const s = this.sessions.get(client);
+    if (s && canSubscribe(s.rules, sub.topic)) return cb(null, sub);
+    const c = this.stats.refused(client.id, Refusal.SUBSCRIBE_ACL, sub.topic, this.now());
+    c.refusedSubscribes++;
+    this.stats.totals.refusedSubscribes++;
+    this.o.log.warn({ code: Refusal.SUBSCRIBE_ACL, clientId: client.id, username: s?.cred.id, topic: sub.topic }, 'subscribe refused');
+    // null = failure return code 0x80 in the SUBACK; the connection stays up.
+    cb(null, null);
+  }
+
+  /** Defence in depth: nothing reaches a client that its role may not read, queued messages included. */
+  private authorizeForward(client: Client, packet: AedesPublishPacket): AedesPublishPacket | null {
+    const s = this.sessions.get(client);
+    return s && canReceive(s.rules, packet.topic) ? packet : null;
+  }
+}
+
+function payloadSize(p: unknown): number {
+  if (p === undefined || p === null) return 0;
+  if (typeof p === 'string') return Buffer.byteLength(p);
+  return (p as { length: number }).length ?? 0;
+}
+
+function remoteAddress(client: Client): string {
+  const conn = client.conn as { remoteAddress?: string; socket?: { remoteAddress?: string } };
+  return conn.remoteAddress ?? conn.socket?.remoteAddress ?? 'unknown';
+}

@@ -1,0 +1,86 @@
+/**
+ * The hub's configuration. Validated at start: a bad file stops the hub with the key path and the
+ * reason (exit 2) before anything listens.
+ */
+import { z } from 'zod';
+import { ID_PATTERN } from '../../protocols/topics.ts';
+
+const Id = z.string().regex(ID_PATTERN, 'letters, digits, "_" or "-" (1 to 64): it becomes part of MQTT topics');
+const Port = z.number().int().min(0).max(65535);
+
+const Tls = z.object({
+  host: z.string().min(1).optional(),
+  /** 0 = any free port (tests). */
+  port: Port.default(8883),
+  certFile: z.string().min(1),
+  keyFile: z.string().min(1),
+});
+
+const Limits = z.object({
+  /** Largest PUBLISH payload accepted from a client; larger ones close its connection. */
+  maxPayloadBytes: z.number().int().min(256).max(256 * 1024 * 1024).default(64 * 1024),
+  /** Sustained publishes per second per client (token bucket rate). */
+  publishRatePerSec: z.number().positive().max(1_000_000).default(100),
+  /** Bucket size: how many publishes a client may send at once before it is slowed down. */
+  publishBurst: z.number().int().min(1).default(500),
+  /** A client that is further behind its rate than this is disconnected instead of slowed. */
+  maxThrottleDelayMs: z.number().int().min(0).max(60_000).default(2000),
+  /** ... and refused reconnection this long. */
+  cooldownMs: z.number().int().min(0).max(3_600_000).default(10_000),
+  maxConnections: z.number().int().min(1).default(5000),
+  /** Failed logins per minute per username and per remote address before further tries are refused outright. */
+  authFailuresPerMinute: z.number().int().min(1).default(30),
+  /** Seconds: a client asking for a longer keepalive (or none) is refused; 0 = no limit. */
+  keepaliveLimitS: z.number().int().min(0).max(65535).default(0),
+});
+
+const Fleet = z.object({
+  /** A gate (or a disconnected terminal) silent this long is offline. Gates beat every 10 s by default. */
+  heartbeatTimeoutMs: z.number().int().min(500).default(35_000),
+  /** The fleet snapshot is republished at most this often. */
+  publishIntervalMs: z.number().int().min(50).default(1000),
+});
+
+export const HubConfig = z
+  .object({
+    siteId: Id,
+    /** IANA time zone of the site: access-list dates without an offset are read in it. */
+    timezone: z
+      .string()
+      .default('Asia/Shanghai')
+      .refine((tz) => {
+        try {
+          new Intl.DateTimeFormat('en-US', { timeZone: tz });
+          return true;
+        } catch {
+          return false;
+        }
+      }, 'not a known IANA time zone'),
+    mqtt: z
+      .object({
+        host: z.string().min(1).default('0.0.0.0'),
+        /** Plain MQTT port; 0 = any free port (tests). */
+        port: Port.default(1883),
+        /** Set false to serve only TLS. */
+        plaintext: z.boolean().default(true),
+        tls: Tls.optional(),
+      })
+      .default({ host: '0.0.0.0', port: 1883, plaintext: true })
+      .refine((m) => m.plaintext || m.tls !== undefined, { message: 'with plaintext: false a tls listener is required', path: ['tls'] }),
+    /** JSON file of device credentials (see `device add`); keep it outside the repository. */
+    credentialsFile: z.string().min(1),
+    /** Broker sessions, queued QoS 1 messages, retained messages and wills (SQLite). */
+    persistenceDir: z.string().min(1).default('./data/hub'),
+    /** The current access list (an AccessListSnapshot); default `<persistenceDir>/access-list.json`. */
+    accessListFile: z.string().min(1).optional(),
+    limits: Limits.default(Limits.parse({})),
+    fleet: Fleet.default(Fleet.parse({})),
+    /** How often the credentials and access list files are checked for changes. */
+    watchIntervalMs: z.number().int().min(50).default(2000),
+    logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  })
+  .strict();
+
+export type HubConfig = z.infer<typeof HubConfig>;
+export type HubConfigInput = z.input<typeof HubConfig>;
+export type Limits = z.infer<typeof Limits>;

@@ -1,0 +1,307 @@
+/**
+ * The site hub: an embedded MQTT broker (aedes) with per-device credentials, topic ACLs, payload
+ * and rate limits and disk persistence; the fleet monitor; access list distribution. Built by
+ * createHub(config) and started by listen(), so tests and the dashboard run it in-process.
+ */
+import { join } from 'node:path';
+import { Aedes, type AedesPublishPacket, type Client } from 'aedes';
+import type { AccessListSnapshot } from '../protocols/gate/access-list.ts';
+import { GateStatus, Heartbeat } from '../protocols/gate/messages.ts';
+import type { FleetSnapshot, SecurityTotals } from '../protocols/hub/fleet.ts';
+import { HubTopic } from '../protocols/hub/topics.ts';
+import { parsePayload } from '../protocols/parse.ts';
+import { FaceTopic, parseFaceTopic, parseGateTopic, SiteTopic } from '../protocols/topics.ts';
+import { AccessListDistributor } from './access-list/distributor.ts';
+import { AccessListStore, type ImportResult } from './access-list/store.ts';
+import { CredentialsStore } from './auth/credentials.ts';
+import type { ClientCounters } from './broker/client-stats.ts';
+import { BrokerGuard } from './broker/guard.ts';
+import { type Listening, listen } from './broker/listeners.ts';
+import { SqlitePersistence } from './broker/sqlite-persistence.ts';
+import { accessListPath } from './config/load.ts';
+import type { HubConfig } from './config/schema.ts';
+import { Refusal } from './errors.ts';
+import { type FleetAlert, FleetMonitor } from './fleet/monitor.ts';
+import { createLogger, type Logger } from './log.ts';
+
+export const SOFTWARE_VERSION = '0.1.0';
+/** Room for the topic and MQTT headers on top of the payload limit, for the frame guard. */
+const FRAME_OVERHEAD_BYTES = 16 * 1024;
+
+export interface HubOptions {
+  log?: Logger;
+  now?: () => number;
+}
+
+export interface FleetApi {
+  snapshot(): FleetSnapshot;
+  /** Calls `fn` after each change (not throttled); returns the unsubscribe function. */
+  onChange(fn: (snapshot: FleetSnapshot) => void): () => void;
+  onAlert(fn: (a: FleetAlert) => void): () => void;
+}
+
+export interface SecurityApi {
+  clients(): ClientCounters[];
+  client(clientId: string): ClientCounters | undefined;
+  totals(): SecurityTotals;
+}
+
+export interface Hub {
+  readonly config: HubConfig;
+  /** Plain MQTT port once listening (undefined before, or with plaintext off). */
+  readonly port: number | undefined;
+  readonly tlsPort: number | undefined;
+  listen(): Promise<{ port: number | undefined; tlsPort: number | undefined }>;
+  fleet: FleetApi;
+  security: SecurityApi;
+  accessList: {
+    current(): AccessListSnapshot | null;
+    /** Validates and imports HR's CSV, then publishes it. Throws TG_HUB_ACCESS_LIST_INVALID with every bad line. */
+    importCsv(csv: Uint8Array | string): Promise<ImportResult>;
+  };
+  /** Publishes as the hub itself (no ACL, no limits): for the dashboard in the same process. */
+  publish(topic: string, payload: string | Buffer, opts?: { qos?: 0 | 1; retain?: boolean }): Promise<void>;
+  /** Messages queued in persistent sessions (SQLite). */
+  queuedMessages(): number;
+  connectedClients(): number;
+  close(): Promise<void>;
+}
+
+export async function createHub(config: HubConfig, opts: HubOptions = {}): Promise<Hub> {
+  const log = opts.log ?? createLogger(`hub:${config.siteId}`, process.env.LOG_LEVEL ?? config.logLevel);
+  const now = opts.now ?? Date.now;
+  const site = config.siteId;
+  const startedAt = now();
+
+  const credentials = new CredentialsStore(config.credentialsFile).load();
+  let broker: Aedes | undefined;
+  const guard = new BrokerGuard({
+    siteId: site,
+    credentials,
+    limits: config.limits,
+    log: log.child({ part: 'guard' }),
+    now,
+    connectedClients: () => broker?.connectedClients ?? 0,
+  });
+  const persistence = new SqlitePersistence({
+    path: join(config.persistenceDir, 'broker.sqlite'),
+    acceptSubscription: (clientId, topic) => guard.subscriptionAllowed(clientId, topic),
+  });
+  // aedes publishes the wills of a previous run's clients after 4 broker heartbeats: tie that to
+  // the fleet's own timeout, so a gate that never came back is reported in about that time.
+  const heartbeatInterval = Math.max(1000, Math.floor(config.fleet.heartbeatTimeoutMs / 4));
+  const b = await Aedes.createBroker({
+    id: `tg-hub-${site}-${process.pid}-${startedAt}`,
+    persistence,
+    heartbeatInterval,
+    keepaliveLimit: config.limits.keepaliveLimitS,
+    maxClientsIdLength: 128,
+    // A subscriber that stops reading must not stall delivery to everybody else for long.
+    drainTimeout: 10_000,
+    ...guard.hooks(),
+  });
+  broker = b;
+  b.on('clientDisconnect', (c: Client) => {
+    guard.forget(c);
+    log.debug({ clientId: c.id }, 'client disconnected');
+  });
+  b.on('clientError', (c: Client, err: Error) => log.debug({ clientId: c.id, err: err.message }, 'client error'));
+  b.on('connectionError', (_c: Client, err: Error) => log.debug({ err: err.message }, 'connection error'));
+  // Persistence errors surface here; without a listener an 'error' event would end the process.
+  b.on('error' as 'closed', ((err: Error) => log.error({ err: err.message }, 'broker error')) as () => void);
+
+  let closing = false;
+  const publish = (topic: string, payload: string | Buffer, o: { qos?: 0 | 1; retain?: boolean } = {}) =>
+    new Promise<void>((resolve, reject) => {
+      if (closing) return resolve();
+      const packet = { cmd: 'publish' as const, topic, payload: Buffer.isBuffer(payload) ? payload : Buffer.from(payload), qos: o.qos ?? 1, retain: o.retain ?? false, dup: false };
+      b.publish(packet, (err?: Error) => (err ? reject(err) : resolve()));
+    });
+
+  // --- access list ---
+  const store = new AccessListStore(accessListPath(config));
+  const distributor = new AccessListDistributor(site, store, publish, log.child({ part: 'access-list' }));
+
+  // --- fleet ---
+  const fleet = new FleetMonitor({
+    siteId: site,
+    heartbeatTimeoutMs: config.fleet.heartbeatTimeoutMs,
+    isConnected: (clientId) => {
+      const c = (b as unknown as { clients: Record<string, Client | undefined> }).clients[clientId];
+      return !!c && c.connected;
+    },
+    hubInfo: () => ({ startedAt, softwareVersion: SOFTWARE_VERSION, connectedClients: b.connectedClients }),
+    accessList: () => {
+      const a = distributor.current();
+      return a ? { version: a.version, issuedAt: a.issuedAt, entries: a.entries.length } : null;
+    },
+    security: () => guard.stats.totals,
+  });
+  const topology = () =>
+    fleet.setTopology(
+      credentials
+        .list()
+        .filter((d) => d.role === 'gate' && d.site === site && d.revokedAt === null)
+        .map((d) => ({ gateId: d.gate as string, terminalId: d.terminal ?? null })),
+      credentials.list().filter((d) => d.role === 'terminal' && d.revokedAt === null).map((d) => d.id),
+      now(),
+    );
+  topology();
+
+  const onGateMessage = (topic: string, payload: Buffer, seeding: boolean) => {
+    const t = parseGateTopic(topic);
+    if (!t || t.siteId !== site) return;
+    if (t.kind === 'status') {
+      const r = parsePayload(GateStatus, payload);
+      if (!r.ok) return log.warn({ topic, code: r.error.code, reason: r.error.message }, 'bad gate status ignored');
+      // The topic says who it is (the ACL guarantees it); the payload could say anything.
+      const s = { ...r.value, gateId: t.gateId };
+      if (seeding) fleet.seedGateStatus(s, now());
+      else fleet.onGateStatus(s, now());
+    } else if (t.kind === 'heartbeat') {
+      const r = parsePayload(Heartbeat, payload);
+      if (!r.ok) return log.warn({ topic, code: r.error.code, reason: r.error.message }, 'bad heartbeat ignored');
+      fleet.onHeartbeat({ ...r.value, gateId: t.gateId }, now());
+    } else if (t.kind === 'decision') fleet.onDecision(t.gateId, now());
+  };
+  const onFaceStatus = (topic: string, payload: Buffer, seeding: boolean) => {
+    const t = parseFaceTopic(topic);
+    if (!t || t.kind !== 'status') return;
+    const text = payload.toString('utf8').trim();
+    if (text !== 'online' && text !== 'offline') return;
+    if (seeding) fleet.seedTerminalStatus(t.deviceId, text === 'online', now());
+    else fleet.onTerminalStatus(t.deviceId, text === 'online', now());
+  };
+
+  // Seed from what the previous run left retained, then listen to everything new in-process.
+  const retained = persistence.createRetainedStreamCombi([`tg/${site}/gate/+/status`, FaceTopic.status('+'), SiteTopic.accessList(site)]);
+  let retainedAccessList: Buffer | undefined;
+  for await (const p of retained as AsyncIterable<{ topic: string; payload: Buffer }>) {
+    if (p.topic === SiteTopic.accessList(site)) retainedAccessList = p.payload;
+    else if (p.topic.startsWith('face/')) onFaceStatus(p.topic, p.payload, true);
+    else onGateMessage(p.topic, p.payload, true);
+  }
+  const internal: Array<[string, (packet: AedesPublishPacket, cb: () => void) => void]> = [
+    [`tg/${site}/gate/+/+`, (p, cb) => (onGateMessage(p.topic, p.payload as Buffer, false), cb())],
+    [FaceTopic.status('+'), (p, cb) => (onFaceStatus(p.topic, p.payload as Buffer, false), cb())],
+  ];
+  for (const [topic, fn] of internal) await new Promise<void>((r) => b.subscribe(topic, fn, r));
+  await distributor.start(retainedAccessList);
+
+  // Fleet snapshot: retained, QoS 0, at most every publishIntervalMs.
+  let snapshotTimer: NodeJS.Timeout | undefined;
+  let lastSnapshotAt = 0;
+  const publishSnapshot = () => {
+    snapshotTimer = undefined;
+    lastSnapshotAt = now();
+    publish(HubTopic.fleet(site), JSON.stringify(fleet.snapshot(now())), { qos: 0, retain: true }).catch((e) =>
+      log.warn({ err: (e as Error).message }, 'fleet snapshot not published'),
+    );
+  };
+  fleet.on('change', () => {
+    if (snapshotTimer || closing) return;
+    const wait = Math.max(0, lastSnapshotAt + config.fleet.publishIntervalMs - now());
+    snapshotTimer = setTimeout(publishSnapshot, wait);
+  });
+  fleet.on('alert', ({ topic, alert }) => {
+    log.warn({ gateId: alert.gateId, active: alert.active, detail: alert.detail }, 'fleet alert');
+    publish(topic, JSON.stringify(alert), { qos: 1 }).catch((e) => log.warn({ err: (e as Error).message }, 'alert not published'));
+  });
+  publishSnapshot();
+
+  const tick = setInterval(() => {
+    fleet.tick(now());
+    guard.sweep();
+  }, Math.min(1000, config.fleet.heartbeatTimeoutMs / 4));
+  const watch = setInterval(() => {
+    try {
+      if (credentials.reloadIfChanged()) {
+        log.info({ devices: credentials.list().length }, 'credentials reloaded');
+        guard.kickRevoked();
+        topology();
+      }
+    } catch (e) {
+      log.error({ code: (e as { code?: string }).code, err: (e as Error).message }, 'credentials file invalid; keeping the previous one');
+    }
+    void distributor.poll();
+  }, config.watchIntervalMs);
+
+  let listening: Listening | undefined;
+  const hub: Hub = {
+    config,
+    get port() {
+      return listening?.port;
+    },
+    get tlsPort() {
+      return listening?.tlsPort;
+    },
+    async listen() {
+      if (!listening) {
+        listening = await listen(b, {
+          host: config.mqtt.host,
+          port: config.mqtt.port,
+          plaintext: config.mqtt.plaintext,
+          tls: config.mqtt.tls,
+          maxPacketBytes: config.limits.maxPayloadBytes + FRAME_OVERHEAD_BYTES,
+          onOversizedFrame: (clientId, bytes) => {
+            guard.stats.totals.oversized++;
+            if (clientId) {
+              const c = guard.stats.refused(clientId, Refusal.PAYLOAD_TOO_LARGE, null, now());
+              c.oversized++;
+            }
+            log.warn({ code: Refusal.PAYLOAD_TOO_LARGE, clientId, bytes }, 'packet too large: connection closed');
+          },
+          log,
+        });
+        log.info({ port: listening.port, tlsPort: listening.tlsPort, site, persistence: config.persistenceDir }, 'hub listening');
+      }
+      return { port: listening.port, tlsPort: listening.tlsPort };
+    },
+    fleet: {
+      snapshot: () => fleet.snapshot(now()),
+      onChange(fn) {
+        const h = () => fn(fleet.snapshot(now()));
+        fleet.on('change', h);
+        return () => fleet.off('change', h);
+      },
+      onAlert(fn) {
+        fleet.on('alert', fn);
+        return () => fleet.off('alert', fn);
+      },
+    },
+    security: {
+      clients: () => guard.stats.all().map((c) => structuredClone(c)),
+      client: (id) => {
+        const c = guard.stats.get(id);
+        return c ? structuredClone(c) : undefined;
+      },
+      totals: () => ({ ...guard.stats.totals }),
+    },
+    accessList: {
+      current: () => distributor.current(),
+      async importCsv(csv) {
+        const bytes = typeof csv === 'string' ? Buffer.from(csv, 'utf8') : csv;
+        const result = store.importCsv(bytes, { timeZone: config.timezone, now: now() });
+        await distributor.poll();
+        return result;
+      },
+    },
+    publish: (topic, payload, o) => publish(topic, payload, o),
+    queuedMessages: () => persistence.queuedCount(),
+    connectedClients: () => b.connectedClients,
+    async close() {
+      if (closing) return;
+      closing = true;
+      clearInterval(tick);
+      clearInterval(watch);
+      if (snapshotTimer) clearTimeout(snapshotTimer);
+      await listening?.close();
+      await new Promise<void>((r) => b.close(() => r()));
+      // Wills published while clients were closed finish their writes on the next turns.
+      await new Promise((r) => setTimeout(r, 20));
+      await persistence.destroy();
+      log.info('hub stopped');
+    },
+  };
+  return hub;
+}
