@@ -102,6 +102,12 @@ export const EdgeConfig = z
         /** Re-measures of one person within this time that raise an alert. */
         remeasureAlertCount: z.number().int().min(2).default(3),
         remeasureAlertWindowMs: z.number().int().min(1000).default(120_000),
+        /**
+         * A realtime event older than this (terminal time vs gate time) is stored but never acted
+         * on: the broker kept it while the gate was down and the person has long gone. Terminals
+         * must keep their clocks in sync (NTP); a skewed clock shows up as stale events in the log.
+         */
+        staleEventMs: z.number().int().min(5000).default(30_000),
       })
       .refine(
         (p) =>
@@ -122,6 +128,7 @@ export const EdgeConfig = z
         waitForMeasurementMs: 1500,
         remeasureAlertCount: 3,
         remeasureAlertWindowMs: 120_000,
+        staleEventMs: 30_000,
       }),
     /** Where a flagged person is sent until the dashboard assigns a room. */
     isolation: z.object({ area: z.string().min(1).max(24) }).default({ area: '隔离观察区' }),

@@ -227,6 +227,18 @@ describe('Gate', () => {
     expect(t.bus.on('face/T1/ack')).toEqual([{ serialNo: 100 }]);
   });
 
+  it('a realtime event that arrives long after it happened is stored but opens nothing', async () => {
+    const t = setup();
+    t.measure(366);
+    const old = new Date(t.clock.now() - 60_000).toISOString();
+    const h = await t.gate.onFaceEvent(t.event({ dateTime: old }));
+    expect(h?.kind).toBe('offline-record');
+    expect(h?.record).toMatchObject({ released: false, at: t.clock.now() - 60_000 });
+    expect(t.io.releases).toEqual([]);
+    expect(t.bus.on('face/T1/verdict')).toEqual([]);
+    expect(t.gate.counters.staleEvents).toBe(1);
+  });
+
   it('a re-sent event is acknowledged again and otherwise ignored', async () => {
     const t = setup();
     const ev = t.event({ isRealtime: false, remoteCheck: false });

@@ -83,6 +83,7 @@ export class Gate {
     denied: 0,
     unpaired: 0,
     offlineRecords: 0,
+    staleEvents: 0,
     duplicateEvents: 0,
     badFrames: 0,
     badPayloads: 0,
@@ -174,6 +175,13 @@ export class Gate {
       return { kind: 'duplicate' };
     }
     if (!ev.isRealtime) return this.handleOfflineRecord(ev, receivedAt);
+    const ageMs = receivedAt - ev.at;
+    if (ageMs > this.d.cfg.policy.staleEventMs) {
+      // The terminal gave up on this one long ago: keep the reading, move nothing.
+      this.counters.staleEvents++;
+      this.d.log.warn({ serialNo: ev.serialNo, ageMs }, 'stale realtime event stored, not acted on (or the terminal clock is off)');
+      return this.handleOfflineRecord({ ...ev, isRealtime: false }, receivedAt);
+    }
 
     this.inFlight.add(ev.serialNo);
     try {

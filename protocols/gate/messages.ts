@@ -153,6 +153,8 @@ export const Counters = z.object({
   denied: z.number().int().nonnegative(),
   unpaired: z.number().int().nonnegative(),
   offlineRecords: z.number().int().nonnegative(),
+  /** Realtime events that arrived too late to act on (queued by the broker while the gate was away). */
+  staleEvents: z.number().int().nonnegative(),
   duplicateEvents: z.number().int().nonnegative(),
   badFrames: z.number().int().nonnegative(),
   badPayloads: z.number().int().nonnegative(),

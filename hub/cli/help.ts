@@ -1,0 +1,28 @@
+export const HELP = `ThermoGate site hub: the site's MQTT broker, fleet status and access list.
+
+Usage:
+  npm run hub -- --config FILE [--check]
+      Run the hub until SIGINT/SIGTERM (--check: validate the configuration and exit).
+
+  npm run hub -- device add --credentials FILE --id ID --role gate|terminal|dashboard|service
+                 [--site S] [--gate G] [--terminal T] [--client-id CID ...] [--password-file F]
+      Add a device. Prints a generated password once on stdout (or hashes the one in F).
+      gate needs --site --gate --terminal; dashboard needs --site.
+  npm run hub -- device revoke --credentials FILE --id ID
+  npm run hub -- device list --credentials FILE [--json]
+  npm run hub -- device mosquitto-acl --credentials FILE
+      Print a Mosquitto acl_file equivalent to the hub's ACL for these devices.
+      (--config FILE may replace --credentials FILE in every device command.)
+
+  npm run hub -- access-list import --config FILE --csv FILE
+      Validate HR's CSV (employeeNo,name,department,kind,validFrom,validUntil) and make it the
+      next version; a running hub publishes it within its watch interval. Nothing is applied
+      unless every line is good; each bad line is printed with its number.
+  npm run hub -- access-list show --config FILE
+
+  --help   this text
+
+Exit codes: 0 done, 1 failure at run time, 2 bad configuration or arguments, 3 input refused
+(bad CSV, device conflict). Logs: JSON (pino) on stderr; LOG_LEVEL or logLevel sets the level.
+Environment overrides of the config: TG_HUB__<KEY>__<SUBKEY>=value (e.g. TG_HUB__MQTT__PORT=1884).
+`;
