@@ -15,7 +15,6 @@ import { systemClock } from '../edge/clock.ts';
 import { parseEdgeConfig } from '../edge/config/load.ts';
 import { AccessList } from '../edge/core/access-list.ts';
 import { Gate, type Publisher } from '../edge/core/gate.ts';
-import { SeenEvents } from '../edge/core/seen-events.ts';
 import { GateIo } from '../edge/gpio/gate-io.ts';
 import { MemoryBackend } from '../edge/gpio/test-backend.ts';
 import { createRecorder } from '../edge/storage/recorder.ts';
@@ -59,7 +58,6 @@ async function round(): Promise<{ measToRelease: number[]; eventToVerdict: numbe
     { outboxPath: join(dir, 'outbox.sqlite'), sink: { kind: 'none' }, capacity: 10_000_000 },
     { logger: pino({ level: 'silent' }) },
   );
-  const seen = new SeenEvents(join(dir, 'state.sqlite'));
   const gate = new Gate({
     cfg,
     clock: systemClock,
@@ -68,7 +66,6 @@ async function round(): Promise<{ measToRelease: number[]; eventToVerdict: numbe
     recorder,
     bus,
     accessList: new AccessList(),
-    seen,
     thermometerState: () => 'online',
     requestMeasurement: () => {},
   });
@@ -113,7 +110,6 @@ async function round(): Promise<{ measToRelease: number[]; eventToVerdict: numbe
   }
   await io.close();
   await recorder.close();
-  seen.close();
   rmSync(dir, { recursive: true, force: true });
   return { measToRelease, eventToVerdict };
 }

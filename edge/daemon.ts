@@ -12,7 +12,6 @@ import { type Clock, systemClock } from './clock.ts';
 import type { EdgeConfig } from './config/schema.ts';
 import { AccessList } from './core/access-list.ts';
 import { Gate } from './core/gate.ts';
-import { SeenEvents } from './core/seen-events.ts';
 import { GateIo } from './gpio/gate-io.ts';
 import { createOnoffBackend } from './gpio/onoff-backend.ts';
 import { SimGpioBackend } from './gpio/sim-backend.ts';
@@ -55,7 +54,6 @@ export async function startEdge(cfg: EdgeConfig, opts: StartOptions = {}): Promi
     },
     { clock, logger: log.child({ part: 'storage' }) },
   );
-  const seen = new SeenEvents(join(cfg.dataDir, 'state.sqlite'));
   const accessList = new AccessList(join(cfg.dataDir, 'access-list.json'));
   accessList.load(cfg.accessListFile);
 
@@ -119,7 +117,6 @@ export async function startEdge(cfg: EdgeConfig, opts: StartOptions = {}): Promi
     recorder,
     bus: link,
     accessList,
-    seen,
     thermometerState: () => thermometer?.state ?? 'none',
     requestMeasurement: () => thermometer?.requestMeasurement(),
     softwareVersion: SOFTWARE_VERSION,
@@ -139,6 +136,8 @@ export async function startEdge(cfg: EdgeConfig, opts: StartOptions = {}): Promi
   if (io.fireAlarm) gate.onFireAlarm(true);
   const heartbeat = clock.setInterval(() => gate.publishHeartbeat(), cfg.heartbeatIntervalMs);
   const sweep = clock.setInterval(() => gate.sweep(), 1000);
+  recorder.pruneEvents();
+  const prune = clock.setInterval(() => recorder.pruneEvents(), 6 * 3600 * 1000);
   log.info(
     {
       thermometer: cfg.thermometer.protocol,
@@ -163,12 +162,12 @@ export async function startEdge(cfg: EdgeConfig, opts: StartOptions = {}): Promi
       stopped = true;
       heartbeat.cancel();
       sweep.cancel();
+      prune.cancel();
       gate.publishStatus(false);
       await thermometer?.stop();
       await link.stop({ graceful: true });
       io.close();
       await recorder.close();
-      seen.close();
       log.info('gate stopped');
     },
   };

@@ -28,7 +28,9 @@ const OPTIONS = {
 } as const;
 
 async function main(argv: string[]): Promise<number> {
-  let parsed: ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true; args: string[] }>>;
+  let parsed: ReturnType<
+    typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true; args: string[] }>
+  >;
   try {
     parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
   } catch (e) {
@@ -48,10 +50,21 @@ async function main(argv: string[]): Promise<number> {
 
   if (command === 'device') {
     const credentials = v.credentials ?? (v.config ? config().credentialsFile : undefined);
-    if (!credentials) throw new HubError(HubErrorCode.BAD_ARGS, '--credentials FILE (or --config FILE) is required');
+    if (!credentials)
+      throw new HubError(HubErrorCode.BAD_ARGS, '--credentials FILE (or --config FILE) is required');
     await deviceCommand(
       sub,
-      { credentials, id: v.id, role: v.role, site: v.site, gate: v.gate, terminal: v.terminal, clientIds: v['client-id'], passwordFile: v['password-file'], json: v.json },
+      {
+        credentials,
+        id: v.id,
+        role: v.role,
+        site: v.site,
+        gate: v.gate,
+        terminal: v.terminal,
+        clientIds: v['client-id'],
+        passwordFile: v['password-file'],
+        json: v.json,
+      },
       process.stdout,
       process.stderr,
     );
@@ -61,7 +74,8 @@ async function main(argv: string[]): Promise<number> {
     accessListCommand(sub, config(), { csv: v.csv }, process.stdout, process.stderr);
     return 0;
   }
-  if (command !== undefined) throw new HubError(HubErrorCode.BAD_ARGS, `unknown command ${JSON.stringify(command)}`);
+  if (command !== undefined)
+    throw new HubError(HubErrorCode.BAD_ARGS, `unknown command ${JSON.stringify(command)}`);
 
   const cfg = config();
   if (v.check) {
@@ -76,6 +90,12 @@ async function main(argv: string[]): Promise<number> {
   });
   await hub.close();
   return 0;
+}
+
+/** ' in FILE' from a config error's message, which starts with the file name. */
+function configSource(e: HubError): string {
+  const m = /^[A-Z_]+: (.+?): /.exec(e.message);
+  return m ? ` in ${m[1]}` : '';
 }
 
 /** Which exit code an error means; see the header. */
@@ -100,8 +120,16 @@ main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (e) => {
     if (e instanceof HubError) {
-      process.stderr.write(`${e.message}\n`);
-      for (const i of e.issues) process.stderr.write(`  ${e.code === HubErrorCode.ACCESS_LIST_INVALID ? (i.where ? `line ${i.where}` : '(file)') : i.where || '(root)'}: ${i.reason}\n`);
+      const head = !e.issues.length
+        ? e.message
+        : e.code === HubErrorCode.CONFIG_INVALID
+          ? `${e.code}: invalid configuration${configSource(e)}`
+          : `${e.code}: nothing imported, ${e.issues.length} problem(s)`;
+      process.stderr.write(`${head}\n`);
+      for (const i of e.issues)
+        process.stderr.write(
+          `  ${e.code === HubErrorCode.ACCESS_LIST_INVALID ? (i.where ? `line ${i.where}` : '(file)') : i.where || '(root)'}: ${i.reason}\n`,
+        );
     } else process.stderr.write(`TG_HUB_FATAL: ${(e as Error).stack ?? e}\n`);
     process.exit(exitCodeFor(e));
   },

@@ -105,7 +105,9 @@ export async function createHub(config: HubConfig, opts: HubOptions = {}): Promi
     guard.forget(c);
     log.debug({ clientId: c.id }, 'client disconnected');
   });
-  b.on('clientError', (c: Client, err: Error) => log.debug({ clientId: c.id, err: err.message }, 'client error'));
+  b.on('clientError', (c: Client, err: Error) =>
+    log.debug({ clientId: c.id, err: err.message }, 'client error'),
+  );
   b.on('connectionError', (_c: Client, err: Error) => log.debug({ err: err.message }, 'connection error'));
   // Persistence errors surface here; without a listener an 'error' event would end the process.
   b.on('error' as 'closed', ((err: Error) => log.error({ err: err.message }, 'broker error')) as () => void);
@@ -114,7 +116,14 @@ export async function createHub(config: HubConfig, opts: HubOptions = {}): Promi
   const publish = (topic: string, payload: string | Buffer, o: { qos?: 0 | 1; retain?: boolean } = {}) =>
     new Promise<void>((resolve, reject) => {
       if (closing) return resolve();
-      const packet = { cmd: 'publish' as const, topic, payload: Buffer.isBuffer(payload) ? payload : Buffer.from(payload), qos: o.qos ?? 1, retain: o.retain ?? false, dup: false };
+      const packet = {
+        cmd: 'publish' as const,
+        topic,
+        payload: Buffer.isBuffer(payload) ? payload : Buffer.from(payload),
+        qos: o.qos ?? 1,
+        retain: o.retain ?? false,
+        dup: false,
+      };
       b.publish(packet, (err?: Error) => (err ? reject(err) : resolve()));
     });
 
@@ -143,7 +152,10 @@ export async function createHub(config: HubConfig, opts: HubOptions = {}): Promi
         .list()
         .filter((d) => d.role === 'gate' && d.site === site && d.revokedAt === null)
         .map((d) => ({ gateId: d.gate as string, terminalId: d.terminal ?? null })),
-      credentials.list().filter((d) => d.role === 'terminal' && d.revokedAt === null).map((d) => d.id),
+      credentials
+        .list()
+        .filter((d) => d.role === 'terminal' && d.revokedAt === null)
+        .map((d) => d.id),
       now(),
     );
   topology();
@@ -153,14 +165,16 @@ export async function createHub(config: HubConfig, opts: HubOptions = {}): Promi
     if (!t || t.siteId !== site) return;
     if (t.kind === 'status') {
       const r = parsePayload(GateStatus, payload);
-      if (!r.ok) return log.warn({ topic, code: r.error.code, reason: r.error.message }, 'bad gate status ignored');
+      if (!r.ok)
+        return log.warn({ topic, code: r.error.code, reason: r.error.message }, 'bad gate status ignored');
       // The topic says who it is (the ACL guarantees it); the payload could say anything.
       const s = { ...r.value, gateId: t.gateId };
       if (seeding) fleet.seedGateStatus(s, now());
       else fleet.onGateStatus(s, now());
     } else if (t.kind === 'heartbeat') {
       const r = parsePayload(Heartbeat, payload);
-      if (!r.ok) return log.warn({ topic, code: r.error.code, reason: r.error.message }, 'bad heartbeat ignored');
+      if (!r.ok)
+        return log.warn({ topic, code: r.error.code, reason: r.error.message }, 'bad heartbeat ignored');
       fleet.onHeartbeat({ ...r.value, gateId: t.gateId }, now());
     } else if (t.kind === 'decision') fleet.onDecision(t.gateId, now());
   };
@@ -174,7 +188,11 @@ export async function createHub(config: HubConfig, opts: HubOptions = {}): Promi
   };
 
   // Seed from what the previous run left retained, then listen to everything new in-process.
-  const retained = persistence.createRetainedStreamCombi([`tg/${site}/gate/+/status`, FaceTopic.status('+'), SiteTopic.accessList(site)]);
+  const retained = persistence.createRetainedStreamCombi([
+    `tg/${site}/gate/+/status`,
+    FaceTopic.status('+'),
+    SiteTopic.accessList(site),
+  ]);
   let retainedAccessList: Buffer | undefined;
   for await (const p of retained as AsyncIterable<{ topic: string; payload: Buffer }>) {
     if (p.topic === SiteTopic.accessList(site)) retainedAccessList = p.payload;
@@ -182,8 +200,20 @@ export async function createHub(config: HubConfig, opts: HubOptions = {}): Promi
     else onGateMessage(p.topic, p.payload, true);
   }
   const internal: Array<[string, (packet: AedesPublishPacket, cb: () => void) => void]> = [
-    [`tg/${site}/gate/+/+`, (p, cb) => (onGateMessage(p.topic, p.payload as Buffer, false), cb())],
-    [FaceTopic.status('+'), (p, cb) => (onFaceStatus(p.topic, p.payload as Buffer, false), cb())],
+    [
+      `tg/${site}/gate/+/+`,
+      (p, cb) => {
+        onGateMessage(p.topic, p.payload as Buffer, false);
+        cb();
+      },
+    ],
+    [
+      FaceTopic.status('+'),
+      (p, cb) => {
+        onFaceStatus(p.topic, p.payload as Buffer, false);
+        cb();
+      },
+    ],
   ];
   for (const [topic, fn] of internal) await new Promise<void>((r) => b.subscribe(topic, fn, r));
   await distributor.start(retainedAccessList);
@@ -194,8 +224,8 @@ export async function createHub(config: HubConfig, opts: HubOptions = {}): Promi
   const publishSnapshot = () => {
     snapshotTimer = undefined;
     lastSnapshotAt = now();
-    publish(HubTopic.fleet(site), JSON.stringify(fleet.snapshot(now())), { qos: 0, retain: true }).catch((e) =>
-      log.warn({ err: (e as Error).message }, 'fleet snapshot not published'),
+    publish(HubTopic.fleet(site), JSON.stringify(fleet.snapshot(now())), { qos: 0, retain: true }).catch(
+      (e) => log.warn({ err: (e as Error).message }, 'fleet snapshot not published'),
     );
   };
   fleet.on('change', () => {
@@ -205,14 +235,19 @@ export async function createHub(config: HubConfig, opts: HubOptions = {}): Promi
   });
   fleet.on('alert', ({ topic, alert }) => {
     log.warn({ gateId: alert.gateId, active: alert.active, detail: alert.detail }, 'fleet alert');
-    publish(topic, JSON.stringify(alert), { qos: 1 }).catch((e) => log.warn({ err: (e as Error).message }, 'alert not published'));
+    publish(topic, JSON.stringify(alert), { qos: 1 }).catch((e) =>
+      log.warn({ err: (e as Error).message }, 'alert not published'),
+    );
   });
   publishSnapshot();
 
-  const tick = setInterval(() => {
-    fleet.tick(now());
-    guard.sweep();
-  }, Math.min(1000, config.fleet.heartbeatTimeoutMs / 4));
+  const tick = setInterval(
+    () => {
+      fleet.tick(now());
+      guard.sweep();
+    },
+    Math.min(1000, config.fleet.heartbeatTimeoutMs / 4),
+  );
   const watch = setInterval(() => {
     try {
       if (credentials.reloadIfChanged()) {
@@ -221,7 +256,10 @@ export async function createHub(config: HubConfig, opts: HubOptions = {}): Promi
         topology();
       }
     } catch (e) {
-      log.error({ code: (e as { code?: string }).code, err: (e as Error).message }, 'credentials file invalid; keeping the previous one');
+      log.error(
+        { code: (e as { code?: string }).code, err: (e as Error).message },
+        'credentials file invalid; keeping the previous one',
+      );
     }
     void distributor.poll();
   }, config.watchIntervalMs);
@@ -249,11 +287,25 @@ export async function createHub(config: HubConfig, opts: HubOptions = {}): Promi
               const c = guard.stats.refused(clientId, Refusal.PAYLOAD_TOO_LARGE, null, now());
               c.oversized++;
             }
-            log.warn({ code: Refusal.PAYLOAD_TOO_LARGE, clientId, bytes }, 'packet too large: connection closed');
+            log.warn(
+              { code: Refusal.PAYLOAD_TOO_LARGE, clientId, bytes },
+              'packet too large: connection closed',
+            );
           },
           log,
         });
-        log.info({ port: listening.port, tlsPort: listening.tlsPort, site, persistence: config.persistenceDir }, 'hub listening');
+        const sessions = await persistence.countOffline();
+        log.info(
+          {
+            port: listening.port,
+            tlsPort: listening.tlsPort,
+            site,
+            persistence: config.persistenceDir,
+            queued: persistence.queuedCount(),
+            sessions: sessions.clientsCount,
+          },
+          'hub listening',
+        );
       }
       return { port: listening.port, tlsPort: listening.tlsPort };
     },

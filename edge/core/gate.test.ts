@@ -8,7 +8,6 @@ import type { Measurement, ThermometerLinkState } from '../thermometer/types.ts'
 import { AccessList } from './access-list.ts';
 import { FakeClock } from './fake-clock.ts';
 import { Gate } from './gate.ts';
-import { SeenEvents } from './seen-events.ts';
 import { ArrayRecorder, CapturingBus, FakeActuator } from './test-doubles.ts';
 
 const cfg = parseEdgeConfig({
@@ -40,7 +39,6 @@ function setup(patch: Partial<typeof cfg> = {}) {
       },
     ],
   });
-  const seen = new SeenEvents(join(mkdtempSync(join(tmpdir(), 'tg-gate-')), 'state.db'));
   let thermo: ThermometerLinkState = 'online';
   let requested = 0;
   const gate = new Gate({
@@ -51,7 +49,6 @@ function setup(patch: Partial<typeof cfg> = {}) {
     recorder,
     bus,
     accessList,
-    seen,
     thermometerState: () => thermo,
     requestMeasurement: () => requested++,
   });

@@ -31,9 +31,8 @@ import type { Logger } from '../log.ts';
 import type { ReadingRecorder } from '../storage/types.ts';
 import type { Measurement, ThermometerLinkState } from '../thermometer/types.ts';
 import type { AccessList } from './access-list.ts';
-import { MeasurementPairing } from './pairing.ts';
+import { MeasurementPairing, type PairingResult } from './pairing.ts';
 import { type DecisionOutcome, decide, releases, type TemperatureInput } from './policy.ts';
-import type { SeenEvents } from './seen-events.ts';
 import { displayText } from './texts.ts';
 
 export type GateState = 'locked' | 'released' | 'lockdown' | 'fire';
@@ -59,11 +58,16 @@ export interface GateDeps {
   recorder: ReadingRecorder;
   bus: Publisher;
   accessList: AccessList;
-  seen: SeenEvents;
   thermometerState: () => ThermometerLinkState | 'none';
   requestMeasurement: () => void;
   softwareVersion?: string;
   configVersion?: string;
+}
+
+interface Paired {
+  temperature: TemperatureInput | undefined;
+  measurement: Measurement | undefined;
+  delayMs: number | null;
 }
 
 /** What happened to one face event; returned for tests and benchmarks. */
@@ -168,73 +172,79 @@ export class Gate {
       return undefined;
     }
     const ev = parsed.value;
-    const terminalId = this.d.cfg.terminal.deviceId;
-    if (this.inFlight.has(ev.serialNo) || this.d.seen.has(terminalId, ev.serialNo, ev.at)) {
-      this.counters.duplicateEvents++;
-      this.ack(ev.serialNo);
-      return { kind: 'duplicate' };
-    }
+    if (this.inFlight.has(ev.serialNo) || this.d.recorder.hasEvent(this.eventKey(ev)))
+      return this.duplicate(ev);
     if (!ev.isRealtime) return this.handleOfflineRecord(ev, receivedAt);
     const ageMs = receivedAt - ev.at;
     if (ageMs > this.d.cfg.policy.staleEventMs) {
       // The terminal gave up on this one long ago: keep the reading, move nothing.
       this.counters.staleEvents++;
-      this.d.log.warn({ serialNo: ev.serialNo, ageMs }, 'stale realtime event stored, not acted on (or the terminal clock is off)');
+      this.d.log.warn(
+        { serialNo: ev.serialNo, ageMs },
+        'stale realtime event stored, not acted on (or the terminal clock is off)',
+      );
       return this.handleOfflineRecord({ ...ev, isRealtime: false }, receivedAt);
     }
 
+    // When the temperature is already at hand the whole decision runs synchronously, inside the
+    // MQTT message callback: the reading is committed before mqtt.js acknowledges the event, so a
+    // crash can lose no acknowledged event. Only a wait for a late measurement goes async.
+    const paired = this.temperatureFor(ev, receivedAt);
+    if (!(paired instanceof Promise)) return this.act(ev, receivedAt, paired);
     this.inFlight.add(ev.serialNo);
     try {
-      const { temperature, measurement, delayMs } = await this.temperatureFor(ev, receivedAt);
-      const lockdown = this.d.io.state === 'lockdown';
-      const outcome = decide(
-        {
-          employeeNo: ev.employeeNo,
-          mask: ev.mask,
-          ...(ev.healthCode ? { healthCode: ev.healthCode } : {}),
-          admitted: this.d.accessList.admitted(ev.employeeNo, receivedAt),
-          temperature,
-          thermometerOffline: this.d.thermometerState() === 'offline',
-          lockdown,
-        },
-        this.d.cfg.policy,
-      );
-      const released = releases(outcome, this.d.io.fireAlarm);
-      const drive = this.d.cfg.turnstile.drive;
-      // Actuate first: the person is waiting at the turnstile; storage and the bus come after.
-      if (released && drive !== 'verdict') this.d.io.release(this.d.cfg.turnstile.openMs);
-      this.d.io.signal(
-        outcome.decision === 'pass' ? 'pass' : outcome.decision === 'flagged' ? 'flag' : 'deny',
-      );
-      const finalTenths = temperature ? temperature.tenths : null;
-      const display = displayText(
-        this.d.cfg.lang,
-        outcome.decision,
-        outcome.reason,
-        finalTenths,
-        this.d.cfg.isolation.area,
-      );
-      let verdict: FaceVerdict | undefined;
-      if (ev.remoteCheck) {
-        verdict = {
-          serialNo: ev.serialNo,
-          checkResult: outcome.decision === 'pass' ? 'success' : 'failed',
-          open: released && drive !== 'gpio',
-          display,
-          lang: this.d.cfg.lang,
-        };
-        this.d.bus.publish(this.topics.verdict, JSON.stringify(verdict), { qos: 1 });
-      }
-      const record = this.record(ev, receivedAt, outcome, released, temperature, measurement, delayMs);
-      this.d.seen.add(terminalId, ev.serialNo, ev.at, receivedAt);
-      if (!ev.remoteCheck) this.ack(ev.serialNo);
-      this.count(outcome);
-      this.publishDecision(record, ev.name, display);
-      this.alertsFor(record, ev);
-      return { kind: 'decided', record, outcome, released, ...(verdict ? { verdict } : {}) };
+      return this.act(ev, receivedAt, await paired);
     } finally {
       this.inFlight.delete(ev.serialNo);
     }
+  }
+
+  private act(ev: FaceEvent, receivedAt: number, paired: Paired): HandledEvent {
+    const { temperature, measurement, delayMs } = paired;
+    const lockdown = this.d.io.state === 'lockdown';
+    const outcome = decide(
+      {
+        employeeNo: ev.employeeNo,
+        mask: ev.mask,
+        ...(ev.healthCode ? { healthCode: ev.healthCode } : {}),
+        admitted: this.d.accessList.admitted(ev.employeeNo, receivedAt),
+        temperature,
+        thermometerOffline: this.d.thermometerState() === 'offline',
+        lockdown,
+      },
+      this.d.cfg.policy,
+    );
+    const released = releases(outcome, this.d.io.fireAlarm);
+    const drive = this.d.cfg.turnstile.drive;
+    // Actuate first: the person is waiting at the turnstile; storage and the bus come after.
+    if (released && drive !== 'verdict') this.d.io.release(this.d.cfg.turnstile.openMs);
+    this.d.io.signal(outcome.decision === 'pass' ? 'pass' : outcome.decision === 'flagged' ? 'flag' : 'deny');
+    const finalTenths = temperature ? temperature.tenths : null;
+    const display = displayText(
+      this.d.cfg.lang,
+      outcome.decision,
+      outcome.reason,
+      finalTenths,
+      this.d.cfg.isolation.area,
+    );
+    let verdict: FaceVerdict | undefined;
+    if (ev.remoteCheck) {
+      verdict = {
+        serialNo: ev.serialNo,
+        checkResult: outcome.decision === 'pass' ? 'success' : 'failed',
+        open: released && drive !== 'gpio',
+        display,
+        lang: this.d.cfg.lang,
+      };
+      this.d.bus.publish(this.topics.verdict, JSON.stringify(verdict), { qos: 1 });
+    }
+    const record = this.record(ev, receivedAt, outcome, released, temperature, measurement, delayMs);
+    if (!record) return this.duplicate(ev);
+    if (!ev.remoteCheck) this.ack(ev.serialNo);
+    this.count(outcome);
+    this.publishDecision(record, ev.name, display);
+    this.alertsFor(record, ev);
+    return { kind: 'decided', record, outcome, released, ...(verdict ? { verdict } : {}) };
   }
 
   onCommand(payload: Uint8Array | string): void {
@@ -355,14 +365,7 @@ export class Gate {
     ];
   }
 
-  private async temperatureFor(
-    ev: FaceEvent,
-    receivedAt: number,
-  ): Promise<{
-    temperature: TemperatureInput | undefined;
-    measurement: Measurement | undefined;
-    delayMs: number | null;
-  }> {
+  private temperatureFor(ev: FaceEvent, receivedAt: number): Paired | Promise<Paired> {
     if (this.d.cfg.terminal.temperatureSource === 'terminal') {
       if (ev.temperatureTenths === undefined)
         return { temperature: undefined, measurement: undefined, delayMs: null };
@@ -378,7 +381,13 @@ export class Gate {
         delayMs: 0,
       };
     }
-    const paired = await this.pairing.pair(receivedAt, () => this.d.requestMeasurement());
+    const paired = this.pairing.pair(receivedAt, () => this.d.requestMeasurement());
+    return paired instanceof Promise
+      ? paired.then((p) => this.fromMeasurement(p))
+      : this.fromMeasurement(paired);
+  }
+
+  private fromMeasurement(paired: PairingResult): Paired {
     const m = paired.measurement;
     if (!m) return { temperature: undefined, measurement: undefined, delayMs: null };
     return {
@@ -419,7 +428,7 @@ export class Gate {
       this.d.cfg.policy,
     );
     const record = this.record(ev, receivedAt, outcome, false, temperature, undefined, null);
-    this.d.seen.add(this.d.cfg.terminal.deviceId, ev.serialNo, ev.at, receivedAt);
+    if (!record) return this.duplicate(ev);
     this.ack(ev.serialNo);
     this.counters.offlineRecords++;
     this.publishDecision(record, ev.name, '');
@@ -435,31 +444,39 @@ export class Gate {
     temperature: TemperatureInput | undefined,
     m: Measurement | undefined,
     delayMs: number | null,
-  ): ReadingRecord {
+  ): ReadingRecord | undefined {
     const fromTerminal = !m;
-    return this.d.recorder.record({
-      siteId: this.d.cfg.siteId,
-      gateId: this.d.cfg.gateId,
-      at: ev.isRealtime ? receivedAt : ev.at,
-      recordedAt: receivedAt,
-      employeeNo: ev.employeeNo,
-      temperatureTenths: temperature ? temperature.tenths : null,
-      rawTenths: m ? m.rawTenths : (ev.temperatureTenths ?? null),
-      offsetTenths: m ? this.d.cfg.thermometer.offsetTenths : 0,
-      ambientTenths: m ? m.ambientTenths : null,
-      source: fromTerminal ? 'terminal' : 'gate-thermometer',
-      sensor: m ? m.sensor : 'terminal',
-      sensorSeq: m ? m.sensorSeq : ev.serialNo,
-      decision: outcome.decision,
-      reason: ev.isRealtime ? outcome.reason : outcome.decision === 'flagged' ? 'fever' : 'offline-record',
-      mask: ev.mask,
-      pairingDelayMs: delayMs,
-      terminalId: this.d.cfg.terminal.deviceId,
-      terminalSerialNo: ev.serialNo,
-      realtime: ev.isRealtime,
-      released,
-      enteredBy: null,
-    });
+    return this.d.recorder.recordEvent(
+      {
+        siteId: this.d.cfg.siteId,
+        gateId: this.d.cfg.gateId,
+        at: ev.isRealtime ? receivedAt : ev.at,
+        recordedAt: receivedAt,
+        employeeNo: ev.employeeNo,
+        temperatureTenths: temperature ? temperature.tenths : null,
+        rawTenths: m ? m.rawTenths : (ev.temperatureTenths ?? null),
+        offsetTenths: m ? this.d.cfg.thermometer.offsetTenths : 0,
+        ambientTenths: m ? m.ambientTenths : null,
+        source: fromTerminal ? 'terminal' : 'gate-thermometer',
+        sensor: m ? m.sensor : 'terminal',
+        sensorSeq: m ? m.sensorSeq : ev.serialNo,
+        decision: outcome.decision,
+        reason: ev.isRealtime ? outcome.reason : outcome.decision === 'flagged' ? 'fever' : 'offline-record',
+        mask: ev.mask,
+        pairingDelayMs: delayMs,
+        terminalId: this.d.cfg.terminal.deviceId,
+        terminalSerialNo: ev.serialNo,
+        realtime: ev.isRealtime,
+        released,
+        enteredBy: null,
+      },
+      this.eventKey(ev),
+    );
+  }
+
+  /** Identity of a face event: a re-sent one keeps its serialNo and time; a reset terminal does not. */
+  private eventKey(ev: FaceEvent): string {
+    return `face:${this.d.cfg.terminal.deviceId}:${ev.serialNo}:${ev.at}`;
   }
 
   /**
@@ -502,6 +519,12 @@ export class Gate {
   /** Periodic housekeeping: unclaimed measurements age out of the pairing window. */
   sweep(): void {
     this.pairing.sweep(this.d.clock.now());
+  }
+
+  private duplicate(ev: FaceEvent): HandledEvent {
+    this.counters.duplicateEvents++;
+    this.ack(ev.serialNo);
+    return { kind: 'duplicate' };
   }
 
   private count(o: DecisionOutcome): void {

@@ -31,6 +31,15 @@ export class ArrayRecorder implements ReadingRecorder {
     this.records.push(rec);
     return rec;
   }
+  private readonly events = new Set<string>();
+  recordEvent(r: NewReading, key: string): ReadingRecord | undefined {
+    if (this.events.has(key)) return undefined;
+    this.events.add(key);
+    return this.record(r);
+  }
+  hasEvent(key: string): boolean {
+    return this.events.has(key);
+  }
   stats() {
     return { depth: this.records.length, oldestAgeS: null, capacity: 1e9, forwarded: 0, lastError: null };
   }

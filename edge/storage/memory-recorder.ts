@@ -60,6 +60,19 @@ export class MemoryRecorder extends Emitter<RecorderEvents> implements StorageRe
   }
 
   /** Marks the oldest `n` queued readings (default all) as forwarded. */
+  private readonly events = new Set<string>();
+
+  recordEvent(reading: NewReading, eventKey: string): ReadingRecord | undefined {
+    if (this.events.has(eventKey)) return undefined;
+    const record = this.record(reading);
+    this.events.add(eventKey);
+    return record;
+  }
+
+  hasEvent(eventKey: string): boolean {
+    return this.events.has(eventKey);
+  }
+
   forward(n = this.queue.length): ReadingRecord[] {
     const done = this.queue.splice(0, n).map((q) => q.record);
     this.forwarded += done.length;

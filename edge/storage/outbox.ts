@@ -62,6 +62,10 @@ CREATE TABLE IF NOT EXISTS outbox (
   queued_at INTEGER NOT NULL,
   body      TEXT    NOT NULL
 );
+CREATE TABLE IF NOT EXISTS handled_events (
+  key        TEXT    PRIMARY KEY,
+  handled_at INTEGER NOT NULL
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS quarantine (
   pos            INTEGER PRIMARY KEY,
   id             TEXT    NOT NULL,
@@ -102,7 +106,9 @@ export class Outbox extends Emitter<OutboxEvents> {
   private depthNow: number;
   private quarantinedNow: number;
   private closed = false;
-  private readonly appendTx: Database.Transaction<(r: NewReading) => ReadingRecord>;
+  private readonly appendTx: Database.Transaction<
+    (r: NewReading, eventKey: string | undefined) => ReadingRecord | undefined
+  >;
   private readonly stmt: ReturnType<typeof prepare>;
 
   private constructor(db: Database.Database, opts: OutboxOptions) {
@@ -116,7 +122,11 @@ export class Outbox extends Emitter<OutboxEvents> {
     this.depthNow = (this.stmt.count.get() as { n: number }).n;
     this.quarantinedNow = (this.stmt.countQuarantine.get() as { n: number }).n;
     this.gauge = new FillGauge(this.capacity, this.depthNow);
-    this.appendTx = db.transaction((reading: NewReading) => {
+    // The source event's key is committed with the reading it produced: a crash can leave both or
+    // neither, so a redelivered event is recognised exactly when its reading is already stored.
+    this.appendTx = db.transaction((reading: NewReading, eventKey: string | undefined) => {
+      if (eventKey !== undefined && this.stmt.addEvent.run(eventKey, this.clock.now()).changes === 0)
+        return undefined;
       const row = this.stmt.getSeq.get(reading.siteId, reading.gateId) as { next_seq: number } | undefined;
       const seq = row ? row.next_seq : Math.max(this.clock.now(), SEQ_SEED_FLOOR);
       this.stmt.putSeq.run(reading.siteId, reading.gateId, seq + 1);
@@ -177,6 +187,21 @@ export class Outbox extends Emitter<OutboxEvents> {
    * TG_OUTBOX_CLOSED, never anything untyped.
    */
   append(reading: NewReading): ReadingRecord {
+    return this.appendOnce(reading, undefined) as ReadingRecord;
+  }
+
+  /** Whether the source event with this key has already produced a stored reading. */
+  hasEvent(key: string): boolean {
+    return this.stmt.hasEvent.get(key) !== undefined;
+  }
+
+  /** Forgets event keys older than `olderThanMs` (terminals re-send within days, not months). */
+  pruneEvents(olderThanMs: number): number {
+    return this.stmt.pruneEvents.run(this.clock.now() - olderThanMs).changes;
+  }
+
+  /** Appends unless the event key was already recorded (then returns undefined, writes nothing). */
+  appendOnce(reading: NewReading, eventKey: string | undefined): ReadingRecord | undefined {
     if (this.closed) throw new StorageError(StorageErrorCode.OUTBOX_CLOSED, 'outbox is closed');
     const clean = validateReading(reading);
     if (this.policy === 'refuse' && this.depthNow >= this.capacity) {
@@ -185,12 +210,13 @@ export class Outbox extends Emitter<OutboxEvents> {
         `outbox holds ${this.depthNow} of ${this.capacity} readings`,
       );
     }
-    let record: ReadingRecord;
+    let record: ReadingRecord | undefined;
     try {
-      record = this.appendTx.immediate(clean);
+      record = this.appendTx.immediate(clean, eventKey);
     } catch (err) {
       throw new StorageError(StorageErrorCode.OUTBOX_WRITE, `commit failed: ${String(err)}`, { cause: err });
     }
+    if (!record) return undefined;
     this.depthNow += 1;
     this.updateLevel();
     return record;
@@ -342,6 +368,9 @@ function prepare(db: Database.Database) {
         'ON CONFLICT (site_id, gate_id) DO UPDATE SET next_seq = excluded.next_seq',
     ),
     insert: db.prepare('INSERT INTO outbox (id, queued_at, body) VALUES (?, ?, ?)'),
+    addEvent: db.prepare('INSERT OR IGNORE INTO handled_events (key, handled_at) VALUES (?, ?)'),
+    hasEvent: db.prepare('SELECT 1 FROM handled_events WHERE key = ?'),
+    pruneEvents: db.prepare('DELETE FROM handled_events WHERE handled_at < ?'),
     peek: db.prepare('SELECT pos, id, body FROM outbox WHERE pos > ? ORDER BY pos LIMIT ?'),
     remove: db.prepare('DELETE FROM outbox WHERE id = ?'),
     oldest: db.prepare('SELECT queued_at FROM outbox ORDER BY pos LIMIT 1'),

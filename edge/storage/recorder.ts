@@ -137,6 +137,21 @@ export class DurableRecorder extends Emitter<RecorderEvents> implements StorageR
     return record;
   }
 
+  recordEvent(reading: NewReading, eventKey: string): ReadingRecord | undefined {
+    const record = this.outbox.appendOnce(reading, eventKey);
+    if (record) this.forwarder?.notify();
+    return record;
+  }
+
+  hasEvent(eventKey: string): boolean {
+    return this.outbox.hasEvent(eventKey);
+  }
+
+  /** Forgets event keys older than this (default 45 days, beyond any terminal's offline cache). */
+  pruneEvents(olderThanMs = 45 * 24 * 3600 * 1000): number {
+    return this.outbox.pruneEvents(olderThanMs);
+  }
+
   stats(): RecorderStats {
     const oldest = this.outbox.oldestQueuedAt();
     const f = this.forwarder?.stats();

@@ -25,6 +25,14 @@ export interface ReadingRecorder {
    * Throws a typed error (code TG_OUTBOX_FULL) only under the "refuse" policy when full.
    */
   record(reading: NewReading): ReadingRecord;
+  /**
+   * Records the reading a source event produced (a face event: terminal, serialNo, time), in the
+   * same commit as the event's key. Returns undefined, writing nothing, when that event has already
+   * produced a reading: redeliveries after a crash are neither lost nor doubled.
+   */
+  recordEvent(reading: NewReading, eventKey: string): ReadingRecord | undefined;
+  /** Whether an event with this key has already produced a reading. */
+  hasEvent(eventKey: string): boolean;
   stats(): OutboxStats;
   close(): Promise<void>;
 }

@@ -63,7 +63,8 @@ export function parseCsv(text: string): { records: CsvRecord[]; problems: CsvPro
             quoted = false;
             i++;
             const next = text[i];
-            if (next !== undefined && next !== ',' && next !== '\n' && next !== '\r') bad ??= 'text after a closing quote';
+            if (next !== undefined && next !== ',' && next !== '\n' && next !== '\r')
+              bad ??= 'text after a closing quote';
           }
         } else {
           if (c === '\n') line++;
@@ -87,7 +88,8 @@ export function parseCsv(text: string): { records: CsvRecord[]; problems: CsvPro
         line++;
         break;
       } else {
-        if (c === '"') bad ??= 'a quote inside an unquoted field (quote the whole field and double the quote)';
+        if (c === '"')
+          bad ??= 'a quote inside an unquoted field (quote the whole field and double the quote)';
         field += c;
         atFieldStart = false;
         i++;

@@ -12,7 +12,11 @@ import { SiteTopic } from '../../protocols/topics.ts';
 import type { Logger } from '../log.ts';
 import { type AccessListStore, diff } from './store.ts';
 
-export type Publish = (topic: string, payload: string, opts: { qos: 0 | 1; retain: boolean }) => Promise<void>;
+export type Publish = (
+  topic: string,
+  payload: string,
+  opts: { qos: 0 | 1; retain: boolean },
+) => Promise<void>;
 
 export class AccessListDistributor {
   private published: AccessListSnapshot | null = null;
@@ -30,7 +34,11 @@ export class AccessListDistributor {
     if (retained) {
       const r = parsePayload(AccessListSnapshot, retained, 256 * 1024 * 1024);
       if (r.ok) this.published = r.value;
-      else this.log.warn({ code: r.error.code, reason: r.error.message }, 'retained access list unreadable; republishing');
+      else
+        this.log.warn(
+          { code: r.error.code, reason: r.error.message },
+          'retained access list unreadable; republishing',
+        );
     }
     await this.poll();
   }
@@ -51,14 +59,20 @@ export class AccessListDistributor {
     try {
       current = this.store.read();
     } catch (e) {
-      this.log.error({ code: (e as { code?: string }).code, err: (e as Error).message }, 'access list file unreadable; gates keep their list');
+      this.log.error(
+        { code: (e as { code?: string }).code, err: (e as Error).message },
+        'access list file unreadable; gates keep their list',
+      );
       return false;
     }
     if (!current) return false;
     const prev = this.published;
     if (prev && current.version <= prev.version) {
       if (current.version < prev.version)
-        this.log.warn({ file: current.version, published: prev.version }, 'access list file is older than the published list; ignored');
+        this.log.warn(
+          { file: current.version, published: prev.version },
+          'access list file is older than the published list; ignored',
+        );
       return false;
     }
     if (prev) {
@@ -69,11 +83,17 @@ export class AccessListDistributor {
         issuedAt: current.issuedAt,
         ...diff(prev.entries, current.entries),
       };
-      await this.publish(SiteTopic.accessListChanges(this.siteId), JSON.stringify(change), { qos: 1, retain: false });
+      await this.publish(SiteTopic.accessListChanges(this.siteId), JSON.stringify(change), {
+        qos: 1,
+        retain: false,
+      });
     }
     await this.publish(SiteTopic.accessList(this.siteId), JSON.stringify(current), { qos: 1, retain: true });
     this.published = current;
-    this.log.info({ version: current.version, from: prev?.version ?? null, entries: current.entries.length }, 'access list published');
+    this.log.info(
+      { version: current.version, from: prev?.version ?? null, entries: current.entries.length },
+      'access list published',
+    );
     return true;
   }
 }

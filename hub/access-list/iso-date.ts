@@ -14,8 +14,13 @@ export interface ParsedDate {
 
 export function parseIsoDate(text: string, timeZone: string): ParsedDate | { error: string } {
   const m = RE.exec(text.trim());
-  if (!m) return { error: `${JSON.stringify(text)} is not an ISO 8601 date (YYYY-MM-DD or YYYY-MM-DDTHH:mm[:ss][Z|±HH:MM])` };
-  const [y, mo, d, h = '0', mi = '0', s = '0', frac = '0'] = m.slice(1, 8).map((v) => v ?? undefined) as string[];
+  if (!m)
+    return {
+      error: `${JSON.stringify(text)} is not an ISO 8601 date (YYYY-MM-DD or YYYY-MM-DDTHH:mm[:ss][Z|±HH:MM])`,
+    };
+  const [y, mo, d, h = '0', mi = '0', s = '0', frac = '0'] = m
+    .slice(1, 8)
+    .map((v) => v ?? undefined) as string[];
   const nums = [y, mo, d, h, mi, s].map(Number) as [number, number, number, number, number, number];
   const ms = Number(frac.padEnd(3, '0'));
   const [Y, M, D, H, I, S] = nums;
@@ -49,7 +54,14 @@ function offsetAt(t: number, timeZone: string): number {
     second: 'numeric',
   }).formatToParts(new Date(t));
   const get = (type: string) => Number(parts.find((p) => p.type === type)?.value);
-  const asUtc = Date.UTC(get('year'), get('month') - 1, get('day'), get('hour'), get('minute'), get('second'));
+  const asUtc = Date.UTC(
+    get('year'),
+    get('month') - 1,
+    get('day'),
+    get('hour'),
+    get('minute'),
+    get('second'),
+  );
   return asUtc - (t - (((t % 1000) + 1000) % 1000));
 }
 

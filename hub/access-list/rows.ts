@@ -22,22 +22,33 @@ export interface RowsOptions {
   maxEntries?: number;
 }
 
-export function entriesFromCsv(bytes: Uint8Array, o: RowsOptions): { entries: AccessEntry[] } | { issues: Issue[] } {
+export function entriesFromCsv(
+  bytes: Uint8Array,
+  o: RowsOptions,
+): { entries: AccessEntry[] } | { issues: Issue[] } {
   const decoded = decodeUtf8(bytes);
-  if ('problem' in decoded) return { issues: [{ where: String(decoded.problem.line), reason: decoded.problem.reason }] };
+  if ('problem' in decoded)
+    return { issues: [{ where: String(decoded.problem.line), reason: decoded.problem.reason }] };
   const { records, problems } = parseCsv(decoded.text);
   const issues: Issue[] = problems.map((p) => ({ where: String(p.line), reason: p.reason }));
   const header = records.shift();
-  if (!header) return { issues: [{ where: '1', reason: `empty file: expected the header ${COLUMNS.join(',')}` }] };
+  if (!header)
+    return { issues: [{ where: '1', reason: `empty file: expected the header ${COLUMNS.join(',')}` }] };
 
   const columns: Array<Column | undefined> = [];
   for (const raw of header.fields) {
     const name = COLUMNS.find((c) => c.toLowerCase() === raw.trim().toLowerCase());
-    if (!name) issues.push({ where: String(header.line), reason: `unknown column ${JSON.stringify(raw.trim())} (expected ${COLUMNS.join(',')})` });
-    else if (columns.includes(name)) issues.push({ where: String(header.line), reason: `column ${name} appears twice` });
+    if (!name)
+      issues.push({
+        where: String(header.line),
+        reason: `unknown column ${JSON.stringify(raw.trim())} (expected ${COLUMNS.join(',')})`,
+      });
+    else if (columns.includes(name))
+      issues.push({ where: String(header.line), reason: `column ${name} appears twice` });
     columns.push(name);
   }
-  if (!columns.includes('employeeNo')) issues.push({ where: String(header.line), reason: 'the header has no employeeNo column' });
+  if (!columns.includes('employeeNo'))
+    issues.push({ where: String(header.line), reason: 'the header has no employeeNo column' });
   if (issues.length) return { issues };
 
   const entries: AccessEntry[] = [];
@@ -63,7 +74,8 @@ export function entriesFromCsv(bytes: Uint8Array, o: RowsOptions): { entries: Ac
     const department = v('department');
     if (department.length > 128) bad('department is longer than 128 characters');
     const kindText = v('kind').toLowerCase() || 'employee';
-    if (kindText !== 'employee' && kindText !== 'visitor') bad(`kind must be employee or visitor, got ${JSON.stringify(v('kind'))}`);
+    if (kindText !== 'employee' && kindText !== 'visitor')
+      bad(`kind must be employee or visitor, got ${JSON.stringify(v('kind'))}`);
     const date = (c: 'validFrom' | 'validUntil') => {
       const text = v(c);
       if (!text) return null;
@@ -77,18 +89,30 @@ export function entriesFromCsv(bytes: Uint8Array, o: RowsOptions): { entries: Ac
     };
     const validFrom = date('validFrom');
     const validUntil = date('validUntil');
-    if (validFrom !== null && validUntil !== null && validFrom >= validUntil) bad('validFrom is not before validUntil');
-    if (employeeNo && firstLine.has(employeeNo)) bad(`employeeNo ${employeeNo} is already on line ${firstLine.get(employeeNo)}`);
+    if (validFrom !== null && validUntil !== null && validFrom >= validUntil)
+      bad('validFrom is not before validUntil');
+    if (employeeNo && firstLine.has(employeeNo))
+      bad(`employeeNo ${employeeNo} is already on line ${firstLine.get(employeeNo)}`);
     if (issues.length > before) {
       if (issues.length >= MAX_ISSUES) break;
       continue;
     }
     firstLine.set(employeeNo, rec.line);
-    entries.push({ employeeNo, name, department, kind: kindText as AccessEntry['kind'], validFrom, validUntil });
+    entries.push({
+      employeeNo,
+      name,
+      department,
+      kind: kindText as AccessEntry['kind'],
+      validFrom,
+      validUntil,
+    });
   }
   if (issues.length >= MAX_ISSUES) issues.push({ where: '', reason: `stopped after ${MAX_ISSUES} problems` });
   if (!issues.length && entries.length === 0)
-    issues.push({ where: String(header.line + 1), reason: 'no rows: an empty list would turn everybody away at every gate' });
+    issues.push({
+      where: String(header.line + 1),
+      reason: 'no rows: an empty list would turn everybody away at every gate',
+    });
   if (!issues.length && o.maxEntries !== undefined && entries.length > o.maxEntries)
     issues.push({ where: '', reason: `${entries.length} rows, more than the limit of ${o.maxEntries}` });
   return issues.length ? { issues } : { entries };

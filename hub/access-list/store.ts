@@ -4,10 +4,24 @@
  * fsync and rename: readers see the old version or the new one, never half of one, and two
  * imports at once cannot both take the same version number.
  */
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeSync,
+} from 'node:fs';
 import { dirname } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
-import { type AccessEntry, type AccessListChange, AccessListSnapshot } from '../../protocols/gate/access-list.ts';
+import {
+  type AccessEntry,
+  type AccessListChange,
+  AccessListSnapshot,
+} from '../../protocols/gate/access-list.ts';
 import { SCHEMA_VERSION } from '../../protocols/gate/messages.ts';
 import { describeIssues } from '../../protocols/parse.ts';
 import { HubError, HubErrorCode } from '../errors.ts';
@@ -44,13 +58,17 @@ export class AccessListStore {
       throw new HubError(HubErrorCode.ACCESS_LIST_STORE, `${this.path}: ${(e as Error).message}`);
     }
     const r = AccessListSnapshot.safeParse(raw);
-    if (!r.success) throw new HubError(HubErrorCode.ACCESS_LIST_STORE, `${this.path}: ${describeIssues(r.error.issues)}`);
+    if (!r.success)
+      throw new HubError(HubErrorCode.ACCESS_LIST_STORE, `${this.path}: ${describeIssues(r.error.issues)}`);
     return r.data;
   }
 
   /** Validates HR's CSV and, only when every line is good, makes it the next version. */
   importCsv(bytes: Uint8Array, o: { timeZone: string; now?: number; maxEntries?: number }): ImportResult {
-    const parsed = entriesFromCsv(bytes, { timeZone: o.timeZone, ...(o.maxEntries !== undefined ? { maxEntries: o.maxEntries } : {}) });
+    const parsed = entriesFromCsv(bytes, {
+      timeZone: o.timeZone,
+      ...(o.maxEntries !== undefined ? { maxEntries: o.maxEntries } : {}),
+    });
     if ('issues' in parsed) {
       const lines = parsed.issues.map((i) => (i.where ? `line ${i.where}: ${i.reason}` : i.reason));
       throw new HubError(
@@ -63,7 +81,15 @@ export class AccessListStore {
       const current = this.read();
       const change = diff(current?.entries ?? [], parsed.entries);
       if (current && change.upserts.length === 0 && change.removals.length === 0)
-        return { version: current.version, previousVersion: current.version, entries: current.entries.length, upserts: 0, removals: 0, unchanged: true, snapshot: current };
+        return {
+          version: current.version,
+          previousVersion: current.version,
+          entries: current.entries.length,
+          upserts: 0,
+          removals: 0,
+          unchanged: true,
+          snapshot: current,
+        };
       const snapshot: AccessListSnapshot = {
         v: SCHEMA_VERSION,
         version: (current?.version ?? 0) + 1,
@@ -111,7 +137,8 @@ export class AccessListStore {
       } catch {
         /* gone meanwhile */
       }
-      if (age < STALE_LOCK_MS) throw new HubError(HubErrorCode.ACCESS_LIST_LOCKED, `${lock} exists: another import is running`);
+      if (age < STALE_LOCK_MS)
+        throw new HubError(HubErrorCode.ACCESS_LIST_LOCKED, `${lock} exists: another import is running`);
       rmSync(lock, { force: true });
       fd = openSync(lock, 'wx');
     }
@@ -126,7 +153,10 @@ export class AccessListStore {
 }
 
 /** What changed between two lists: entries added or modified, employee numbers removed. */
-export function diff(before: AccessEntry[], after: AccessEntry[]): Pick<AccessListChange, 'upserts' | 'removals'> {
+export function diff(
+  before: AccessEntry[],
+  after: AccessEntry[],
+): Pick<AccessListChange, 'upserts' | 'removals'> {
   const old = new Map(before.map((e) => [e.employeeNo, e]));
   const upserts = after.filter((e) => !isDeepStrictEqual(old.get(e.employeeNo), e));
   const kept = new Set(after.map((e) => e.employeeNo));

@@ -25,7 +25,12 @@ export function rulesFor(d: Identity): TopicRules {
       const base = `tg/${d.site}/gate/${d.gate}`;
       return {
         publish: [`${base}/#`, `face/${d.terminal}/verdict`, `face/${d.terminal}/ack`],
-        subscribe: [`face/${d.terminal}/event`, `${base}/command`, `tg/${d.site}/access-list`, `tg/${d.site}/access-list/changes`],
+        subscribe: [
+          `face/${d.terminal}/event`,
+          `${base}/command`,
+          `tg/${d.site}/access-list`,
+          `tg/${d.site}/access-list/changes`,
+        ],
       };
     }
     case 'terminal':
@@ -65,7 +70,10 @@ export function canReceive(rules: TopicRules, topic: string): boolean {
  * - dashboard, service: its id, or its id followed by `-` and anything (several instances);
  * - any role: the extra ids listed in its credentials entry.
  */
-export function clientIdAllowed(d: Identity & Pick<DeviceCredential, 'clientIds'>, clientId: string): boolean {
+export function clientIdAllowed(
+  d: Identity & Pick<DeviceCredential, 'clientIds'>,
+  clientId: string,
+): boolean {
   if (clientId === d.id || d.clientIds?.includes(clientId)) return true;
   switch (d.role) {
     case 'terminal':

@@ -31,7 +31,11 @@ export class CredentialsStore {
   /** Reads the file; a missing file is an empty list only when `allowMissing` (the CLI creating it). */
   load(opts: { allowMissing?: boolean } = {}): this {
     if (!existsSync(this.path)) {
-      if (!opts.allowMissing) throw new HubError(HubErrorCode.CREDENTIALS_INVALID, `${this.path}: no such file (create it with \`device add\`)`);
+      if (!opts.allowMissing)
+        throw new HubError(
+          HubErrorCode.CREDENTIALS_INVALID,
+          `${this.path}: no such file (create it with \`device add\`)`,
+        );
       this.devices = new Map();
       this.stamp = '';
       return this;
@@ -44,7 +48,8 @@ export class CredentialsStore {
       throw new HubError(HubErrorCode.CREDENTIALS_INVALID, `${this.path}: ${(e as Error).message}`);
     }
     const r = CredentialsFile.safeParse(raw);
-    if (!r.success) throw new HubError(HubErrorCode.CREDENTIALS_INVALID, `${this.path}: ${describeIssues(r.error.issues)}`);
+    if (!r.success)
+      throw new HubError(HubErrorCode.CREDENTIALS_INVALID, `${this.path}: ${describeIssues(r.error.issues)}`);
     this.devices = new Map(r.data.devices.map((d) => [d.id, d]));
     this.stamp = stamp;
     return this;
@@ -65,8 +70,12 @@ export class CredentialsStore {
   byClientId(clientId: string): DeviceCredential | undefined {
     const direct = this.devices.get(clientId);
     if (direct && direct.revokedAt === null) return direct;
-    for (const d of this.devices.values()) if (d.revokedAt === null && clientIdAllowed(d, clientId)) return d;
-    return undefined;
+    // The most specific owner wins: 'dash-ops-1' is dash-ops's, not dash's.
+    let best: DeviceCredential | undefined;
+    for (const d of this.devices.values())
+      if (d.revokedAt === null && clientIdAllowed(d, clientId) && (!best || d.id.length > best.id.length))
+        best = d;
+    return best;
   }
 
   list(): DeviceCredential[] {
@@ -77,7 +86,10 @@ export class CredentialsStore {
   async add(dev: NewDevice, password: string, now = Date.now()): Promise<DeviceCredential> {
     const existing = this.devices.get(dev.id);
     if (existing && existing.revokedAt === null)
-      throw new HubError(HubErrorCode.DEVICE_CONFLICT, `device ${dev.id} exists; revoke it first to replace its password`);
+      throw new HubError(
+        HubErrorCode.DEVICE_CONFLICT,
+        `device ${dev.id} exists; revoke it first to replace its password`,
+      );
     const entry: DeviceCredential = {
       id: dev.id,
       role: dev.role,

@@ -14,7 +14,14 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { AedesPublishPacket, Client, ConnectPacket, PublishPacket, Subscription } from 'aedes';
 import type { DeviceCredential } from '../../protocols/hub/credentials.ts';
-import { canPublish, canReceive, canSubscribe, clientIdAllowed, rulesFor, type TopicRules } from '../auth/acl.ts';
+import {
+  canPublish,
+  canReceive,
+  canSubscribe,
+  clientIdAllowed,
+  rulesFor,
+  type TopicRules,
+} from '../auth/acl.ts';
 import type { CredentialsStore } from '../auth/credentials.ts';
 import { hashPassword, verifyPassword } from '../auth/password.ts';
 import type { Limits } from '../config/schema.ts';
@@ -69,7 +76,12 @@ export class BrokerGuard {
         this.wills.set(client, packet.will);
         cb(null, true);
       },
-      authenticate: (client: Client, username: string | undefined, password: Buffer | undefined, done: AuthDone) => {
+      authenticate: (
+        client: Client,
+        username: string | undefined,
+        password: Buffer | undefined,
+        done: AuthDone,
+      ) => {
         this.authenticate(client, username, password).then(
           (r) => (r === true ? done(null, true) : done(r, false)),
           (err) => {
@@ -80,8 +92,11 @@ export class BrokerGuard {
       },
       authorizePublish: (client: Client | null, packet: PublishPacket, cb: (e?: Error | null) => void) =>
         this.authorizePublish(client, packet, cb),
-      authorizeSubscribe: (client: Client, sub: Subscription, cb: (e: Error | null, s?: Subscription | null) => void) =>
-        this.authorizeSubscribe(client, sub, cb),
+      authorizeSubscribe: (
+        client: Client,
+        sub: Subscription,
+        cb: (e: Error | null, s?: Subscription | null) => void,
+      ) => this.authorizeSubscribe(client, sub, cb),
       authorizeForward: (client: Client, packet: AedesPublishPacket) => this.authorizeForward(client, packet),
     };
   }
@@ -149,7 +164,8 @@ export class BrokerGuard {
     if (this.o.connectedClients() >= this.o.limits.maxConnections)
       return refuse(3, Refusal.TOO_MANY_CONNECTIONS, `${this.o.limits.maxConnections} clients connected`);
     const cooldown = this.cooldowns.get(clientId);
-    if (cooldown !== undefined && cooldown > now) return refuse(3, Refusal.COOLDOWN, `rate limit cooldown, ${cooldown - now} ms left`);
+    if (cooldown !== undefined && cooldown > now)
+      return refuse(3, Refusal.COOLDOWN, `rate limit cooldown, ${cooldown - now} ms left`);
     if (!username || !password) return refuse(5, Refusal.AUTH, 'no username or password');
     if (!this.authFailures.allowed(`u:${username}`, now) || !this.authFailures.allowed(`a:${remote}`, now)) {
       this.authFailures.fail(`a:${remote}`, now);
@@ -161,16 +177,26 @@ export class BrokerGuard {
     if (!cred || !ok || cred.revokedAt !== null) {
       this.authFailures.fail(`u:${username}`, now);
       this.authFailures.fail(`a:${remote}`, now);
-      return refuse(5, Refusal.AUTH, !cred ? 'unknown device' : cred.revokedAt !== null ? 'revoked' : 'wrong password');
+      return refuse(
+        5,
+        Refusal.AUTH,
+        !cred ? 'unknown device' : cred.revokedAt !== null ? 'revoked' : 'wrong password',
+      );
     }
     if (cred.site !== undefined && cred.site !== this.o.siteId)
       return refuse(5, Refusal.AUTH, `device belongs to site ${cred.site}, this hub serves ${this.o.siteId}`);
-    if (!clientIdAllowed(cred, clientId)) return refuse(2, Refusal.CLIENT_ID, `client id ${clientId} is not one of ${cred.id}'s`);
+    // The client id must be this device's, and no other device's own id or bound id ('dash-2' is
+    // the device dash-2's even though it also has dashboard dash's prefix).
+    const owner = this.o.credentials.byClientId(clientId);
+    if (!clientIdAllowed(cred, clientId) || (owner !== undefined && owner.id !== cred.id))
+      return refuse(2, Refusal.CLIENT_ID, `client id ${clientId} is not one of ${cred.id}'s`);
     const rules = rulesFor(cred);
     const will = this.wills.get(client);
     if (will) {
-      if (!canPublish(rules, will.topic)) return refuse(5, Refusal.PUBLISH_ACL, `will on ${will.topic} not allowed`);
-      if (payloadSize(will.payload) > this.o.limits.maxPayloadBytes) return refuse(5, Refusal.PAYLOAD_TOO_LARGE, 'will payload too large');
+      if (!canPublish(rules, will.topic))
+        return refuse(5, Refusal.PUBLISH_ACL, `will on ${will.topic} not allowed`);
+      if (payloadSize(will.payload) > this.o.limits.maxPayloadBytes)
+        return refuse(5, Refusal.PAYLOAD_TOO_LARGE, 'will payload too large');
     }
     this.sessions.set(client, { cred, rules, connectedAt: now });
     const c = this.stats.of(clientId);
@@ -195,43 +221,74 @@ export class BrokerGuard {
     return ok;
   }
 
-  private authorizePublish(client: Client | null, packet: PublishPacket, cb: (e?: Error | null) => void): void {
+  private authorizePublish(
+    client: Client | null,
+    packet: PublishPacket,
+    cb: (e?: Error | null) => void,
+  ): void {
     const now = this.now();
     if (!client) {
       // A will left by a client of a previous run of the hub, published now that it is known dead.
       const clientId = (packet as { clientId?: string }).clientId ?? '';
       const cred = this.o.credentials.byClientId(clientId);
-      if (cred && canPublish(rulesFor(cred), packet.topic)) return cb(null);
+      if (cred && canPublish(rulesFor(cred), packet.topic)) {
+        cb(null);
+        return;
+      }
       this.o.log.warn({ code: Refusal.PUBLISH_ACL, clientId, topic: packet.topic }, 'stale will refused');
-      return cb(new Error(Refusal.PUBLISH_ACL));
+      cb(new Error(Refusal.PUBLISH_ACL));
+      return;
     }
     const s = this.sessions.get(client);
     const clientId = client.id;
-    if (!s) return cb(new Error(Refusal.PUBLISH_ACL));
+    if (!s) {
+      cb(new Error(Refusal.PUBLISH_ACL));
+      return;
+    }
     const size = payloadSize(packet.payload);
     if (size > this.o.limits.maxPayloadBytes) {
       const c = this.stats.refused(clientId, Refusal.PAYLOAD_TOO_LARGE, packet.topic, now);
       c.oversized++;
       this.stats.totals.oversized++;
-      this.o.log.warn({ code: Refusal.PAYLOAD_TOO_LARGE, clientId, topic: packet.topic, size, max: this.o.limits.maxPayloadBytes }, 'publish refused: payload too large, disconnecting');
-      return cb(new Error(Refusal.PAYLOAD_TOO_LARGE));
+      this.o.log.warn(
+        {
+          code: Refusal.PAYLOAD_TOO_LARGE,
+          clientId,
+          topic: packet.topic,
+          size,
+          max: this.o.limits.maxPayloadBytes,
+        },
+        'publish refused: payload too large, disconnecting',
+      );
+      cb(new Error(Refusal.PAYLOAD_TOO_LARGE));
+      return;
     }
     if (!canPublish(s.rules, packet.topic)) {
       const c = this.stats.refused(clientId, Refusal.PUBLISH_ACL, packet.topic, now);
       c.refusedPublishes++;
       this.stats.totals.refusedPublishes++;
-      this.o.log.warn({ code: Refusal.PUBLISH_ACL, clientId, username: s.cred.id, topic: packet.topic }, 'publish refused: not allowed, disconnecting');
-      return cb(new Error(Refusal.PUBLISH_ACL));
+      this.o.log.warn(
+        { code: Refusal.PUBLISH_ACL, clientId, username: s.cred.id, topic: packet.topic },
+        'publish refused: not allowed, disconnecting',
+      );
+      cb(new Error(Refusal.PUBLISH_ACL));
+      return;
     }
     // The will is the broker speaking for a client that is gone; it is never held back.
-    if (packet === (client as unknown as { will?: unknown }).will || s.cred.role === 'service') return this.accepted(clientId, cb);
+    if (packet === (client as unknown as { will?: unknown }).will || s.cred.role === 'service') {
+      this.accepted(clientId, cb);
+      return;
+    }
     let bucket = this.buckets.get(clientId);
     if (!bucket) {
       bucket = new TokenBucket(this.o.limits.publishRatePerSec, this.o.limits.publishBurst, now);
       this.buckets.set(clientId, bucket);
     }
     const delay = bucket.take(now);
-    if (delay === 0) return this.accepted(clientId, cb);
+    if (delay === 0) {
+      this.accepted(clientId, cb);
+      return;
+    }
     const c = this.stats.of(clientId);
     if (delay > this.o.limits.maxThrottleDelayMs) {
       bucket.giveBack();
@@ -239,8 +296,12 @@ export class BrokerGuard {
       this.stats.totals.rateDisconnects++;
       this.stats.refused(clientId, Refusal.RATE_LIMIT, packet.topic, now);
       this.cooldowns.set(clientId, now + this.o.limits.cooldownMs);
-      this.o.log.warn({ code: Refusal.RATE_LIMIT, clientId, delayMs: delay, cooldownMs: this.o.limits.cooldownMs }, 'publish rate far over the limit: disconnecting');
-      return cb(new Error(Refusal.RATE_LIMIT));
+      this.o.log.warn(
+        { code: Refusal.RATE_LIMIT, clientId, delayMs: delay, cooldownMs: this.o.limits.cooldownMs },
+        'publish rate far over the limit: disconnecting',
+      );
+      cb(new Error(Refusal.RATE_LIMIT));
+      return;
     }
     c.throttled++;
     this.stats.totals.throttled++;
@@ -252,13 +313,23 @@ export class BrokerGuard {
     cb(null);
   }
 
-  private authorizeSubscribe(client: Client, sub: Subscription, cb: (e: Error | null, s?: Subscription | null) => void): void {
+  private authorizeSubscribe(
+    client: Client,
+    sub: Subscription,
+    cb: (e: Error | null, s?: Subscription | null) => void,
+  ): void {
     const s = this.sessions.get(client);
-    if (s && canSubscribe(s.rules, sub.topic)) return cb(null, sub);
+    if (s && canSubscribe(s.rules, sub.topic)) {
+      cb(null, sub);
+      return;
+    }
     const c = this.stats.refused(client.id, Refusal.SUBSCRIBE_ACL, sub.topic, this.now());
     c.refusedSubscribes++;
     this.stats.totals.refusedSubscribes++;
-    this.o.log.warn({ code: Refusal.SUBSCRIBE_ACL, clientId: client.id, username: s?.cred.id, topic: sub.topic }, 'subscribe refused');
+    this.o.log.warn(
+      { code: Refusal.SUBSCRIBE_ACL, clientId: client.id, username: s?.cred.id, topic: sub.topic },
+      'subscribe refused',
+    );
     // null = failure return code 0x80 in the SUBACK; the connection stays up.
     cb(null, null);
   }

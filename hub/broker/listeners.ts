@@ -54,7 +54,10 @@ export async function listen(broker: Aedes, o: ListenOptions): Promise<Listening
         cert = readFileSync(o.tls.certFile);
         key = readFileSync(o.tls.keyFile);
       } catch (e) {
-        throw new HubError(HubErrorCode.TLS_FILES, `${(e as NodeJS.ErrnoException).path ?? ''}: ${(e as Error).message}`);
+        throw new HubError(
+          HubErrorCode.TLS_FILES,
+          `${(e as NodeJS.ErrnoException).path ?? ''}: ${(e as Error).message}`,
+        );
       }
       const server = tls.createServer({ cert, key, minVersion: 'TLSv1.2' }, onConnection);
       server.on('tlsClientError', (err) => o.log.warn({ err: err.message }, 'TLS handshake failed'));
@@ -78,7 +81,9 @@ export async function listen(broker: Aedes, o: ListenOptions): Promise<Listening
 
 function bind(server: net.Server, port: number, host: string): Promise<number> {
   return new Promise((resolve, reject) => {
-    server.once('error', (e) => reject(new HubError(HubErrorCode.LISTEN_FAILED, `${host}:${port}: ${(e as Error).message}`)));
+    server.once('error', (e) =>
+      reject(new HubError(HubErrorCode.LISTEN_FAILED, `${host}:${port}: ${(e as Error).message}`)),
+    );
     server.listen(port, host, () => resolve((server.address() as net.AddressInfo).port));
   });
 }
@@ -90,10 +95,13 @@ function bind(server: net.Server, port: number, host: string): Promise<number> {
  */
 let warnedNoGuard = false;
 function guardFrames(client: Client, socket: net.Socket, o: ListenOptions): void {
-  const parser = (client as unknown as { _parser?: { _parseLength?: () => boolean; packet?: { length?: number } } })._parser;
+  const parser = (
+    client as unknown as { _parser?: { _parseLength?: () => boolean; packet?: { length?: number } } }
+  )._parser;
   const original = parser?._parseLength;
   if (!parser || typeof original !== 'function') {
-    if (!warnedNoGuard) o.log.warn('frame size guard unavailable with this aedes version; payload limit still applies');
+    if (!warnedNoGuard)
+      o.log.warn('frame size guard unavailable with this aedes version; payload limit still applies');
     warnedNoGuard = true;
     return;
   }

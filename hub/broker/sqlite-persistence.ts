@@ -19,7 +19,13 @@ import { deserialize, serialize } from 'node:v8';
 import Database from 'better-sqlite3';
 import { type IndexedSub, SubscriptionIndex } from './subscription-index.ts';
 
-type Packet = Record<string, unknown> & { topic?: string; payload?: unknown; messageId?: number; brokerId?: string; brokerCounter?: number };
+type Packet = Record<string, unknown> & {
+  topic?: string;
+  payload?: unknown;
+  messageId?: number;
+  brokerId?: string;
+  brokerCounter?: number;
+};
 interface ClientRef {
   id: string;
 }
@@ -110,16 +116,28 @@ export class SqlitePersistence {
       putSub: db.prepare('INSERT OR REPLACE INTO subscriptions (client_id, topic, sub) VALUES (?, ?, ?)'),
       delSub: db.prepare('DELETE FROM subscriptions WHERE client_id = ? AND topic = ?'),
       allSubs: db.prepare('SELECT client_id, topic, sub FROM subscriptions'),
-      enqueue: db.prepare('INSERT INTO outgoing (client_id, broker_id, broker_counter, message_id, packet) VALUES (?, ?, ?, NULL, ?)'),
-      byCounter: db.prepare('SELECT seq, packet FROM outgoing WHERE client_id = ? AND broker_id = ? AND broker_counter = ? ORDER BY seq LIMIT 1'),
-      byMessage: db.prepare('SELECT seq, packet FROM outgoing WHERE client_id = ? AND message_id = ? ORDER BY seq LIMIT 1'),
+      enqueue: db.prepare(
+        'INSERT INTO outgoing (client_id, broker_id, broker_counter, message_id, packet) VALUES (?, ?, ?, NULL, ?)',
+      ),
+      byCounter: db.prepare(
+        'SELECT seq, packet FROM outgoing WHERE client_id = ? AND broker_id = ? AND broker_counter = ? ORDER BY seq LIMIT 1',
+      ),
+      byMessage: db.prepare(
+        'SELECT seq, packet FROM outgoing WHERE client_id = ? AND message_id = ? ORDER BY seq LIMIT 1',
+      ),
       setMessage: db.prepare('UPDATE outgoing SET message_id = ?, packet = ? WHERE seq = ?'),
       // A packet id names one in-flight packet per client: an older holder of the same id is stale.
-      releaseMessage: db.prepare('UPDATE outgoing SET message_id = NULL WHERE client_id = ? AND message_id = ? AND seq <> ?'),
-      replace: db.prepare('UPDATE outgoing SET message_id = ?, broker_id = NULL, broker_counter = NULL, packet = ? WHERE seq = ?'),
+      releaseMessage: db.prepare(
+        'UPDATE outgoing SET message_id = NULL WHERE client_id = ? AND message_id = ? AND seq <> ?',
+      ),
+      replace: db.prepare(
+        'UPDATE outgoing SET message_id = ?, broker_id = NULL, broker_counter = NULL, packet = ? WHERE seq = ?',
+      ),
       delOutgoing: db.prepare('DELETE FROM outgoing WHERE seq = ?'),
       outgoingOf: db.prepare('SELECT packet FROM outgoing WHERE client_id = ? ORDER BY seq'),
-      putIncoming: db.prepare('INSERT OR REPLACE INTO incoming (client_id, message_id, packet) VALUES (?, ?, ?)'),
+      putIncoming: db.prepare(
+        'INSERT OR REPLACE INTO incoming (client_id, message_id, packet) VALUES (?, ?, ?)',
+      ),
       getIncoming: db.prepare('SELECT packet FROM incoming WHERE client_id = ? AND message_id = ?'),
       delIncoming: db.prepare('DELETE FROM incoming WHERE client_id = ? AND message_id = ?'),
       cleanIncoming: db.prepare('DELETE FROM incoming WHERE client_id = ?'),
@@ -164,7 +182,10 @@ export class SqlitePersistence {
     const out: Packet[] = [];
     for (const pattern of patterns) {
       const prefix = literalPrefix(pattern);
-      const rows = (prefix ? this.q.retainedFrom.iterate(prefix) : this.q.allRetained.iterate()) as Iterable<{ topic: string; packet: Buffer }>;
+      const rows = (prefix ? this.q.retainedFrom.iterate(prefix) : this.q.allRetained.iterate()) as Iterable<{
+        topic: string;
+        packet: Buffer;
+      }>;
       for (const row of rows) {
         if (prefix && !row.topic.startsWith(prefix)) break;
         if (matches(pattern, row.topic)) out.push(decode(row.packet));
@@ -181,7 +202,8 @@ export class SqlitePersistence {
       for (const sub of subs) {
         if (accept && !accept(client.id, sub.topic)) continue;
         const record: SubRecord = { qos: sub.qos, rh: sub.rh, rap: sub.rap, nl: sub.nl } as SubRecord;
-        if (sub.subscriptionIdentifier !== undefined) record.subscriptionIdentifier = sub.subscriptionIdentifier;
+        if (sub.subscriptionIdentifier !== undefined)
+          record.subscriptionIdentifier = sub.subscriptionIdentifier;
         this.q.putSub.run(client.id, sub.topic, serialize(record));
         this.remember(client.id, sub.topic, record);
       }
@@ -247,7 +269,9 @@ export class SqlitePersistence {
    */
   async outgoingUpdate(client: ClientRef, packet: Packet): Promise<void> {
     if (packet.brokerId) {
-      const row = this.q.byCounter.get(client.id, packet.brokerId, packet.brokerCounter ?? 0) as { seq: number; packet: Buffer } | undefined;
+      const row = this.q.byCounter.get(client.id, packet.brokerId, packet.brokerCounter ?? 0) as
+        | { seq: number; packet: Buffer }
+        | undefined;
       if (!row) throw new Error('no such packet');
       const stored = decode(row.packet);
       stored.messageId = packet.messageId;
@@ -255,13 +279,17 @@ export class SqlitePersistence {
       this.q.setMessage.run(packet.messageId ?? null, encode(stored), row.seq);
       return;
     }
-    const row = this.q.byMessage.get(client.id, packet.messageId ?? null) as { seq: number; packet: Buffer } | undefined;
+    const row = this.q.byMessage.get(client.id, packet.messageId ?? null) as
+      | { seq: number; packet: Buffer }
+      | undefined;
     if (!row) throw new Error('no such packet');
     this.q.replace.run(packet.messageId ?? null, encode(packet), row.seq);
   }
 
   async outgoingClearMessageId(client: ClientRef, packet: Packet): Promise<Packet | undefined> {
-    const row = this.q.byMessage.get(client.id, packet.messageId ?? null) as { seq: number; packet: Buffer } | undefined;
+    const row = this.q.byMessage.get(client.id, packet.messageId ?? null) as
+      | { seq: number; packet: Buffer }
+      | undefined;
     if (!row) return undefined;
     this.q.delOutgoing.run(row.seq);
     return decode(row.packet);
@@ -319,7 +347,9 @@ export class SqlitePersistence {
   /** Wills of clients whose broker is not among the live ones (a previous run of this hub). */
   streamWill(brokers: Record<string, unknown> = {}): Readable {
     const rows = this.q.allWills.all() as { broker_id: string | null; packet: Buffer }[];
-    return Readable.from(rows.filter((r) => !r.broker_id || !brokers[r.broker_id]).map((r) => decode(r.packet)));
+    return Readable.from(
+      rows.filter((r) => !r.broker_id || !brokers[r.broker_id]).map((r) => decode(r.packet)),
+    );
   }
 
   async destroy(): Promise<void> {
@@ -335,7 +365,8 @@ export class SqlitePersistence {
       this.subs.set(clientId, stored);
     }
     const before = stored.get(topic);
-    if (record.qos > 0) this.index.add({ clientId, topic, qos: record.qos, rh: record.rh, rap: record.rap, nl: record.nl });
+    if (record.qos > 0)
+      this.index.add({ clientId, topic, qos: record.qos, rh: record.rh, rap: record.rap, nl: record.nl });
     else if (before && before.qos > 0) this.index.remove(clientId, topic);
     stored.set(topic, record);
   }

@@ -21,7 +21,12 @@ export interface DeviceArgs {
 
 const badArgs = (msg: string) => new HubError(HubErrorCode.BAD_ARGS, msg);
 
-export async function deviceCommand(sub: string | undefined, a: DeviceArgs, out: NodeJS.WritableStream, err: NodeJS.WritableStream): Promise<void> {
+export async function deviceCommand(
+  sub: string | undefined,
+  a: DeviceArgs,
+  out: NodeJS.WritableStream,
+  err: NodeJS.WritableStream,
+): Promise<void> {
   const store = new CredentialsStore(a.credentials);
   switch (sub) {
     case 'add': {
@@ -29,21 +34,40 @@ export async function deviceCommand(sub: string | undefined, a: DeviceArgs, out:
       if (!a.id || !ID_PATTERN.test(a.id)) throw badArgs(`--id must match ${ID_PATTERN}`);
       const role = DeviceRole.safeParse(a.role);
       if (!role.success) throw badArgs('--role must be gate, terminal, dashboard or service');
-      for (const [k, v] of [['site', a.site], ['gate', a.gate], ['terminal', a.terminal]] as const)
+      for (const [k, v] of [
+        ['site', a.site],
+        ['gate', a.gate],
+        ['terminal', a.terminal],
+      ] as const)
         if (v !== undefined && !ID_PATTERN.test(v)) throw badArgs(`--${k} must match ${ID_PATTERN}`);
+      if (role.data === 'gate' && (!a.site || !a.gate || !a.terminal))
+        throw badArgs('role gate needs --site, --gate and --terminal');
+      if (role.data === 'dashboard' && !a.site) throw badArgs('role dashboard needs --site');
       let password: string;
       let generated = false;
       if (a.passwordFile) {
         password = readFileSync(a.passwordFile, 'utf8').replace(/\r?\n$/, '');
-        if (password.length < 12) throw badArgs('the password in --password-file must be at least 12 characters');
+        if (password.length < 12)
+          throw badArgs('the password in --password-file must be at least 12 characters');
       } else {
         password = generatePassword();
         generated = true;
       }
       const entry = await store
-        .add({ id: a.id, role: role.data, site: a.site, gate: a.gate, terminal: a.terminal, clientIds: a.clientIds } as Parameters<CredentialsStore['add']>[0], password)
+        .add(
+          {
+            id: a.id,
+            role: role.data,
+            site: a.site,
+            gate: a.gate,
+            terminal: a.terminal,
+            clientIds: a.clientIds,
+          } as Parameters<CredentialsStore['add']>[0],
+          password,
+        )
         .catch((e: unknown) => {
-          if (e instanceof HubError && e.code === HubErrorCode.CREDENTIALS_INVALID) throw badArgs(e.message.replace(/^[A-Z_]+: /, ''));
+          if (e instanceof HubError && e.code === HubErrorCode.CREDENTIALS_INVALID)
+            throw badArgs(e.message.replace(/^[A-Z_]+: /, ''));
           throw e;
         });
       err.write(`added ${entry.id} (role ${entry.role}) to ${a.credentials}\n`);
@@ -68,8 +92,16 @@ export async function deviceCommand(sub: string | undefined, a: DeviceArgs, out:
         return;
       }
       for (const d of devices) {
-        const binding = [d.site && `site=${d.site}`, d.gate && `gate=${d.gate}`, d.terminal && `terminal=${d.terminal}`].filter(Boolean).join(' ');
-        out.write(`${d.id}\t${d.role}\t${binding || '-'}\t${d.revokedAt === null ? 'active' : `revoked ${new Date(d.revokedAt).toISOString()}`}\n`);
+        const binding = [
+          d.site && `site=${d.site}`,
+          d.gate && `gate=${d.gate}`,
+          d.terminal && `terminal=${d.terminal}`,
+        ]
+          .filter(Boolean)
+          .join(' ');
+        out.write(
+          `${d.id}\t${d.role}\t${binding || '-'}\t${d.revokedAt === null ? 'active' : `revoked ${new Date(d.revokedAt).toISOString()}`}\n`,
+        );
       }
       return;
     }
@@ -79,6 +111,8 @@ export async function deviceCommand(sub: string | undefined, a: DeviceArgs, out:
       return;
     }
     default:
-      throw badArgs(`unknown device command ${JSON.stringify(sub ?? '')}: add, revoke, list or mosquitto-acl`);
+      throw badArgs(
+        `unknown device command ${JSON.stringify(sub ?? '')}: add, revoke, list or mosquitto-acl`,
+      );
   }
 }

@@ -24,13 +24,17 @@ export function loadHubConfig(file: string, env: NodeJS.ProcessEnv = process.env
   try {
     text = readFileSync(file, 'utf8');
   } catch (e) {
-    throw invalid(file, [{ where: '', reason: `cannot read file: ${(e as NodeJS.ErrnoException).code ?? e}` }]);
+    throw invalid(file, [
+      { where: '', reason: `cannot read file: ${(e as NodeJS.ErrnoException).code ?? e}` },
+    ]);
   }
   let raw: unknown;
   try {
     raw = file.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
   } catch (e) {
-    throw invalid(file, [{ where: '', reason: `not valid ${file.endsWith('.json') ? 'JSON' : 'YAML'}: ${(e as Error).message}` }]);
+    throw invalid(file, [
+      { where: '', reason: `not valid ${file.endsWith('.json') ? 'JSON' : 'YAML'}: ${(e as Error).message}` },
+    ]);
   }
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
     throw invalid(file, [{ where: '', reason: 'expected a mapping of keys' }]);
@@ -62,7 +66,11 @@ function resolvePaths(cfg: HubConfig, base: string): HubConfig {
     persistenceDir: abs(cfg.persistenceDir),
   };
   if (cfg.accessListFile) out.accessListFile = abs(cfg.accessListFile);
-  if (cfg.mqtt.tls) out.mqtt = { ...cfg.mqtt, tls: { ...cfg.mqtt.tls, certFile: abs(cfg.mqtt.tls.certFile), keyFile: abs(cfg.mqtt.tls.keyFile) } };
+  if (cfg.mqtt.tls)
+    out.mqtt = {
+      ...cfg.mqtt,
+      tls: { ...cfg.mqtt.tls, certFile: abs(cfg.mqtt.tls.certFile), keyFile: abs(cfg.mqtt.tls.keyFile) },
+    };
   return out;
 }
 

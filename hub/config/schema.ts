@@ -5,7 +5,9 @@
 import { z } from 'zod';
 import { ID_PATTERN } from '../../protocols/topics.ts';
 
-const Id = z.string().regex(ID_PATTERN, 'letters, digits, "_" or "-" (1 to 64): it becomes part of MQTT topics');
+const Id = z
+  .string()
+  .regex(ID_PATTERN, 'letters, digits, "_" or "-" (1 to 64): it becomes part of MQTT topics');
 const Port = z.number().int().min(0).max(65535);
 
 const Tls = z.object({
@@ -18,7 +20,12 @@ const Tls = z.object({
 
 const Limits = z.object({
   /** Largest PUBLISH payload accepted from a client; larger ones close its connection. */
-  maxPayloadBytes: z.number().int().min(256).max(256 * 1024 * 1024).default(64 * 1024),
+  maxPayloadBytes: z
+    .number()
+    .int()
+    .min(256)
+    .max(256 * 1024 * 1024)
+    .default(64 * 1024),
   /** Sustained publishes per second per client (token bucket rate). */
   publishRatePerSec: z.number().positive().max(1_000_000).default(100),
   /** Bucket size: how many publishes a client may send at once before it is slowed down. */
@@ -66,7 +73,10 @@ export const HubConfig = z
         tls: Tls.optional(),
       })
       .default({ host: '0.0.0.0', port: 1883, plaintext: true })
-      .refine((m) => m.plaintext || m.tls !== undefined, { message: 'with plaintext: false a tls listener is required', path: ['tls'] }),
+      .refine((m) => m.plaintext || m.tls !== undefined, {
+        message: 'with plaintext: false a tls listener is required',
+        path: ['tls'],
+      }),
     /** JSON file of device credentials (see `device add`); keep it outside the repository. */
     credentialsFile: z.string().min(1),
     /** Broker sessions, queued QoS 1 messages, retained messages and wills (SQLite). */

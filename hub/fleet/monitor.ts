@@ -12,7 +12,13 @@
 import { EventEmitter } from 'node:events';
 import type { AlertMessage, GateStatus, Heartbeat } from '../../protocols/gate/messages.ts';
 import { SCHEMA_VERSION } from '../../protocols/gate/messages.ts';
-import type { FleetGate, FleetSnapshot, FleetTerminal, OfflineReason, SecurityTotals } from '../../protocols/hub/fleet.ts';
+import type {
+  FleetGate,
+  FleetSnapshot,
+  FleetTerminal,
+  OfflineReason,
+  SecurityTotals,
+} from '../../protocols/hub/fleet.ts';
 import { GateTopic } from '../../protocols/topics.ts';
 import { HubTopic } from '../../protocols/hub/topics.ts';
 
@@ -48,7 +54,11 @@ export class FleetMonitor extends EventEmitter<FleetEvents> {
   }
 
   /** Gates and terminals known from the credentials file appear even before they are heard. */
-  setTopology(gates: Array<{ gateId: string; terminalId: string | null }>, terminals: string[], now: number): void {
+  setTopology(
+    gates: Array<{ gateId: string; terminalId: string | null }>,
+    terminals: string[],
+    now: number,
+  ): void {
     this.terminalGate = new Map();
     for (const g of gates) {
       if (g.terminalId) this.terminalGate.set(g.terminalId, g.gateId);
@@ -71,7 +81,14 @@ export class FleetMonitor extends EventEmitter<FleetEvents> {
     g.online = s.online;
     g.offlineReason = s.online ? null : s.at === 0 ? 'last-will' : 'stopped';
     g.since = now;
-    if (!s.online) this.raise(g.gateId, g.gateId, `gate ${g.gateId} offline (${g.offlineReason}) when the hub started`, now, false);
+    if (!s.online)
+      this.raise(
+        g.gateId,
+        g.gateId,
+        `gate ${g.gateId} offline (${g.offlineReason}) when the hub started`,
+        now,
+        false,
+      );
     this.emit('change');
   }
 
@@ -141,7 +158,11 @@ export class FleetMonitor extends EventEmitter<FleetEvents> {
       }
     }
     for (const t of this.terminals.values()) {
-      if (t.online && !this.o.isConnected(t.terminalId) && now - Math.max(t.since, t.lastSeenAt ?? 0) > this.o.heartbeatTimeoutMs) {
+      if (
+        t.online &&
+        !this.o.isConnected(t.terminalId) &&
+        now - Math.max(t.since, t.lastSeenAt ?? 0) > this.o.heartbeatTimeoutMs
+      ) {
         t.online = false;
         t.offlineReason = 'not-connected';
         t.since = now;
@@ -153,7 +174,8 @@ export class FleetMonitor extends EventEmitter<FleetEvents> {
   }
 
   snapshot(now: number): FleetSnapshot {
-    const byId = <T>(m: Map<string, T>) => [...m.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, v]) => structuredClone(v));
+    const byId = <T>(m: Map<string, T>) =>
+      [...m.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, v]) => structuredClone(v));
     return {
       v: SCHEMA_VERSION,
       siteId: this.o.siteId,
@@ -255,7 +277,14 @@ export class FleetMonitor extends EventEmitter<FleetEvents> {
     this.raise(terminalKey(t.terminalId), t.gateId ?? t.terminalId, detail, now, announce, t.gateId === null);
   }
 
-  private raise(key: string, gateId: string, detail: string, now: number, announce: boolean, hubTopic = false): void {
+  private raise(
+    key: string,
+    gateId: string,
+    detail: string,
+    now: number,
+    announce: boolean,
+    hubTopic = false,
+  ): void {
     if (this.alerts.has(key)) return;
     const alert: AlertMessage = {
       v: SCHEMA_VERSION,

@@ -6,7 +6,9 @@
 import { z } from 'zod';
 import { ID_PATTERN } from '../topics.ts';
 
-const Id = z.string().regex(ID_PATTERN, 'letters, digits, "_" or "-" (1 to 64): it becomes part of MQTT topics');
+const Id = z
+  .string()
+  .regex(ID_PATTERN, 'letters, digits, "_" or "-" (1 to 64): it becomes part of MQTT topics');
 const B64 = z.string().regex(/^[A-Za-z0-9+/]+={0,2}$/, 'base64');
 
 export const DeviceRole = z.enum(['gate', 'terminal', 'dashboard', 'service']);
@@ -15,7 +17,11 @@ export type DeviceRole = z.infer<typeof DeviceRole>;
 export const ScryptSecret = z.object({
   alg: z.literal('scrypt'),
   /** CPU/memory cost, a power of two. */
-  N: z.number().int().min(1024).max(1 << 20),
+  N: z
+    .number()
+    .int()
+    .min(1024)
+    .max(1 << 20),
   r: z.number().int().min(1).max(32),
   p: z.number().int().min(1).max(16),
   salt: B64,
@@ -43,7 +49,8 @@ export const DeviceCredential = z
   })
   .superRefine((d, ctx) => {
     const need = (key: 'site' | 'gate' | 'terminal') => {
-      if (d[key] === undefined) ctx.addIssue({ code: 'custom', path: [key], message: `required for role ${d.role}` });
+      if (d[key] === undefined)
+        ctx.addIssue({ code: 'custom', path: [key], message: `required for role ${d.role}` });
     };
     if (d.role === 'gate') {
       need('site');
@@ -62,7 +69,8 @@ export const CredentialsFile = z
   .superRefine((f, ctx) => {
     const seen = new Set<string>();
     f.devices.forEach((d, i) => {
-      if (seen.has(d.id)) ctx.addIssue({ code: 'custom', path: ['devices', i, 'id'], message: `duplicate device id ${d.id}` });
+      if (seen.has(d.id))
+        ctx.addIssue({ code: 'custom', path: ['devices', i, 'id'], message: `duplicate device id ${d.id}` });
       seen.add(d.id);
     });
   });

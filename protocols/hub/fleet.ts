@@ -17,7 +17,13 @@ const EpochMs = z.number().int().nonnegative();
  * - `not-connected`: a terminal whose retained status says online but which has no connection;
  * - `never-seen`: in the credentials file, never heard from since the hub started.
  */
-export const OfflineReason = z.enum(['last-will', 'stopped', 'heartbeat-timeout', 'not-connected', 'never-seen']);
+export const OfflineReason = z.enum([
+  'last-will',
+  'stopped',
+  'heartbeat-timeout',
+  'not-connected',
+  'never-seen',
+]);
 export type OfflineReason = z.infer<typeof OfflineReason>;
 
 export const FleetGate = z.object({
@@ -36,7 +42,9 @@ export const FleetGate = z.object({
   configVersion: z.string(),
   /** The access list version the gate holds (from its status or heartbeat). */
   accessListVersion: z.number().int().nonnegative().nullable(),
-  outbox: z.object({ depth: z.number().int().nonnegative(), oldestAgeS: z.number().nonnegative().nullable() }).nullable(),
+  outbox: z
+    .object({ depth: z.number().int().nonnegative(), oldestAgeS: z.number().nonnegative().nullable() })
+    .nullable(),
   counters: Counters.nullable(),
   uptimeS: z.number().nonnegative().nullable(),
   /** The gate's face terminal, from the credentials file. */
@@ -70,8 +78,18 @@ export const FleetSnapshot = z.object({
   v: z.literal(SCHEMA_VERSION),
   siteId: Id,
   at: EpochMs,
-  hub: z.object({ startedAt: EpochMs, softwareVersion: z.string(), connectedClients: z.number().int().nonnegative() }),
-  accessList: z.object({ version: z.number().int().nonnegative(), issuedAt: EpochMs, entries: z.number().int().nonnegative() }).nullable(),
+  hub: z.object({
+    startedAt: EpochMs,
+    softwareVersion: z.string(),
+    connectedClients: z.number().int().nonnegative(),
+  }),
+  accessList: z
+    .object({
+      version: z.number().int().nonnegative(),
+      issuedAt: EpochMs,
+      entries: z.number().int().nonnegative(),
+    })
+    .nullable(),
   gates: z.array(FleetGate),
   terminals: z.array(FleetTerminal),
   /** Device alerts raised by the hub and not cleared yet. */

@@ -11,7 +11,11 @@ const require = createRequire(import.meta.url);
 // aedes-persistence is aedes's own dependency; its abstract suite is CommonJS.
 const abstract = require('aedes-persistence/abstract.js') as (opts: Record<string, unknown>) => void;
 
-type NodeTestFn = (t: { assert: typeof assert; plan(n: number): void; diagnostic(msg: string): void }) => Promise<void> | void;
+type NodeTestFn = (t: {
+  assert: typeof assert;
+  plan(n: number): void;
+  diagnostic(msg: string): void;
+}) => Promise<void> | void;
 
 describe('SqlitePersistence passes the aedes-persistence conformance suite', () => {
   abstract({
