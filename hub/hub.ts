@@ -180,7 +180,7 @@ export async function createHub(config: HubConfig, opts: HubOptions = {}): Promi
   };
   const onFaceStatus = (topic: string, payload: Buffer, seeding: boolean) => {
     const t = parseFaceTopic(topic);
-    if (!t || t.kind !== 'status') return;
+    if (t?.kind !== 'status') return;
     const text = payload.toString('utf8').trim();
     if (text !== 'online' && text !== 'offline') return;
     if (seeding) fleet.seedTerminalStatus(t.deviceId, text === 'online', now());

@@ -52,7 +52,9 @@ logLevel: warn
   let edgeLog = '';
   const startEdge = () => {
     // node itself, not the tsx wrapper: SIGKILL must hit the process that holds the outbox.
-    const child = spawn(process.execPath, ['--import', 'tsx', 'edge/cli.ts', '--config', config], { cwd: ROOT });
+    const child = spawn(process.execPath, ['--import', 'tsx', 'edge/cli.ts', '--config', config], {
+      cwd: ROOT,
+    });
     child.stderr?.on('data', (d) => {
       edgeLog += d.toString();
     });
@@ -68,7 +70,13 @@ logLevel: warn
   cleanups.push(killEdge);
   startEdge();
 
-  const terminal = new FaceTerminal({ brokerUrl: url, deviceId: 'T1', thermometer: { unit: 'celsius' }, reconnectPeriodMs: 200, resendMs: 1000 });
+  const terminal = new FaceTerminal({
+    brokerUrl: url,
+    deviceId: 'T1',
+    thermometer: { unit: 'celsius' },
+    reconnectPeriodMs: 200,
+    resendMs: 1000,
+  });
   await terminal.start();
   cleanups.push(() => terminal.stop());
   await terminal.waitOnline();
@@ -93,17 +101,36 @@ logLevel: warn
     for (let i = 0; i < count; i++) {
       await at?.get(i)?.();
       n++;
-      results.push(terminal.present({ employeeNo: `E${n}`, name: `P${n}`, mask: 'yes', temperatureTenths: 360 + (n % 15) }));
+      results.push(
+        terminal.present({
+          employeeNo: `E${n}`,
+          name: `P${n}`,
+          mask: 'yes',
+          temperatureTenths: 360 + (n % 15),
+        }),
+      );
       await sleep(15);
     }
   };
 
   // Let the edge come up before the first person.
   await sleep(1500);
-  await people(60, new Map([[20, () => influx.stop()], [50, () => influx.restart()]]));
+  await people(
+    60,
+    new Map([
+      [20, () => influx.stop()],
+      [50, () => influx.restart()],
+    ]),
+  );
   for (let k = 0; k < 3; k++) {
     const killAt = 5 + Math.floor(Math.random() * 20);
-    await people(40, new Map([[killAt, killEdge], [killAt + 15, async () => startEdge()]]));
+    await people(
+      40,
+      new Map([
+        [killAt, killEdge],
+        [killAt + 15, async () => startEdge()],
+      ]),
+    );
   }
   // Broker restart. What the terminal handed to the old broker is settled first: a broker without
   // disk persistence loses messages queued for a gate that has not resubscribed yet (the hub's
@@ -115,7 +142,10 @@ logLevel: warn
   await people(20);
   const restartedAt = Date.now();
   broker = await startBroker(port);
-  await waitFor(() => gateOnlineSince(restartedAt), { what: 'gate back on the new broker', timeoutMs: 10_000 });
+  await waitFor(() => gateOnlineSince(restartedAt), {
+    what: 'gate back on the new broker',
+    timeoutMs: 10_000,
+  });
   await people(20);
   await Promise.all(results);
   const serials = (await Promise.all(results)).map((r) => r.serialNo);
@@ -124,15 +154,20 @@ logLevel: warn
   const store = createReadingStore({ kind: 'influx', url: influx.url, database: 'dur' });
   cleanups.push(() => store.close());
   const read = async () => store.readingsByGate({ gateId: 'gate-1', from: 0, to: Date.now() + 60_000 });
-  await waitFor(async () => (await read()).length >= n, { what: `all ${n} readings in InfluxDB`, timeoutMs: 60_000, intervalMs: 500 }).catch(
-    async (e) => {
-      const got = new Set((await read()).map((r) => r.terminalSerialNo));
-      throw new Error(`${(e as Error).message}; missing serials: ${serials.filter((s) => !got.has(s)).join(',')}\n${edgeLog.slice(-3000)}`);
-    },
-  );
+  await waitFor(async () => (await read()).length >= n, {
+    what: `all ${n} readings in InfluxDB`,
+    timeoutMs: 60_000,
+    intervalMs: 500,
+  }).catch(async (e) => {
+    const got = new Set((await read()).map((r) => r.terminalSerialNo));
+    throw new Error(
+      `${(e as Error).message}; missing serials: ${serials.filter((s) => !got.has(s)).join(',')}\n${edgeLog.slice(-3000)}`,
+    );
+  });
   const stored = await read();
   const bySerial = new Map<number, number>();
-  for (const r of stored) bySerial.set(r.terminalSerialNo ?? -1, (bySerial.get(r.terminalSerialNo ?? -1) ?? 0) + 1);
+  for (const r of stored)
+    bySerial.set(r.terminalSerialNo ?? -1, (bySerial.get(r.terminalSerialNo ?? -1) ?? 0) + 1);
   expect(stored.length).toBe(n);
   expect([...bySerial.values()].every((c) => c === 1)).toBe(true);
   expect([...bySerial.keys()].sort((a, b) => a - b)).toEqual([...serials].sort((a, b) => a - b));
