@@ -96,6 +96,7 @@ export async function startEdge(cfg: EdgeConfig, opts: StartOptions = {}): Promi
       clientId: cfg.mqtt.clientId ?? `tg-edge-${cfg.siteId}-${cfg.gateId}`,
       ...(cfg.mqtt.username !== undefined ? { username: cfg.mqtt.username } : {}),
       ...(cfg.mqtt.password !== undefined ? { password: cfg.mqtt.password } : {}),
+      ...(cfg.mqtt.caFile !== undefined ? { ca: readFileSync(cfg.mqtt.caFile, 'utf8') } : {}),
       will: {
         topic: GateTopic.status(cfg.siteId, cfg.gateId),
         payload: JSON.stringify(willStatus),

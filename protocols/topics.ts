@@ -65,3 +65,11 @@ export const SiteTopic = {
   /** Changes between snapshots (QoS 1). */
   accessListChanges: (s: string) => `tg/${s}/access-list/changes`,
 } as const;
+
+/** Topics of the site hub. */
+export const HubTopic = {
+  /** Retained fleet snapshot (QoS 0: only the latest matters, nothing queues up for offline readers). */
+  fleet: (siteId: string) => `tg/${siteId}/fleet`,
+  /** Alerts about devices that belong to no known gate (e.g. a terminal no gate claims), QoS 1. */
+  alert: (siteId: string) => `tg/${siteId}/hub/alert`,
+} as const;

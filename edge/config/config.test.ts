@@ -78,6 +78,14 @@ describe('edge config', () => {
       `${MIN}policy: { waitForMeasurementMs: 5000 }\n`,
       'policy.waitForMeasurementMs',
     ],
+    [
+      'missing CA file',
+      MIN.replace(
+        'mqtt: { url: "mqtt://127.0.0.1:1883" }',
+        'mqtt: { url: "mqtts://127.0.0.1:8883", caFile: /nope/ca.pem }',
+      ),
+      'mqtt.caFile',
+    ],
     ['unknown sink', `${MIN}storage: { sink: { kind: mongo } }\n`, 'storage.sink.kind'],
   ])('rejects %s naming the key', (_name, text, path) => {
     const issues = issuesOf(() => loadEdgeConfig(write('bad.yaml', text), {}));

@@ -3,7 +3,7 @@
  * Overrides: `TG_EDGE__MQTT__PASSWORD=...` sets `mqtt.password` (segments separated by "__",
  * matched to keys without regard to case or "_", values parsed as JSON when they parse).
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { EdgeConfig } from './schema.ts';
 
@@ -66,6 +66,8 @@ export function parseEdgeConfig(raw: unknown, source = 'config'): EdgeConfig {
       ]);
     }
   }
+  if (cfg.mqtt.caFile !== undefined && !existsSync(cfg.mqtt.caFile))
+    throw new ConfigError(source, [{ path: 'mqtt.caFile', message: `no such file: ${cfg.mqtt.caFile}` }]);
   return cfg;
 }
 

@@ -55,6 +55,8 @@ export const EdgeConfig = z
       password: z.string().optional(),
       /** Read the password from this file (secrets stay out of config files and the repo). */
       passwordFile: z.string().optional(),
+      /** CA certificate (PEM) that signed the broker's TLS certificate, for mqtts:// to a site hub. */
+      caFile: z.string().optional(),
       clientId: z.string().optional(),
       /** Reconnect backoff: first delay and cap, with full jitter. */
       reconnectMinMs: z.number().int().min(100).default(500),

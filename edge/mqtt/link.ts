@@ -17,6 +17,8 @@ export interface LinkOptions {
   username?: string;
   password?: string;
   will?: { topic: string; payload: string; qos: 0 | 1; retain: boolean };
+  /** PEM of the CA that signed the broker's certificate (mqtts). */
+  ca?: string;
   reconnectMinMs: number;
   reconnectMaxMs: number;
 }
@@ -58,6 +60,7 @@ export class MqttLink {
     if (this.opts.username !== undefined) options.username = this.opts.username;
     if (this.opts.password !== undefined) options.password = this.opts.password;
     if (this.opts.will) options.will = { ...this.opts.will };
+    if (this.opts.ca !== undefined) options.ca = this.opts.ca;
     const client = mqtt.connect(this.opts.url, options);
     this.client = client;
     client.on('connect', () => {

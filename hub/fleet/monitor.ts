@@ -19,8 +19,7 @@ import type {
   OfflineReason,
   SecurityTotals,
 } from '../../protocols/hub/fleet.ts';
-import { GateTopic } from '../../protocols/topics.ts';
-import { HubTopic } from '../../protocols/hub/topics.ts';
+import { GateTopic, HubTopic } from '../../protocols/topics.ts';
 
 export interface FleetOptions {
   siteId: string;

@@ -7,7 +7,7 @@ import type { MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AlertMessage } from '../../protocols/gate/messages.ts';
 import { FleetSnapshot } from '../../protocols/hub/fleet.ts';
-import { HubTopic } from '../../protocols/hub/topics.ts';
+import { HubTopic } from '../../protocols/topics.ts';
 import { waitFor } from '../harness/wait.ts';
 import { collector, connect, SITE, startGate, startTestHub, type TestGate, type TestHub } from './fixture.ts';
 

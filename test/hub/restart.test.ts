@@ -10,7 +10,7 @@ import type { MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DecisionMessage } from '../../protocols/gate/messages.ts';
 import { FleetSnapshot } from '../../protocols/hub/fleet.ts';
-import { HubTopic } from '../../protocols/hub/topics.ts';
+import { HubTopic } from '../../protocols/topics.ts';
 import { canConnect, freePort } from '../harness/ports.ts';
 import { spawnTracked, type Tracked, tail } from '../harness/proc.ts';
 import { waitFor } from '../harness/wait.ts';
