@@ -3,8 +3,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePorts } from './ports.ts';
-import { keepOnExit, removeOnExit, spawnTracked, type Tracked, tail } from './proc.ts';
-import { waitFor } from './wait.ts';
+import { awaitReady, keepOnExit, removeOnExit, spawnTracked, type Tracked, tail } from './proc.ts';
 
 export const INFLUXD_BIN = '/usr/bin/influxd';
 
@@ -97,26 +96,17 @@ bind-address = "127.0.0.1:${rpcPort}"
     if (last) await last.exited;
     const p = spawnTracked(INFLUXD_BIN, ['-config', config], { env });
     last = p;
-    // Aborted once the race is decided, so a lost waitFor stops polling and never rejects unhandled.
-    const poll = new AbortController();
-    const ready = waitFor(
+    await awaitReady(
+      p,
       async () => (await fetch(`${url}/ping`, { signal: AbortSignal.timeout(1000) })).status === 204,
-      { timeoutMs: readyTimeoutMs, intervalMs: 100, signal: poll.signal, what: `influxd /ping on ${url}` },
+      {
+        name: 'influxd',
+        what: `influxd /ping on ${url}`,
+        timeoutMs: readyTimeoutMs,
+        intervalMs: 100,
+        config,
+      },
     );
-    const died = p.exited.then((e) => {
-      throw new Error(`influxd exited during startup (code ${e.code}, signal ${e.signal})`);
-    });
-    try {
-      await Promise.race([ready, died]);
-    } catch (err) {
-      await p.stop('SIGKILL');
-      const msg = err instanceof Error ? err.message : String(err);
-      throw new Error(`${msg}\nconfig: ${config}\ninfluxd log tail:\n${tail(p.output())}`);
-    } finally {
-      poll.abort();
-      ready.catch(() => {});
-      died.catch(() => {});
-    }
   }
 
   async function stop(): Promise<void> {

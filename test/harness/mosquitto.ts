@@ -5,8 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { canConnect, freePort } from './ports.ts';
-import { keepOnExit, removeOnExit, spawnTracked, type Tracked, tail } from './proc.ts';
-import { waitFor } from './wait.ts';
+import { awaitReady, keepOnExit, removeOnExit, spawnTracked, type Tracked, tail } from './proc.ts';
 
 const run = promisify(execFile);
 
@@ -104,28 +103,13 @@ export async function startMosquitto(opts: MosquittoOptions = {}): Promise<Mosqu
     if (last) await last.exited;
     const p = spawnTracked(MOSQUITTO_BIN, ['-c', config]);
     last = p;
-    // Aborted once the race is decided, so a lost waitFor stops polling and never rejects unhandled.
-    const poll = new AbortController();
-    const ready = waitFor(() => p.alive() && canConnect(port), {
+    await awaitReady(p, async () => p.alive() && (await canConnect(port)), {
+      name: 'mosquitto',
+      what: `mosquitto listening on ${url}`,
       timeoutMs: readyTimeoutMs,
       intervalMs: 50,
-      signal: poll.signal,
-      what: `mosquitto listening on ${url}`,
+      config,
     });
-    const died = p.exited.then((e) => {
-      throw new Error(`mosquitto exited during startup (code ${e.code}, signal ${e.signal})`);
-    });
-    try {
-      await Promise.race([ready, died]);
-    } catch (err) {
-      await p.stop('SIGKILL');
-      const msg = err instanceof Error ? err.message : String(err);
-      throw new Error(`${msg}\nconfig: ${config}\nmosquitto log tail:\n${tail(p.output())}`);
-    } finally {
-      poll.abort();
-      ready.catch(() => {});
-      died.catch(() => {});
-    }
   }
 
   async function stop(): Promise<void> {

@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, rmSync } from 'node:fs';
+import { waitFor } from './wait.ts';
 
 /**
  * Child processes of the harness (socat, influxd, mosquitto). Two guards stop them outliving the
@@ -126,4 +127,37 @@ export function spawnTracked(
 /** Last `lines` lines of a text, for compact error messages. */
 export function tail(text: string, lines = 20): string {
   return text.trimEnd().split('\n').slice(-lines).join('\n');
+}
+
+/**
+ * Waits until `isReady` holds for a service just spawned, or fails as soon as the process dies,
+ * whichever comes first. On failure the process is killed and the error carries its log tail.
+ */
+export async function awaitReady(
+  p: Tracked,
+  isReady: () => boolean | Promise<boolean>,
+  o: { name: string; what: string; timeoutMs: number; intervalMs: number; config: string },
+): Promise<void> {
+  // Aborted once the race is decided, so a lost waitFor stops polling and never rejects unhandled.
+  const poll = new AbortController();
+  const ready = waitFor(isReady, {
+    timeoutMs: o.timeoutMs,
+    intervalMs: o.intervalMs,
+    signal: poll.signal,
+    what: o.what,
+  });
+  const died = p.exited.then((e) => {
+    throw new Error(`${o.name} exited during startup (code ${e.code}, signal ${e.signal})`);
+  });
+  try {
+    await Promise.race([ready, died]);
+  } catch (err) {
+    await p.stop('SIGKILL');
+    const msg = err instanceof Error ? err.message : String(err);
+    throw new Error(`${msg}\nconfig: ${o.config}\n${o.name} log tail:\n${tail(p.output())}`);
+  } finally {
+    poll.abort();
+    ready.catch(() => {});
+    died.catch(() => {});
+  }
 }
