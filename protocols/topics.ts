@@ -28,7 +28,8 @@ export type GateTopicKind =
   | 'status'
   | 'heartbeat'
   | 'command'
-  | 'command-ack';
+  | 'command-ack'
+  | 'isolation';
 
 const gateBase = (siteId: string, gateId: string) => `tg/${siteId}/gate/${gateId}`;
 
@@ -47,6 +48,8 @@ export const GateTopic = {
   command: (s: string, g: string) => `${gateBase(s, g)}/command`,
   /** The gate's answer to a command (QoS 1). */
   commandAck: (s: string, g: string) => `${gateBase(s, g)}/command-ack`,
+  /** Retained IsolationPlan from the dashboard: the room for the gate's next flagged person. */
+  isolation: (s: string, g: string) => `${gateBase(s, g)}/isolation`,
   /** Everything from every gate of a site, for the hub and dashboard. */
   allGates: (s: string) => `tg/${s}/gate/+/+`,
 } as const;
@@ -55,7 +58,9 @@ export function parseGateTopic(
   topic: string,
 ): { siteId: string; gateId: string; kind: GateTopicKind } | undefined {
   const m =
-    /^tg\/([^/]+)\/gate\/([^/]+)\/(reading|decision|alert|status|heartbeat|command|command-ack)$/.exec(topic);
+    /^tg\/([^/]+)\/gate\/([^/]+)\/(reading|decision|alert|status|heartbeat|command|command-ack|isolation)$/.exec(
+      topic,
+    );
   return m ? { siteId: m[1] as string, gateId: m[2] as string, kind: m[3] as GateTopicKind } : undefined;
 }
 
@@ -72,4 +77,14 @@ export const HubTopic = {
   fleet: (siteId: string) => `tg/${siteId}/fleet`,
   /** Alerts about devices that belong to no known gate (e.g. a terminal no gate claims), QoS 1. */
   alert: (siteId: string) => `tg/${siteId}/hub/alert`,
+} as const;
+
+/** Topics of the dashboard (protocols/dashboard/messages.ts). */
+export const DashboardTopic = {
+  /** Every change of an alert (AlertState, QoS 1). */
+  alert: (siteId: string) => `tg/${siteId}/dashboard/alert`,
+  /** Retained AlertStateList of every alert not yet cleared. */
+  alerts: (siteId: string) => `tg/${siteId}/dashboard/alerts`,
+  /** AlertAckRequest from other operator surfaces (OPC UA), QoS 1. */
+  alertAck: (siteId: string) => `tg/${siteId}/dashboard/alert-ack`,
 } as const;

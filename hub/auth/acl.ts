@@ -28,6 +28,7 @@ export function rulesFor(d: Identity): TopicRules {
         subscribe: [
           `face/${d.terminal}/event`,
           `${base}/command`,
+          `${base}/isolation`,
           `tg/${d.site}/access-list`,
           `tg/${d.site}/access-list/changes`,
         ],
@@ -40,7 +41,7 @@ export function rulesFor(d: Identity): TopicRules {
       };
     case 'dashboard':
       return {
-        publish: [`tg/${d.site}/gate/+/command`],
+        publish: [`tg/${d.site}/gate/+/command`, `tg/${d.site}/gate/+/isolation`, `tg/${d.site}/dashboard/#`],
         subscribe: [`tg/${d.site}/#`, 'face/+/status'],
       };
     case 'service':

@@ -1,0 +1,147 @@
+/**
+ * The dashboard's configuration (YAML or JSON file, env overrides `TG_DASH__a__b=value`).
+ * Validated at start: a bad file stops the dashboard with the key path and the reason (exit 2)
+ * before anything listens. Sections are owned by the modules that read them.
+ */
+import { z } from 'zod';
+import { ID_PATTERN } from '../../protocols/topics.ts';
+
+const Id = z
+  .string()
+  .regex(ID_PATTERN, 'letters, digits, "_" or "-" (1 to 64): it becomes part of MQTT topics');
+const Port = z.number().int().min(0).max(65535);
+const HHMM = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'a local time HH:MM');
+const TimeZone = z.string().refine((tz) => {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}, 'not a known IANA time zone');
+
+/** An isolation room (observation room, tent). */
+export const RoomConfig = z
+  .object({
+    id: Id,
+    /** Shown on the terminal's screen: keep it short. */
+    name: z.string().min(1).max(24),
+    /** People at once. More than one only when the room is marked `shared` (at most 4). */
+    capacity: z.number().int().min(1).max(4).default(1),
+    shared: z.boolean().default(false),
+    /** Walking distance in metres from each gate; a gate not listed is far (1e6). */
+    distances: z.record(z.string(), z.number().nonnegative()).default({}),
+  })
+  .refine((r) => r.capacity === 1 || r.shared, {
+    message: 'a room for more than one person must be marked shared: true',
+    path: ['capacity'],
+  });
+export type RoomConfig = z.infer<typeof RoomConfig>;
+
+export const Webhook = z.object({
+  kind: z.enum(['generic', 'dingtalk', 'wecom']),
+  url: z.string().url(),
+  /** DingTalk "加签" secret; read from a file so it stays out of the repository. */
+  secretFile: z.string().min(1).optional(),
+});
+export type Webhook = z.infer<typeof Webhook>;
+
+export const DashboardConfig = z
+  .object({
+    siteId: Id,
+    siteName: z.string().max(128).default(''),
+    timezone: TimeZone.default('Asia/Shanghai'),
+    http: z
+      .object({
+        host: z.string().min(1).default('0.0.0.0'),
+        port: Port.default(8080),
+        /** Cookies get `Secure` (serve behind TLS); off for plain-HTTP demos and tests. */
+        secureCookies: z.boolean().default(false),
+        /** Allow anonymous GET /metrics (Prometheus); otherwise admin only. */
+        publicMetrics: z.boolean().default(true),
+      })
+      .default({ host: '0.0.0.0', port: 8080, secureCookies: false, publicMetrics: true }),
+    /** Users, sessions, audit, alerts, episodes, rooms, commands, the live feed (SQLite). */
+    dataDir: z.string().min(1).default('./data/dashboard'),
+    mqtt: z.object({
+      url: z.string().min(1),
+      username: z.string().min(1),
+      /** The password lives in a file (or TG_DASH__mqtt__password), never in the config. */
+      passwordFile: z.string().min(1).optional(),
+      password: z.string().min(1).optional(),
+      caFile: z.string().min(1).optional(),
+      clientId: z.string().min(1).optional(),
+    }),
+    /** Where the readings are: the embedded SQLite file the edges write, or InfluxDB. */
+    readings: z.discriminatedUnion('kind', [
+      z.object({ kind: z.literal('sqlite'), path: z.string().min(1) }),
+      z.object({
+        kind: z.literal('influx'),
+        url: z.string().url(),
+        database: z.string().min(1),
+        username: z.string().optional(),
+        passwordFile: z.string().optional(),
+      }),
+    ]),
+    session: z
+      .object({
+        idleMinutes: z
+          .number()
+          .int()
+          .min(1)
+          .max(24 * 60)
+          .default(12 * 60),
+        loginAttemptsPerMinute: z.number().int().min(1).max(1000).default(10),
+      })
+      .default({ idleMinutes: 720, loginAttemptsPerMinute: 10 }),
+    rooms: z.array(RoomConfig).default([]),
+    alerts: z
+      .object({
+        /** No guard acknowledged a critical/major alert in this time: escalate (webhooks). */
+        escalateAfterMs: z.number().int().min(1000).default(60_000),
+        /** A person trying again within this time continues the same episode. */
+        episodeWindowMs: z
+          .number()
+          .int()
+          .min(1000)
+          .default(30 * 60_000),
+        webhooks: z.array(Webhook).default([]),
+      })
+      .default({ escalateAfterMs: 60_000, episodeWindowMs: 1_800_000, webhooks: [] }),
+    commands: z
+      .object({ ackTimeoutMs: z.number().int().min(500).default(10_000) })
+      .default({ ackTimeoutMs: 10_000 }),
+    reports: z
+      .object({
+        /** Local time that splits morning and afternoon. */
+        split: HHMM.default('12:00'),
+        /** Local time at which the day's report is generated, kept and sent. */
+        dailyAt: HHMM.default('18:00'),
+        /** Where the daily report is sent. */
+        webhooks: z.array(Webhook).default([]),
+        /** Days of personal readings kept (the storage retention policy). */
+        retentionDays: z.number().int().min(1).default(400),
+      })
+      .default({ split: '12:00', dailyAt: '18:00', webhooks: [], retentionDays: 400 }),
+    /** Live feed events kept for browsers that reconnect (resume by Last-Event-ID). */
+    feed: z.object({ keepEvents: z.number().int().min(100).default(50_000) }).default({ keepEvents: 50_000 }),
+    logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  })
+  .strict()
+  .superRefine((c, ctx) => {
+    if (!c.mqtt.password && !c.mqtt.passwordFile)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['mqtt', 'passwordFile'],
+        message: 'set passwordFile or password',
+      });
+    const ids = new Set<string>();
+    c.rooms.forEach((r, i) => {
+      if (ids.has(r.id))
+        ctx.addIssue({ code: 'custom', path: ['rooms', i, 'id'], message: 'duplicate room id' });
+      ids.add(r.id);
+    });
+  });
+
+export type DashboardConfig = z.infer<typeof DashboardConfig>;
+export type DashboardConfigInput = z.input<typeof DashboardConfig>;
