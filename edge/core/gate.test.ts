@@ -130,6 +130,50 @@ describe('Gate', () => {
     expect(alerts).toMatchObject([{ kind: 'fever', severity: 'critical', employeeNo: 'E1' }]);
   });
 
+  it("names the dashboard's planned isolation room in the verdict and the decision", async () => {
+    const t = setup();
+    t.gate.onIsolationPlan(
+      JSON.stringify({
+        v: 1,
+        siteId: 'plant-1',
+        gateId: 'gate-a',
+        room: { id: 'A2', name: '隔离室A2' },
+        at: 1,
+      }),
+    );
+    t.measure(380);
+    const h = await t.gate.onFaceEvent(t.event());
+    expect(h?.verdict?.display).toBe('38.0°C 体温异常 请前往隔离室A2');
+    const decisions = t.bus.on('tg/plant-1/gate/gate-a/decision') as { isolationRoom: string | null }[];
+    expect(decisions.at(-1)?.isolationRoom).toBe('A2');
+  });
+
+  it('falls back to the configured area when every room is full, and ignores plans for other gates', async () => {
+    const t = setup();
+    t.gate.onIsolationPlan(JSON.stringify({ v: 1, siteId: 'plant-1', gateId: 'gate-a', room: null, at: 1 }));
+    t.gate.onIsolationPlan(
+      JSON.stringify({ v: 1, siteId: 'plant-1', gateId: 'gate-b', room: { id: 'B1', name: 'B1' }, at: 2 }),
+    );
+    t.gate.onIsolationPlan('{"v":1,"room":');
+    t.measure(375);
+    const h = await t.gate.onFaceEvent(t.event());
+    expect(h?.verdict?.display).toBe('37.5°C 体温异常 请前往隔离观察区');
+    const decisions = t.bus.on('tg/plant-1/gate/gate-a/decision') as { isolationRoom: string | null }[];
+    expect(decisions.at(-1)?.isolationRoom).toBeNull();
+    expect(t.gate.heartbeat().counters.badPayloads).toBe(2);
+  });
+
+  it('a pass never names a room', async () => {
+    const t = setup();
+    t.gate.onIsolationPlan(
+      JSON.stringify({ v: 1, siteId: 'plant-1', gateId: 'gate-a', room: { id: 'A2', name: 'A2' }, at: 1 }),
+    );
+    t.measure(365);
+    await t.gate.onFaceEvent(t.event());
+    const decisions = t.bus.on('tg/plant-1/gate/gate-a/decision') as { isolationRoom: string | null }[];
+    expect(decisions.at(-1)?.isolationRoom).toBeNull();
+  });
+
   it('the edge offset is applied and recorded', async () => {
     const t = setup({ thermometer: { ...cfg.thermometer, offsetTenths: 7 } });
     t.measure(366);

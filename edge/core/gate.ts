@@ -23,6 +23,7 @@ import {
   type ReadingRecord,
   SCHEMA_VERSION,
 } from '../../protocols/gate/messages.ts';
+import { IsolationPlan } from '../../protocols/dashboard/messages.ts';
 import { parsePayload } from '../../protocols/parse.ts';
 import { FaceTopic, GateTopic, SiteTopic } from '../../protocols/topics.ts';
 import type { Clock } from '../clock.ts';
@@ -99,6 +100,12 @@ export class Gate {
   /** Serial numbers being decided right now: a redelivery during the wait is a duplicate too. */
   private readonly inFlight = new Set<number>();
   private lastThermometerState: ThermometerLinkState | undefined;
+  /**
+   * The room the dashboard keeps ready for this gate's next flagged person (retained, so it is
+   * back at once after a restart). Without one, or when every room is full, the configured area
+   * is named: the gate never waits for the dashboard to decide.
+   */
+  private isolationPlan: IsolationPlan | null = null;
 
   constructor(private readonly d: GateDeps) {
     this.pairing = new MeasurementPairing(
@@ -220,12 +227,13 @@ export class Gate {
     if (released && drive !== 'verdict') this.d.io.release(this.d.cfg.turnstile.openMs);
     this.d.io.signal(outcome.decision === 'pass' ? 'pass' : outcome.decision === 'flagged' ? 'flag' : 'deny');
     const finalTenths = temperature ? temperature.tenths : null;
+    const room = outcome.decision === 'flagged' ? (this.isolationPlan?.room ?? null) : null;
     const display = displayText(
       this.d.cfg.lang,
       outcome.decision,
       outcome.reason,
       finalTenths,
-      this.d.cfg.isolation.area,
+      room?.name ?? this.d.cfg.isolation.area,
     );
     let verdict: FaceVerdict | undefined;
     if (ev.remoteCheck) {
@@ -242,7 +250,7 @@ export class Gate {
     if (!record) return this.duplicate(ev);
     if (!ev.remoteCheck) this.ack(ev.serialNo);
     this.count(outcome);
-    this.publishDecision(record, ev.name, display);
+    this.publishDecision(record, ev.name, display, room?.id ?? null);
     this.alertsFor(record, ev);
     return { kind: 'decided', record, outcome, released, ...(verdict ? { verdict } : {}) };
   }
@@ -269,6 +277,28 @@ export class Gate {
       qos: 1,
     });
     this.publishStatus(true);
+  }
+
+  onIsolationPlan(payload: Uint8Array | string): void {
+    // An empty retained payload deletes the plan (the dashboard was removed from the site).
+    if (payload.length === 0) {
+      this.isolationPlan = null;
+      return;
+    }
+    const r = parsePayload(IsolationPlan, payload);
+    const { siteId, gateId } = this.d.cfg;
+    if (!r.ok || r.value.siteId !== siteId || r.value.gateId !== gateId) {
+      this.counters.badPayloads++;
+      this.d.log.warn(
+        r.ok
+          ? { code: 'TG_MSG_SCHEMA', reason: 'plan for another gate' }
+          : { code: r.error.code, reason: r.error.message },
+        'isolation plan rejected',
+      );
+      return;
+    }
+    this.isolationPlan = r.value;
+    this.d.log.info({ room: r.value.room?.id ?? null }, 'isolation plan');
   }
 
   onAccessList(payload: Uint8Array | string): void {
@@ -360,6 +390,7 @@ export class Gate {
     return [
       [FaceTopic.event(this.d.cfg.terminal.deviceId), (p) => void this.onFaceEvent(p)],
       [GateTopic.command(siteId, gateId), (p) => this.onCommand(p)],
+      [GateTopic.isolation(siteId, gateId), (p) => this.onIsolationPlan(p)],
       [SiteTopic.accessList(siteId), (p) => this.onAccessList(p)],
       [SiteTopic.accessListChanges(siteId), (p) => this.onAccessListChange(p)],
     ];
@@ -539,8 +570,13 @@ export class Gate {
     this.d.bus.publish(this.topics.ack, JSON.stringify(ack), { qos: 1 });
   }
 
-  private publishDecision(record: ReadingRecord, name: string, display: string): void {
-    const msg: DecisionMessage = { v: SCHEMA_VERSION, reading: record, name, display, isolationRoom: null };
+  private publishDecision(
+    record: ReadingRecord,
+    name: string,
+    display: string,
+    isolationRoom: string | null = null,
+  ): void {
+    const msg: DecisionMessage = { v: SCHEMA_VERSION, reading: record, name, display, isolationRoom };
     const { siteId, gateId } = this.d.cfg;
     this.d.bus.publish(GateTopic.decision(siteId, gateId), JSON.stringify(msg), { qos: 1 });
     this.d.bus.publish(GateTopic.reading(siteId, gateId), JSON.stringify(record), { qos: 1 });

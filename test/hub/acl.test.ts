@@ -75,9 +75,22 @@ describe('rules by role', () => {
   });
 
   it('a gate subscribes to its terminal, its commands and the access list', () => {
-    for (const f of ['face/T1/event', 'tg/s/gate/g1/command', 'tg/s/access-list', 'tg/s/access-list/changes'])
+    for (const f of [
+      'face/T1/event',
+      'tg/s/gate/g1/command',
+      'tg/s/gate/g1/isolation',
+      'tg/s/access-list',
+      'tg/s/access-list/changes',
+    ])
       expect(canSubscribe(gate, f)).toBe(true);
-    for (const f of ['face/T2/event', 'face/+/event', 'tg/s/gate/+/command', 'tg/s/#', '#'])
+    for (const f of [
+      'face/T2/event',
+      'face/+/event',
+      'tg/s/gate/+/command',
+      'tg/s/gate/g2/isolation',
+      'tg/s/#',
+      '#',
+    ])
       expect(canSubscribe(gate, f)).toBe(false);
   });
 
@@ -96,6 +109,10 @@ describe('rules by role', () => {
     expect(canSubscribe(dash, 'face/+/event')).toBe(false);
     expect(canPublish(dash, 'tg/s/gate/g1/command')).toBe(true);
     expect(canPublish(dash, 'tg/s/gate/g1/decision')).toBe(false);
+    expect(canPublish(dash, 'tg/s/gate/g1/isolation')).toBe(true);
+    expect(canPublish(dash, 'tg/s/dashboard/alert')).toBe(true);
+    expect(canPublish(dash, 'tg/s/access-list')).toBe(false);
+    expect(canPublish(dash, 'tg/other/gate/g1/isolation')).toBe(false);
     expect(canReceive(dash, 'face/T1/status')).toBe(true);
     expect(canReceive(dash, 'face/T1/event')).toBe(false);
   });
