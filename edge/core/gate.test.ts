@@ -321,14 +321,31 @@ describe('Gate', () => {
   it('lockdown command denies passes until released; open-once releases', async () => {
     const t = setup();
     const cmd = (kind: string) =>
-      JSON.stringify({ v: 1, id: `c-${kind}`, kind, reason: 'drill', by: 'guard1', at: 1 });
+      JSON.stringify({ v: 1, id: `c-${kind}`, kind, reason: 'drill', by: 'guard1', at: t.clock.now() });
     t.gate.onCommand(cmd('lockdown'));
     t.measure(366);
     expect((await t.gate.onFaceEvent(t.event()))?.outcome?.reason).toBe('lockdown');
+    t.gate.onCommand(cmd('open-once'));
+    expect(t.io.releases).toEqual([]);
     t.gate.onCommand(cmd('release-lockdown'));
     t.gate.onCommand(cmd('open-once'));
     expect(t.io.releases).toEqual([3000]);
-    expect(t.bus.on('tg/plant-1/gate/gate-a/command-ack')).toHaveLength(3);
+    const acks = t.bus.on('tg/plant-1/gate/gate-a/command-ack') as { ok: boolean; error: string | null }[];
+    expect(acks.map((a) => a.ok)).toEqual([true, false, true, true]);
+    expect(acks[1]?.error).toMatch(/lockdown/);
+  });
+
+  it('a command queued while the gate was away (older than staleEventMs) is refused, not executed', () => {
+    const t = setup();
+    const at = t.clock.now();
+    t.clock.advance(cfg.policy.staleEventMs + 1);
+    t.gate.onCommand(JSON.stringify({ v: 1, id: 'old', kind: 'open-once', reason: 'x', by: 'g', at }));
+    t.gate.onCommand(JSON.stringify({ v: 1, id: 'old2', kind: 'lockdown', reason: 'x', by: 'g', at }));
+    expect(t.io.releases).toEqual([]);
+    expect(t.io.lockdown).toBe(false);
+    const acks = t.bus.on('tg/plant-1/gate/gate-a/command-ack') as { ok: boolean; error: string }[];
+    expect(acks.map((a) => a.ok)).toEqual([false, false]);
+    expect(acks[0]?.error).toMatch(/stale/);
   });
 
   it('repeated re-measures of one person raise one alert', async () => {

@@ -25,6 +25,7 @@ import {
 } from '../../protocols/gate/messages.ts';
 import { IsolationPlan } from '../../protocols/dashboard/messages.ts';
 import { parsePayload } from '../../protocols/parse.ts';
+import { formatTenths } from '../../protocols/temperature.ts';
 import { FaceTopic, GateTopic, SiteTopic } from '../../protocols/topics.ts';
 import type { Clock } from '../clock.ts';
 import type { EdgeConfig } from '../config/schema.ts';
@@ -34,6 +35,7 @@ import type { Measurement, ThermometerLinkState } from '../thermometer/types.ts'
 import type { AccessList } from './access-list.ts';
 import { MeasurementPairing, type PairingResult } from './pairing.ts';
 import { type DecisionOutcome, decide, releases, type TemperatureInput } from './policy.ts';
+import { StuckReadingDetector } from './stuck-reading.ts';
 import { displayText } from './texts.ts';
 
 export type GateState = 'locked' | 'released' | 'lockdown' | 'fire';
@@ -94,6 +96,7 @@ export class Gate {
     badPayloads: 0,
   };
   private readonly pairing: MeasurementPairing;
+  private readonly stuck: StuckReadingDetector;
   private readonly remeasures = new Map<string, number[]>();
   private readonly startedAt: number;
   private readonly topics: { verdict: string; ack: string };
@@ -113,6 +116,7 @@ export class Gate {
       d.clock,
       (m) => this.recordUnpaired(m),
     );
+    this.stuck = new StuckReadingDetector(d.cfg.thermometer.stuckAfter);
     this.startedAt = d.clock.now();
     this.topics = {
       verdict: FaceTopic.verdict(d.cfg.terminal.deviceId),
@@ -121,7 +125,18 @@ export class Gate {
   }
 
   onMeasurement(m: Measurement): void {
-    this.pairing.add(m);
+    const s = this.stuck.observe(m);
+    if (s.changed)
+      this.alert(
+        'sensor-fault',
+        s.stuck ? 'major' : 'info',
+        s.stuck,
+        s.stuck
+          ? `thermometer stuck: ${s.run} people in a row at exactly ${formatTenths(m.rawTenths)} °C`
+          : 'thermometer readings vary again',
+      );
+    // A stuck value is no measurement of this person: the policy asks for a re-measure.
+    this.pairing.add(s.stuck ? { ...m, sensorFault: true } : m);
   }
 
   onThermometerState(state: ThermometerLinkState): void {
@@ -263,16 +278,21 @@ export class Gate {
       return;
     }
     const cmd = r.value;
-    this.d.log.info({ id: cmd.id, kind: cmd.kind, by: cmd.by, reason: cmd.reason }, 'command');
-    if (cmd.kind === 'open-once') this.d.io.release(this.d.cfg.turnstile.openMs);
-    else this.d.io.setLockdown(cmd.kind === 'lockdown');
-    const ack: GateCommandAck = {
-      v: SCHEMA_VERSION,
-      id: cmd.id,
-      ok: true,
-      error: null,
-      at: this.d.clock.now(),
-    };
+    const now = this.d.clock.now();
+    const ageMs = now - cmd.at;
+    let error: string | null = null;
+    // Both ways: a command from the future means a skewed clock, and a skewed clock can make an old
+    // open-once look fresh.
+    if (Math.abs(ageMs) > this.d.cfg.policy.staleEventMs)
+      error = `stale command (${Math.round(ageMs / 1000)} s old by the gate's clock): not executed`;
+    else if (cmd.kind === 'open-once' && this.d.io.state === 'lockdown')
+      error = 'gate in lockdown: release it first';
+    this.d.log.info({ id: cmd.id, kind: cmd.kind, by: cmd.by, reason: cmd.reason, ageMs, error }, 'command');
+    if (error === null) {
+      if (cmd.kind === 'open-once') this.d.io.release(this.d.cfg.turnstile.openMs);
+      else this.d.io.setLockdown(cmd.kind === 'lockdown');
+    }
+    const ack: GateCommandAck = { v: SCHEMA_VERSION, id: cmd.id, ok: error === null, error, at: now };
     this.d.bus.publish(GateTopic.commandAck(this.d.cfg.siteId, this.d.cfg.gateId), JSON.stringify(ack), {
       qos: 1,
     });
