@@ -44,7 +44,9 @@ export interface AlertQuery {
   /** 'open' = not cleared (default); 'all' = with cleared ones too, newest first. */
   state?: 'open' | 'all';
   gateId?: string;
+  /** Only alerts changed (updatedAt) at or after this time. */
   since?: number;
+  /** Default 200. */
   limit?: number;
 }
 
@@ -68,6 +70,13 @@ export interface AlertsDeps {
   webhooks: Webhook[];
   /** Defaults to global fetch; tests point webhooks at a local HTTP receiver anyway. */
   fetch?: typeof fetch;
+  /** Webhook retries (default: 4 tries, 5 s then ×3 pauses, 10 s per request). */
+  webhookRetry?: { attempts?: number; baseDelayMs?: number; timeoutMs?: number };
+  /**
+   * Byte budget of the retained AlertStateList (default 60 KiB): the hub closes the connection of
+   * a client that publishes more than its maxPayloadBytes (64 KiB by default).
+   */
+  maxListBytes?: number;
   /** The audit log (who, what, when): every action and every acknowledgement from OPC UA. */
   audit: (by: Actor, action: string, target: string, detail?: object) => void;
   /** Gate ids known so far (fleet); plans are published for each. */
@@ -96,6 +105,8 @@ export interface AlertsService {
     input: RecheckInput,
   ): Promise<{ alert: AlertState; reading: ReadingRecord }>;
   close(alertId: string, by: Actor, disposition: Disposition, note?: string): AlertState;
+  /** Without arguments: stops the service (timers, webhook deliveries in flight); the db stays open. */
+  close(): void;
   /** Non-episode alerts (sensor fault, gate offline ...) cleared by a guard. */
   clear(alertId: string, by: Actor, note?: string): AlertState;
 
@@ -115,5 +126,4 @@ export interface AlertsService {
   tick(): Promise<void>;
   /** Re-publishes the retained plans and alert list (after the MQTT link reconnects). */
   republish(): void;
-  close(): void;
 }

@@ -1,0 +1,77 @@
+/**
+ * What each alert kind is: its severity, whether it is a person episode or a gate condition, and
+ * which incoming messages continue an open alert instead of raising a new one.
+ */
+import type { AlertKind, AlertMessage } from '../../protocols/gate/messages.ts';
+
+export type Severity = AlertMessage['severity'];
+
+/**
+ * The dashboard's severities. `outbox-filling` is absent on purpose: the gate grades it by the fill
+ * level (minor, then major, then critical) and the dashboard keeps the gate's word.
+ */
+const SEVERITY: Partial<Record<AlertKind, Severity>> = {
+  fever: 'critical',
+  'fire-alarm': 'critical',
+  'remeasure-repeated': 'major',
+  'sensor-fault': 'major',
+  'thermometer-offline': 'major',
+  'gate-offline': 'major',
+  'mask-missing': 'minor',
+  'unknown-person': 'minor',
+  'not-on-access-list': 'minor',
+  tailgating: 'minor',
+};
+
+export function severityOf(kind: AlertKind, reported: Severity): Severity {
+  return SEVERITY[kind] ?? reported;
+}
+
+export const SEVERITY_RANK: Record<Severity, number> = { critical: 0, major: 1, minor: 2, info: 3 };
+
+/** Only these page somebody when no guard acknowledges them. */
+export const escalates = (s: Severity): boolean => s === 'critical' || s === 'major';
+
+/**
+ * Conditions of a device: raised when they start and cleared by the same source when they end
+ * (fire alarm over, thermometer back, gate back online). Everything else is about a person or a
+ * passage and is cleared by a guard.
+ */
+const CONDITIONS: ReadonlySet<AlertKind> = new Set([
+  'sensor-fault',
+  'thermometer-offline',
+  'gate-offline',
+  'fire-alarm',
+  'outbox-filling',
+]);
+export const isCondition = (kind: AlertKind): boolean => CONDITIONS.has(kind);
+
+/**
+ * The condition an alert message is about. The gate sends a new id for every raise and clear of
+ * its own conditions, so gate + kind names them. The hub's gate-offline alerts keep one id per
+ * raise and clear (`{site}:{device}:gate-offline:{since}`) and one gate may have several (the gate
+ * itself and its face terminal): the id without its trailing time names the device, which also
+ * pairs a clear with a raise the hub sent before it restarted.
+ */
+export function conditionKey(a: Pick<AlertMessage, 'kind' | 'gateId' | 'id'>): string {
+  if (a.kind === 'gate-offline') return `gate-offline|${a.id.replace(/:\d+$/, '')}`;
+  return `${a.kind}|gate|${a.gateId}`;
+}
+
+/** Without an employee number several strangers cannot be told apart: only a short burst is one alert. */
+export const ANONYMOUS_WINDOW_MS = 2 * 60_000;
+
+/**
+ * The episode a person alert belongs to: the same person (site-wide: trying another gate is the
+ * same episode) or, for passages without a known person, the same gate within a short window.
+ */
+export function episodeKey(
+  kind: AlertKind,
+  gateId: string,
+  employeeNo: string | null,
+  episodeWindowMs: number,
+): { key: string; windowMs: number } {
+  if (kind === 'tailgating') return { key: `${kind}|gate|${gateId}`, windowMs: episodeWindowMs };
+  if (employeeNo) return { key: `${kind}|person|${employeeNo}`, windowMs: episodeWindowMs };
+  return { key: `${kind}|gate|${gateId}`, windowMs: Math.min(ANONYMOUS_WINDOW_MS, episodeWindowMs) };
+}

@@ -1,0 +1,137 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import type { Room } from '../alerts/types.ts';
+import { chooseRoom, hasSpace, planRooms } from './assign.ts';
+
+const room = (id: string, distances: Record<string, number>, capacity = 1): Room => ({
+  id,
+  name: id,
+  capacity,
+  shared: capacity > 1,
+  distances,
+});
+
+describe('chooseRoom', () => {
+  const rooms = [
+    room('far', { g1: 300 }),
+    room('near-shared', { g1: 20 }, 3),
+    room('near', { g1: 20 }),
+    room('unlisted', {}),
+  ];
+
+  it('nearest to the gate, then the least full, then the rooms’ order', () => {
+    expect(chooseRoom(rooms, new Map(), 'g1')?.id).toBe('near-shared');
+    expect(chooseRoom(rooms, new Map([['near-shared', 1]]), 'g1')?.id).toBe('near');
+    expect(
+      chooseRoom(
+        rooms,
+        new Map([
+          ['near-shared', 1],
+          ['near', 1],
+        ]),
+        'g1',
+      )?.id,
+    ).toBe('near-shared');
+    expect(
+      chooseRoom(
+        rooms,
+        new Map([
+          ['near-shared', 3],
+          ['near', 1],
+        ]),
+        'g1',
+      )?.id,
+    ).toBe('far');
+    // A gate no room lists: every room is "far"; least full wins, then order.
+    expect(chooseRoom(rooms, new Map([['far', 1]]), 'g9')?.id).toBe('near-shared');
+  });
+
+  it('a room that lists no distance for the gate counts as far away', () => {
+    expect(chooseRoom([room('unlisted', {}), room('listed', { g1: 900 })], new Map(), 'g1')?.id).toBe(
+      'listed',
+    );
+  });
+
+  it('keeps the room the gate already told the person while it has space', () => {
+    expect(chooseRoom(rooms, new Map(), 'g1', 'far')?.id).toBe('far');
+    expect(chooseRoom(rooms, new Map([['far', 1]]), 'g1', 'far')?.id).toBe('near-shared');
+    expect(chooseRoom(rooms, new Map(), 'g1', 'removed-room')?.id).toBe('near-shared');
+  });
+
+  it('undefined when every room is full', () => {
+    expect(
+      chooseRoom(
+        rooms,
+        new Map([
+          ['far', 1],
+          ['near-shared', 3],
+          ['near', 1],
+          ['unlisted', 1],
+        ]),
+        'g1',
+      ),
+    ).toBeUndefined();
+  });
+});
+
+describe('planRooms', () => {
+  it('different gates get different rooms while free places remain, each its nearest where possible', () => {
+    const rooms = [
+      room('A', { g1: 10, g2: 50 }),
+      room('B', { g1: 40, g2: 15 }),
+      room('C', { g1: 20, g2: 20 }),
+    ];
+    const plan = planRooms(rooms, new Map(), ['g2', 'g1']);
+    expect(plan.get('g1')?.id).toBe('A');
+    expect(plan.get('g2')?.id).toBe('B');
+    // A taken: g1 falls back to its next nearest free room, still not the one g2 holds.
+    const plan2 = planRooms(rooms, new Map([['A', 1]]), ['g1', 'g2']);
+    expect(plan2.get('g1')?.id).toBe('C');
+    expect(plan2.get('g2')?.id).toBe('B');
+  });
+
+  it('a shared room holds a place for each gate up to its capacity', () => {
+    const plan = planRooms([room('S', { g1: 1, g2: 1, g3: 1 }, 2)], new Map(), ['g1', 'g2', 'g3']);
+    expect([plan.get('g1')?.id, plan.get('g2')?.id]).toEqual(['S', 'S']);
+    // More gates than places: the rest still name a room with real space rather than none.
+    expect(plan.get('g3')?.id).toBe('S');
+  });
+
+  it('room null for every gate when all rooms are full', () => {
+    const plan = planRooms([room('A', {})], new Map([['A', 1]]), ['g1', 'g2']);
+    expect([...plan.values()]).toEqual([null, null]);
+  });
+
+  it('property: as long as free places suffice, no two gates are planned into more places than a room has', () => {
+    const arb = fc.record({
+      rooms: fc.array(
+        fc.record({
+          capacity: fc.integer({ min: 1, max: 4 }),
+          used: fc.integer({ min: 0, max: 4 }),
+          d: fc.array(fc.integer({ min: 0, max: 500 }), { minLength: 4, maxLength: 4 }),
+        }),
+        { minLength: 1, maxLength: 6 },
+      ),
+      gates: fc.integer({ min: 1, max: 4 }),
+    });
+    fc.assert(
+      fc.property(arb, ({ rooms: spec, gates }) => {
+        const gateIds = Array.from({ length: gates }, (_, i) => `g${i}`);
+        const rooms = spec.map((s, i) =>
+          room(`r${i}`, Object.fromEntries(gateIds.map((g, j) => [g, s.d[j] ?? 0])), s.capacity),
+        );
+        const occ = new Map(spec.map((s, i) => [`r${i}`, Math.min(s.used, s.capacity)]));
+        const free = rooms.reduce((n, r) => n + r.capacity - (occ.get(r.id) ?? 0), 0);
+        const plan = planRooms(rooms, occ, gateIds);
+        for (const r of plan.values()) if (r) expect(hasSpace(r, occ)).toBe(true);
+        if (free === 0) expect([...plan.values()].every((r) => r === null)).toBe(true);
+        if (free >= gates) {
+          const taken = new Map<string, number>();
+          for (const r of plan.values()) if (r) taken.set(r.id, (taken.get(r.id) ?? 0) + 1);
+          for (const r of rooms)
+            expect((occ.get(r.id) ?? 0) + (taken.get(r.id) ?? 0)).toBeLessThanOrEqual(r.capacity);
+        }
+      }),
+    );
+  });
+});
