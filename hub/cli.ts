@@ -3,13 +3,14 @@
  * Exit codes: 0 done, 1 failure at run time, 2 bad configuration or arguments, 3 input refused.
  */
 import { parseArgs } from 'node:util';
+import { ConfigError as DashboardConfigError } from '../dashboard/index.ts';
 import { accessListCommand } from './cli/access-list.ts';
 import { deviceCommand } from './cli/device.ts';
 import { HELP } from './cli/help.ts';
 import { loadHubConfig } from './config/load.ts';
 import type { HubConfig } from './config/schema.ts';
 import { HubError, HubErrorCode } from './errors.ts';
-import { createHub } from './hub.ts';
+import { startSite } from './site.ts';
 
 const OPTIONS = {
   config: { type: 'string' },
@@ -82,13 +83,14 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${v.config}: valid (site ${cfg.siteId})\n`);
     return 0;
   }
-  const hub = await createHub(cfg);
-  await hub.listen();
+  const site = await startSite(cfg);
+  if (site.dashboardPort !== undefined)
+    process.stdout.write(`dashboard on http://${site.dashboard?.config.http.host}:${site.dashboardPort}/\n`);
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);
   });
-  await hub.close();
+  await site.close();
   return 0;
 }
 
@@ -100,6 +102,7 @@ function configSource(e: HubError): string {
 
 /** Which exit code an error means; see the header. */
 function exitCodeFor(e: unknown): number {
+  if (e instanceof DashboardConfigError) return 2;
   if (!(e instanceof HubError)) return 1;
   switch (e.code) {
     case HubErrorCode.CONFIG_INVALID:
@@ -130,7 +133,8 @@ main(process.argv.slice(2)).then(
         process.stderr.write(
           `  ${e.code === HubErrorCode.ACCESS_LIST_INVALID ? (i.where ? `line ${i.where}` : '(file)') : i.where || '(root)'}: ${i.reason}\n`,
         );
-    } else process.stderr.write(`TG_HUB_FATAL: ${(e as Error).stack ?? e}\n`);
+    } else if (e instanceof DashboardConfigError) process.stderr.write(`${e.message}\n`);
+    else process.stderr.write(`TG_HUB_FATAL: ${(e as Error).stack ?? e}\n`);
     process.exit(exitCodeFor(e));
   },
 );

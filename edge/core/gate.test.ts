@@ -163,6 +163,27 @@ describe('Gate', () => {
     expect(t.gate.heartbeat().counters.badPayloads).toBe(2);
   });
 
+  it('a person who tries again is sent to the room they were told, though the plan has moved on', async () => {
+    const t = setup();
+    const plan = (id: string) =>
+      t.gate.onIsolationPlan(
+        JSON.stringify({ v: 1, siteId: 'plant-1', gateId: 'gate-a', room: { id, name: id }, at: 1 }),
+      );
+    plan('A1');
+    t.measure(380);
+    expect((await t.gate.onFaceEvent(t.event()))?.verdict?.display).toContain('A1');
+    plan('A2');
+    t.clock.advance(5000);
+    t.measure(381);
+    expect((await t.gate.onFaceEvent(t.event()))?.verdict?.display).toContain('A1');
+    const decisions = t.bus.on('tg/plant-1/gate/gate-a/decision') as { isolationRoom: string | null }[];
+    expect(decisions.map((d) => d.isolationRoom)).toEqual(['A1', 'A1']);
+    // Long after, it is a new episode: the current plan applies.
+    t.clock.advance(31 * 60_000);
+    t.measure(382);
+    expect((await t.gate.onFaceEvent(t.event()))?.verdict?.display).toContain('A2');
+  });
+
   it('a pass never names a room', async () => {
     const t = setup();
     t.gate.onIsolationPlan(

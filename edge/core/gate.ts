@@ -82,6 +82,9 @@ export interface HandledEvent {
   verdict?: FaceVerdict;
 }
 
+/** As long as the dashboard's default episode window: a retry within it is the same episode. */
+const TOLD_ROOM_MEMORY_MS = 30 * 60_000;
+
 export class Gate {
   readonly counters: Counters = {
     passed: 0,
@@ -109,6 +112,12 @@ export class Gate {
    * is named: the gate never waits for the dashboard to decide.
    */
   private isolationPlan: IsolationPlan | null = null;
+  /**
+   * The room each flagged person was told, so that a person who tries again is sent to the same
+   * room (the plan has moved on to the next free one by then). Kept as long as the dashboard
+   * keeps an episode open for a retry.
+   */
+  private readonly toldRooms = new Map<string, { room: NonNullable<IsolationPlan['room']>; at: number }>();
 
   constructor(private readonly d: GateDeps) {
     this.pairing = new MeasurementPairing(
@@ -242,7 +251,7 @@ export class Gate {
     if (released && drive !== 'verdict') this.d.io.release(this.d.cfg.turnstile.openMs);
     this.d.io.signal(outcome.decision === 'pass' ? 'pass' : outcome.decision === 'flagged' ? 'flag' : 'deny');
     const finalTenths = temperature ? temperature.tenths : null;
-    const room = outcome.decision === 'flagged' ? (this.isolationPlan?.room ?? null) : null;
+    const room = outcome.decision === 'flagged' ? this.roomFor(ev.employeeNo) : null;
     const display = displayText(
       this.d.cfg.lang,
       outcome.decision,
@@ -297,6 +306,15 @@ export class Gate {
       qos: 1,
     });
     this.publishStatus(true);
+  }
+
+  private roomFor(employeeNo: string): NonNullable<IsolationPlan['room']> | null {
+    const now = this.d.clock.now();
+    for (const [who, t] of this.toldRooms) if (now - t.at > TOLD_ROOM_MEMORY_MS) this.toldRooms.delete(who);
+    const told = employeeNo ? this.toldRooms.get(employeeNo) : undefined;
+    const room = told?.room ?? this.isolationPlan?.room ?? null;
+    if (room && employeeNo) this.toldRooms.set(employeeNo, { room, at: now });
+    return room;
   }
 
   onIsolationPlan(payload: Uint8Array | string): void {

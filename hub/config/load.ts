@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { HubError, HubErrorCode } from '../errors.ts';
+import { resolveOpcuaPaths } from '../opcua/config.ts';
 import { HubConfig } from './schema.ts';
 
 export const ENV_PREFIX = 'TG_HUB__';
@@ -66,6 +67,8 @@ function resolvePaths(cfg: HubConfig, base: string): HubConfig {
     persistenceDir: abs(cfg.persistenceDir),
   };
   if (cfg.accessListFile) out.accessListFile = abs(cfg.accessListFile);
+  if (cfg.dashboardConfigFile) out.dashboardConfigFile = abs(cfg.dashboardConfigFile);
+  if (cfg.opcua) out.opcua = resolveOpcuaPaths(cfg.opcua, abs);
   if (cfg.mqtt.tls)
     out.mqtt = {
       ...cfg.mqtt,

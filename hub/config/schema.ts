@@ -4,13 +4,15 @@
  */
 import { z } from 'zod';
 import { ID_PATTERN } from '../../protocols/topics.ts';
+import { HomeAssistantConfig } from '../homeassistant/config.ts';
+import { OpcuaConfig } from '../opcua/config.ts';
 
 const Id = z
   .string()
   .regex(ID_PATTERN, 'letters, digits, "_" or "-" (1 to 64): it becomes part of MQTT topics');
 const Port = z.number().int().min(0).max(65535);
 
-const Tls = z.object({
+const Tls = z.strictObject({
   host: z.string().min(1).optional(),
   /** 0 = any free port (tests). */
   port: Port.default(8883),
@@ -18,7 +20,7 @@ const Tls = z.object({
   keyFile: z.string().min(1),
 });
 
-const Limits = z.object({
+const Limits = z.strictObject({
   /** Largest PUBLISH payload accepted from a client; larger ones close its connection. */
   maxPayloadBytes: z
     .number()
@@ -41,7 +43,7 @@ const Limits = z.object({
   keepaliveLimitS: z.number().int().min(0).max(65535).default(0),
 });
 
-const Fleet = z.object({
+const Fleet = z.strictObject({
   /** A gate (or a disconnected terminal) silent this long is offline. Gates beat every 10 s by default. */
   heartbeatTimeoutMs: z.number().int().min(500).default(35_000),
   /** The fleet snapshot is republished at most this often. */
@@ -64,7 +66,8 @@ export const HubConfig = z
         }
       }, 'not a known IANA time zone'),
     mqtt: z
-      .object({
+      // Strict like every section: a misspelt key is an error, not a setting left at its default.
+      .strictObject({
         host: z.string().min(1).default('0.0.0.0'),
         /** Plain MQTT port; 0 = any free port (tests). */
         port: Port.default(1883),
@@ -88,6 +91,17 @@ export const HubConfig = z
     /** How often the credentials and access list files are checked for changes. */
     watchIntervalMs: z.number().int().min(50).default(2000),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    /**
+     * The dashboard's config file (dashboard/config/schema.ts): when set, the hub process also runs
+     * the dashboard (hub/site.ts). A dashboard `mqtt.url` of `internal` means this hub's own port.
+     */
+    dashboardConfigFile: z.string().min(1).optional(),
+    /** OPC UA server for the whole site (hub/opcua); off unless `enabled`. */
+    opcua: OpcuaConfig.optional(),
+    /** Home Assistant MQTT discovery (hub/homeassistant); off unless `enabled`. */
+    homeAssistant: HomeAssistantConfig.optional(),
+    /** The hub publishes its time this often on tg/{site}/hub/clock; gates warn when theirs disagrees. */
+    clockIntervalMs: z.number().int().min(100).max(3_600_000).default(10_000),
   })
   .strict();
 

@@ -1,0 +1,172 @@
+/**
+ * `buildApp(deps)`: the dashboard's fastify app, ready to `inject()` or `listen()` (it does not
+ * listen itself). Validation with zod (fastify-type-provider-zod), OpenAPI at /openapi.json, every
+ * route's roles enforced by auth/guard.ts; the app refuses to start when a route declares none.
+ */
+import cookie from '@fastify/cookie';
+import rateLimit from '@fastify/rate-limit';
+import swagger from '@fastify/swagger';
+import Fastify, { type FastifyInstance, type FastifyPluginAsync, LogController } from 'fastify';
+import {
+  hasZodFastifySchemaValidationErrors,
+  jsonSchemaTransform,
+  serializerCompiler,
+  validatorCompiler,
+} from 'fastify-type-provider-zod';
+import type { AlertsService } from '../alerts/types.ts';
+import type { AuditLog } from '../audit/audit-log.ts';
+import { type DeclaredRoute, installGuard } from '../auth/guard.ts';
+import type { SessionStore } from '../auth/sessions.ts';
+import type { UserStore } from '../auth/users.ts';
+import type { CommandService } from '../commands/commands.ts';
+import type { DashboardConfig } from '../config/schema.ts';
+import type { Db } from '../db/open.ts';
+import type { LiveFeed } from '../feed/live-feed.ts';
+import { type Logger, silentLogger } from '../log.ts';
+import type { DashboardMetrics } from '../metrics/metrics.ts';
+import type { GateBoard } from '../wire/gate-board.ts';
+import { DashboardError, DashErrorCode, isCodedError } from './errors.ts';
+import { alertRoutes } from './routes/alerts.ts';
+import { auditRoutes } from './routes/audit.ts';
+import { authRoutes } from './routes/auth.ts';
+import { feedRoutes } from './routes/feed.ts';
+import { gateRoutes } from './routes/gates.ts';
+import { roomRoutes } from './routes/rooms.ts';
+import { siteAdminRoutes } from './routes/site-admin.ts';
+import { systemRoutes } from './routes/system.ts';
+import { userRoutes } from './routes/users.ts';
+import { webRoutes } from '../web/index.ts';
+import type { SiteAdmin } from './site-admin.ts';
+
+export interface AppDeps {
+  config: DashboardConfig;
+  db: Db;
+  now: () => number;
+  log?: Logger;
+  users: UserStore;
+  sessions: SessionStore;
+  audit: AuditLog;
+  alerts: AlertsService;
+  feed: LiveFeed;
+  commands: CommandService;
+  board: GateBoard;
+  metrics: DashboardMetrics;
+  siteAdmin?: SiteAdmin | undefined;
+  /** Link states for /healthz (the app itself knows only its database). */
+  health?: () => Promise<{ mqtt: boolean; readings: boolean }>;
+  /** More route plugins (reports, web pages); their routes declare roles like every other. */
+  plugins?: FastifyPluginAsync[];
+}
+
+export type DashboardApp = FastifyInstance & {
+  /** Every route as registered, with its declared roles (the role-matrix test walks these). */
+  declaredRoutes: DeclaredRoute[];
+};
+
+/** Fastify's own 4xx codes, answered with ours. */
+const STATUS_CODES: Record<number, string> = {
+  400: DashErrorCode.BAD_REQUEST,
+  401: DashErrorCode.UNAUTHENTICATED,
+  403: DashErrorCode.FORBIDDEN,
+  404: DashErrorCode.NOT_FOUND,
+  413: 'TG_DASH_TOO_LARGE',
+  415: 'TG_DASH_UNSUPPORTED_MEDIA_TYPE',
+  429: DashErrorCode.RATE_LIMITED,
+};
+
+export async function buildApp(deps: AppDeps): Promise<DashboardApp> {
+  const log = deps.log ?? silentLogger();
+  // pino's Logger is a FastifyBaseLogger; the cast keeps the instance type the plain one plugins expect.
+  const app = Fastify({
+    loggerInstance: log,
+    logController: new LogController({ disableRequestLogging: true }),
+    // Reverse proxies are configured per site; without one, req.ip is the peer (rate limiting by IP).
+    trustProxy: false,
+    exposeHeadRoutes: false,
+  }) as unknown as FastifyInstance;
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+
+  app.setErrorHandler((err, req, reply) => {
+    if (hasZodFastifySchemaValidationErrors(err)) {
+      const where = err.validationContext ?? 'request';
+      const text = err.validation
+        .slice(0, 5)
+        .map((v) => `${where}${v.instancePath ? v.instancePath.replace(/\//g, '.') : ''}: ${v.message}`)
+        .join('; ');
+      return reply.code(400).send({ code: DashErrorCode.BAD_REQUEST, message: text });
+    }
+    if (isCodedError(err)) {
+      const extra = (err as { extra?: Record<string, unknown> }).extra;
+      const issues = (err as { issues?: unknown[] }).issues;
+      return reply.code(err.statusCode).send({
+        ...(issues && issues.length > 0 ? { issues } : {}),
+        ...extra,
+        code: err.code,
+        message: err.message,
+      });
+    }
+    const status = (err as { statusCode?: number }).statusCode;
+    if (status && status >= 400 && status < 500) {
+      return reply
+        .code(status)
+        .send({ code: STATUS_CODES[status] ?? DashErrorCode.BAD_REQUEST, message: (err as Error).message });
+    }
+    req.log.error({ err, url: req.url, method: req.method }, 'request failed');
+    return reply
+      .code(500)
+      .send({ code: DashErrorCode.INTERNAL, message: 'internal error (see the server log)' });
+  });
+  app.setNotFoundHandler((req, reply) =>
+    reply
+      .code(404)
+      .send({ code: DashErrorCode.NOT_FOUND, message: `no route ${req.method} ${req.url.split('?')[0]}` }),
+  );
+
+  await app.register(cookie);
+  await app.register(rateLimit, {
+    global: false,
+    errorResponseBuilder: (_req, ctx) =>
+      new DashboardError(DashErrorCode.RATE_LIMITED, 429, `too many attempts, retry in ${ctx.after}`),
+  });
+  await app.register(swagger, {
+    openapi: {
+      info: {
+        title: 'ThermoGate dashboard',
+        description: 'Guards, HR and admins of one site. Errors are { code, message } with TG_DASH_* codes.',
+        version: '1',
+      },
+      components: {
+        securitySchemes: {
+          session: { type: 'apiKey', in: 'cookie', name: 'tg_session' },
+          csrf: { type: 'apiKey', in: 'header', name: 'x-csrf-token' },
+        },
+      },
+    },
+    transform: jsonSchemaTransform,
+  });
+  const declaredRoutes = installGuard(app, deps.sessions);
+
+  const ctx = { ...deps, log };
+  await app.register(systemRoutes(ctx));
+  await app.register(authRoutes(ctx));
+  await app.register(userRoutes(ctx));
+  await app.register(gateRoutes(ctx));
+  await app.register(alertRoutes(ctx));
+  await app.register(roomRoutes(ctx));
+  await app.register(feedRoutes(ctx));
+  await app.register(auditRoutes(ctx));
+  await app.register(siteAdminRoutes(ctx));
+  // The pages (GET / and /assets/*, public): built by esbuild once per process, kept in memory.
+  await app.register(webRoutes());
+  for (const p of deps.plugins ?? []) await app.register(p);
+
+  app.addHook('preClose', async () => {
+    // Open SSE streams would otherwise keep the server from closing.
+    deps.feed.close();
+  });
+  await app.ready();
+  return Object.assign(app, { declaredRoutes });
+}
+
+export type RouteContext = AppDeps & { log: Logger };

@@ -1,0 +1,114 @@
+/**
+ * The dashboard's modules wired together around one database, without the network: what
+ * createDashboard runs and what tests build apps from. The alerts service is made by the caller
+ * (the real one in production, a fake in some unit tests) once audit and the gate list exist.
+ */
+import type { AlertsService } from '../alerts/types.ts';
+import { AuditLog } from '../audit/audit-log.ts';
+import type { ScryptParams } from '../auth/password.ts';
+import { SessionStore } from '../auth/sessions.ts';
+import { UserStore } from '../auth/users.ts';
+import { CommandService } from '../commands/commands.ts';
+import type { DashboardConfig } from '../config/schema.ts';
+import type { Db } from '../db/open.ts';
+import { LiveFeed } from '../feed/live-feed.ts';
+import { FeedStore } from '../feed/store.ts';
+import type { Logger } from '../log.ts';
+import { DashboardMetrics } from '../metrics/metrics.ts';
+import { GateBoard } from '../wire/gate-board.ts';
+import { createWireRouter } from '../wire/router.ts';
+
+export type Publish = (topic: string, payload: string, opts: { qos: 0 | 1; retain?: boolean }) => void;
+
+export interface CoreOptions {
+  config: DashboardConfig;
+  db: Db;
+  now: () => number;
+  log: Logger;
+  publish: Publish;
+  mqttConnected?: () => boolean;
+  makeAlerts: (d: { audit: AuditLog; gates: () => string[] }) => AlertsService;
+  scrypt?: ScryptParams;
+  feedHeartbeatMs?: number;
+}
+
+export interface Core {
+  users: UserStore;
+  sessions: SessionStore;
+  audit: AuditLog;
+  board: GateBoard;
+  alerts: AlertsService;
+  commands: CommandService;
+  feed: LiveFeed;
+  metrics: DashboardMetrics;
+  /** Hands an MQTT message to the modules (never throws). */
+  onMessage: (topic: string, payload: Buffer) => void;
+  /** Once a second: escalations, command time-outs. */
+  tick: () => Promise<void>;
+  close: () => void;
+}
+
+export function createCore(o: CoreOptions): Core {
+  const { config, db, now, log } = o;
+  const users = new UserStore(db, { now, ...(o.scrypt ? { scrypt: o.scrypt } : {}) });
+  const sessions = new SessionStore(db, { idleMs: config.session.idleMinutes * 60_000, now });
+  const audit = new AuditLog(db, now);
+  const board = new GateBoard(db, { timeZone: config.timezone, now });
+  const alerts = o.makeAlerts({ audit, gates: () => board.gateIds() });
+  const commands = new CommandService({
+    db,
+    siteId: config.siteId,
+    now,
+    ackTimeoutMs: config.commands.ackTimeoutMs,
+    publish: o.publish,
+    audit: audit.fn,
+  });
+  const feed = new LiveFeed(new FeedStore(db, config.feed.keepEvents), {
+    now,
+    heartbeatMs: o.feedHeartbeatMs ?? 15_000,
+    snapshot: () => {
+      const f = board.currentFleet();
+      return f ? [{ type: 'fleet', data: f }] : [];
+    },
+    sessionAlive: (idHash) => sessions.lookupHash(idHash) !== undefined,
+  });
+  const metrics = new DashboardMetrics({
+    board,
+    alerts,
+    commands,
+    feedClients: () => feed.clientCount,
+    mqttConnected: o.mqttConnected ?? (() => false),
+  });
+  const unsubscribe = [
+    alerts.onAlertChange((a) => feed.publish('alert', a)),
+    alerts.onRoomsChange((rooms) => feed.publish('rooms', rooms)),
+    commands.onChange((c) => feed.publish('command', c)),
+  ];
+  const onMessage = createWireRouter({ siteId: config.siteId, alerts, feed, board, commands, metrics, log });
+  let lastPrune = now();
+  return {
+    users,
+    sessions,
+    audit,
+    board,
+    alerts,
+    commands,
+    feed,
+    metrics,
+    onMessage,
+    async tick() {
+      commands.tick();
+      await alerts.tick();
+      if (now() - lastPrune > 3_600_000) {
+        lastPrune = now();
+        board.pruneOldDays();
+        sessions.purgeExpired();
+      }
+    },
+    close() {
+      for (const u of unsubscribe) u();
+      feed.close();
+      alerts.close();
+    },
+  };
+}

@@ -1,0 +1,22 @@
+/** GET /api/audit (admins): newest first, paged with `before`. */
+import type { FastifyPluginAsync } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import type { RouteContext } from '../app.ts';
+import { ADMIN, Limit } from './common.ts';
+
+export function auditRoutes(ctx: RouteContext): FastifyPluginAsync {
+  return async (root) => {
+    root.withTypeProvider<ZodTypeProvider>().get(
+      '/api/audit',
+      {
+        config: { roles: ADMIN },
+        schema: {
+          summary: 'The audit log, newest first',
+          querystring: z.object({ limit: Limit, before: z.coerce.number().int().positive().optional() }),
+        },
+      },
+      async (req) => ctx.audit.list({ limit: req.query.limit, before: req.query.before }),
+    );
+  };
+}

@@ -1,0 +1,58 @@
+/** Gate tiles and guards' commands: GET /api/gates, POST /api/gates/:gateId/commands, GET /api/commands. */
+import type { FastifyPluginAsync } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { ID_PATTERN } from '../../../protocols/topics.ts';
+import type { RouteContext } from '../app.ts';
+import { ANY, actorOf, GUARDS, Limit } from './common.ts';
+
+const GateId = z.string().regex(ID_PATTERN, 'a gate id');
+const CommandBody = z.object({
+  kind: z.enum(['open-once', 'lockdown', 'release-lockdown']),
+  reason: z.string().max(200).default(''),
+});
+
+export function gateRoutes(ctx: RouteContext): FastifyPluginAsync {
+  return async (root) => {
+    const app = root.withTypeProvider<ZodTypeProvider>();
+
+    app.get(
+      '/api/gates',
+      {
+        config: { roles: ANY },
+        schema: {
+          summary: 'Gate tiles: fleet state, last passage, passed and flagged today (site time zone)',
+        },
+      },
+      async () => ctx.board.tiles(),
+    );
+
+    app.post(
+      '/api/gates/:gateId/commands',
+      {
+        config: { roles: GUARDS },
+        schema: {
+          summary: 'Send a command to a gate; pending until the gate acknowledges (open-once needs a reason)',
+          params: z.object({ gateId: GateId }),
+          body: CommandBody,
+        },
+      },
+      async (req, reply) => {
+        const c = ctx.commands.send(req.params.gateId, req.body.kind, req.body.reason, actorOf(req));
+        return reply.code(202).send(c);
+      },
+    );
+
+    app.get(
+      '/api/commands',
+      {
+        config: { roles: GUARDS },
+        schema: {
+          summary: 'Recent commands, newest first, with their state',
+          querystring: z.object({ gateId: GateId.optional(), limit: Limit }),
+        },
+      },
+      async (req) => ctx.commands.list({ gateId: req.query.gateId, limit: req.query.limit }),
+    );
+  };
+}

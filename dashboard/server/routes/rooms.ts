@@ -1,0 +1,46 @@
+/** Isolation rooms: GET /api/rooms (guards), PUT/DELETE /api/rooms/:id (admins). */
+import type { FastifyPluginAsync } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { ID_PATTERN } from '../../../protocols/topics.ts';
+import type { RouteContext } from '../app.ts';
+import { ADMIN, actorOf, GUARDS } from './common.ts';
+
+const Params = z.object({ id: z.string().regex(ID_PATTERN, 'a room id') });
+/** The room's fields; the service checks the rules between them (capacity > 1 only when shared). */
+const RoomBody = z.object({
+  name: z.string().min(1).max(24),
+  capacity: z.number().int().min(1).max(4).default(1),
+  shared: z.boolean().default(false),
+  distances: z.record(z.string(), z.number().nonnegative()).default({}),
+});
+
+export function roomRoutes(ctx: RouteContext): FastifyPluginAsync {
+  return async (root) => {
+    const app = root.withTypeProvider<ZodTypeProvider>();
+
+    app.get(
+      '/api/rooms',
+      { config: { roles: GUARDS }, schema: { summary: 'Rooms with their occupants' } },
+      async () => ctx.alerts.rooms(),
+    );
+
+    app.put(
+      '/api/rooms/:id',
+      {
+        config: { roles: ADMIN },
+        schema: { summary: 'Add or change a room', params: Params, body: RoomBody },
+      },
+      async (req) => ctx.alerts.upsertRoom({ id: req.params.id, ...req.body }, actorOf(req)),
+    );
+
+    app.delete(
+      '/api/rooms/:id',
+      { config: { roles: ADMIN }, schema: { summary: 'Remove an empty room', params: Params } },
+      async (req, reply) => {
+        ctx.alerts.removeRoom(req.params.id, actorOf(req));
+        return reply.code(204).send();
+      },
+    );
+  };
+}

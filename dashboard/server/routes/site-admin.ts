@@ -1,0 +1,143 @@
+/**
+ * The roster and the hub's admin functions: GET /api/access-list (HR, admins: the retained
+ * snapshot seen on MQTT), POST /api/access-list/import (text/csv), device credentials. The last
+ * four go through the SiteAdmin adapter; without one they answer 503 TG_DASH_SITE_ADMIN_UNAVAILABLE.
+ */
+import type { FastifyPluginAsync } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { ID_PATTERN } from '../../../protocols/topics.ts';
+import type { RouteContext } from '../app.ts';
+import { DashboardError, DashErrorCode, isCodedError } from '../errors.ts';
+import type { SiteAdmin } from '../site-admin.ts';
+import { ADMIN, actorOf, HR } from './common.ts';
+
+const Id = z.string().regex(ID_PATTERN, 'letters, digits, "_" or "-" (1 to 64)');
+const NewDevice = z.object({
+  id: Id,
+  role: z.enum(['gate', 'terminal', 'dashboard', 'service']),
+  site: Id.optional(),
+  gate: Id.optional(),
+  terminal: Id.optional(),
+});
+const CSV_LIMIT = 16 * 1024 * 1024;
+
+/** The hub's refusals (duplicate device, bad binding, locked list) become answers, not 500s. */
+function refused(e: unknown): never {
+  if (isCodedError(e)) throw e;
+  const code = (e as { code?: unknown }).code;
+  if (typeof code === 'string' && code.startsWith('TG_')) {
+    const conflict = /CONFLICT|LOCKED/.test(code);
+    throw new DashboardError(
+      conflict ? 'TG_DASH_SITE_ADMIN_CONFLICT' : 'TG_DASH_SITE_ADMIN_REFUSED',
+      conflict ? 409 : 400,
+      (e as Error).message,
+      { cause: code },
+    );
+  }
+  throw e;
+}
+
+export function siteAdminRoutes(ctx: RouteContext): FastifyPluginAsync {
+  return async (root) => {
+    const app = root.withTypeProvider<ZodTypeProvider>();
+    const admin = (): SiteAdmin => {
+      if (!ctx.siteAdmin)
+        throw new DashboardError(
+          DashErrorCode.SITE_ADMIN_UNAVAILABLE,
+          503,
+          'this dashboard runs without the site hub: access list import and devices are managed there',
+        );
+      return ctx.siteAdmin;
+    };
+    // Scoped to this plugin so other modules may register their own text/csv parser.
+    root.addContentTypeParser(
+      ['text/csv', 'application/csv'],
+      { parseAs: 'string', bodyLimit: CSV_LIMIT },
+      (_req, body, done) => done(null, body),
+    );
+
+    app.get(
+      '/api/access-list',
+      { config: { roles: HR }, schema: { summary: 'Who may enter: the access list the gates hold' } },
+      async () => {
+        const s = ctx.board.roster();
+        return s ?? { v: 1, version: null, issuedAt: null, entries: [] };
+      },
+    );
+
+    app.post(
+      '/api/access-list/import',
+      {
+        config: { roles: ADMIN },
+        bodyLimit: CSV_LIMIT,
+        schema: {
+          summary: "Import HR's CSV (employeeNo,name,department,kind,validFrom,validUntil); all or nothing",
+          consumes: ['text/csv'],
+        },
+      },
+      async (req) => {
+        const site = admin();
+        if (typeof req.body !== 'string' || req.body.trim() === '')
+          throw new DashboardError(
+            DashErrorCode.BAD_REQUEST,
+            400,
+            'send the CSV as the body (content-type text/csv)',
+          );
+        const r = await site.importAccessList(req.body).catch(refused);
+        if ('errors' in r) {
+          ctx.audit.write(actorOf(req), 'access-list.import-refused', 'access-list', {
+            errors: r.errors.length,
+          });
+          throw new DashboardError(
+            DashErrorCode.ACCESS_LIST_INVALID,
+            400,
+            `nothing imported: ${r.errors.length} bad line(s)`,
+            { errors: r.errors },
+          );
+        }
+        ctx.audit.write(actorOf(req), 'access-list.import', 'access-list', r);
+        return r;
+      },
+    );
+
+    app.get(
+      '/api/devices',
+      { config: { roles: ADMIN }, schema: { summary: 'Device credentials on the hub (no secrets)' } },
+      async () => admin().listDevices(),
+    );
+
+    app.post(
+      '/api/devices',
+      {
+        config: { roles: ADMIN },
+        schema: {
+          summary: 'Add a device; its generated password is in the answer, only this once',
+          body: NewDevice,
+        },
+      },
+      async (req, reply) => {
+        const { password } = await admin().addDevice(req.body).catch(refused);
+        ctx.audit.write(actorOf(req), 'device.add', req.body.id, {
+          role: req.body.role,
+          gate: req.body.gate ?? null,
+        });
+        reply.header('cache-control', 'no-store');
+        return reply.code(201).send({ id: req.body.id, password });
+      },
+    );
+
+    app.post(
+      '/api/devices/:id/revoke',
+      {
+        config: { roles: ADMIN },
+        schema: { summary: 'Revoke a device (the hub disconnects it)', params: z.object({ id: Id }) },
+      },
+      async (req) => {
+        await admin().revokeDevice(req.params.id).catch(refused);
+        ctx.audit.write(actorOf(req), 'device.revoke', req.params.id);
+        return { ok: true };
+      },
+    );
+  };
+}

@@ -1,0 +1,229 @@
+/**
+ * What the site's gates look like right now, for the guard's tiles (GET /api/gates) and /metrics:
+ * the hub's retained fleet snapshot, each gate's last status and heartbeat, its last passage, and
+ * today's passed/flagged counts (site time zone). Counts come from the decisions themselves, kept
+ * in SQLite by reading id: a redelivered decision is not counted twice and a restart keeps the day.
+ * Also keeps the latest access list snapshot (the roster HR and admins see).
+ */
+import type { AccessListSnapshot } from '../../protocols/gate/access-list.ts';
+import type { DecisionMessage, GateStatus, Heartbeat } from '../../protocols/gate/messages.ts';
+import type { FleetGate, FleetSnapshot } from '../../protocols/hub/fleet.ts';
+import { migrate } from '../db/migrate.ts';
+import type { Db } from '../db/open.ts';
+import { localDay } from '../store/local-time.ts';
+
+export interface LastPassage {
+  at: number;
+  employeeNo: string;
+  name: string | null;
+  temperatureTenths: number | null;
+  decision: string;
+  reason: string;
+  readingId: string;
+}
+
+export interface GateTile {
+  gateId: string;
+  online: boolean;
+  offlineReason: FleetGate['offlineReason'];
+  thermometer: FleetGate['thermometer'];
+  gateState: FleetGate['gateState'];
+  softwareVersion: string;
+  configVersion: string;
+  accessListVersion: number | null;
+  lastSeenAt: number | null;
+  outbox: FleetGate['outbox'];
+  terminalId: string | null;
+  lastPassage: LastPassage | null;
+  passedToday: number;
+  flaggedToday: number;
+}
+
+const STEPS = [
+  `CREATE TABLE gate_passages (
+     reading_id TEXT PRIMARY KEY,
+     gate_id TEXT NOT NULL,
+     day TEXT NOT NULL,
+     decision TEXT NOT NULL
+   );
+   CREATE INDEX gate_passages_day ON gate_passages (day, gate_id);
+   CREATE TABLE gate_last (
+     gate_id TEXT PRIMARY KEY,
+     passage TEXT NOT NULL
+   );
+   CREATE TABLE wire_latest (
+     name TEXT PRIMARY KEY,
+     data TEXT NOT NULL
+   )`,
+];
+
+/** Days of per-passage rows kept for the counts (today is all the tiles need; a little slack for DST). */
+const KEEP_DAYS = 3;
+
+export class GateBoard {
+  private fleet: FleetSnapshot | null = null;
+  private accessList: AccessListSnapshot | null = null;
+  private readonly statuses = new Map<string, GateStatus>();
+  private readonly heartbeats = new Map<string, Heartbeat>();
+  private readonly last = new Map<string, LastPassage>();
+  private readonly insertPassage;
+  private readonly upsertLast;
+
+  constructor(
+    private readonly db: Db,
+    private readonly opts: { timeZone: string; now: () => number },
+  ) {
+    migrate(db, 'gates', STEPS);
+    this.insertPassage = db.prepare(
+      'INSERT OR IGNORE INTO gate_passages (reading_id, gate_id, day, decision) VALUES (?, ?, ?, ?)',
+    );
+    this.upsertLast = db.prepare(
+      'INSERT INTO gate_last (gate_id, passage) VALUES (?, ?) ON CONFLICT(gate_id) DO UPDATE SET passage = excluded.passage',
+    );
+    for (const r of db.prepare('SELECT gate_id, passage FROM gate_last').all() as Array<{
+      gate_id: string;
+      passage: string;
+    }>)
+      this.last.set(r.gate_id, JSON.parse(r.passage));
+    // The hub republishes both retained, but a dashboard started while the broker is away still shows them.
+    const latest = (name: string) =>
+      (db.prepare('SELECT data FROM wire_latest WHERE name = ?').get(name) as { data: string } | undefined)
+        ?.data;
+    const f = latest('fleet');
+    if (f) this.fleet = JSON.parse(f);
+    const a = latest('access-list');
+    if (a) this.accessList = JSON.parse(a);
+    this.pruneOldDays();
+  }
+
+  private keep(name: string, value: unknown): void {
+    this.db
+      .prepare(
+        'INSERT INTO wire_latest (name, data) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET data = excluded.data',
+      )
+      .run(name, JSON.stringify(value));
+  }
+
+  /** Returns true when something a tile shows changed (not only the snapshot time). */
+  onFleet(s: FleetSnapshot): boolean {
+    const strip = (f: FleetSnapshot | null) => (f ? JSON.stringify({ ...f, at: 0 }) : '');
+    const changed = strip(this.fleet) !== strip(s);
+    this.fleet = s;
+    if (changed) this.keep('fleet', s);
+    return changed;
+  }
+
+  currentFleet(): FleetSnapshot | null {
+    return this.fleet;
+  }
+
+  onAccessList(s: AccessListSnapshot): void {
+    if (this.accessList && this.accessList.version > s.version) return;
+    this.accessList = s;
+    this.keep('access-list', s);
+  }
+
+  roster(): AccessListSnapshot | null {
+    return this.accessList;
+  }
+
+  onStatus(s: GateStatus): void {
+    this.statuses.set(s.gateId, s);
+  }
+
+  onHeartbeat(h: Heartbeat): void {
+    this.heartbeats.set(h.gateId, h);
+  }
+
+  heartbeat(gateId: string): Heartbeat | undefined {
+    return this.heartbeats.get(gateId);
+  }
+
+  /** Returns false for a decision already seen (a QoS 1 redelivery). */
+  onDecision(d: DecisionMessage): boolean {
+    const r = d.reading;
+    const day = localDay(this.opts.timeZone, r.at);
+    const prev = this.last.get(r.gateId);
+    const newer = !prev || prev.at <= r.at;
+    const p: LastPassage = {
+      at: r.at,
+      employeeNo: r.employeeNo,
+      name: d.name || null,
+      temperatureTenths: r.temperatureTenths,
+      decision: r.decision,
+      reason: r.reason,
+      readingId: r.id,
+    };
+    // One transaction: one disk sync per decision on the path to the guard's screen.
+    const fresh = this.db.transaction(() => {
+      const added = this.insertPassage.run(r.id, r.gateId, day, r.decision).changes > 0;
+      if (added && newer) this.upsertLast.run(r.gateId, JSON.stringify(p));
+      return added;
+    })();
+    if (fresh && newer) this.last.set(r.gateId, p);
+    return fresh;
+  }
+
+  /** Every gate heard of: the fleet's, and any that spoke directly (a site without a hub). */
+  gateIds(): string[] {
+    const ids = new Set<string>([
+      ...(this.fleet?.gates.map((g) => g.gateId) ?? []),
+      ...this.statuses.keys(),
+      ...this.heartbeats.keys(),
+      ...this.last.keys(),
+    ]);
+    return [...ids].sort();
+  }
+
+  todayCounts(): Map<string, { passed: number; flagged: number }> {
+    const day = localDay(this.opts.timeZone, this.opts.now());
+    const out = new Map<string, { passed: number; flagged: number }>();
+    for (const r of this.db
+      .prepare(
+        "SELECT gate_id, decision, COUNT(*) AS n FROM gate_passages WHERE day = ? AND decision IN ('pass', 'flagged') GROUP BY gate_id, decision",
+      )
+      .all(day) as Array<{ gate_id: string; decision: string; n: number }>) {
+      const c = out.get(r.gate_id) ?? { passed: 0, flagged: 0 };
+      if (r.decision === 'pass') c.passed = r.n;
+      else c.flagged = r.n;
+      out.set(r.gate_id, c);
+    }
+    return out;
+  }
+
+  tiles(): GateTile[] {
+    const counts = this.todayCounts();
+    return this.gateIds().map((gateId) => {
+      const f = this.fleet?.gates.find((g) => g.gateId === gateId);
+      const s = this.statuses.get(gateId);
+      const h = this.heartbeats.get(gateId);
+      const c = counts.get(gateId) ?? { passed: 0, flagged: 0 };
+      return {
+        gateId,
+        online: f?.online ?? s?.online ?? false,
+        offlineReason: f?.offlineReason ?? null,
+        thermometer: f?.thermometer ?? h?.thermometer ?? s?.thermometer ?? 'none',
+        gateState: f?.gateState ?? h?.gateState ?? s?.gateState ?? 'locked',
+        softwareVersion: f?.softwareVersion ?? s?.softwareVersion ?? '',
+        configVersion: f?.configVersion ?? s?.configVersion ?? '',
+        accessListVersion: f?.accessListVersion ?? h?.accessListVersion ?? s?.accessListVersion ?? null,
+        lastSeenAt:
+          f?.lastSeenAt ?? (Math.max(s?.at ?? 0, h?.at ?? 0, this.last.get(gateId)?.at ?? 0) || null),
+        outbox: f?.outbox ?? h?.outbox ?? null,
+        terminalId: f?.terminalId ?? null,
+        lastPassage: this.last.get(gateId) ?? null,
+        passedToday: c.passed,
+        flaggedToday: c.flagged,
+      };
+    });
+  }
+
+  onlineCount(): number {
+    return this.tiles().filter((t) => t.online).length;
+  }
+
+  pruneOldDays(): void {
+    const cutoff = localDay(this.opts.timeZone, this.opts.now() - KEEP_DAYS * 86_400_000);
+    this.db.prepare('DELETE FROM gate_passages WHERE day < ?').run(cutoff);
+  }
+}

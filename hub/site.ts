@@ -1,0 +1,121 @@
+/**
+ * The site process: the hub (broker, fleet, access list, OPC UA) and, when the hub config names a
+ * dashboard config file, the dashboard in the same process. The dashboard still meets the gates
+ * only on MQTT (it logs in as its own `dashboard` device); what it gets from here is the SiteAdmin
+ * adapter (HR's access list import, device credentials), which needs the hub's files.
+ */
+import { randomBytes } from 'node:crypto';
+import type { FastifyPluginAsync } from 'fastify';
+import {
+  createDashboard,
+  type Dashboard,
+  type DashboardConfig,
+  loadDashboardConfig,
+  type SiteAdmin,
+} from '../dashboard/index.ts';
+import { CredentialsStore } from './auth/credentials.ts';
+import type { HubConfig } from './config/schema.ts';
+import { HubError, HubErrorCode } from './errors.ts';
+import { createHub, type Hub, type HubOptions } from './hub.ts';
+
+export interface Site {
+  hub: Hub;
+  dashboard: Dashboard | undefined;
+  /** The dashboard's HTTP port once listening. */
+  dashboardPort: number | undefined;
+  close(): Promise<void>;
+}
+
+export interface SiteOptions extends HubOptions {
+  /** Extra dashboard route plugins (the web pages). */
+  dashboardPlugins?: FastifyPluginAsync[];
+  /** Overrides of the loaded dashboard config (tests: ports, data folders). */
+  dashboardPatch?: (c: DashboardConfig) => DashboardConfig;
+}
+
+/** Access list import and device credentials, through the same files the hub's CLI uses. */
+export function siteAdminFor(hub: Hub, config: HubConfig): SiteAdmin {
+  const credentials = () => new CredentialsStore(config.credentialsFile).load({ allowMissing: true });
+  return {
+    async importAccessList(csv) {
+      try {
+        const r = await hub.accessList.importCsv(csv);
+        return { version: r.version, entries: r.entries };
+      } catch (e) {
+        if (e instanceof HubError && e.code === HubErrorCode.ACCESS_LIST_INVALID)
+          return {
+            errors: e.issues.map((i) => ({ line: Number.parseInt(i.where, 10) || 0, message: i.reason })),
+          };
+        throw e;
+      }
+    },
+    async listDevices() {
+      return credentials()
+        .list()
+        .map((d) => ({
+          id: d.id,
+          role: d.role,
+          ...(d.site ? { site: d.site } : {}),
+          ...(d.gate ? { gate: d.gate } : {}),
+          ...(d.terminal ? { terminal: d.terminal } : {}),
+          createdAt: d.createdAt,
+          revokedAt: d.revokedAt,
+        }));
+    },
+    async addDevice(input) {
+      // 24 random bytes: the password is shown once and pasted into the device's config.
+      const password = randomBytes(24).toString('base64url');
+      await credentials().add(input, password);
+      return { password };
+    },
+    async revokeDevice(id) {
+      credentials().revoke(id);
+    },
+  };
+}
+
+export async function startSite(config: HubConfig, opts: SiteOptions = {}): Promise<Site> {
+  const hub = await createHub(config, opts);
+  const { port } = await hub.listen();
+  let dashboard: Dashboard | undefined;
+  let dashboardPort: number | undefined;
+  try {
+    if (config.dashboardConfigFile) {
+      let dc = loadDashboardConfig(config.dashboardConfigFile);
+      if (dc.siteId !== config.siteId)
+        throw new HubError(
+          HubErrorCode.CONFIG_INVALID,
+          `${config.dashboardConfigFile}: siteId ${dc.siteId} is not the hub's ${config.siteId}`,
+          [{ where: 'siteId', reason: `must be ${config.siteId}, the hub's site` }],
+        );
+      if (dc.mqtt.url === 'internal') {
+        if (port === undefined)
+          throw new HubError(
+            HubErrorCode.CONFIG_INVALID,
+            'dashboard mqtt.url "internal" needs the hub\'s plaintext listener',
+            [{ where: 'mqtt.plaintext', reason: 'enable it, or give the dashboard a mqtts:// url' }],
+          );
+        dc = { ...dc, mqtt: { ...dc.mqtt, url: `mqtt://127.0.0.1:${port}` } };
+      }
+      if (opts.dashboardPatch) dc = opts.dashboardPatch(dc);
+      dashboard = await createDashboard(dc, {
+        siteAdmin: siteAdminFor(hub, config),
+        ...(opts.dashboardPlugins ? { plugins: opts.dashboardPlugins } : {}),
+      });
+      dashboardPort = (await dashboard.start()).port;
+    }
+  } catch (e) {
+    await dashboard?.close().catch(() => {});
+    await hub.close();
+    throw e;
+  }
+  return {
+    hub,
+    dashboard,
+    dashboardPort,
+    async close() {
+      await dashboard?.close();
+      await hub.close();
+    },
+  };
+}

@@ -1,0 +1,201 @@
+/** Login, sessions (idle expiry on an injected clock), CSRF, login rate limiting, roles' 401/403, audit. */
+import { afterEach, describe, expect, it } from 'vitest';
+import { buildApp } from '../../dashboard/server/app.ts';
+import { PASSWORD, sessionCookie, startApp, type TestApp, USERS } from './fixture.ts';
+
+let t: TestApp | undefined;
+afterEach(async () => {
+  await t?.close();
+  t = undefined;
+});
+
+describe('login', () => {
+  it('sets an httpOnly SameSite=Strict session cookie and returns the user and a CSRF token', async () => {
+    t = await startApp();
+    const r = await t.call(null, 'POST', '/api/login', { username: 'guard1', password: PASSWORD });
+    expect(r.statusCode).toBe(200);
+    const c = r.cookies.find((x) => x.name === 'tg_session');
+    expect(c).toMatchObject({ httpOnly: true, sameSite: 'Strict', path: '/' });
+    expect(c?.secure).toBeFalsy();
+    expect(r.json()).toMatchObject({ user: { username: 'guard1', role: 'guard', lang: 'zh-CN' } });
+    expect(r.json().csrfToken).toMatch(/^[\w-]{40,}$/);
+
+    const me = await t.call({ cookie: sessionCookie(r), csrf: '' }, 'GET', '/api/me');
+    expect(me.statusCode).toBe(200);
+    expect(me.json()).toEqual({
+      user: { username: 'guard1', role: 'guard', displayName: 'guard1', lang: 'zh-CN' },
+      csrfToken: r.json().csrfToken,
+      site: { siteId: 'site-1', siteName: 'Test site', timezone: 'Asia/Shanghai' },
+    });
+  });
+
+  it('marks the cookie Secure when http.secureCookies is on', async () => {
+    t = await startApp({ config: { http: { secureCookies: true } } });
+    const r = await t.call(null, 'POST', '/api/login', { username: 'hr1', password: PASSWORD });
+    expect(r.cookies.find((x) => x.name === 'tg_session')?.secure).toBe(true);
+  });
+
+  it('refuses a wrong password, an unknown user and a disabled account alike, and audits the attempts', async () => {
+    t = await startApp();
+    for (const body of [
+      { username: 'guard1', password: 'wrong-password' },
+      { username: 'nobody', password: PASSWORD },
+    ]) {
+      const r = await t.call(null, 'POST', '/api/login', body);
+      expect(r.statusCode).toBe(401);
+      expect(r.json()).toEqual({ code: 'TG_DASH_LOGIN_FAILED', message: 'wrong username or password' });
+      expect(r.cookies).toHaveLength(0);
+    }
+    await t.core.users.update('guard1', { disabled: true });
+    const r = await t.call(null, 'POST', '/api/login', { username: 'guard1', password: PASSWORD });
+    expect(r.json().code).toBe('TG_DASH_LOGIN_FAILED');
+    const failed = t.core.audit.list().filter((a) => a.action === 'login.failed');
+    expect(failed.map((a) => a.target).sort()).toEqual(['guard1', 'guard1', 'nobody']);
+  });
+
+  it('validates the body with a stable code', async () => {
+    t = await startApp();
+    const r = await t.call(null, 'POST', '/api/login', { username: 'guard1' });
+    expect(r.statusCode).toBe(400);
+    expect(r.json().code).toBe('TG_DASH_BAD_REQUEST');
+    expect(r.json().message).toMatch(/password/);
+  });
+});
+
+describe('sessions', () => {
+  it('ends after idleMinutes without a request; activity keeps it alive', async () => {
+    t = await startApp({ config: { session: { idleMinutes: 30 } } });
+    const who = await t.login('guard');
+    t.clock.advance(29 * 60_000);
+    expect((await t.call(who, 'GET', '/api/me')).statusCode).toBe(200);
+    t.clock.advance(29 * 60_000);
+    expect((await t.call(who, 'GET', '/api/me')).statusCode).toBe(200);
+    t.clock.advance(30 * 60_000);
+    const r = await t.call(who, 'GET', '/api/me');
+    expect(r.statusCode).toBe(401);
+    expect(r.json().code).toBe('TG_DASH_UNAUTHENTICATED');
+    // Gone for good: going back in time does not revive it.
+    t.clock.advance(-30 * 60_000);
+    expect((await t.call(who, 'GET', '/api/me')).statusCode).toBe(401);
+  });
+
+  it('logout ends the session and clears the cookie', async () => {
+    t = await startApp();
+    const who = await t.login('hr');
+    const r = await t.call(who, 'POST', '/api/logout', {});
+    expect(r.statusCode).toBe(200);
+    expect(r.cookies.find((c) => c.name === 'tg_session')?.value).toBe('');
+    expect((await t.call(who, 'GET', '/api/me')).statusCode).toBe(401);
+    expect(t.core.audit.list().map((a) => a.action)).toEqual(['logout', 'login']);
+  });
+
+  it('stores only a hash of the session id', async () => {
+    t = await startApp();
+    const who = await t.login('admin');
+    const raw = who.cookie.split('=')[1] as string;
+    const rows = t.db.prepare('SELECT * FROM sessions').all() as Array<Record<string, unknown>>;
+    expect(JSON.stringify(rows)).not.toContain(raw);
+  });
+
+  it('a disabled user is logged out at once; a role change applies to the running session', async () => {
+    t = await startApp();
+    const admin = await t.login('admin');
+    const guard = await t.login('guard');
+    expect((await t.call(guard, 'GET', '/api/alerts')).statusCode).toBe(200);
+    expect((await t.call(admin, 'PATCH', '/api/users/guard1', { role: 'hr' })).statusCode).toBe(200);
+    expect((await t.call(guard, 'GET', '/api/alerts')).statusCode).toBe(403);
+    expect((await t.call(admin, 'PATCH', '/api/users/guard1', { disabled: true })).statusCode).toBe(200);
+    expect((await t.call(guard, 'GET', '/api/me')).statusCode).toBe(401);
+  });
+});
+
+describe('CSRF', () => {
+  it('refuses state-changing requests without the session token, accepts them with it', async () => {
+    t = await startApp();
+    const who = await t.login('admin');
+    const body = { username: 'guard2', password: PASSWORD, role: 'guard' };
+    for (const csrf of ['', 'not-the-token', `${who.csrf.slice(0, -1)}x`]) {
+      const r = await t.call({ cookie: who.cookie, csrf }, 'POST', '/api/users', body);
+      expect(r.statusCode).toBe(403);
+      expect(r.json().code).toBe('TG_DASH_CSRF');
+    }
+    // Another session's token is no good either.
+    const other = await t.login('admin');
+    const cross = await t.call({ cookie: who.cookie, csrf: other.csrf }, 'POST', '/api/users', body);
+    expect(cross.json().code).toBe('TG_DASH_CSRF');
+    expect(t.core.users.get('guard2')).toBeUndefined();
+    const ok = await t.call(who, 'POST', '/api/users', body);
+    expect(ok.statusCode).toBe(201);
+    // Reads need no token.
+    expect((await t.call({ cookie: who.cookie, csrf: '' }, 'GET', '/api/users')).statusCode).toBe(200);
+  });
+});
+
+describe('login rate limit', () => {
+  it('limits attempts per username, whatever the address', async () => {
+    t = await startApp({ config: { session: { loginAttemptsPerMinute: 3 } } });
+    const app = t.app;
+    const attempt = (password: string, ip: string) =>
+      app.inject({
+        method: 'POST',
+        url: '/api/login',
+        remoteAddress: ip,
+        payload: { username: 'guard1', password },
+      });
+    for (let i = 0; i < 3; i++)
+      expect((await attempt('wrong-password', `10.0.0.${i + 1}`)).statusCode).toBe(401);
+    // The right password does not get through any more: guessing costs the same either way.
+    const r = await attempt(PASSWORD, '10.0.0.9');
+    expect(r.statusCode).toBe(429);
+    expect(r.json().code).toBe('TG_DASH_RATE_LIMITED');
+    expect(Number(r.headers['retry-after'])).toBeGreaterThan(0);
+    // Another user is not affected.
+    const other = await app.inject({
+      method: 'POST',
+      url: '/api/login',
+      remoteAddress: '10.0.0.10',
+      payload: { username: 'hr1', password: PASSWORD },
+    });
+    expect(other.statusCode).toBe(200);
+  });
+
+  it('limits attempts per address, whatever the username', async () => {
+    t = await startApp({ config: { session: { loginAttemptsPerMinute: 3 } } });
+    for (const u of ['a1', 'a2', 'a3']) {
+      const r = await t.app.inject({
+        method: 'POST',
+        url: '/api/login',
+        remoteAddress: '10.1.1.1',
+        payload: { username: u, password: 'whatever-1' },
+      });
+      expect(r.statusCode).toBe(401);
+    }
+    const r = await t.app.inject({
+      method: 'POST',
+      url: '/api/login',
+      remoteAddress: '10.1.1.1',
+      payload: { username: USERS.admin, password: PASSWORD },
+    });
+    expect(r.statusCode).toBe(429);
+  });
+});
+
+describe('role declarations', () => {
+  it('an app with a route that declares no roles refuses to start', async () => {
+    t = await startApp();
+    const { core, config, db, clock } = t;
+    await expect(
+      buildApp({
+        config,
+        db,
+        now: clock.now,
+        ...core,
+        plugins: [
+          async (app) => {
+            app.get('/api/forgotten', async () => 'oops');
+          },
+        ],
+      }),
+    ).rejects.toThrow(/TG_DASH_ROUTE_ROLES: GET \/api\/forgotten declares no roles/);
+  });
+});
