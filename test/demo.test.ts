@@ -9,16 +9,24 @@ const ROOT = resolve(import.meta.dirname, '..');
 
 it('the demo site plays its scenario end to end', () => {
   const data = mkdtempSync(join(tmpdir(), 'tg-demo-'));
-  const r = spawnSync(join(ROOT, 'node_modules/.bin/tsx'), ['demo/site.ts', '--once', '--data', data], {
-    cwd: ROOT,
-    encoding: 'utf8',
-    timeout: 90_000,
-  });
+  const r = spawnSync(
+    join(ROOT, 'node_modules/.bin/tsx'),
+    ['demo/site.ts', '--once', '--data', data, '--port', '0'],
+    {
+      cwd: ROOT,
+      encoding: 'utf8',
+      timeout: 90_000,
+    },
+  );
   expect(r.status, r.stderr).toBe(0);
   const lines = r.stdout.split('\n');
   // The scenario's people and what the datasheet and policy say must happen to them.
   expect(lines.find((l) => l.includes('E10023'))).toMatch(/36\.6°C\s+PASS/);
-  expect(lines.find((l) => l.includes('E10031') && !l.includes('ALERT'))).toMatch(/38\.1°C\s+FLAGGED/);
+  // Flagged, and sent to the isolation room the dashboard keeps ready for that gate.
+  expect(lines.find((l) => l.includes('E10031') && !l.includes('ALERT'))).toMatch(
+    /38\.1°C\s+FLAGGED.*isolation room R[12]/,
+  );
+  expect(r.stdout).toMatch(/dashboard: http:\/\/127\.0\.0\.1:\d+\//);
   expect(lines.find((l) => l.includes('E10040') && !l.includes('ALERT'))).toMatch(/DENIED.*mask-missing/);
   expect(lines.some((l) => l.includes('ALERT fever (critical) E10031'))).toBe(true);
   expect(lines.find((l) => l.includes('E10052'))).toMatch(/offline record/);
