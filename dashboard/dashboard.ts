@@ -30,7 +30,7 @@ export interface DashboardOptions {
   siteAdmin?: SiteAdmin;
   log?: Logger;
   now?: () => number;
-  /** More route plugins, e.g. the web pages (`webRoutes()`). */
+  /** More route plugins (the web pages are always registered by buildApp). */
   plugins?: FastifyPluginAsync[];
   /** Where handheld re-checks and manual readings go (default: createManualReadingSink(config.readings)). */
   manualSink?: ManualReadingSink;

@@ -6,14 +6,23 @@
 # missing tool then fail loudly by themselves (the harness throws, it does not skip).
 set -uo pipefail
 
-# tool=package. mosquitto lives in /usr/sbin, which a normal user's PATH may lack.
+# tool=package. mosquitto lives in /usr/sbin, which a normal user's PATH may lack. A "tool" that is
+# an absolute path is a file the package installs (the CJK font the browser tests' screenshots need).
 pairs=(
   socat=socat mbpoll=mbpoll
   mosquitto=mosquitto mosquitto_pub=mosquitto-clients mosquitto_sub=mosquitto-clients
   influxd=influxdb influx=influxdb-client chromium=chromium
+  docker-compose=docker-compose # validates docker-compose.yml without an engine (test/deploy)
+  faketime=faketime
+  /usr/share/fonts/truetype/wqy/wqy-microhei.ttc=fonts-wqy-microhei
   "$@"
 )
-have() { command -v "$1" >/dev/null 2>&1 || [ -x "/usr/sbin/$1" ] || [ -x "/usr/bin/$1" ]; }
+have() {
+  case "$1" in
+    /*) [ -e "$1" ] ;;
+    *) command -v "$1" >/dev/null 2>&1 || [ -x "/usr/sbin/$1" ] || [ -x "/usr/bin/$1" ] ;;
+  esac
+}
 
 missing_tools=()
 missing_pkgs=()

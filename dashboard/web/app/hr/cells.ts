@@ -1,0 +1,57 @@
+/** Table pieces shared by the HR pages. */
+import { h } from '../dom.ts';
+import { fmtTempC, fmtTime } from '../format.ts';
+import { getLang, type Key, t } from '../i18n.ts';
+import type { LogEntry } from './log-model.ts';
+
+const SOURCES = ['gate-thermometer', 'terminal', 'handheld', 'self-report'];
+const STATUSES = ['complete', 'morning-missing', 'afternoon-missing', 'absent', 'fever'];
+
+export function sourceText(source: string): string {
+  return SOURCES.includes(source) ? t(`source.${source}` as Key) : source;
+}
+
+export function statusCell(status: string): HTMLElement {
+  return h(
+    'td',
+    { class: `status status-${status}` },
+    STATUSES.includes(status) ? t(`status.${status}` as Key) : status,
+  );
+}
+
+/** One half-day: the reading (time, temperature, gate, source), or a marked gap. */
+export function entryCell(e: LogEntry | null, tz: string): HTMLElement {
+  if (!e) return h('td', { class: 'gap' }, t('hr.missing'));
+  const manual = e.source === 'handheld' || e.source === 'self-report';
+  return h(
+    'td',
+    { class: `entry ${e.temperatureTenths !== null && e.temperatureTenths >= 373 ? 'fever' : ''}` },
+    h('span', { class: 'temp' }, fmtTempC(e.temperatureTenths)),
+    ' ',
+    h('span', { class: 'time' }, fmtTime(e.at, tz, getLang())),
+    h(
+      'div',
+      { class: 'muted small' },
+      [e.gateId, sourceText(e.source), manual && e.enteredBy ? `${t('hr.enteredBy')} ${e.enteredBy}` : null]
+        .filter(Boolean)
+        .join(' · '),
+    ),
+  );
+}
+
+export function exportLinks(base: string, query: string): HTMLElement {
+  return h(
+    'span',
+    { class: 'exports' },
+    h(
+      'a',
+      { class: 'button', href: `${base}.csv${query}`, download: '', 'data-export': 'csv' },
+      t('hr.exportCsv'),
+    ),
+    h(
+      'a',
+      { class: 'button', href: `${base}.xlsx${query}`, download: '', 'data-export': 'xlsx' },
+      t('hr.exportXlsx'),
+    ),
+  );
+}

@@ -1,0 +1,61 @@
+/**
+ * What the pages read from the server's JSON (dashboard/README.md's API table). Wire types come
+ * from protocols/ (type-only imports: nothing of zod ends up in the bundle).
+ */
+export type { AlertState, Disposition } from '../../../protocols/dashboard/messages.ts';
+export type { DecisionMessage, ReadingRecord } from '../../../protocols/gate/messages.ts';
+
+export interface LastPassage {
+  at: number;
+  employeeNo: string;
+  name: string | null;
+  temperatureTenths: number | null;
+  decision: string;
+  reason?: string;
+}
+
+export interface GateTile {
+  gateId: string;
+  online: boolean;
+  offlineReason: 'last-will' | 'stopped' | 'heartbeat-timeout' | 'not-connected' | 'never-seen' | null;
+  thermometer: 'online' | 'offline' | 'fault' | 'none';
+  gateState: 'locked' | 'released' | 'lockdown' | 'fire';
+  softwareVersion: string;
+  configVersion: string;
+  accessListVersion: number | null;
+  lastSeenAt: number | null;
+  lastPassage: LastPassage | null;
+  passedToday: number;
+  flaggedToday: number;
+}
+
+export type CommandKind = 'open-once' | 'lockdown' | 'release-lockdown';
+export type CommandStateName = 'pending' | 'acknowledged' | 'failed' | 'timed-out';
+
+export interface CommandView {
+  id: string;
+  gateId: string;
+  kind: CommandKind;
+  reason: string;
+  by: string;
+  at: number;
+  state: CommandStateName;
+  error?: string | null;
+}
+
+export interface RoomOccupant {
+  alertId: string;
+  employeeNo: string | null;
+  name: string | null;
+  since: number;
+}
+
+export interface RoomView {
+  id: string;
+  name: string;
+  capacity: number;
+  shared: boolean;
+  distances: Record<string, number>;
+  occupants: RoomOccupant[];
+  free: number;
+}
