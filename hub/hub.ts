@@ -12,6 +12,7 @@ import { parsePayload } from '../protocols/parse.ts';
 import { FaceTopic, HubTopic, parseFaceTopic, parseGateTopic, SiteTopic } from '../protocols/topics.ts';
 import { AccessListDistributor } from './access-list/distributor.ts';
 import { AccessListStore, type ImportResult } from './access-list/store.ts';
+import { startClockPublisher } from './clock/publisher.ts';
 import { CredentialsStore } from './auth/credentials.ts';
 import type { ClientCounters } from './broker/client-stats.ts';
 import { BrokerGuard } from './broker/guard.ts';
@@ -21,7 +22,9 @@ import { accessListPath } from './config/load.ts';
 import type { HubConfig } from './config/schema.ts';
 import { Refusal } from './errors.ts';
 import { type FleetAlert, FleetMonitor } from './fleet/monitor.ts';
+import { type HomeAssistantHandle, startHomeAssistant } from './homeassistant/index.ts';
 import { createLogger, type Logger } from './log.ts';
+import { brokerTap, type OpcuaServerHandle, startOpcua } from './opcua/index.ts';
 
 export const SOFTWARE_VERSION = '0.1.0';
 /** Room for the topic and MQTT headers on top of the payload limit, for the frame guard. */
@@ -60,6 +63,8 @@ export interface Hub {
   };
   /** Publishes as the hub itself (no ACL, no limits): for the dashboard in the same process. */
   publish(topic: string, payload: string | Buffer, opts?: { qos?: 0 | 1; retain?: boolean }): Promise<void>;
+  /** The OPC UA server once listening, when `opcua.enabled`. */
+  readonly opcua: { endpointUrl: string } | undefined;
   /** Messages queued in persistent sessions (SQLite). */
   queuedMessages(): number;
   connectedClients(): number;
@@ -239,6 +244,7 @@ export async function createHub(config: HubConfig, opts: HubOptions = {}): Promi
     );
   });
   publishSnapshot();
+  const clock = startClockPublisher({ siteId: site, intervalMs: config.clockIntervalMs, now, publish, log });
 
   const tick = setInterval(
     () => {
@@ -264,6 +270,8 @@ export async function createHub(config: HubConfig, opts: HubOptions = {}): Promi
   }, config.watchIntervalMs);
 
   let listening: Listening | undefined;
+  let opcua: OpcuaServerHandle | undefined;
+  let ha: HomeAssistantHandle | undefined;
   const hub: Hub = {
     config,
     get port() {
@@ -306,7 +314,33 @@ export async function createHub(config: HubConfig, opts: HubOptions = {}): Promi
           'hub listening',
         );
       }
+      if (config.opcua?.enabled && !opcua)
+        opcua = await startOpcua(config.opcua, {
+          ...brokerTap(b, persistence),
+          siteId: site,
+          timeZone: config.timezone,
+          persistenceDir: config.persistenceDir,
+          softwareVersion: SOFTWARE_VERSION,
+          log: log.child({ part: 'opcua' }),
+          now,
+          publish: (topic, payload, o) => publish(topic, payload, o),
+          fleet: hub.fleet,
+        });
+      if (config.homeAssistant?.enabled && !ha)
+        ha = await startHomeAssistant(config.homeAssistant, {
+          ...brokerTap(b, persistence),
+          siteId: site,
+          timeZone: config.timezone,
+          softwareVersion: SOFTWARE_VERSION,
+          log: log.child({ part: 'homeassistant' }),
+          now,
+          publish,
+          fleet: hub.fleet,
+        });
       return { port: listening.port, tlsPort: listening.tlsPort };
+    },
+    get opcua() {
+      return opcua ? { endpointUrl: opcua.endpointUrl } : undefined;
     },
     fleet: {
       snapshot: () => fleet.snapshot(now()),
@@ -342,10 +376,13 @@ export async function createHub(config: HubConfig, opts: HubOptions = {}): Promi
     connectedClients: () => b.connectedClients,
     async close() {
       if (closing) return;
+      await ha?.close(); // before `closing`: it still publishes HA's "offline"
       closing = true;
+      clock.stop();
       clearInterval(tick);
       clearInterval(watch);
       if (snapshotTimer) clearTimeout(snapshotTimer);
+      await opcua?.close();
       await listening?.close();
       await new Promise<void>((r) => b.close(() => r()));
       // Wills published while clients were closed finish their writes on the next turns.

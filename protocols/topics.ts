@@ -77,6 +77,8 @@ export const HubTopic = {
   fleet: (siteId: string) => `tg/${siteId}/fleet`,
   /** Alerts about devices that belong to no known gate (e.g. a terminal no gate claims), QoS 1. */
   alert: (siteId: string) => `tg/${siteId}/hub/alert`,
+  /** The hub's time (HubClock, QoS 0, not retained) every few seconds: gates check their clocks against it. */
+  clock: (siteId: string) => `tg/${siteId}/hub/clock`,
 } as const;
 
 /** Topics of the dashboard (protocols/dashboard/messages.ts). */

@@ -31,6 +31,7 @@ export function rulesFor(d: Identity): TopicRules {
           `${base}/isolation`,
           `tg/${d.site}/access-list`,
           `tg/${d.site}/access-list/changes`,
+          `tg/${d.site}/hub/clock`,
         ],
       };
     }

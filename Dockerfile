@@ -1,0 +1,42 @@
+# ThermoGate: one image for the site hub (broker, dashboard, OPC UA), the gate daemon and the
+# simulator; the compose file picks the command. Configuration and secrets are mounted at run time
+# (docker-compose.yml): nothing site-specific is in the image.
+#
+#   docker build -t thermogate .
+
+# --- dependencies: native modules (better-sqlite3, epoll for onoff) compile here when no prebuilt
+# binary fits, so the compilers never reach the runtime image.
+FROM node:20-bookworm-slim AS deps
+RUN apt-get update \
+  && apt-get install -y --no-install-recommends python3 make g++ ca-certificates \
+  && rm -rf /var/lib/apt/lists/*
+WORKDIR /app
+COPY package.json package-lock.json ./
+# tsx is a runtime dependency: the services run the TypeScript sources directly.
+RUN npm ci --omit=dev --no-audit --no-fund \
+  && node -e "require('better-sqlite3')(':memory:').close()" \
+  && npm cache clean --force
+
+# --- runtime
+FROM node:20-bookworm-slim
+ENV NODE_ENV=production \
+  PATH=/app/node_modules/.bin:$PATH
+WORKDIR /app
+COPY --from=deps /app/node_modules ./node_modules
+COPY package.json package-lock.json tsconfig.json ./
+COPY protocols ./protocols
+COPY edge ./edge
+COPY hub ./hub
+COPY dashboard ./dashboard
+COPY firmware-sim ./firmware-sim
+COPY examples ./examples
+COPY deploy/docker-entrypoint.sh deploy/healthcheck.mjs ./deploy/
+# State lives under /data (a volume per service); the services run as the image's unprivileged
+# `node` user (uid 1000), which owns /data so a fresh named volume is writable.
+RUN chmod 0755 deploy/docker-entrypoint.sh \
+  && mkdir -p /data \
+  && chown node:node /data
+USER node
+VOLUME ["/data"]
+ENTRYPOINT ["/app/deploy/docker-entrypoint.sh"]
+CMD ["tsx", "hub/cli.ts", "--config", "/config/hub.yaml"]
