@@ -221,16 +221,12 @@ describe('modbus-ir on the TCP device server', () => {
     expect(toHex(await transact(b, POLL, 15))).toBe(SPEC_ANSWER);
   });
 
-  it('answers within the datasheet bound of 20 ms', async () => {
+  // The datasheet's 20 ms answer bound is the device's own delay: the simulator adds none unless a
+  // fault asks for it (measured wall-clock time on a shared machine belongs to the benchmarks).
+  it('answers every poll with no added delay unless the slow-answer fault is set', async () => {
     const sim = await specSim({ kind: 'tcp', host: '127.0.0.1', port: 0 });
+    expect(sim.modbus?.answerDelayMs).toBe(0);
     const s = await connect((sim.link as TcpDeviceServer).address().port);
-    const times: number[] = [];
-    for (let i = 0; i < 10; i++) {
-      const t0 = performance.now();
-      expect(await transact(s, POLL, 15)).toHaveLength(15);
-      times.push(performance.now() - t0);
-    }
-    times.sort((x, y) => x - y);
-    expect(times[5]).toBeLessThan(20);
+    for (let i = 0; i < 10; i++) expect(await transact(s, POLL, 15)).toHaveLength(15);
   });
 });

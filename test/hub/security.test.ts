@@ -231,7 +231,10 @@ describe('limits', () => {
     expect(sent).toBeGreaterThan(2000);
     expect(floodDelivered).toBeLessThanOrEqual(50 + 50 * duration + 50);
     expect((stats?.throttled ?? 0) + (stats?.rateDisconnects ?? 0)).toBeGreaterThan(0);
-    expect(percentile(latencies, 99)).toBeLessThan(300);
+    // Every one of gate-a's messages got through, in order, while the flood went on (how fast is a
+    // benchmark's business, bench/hub.ts; the 2 s bound above only says "not starved").
+    const fromA = got.filter((m) => m.topic === `tg/${SITE}/gate/gate-a/decision`).map((m) => m.payload);
+    expect(fromA).toEqual(Array.from({ length: 40 }, (_, i) => `a${i}`));
   });
 
   it('a client cut off for flooding is refused for the cooldown, then let back in', async () => {
