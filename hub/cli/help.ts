@@ -1,8 +1,10 @@
-export const HELP = `ThermoGate site hub: the site's MQTT broker, fleet status and access list.
+export const HELP = `ThermoGate site hub: the site's MQTT broker, fleet status, access list, and (by config) the
+dashboard (dashboardConfigFile), the OPC UA server (opcua) and Home Assistant discovery.
 
 Usage:
   npm run hub -- --config FILE [--check]
-      Run the hub until SIGINT/SIGTERM (--check: validate the configuration and exit).
+      Run the site process until SIGINT/SIGTERM (--check: validate the configuration and exit).
+      Create the first dashboard admin with: npm run dashboard -- user add --config DASHBOARD.yaml ...
 
   npm run hub -- device add --credentials FILE --id ID --role gate|terminal|dashboard|service
                  [--site S] [--gate G] [--terminal T] [--client-id CID ...] [--password-file F]
