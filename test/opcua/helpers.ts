@@ -41,13 +41,8 @@ export interface OpcuaTestHub {
   close(): Promise<void>;
 }
 
-export async function startOpcuaHub(
-  opcua: Partial<OpcuaConfigInput>,
-  dir = tempDir('tg-opcua-'),
-): Promise<OpcuaTestHub> {
-  mkdirSync(dir, { recursive: true });
-  const credentialsFile = join(dir, 'credentials.json');
-  const passwords = await writeCredentials(credentialsFile);
+/** A pino logger that keeps every line as an object (the hub's audit trail is asserted on them). */
+export function capturingLogger(): { log: pino.Logger; logs: Array<Record<string, unknown>> } {
   const logs: Array<Record<string, unknown>> = [];
   const log = pino(
     { level: 'debug' },
@@ -57,6 +52,17 @@ export async function startOpcuaHub(
       },
     },
   );
+  return { log, logs };
+}
+
+export async function startOpcuaHub(
+  opcua: Partial<OpcuaConfigInput>,
+  dir = tempDir('tg-opcua-'),
+): Promise<OpcuaTestHub> {
+  mkdirSync(dir, { recursive: true });
+  const credentialsFile = join(dir, 'credentials.json');
+  const passwords = await writeCredentials(credentialsFile);
+  const { log, logs } = capturingLogger();
   const config = parseHubConfig({
     siteId: SITE,
     mqtt: { host: '127.0.0.1', port: 0 },
