@@ -95,6 +95,7 @@ export async function createDashboard(
   const log = opts.log ?? createLogger('dashboard', config.logLevel);
   const now = opts.now ?? Date.now;
   const db = openDatabase(config.dataDir);
+  const liveDb = openDatabase(config.dataDir, { synchronous: 'NORMAL' });
   const store = createReadingStore(storeConfig(config), {
     timeZone: config.timezone,
     split: config.reports.split,
@@ -112,6 +113,7 @@ export async function createDashboard(
   const core = createCore({
     config,
     db,
+    liveDb,
     now,
     log,
     publish,
@@ -206,6 +208,7 @@ export async function createDashboard(
       await link?.close();
       await store.close();
       await ownSink?.close();
+      liveDb.close();
       db.close();
     },
   };

@@ -75,6 +75,25 @@ describe('chooseRoom', () => {
 });
 
 describe('planRooms', () => {
+  it('keeps each gate on the room it already names while it is still free and as near as any', () => {
+    // Many equally far shared rooms (the usual tents): one more person somewhere must not move
+    // every gate's plan, only the gates whose room filled up.
+    const rooms = Array.from({ length: 5 }, (_, i) => room(`T${i}`, {}, 2));
+    const gates = ['g1', 'g2', 'g3', 'g4'];
+    const first = planRooms(rooms, new Map(), gates);
+    const previous = new Map([...first].map(([g, r]) => [g, r?.id ?? null]));
+    const taken = first.get('g1')?.id as string;
+    const next = planRooms(rooms, new Map([[taken, 2]]), gates, previous);
+    for (const g of ['g2', 'g3', 'g4']) expect(next.get(g)?.id).toBe(first.get(g)?.id);
+    expect(next.get('g1')?.id).not.toBe(taken);
+  });
+
+  it('moves a gate to a nearer room as soon as one frees up', () => {
+    const rooms = [room('NEAR', { g1: 5 }), room('FAR', { g1: 50 })];
+    const previous = new Map([['g1', 'FAR']]);
+    expect(planRooms(rooms, new Map(), ['g1'], previous).get('g1')?.id).toBe('NEAR');
+  });
+
   it('different gates get different rooms while free places remain, each its nearest where possible', () => {
     const rooms = [
       room('A', { g1: 10, g2: 50 }),

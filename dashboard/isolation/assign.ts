@@ -58,11 +58,24 @@ export function planRooms(
   rooms: readonly Room[],
   occ: Occupancy,
   gateIds: readonly string[],
+  previous: ReadonlyMap<string, string | null> = new Map(),
 ): Map<string, Room | null> {
   const rank = ranks(rooms);
   const reserved = new Map(occ);
   const plan = new Map<string, Room | null>();
   const gates = [...new Set(gateIds)].sort();
+  // A gate keeps the room it already names while that room still has a place for it and no free
+  // room is nearer: re-matching from scratch after every fever would move many gates' plans at
+  // once (each a retained message, and a terminal text that changes for no reason).
+  for (const gate of gates) {
+    const prevId = previous.get(gate);
+    const prev = prevId ? rooms.find((r) => r.id === prevId) : undefined;
+    if (!prev || !hasSpace(prev, reserved)) continue;
+    const nearest = Math.min(...rooms.filter((r) => hasSpace(r, reserved)).map((r) => distanceOf(r, gate)));
+    if (distanceOf(prev, gate) > nearest) continue;
+    plan.set(gate, prev);
+    reserved.set(prev.id, used(reserved, prev.id) + 1);
+  }
   for (;;) {
     let pick: { gate: string; room: Room } | undefined;
     for (const gate of gates) {

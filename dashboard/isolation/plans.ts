@@ -13,12 +13,14 @@ import { type Occupancy, planRooms } from './assign.ts';
 export class PlanPublisher {
   /** gate → room id last published (null: "no room"). */
   private readonly last = new Map<string, string | null>();
+  /** gate → room id last published, for planRooms to keep plans steady. */
+  private readonly lastRoom = new Map<string, string | null>();
 
   constructor(private readonly d: Pick<AlertsDeps, 'siteId' | 'publish' | 'now' | 'log'>) {}
 
   update(rooms: readonly Room[], occ: Occupancy, gateIds: readonly string[], force = false): IsolationPlan[] {
     const sent: IsolationPlan[] = [];
-    for (const [gateId, room] of planRooms(rooms, occ, gateIds)) {
+    for (const [gateId, room] of planRooms(rooms, occ, gateIds, this.lastRoom)) {
       const roomId = room?.id ?? null;
       const prev = this.last.get(gateId);
       // A renamed room keeps its id: compare the name too, the terminal shows it.
@@ -36,6 +38,7 @@ export class PlanPublisher {
         retain: true,
       });
       this.last.set(gateId, key);
+      this.lastRoom.set(gateId, roomId);
       sent.push(plan);
       if (roomId === null) this.d.log.warn({ gateId }, 'isolation plan: every room is full');
     }

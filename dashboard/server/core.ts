@@ -23,6 +23,8 @@ export type Publish = (topic: string, payload: string, opts: { qos: 0 | 1; retai
 export interface CoreOptions {
   config: DashboardConfig;
   db: Db;
+  /** The same database through a synchronous=NORMAL connection, for the feed and tile counters (db/open.ts). */
+  liveDb?: Db;
   now: () => number;
   log: Logger;
   publish: Publish;
@@ -50,10 +52,11 @@ export interface Core {
 
 export function createCore(o: CoreOptions): Core {
   const { config, db, now, log } = o;
+  const liveDb = o.liveDb ?? db;
   const users = new UserStore(db, { now, ...(o.scrypt ? { scrypt: o.scrypt } : {}) });
   const sessions = new SessionStore(db, { idleMs: config.session.idleMinutes * 60_000, now });
   const audit = new AuditLog(db, now);
-  const board = new GateBoard(db, { timeZone: config.timezone, now });
+  const board = new GateBoard(liveDb, { timeZone: config.timezone, now });
   const alerts = o.makeAlerts({ audit, gates: () => board.gateIds() });
   const commands = new CommandService({
     db,
@@ -63,7 +66,7 @@ export function createCore(o: CoreOptions): Core {
     publish: o.publish,
     audit: audit.fn,
   });
-  const feed = new LiveFeed(new FeedStore(db, config.feed.keepEvents), {
+  const feed = new LiveFeed(new FeedStore(liveDb, config.feed.keepEvents), {
     now,
     heartbeatMs: o.feedHeartbeatMs ?? 15_000,
     snapshot: () => {

@@ -22,15 +22,19 @@ import { StoreError, StoreErrorCode } from './errors.ts';
 import { InfluxHttp, type Series, type StatementResult } from './influx-http.ts';
 import { FirstReadingPicker } from './first-picker.ts';
 import { assertTimeZone, halfDays, parseSplit } from './local-time.ts';
-import { assemblePersonDays, checkPeriod, sortCounts, sortReadings } from './results.ts';
+import { assemblePersonDays, checkPeriod, compareReadings, sortCounts, sortReadings } from './results.ts';
 import type {
   CountQuery,
   DecisionCount,
   GateQuery,
+  LogReadingRecord,
+  LogScanQuery,
   PersonDay,
   PersonDayQuery,
+  Period,
   PersonQuery,
   ReadingStore,
+  ScanQuery,
   StoreTimeOptions,
 } from './types.ts';
 
@@ -43,6 +47,16 @@ export interface InfluxStoreOptions extends StoreTimeOptions {
   /** Per HTTP request (default 60 s: a month of a whole site is a big answer). */
   requestTimeoutMs?: number;
 }
+
+/**
+ * scanReadings asks for one slice of the period at a time: InfluxQL has no keyset paging (and
+ * OFFSET rescans). Slices are whole UTC days, joined while they hold at most SCAN_SLICE_ROWS
+ * readings (one count per day first), so empty stretches cost nothing and what is held at once
+ * is one slice: at most SCAN_SLICE_ROWS readings, or one day of the site when a day holds more.
+ */
+export const SCAN_SLICE_ROWS = 20_000;
+const DAY_MS = 86_400_000;
+const DEFAULT_PAGE = 5000;
 
 /** An InfluxQL string literal. */
 const lit = (s: string): string => `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
@@ -135,6 +149,58 @@ export class InfluxReadingStore implements ReadingStore {
     );
   }
 
+  scanReadings(q: ScanQuery): AsyncIterable<ReadingRecord[]> {
+    return this.scan(q, '*', toRecords);
+  }
+
+  scanLogReadings(q: LogScanQuery): AsyncIterable<LogReadingRecord[]> {
+    return this.scan({ ...q, measuredOnly: true }, LOG_SELECT, toLogRecords);
+  }
+
+  private async *scan<R extends ReadingRecord | LogReadingRecord>(
+    q: ScanQuery,
+    select: string,
+    map: (s: Series) => R[],
+  ): AsyncIterable<R[]> {
+    checkPeriod(q, q.pageSize);
+    if (q.employeeNos?.length === 0) return;
+    const pageSize = q.pageSize ?? DEFAULT_PAGE;
+    const where: string[] = [];
+    if (q.siteId !== undefined) where.push(`"siteId" = ${lit(q.siteId)}`);
+    if (q.employeeNos) {
+      const tags = q.employeeNos.map((e) => encodeEmployeeTag(e)).filter((t): t is string => t !== null);
+      if (tags.length === 0) return;
+      where.push(`(${tags.map((t) => `"employeeNo" = ${lit(t)}`).join(' OR ')})`);
+    }
+    // As in firstReadingsByPersonDay: a field condition also drops readings without a temperature.
+    if (q.measuredOnly) where.push(`"employeeNo" != ''`, `"temperatureTenths" >= -1000`);
+    for (const slice of await this.slices(q.from, q.to, where)) {
+      const [res] = await this.query([
+        `SELECT ${select} FROM ${this.from} WHERE ${[`time >= ${slice.from}ms`, `time < ${slice.to}ms`, ...where].join(' AND ')}`,
+      ]);
+      const rows = (res?.series ?? []).flatMap(map).sort(compareReadings);
+      for (let i = 0; i < rows.length; i += pageSize) yield rows.slice(i, i + pageSize);
+    }
+  }
+
+  /** Consecutive non-empty days of [from, to), joined up to SCAN_SLICE_ROWS readings per slice. */
+  private async slices(from: number, to: number, where: string[]): Promise<Period[]> {
+    if (from >= to) return [];
+    const [res] = await this.query([
+      `SELECT count("seq") FROM ${this.from} WHERE ${[`time >= ${from}ms`, `time < ${to}ms`, ...where].join(' AND ')} GROUP BY time(1d) fill(none)`,
+    ]);
+    const out: Array<Period & { rows: number }> = [];
+    for (const [t, n] of (res?.series?.[0]?.values ?? []) as Array<[number, number]>) {
+      const day = { from: Math.max(from, t), to: Math.min(to, t + DAY_MS), rows: n };
+      const last = out[out.length - 1];
+      if (last && last.rows + n <= SCAN_SLICE_ROWS) {
+        last.to = day.to;
+        last.rows += n;
+      } else out.push(day);
+    }
+    return out;
+  }
+
   async decisionCounts(q: CountQuery): Promise<DecisionCount[]> {
     checkPeriod(q);
     const where = [`time >= ${q.from}ms`, `time < ${q.to}ms`];
@@ -175,6 +241,45 @@ export class InfluxReadingStore implements ReadingStore {
   private query(statements: string[]): Promise<StatementResult[]> {
     return this.http.query(statements);
   }
+}
+
+/** Tags and fields of a LogReadingRecord: a fraction of SELECT * for InfluxDB to produce. */
+const LOG_FIELDS = [
+  'id',
+  'seq',
+  'temperatureTenths',
+  'enteredBy',
+  'siteId',
+  'gateId',
+  'employeeNo',
+  'source',
+] as const;
+const LOG_SELECT = LOG_FIELDS.map(ident).join(', ');
+
+function toLogRecords(s: Series): LogReadingRecord[] {
+  const c = Object.fromEntries(s.columns.map((name, i) => [name, i])) as Record<string, number>;
+  const [time, id, seq, temp, by, site, gate, employee, source] = [
+    c.time,
+    c.id,
+    c.seq,
+    c.temperatureTenths,
+    c.enteredBy,
+    c.siteId,
+    c.gateId,
+    c.employeeNo,
+    c.source,
+  ] as number[];
+  return s.values.map((row) => ({
+    id: row[id as number] as string,
+    siteId: row[site as number] as string,
+    gateId: row[gate as number] as string,
+    seq: row[seq as number] as number,
+    at: row[time as number] as number,
+    employeeNo: decodeEmployeeTag(row[employee as number] as string),
+    temperatureTenths: row[temp as number] as number,
+    source: row[source as number] as ReadingRecord['source'],
+    enteredBy: (row[by as number] as string | null | undefined) ?? null,
+  }));
 }
 
 /** Rows of one series → records. Group-by tags come from the series, the rest from the columns. */

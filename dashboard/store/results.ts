@@ -6,8 +6,10 @@ import type { DecisionCount, Period, PersonDay } from './types.ts';
 
 const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
+type OrderKey = Pick<ReadingRecord, 'at' | 'siteId' | 'gateId' | 'seq'>;
+
 /** Time, then site, gate and seq: a total order even for readings of the same millisecond. */
-export function compareReadings(a: ReadingRecord, b: ReadingRecord): number {
+export function compareReadings(a: OrderKey, b: OrderKey): number {
   return a.at - b.at || cmp(a.siteId, b.siteId) || cmp(a.gateId, b.gateId) || a.seq - b.seq;
 }
 

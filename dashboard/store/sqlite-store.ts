@@ -20,10 +20,13 @@ import type {
   CountQuery,
   DecisionCount,
   GateQuery,
+  LogReadingRecord,
+  LogScanQuery,
   PersonDay,
   PersonDayQuery,
   PersonQuery,
   ReadingStore,
+  ScanQuery,
   StoreTimeOptions,
 } from './types.ts';
 
@@ -42,6 +45,7 @@ const I = Object.fromEntries(KEYS.map((k, i) => [k, i])) as Record<Key, number>;
 const T = SQLITE_READING_TABLE;
 /** Rows fetched by rowid per statement in the second phase of person-days. */
 const ROWID_CHUNK = 10_000;
+const DEFAULT_PAGE = 5000;
 
 /**
  * A row selected as COLUMNS (after `o` leading columns) → record. Spelled out as one object
@@ -77,6 +81,20 @@ function toRecord(row: readonly Value[], o = 0): ReadingRecord {
     enteredBy: at('enteredBy') as string | null,
   };
 }
+
+const LOG_COLUMNS =
+  'r.id, r.site_id, r.gate_id, r.seq, r.at, r.employee_no, r.temperature_tenths, r.source, r.entered_by';
+const toLogRecord = (row: Value[]): LogReadingRecord => ({
+  id: row[0] as string,
+  siteId: row[1] as string,
+  gateId: row[2] as string,
+  seq: row[3] as number,
+  at: row[4] as number,
+  employeeNo: row[5] as string,
+  temperatureTenths: row[6] as number,
+  source: row[7] as ReadingRecord['source'],
+  enteredBy: row[8] as string | null,
+});
 
 export class SqliteReadingStore implements ReadingStore {
   readonly kind = 'sqlite';
@@ -148,6 +166,70 @@ export class SqliteReadingStore implements ReadingStore {
     return assemblePersonDays(
       winners.map((w) => ({ day: w.day, half: w.half, record: byRowid.get(w.payload) as ReadingRecord })),
     );
+  }
+
+  scanReadings(q: ScanQuery): AsyncIterable<ReadingRecord[]> {
+    return this.scan(q, COLUMNS, (row) => toRecord(row));
+  }
+
+  scanLogReadings(q: LogScanQuery): AsyncIterable<LogReadingRecord[]> {
+    return this.scan({ ...q, measuredOnly: true }, LOG_COLUMNS, toLogRecord);
+  }
+
+  /**
+   * Keyset paging on (at, site, gate, seq): each page is one bounded query that starts where the
+   * last one ended, so a month of a large site streams in constant memory and no page is ever
+   * skipped or repeated by readings of the same millisecond.
+   */
+  private async *scan<R extends { at: number; siteId: string; gateId: string; seq: number }>(
+    q: ScanQuery,
+    columns: string,
+    map: (row: Value[]) => R,
+  ): AsyncIterable<R[]> {
+    checkPeriod(q, q.pageSize);
+    if (q.employeeNos?.length === 0) return;
+    const pageSize = q.pageSize ?? DEFAULT_PAGE;
+    const where = ['r.at < ?'];
+    const params: Param[] = [q.to];
+    if (q.siteId !== undefined) {
+      where.push('r.site_id = ?');
+      params.push(q.siteId);
+    }
+    if (q.employeeNos) {
+      where.push('r.employee_no IN (SELECT value FROM json_each(?))');
+      params.push(JSON.stringify(q.employeeNos));
+    }
+    if (q.measuredOnly) where.push('r.temperature_tenths IS NOT NULL', "r.employee_no <> ''");
+    const order = 'ORDER BY r.at, r.site_id, r.gate_id, r.seq LIMIT ?';
+    const first = this.statement(
+      `SELECT ${columns} FROM ${T} r WHERE r.at >= ? AND ${where.join(' AND ')} ${order}`,
+    );
+    // `r.at >= ?` alongside the row value keeps the at-index range scan.
+    const next = this.statement(
+      `SELECT ${columns} FROM ${T} r WHERE r.at >= ? AND (r.at, r.site_id, r.gate_id, r.seq) > (?, ?, ?, ?) AND ${where.join(' AND ')} ${order}`,
+    );
+    let last: R | undefined;
+    for (;;) {
+      const rows = last
+        ? this.guard(
+            () =>
+              next.all(
+                last?.at,
+                last?.at,
+                last?.siteId,
+                last?.gateId,
+                last?.seq,
+                ...params,
+                pageSize,
+              ) as Value[][],
+          )
+        : this.guard(() => first.all(q.from, ...params, pageSize) as Value[][]);
+      if (rows.length === 0) return;
+      const page = rows.map(map);
+      last = page[page.length - 1];
+      yield page;
+      if (rows.length < pageSize) return;
+    }
   }
 
   async decisionCounts(q: CountQuery): Promise<DecisionCount[]> {

@@ -44,6 +44,25 @@ export interface PersonDay {
   afternoon: ReadingRecord | null;
 }
 
+/** Every reading of a period, handed over page by page (a month of a whole site is never held at once). */
+export interface ScanQuery extends Period {
+  siteId?: string;
+  /** Only these people (default: everybody, unknown faces included unless measuredOnly). */
+  employeeNos?: readonly string[];
+  /** Only readings that count for the logs: with a temperature, of a known person (employeeNo ≠ ''). */
+  measuredOnly?: boolean;
+  /** Readings per page, at most (default 5,000). */
+  pageSize?: number;
+}
+
+/** What the HR logs show of a reading: who, when, where, how warm, from what, entered by whom. */
+export type LogReadingRecord = Pick<
+  ReadingRecord,
+  'id' | 'siteId' | 'gateId' | 'seq' | 'at' | 'employeeNo' | 'source' | 'enteredBy'
+> & { temperatureTenths: number };
+
+export type LogScanQuery = Omit<ScanQuery, 'measuredOnly'>;
+
 export interface CountQuery extends Period {
   siteId?: string;
   gateId?: string;
@@ -66,6 +85,19 @@ export interface ReadingStore {
   readingsByGate(q: GateQuery): Promise<ReadingRecord[]>;
   /** First morning and afternoon reading per person and local day; sorted by employeeNo, day. */
   firstReadingsByPersonDay(q: PersonDayQuery): Promise<PersonDay[]>;
+  /**
+   * Every matching reading of a period in pages of at most pageSize, in readingsByPerson's order
+   * across pages (time, site, gate, seq). Memory stays bounded by a page (SQLite: keyset paging)
+   * or by a slice of the period (InfluxDB: whole days up to SCAN_SLICE_ROWS); where the pages
+   * break may differ between backends, their concatenation may not.
+   */
+  scanReadings(q: ScanQuery): AsyncIterable<ReadingRecord[]>;
+  /**
+   * scanReadings for the HR logs: only readings that count (a temperature, a known person) and
+   * only their LogReadingRecord fields, the same order and paging. On InfluxDB a day of a large
+   * site costs about half of the full records.
+   */
+  scanLogReadings(q: LogScanQuery): AsyncIterable<LogReadingRecord[]>;
   /** Readings per site, gate and decision in a period; sorted by site, gate, decision. */
   decisionCounts(q: CountQuery): Promise<DecisionCount[]>;
   close(): Promise<void>;

@@ -281,7 +281,11 @@ export class BrokerGuard {
     }
     let bucket = this.buckets.get(clientId);
     if (!bucket) {
-      bucket = new TokenBucket(this.o.limits.publishRatePerSec, this.o.limits.publishBurst, now);
+      const l = this.o.limits;
+      bucket =
+        s.cred.role === 'dashboard'
+          ? new TokenBucket(l.dashboardPublishRatePerSec, l.dashboardPublishBurst, now)
+          : new TokenBucket(l.publishRatePerSec, l.publishBurst, now);
       this.buckets.set(clientId, bucket);
     }
     const delay = bucket.take(now);

@@ -32,6 +32,12 @@ const Limits = z.strictObject({
   publishRatePerSec: z.number().positive().max(1_000_000).default(100),
   /** Bucket size: how many publishes a client may send at once before it is slowed down. */
   publishBurst: z.number().int().min(1).default(500),
+  /**
+   * The dashboard publishes for the whole site (alert states, one isolation plan per gate): its own
+   * rate and burst, so a burst of fevers at a big site never throttles or cuts it off.
+   */
+  dashboardPublishRatePerSec: z.number().positive().max(1_000_000).default(2000),
+  dashboardPublishBurst: z.number().int().min(1).default(10_000),
   /** A client that is further behind its rate than this is disconnected instead of slowed. */
   maxThrottleDelayMs: z.number().int().min(0).max(60_000).default(2000),
   /** ... and refused reconnection this long. */

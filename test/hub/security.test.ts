@@ -29,6 +29,8 @@ beforeAll(async () => {
       maxPayloadBytes: 4096,
       publishRatePerSec: 50,
       publishBurst: 50,
+      dashboardPublishRatePerSec: 1000,
+      dashboardPublishBurst: 1000,
       maxThrottleDelayMs: 3000,
       cooldownMs: 2000,
     },
@@ -190,6 +192,18 @@ describe('limits', () => {
     expect(gate.connected).toBe(true);
     expect(got.map((m) => Number(m.payload))).toEqual(Array.from({ length: 120 }, (_, i) => i));
     expect(t.hub.security.client(`tg-edge-${SITE}-gate-a`)?.throttled).toBeGreaterThanOrEqual(60);
+  });
+
+  it("the dashboard, which publishes for the whole site, has its own bucket: a gate's burst would be held", async () => {
+    const dash = track(await connect(t.url, t.as('dash', { clientId: 'dash-bucket' })));
+    // One isolation plan per gate of a big site at once, well over a gate's burst of 50.
+    await Promise.all(
+      Array.from({ length: 300 }, (_, i) =>
+        dash.publishAsync(`tg/${SITE}/gate/g${i}/isolation`, '{}', { qos: 1, retain: false }),
+      ),
+    );
+    expect(dash.connected).toBe(true);
+    expect(t.hub.security.client('dash-bucket')?.throttled ?? 0).toBe(0);
   });
 
   it("a flooding client is held to its rate (or cut off) while another gate's QoS 1 messages arrive promptly", async () => {

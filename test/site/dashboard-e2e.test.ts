@@ -258,7 +258,11 @@ describe('site: fever → alert → room → re-check → closed, across a dashb
     // The handheld re-check is stored beside the gate's readings, as such.
     const person = await waitFor(
       async () => {
-        const got = await dashboard?.store.readingsByPerson({ employeeNo: 'E1', from: 0, to: Date.now() + 1 });
+        const got = await dashboard?.store.readingsByPerson({
+          employeeNo: 'E1',
+          from: 0,
+          to: Date.now() + 1,
+        });
         return got && got.length >= 3 ? got : null;
       },
       { what: "E1's readings in the site's store", timeoutMs: 10_000 },

@@ -264,6 +264,121 @@ export function readingStoreContract(backend: ContractBackend): void {
       });
     });
 
+    describe('scanReadings: every reading of a period, page by page', () => {
+      const scan = async (q: Parameters<ReadingStore['scanReadings']>[0]) => {
+        const pages: ReadingRecord[][] = [];
+        for await (const page of store.scanReadings(q)) pages.push(page);
+        return pages;
+      };
+
+      it('pages concatenate to the time order, none skipped or doubled within one millisecond', async () => {
+        const t = shanghai(`${DAY}T08:00:00`);
+        // Ten readings in one millisecond from two gates and two sites, then a few later ones:
+        // page breaks fall inside the millisecond, where only site, gate and seq tell them apart.
+        const rs = [
+          ...Array.from({ length: 4 }, (_, i) => record(10 + i, { at: t })),
+          ...Array.from({ length: 3 }, (_, i) => record(20 + i, { at: t, gateId: 'gate-0' })),
+          ...Array.from({ length: 3 }, (_, i) => record(30 + i, { at: t, siteId: 'site-0' })),
+          record(1, { at: t + 1, employeeNo: 'E2' }),
+          record(2, { at: shanghai('2024-03-07T23:59:59.999'), employeeNo: 'E3' }),
+        ];
+        await env.sink.write([...rs].reverse());
+        const want = [...rs].sort(
+          (a, b) =>
+            a.at - b.at ||
+            (a.siteId < b.siteId ? -1 : a.siteId > b.siteId ? 1 : 0) ||
+            (a.gateId < b.gateId ? -1 : a.gateId > b.gateId ? 1 : 0) ||
+            a.seq - b.seq,
+        );
+        for (const pageSize of [1, 3, 4, 100]) {
+          const pages = await scan({ ...ALL, pageSize });
+          expect(pages.every((p) => p.length > 0 && p.length <= pageSize)).toBe(true);
+          expect(pages.flat()).toEqual(want);
+        }
+        expect((await scan(ALL)).flat()).toEqual(want);
+      });
+
+      it('a period is [from, to) and filters by site, people and measured readings', async () => {
+        const from = shanghai(`${DAY}T00:00:00`);
+        const to = shanghai('2024-03-06T00:00:00');
+        await env.sink.write([
+          record(1, { at: from - 1 }),
+          record(2, { at: from }),
+          record(3, { at: from + 1, employeeNo: 'E2', siteId: 'site-b' }),
+          record(4, { at: from + 2, employeeNo: '', decision: 'denied', reason: 'unknown-face' }),
+          record(5, {
+            at: from + 3,
+            temperatureTenths: null,
+            decision: 'remeasure',
+            reason: 'no-measurement',
+          }),
+          record(6, { at: to - 1, employeeNo: 'E3' }),
+          record(7, { at: to }),
+        ]);
+        const seqs = async (q: Omit<Parameters<ReadingStore['scanReadings']>[0], 'from' | 'to'>) =>
+          (await scan({ from, to, ...q })).flat().map((r) => r.seq);
+        expect(await seqs({})).toEqual([2, 3, 4, 5, 6]);
+        expect(await seqs({ siteId: SITE })).toEqual([2, 4, 5, 6]);
+        expect(await seqs({ employeeNos: ['E0001', 'E3'] })).toEqual([2, 5, 6]);
+        expect(await seqs({ employeeNos: [] })).toEqual([]);
+        expect(await seqs({ measuredOnly: true })).toEqual([2, 3, 6]);
+        expect(await seqs({ measuredOnly: true, siteId: SITE, employeeNos: ['E3'] })).toEqual([6]);
+      });
+
+      it('scanLogReadings: the measured readings of scanReadings, with the log fields only', async () => {
+        const t = shanghai(`${DAY}T08:00:00`);
+        await env.sink.write([
+          record(1, { at: t, employeeNo: '中文工号', source: 'terminal' }),
+          record(2, {
+            at: t,
+            gateId: 'gate-0',
+            source: 'handheld',
+            sensor: 'manual',
+            enteredBy: 'O\'Brien "n"',
+          }),
+          record(3, { at: t + 1, employeeNo: '', decision: 'denied', reason: 'unknown-face' }),
+          record(4, { at: t + 2, temperatureTenths: null, decision: 'remeasure', reason: 'no-measurement' }),
+          record(5, { at: t + 3, employeeNo: 'E2', siteId: 'site-b' }),
+        ]);
+        const pick = (r: ReadingRecord) => ({
+          id: r.id,
+          siteId: r.siteId,
+          gateId: r.gateId,
+          seq: r.seq,
+          at: r.at,
+          employeeNo: r.employeeNo,
+          temperatureTenths: r.temperatureTenths,
+          source: r.source,
+          enteredBy: r.enteredBy,
+        });
+        for (const q of [
+          { ...ALL },
+          { ...ALL, siteId: SITE, pageSize: 1 },
+          { ...ALL, employeeNos: ['中文工号', 'E2'] },
+        ]) {
+          const logs = [];
+          for await (const page of store.scanLogReadings(q)) logs.push(...page);
+          expect(logs).toEqual((await scan({ ...q, measuredOnly: true })).flat().map(pick));
+        }
+        const all = [];
+        for await (const page of store.scanLogReadings(ALL)) all.push(...page);
+        expect(all.map((r) => r.seq)).toEqual([2, 1, 5]);
+      });
+
+      it('spans many days in one scan and answers empty when nothing matches', async () => {
+        const rs = Array.from({ length: 40 }, (_, d) =>
+          record(d, { at: shanghai('2024-02-01T07:30:00') + d * 86_400_000 + d }),
+        );
+        await env.sink.write(rs);
+        expect((await scan({ ...ALL, pageSize: 7 })).flat()).toEqual(rs);
+        expect(
+          await scan({ from: shanghai('2024-06-01T00:00:00'), to: shanghai('2024-07-01T00:00:00') }),
+        ).toEqual([]);
+        await expect(scan({ ...ALL, pageSize: 0 })).rejects.toThrow(/TG_STORE_QUERY/);
+        await expect(scan({ from: 2, to: 1 })).rejects.toThrow(/TG_STORE_QUERY/);
+      });
+    });
+
     it('counts readings by site, gate and decision', async () => {
       await env.sink.write([
         record(1),

@@ -1,0 +1,277 @@
+/**
+ * HTTP: the HR reports and exports (hr, admin), manual readings (guard, hr, admin) and the
+ * self-report import (hr, admin). Exports are streamed and audited when they start; every
+ * manual reading and every import (refused ones too) is audited.
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { ID_PATTERN } from '../../protocols/topics.ts';
+import type { Actor } from '../alerts/types.ts';
+import type { Logger } from '../log.ts';
+import { DashboardError, DashErrorCode } from '../server/errors.ts';
+import { badRequest, ReportErrorCode } from './errors.ts';
+import { dailyExport, type ExportJob, personExport, siteDayExport, siteMonthExport } from './exports.ts';
+import { contentDisposition } from './filename.ts';
+import type { ExportLang } from './labels.ts';
+import { MANUAL_GATE_ID } from './manual.ts';
+import type { ReportService } from './service.ts';
+import { ExportAborted, type ExportFormat, tableWriter } from './table-writer.ts';
+import type { AuditFn } from './types.ts';
+
+const HR = ['hr', 'admin'] as const;
+const ANY = ['guard', 'hr', 'admin'] as const;
+const CSV_LIMIT = 16 * 1024 * 1024;
+
+const Day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'a date YYYY-MM-DD');
+const EmployeeNo = z.string().min(1).max(64);
+const File = z.object({ file: z.string().min(1).max(200) });
+
+interface Who {
+  actor: Actor;
+  lang: ExportLang;
+}
+
+function who(req: FastifyRequest): Who {
+  const u = req.user;
+  if (!u) throw new DashboardError(DashErrorCode.UNAUTHENTICATED, 401, 'log in first');
+  return { actor: { username: u.username, role: u.role }, lang: u.lang === 'en' ? 'en' : 'zh-CN' };
+}
+
+/** 'E001.csv' → ['E001', 'csv']; the name itself may hold dots. */
+function splitFile(file: string): [string, ExportFormat] {
+  const m = /^(.+)\.(csv|xlsx)$/i.exec(file);
+  if (!m) throw badRequest(`ask for a .csv or .xlsx file, got '${file}'`);
+  return [m[1] as string, (m[2] as string).toLowerCase() as ExportFormat];
+}
+
+export interface RouteDeps {
+  svc: ReportService;
+  audit: AuditFn;
+  log: Logger;
+}
+
+async function stream(
+  d: RouteDeps,
+  req: FastifyRequest,
+  reply: FastifyReply,
+  format: ExportFormat,
+  job: ExportJob,
+): Promise<FastifyReply> {
+  const { actor } = who(req);
+  const w = tableWriter(format);
+  d.audit(actor, `export.${job.kind}`, job.target, { format, ...job.detail });
+  const started = performance.now();
+  job
+    .write(w)
+    .then(() => w.end())
+    .then(() =>
+      d.log.info(
+        {
+          export: job.kind,
+          target: job.target,
+          format,
+          by: actor.username,
+          ms: Math.round(performance.now() - started),
+        },
+        'export sent',
+      ),
+    )
+    .catch((err: unknown) => {
+      if (err instanceof ExportAborted)
+        d.log.warn({ export: job.kind, target: job.target }, 'export aborted by the client');
+      else
+        d.log.error(
+          { err, export: job.kind, target: job.target, code: 'TG_DASH_REPORT_EXPORT' },
+          'export broke off',
+        );
+      w.fail(err instanceof Error ? err : new Error(String(err)));
+    });
+  return reply
+    .header('content-type', w.contentType)
+    .header('content-disposition', contentDisposition(`${job.filename}.${format}`))
+    .header('cache-control', 'no-store')
+    .header('x-content-type-options', 'nosniff')
+    .send(w.stream);
+}
+
+export function registerRoutes(root: FastifyInstance, d: RouteDeps): void {
+  const app = root.withTypeProvider<ZodTypeProvider>();
+  const { svc } = d;
+  const hr = { roles: HR };
+
+  // Scoped to this plugin: other modules register their own text/csv parser.
+  root.addContentTypeParser(
+    ['text/csv', 'application/csv'],
+    { parseAs: 'string', bodyLimit: CSV_LIMIT },
+    (_req, body, done) => done(null, body),
+  );
+
+  app.get(
+    '/api/reports/person/:employeeNo',
+    {
+      config: hr,
+      schema: {
+        summary: 'Twice-daily log of one employee (a row per local day), with every reading for the chart',
+        params: z.object({ employeeNo: EmployeeNo }),
+        querystring: z.object({ from: Day.optional(), to: Day.optional() }),
+      },
+    },
+    async (req) => {
+      const { from, to } = svc.period(req.query.from, req.query.to);
+      const log = await svc.personLog(req.params.employeeNo, from, to);
+      d.audit(who(req).actor, 'report.person', req.params.employeeNo, { from, to });
+      return log;
+    },
+  );
+
+  app.get(
+    '/api/reports/site-day/:date',
+    {
+      config: hr,
+      schema: {
+        summary: 'Everybody on one local day: expected employees, others measured, visitors',
+        params: z.object({ date: Day }),
+      },
+    },
+    async (req) => svc.siteDay(svc.checkDay(req.params.date)),
+  );
+
+  app.get(
+    '/api/reports/daily/:date',
+    {
+      config: hr,
+      schema: {
+        summary: 'The daily report: the kept one (sent at reports.dailyAt), or generated now',
+        params: z.object({ date: Day }),
+        querystring: z.object({ fresh: z.enum(['true', 'false']).optional() }),
+      },
+    },
+    async (req) => {
+      const day = svc.checkDay(req.params.date);
+      const r = await svc.daily(day, req.query.fresh === 'true');
+      return { ...r, deliveries: r.kept ? svc.kept.deliveries(day) : [] };
+    },
+  );
+
+  app.get(
+    '/api/exports/person/:file',
+    {
+      config: hr,
+      schema: {
+        summary: 'One employee over a period as <employeeNo>.csv or .xlsx (streamed, audited)',
+        params: File,
+        querystring: z.object({ from: Day.optional(), to: Day.optional() }),
+      },
+    },
+    async (req, reply) => {
+      const [employeeNo, format] = splitFile(req.params.file);
+      if (employeeNo.length > 64) throw badRequest('an employee number has at most 64 characters');
+      const { from, to } = svc.period(req.query.from, req.query.to);
+      return stream(d, req, reply, format, await personExport(svc, who(req).lang, employeeNo, from, to));
+    },
+  );
+
+  app.get(
+    '/api/exports/site-day/:file',
+    { config: hr, schema: { summary: 'The site on one day as <YYYY-MM-DD>.csv or .xlsx', params: File } },
+    async (req, reply) => {
+      const [day, format] = splitFile(req.params.file);
+      return stream(d, req, reply, format, await siteDayExport(svc, who(req).lang, svc.checkDay(day)));
+    },
+  );
+
+  app.get(
+    '/api/exports/site-month/:file',
+    {
+      config: hr,
+      schema: {
+        summary: 'The site for a month as <YYYY-MM>.csv or .xlsx (streamed day by day)',
+        params: File,
+      },
+    },
+    async (req, reply) => {
+      const [month, format] = splitFile(req.params.file);
+      return stream(d, req, reply, format, await siteMonthExport(svc, who(req).lang, month));
+    },
+  );
+
+  app.get(
+    '/api/exports/daily/:file',
+    { config: hr, schema: { summary: 'The daily report as <YYYY-MM-DD>.csv or .xlsx', params: File } },
+    async (req, reply) => {
+      const [day, format] = splitFile(req.params.file);
+      return stream(d, req, reply, format, await dailyExport(svc, who(req).lang, svc.checkDay(day)));
+    },
+  );
+
+  app.post(
+    '/api/manual-readings',
+    {
+      config: { roles: ANY },
+      schema: {
+        summary: "A reading taken by hand (handheld, contact) or a self-report, stored with the user's name",
+        body: z.object({
+          employeeNo: EmployeeNo,
+          temperatureTenths: z.number().int(),
+          instrument: z.enum(['handheld', 'contact', 'self-report']),
+          /** Epoch ms; default now. */
+          at: z.number().int().nonnegative().optional(),
+          /** Where it was taken; default 'manual' (at no gate). */
+          gateId: z.string().regex(ID_PATTERN).optional(),
+        }),
+      },
+    },
+    async (req, reply) => {
+      const { actor } = who(req);
+      const b = req.body;
+      // The readings schema knows no 'contact' source: both are hand instruments; the audit row keeps which.
+      const source = b.instrument === 'self-report' ? 'self-report' : 'handheld';
+      const reading = await svc.recordManual(
+        {
+          employeeNo: b.employeeNo,
+          temperatureTenths: b.temperatureTenths,
+          source,
+          at: b.at ?? svc.now(),
+          gateId: b.gateId ?? MANUAL_GATE_ID,
+        },
+        actor.username,
+      );
+      d.audit(actor, 'reading.manual', b.employeeNo, {
+        readingId: reading.id,
+        temperatureTenths: reading.temperatureTenths,
+        instrument: b.instrument,
+        at: reading.at,
+        gateId: reading.gateId,
+      });
+      return reply.code(201).send({ reading });
+    },
+  );
+
+  app.post(
+    '/api/manual-readings/import',
+    {
+      config: hr,
+      bodyLimit: CSV_LIMIT,
+      schema: {
+        summary:
+          'Import self-reports (text/csv: employeeNo, temperature, and at or date + time); all lines or none',
+        consumes: ['text/csv'],
+      },
+    },
+    async (req) => {
+      const { actor } = who(req);
+      if (typeof req.body !== 'string' || req.body.trim() === '')
+        throw badRequest('send the CSV as the body (content-type text/csv)');
+      try {
+        const r = await svc.importSelfReports(req.body, actor.username);
+        d.audit(actor, 'reading.import', 'self-report', { ...r });
+        return r;
+      } catch (err) {
+        if (err instanceof DashboardError && err.code === ReportErrorCode.IMPORT_INVALID)
+          d.audit(actor, 'reading.import-refused', 'self-report', { errors: err.extra?.errorCount });
+        throw err;
+      }
+    },
+  );
+}

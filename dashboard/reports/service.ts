@@ -1,0 +1,200 @@
+/**
+ * The reports' operations behind the HTTP routes and the scheduler: logs, daily reports (kept or
+ * generated), manual readings and imports. Dates are local days of the site; a day after today
+ * is refused, since nothing about it is known yet.
+ */
+import type { ReadingRecord } from '../../protocols/gate/messages.ts';
+import { DashboardError } from '../server/errors.ts';
+import { localDay, parseDay, parseSplit } from '../store/local-time.ts';
+import { type DailyReport, dailyReport } from './daily-report.ts';
+import { badRequest, fromStoreError, ReportErrorCode } from './errors.ts';
+import { type LineError, MAX_LISTED_ERRORS, parseSelfReports } from './import.ts';
+import { LocalTime } from './local-format.ts';
+import { checkEntry, type ManualEntry, manualRecord } from './manual.ts';
+import type { ReportStore } from './report-store.ts';
+import { Roster } from './roster.ts';
+import {
+  dayRange,
+  type LogContext,
+  type PersonLog,
+  personLog,
+  type SiteDayLog,
+  siteDayLog,
+  siteDays,
+} from './site-log.ts';
+import type { DayBounds } from './twice-daily.ts';
+import type { ReportsDeps } from './types.ts';
+
+const DAY = 86_400_000;
+
+export interface ImportResult {
+  /** Data lines in the file. */
+  lines: number;
+  /** Readings stored (lines that repeat another line of the file are one reading). */
+  imported: number;
+  duplicates: number;
+}
+
+/** Runs a store call; its typed failures become answers (503, 400). */
+export async function viaStore<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    throw fromStoreError(err);
+  }
+}
+
+export class ReportService {
+  readonly clock: LocalTime;
+  private readonly splitMinutes: number;
+  readonly now: () => number;
+
+  constructor(
+    private readonly deps: ReportsDeps,
+    readonly kept: ReportStore,
+  ) {
+    this.now = deps.now ?? Date.now;
+    this.clock = new LocalTime(deps.config.timezone);
+    this.splitMinutes = parseSplit(deps.config.reports.split);
+  }
+
+  get siteId(): string {
+    return this.deps.config.siteId;
+  }
+
+  /** A fresh view of the roster and the store for one request. */
+  context(): LogContext {
+    return {
+      store: this.deps.store,
+      siteId: this.deps.config.siteId,
+      timeZone: this.deps.config.timezone,
+      split: this.deps.config.reports.split,
+      splitMinutes: this.splitMinutes,
+      clock: this.clock,
+      roster: new Roster(this.deps.roster()),
+    };
+  }
+
+  today(): string {
+    return localDay(this.deps.config.timezone, this.now());
+  }
+
+  /** A valid local day that is not after today. */
+  checkDay(day: string): string {
+    if (!/^\d{4}-\d{2}-\d{2}$/.test(day)) throw badRequest(`not a date (YYYY-MM-DD): '${day}'`);
+    try {
+      parseDay(day);
+    } catch {
+      throw badRequest(`not a date (YYYY-MM-DD): '${day}'`);
+    }
+    if (day > this.today())
+      throw new DashboardError(ReportErrorCode.FUTURE_DATE, 400, `${day} is after today (${this.today()})`);
+    return day;
+  }
+
+  /** [from, to] of a person's log: to defaults to today, from to 30 days before `to`. */
+  period(from: string | undefined, to: string | undefined): { from: string; to: string } {
+    const t = this.checkDay(to ?? this.today());
+    const f = this.checkDay(from ?? new Date(parseDay(t) - 30 * DAY).toISOString().slice(0, 10));
+    if (f > t) throw new DashboardError(ReportErrorCode.BAD_PERIOD, 400, `from ${f} is after to ${t}`);
+    return { from: f, to: t };
+  }
+
+  /** The days of a month 'YYYY-MM', up to today. */
+  month(month: string): { from: string; to: string } {
+    if (!/^\d{4}-(0[1-9]|1[0-2])$/.test(month)) throw badRequest(`not a month (YYYY-MM): '${month}'`);
+    const from = `${month}-01`;
+    if (from > this.today())
+      throw new DashboardError(ReportErrorCode.FUTURE_DATE, 400, `${month} has not begun yet`);
+    const [y, m] = month.split('-').map(Number) as [number, number];
+    const last = new Date(Date.UTC(y, m, 0)).toISOString().slice(0, 10);
+    // The current month: up to today (dates compare as text).
+    const today = this.today();
+    if (today < last) return { from, to: today };
+    return { from, to: last };
+  }
+
+  bounds(ctx: LogContext, day: string): DayBounds {
+    return dayRange(ctx, day, day)[0] as DayBounds;
+  }
+
+  personLog(employeeNo: string, from: string, to: string): Promise<PersonLog> {
+    return viaStore(() => personLog(this.context(), employeeNo, from, to));
+  }
+
+  siteDay(day: string): Promise<SiteDayLog> {
+    const ctx = this.context();
+    return viaStore(() => siteDayLog(ctx, this.bounds(ctx, day)));
+  }
+
+  siteDays(from: string, to: string): AsyncGenerator<SiteDayLog> {
+    return siteDays(this.context(), from, to);
+  }
+
+  generateDaily(day: string): Promise<DailyReport> {
+    const ctx = this.context();
+    return viaStore(() =>
+      dailyReport(
+        { ctx, siteName: this.deps.config.siteName, alerts: this.deps.alerts, now: this.now },
+        this.bounds(ctx, day),
+      ),
+    );
+  }
+
+  /** The kept report of the day, or one generated now (not kept: the scheduler keeps what it sends). */
+  async daily(day: string, fresh = false): Promise<{ report: DailyReport; kept: boolean }> {
+    const kept = fresh ? null : this.kept.get(day);
+    if (kept) return { report: kept, kept: true };
+    return { report: await this.generateDaily(day), kept: false };
+  }
+
+  rules(roster = new Roster(this.deps.roster())) {
+    return { now: this.now(), retentionDays: this.deps.config.reports.retentionDays, roster };
+  }
+
+  async recordManual(entry: ManualEntry, enteredBy: string): Promise<ReadingRecord> {
+    const problem = checkEntry(entry, this.rules());
+    if (problem)
+      throw new DashboardError(
+        problem.unknownPerson ? ReportErrorCode.UNKNOWN_PERSON : ReportErrorCode.BAD_READING,
+        400,
+        `${problem.field}: ${problem.reason}`,
+      );
+    const r = manualRecord(this.siteId, entry, enteredBy, this.now());
+    await viaStore(() => this.deps.manual.write(r));
+    return r;
+  }
+
+  /** All lines or none; a refused file throws TG_DASH_REPORT_IMPORT_INVALID with every bad line. */
+  async importSelfReports(csv: string, enteredBy: string): Promise<ImportResult> {
+    const parsed = parseSelfReports(csv, this.deps.config.timezone, this.rules());
+    if (parsed.errors.length > 0 || parsed.entries.length === 0) {
+      const errors: LineError[] =
+        parsed.errors.length > 0 ? parsed.errors : [{ line: 1, reason: 'no readings in the file' }];
+      throw new DashboardError(
+        ReportErrorCode.IMPORT_INVALID,
+        400,
+        `nothing imported: ${errors.length} bad line(s)`,
+        { errors: errors.slice(0, MAX_LISTED_ERRORS), errorCount: errors.length },
+      );
+    }
+    const now = this.now();
+    const byId = new Map<string, ReadingRecord>();
+    for (const { entry } of parsed.entries) {
+      const r = manualRecord(this.siteId, entry, enteredBy, now);
+      if (!byId.has(r.id)) byId.set(r.id, r);
+    }
+    const records = [...byId.values()];
+    const manual = this.deps.manual;
+    await viaStore(async () => {
+      if (manual.writeMany) await manual.writeMany(records);
+      // A sink without batches: ids are stable, so a failure part-way is repaired by sending the file again.
+      else for (const r of records) await manual.write(r);
+    });
+    return {
+      lines: parsed.lines,
+      imported: records.length,
+      duplicates: parsed.entries.length - records.length,
+    };
+  }
+}

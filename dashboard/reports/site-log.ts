@@ -1,0 +1,194 @@
+/**
+ * Twice-daily logs from the store: the site on one day (every expected employee, absent ones
+ * included), the site day after day (a month export never holds more than one day), and one
+ * person over a period. Readings of this site only; local days cut in the site's zone.
+ */
+import { halfDays } from '../store/local-time.ts';
+import type { ReadingStore } from '../store/types.ts';
+import type { LocalTime } from './local-format.ts';
+import { byDepartment, type Roster } from './roster.ts';
+import {
+  counts,
+  type DayBounds,
+  DayTally,
+  type LogReading,
+  logReading,
+  type Person,
+  type PersonDayLog,
+  personDayLog,
+} from './twice-daily.ts';
+
+export interface LogContext {
+  store: ReadingStore;
+  siteId: string;
+  timeZone: string;
+  /** 'HH:MM' */
+  split: string;
+  splitMinutes: number;
+  clock: LocalTime;
+  roster: Roster;
+}
+
+export interface SiteDayLog {
+  day: string;
+  siteId: string;
+  timeZone: string;
+  split: string;
+  rosterVersion: number | null;
+  /** Employees: the expected ones first (department order), then anyone else measured. */
+  rows: PersonDayLog[];
+  /** Visitors on the roster who were screened that day. */
+  visitors: PersonDayLog[];
+}
+
+export interface PersonLog {
+  employeeNo: string;
+  name: string;
+  department: string;
+  kind: Person['kind'];
+  from: string;
+  to: string;
+  timeZone: string;
+  split: string;
+  /** One row per local day of the period, oldest first. */
+  days: PersonDayLog[];
+  /** Every reading with a temperature in the period (for the chart), oldest first. */
+  readings: LogReading[];
+}
+
+export function dayRange(ctx: LogContext, fromDay: string, toDay: string): DayBounds[] {
+  const halves = halfDays(ctx.timeZone, fromDay, toDay, ctx.splitMinutes);
+  const out: DayBounds[] = [];
+  for (let i = 0; i + 1 < halves.length; i += 2) {
+    const m = halves[i];
+    const a = halves[i + 1];
+    if (m && a) out.push({ day: m.day, start: m.from, split: m.to, end: a.to });
+  }
+  return out;
+}
+
+function person(ctx: LogContext, employeeNo: string, b: DayBounds): Person {
+  const e = ctx.roster.get(employeeNo);
+  const expected =
+    e?.kind === 'employee' &&
+    (e.validFrom === null || e.validFrom < b.end) &&
+    (e.validUntil === null || e.validUntil > b.start);
+  return {
+    employeeNo,
+    name: e?.name ?? '',
+    department: e?.department ?? '',
+    kind: ctx.roster.kindOf(employeeNo),
+    expected,
+  };
+}
+
+export async function siteDayLog(ctx: LogContext, b: DayBounds): Promise<SiteDayLog> {
+  const tallies = new Map<string, DayTally>();
+  for await (const page of ctx.store.scanLogReadings({ from: b.start, to: b.end, siteId: ctx.siteId })) {
+    for (const r of page) {
+      let t = tallies.get(r.employeeNo);
+      if (!t) {
+        t = new DayTally();
+        tallies.set(r.employeeNo, t);
+      }
+      t.offer(r, b.split);
+    }
+  }
+  const rows: PersonDayLog[] = [];
+  const seen = new Set<string>();
+  for (const e of ctx.roster.expected(b.start, b.end)) {
+    seen.add(e.employeeNo);
+    rows.push(
+      personDayLog(
+        b.day,
+        {
+          employeeNo: e.employeeNo,
+          name: e.name,
+          department: e.department,
+          kind: 'employee',
+          expected: true,
+        },
+        tallies.get(e.employeeNo),
+        ctx.clock,
+      ),
+    );
+  }
+  const others: PersonDayLog[] = [];
+  const visitors: PersonDayLog[] = [];
+  for (const [employeeNo, tally] of tallies) {
+    if (seen.has(employeeNo)) continue;
+    const p = person(ctx, employeeNo, b);
+    (p.kind === 'visitor' ? visitors : others).push(personDayLog(b.day, p, tally, ctx.clock));
+  }
+  others.sort(byDepartment);
+  visitors.sort(byDepartment);
+  return {
+    day: b.day,
+    siteId: ctx.siteId,
+    timeZone: ctx.timeZone,
+    split: ctx.split,
+    rosterVersion: ctx.roster.version,
+    rows: [...rows, ...others],
+    visitors,
+  };
+}
+
+/**
+ * The site day after day. The next day is read from the store while the caller writes this one
+ * out (the store and the export then work side by side), so at most two days are in memory.
+ */
+export async function* siteDays(ctx: LogContext, fromDay: string, toDay: string): AsyncGenerator<SiteDayLog> {
+  const days = dayRange(ctx, fromDay, toDay);
+  let next: Promise<SiteDayLog> | undefined = days[0] ? siteDayLog(ctx, days[0]) : undefined;
+  try {
+    for (let i = 0; next; i++) {
+      const log = await next;
+      const after = days[i + 1];
+      next = after ? siteDayLog(ctx, after) : undefined;
+      // A failure of the day read ahead surfaces when it is awaited, not as an unhandled rejection.
+      next?.catch(() => {});
+      yield log;
+    }
+  } finally {
+    // Abandoned early (client gone, store down): let the read ahead finish quietly.
+    await next?.catch(() => {});
+  }
+}
+
+export async function personLog(
+  ctx: LogContext,
+  employeeNo: string,
+  fromDay: string,
+  toDay: string,
+): Promise<PersonLog> {
+  const days = dayRange(ctx, fromDay, toDay);
+  const first = days[0] as DayBounds;
+  const last = days[days.length - 1] as DayBounds;
+  const rs = (
+    await ctx.store.readingsByPerson({ employeeNo, from: first.start, to: last.end, siteId: ctx.siteId })
+  ).filter(counts);
+  const out: PersonDayLog[] = [];
+  let i = 0;
+  for (const b of days) {
+    let tally: DayTally | undefined;
+    // Readings come in time order and days are contiguous: one pass.
+    while (i < rs.length && (rs[i]?.at as number) < b.end) {
+      tally ??= new DayTally();
+      tally.offer(rs[i++] as (typeof rs)[number], b.split);
+    }
+    out.push(personDayLog(b.day, person(ctx, employeeNo, b), tally, ctx.clock));
+  }
+  const e = ctx.roster.get(employeeNo);
+  return {
+    employeeNo,
+    name: e?.name ?? '',
+    department: e?.department ?? '',
+    kind: ctx.roster.kindOf(employeeNo),
+    from: fromDay,
+    to: toDay,
+    timeZone: ctx.timeZone,
+    split: ctx.split,
+    days: out,
+    readings: rs.map((r) => logReading(r, ctx.clock) as LogReading),
+  };
+}

@@ -1,0 +1,200 @@
+/**
+ * One export, two formats: the export code writes tables and rows; a TableWriter turns them into
+ * CSV or XLSX bytes on a stream that is the HTTP reply. Both wait while the client is slower
+ * than the store (the stream's buffer is full), so what is held stays bounded; both stop with
+ * ExportAborted when the client went away.
+ *
+ * XLSX: exceljs' streaming WorkbookWriter (rows committed as written, inline strings, zip level
+ * 1: a month of a large site is mostly XML that compresses well even at the fastest level).
+ * exceljs hands a worksheet's XML to the zip without ever waiting for it, so a fast store would
+ * pile the uncompressed month up in memory in front of the compressor: the writer watches that
+ * queue (the sheet's pipe into the zip) and waits while it is above XLSX_BACKLOG_BYTES.
+ */
+import { once } from 'node:events';
+import { PassThrough, type Readable } from 'node:stream';
+import ExcelJS from 'exceljs';
+import { formatTenths } from '../../protocols/temperature.ts';
+import { BOM, CRLF, csvField, neutralize } from './csv.ts';
+
+/** text: people's words (neutralized); temp: tenths of °C; int: a count; code: our own values. */
+export type CellKind = 'text' | 'temp' | 'int' | 'code';
+export interface Column {
+  key: string;
+  header: string;
+  kind: CellKind;
+  width?: number;
+}
+export type Cell = string | number | null;
+
+export type ExportFormat = 'csv' | 'xlsx';
+
+export interface TableWriter {
+  readonly format: ExportFormat;
+  readonly contentType: string;
+  /** The bytes: send it as the reply. */
+  readonly stream: Readable;
+  /** Starts a table: a worksheet in XLSX; in CSV a blank line (after the first) and a header row. */
+  table(name: string, columns: readonly Column[]): Promise<void>;
+  row(cells: readonly Cell[]): Promise<void>;
+  end(): Promise<void>;
+  /** Ends the reply broken (the client sees a cut-off download, not a complete-looking file). */
+  fail(err: Error): void;
+}
+
+export class ExportAborted extends Error {
+  constructor() {
+    super('the client went away');
+    this.name = 'ExportAborted';
+  }
+}
+
+/**
+ * Waits until the stream's buffer drained, or throws if the stream is gone. Always lets the event
+ * loop turn: an export must not hold up the guards' live feed and alerts served beside it.
+ */
+async function drained(s: PassThrough): Promise<void> {
+  if (s.destroyed) throw new ExportAborted();
+  if (!s.writableNeedDrain) {
+    await new Promise((r) => setImmediate(r));
+    return;
+  }
+  const ac = new AbortController();
+  try {
+    await Promise.race([once(s, 'drain', { signal: ac.signal }), once(s, 'close', { signal: ac.signal })]);
+  } finally {
+    ac.abort();
+  }
+  if (s.destroyed) throw new ExportAborted();
+}
+
+const FLUSH_BYTES = 64 * 1024;
+/** Uncompressed XML allowed to wait in front of the zip compressor. */
+const XLSX_BACKLOG_BYTES = 4 * 1024 * 1024;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+class CsvWriter implements TableWriter {
+  readonly format = 'csv';
+  readonly contentType = 'text/csv; charset=utf-8';
+  readonly stream = new PassThrough();
+  private buf = BOM;
+  private kinds: CellKind[] = [];
+  private tables = 0;
+
+  async table(_name: string, columns: readonly Column[]): Promise<void> {
+    if (this.tables++ > 0) this.buf += CRLF;
+    this.kinds = columns.map((c) => c.kind);
+    this.buf += columns.map((c) => csvField(c.header)).join(',') + CRLF;
+  }
+
+  async row(cells: readonly Cell[]): Promise<void> {
+    let line = '';
+    for (let i = 0; i < cells.length; i++) {
+      const v = cells[i] ?? null;
+      const kind = this.kinds[i] ?? 'text';
+      if (i > 0) line += ',';
+      if (v === null) continue;
+      if (kind === 'temp') line += formatTenths(v as number);
+      else if (kind === 'int') line += String(v);
+      else line += csvField(v, kind === 'code' ? 'number' : 'text');
+    }
+    this.buf += line + CRLF;
+    if (this.buf.length >= FLUSH_BYTES) await this.flush();
+  }
+
+  async end(): Promise<void> {
+    await this.flush();
+    this.stream.end();
+  }
+
+  fail(err: Error): void {
+    this.stream.destroy(err);
+  }
+
+  private async flush(): Promise<void> {
+    if (this.stream.destroyed) throw new ExportAborted();
+    if (this.buf.length > 0) this.stream.write(this.buf);
+    this.buf = '';
+    await drained(this.stream);
+  }
+}
+
+/** Worksheet names: at most 31 characters, none of []:*?/\ */
+const sheetName = (s: string): string => s.replace(/[[\]:*?/\\]/g, ' ').slice(0, 31) || 'Sheet';
+
+class XlsxWriter implements TableWriter {
+  readonly format = 'xlsx';
+  readonly contentType = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
+  readonly stream = new PassThrough();
+  private readonly wb: ExcelJS.stream.xlsx.WorkbookWriter;
+  private sheet: ExcelJS.Worksheet | null = null;
+  private kinds: CellKind[] = [];
+  private rows = 0;
+
+  constructor() {
+    this.wb = new ExcelJS.stream.xlsx.WorkbookWriter({
+      stream: this.stream,
+      useStyles: true,
+      useSharedStrings: false,
+      zip: { zlib: { level: 1 } },
+    });
+    this.wb.creator = 'ThermoGate';
+  }
+
+  async table(name: string, columns: readonly Column[]): Promise<void> {
+    this.sheet?.commit();
+    const sheet = this.wb.addWorksheet(sheetName(name), { views: [{ state: 'frozen', ySplit: 1 }] });
+    sheet.columns = columns.map((c) => ({
+      header: c.header,
+      key: c.key,
+      width: c.width ?? Math.max(10, Math.min(40, c.header.length + 4)),
+      ...(c.kind === 'temp' ? { style: { numFmt: '0.0' } } : {}),
+    }));
+    this.kinds = columns.map((c) => c.kind);
+    this.sheet = sheet;
+  }
+
+  async row(cells: readonly Cell[]): Promise<void> {
+    const values = cells.map((v, i) => {
+      if (v === null) return null;
+      const kind = this.kinds[i];
+      if (kind === 'temp') return (v as number) / 10;
+      if (kind === 'text') return neutralize(String(v));
+      return v;
+    });
+    (this.sheet as ExcelJS.Worksheet).addRow(values).commit();
+    if (++this.rows % 200 === 0) {
+      while (this.backlog() > XLSX_BACKLOG_BYTES) {
+        if (this.stream.destroyed) throw new ExportAborted();
+        await sleep(2);
+      }
+      await drained(this.stream);
+    }
+  }
+
+  /**
+   * Bytes of sheet XML queued for the compressor. exceljs' WorksheetWriter pipes its `stream`
+   * into archiver's input (a readable-stream 2 PassThrough: no writableLength, hence the
+   * states); if a later exceljs changes that shape this answers 0 and the export still works,
+   * only without the bound.
+   */
+  private backlog(): number {
+    type State = { length?: number } | undefined;
+    const pipe = (this.sheet as unknown as { stream?: { pipes?: unknown[] } } | null)?.stream?.pipes?.[0] as
+      | { _writableState?: State; _readableState?: State }
+      | undefined;
+    return (pipe?._writableState?.length ?? 0) + (pipe?._readableState?.length ?? 0);
+  }
+
+  async end(): Promise<void> {
+    this.sheet?.commit();
+    await this.wb.commit();
+  }
+
+  fail(err: Error): void {
+    this.stream.destroy(err);
+  }
+}
+
+export function tableWriter(format: ExportFormat): TableWriter {
+  return format === 'csv' ? new CsvWriter() : new XlsxWriter();
+}

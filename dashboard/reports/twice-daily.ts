@@ -1,0 +1,148 @@
+/**
+ * The twice-daily log of one person on one local day, built from the readings that count (with a
+ * temperature, of a known person), in any order:
+ * - morning / afternoon: the FIRST reading of the window, whatever its source. A gate reading is
+ *   not preferred over a manual one: the first check is what the rule asks for, and the store's
+ *   firstReadingsByPersonDay means the same (earliest, then site, gate, seq). The source and who
+ *   entered it are on the entry, so a manual or self-reported check is always visible as such.
+ * - highest: the day's highest temperature of any source (the earliest of equals): a fever
+ *   measured between the two checks, or at a re-check, is never hidden by a normal first reading.
+ * - checks: complete, morning-missing, afternoon-missing, absent (the windows alone);
+ * - status: 'fever' when the highest is at or above the threshold, otherwise `checks`.
+ */
+import type { ReadingRecord, TemperatureSource } from '../../protocols/gate/messages.ts';
+import { DEFAULT_FEVER_THRESHOLD_TENTHS } from '../../protocols/temperature.ts';
+import { compareReadings } from '../store/results.ts';
+import type { LogReadingRecord } from '../store/types.ts';
+import type { LocalTime } from './local-format.ts';
+import type { PersonKind } from './roster.ts';
+
+export type Checks = 'complete' | 'morning-missing' | 'afternoon-missing' | 'absent';
+export type DayStatus = Checks | 'fever';
+export const DAY_STATUSES: readonly DayStatus[] = [
+  'complete',
+  'morning-missing',
+  'afternoon-missing',
+  'absent',
+  'fever',
+];
+
+export interface LogReading {
+  id: string;
+  /** Epoch ms. */
+  at: number;
+  /** Local 'HH:MM:SS' in the site's zone. */
+  time: string;
+  temperatureTenths: number;
+  gateId: string;
+  source: TemperatureSource;
+  /** Who typed it in (handheld, self-report); null for devices. */
+  enteredBy: string | null;
+  /** Entered by a person rather than measured by a gate. */
+  manual: boolean;
+}
+
+export interface PersonDayLog {
+  day: string;
+  employeeNo: string;
+  name: string;
+  department: string;
+  kind: PersonKind;
+  /** On the roster as an employee valid that day (missing checks count only for them). */
+  expected: boolean;
+  morning: LogReading | null;
+  afternoon: LogReading | null;
+  highest: LogReading | null;
+  highestTenths: number | null;
+  /** Readings with a temperature that day. */
+  readings: number;
+  checks: Checks;
+  status: DayStatus;
+}
+
+export interface DayBounds {
+  day: string;
+  start: number;
+  split: number;
+  end: number;
+}
+
+export interface Person {
+  employeeNo: string;
+  name: string;
+  department: string;
+  kind: PersonKind;
+  expected: boolean;
+}
+
+const MANUAL_SOURCES: ReadonlySet<TemperatureSource> = new Set(['handheld', 'self-report']);
+
+/** What is kept per person while a day's readings stream by. */
+export class DayTally {
+  morning: LogReadingRecord | null = null;
+  afternoon: LogReadingRecord | null = null;
+  highest: LogReadingRecord | null = null;
+  readings = 0;
+
+  offer(r: LogReadingRecord, split: number): void {
+    this.readings += 1;
+    const half = r.at < split ? 'morning' : 'afternoon';
+    const cur = this[half];
+    if (!cur || compareReadings(r, cur) < 0) this[half] = r;
+    const h = this.highest;
+    const t = r.temperatureTenths;
+    if (!h || t > h.temperatureTenths || (t === h.temperatureTenths && compareReadings(r, h) < 0))
+      this.highest = r;
+  }
+}
+
+export function logReading(r: LogReadingRecord | null, clock: LocalTime): LogReading | null {
+  if (!r) return null;
+  return {
+    id: r.id,
+    at: r.at,
+    time: clock.time(r.at),
+    temperatureTenths: r.temperatureTenths,
+    gateId: r.gateId,
+    source: r.source,
+    enteredBy: r.enteredBy,
+    manual: MANUAL_SOURCES.has(r.source),
+  };
+}
+
+export function checksOf(morning: unknown, afternoon: unknown): Checks {
+  if (morning && afternoon) return 'complete';
+  if (morning) return 'afternoon-missing';
+  if (afternoon) return 'morning-missing';
+  return 'absent';
+}
+
+export function personDayLog(
+  day: string,
+  p: Person,
+  tally: DayTally | undefined,
+  clock: LocalTime,
+  feverTenths = DEFAULT_FEVER_THRESHOLD_TENTHS,
+): PersonDayLog {
+  const highestTenths = tally?.highest?.temperatureTenths ?? null;
+  const checks = checksOf(tally?.morning, tally?.afternoon);
+  return {
+    day,
+    employeeNo: p.employeeNo,
+    name: p.name,
+    department: p.department,
+    kind: p.kind,
+    expected: p.expected,
+    morning: logReading(tally?.morning ?? null, clock),
+    afternoon: logReading(tally?.afternoon ?? null, clock),
+    highest: logReading(tally?.highest ?? null, clock),
+    highestTenths,
+    readings: tally?.readings ?? 0,
+    checks,
+    status: highestTenths !== null && highestTenths >= feverTenths ? 'fever' : checks,
+  };
+}
+
+/** Counts toward the logs: a temperature, and a known person. */
+export const counts = (r: ReadingRecord): r is ReadingRecord & LogReadingRecord =>
+  r.temperatureTenths !== null && r.employeeNo !== '';

@@ -1,0 +1,28 @@
+/**
+ * Errors of the dashboard's writers (manual readings), with the codes edge/storage uses for the
+ * same failures, so one code means one thing wherever a reading is written.
+ */
+export const WriteErrorCode = {
+  /** The record does not match the ReadingRecord schema (a bug upstream). */
+  INVALID: 'TG_STORE_INVALID',
+  /** The store cannot be reached or opened, or timed out: the write may be retried as is. */
+  UNAVAILABLE: 'TG_STORE_UNAVAILABLE',
+  /** The store refused the write for good (bad point, bad credentials). */
+  REJECTED: 'TG_STORE_REJECTED',
+  /** Older than the retention policy: InfluxDB would drop it. */
+  BEYOND_RETENTION: 'TG_STORE_BEYOND_RETENTION',
+  /** The id is taken by a different reading. */
+  ID_CONFLICT: 'TG_STORE_ID_CONFLICT',
+  /** The store's schema is newer than this release writes. */
+  SCHEMA: 'TG_STORE_SCHEMA',
+} as const;
+export type WriteErrorCode = (typeof WriteErrorCode)[keyof typeof WriteErrorCode];
+
+export class WriteError extends Error {
+  readonly code: WriteErrorCode;
+  constructor(code: WriteErrorCode, message: string, options?: { cause?: unknown }) {
+    super(`${code}: ${message}`, options);
+    this.name = 'WriteError';
+    this.code = code;
+  }
+}
