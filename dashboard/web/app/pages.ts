@@ -31,6 +31,13 @@ export const PAGES: readonly Page[] = [
     load: async () => (await import('./hr/daily-report.ts')).renderDailyReport,
   },
   {
+    path: '/hr/manual',
+    title: 'nav.hrManual',
+    roles: ['hr', 'admin'],
+    nav: true,
+    load: async () => (await import('./hr/manual.ts')).renderManual,
+  },
+  {
     path: '/admin/users',
     title: 'nav.users',
     roles: ['admin'],

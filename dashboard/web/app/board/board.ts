@@ -9,6 +9,7 @@ import { h, mount } from '../dom.ts';
 import { openFeed } from '../feed.ts';
 import { fmtTempC } from '../format.ts';
 import { t } from '../i18n.ts';
+import { manualReadingForm } from '../manual/form.ts';
 import { alarmKey, alarming, applyAlert, applyCommand, mergeFetched } from '../model.ts';
 import type { Render } from '../router.ts';
 import type { AlertState, CommandView, DecisionMessage, GateTile, RoomView } from '../types.ts';
@@ -39,6 +40,14 @@ export const renderBoard: Render = (root, ctx) => {
   const tiles = new GateTiles(ctx, (c) => onCommand(c));
   const roomsEl = h('section', { class: 'panel rooms-panel' });
   const commandsEl = h('section', { class: 'panel commands-panel' });
+  // Folded by default: the alerts own the guard's attention; a hand measurement is the odd task.
+  const manual = manualReadingForm(ctx, { linkToLog: false });
+  const manualEl = h(
+    'details',
+    { class: 'panel manual-panel', 'data-testid': 'manual-panel' },
+    h('summary', null, t('manual.title')),
+    manual.el,
+  );
 
   mount(
     root,
@@ -47,7 +56,7 @@ export const renderBoard: Render = (root, ctx) => {
       'div',
       { class: 'board' },
       tiles.el,
-      h('div', { class: 'columns' }, queue.el, h('div', { class: 'side' }, roomsEl, commandsEl)),
+      h('div', { class: 'columns' }, queue.el, h('div', { class: 'side' }, roomsEl, commandsEl, manualEl)),
     ),
   );
   root.classList.add('board-page');
@@ -102,7 +111,10 @@ export const renderBoard: Render = (root, ctx) => {
     drawAlarm();
   };
   const lastCommand = (gateId: string) => commands.find((c) => c.gateId === gateId);
-  const drawGates = () => tiles.render(gates, lastCommand);
+  const drawGates = () => {
+    tiles.render(gates, lastCommand);
+    manual.setGates(gates.map((g) => g.gateId));
+  };
   const drawRooms = () => {
     renderRooms(roomsEl, rooms, tz);
     queue.render(alerts); // room names in the cards

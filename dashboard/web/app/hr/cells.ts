@@ -25,7 +25,10 @@ export function entryCell(e: LogEntry | null, tz: string): HTMLElement {
   const manual = e.source === 'handheld' || e.source === 'self-report';
   return h(
     'td',
-    { class: `entry ${e.temperatureTenths !== null && e.temperatureTenths >= 373 ? 'fever' : ''}` },
+    {
+      class: `entry ${manual ? 'manual' : ''} ${e.temperatureTenths !== null && e.temperatureTenths >= 373 ? 'fever' : ''}`,
+      'data-source': e.source,
+    },
     h('span', { class: 'temp' }, fmtTempC(e.temperatureTenths)),
     ' ',
     h('span', { class: 'time' }, fmtTime(e.at, tz, getLang())),
