@@ -19,6 +19,7 @@ import { GateIo } from '../edge/gpio/gate-io.ts';
 import { MemoryBackend } from '../edge/gpio/test-backend.ts';
 import { createRecorder } from '../edge/storage/recorder.ts';
 import type { Measurement } from '../edge/thermometer/types.ts';
+import { emitResult } from './lib/result.ts';
 import { median, summarize, table } from './stats.ts';
 
 const PASSAGES = Number(process.env.BENCH_PASSAGES ?? 5000);
@@ -147,6 +148,20 @@ async function main(): Promise<void> {
       ]),
     )}\n\n`,
   );
+  emitResult({
+    bench: 'edge',
+    figures: {
+      passages: PASSAGES,
+      rounds: ROUNDS,
+      paths: rows.map((r) => ({ name: r.name, p50ms: r.p50, p99ms: r.p99, n: r.n })),
+    },
+    targets: rows.map((r) => ({
+      figure: `edge: ${r.name}, p99`,
+      value: `${fmt(median(r.p99))} (p50 ${fmt(median(r.p50))})`,
+      target: '< 1 ms',
+      met: median(r.p99) < 1,
+    })),
+  });
 }
 
 main().catch((e) => {

@@ -1,45 +1,104 @@
 /**
- * `npm run bench`: runs every benchmark one after the other (never in parallel: they would measure
- * each other on two cores), prints their tables and writes them to bench/RESULTS.md with the
- * machine and versions. `npm run bench -- --only edge,storage` runs a subset.
+ * `npm run bench`: runs every benchmark one after the other (never in parallel: on two cores they
+ * would measure each other), shows their progress, and writes bench/RESULTS.md and
+ * bench/results.json: machine, versions, a summary of every target met or not, then each
+ * benchmark's section. Each benchmark is a standalone script that prints its Markdown section and
+ * ends with one JSON line (bench/lib/result.ts); scripts written by others that print only the
+ * JSON line are shown as a table of their figures.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import type { BenchResult, Target } from './lib/result.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
-const BENCHES: { name: string; file: string; what: string }[] = [
+
+interface Bench {
+  name: string;
+  file: string;
+  what: string;
+  args?: string[];
+  /** Killed (and reported failed) after this long. */
+  timeoutS: number;
+}
+
+const BENCHES: Bench[] = [
   {
     name: 'edge',
     file: 'bench/edge.ts',
     what: 'edge processing: measurement → release, face event → verdict',
+    timeoutS: 120,
+  },
+  {
+    name: 'pipeline',
+    file: 'bench/pipeline.ts',
+    what: 'events → decisions → points in InfluxDB: ThermoGate vs Node-RED vs the influx client alone',
+    timeoutS: 420,
+  },
+  {
+    name: 'latency',
+    file: 'bench/latency.ts',
+    what: '100 gates × 1 person/s: verdict and fever alert latency, CPU',
+    timeoutS: 240,
+  },
+  {
+    name: 'footprint',
+    file: 'bench/footprint.ts',
+    what: 'memory and CPU of one edge daemon at a gate’s pace',
+    timeoutS: 240,
+  },
+  {
+    name: 'scale',
+    file: 'bench/scale.ts',
+    what: 'hub CPU and latency with 10, 100, 300 gates (and Mosquitto); bench/scale.svg',
+    timeoutS: 300,
   },
   {
     name: 'storage',
     file: 'bench/storage.ts',
-    what: 'outbox write cost, backlog replay and live ingest into a real InfluxDB',
+    what: 'outbox write cost, backlog replay, HR-scale queries',
+    timeoutS: 300,
   },
   {
-    name: 'hub',
-    file: 'bench/hub.ts',
-    what: 'hub message rate and latency vs Mosquitto, 100 simulated gates',
+    name: 'reports',
+    file: 'bench/reports.ts',
+    what: 'HR report figures (from the reports work)',
+    timeoutS: 300,
+  },
+  {
+    name: 'opcua',
+    file: 'bench/opcua.ts',
+    what: 'hub memory with and without OPC UA, OPC UA latency',
+    timeoutS: 240,
   },
 ];
 
-const HELP = `Usage: npm run bench [-- --only NAME[,NAME]] [-- --no-write]
+const HELP = `Usage: npm run bench [-- --only NAME[,NAME]] [-- --no-write] [-- --list]
 
-Benchmarks (run one after another; each prints a table):
-${BENCHES.map((b) => `  ${b.name.padEnd(8)} ${b.what}`).join('\n')}
+Runs the benchmarks one after another (each prints progress on stderr), then writes
+bench/RESULTS.md and bench/results.json. The whole suite takes about 10 minutes on a
+2-core machine; Node-RED (the baseline of the pipeline benchmark) is installed into
+bench/.node-red on first use (about 11 s, cached afterwards).
 
-Results are written to bench/RESULTS.md unless --no-write is given.
+Benchmarks:
+${BENCHES.map((b) => `  ${b.name.padEnd(10)} ${b.what}`).join('\n')}
+
+Options:
+  --only NAME[,NAME]  run only these (RESULTS.md then holds only them)
+  --no-write          print, do not write RESULTS.md / results.json
+  --list              list the benchmarks and whether their script exists
+  -h, --help          this text
+
+Each benchmark also runs alone (npx tsx bench/NAME.ts); its options are in its header comment.
 `;
 
 const { values } = parseArgs({
   options: {
     only: { type: 'string' },
     'no-write': { type: 'boolean' },
+    list: { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
   },
 });
@@ -47,34 +106,216 @@ if (values.help) {
   process.stdout.write(HELP);
   process.exit(0);
 }
+if (values.list) {
+  for (const b of BENCHES)
+    process.stdout.write(
+      `${b.name.padEnd(10)} ${existsSync(join(ROOT, b.file)) ? 'ready  ' : 'missing'} ${b.file}\n`,
+    );
+  process.exit(0);
+}
 const only = values.only?.split(',').map((s) => s.trim());
-const chosen = BENCHES.filter((b) => (!only || only.includes(b.name)) && existsSync(join(ROOT, b.file)));
-const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
-const sections: string[] = [];
-let failed = 0;
-for (const b of chosen) {
-  process.stderr.write(`bench: ${b.name} (${b.what})...\n`);
-  const started = Date.now();
-  const r = spawnSync(join(ROOT, 'node_modules/.bin/tsx'), [b.file], {
-    cwd: ROOT,
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const secs = ((Date.now() - started) / 1000).toFixed(0);
-  process.stdout.write(r.stdout);
-  if (r.status !== 0) failed++;
-  sections.push(
-    `${r.stdout.trim()}\n\n_${b.file}: ${r.status === 0 ? 'ok' : `FAILED (exit ${r.status})`}, ${secs} s_\n`,
+const unknown = only?.filter((n) => !BENCHES.some((b) => b.name === n)) ?? [];
+if (unknown.length) {
+  process.stderr.write(
+    `unknown benchmark ${unknown.join(', ')}; known: ${BENCHES.map((b) => b.name).join(', ')}\n`,
   );
+  process.exit(2);
 }
-const header = `# ThermoGate benchmark results
 
-Written by \`npm run bench\` on ${new Date().toISOString()}.
-Machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, ${os.platform()} ${os.release()}.
-Node ${process.version}, ThermoGate ${pkg.version}. Shared, noisy machine: compare figures measured side by side in one run.
-`;
-if (!values['no-write'] && chosen.length > 0) {
-  writeFileSync(join(ROOT, 'bench', 'RESULTS.md'), `${header}\n${sections.join('\n')}`);
-  process.stderr.write('bench: wrote bench/RESULTS.md\n');
+const say = (s: string) => process.stderr.write(`${s}\n`);
+const pkgVersion = (dir: string): string | null => {
+  try {
+    return (JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { version: string }).version;
+  } catch {
+    return null;
+  }
+};
+const firstLine = (cmd: string, args: string[]): string | null => {
+  const r = spawnSync(cmd, args, { encoding: 'utf8' });
+  return `${r.stdout ?? ''}${r.stderr ?? ''}`.trim().split('\n')[0] || null;
+};
+
+interface Outcome {
+  name: string;
+  file: string;
+  ok: boolean;
+  exit: string;
+  seconds: number;
+  markdown: string;
+  result: BenchResult | Record<string, unknown> | null;
 }
-process.exit(failed ? 1 : 0);
+
+/** Runs one script; stderr (progress) passes through, stdout is collected and echoed. */
+function runOne(b: Bench): Promise<Outcome> {
+  return new Promise((done) => {
+    const started = Date.now();
+    const child = spawn(
+      process.execPath,
+      ['--import', import.meta.resolve('tsx'), join(ROOT, b.file), ...(b.args ?? [])],
+      {
+        cwd: ROOT,
+        stdio: ['ignore', 'pipe', 'inherit'],
+        detached: false,
+      },
+    );
+    let out = '';
+    child.stdout.on('data', (c: Buffer) => {
+      out += c.toString('utf8');
+    });
+    const timer = setTimeout(() => {
+      say(`bench: ${b.name} exceeded ${b.timeoutS} s: stopping it`);
+      child.kill('SIGTERM');
+      setTimeout(() => child.kill('SIGKILL'), 10_000).unref();
+    }, b.timeoutS * 1000);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      const lines = out.trimEnd().split('\n');
+      let result: Outcome['result'] = null;
+      const last = lines[lines.length - 1] ?? '';
+      if (last.startsWith('{')) {
+        try {
+          result = JSON.parse(last) as Outcome['result'];
+          lines.pop();
+        } catch {
+          /* not our JSON line: leave the text as it is */
+        }
+      }
+      done({
+        name: b.name,
+        file: b.file,
+        ok: code === 0,
+        exit: code === 0 ? 'ok' : signal ? `killed (${signal})` : `exit ${code}`,
+        seconds: (Date.now() - started) / 1000,
+        markdown: lines.join('\n').trim(),
+        result,
+      });
+    });
+  });
+}
+
+/** A script that printed only JSON: its figures as a flat table. */
+function figuresTable(o: Record<string, unknown>): string {
+  const rows: [string, string][] = [];
+  const walk = (v: unknown, path: string) => {
+    if (v !== null && typeof v === 'object' && !Array.isArray(v))
+      for (const [k, x] of Object.entries(v)) walk(x, path ? `${path}.${k}` : k);
+    else rows.push([path, typeof v === 'number' ? String(Number(v.toPrecision(4))) : JSON.stringify(v)]);
+  };
+  walk(o, '');
+  return ['| figure | value |', '|---|---|', ...rows.map(([k, v]) => `| ${k} | ${v} |`)].join('\n');
+}
+
+const targetsOf = (r: Outcome['result']): Target[] =>
+  r && Array.isArray((r as BenchResult).targets) ? (r as BenchResult).targets : [];
+
+async function main(): Promise<void> {
+  const chosen = BENCHES.filter((b) => !only || only.includes(b.name));
+  const t0 = Date.now();
+  const load0 = os.loadavg();
+  const outcomes: Outcome[] = [];
+  for (const [i, b] of chosen.entries()) {
+    if (!existsSync(join(ROOT, b.file))) {
+      say(`bench [${i + 1}/${chosen.length}] ${b.name}: ${b.file} not there yet, skipped`);
+      outcomes.push({
+        name: b.name,
+        file: b.file,
+        ok: true,
+        exit: 'not present',
+        seconds: 0,
+        markdown: '',
+        result: null,
+      });
+      continue;
+    }
+    say(
+      `bench [${i + 1}/${chosen.length}] ${b.name}: ${b.what}  (${((Date.now() - t0) / 1000).toFixed(0)} s so far)`,
+    );
+    const o = await runOne(b);
+    say(`bench [${i + 1}/${chosen.length}] ${b.name}: ${o.exit} in ${o.seconds.toFixed(0)} s`);
+    if (o.markdown) process.stdout.write(`${o.markdown}\n\n`);
+    outcomes.push(o);
+  }
+  const totalS = (Date.now() - t0) / 1000;
+
+  const cpus = os.cpus();
+  const machine = {
+    cpu: cpus[0]?.model ?? 'unknown',
+    cores: cpus.length,
+    memoryGiB: Number((os.totalmem() / 2 ** 30).toFixed(1)),
+    os: `${os.platform()} ${os.release()}`,
+    loadAverageAtStart: load0.map((x) => Number(x.toFixed(2))),
+  };
+  const nm = (p: string) => pkgVersion(join(ROOT, 'node_modules', p));
+  const versions = {
+    node: process.version,
+    thermogate: pkgVersion(ROOT),
+    mqtt: nm('mqtt'),
+    aedes: nm('aedes'),
+    influxClient: nm('influx'),
+    betterSqlite3: nm('better-sqlite3'),
+    influxd: firstLine('influxd', ['version']),
+    mosquitto: firstLine('mosquitto', ['-h']),
+    nodeRed: pkgVersion(join(ROOT, 'bench', '.node-red', 'node_modules', 'node-red')),
+    nodeRedInflux: pkgVersion(join(ROOT, 'bench', '.node-red', 'node_modules', 'node-red-contrib-influxdb')),
+  };
+  const targets = outcomes.flatMap((o) => targetsOf(o.result).map((t) => ({ bench: o.name, ...t })));
+  const mark = (m: boolean | null) => (m === true ? 'yes' : m === false ? '**no**' : 'n/a');
+  const notesFile = join(ROOT, 'bench', 'NOTES.md');
+  const md = [
+    '# ThermoGate benchmark results',
+    '',
+    `Written by \`npm run bench\` on ${new Date().toISOString()} in ${(totalS / 60).toFixed(1)} minutes.`,
+    '',
+    `**Machine:** ${machine.cores} × ${machine.cpu}, ${machine.memoryGiB} GiB, ${machine.os}; load average at start ${machine.loadAverageAtStart.join(' / ')}. A shared, noisy machine: compare figures measured side by side in the same run, not across runs.`,
+    '',
+    `**Versions:** Node ${versions.node}, ThermoGate ${versions.thermogate}, mqtt ${versions.mqtt}, aedes ${versions.aedes}, influx (client) ${versions.influxClient}, better-sqlite3 ${versions.betterSqlite3}, ${versions.influxd}, ${versions.mosquitto}, Node-RED ${versions.nodeRed ?? 'not installed'} with node-red-contrib-influxdb ${versions.nodeRedInflux ?? '-'}.`,
+    '',
+    '## Targets',
+    '',
+    '| benchmark | figure | measured | target | met |',
+    '|---|---|---|---|---|',
+    ...targets.map((t) => `| ${t.bench} | ${t.figure} | ${t.value} | ${t.target} | ${mark(t.met)} |`),
+    '',
+    '## Runs',
+    '',
+    '| benchmark | script | result | seconds |',
+    '|---|---|---|---|',
+    ...outcomes.map((o) => `| ${o.name} | ${o.file} | ${o.exit} | ${o.seconds.toFixed(0)} |`),
+    '',
+    ...outcomes
+      .filter((o) => o.exit !== 'not present')
+      .flatMap((o) => {
+        const body =
+          o.markdown ||
+          (o.result
+            ? `## ${o.name}\n\n${figuresTable((o.result as BenchResult).figures ?? o.result)}`
+            : `## ${o.name}\n\nNo output.`);
+        return [body, '', `_${o.file}: ${o.exit}, ${o.seconds.toFixed(0)} s_`, ''];
+      }),
+    ...(existsSync(notesFile) ? [readFileSync(notesFile, 'utf8').trim(), ''] : []),
+  ].join('\n');
+  const json = {
+    writtenAt: new Date().toISOString(),
+    seconds: totalS,
+    machine,
+    versions,
+    targets,
+    benches: Object.fromEntries(
+      outcomes.map((o) => [o.name, { file: o.file, exit: o.exit, seconds: o.seconds, result: o.result }]),
+    ),
+  };
+  if (!values['no-write'] && outcomes.some((o) => o.exit !== 'not present')) {
+    writeFileSync(join(ROOT, 'bench', 'RESULTS.md'), md);
+    writeFileSync(join(ROOT, 'bench', 'results.json'), `${JSON.stringify(json, null, 2)}\n`);
+    say('bench: wrote bench/RESULTS.md and bench/results.json');
+  }
+  say(
+    `bench: ${(totalS / 60).toFixed(1)} min; targets met ${targets.filter((t) => t.met === true).length}, missed ${targets.filter((t) => t.met === false).length}, not measured ${targets.filter((t) => t.met === null).length}`,
+  );
+  process.exit(outcomes.every((o) => o.ok) ? 0 : 1);
+}
+
+main().catch((e) => {
+  process.stderr.write(`${(e as Error).stack}\n`);
+  process.exit(1);
+});

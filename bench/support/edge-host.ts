@@ -1,0 +1,33 @@
+/**
+ * Several gates in one process, for load benchmarks with a hundred gates on a two-core machine:
+ * each gate is a full startEdge() (its own MQTT connection, outbox, thermometer driver, GPIO), as
+ * in `npm run edge`, only sharing the Node process. Prints `ready N` once every gate has started;
+ * SIGTERM stops them all. The event loop's delay is watched, because a gate's blocking outbox
+ * commit delays the other gates of the same process (never the case with one gate per process):
+ * SIGHUP resets the histogram, SIGUSR2 prints `loop p99 MS max MS` (SIGUSR1 belongs to Node's inspector).
+ *
+ *   node --import tsx bench/support/edge-host.ts CONFIG.json [CONFIG.json...]
+ */
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { loadEdgeConfig } from '../../edge/config/load.ts';
+import { type RunningEdge, startEdge } from '../../edge/daemon.ts';
+
+const loop = monitorEventLoopDelay({ resolution: 5 });
+loop.enable();
+process.on('SIGHUP', () => loop.reset());
+process.on('SIGUSR2', () =>
+  process.stdout.write(
+    `loop p99 ${(loop.percentile(99) / 1e6).toFixed(1)} max ${(loop.max / 1e6).toFixed(1)}\n`,
+  ),
+);
+
+const edges: RunningEdge[] = [];
+for (const file of process.argv.slice(2))
+  edges.push(await startEdge(loadEdgeConfig(file), { configPath: file }));
+process.stdout.write(`ready ${edges.length}\n`);
+await new Promise<void>((resolve) => {
+  process.once('SIGTERM', resolve);
+  process.once('SIGINT', resolve);
+});
+await Promise.all(edges.map((e) => e.stop()));
+process.exit(0);
