@@ -7,8 +7,9 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { SCHEMA_VERSION, type GateStatus } from '../protocols/gate/messages.ts';
-import { GateTopic } from '../protocols/topics.ts';
-import { type Clock, systemClock } from './clock.ts';
+import { GateTopic, HubTopic } from '../protocols/topics.ts';
+import { type Clock, steadyClock } from './clock.ts';
+import { ClockCheck } from './clock-check.ts';
 import type { EdgeConfig } from './config/schema.ts';
 import { AccessList } from './core/access-list.ts';
 import { Gate } from './core/gate.ts';
@@ -19,6 +20,7 @@ import type { GpioBackend } from './gpio/types.ts';
 import { createLogger } from './log.ts';
 import { MqttLink } from './mqtt/link.ts';
 import { createRecorder } from './storage/recorder.ts';
+import { startSystemdNotify } from './systemd-notify.ts';
 import { GyMlx90615Driver } from './thermometer/gy-mlx90615-driver.ts';
 import { ModbusIrDriver } from './thermometer/modbus-ir-driver.ts';
 import type { ThermometerDriver } from './thermometer/types.ts';
@@ -33,6 +35,8 @@ export interface RunningEdge {
   thermometer: ThermometerDriver | undefined;
   /** Port of the simulated GPIO line set, when that backend is used. */
   gpioSimPort: number | undefined;
+  /** This gate's clock against the hub's (TG_EDGE_CLOCK_SKEW). */
+  clockCheck: ClockCheck;
   stop(): Promise<void>;
 }
 
@@ -42,8 +46,18 @@ export interface StartOptions {
 }
 
 export async function startEdge(cfg: EdgeConfig, opts: StartOptions = {}): Promise<RunningEdge> {
-  const clock = opts.clock ?? systemClock;
   const log = createLogger(`edge:${cfg.siteId}/${cfg.gateId}`, process.env.LOG_LEVEL ?? cfg.logLevel);
+  const clock =
+    opts.clock ??
+    steadyClock({
+      onStep: (s) =>
+        log.warn(
+          { stepMs: s.stepMs, action: s.action },
+          s.action === 'ignored'
+            ? 'system clock stepped: bridged, followed only if it holds for a minute'
+            : 'system clock step held: following it',
+        ),
+    });
   mkdirSync(cfg.dataDir, { recursive: true });
 
   const recorder = createRecorder(
@@ -125,12 +139,15 @@ export async function startEdge(cfg: EdgeConfig, opts: StartOptions = {}): Promi
   });
 
   thermometer?.on('measurement', (m) => gate.onMeasurement(m));
+  thermometer?.on('targetLeft', () => gate.onTargetLeft());
   thermometer?.on('state', (s) => gate.onThermometerState(s));
   io.on('fireAlarm', (e) => gate.onFireAlarm(e.active));
   io.on('tailgating', () => gate.onTailgating());
   recorder.on('fill', (e) => gate.onOutboxFill(e));
   for (const [topic, handler] of gate.subscriptions()) link.subscribe(topic, (_t, p) => handler(p));
   link.onConnect(() => gate.publishStatus(true));
+  const clockCheck = new ClockCheck({ siteId: cfg.siteId, clock, log, thresholdMs: cfg.clockSkewWarnMs });
+  link.subscribe(HubTopic.clock(cfg.siteId), (_t, p) => clockCheck.onMessage(p));
 
   link.start();
   await thermometer?.start();
@@ -150,6 +167,7 @@ export async function startEdge(cfg: EdgeConfig, opts: StartOptions = {}): Promi
     },
     'gate started',
   );
+  const systemd = startSystemdNotify({ log }); // READY and watchdog pings under systemd only
 
   let stopped = false;
   return {
@@ -158,9 +176,11 @@ export async function startEdge(cfg: EdgeConfig, opts: StartOptions = {}): Promi
     link,
     thermometer,
     gpioSimPort,
+    clockCheck,
     async stop() {
       if (stopped) return;
       stopped = true;
+      systemd?.stop();
       heartbeat.cancel();
       sweep.cancel();
       prune.cancel();

@@ -4,6 +4,14 @@
  */
 export type ThermometryUnit = 'celsius' | 'fahrenheit' | 'kelvin';
 
+/**
+ * Range of a temperature anywhere on ThermoGate's wire and in storage, tenths of °C (-100.0 to
+ * 200.0 °C): wide enough for any probe, narrow enough that a garbage value is refused at the edge
+ * of the system instead of failing later in storage.
+ */
+export const TENTHS_MIN = -1000;
+export const TENTHS_MAX = 2000;
+
 /** Converts a device float to tenths of °C; undefined when it is not a finite number. */
 export function toTenthsCelsius(value: number, unit: ThermometryUnit = 'celsius'): number | undefined {
   if (!Number.isFinite(value)) return undefined;

@@ -1,6 +1,7 @@
 /**
  * One gate's configuration. Validated at start: a bad file stops the daemon with the key path and
- * the reason (exit 2), so a gate never runs half-configured. Defaults are the datasheet's and the
+ * the reason (exit 2), so a gate never runs half-configured. Objects are strict: a misspelt key
+ * (`feverThresholdTenth`) is an error, not a setting silently left at its default. Defaults are the datasheet's and the
  * product's (37.3 °C threshold, 3 s release pulse).
  */
 import { z } from 'zod';
@@ -12,7 +13,7 @@ const Id = z
 const Tenths = z.number().int('tenths of a degree as an integer, e.g. 373 for 37.3 °C');
 
 const Thermometer = z
-  .object({
+  .strictObject({
     protocol: z.enum(['modbus-ir', 'gy-mlx90615', 'none']).default('modbus-ir'),
     /** A tty path (/dev/ttyUSB0) or a serial device server `tcp://host:port`. */
     port: z.string().min(1).optional(),
@@ -25,31 +26,61 @@ const Thermometer = z
     offsetTenths: z.number().int().min(-100).max(100).default(0),
     /** Exclusive lock on a tty; turn off only for ptys shared in tests. */
     lock: z.boolean().default(true),
+    /**
+     * This many people in a row measured at exactly the same value mean a stuck sensor: they are
+     * asked to re-measure and a sensor-fault alert is raised (0 = off). Modbus measurements only.
+     */
+    stuckAfter: z.number().int().min(0).max(100).default(5),
   })
   .refine((t) => t.protocol === 'none' || t.port !== undefined, {
     message: 'a port is required: a tty path or tcp://host:port',
     path: ['port'],
   });
 
-const Lines = z.object({
-  release: z.number().int().nonnegative(),
-  green: z.number().int().nonnegative(),
-  red: z.number().int().nonnegative(),
-  buzzer: z.number().int().nonnegative(),
-  passage: z.number().int().nonnegative(),
-  fireAlarm: z.number().int().nonnegative(),
-});
+const Lines = z
+  .strictObject({
+    release: z.number().int().nonnegative(),
+    green: z.number().int().nonnegative(),
+    red: z.number().int().nonnegative(),
+    buzzer: z.number().int().nonnegative(),
+    passage: z.number().int().nonnegative(),
+    fireAlarm: z.number().int().nonnegative(),
+  })
+  .superRefine((lines, ctx) => {
+    // Two signals on one line would, e.g., pulse the release relay whenever the green lamp lights.
+    const seen = new Map<number, string>();
+    for (const [name, line] of Object.entries(lines)) {
+      const other = seen.get(line);
+      if (other !== undefined)
+        ctx.addIssue({
+          code: 'custom',
+          path: [name],
+          message: `same line as ${other}: each signal needs its own`,
+        });
+      seen.set(line, name);
+    }
+  });
 
 export const EdgeConfig = z
-  .object({
+  .strictObject({
     siteId: Id,
     gateId: Id,
     /** IANA time zone of the site: verdict texts and logs. */
-    timezone: z.string().default('Asia/Shanghai'),
+    timezone: z
+      .string()
+      .refine((tz) => {
+        try {
+          new Intl.DateTimeFormat('en-US', { timeZone: tz });
+          return true;
+        } catch {
+          return false;
+        }
+      }, 'not a known IANA time zone, e.g. Asia/Shanghai or Europe/Berlin')
+      .default('Asia/Shanghai'),
     lang: z.enum(['zh-CN', 'en']).default('zh-CN'),
     /** Folder for the outbox, dedupe state and the last access list. */
     dataDir: z.string().min(1).default('./data/edge'),
-    mqtt: z.object({
+    mqtt: z.strictObject({
       url: z.url({ protocol: /^(mqtts?|wss?|tcp)$/ }),
       username: z.string().optional(),
       password: z.string().optional(),
@@ -63,20 +94,20 @@ export const EdgeConfig = z
       reconnectMaxMs: z.number().int().min(1000).default(30_000),
     }),
     thermometer: Thermometer,
-    terminal: z.object({
+    terminal: z.strictObject({
       deviceId: Id,
       /** Which device measures the person. */
       temperatureSource: z.enum(['gate-thermometer', 'terminal']).default('gate-thermometer'),
     }),
     turnstile: z
-      .object({
+      .strictObject({
         /** What opens the turnstile: our GPIO relay, the terminal's own relay via the verdict, or both. */
         drive: z.enum(['gpio', 'verdict', 'both']).default('gpio'),
         openMs: z.number().int().min(500).max(30_000).default(3000),
       })
       .default({ drive: 'gpio', openMs: 3000 }),
     gpio: z
-      .object({
+      .strictObject({
         backend: z.enum(['onoff', 'sim']).default('sim'),
         lines: Lines.default({ release: 17, green: 27, red: 22, buzzer: 23, passage: 24, fireAlarm: 25 }),
         /** Simulated backend: where the simulator connects to observe and drive the lines. */
@@ -90,7 +121,7 @@ export const EdgeConfig = z
         simPort: 0,
       }),
     policy: z
-      .object({
+      .strictObject({
         feverThresholdTenths: Tenths.min(350).max(400).default(373),
         plausibleMinTenths: Tenths.default(340),
         plausibleMaxTenths: Tenths.default(420),
@@ -108,8 +139,17 @@ export const EdgeConfig = z
          * A realtime event older than this (terminal time vs gate time) is stored but never acted
          * on: the broker kept it while the gate was down and the person has long gone. Terminals
          * must keep their clocks in sync (NTP); a skewed clock shows up as stale events in the log.
+         * Commands (open once, lockdown) older than this are refused the same way: an open-once
+         * queued by the broker while the gate was away must not open the turnstile later.
          */
         staleEventMs: z.number().int().min(5000).default(30_000),
+        /**
+         * The terminal waits this long for a verdict, then keeps the turnstile shut (datasheet:
+         * 3 s). A realtime event older than this when it arrives, or once its measurement came, is
+         * stored but never opens the turnstile: whoever stands there by then is somebody else, and
+         * a measurement paired that late belongs to the next person.
+         */
+        verdictDeadlineMs: z.number().int().min(500).max(30_000).default(3000),
       })
       .refine(
         (p) =>
@@ -131,17 +171,18 @@ export const EdgeConfig = z
         remeasureAlertCount: 3,
         remeasureAlertWindowMs: 120_000,
         staleEventMs: 30_000,
+        verdictDeadlineMs: 3000,
       }),
     /** Where a flagged person is sent until the dashboard assigns a room. */
-    isolation: z.object({ area: z.string().min(1).max(24) }).default({ area: '隔离观察区' }),
+    isolation: z.strictObject({ area: z.string().min(1).max(24) }).default({ area: '隔离观察区' }),
     /** Optional local access list (JSON snapshot); the hub's retained list replaces it when newer. */
     accessListFile: z.string().optional(),
     storage: z
-      .object({
+      .strictObject({
         outboxCapacity: z.number().int().min(1000).default(1_000_000),
         sink: z
           .discriminatedUnion('kind', [
-            z.object({
+            z.strictObject({
               kind: z.literal('influx'),
               url: z.url(),
               database: z.string().min(1).default('thermogate'),
@@ -149,13 +190,15 @@ export const EdgeConfig = z
               password: z.string().optional(),
               retentionDays: z.number().int().min(1).max(3650).default(400),
             }),
-            z.object({ kind: z.literal('sqlite'), path: z.string().min(1) }),
-            z.object({ kind: z.literal('none') }),
+            z.strictObject({ kind: z.literal('sqlite'), path: z.string().min(1) }),
+            z.strictObject({ kind: z.literal('none') }),
           ])
           .default({ kind: 'none' }),
       })
       .default({ outboxCapacity: 1_000_000, sink: { kind: 'none' } }),
     heartbeatIntervalMs: z.number().int().min(1000).default(10_000),
+    /** Warn (TG_EDGE_CLOCK_SKEW) when this clock and the hub's (tg/{site}/hub/clock) differ by more; 0 = off. */
+    clockSkewWarnMs: z.number().int().min(0).max(3_600_000).default(2000),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
   .refine((c) => c.thermometer.protocol !== 'none' || c.terminal.temperatureSource === 'terminal', {

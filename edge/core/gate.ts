@@ -148,6 +148,15 @@ export class Gate {
     this.pairing.add(s.stuck ? { ...m, sensorFault: true } : m);
   }
 
+  /**
+   * The person walked away from the thermometer: a measurement nobody claimed by now was theirs
+   * (their face event was an offline record, or never came). Left in the buffer it would be paired
+   * with the next person whenever that person's own measurement is read a moment after their face.
+   */
+  onTargetLeft(): void {
+    this.pairing.clear();
+  }
+
   onThermometerState(state: ThermometerLinkState): void {
     if (state === this.lastThermometerState) return;
     this.lastThermometerState = state;
@@ -207,7 +216,9 @@ export class Gate {
       return this.duplicate(ev);
     if (!ev.isRealtime) return this.handleOfflineRecord(ev, receivedAt);
     const ageMs = receivedAt - ev.at;
-    if (ageMs > this.d.cfg.policy.staleEventMs) {
+    // Past the terminal's own deadline nobody waits for this verdict any more (the broker or the
+    // terminal's reconnect held it): pairing it now would take the next person's measurement.
+    if (ageMs > Math.min(this.d.cfg.policy.staleEventMs, this.d.cfg.policy.verdictDeadlineMs)) {
       // The terminal gave up on this one long ago: keep the reading, move nothing.
       this.counters.staleEvents++;
       this.d.log.warn(
@@ -245,7 +256,10 @@ export class Gate {
       },
       this.d.cfg.policy,
     );
-    const released = releases(outcome, this.d.io.fireAlarm);
+    // A wait for a late measurement can carry the decision past the terminal's deadline: then the
+    // person has been turned away already and the turnstile must stay shut for whoever is next.
+    const late = this.d.clock.now() - ev.at > this.d.cfg.policy.verdictDeadlineMs;
+    const released = releases(outcome, this.d.io.fireAlarm) && !late;
     const drive = this.d.cfg.turnstile.drive;
     // Actuate first: the person is waiting at the turnstile; storage and the bus come after.
     if (released && drive !== 'verdict') this.d.io.release(this.d.cfg.turnstile.openMs);

@@ -52,6 +52,8 @@ export interface FrameOutcome {
   exception?: number;
   /** New link state, when it changed. */
   state?: ThermometerLinkState;
+  /** The target (a person) was present at the previous poll and is gone now. */
+  targetLeft?: boolean;
 }
 
 export interface ModbusIrSessionOptions {
@@ -124,7 +126,8 @@ export class ModbusIrSession {
       const prev = this.prev;
       this.prev = snap;
       const measurement = prev && this.isReportable(prev, snap) ? toMeasurement(snap, at) : undefined;
-      return { kind: 'data', completes, state, measurement };
+      const targetLeft = prev !== undefined && prev.status.targetPresent && !snap.status.targetPresent;
+      return { kind: 'data', completes, state, measurement, ...(targetLeft ? { targetLeft } : {}) };
     }
 
     if (

@@ -23,6 +23,8 @@ export type ThermometerLinkState = 'online' | 'offline' | 'fault';
 
 export interface ThermometerEvents {
   measurement: Measurement;
+  /** The person in front of the thermometer walked away (devices that detect a target). */
+  targetLeft: number;
   state: ThermometerLinkState;
   error: Error;
 }

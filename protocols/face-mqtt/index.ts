@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { ProtocolError, ProtocolErrorCode as C } from '../errors.ts';
 import { parsePayload } from '../parse.ts';
 import { fail, ok, type Result } from '../result.ts';
-import { toTenthsCelsius } from '../temperature.ts';
+import { TENTHS_MAX, TENTHS_MIN, toTenthsCelsius } from '../temperature.ts';
 
 export const MaskState = z.enum(['yes', 'no', 'unknown']);
 export const HealthCode = z.enum(['green', 'yellow', 'red']);
@@ -57,12 +57,17 @@ export function normalizeFaceEvent(w: FaceEventWire): Result<FaceEvent> {
   let temperatureTenths: number | undefined;
   if (w.currTemperature !== undefined) {
     temperatureTenths = toTenthsCelsius(w.currTemperature, w.thermometryUnit ?? 'celsius');
-    if (temperatureTenths === undefined)
+    // Out of range is refused here, where it can be answered with a code: accepted, it would only
+    // fail later when the reading is stored, inside the MQTT callback, on every redelivery.
+    if (temperatureTenths === undefined || temperatureTenths < TENTHS_MIN || temperatureTenths > TENTHS_MAX)
       return fail(new ProtocolError(C.MSG_BAD_TEMPERATURE, `currTemperature ${w.currTemperature}`));
   }
+  const at = Date.parse(w.dateTime);
+  if (!(at >= 0))
+    return fail(new ProtocolError(C.MSG_SCHEMA, `dateTime: before 1970 (${w.dateTime.slice(0, 40)})`));
   const ev: FaceEvent = {
     serialNo: w.serialNo,
-    at: Date.parse(w.dateTime),
+    at,
     dateTime: w.dateTime,
     employeeNo: w.employeeNoString,
     name: w.name ?? '',

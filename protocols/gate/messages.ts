@@ -5,11 +5,12 @@
  */
 import { z } from 'zod';
 import { MaskState } from '../face-mqtt/index.ts';
+import { TENTHS_MAX, TENTHS_MIN } from '../temperature.ts';
 import { ID_PATTERN } from '../topics.ts';
 
 export const SCHEMA_VERSION = 1;
 const Id = z.string().regex(ID_PATTERN);
-const Tenths = z.number().int().min(-1000).max(2000);
+const Tenths = z.number().int().min(TENTHS_MIN).max(TENTHS_MAX);
 const EpochMs = z.number().int().nonnegative();
 
 /** Where a temperature came from. Manual and self-reported readings come through the dashboard. */

@@ -96,8 +96,10 @@ export class GyFrameParser {
       const frame = Uint8Array.from(this.buf.slice(i, i + FRAME_LENGTH));
       const reading = decodeFrame(frame);
       // An 8-bit sum passes by chance once in 256: a truncated frame followed by a good one can
-      // look valid. When a whole header starts inside the candidate, the inner frame wins if it checks.
+      // look valid. When a header starts inside the candidate, the inner frame wins if it checks;
+      // when the buffer ends inside what may be such a header, wait for the next bytes.
       const inner = reading ? this.innerHeaderAt(i) : -1;
+      if (inner === 0) break;
       if (inner > 0) {
         if (this.buf.length - (i + inner) < FRAME_LENGTH) break;
         if (decodeFrame(Uint8Array.from(this.buf.slice(i + inner, i + inner + FRAME_LENGTH)))) {
@@ -127,9 +129,17 @@ export class GyFrameParser {
     return out;
   }
 
+  /**
+   * Offset (1..8) of a header starting inside the candidate at i, which may run past the candidate's
+   * end (a frame cut short after its sixth byte hides the next header's start in its last bytes);
+   * 0 when the buffer ends before that can be told; -1 when there is none.
+   */
   private innerHeaderAt(i: number): number {
-    for (let k = 1; k <= FRAME_LENGTH - HEADER.length; k++) {
-      if (HEADER.every((h, j) => this.buf[i + k + j] === h)) return k;
+    for (let k = 1; k < FRAME_LENGTH; k++) {
+      let j = 0;
+      while (j < HEADER.length && i + k + j < this.buf.length && this.buf[i + k + j] === HEADER[j]) j++;
+      if (j === HEADER.length) return k;
+      if (i + k + j >= this.buf.length) return 0;
     }
     return -1;
   }

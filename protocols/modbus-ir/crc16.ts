@@ -16,6 +16,11 @@ export function crc16(bytes: Uint8Array, start = 0, end = bytes.length): number 
   return crc;
 }
 
+/** One byte more of a running CRC (start from 0xFFFF): lets a framer test every length in one pass. */
+export function crc16Update(crc: number, byte: number): number {
+  return (crc >>> 8) ^ (TABLE[(crc ^ byte) & 0xff] as number);
+}
+
 /** True when the last two bytes of bytes[start, end) are the CRC of what precedes them. */
 export function crcMatches(bytes: Uint8Array, start: number, end: number): boolean {
   if (end - start < 4) return false;

@@ -1,0 +1,36 @@
+/**
+ * How hard the fuzz properties run. CI: a modest default per property so the whole folder stays
+ * well under 30 s on two shared cores. The long form (`npm run soak -- --fuzz --runs N`) sets
+ * FUZZ_RUNS for every property; FUZZ_SEED replays the seed fast-check printed with a failure.
+ */
+import type { Parameters } from 'fast-check';
+
+const fromEnv = (name: string): number | undefined => {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return undefined;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`${name} must be a whole number ≥ 1, got ${raw}`);
+  return n;
+};
+
+const RUNS = fromEnv('FUZZ_RUNS');
+const SEED = process.env.FUZZ_SEED === undefined ? undefined : Number(process.env.FUZZ_SEED);
+
+/** True when the long form asked for a fixed number of runs. */
+export const LONG_FORM = RUNS !== undefined;
+
+/** fast-check parameters for one property: `ciRuns` unless FUZZ_RUNS overrides it. */
+export function runs<T>(ciRuns: number): Parameters<T> {
+  return {
+    numRuns: RUNS ?? ciRuns,
+    ...(SEED !== undefined && Number.isFinite(SEED) ? { seed: SEED } : {}),
+    // Shrinking a multi-million-run failure can take longer than finding it; the seed replays it.
+    endOnFailure: LONG_FORM,
+  };
+}
+
+/** A vitest timeout that grows with the run count (the CI form keeps vitest's default). */
+export function timeoutFor(ciRuns: number, perRunMs = 1): number | undefined {
+  if (!LONG_FORM) return undefined;
+  return Math.max(20_000, Math.ceil(((RUNS as number) / ciRuns) * ciRuns * perRunMs) + 60_000);
+}
