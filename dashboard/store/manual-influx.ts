@@ -1,6 +1,6 @@
 /**
  * Manual readings into InfluxDB 1.x over plain HTTP (/write, precision n, our retention policy),
- * as the lines influx-line.ts builds. One request per call: InfluxDB applies a batch whole
+ * as the lines protocols/storage/influx-line.ts builds. One request per call: InfluxDB applies a batch whole
  * unless single points are refused (partial write), and the callers check what could be refused
  * (range, retention) before writing. A repeated write lands on the same points (same series key
  * and time) and changes nothing.
@@ -17,7 +17,7 @@ import {
   INFLUX_RETENTION_POLICY,
   retentionDuration,
 } from '../../protocols/storage/influx-schema.ts';
-import { toLine } from './influx-line.ts';
+import { readingToLine } from '../../protocols/storage/influx-line.ts';
 import { WriteError, WriteErrorCode } from './write-errors.ts';
 
 export interface InfluxManualSinkOptions {
@@ -56,7 +56,7 @@ export class InfluxManualSink {
 
   async writeMany(rs: readonly ReadingRecord[]): Promise<void> {
     if (rs.length === 0) return;
-    const body = rs.map(toLine).join('\n');
+    const body = rs.map(readingToLine).join('\n');
     const first = await this.post(body);
     if (first.ok) return;
     if (first.status === 404 || /retention policy not found|database not found/i.test(first.text)) {

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { decodeEmployeeTag, encodeEmployeeTag, pointTimeNs } from './influx-schema.ts';
+import { readingToLine } from './influx-line.ts';
 
 describe('pointTimeNs', () => {
   it('is at * 1e6 + seq mod 1e6, exactly, as a decimal string', () => {
@@ -35,6 +36,44 @@ describe('employeeNo tag encoding', () => {
       fc.property(fc.string({ maxLength: 64, unit: 'binary' }), (e) => {
         expect(decodeEmployeeTag(encodeEmployeeTag(e))).toBe(e);
       }),
+    );
+  });
+});
+
+describe('readingToLine', () => {
+  it('writes the exact line protocol of a reading: escaped tags, typed fields, nulls absent', () => {
+    const line = readingToLine({
+      v: 1,
+      id: 's1:g 1:7',
+      siteId: 's1',
+      gateId: 'g-1',
+      seq: 7,
+      at: 1_700_000_000_123,
+      recordedAt: 1_700_000_000_200,
+      employeeNo: 'E 1,x',
+      temperatureTenths: 373,
+      rawTenths: 370,
+      offsetTenths: 3,
+      ambientTenths: null,
+      source: 'gate-thermometer',
+      sensor: 'modbus-ir',
+      sensorSeq: 12,
+      decision: 'flagged',
+      reason: 'fever',
+      mask: 'yes',
+      pairingDelayMs: 250,
+      terminalId: 'T1',
+      terminalSerialNo: 1042,
+      realtime: true,
+      released: false,
+      enteredBy: 'say "hi"\\',
+    });
+    expect(line).toBe(
+      'reading,decision=flagged,gateId=g-1,siteId=s1,source=gate-thermometer,employeeNo=E\\ 1\\,x ' +
+        'v=1i,id="s1:g 1:7",seq=7i,recordedAt=1700000000200i,temperatureC=37.3,temperatureTenths=373i,' +
+        'rawTenths=370i,offsetTenths=3i,sensor="modbus-ir",sensorSeq=12i,reason="fever",mask="yes",' +
+        'pairingDelayMs=250i,terminalId="T1",terminalSerialNo=1042i,realtime=true,released=false,' +
+        'enteredBy="say \\"hi\\"\\\\" 1700000000123000007',
     );
   });
 });
