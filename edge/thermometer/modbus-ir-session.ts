@@ -126,7 +126,7 @@ export class ModbusIrSession {
       const prev = this.prev;
       this.prev = snap;
       const measurement = prev && this.isReportable(prev, snap) ? toMeasurement(snap, at) : undefined;
-      const targetLeft = prev !== undefined && prev.status.targetPresent && !snap.status.targetPresent;
+      const targetLeft = (prev?.status.targetPresent ?? false) && !snap.status.targetPresent;
       return { kind: 'data', completes, state, measurement, ...(targetLeft ? { targetLeft } : {}) };
     }
 

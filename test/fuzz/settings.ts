@@ -4,6 +4,7 @@
  * FUZZ_RUNS for every property; FUZZ_SEED replays the seed fast-check printed with a failure.
  */
 import type { Parameters } from 'fast-check';
+import { vi } from 'vitest';
 
 const fromEnv = (name: string): number | undefined => {
   const raw = process.env[name];
@@ -29,8 +30,5 @@ export function runs<T>(ciRuns: number): Parameters<T> {
   };
 }
 
-/** A vitest timeout that grows with the run count (the CI form keeps vitest's default). */
-export function timeoutFor(ciRuns: number, perRunMs = 1): number | undefined {
-  if (!LONG_FORM) return undefined;
-  return Math.max(20_000, Math.ceil(((RUNS as number) / ciRuns) * ciRuns * perRunMs) + 60_000);
-}
+// The long form runs each property for as long as its runs take: no per-test timeout then.
+if (LONG_FORM) vi.setConfig({ testTimeout: 24 * 3_600_000 });

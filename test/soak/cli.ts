@@ -6,7 +6,7 @@
  *                                         (at least 3 rounds) while people keep passing; then the
  *                                         invariants and figures (figures.json, figures.md)
  *   npm run soak -- --fuzz [--runs N]     the fuzz properties of test/fuzz with N runs each (default 1e6)
- *   npm run soak -- --suites [--repeat N] the older fault suites (durability, storage faults, hub restart)
+ *   npm run soak [-- --repeat N]          the older fault suites (durability, storage faults, hub restart)
  */
 import { spawnSync } from 'node:child_process';
 import { join, resolve } from 'node:path';
@@ -19,7 +19,7 @@ const ROOT = resolve(import.meta.dirname, '../..');
 const SUITES = ['test/edge/durability.test.ts', 'test/storage/faults.test.ts', 'test/hub/restart.test.ts'];
 const HELP = `Usage: npm run soak -- --minutes N [--rounds R] [--seed S] [--faults a,b] [--out DIR]
        npm run soak -- --fuzz [--runs N] [--seed S]
-       npm run soak -- --suites [--repeat N]
+       npm run soak [-- --suites] [--repeat N]
 
 Site soak (--minutes): the hub and three gates as real processes, two real InfluxDBs, simulated
 thermometers (a socat pty, a TCP serial server), face terminals and turnstile I/O, with people
@@ -35,7 +35,7 @@ clock-stepped gate's readings and HR's twice-daily log stay true) and prints the
 Fuzz (--fuzz): runs test/fuzz with FUZZ_RUNS=N (default 1000000) for every property; a failure
 prints the seed (FUZZ_SEED=S replays it). Expect hours for a million.
 
-Suites (--suites): the fault test files ${SUITES.join(', ')}, N times.
+Suites (--suites, or no mode at all): the fault test files ${SUITES.join(', ')}, N times.
 
 Needs socat, influxd and faketime (test/harness/system-packages.sh installs them). Exit 0 when
 every invariant holds, 1 when one does not, 2 on bad arguments.
@@ -73,7 +73,7 @@ if (values.help) {
 const modes = [values.minutes !== undefined, values.fuzz === true, values.suites === true].filter(
   Boolean,
 ).length;
-if (modes !== 1) bad('give exactly one of --minutes N, --fuzz, --suites');
+if (modes > 1) bad('give one of --minutes N, --fuzz, --suites');
 
 const vitest = (files: string[], env: NodeJS.ProcessEnv = {}) =>
   spawnSync(join(ROOT, 'node_modules/.bin/vitest'), ['run', ...files], {
@@ -82,7 +82,8 @@ const vitest = (files: string[], env: NodeJS.ProcessEnv = {}) =>
     env: { ...process.env, ...env },
   }).status ?? 1;
 
-if (values.suites) {
+// Without a mode: the fault suites, as `npm run soak` always did.
+if (values.suites || modes === 0) {
   const repeat = whole('repeat', values.repeat, 1);
   for (let i = 1; i <= repeat; i++) {
     process.stderr.write(`soak: round ${i}/${repeat}\n`);
