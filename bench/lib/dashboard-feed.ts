@@ -11,6 +11,7 @@ import { spawnTs } from './edges.ts';
 export interface FeedAlert {
   kind: string;
   gateId: string;
+  employeeNo?: string | null;
   state?: string;
 }
 
