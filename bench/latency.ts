@@ -191,7 +191,11 @@ async function main(): Promise<void> {
     observer.client = obs;
     obs.on('message', (_topic, payload) => {
       const now = performance.now();
-      const a = JSON.parse(payload.toString()) as { kind: string; employeeNo: string | null; active: boolean };
+      const a = JSON.parse(payload.toString()) as {
+        kind: string;
+        employeeNo: string | null;
+        active: boolean;
+      };
       if (a.kind !== 'fever' || !a.active) return;
       const t0 = feverAt.get(a.employeeNo ?? '');
       if (t0 === undefined) return;
