@@ -3,7 +3,11 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { applyEnvOverrides, ConfigError, loadDashboardConfig } from './load.ts';
+import { applyEnvOverrides as applyWithPrefix } from '../../protocols/config/env-overrides.ts';
+import { ConfigError, ENV_PREFIX, loadDashboardConfig } from './load.ts';
+
+const applyEnvOverrides = (raw: Record<string, unknown>, env: Record<string, string>) =>
+  applyWithPrefix(raw, env, ENV_PREFIX);
 
 function file(text: string, name = 'dashboard.yaml'): { dir: string; path: string } {
   const dir = mkdtempSync(join(tmpdir(), 'tg-dash-cfg-'));

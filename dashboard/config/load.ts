@@ -8,6 +8,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { DashboardConfig, type Webhook } from './schema.ts';
+import { applyEnvOverrides } from '../../protocols/config/env-overrides.ts';
 
 export const ENV_PREFIX = 'TG_DASH__';
 
@@ -49,7 +50,7 @@ export function loadDashboardConfig(file: string, env: NodeJS.ProcessEnv = proce
   }
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
     throw new ConfigError(file, [{ path: '', message: 'expected a mapping of keys' }]);
-  const cfg = parseDashboardConfig(applyEnvOverrides(raw as Json, env), file);
+  const cfg = parseDashboardConfig(applyEnvOverrides(raw as Json, env, ENV_PREFIX), file);
   // Relative paths in a config file are relative to that file, not to wherever the dashboard started.
   return checkFiles(resolvePaths(cfg, dirname(resolve(file))), file);
 }
@@ -101,39 +102,4 @@ function resolvePaths(cfg: DashboardConfig, base: string): DashboardConfig {
     alerts: { ...cfg.alerts, webhooks: cfg.alerts.webhooks.map(hook) },
     reports: { ...cfg.reports, webhooks: cfg.reports.webhooks.map(hook) },
   };
-}
-
-const norm = (s: string) => s.replace(/_/g, '').toLowerCase();
-
-export function applyEnvOverrides(raw: Json, env: NodeJS.ProcessEnv): Json {
-  const out: Json = structuredClone(raw);
-  for (const [name, value] of Object.entries(env)) {
-    if (!name.startsWith(ENV_PREFIX) || value === undefined) continue;
-    const segments = name.slice(ENV_PREFIX.length).split('__').filter(Boolean);
-    let node: Json = out;
-    segments.forEach((seg, i) => {
-      const existing = Object.keys(node).find((k) => norm(k) === norm(seg));
-      const key = existing ?? camel(seg);
-      if (i === segments.length - 1) node[key] = parseValue(value);
-      else {
-        if (typeof node[key] !== 'object' || node[key] === null) node[key] = {};
-        node = node[key] as Json;
-      }
-    });
-  }
-  return out;
-}
-
-/** MQTT__PASSWORD_FILE → passwordFile when the file does not name the key yet. */
-const camel = (seg: string) =>
-  seg === seg.toUpperCase()
-    ? seg.toLowerCase().replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase())
-    : seg.replace(/_([a-zA-Z0-9])/g, (_, c: string) => c.toUpperCase());
-
-function parseValue(v: string): unknown {
-  try {
-    return JSON.parse(v);
-  } catch {
-    return v;
-  }
 }

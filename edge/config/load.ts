@@ -6,6 +6,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { EdgeConfig } from './schema.ts';
+import { applyEnvOverrides } from '../../protocols/config/env-overrides.ts';
 
 export const ENV_PREFIX = 'TG_EDGE__';
 
@@ -46,7 +47,7 @@ export function loadEdgeConfig(file: string, env: NodeJS.ProcessEnv = process.en
   }
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
     throw new ConfigError(file, [{ path: '', message: 'expected a mapping of keys' }]);
-  return parseEdgeConfig(applyEnvOverrides(raw as Json, env), file);
+  return parseEdgeConfig(applyEnvOverrides(raw as Json, env, ENV_PREFIX), file);
 }
 
 export function parseEdgeConfig(raw: unknown, source = 'config'): EdgeConfig {
@@ -69,36 +70,4 @@ export function parseEdgeConfig(raw: unknown, source = 'config'): EdgeConfig {
   if (cfg.mqtt.caFile !== undefined && !existsSync(cfg.mqtt.caFile))
     throw new ConfigError(source, [{ path: 'mqtt.caFile', message: `no such file: ${cfg.mqtt.caFile}` }]);
   return cfg;
-}
-
-const norm = (s: string) => s.replace(/_/g, '').toLowerCase();
-
-export function applyEnvOverrides(raw: Json, env: NodeJS.ProcessEnv): Json {
-  const out: Json = structuredClone(raw);
-  for (const [name, value] of Object.entries(env)) {
-    if (!name.startsWith(ENV_PREFIX) || value === undefined) continue;
-    const segments = name.slice(ENV_PREFIX.length).split('__').filter(Boolean);
-    let node: Json = out;
-    segments.forEach((seg, i) => {
-      const existing = Object.keys(node).find((k) => norm(k) === norm(seg));
-      const key = existing ?? camel(seg);
-      if (i === segments.length - 1) node[key] = parseValue(value);
-      else {
-        if (typeof node[key] !== 'object' || node[key] === null) node[key] = {};
-        node = node[key] as Json;
-      }
-    });
-  }
-  return out;
-}
-
-/** MQTT__PASSWORD_FILE → passwordFile when the file does not name the key yet. */
-const camel = (seg: string) => seg.toLowerCase().replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
-
-function parseValue(v: string): unknown {
-  try {
-    return JSON.parse(v);
-  } catch {
-    return v;
-  }
 }

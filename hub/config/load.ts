@@ -9,6 +9,7 @@ import { parse as parseYaml } from 'yaml';
 import { HubError, HubErrorCode } from '../errors.ts';
 import { resolveOpcuaPaths } from '../opcua/config.ts';
 import { HubConfig } from './schema.ts';
+import { applyEnvOverrides } from '../../protocols/config/env-overrides.ts';
 
 export const ENV_PREFIX = 'TG_HUB__';
 type Json = Record<string, unknown>;
@@ -39,7 +40,7 @@ export function loadHubConfig(file: string, env: NodeJS.ProcessEnv = process.env
   }
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
     throw invalid(file, [{ where: '', reason: 'expected a mapping of keys' }]);
-  const cfg = parseHubConfig(applyEnvOverrides(raw as Json, env), file);
+  const cfg = parseHubConfig(applyEnvOverrides(raw as Json, env, ENV_PREFIX), file);
   // Relative paths in a config file are relative to that file, not to wherever the hub was started.
   return resolvePaths(cfg, dirname(resolve(file)));
 }
@@ -75,33 +76,4 @@ function resolvePaths(cfg: HubConfig, base: string): HubConfig {
       tls: { ...cfg.mqtt.tls, certFile: abs(cfg.mqtt.tls.certFile), keyFile: abs(cfg.mqtt.tls.keyFile) },
     };
   return out;
-}
-
-const norm = (s: string) => s.replace(/_/g, '').toLowerCase();
-
-export function applyEnvOverrides(raw: Json, env: NodeJS.ProcessEnv): Json {
-  const out: Json = structuredClone(raw);
-  for (const [name, value] of Object.entries(env)) {
-    if (!name.startsWith(ENV_PREFIX) || value === undefined) continue;
-    const segments = name.slice(ENV_PREFIX.length).split('__').filter(Boolean);
-    let node: Json = out;
-    segments.forEach((seg, i) => {
-      const existing = Object.keys(node).find((k) => norm(k) === norm(seg));
-      const key = existing ?? seg.toLowerCase().replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
-      if (i === segments.length - 1) node[key] = parseValue(value);
-      else {
-        if (typeof node[key] !== 'object' || node[key] === null) node[key] = {};
-        node = node[key] as Json;
-      }
-    });
-  }
-  return out;
-}
-
-function parseValue(v: string): unknown {
-  try {
-    return JSON.parse(v);
-  } catch {
-    return v;
-  }
 }
