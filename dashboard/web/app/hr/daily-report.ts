@@ -116,7 +116,10 @@ export const renderDailyReport: Render = (root, ctx) => {
   mount(result, h('p', { class: 'muted' }, t('common.loading')));
   void (async () => {
     try {
-      const body = await api.get<Raw>(`/api/reports/daily/${date}`);
+      // Today is not over: show it as it stands now (a fever after the scheduled report time is in
+      // it). A past day shows the report that was kept and sent.
+      const live = date === localDate(Date.now(), tz) ? '?fresh=true' : '';
+      const body = await api.get<Raw>(`/api/reports/daily/${date}${live}`);
       if (closed) return;
       const r = ((body.report as Raw | undefined) ?? body) as Raw;
       const feverList = (pick(r, ['feverCases', 'fevers', 'cases']) ?? []) as unknown;
