@@ -1,6 +1,6 @@
-# ThermoGate: one image for the site hub (broker, dashboard, OPC UA), the gate daemon and the
-# simulator; the compose file picks the command. Configuration and secrets are mounted at run time
-# (docker-compose.yml): nothing site-specific is in the image.
+# ThermoGate: one image for the site hub (broker, dashboard, OPC UA), the gate daemon (the bundle
+# dist/edge.mjs) and the simulator; the compose file picks the command. Configuration and secrets
+# are mounted at run time (docker-compose.yml): nothing site-specific is in the image.
 #
 #   docker build -t thermogate .
 
@@ -12,10 +12,20 @@ RUN apt-get update \
   && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY package.json package-lock.json ./
-# tsx is a runtime dependency: the services run the TypeScript sources directly.
+# tsx is a runtime dependency: the hub, dashboard and simulator run the TypeScript sources
+# directly; esbuild (also one) builds the edge bundle in the next stage.
 RUN npm ci --omit=dev --no-audit --no-fund \
   && node -e "require('better-sqlite3')(':memory:').close()" \
   && npm cache clean --force
+
+# --- the gate daemon as it ships (deploy/build-edge.ts): dist/edge.mjs, bundled by esbuild, run by
+# plain node. Gate containers and gates installed with systemd run this same file, the same way.
+FROM deps AS edge-build
+COPY tsconfig.json ./
+COPY protocols ./protocols
+COPY edge ./edge
+COPY deploy/build-edge.ts ./deploy/
+RUN npm run build:edge
 
 # --- runtime
 FROM node:20-bookworm-slim
@@ -23,9 +33,10 @@ ENV NODE_ENV=production \
   PATH=/app/node_modules/.bin:$PATH
 WORKDIR /app
 COPY --from=deps /app/node_modules ./node_modules
+# The edge bundle resolves its native packages (better-sqlite3, serialport) from /app/node_modules.
+COPY --from=edge-build /app/dist ./dist
 COPY package.json package-lock.json tsconfig.json ./
 COPY protocols ./protocols
-COPY edge ./edge
 COPY hub ./hub
 COPY dashboard ./dashboard
 COPY firmware-sim ./firmware-sim

@@ -64,6 +64,8 @@ export async function startEdge(cfg: EdgeConfig, opts: StartOptions = {}): Promi
     {
       outboxPath: join(cfg.dataDir, 'outbox.sqlite'),
       capacity: cfg.storage.outboxCapacity,
+      policy: cfg.storage.outboxPolicy,
+      diskReserveMB: cfg.storage.diskReserveMB,
       sink: cfg.storage.sink,
     },
     { clock, logger: log.child({ part: 'storage' }) },
@@ -139,7 +141,7 @@ export async function startEdge(cfg: EdgeConfig, opts: StartOptions = {}): Promi
   });
 
   thermometer?.on('measurement', (m) => gate.onMeasurement(m));
-  thermometer?.on('targetLeft', () => gate.onTargetLeft());
+  thermometer?.on('targetLeft', (seenAt) => gate.onTargetLeft(seenAt));
   thermometer?.on('state', (s) => gate.onThermometerState(s));
   io.on('fireAlarm', (e) => gate.onFireAlarm(e.active));
   io.on('tailgating', () => gate.onTailgating());

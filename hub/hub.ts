@@ -18,6 +18,7 @@ import type { ClientCounters } from './broker/client-stats.ts';
 import { BrokerGuard } from './broker/guard.ts';
 import { type Listening, listen } from './broker/listeners.ts';
 import { SqlitePersistence } from './broker/sqlite-persistence.ts';
+import { storeBeforeAck } from './broker/store-before-ack.ts';
 import { accessListPath } from './config/load.ts';
 import type { HubConfig } from './config/schema.ts';
 import { Refusal } from './errors.ts';
@@ -94,6 +95,7 @@ export async function createHub(config: HubConfig, opts: HubOptions = {}): Promi
   // aedes publishes the wills of a previous run's clients after 4 broker heartbeats: tie that to
   // the fleet's own timeout, so a gate that never came back is reported in about that time.
   const heartbeatInterval = Math.max(1000, Math.floor(config.fleet.heartbeatTimeoutMs / 4));
+  const hooks = guard.hooks();
   const b = await Aedes.createBroker({
     id: `tg-hub-${site}-${process.pid}-${startedAt}`,
     persistence,
@@ -102,7 +104,8 @@ export async function createHub(config: HubConfig, opts: HubOptions = {}): Promi
     maxClientsIdLength: 128,
     // A subscriber that stops reading must not stall delivery to everybody else for long.
     drainTimeout: 10_000,
-    ...guard.hooks(),
+    ...hooks,
+    authorizePublish: storeBeforeAck(hooks.authorizePublish, persistence, log),
   });
   broker = b;
   b.on('clientDisconnect', (c: Client) => {

@@ -145,11 +145,12 @@ export const EdgeConfig = z
         staleEventMs: z.number().int().min(5000).default(30_000),
         /**
          * The terminal waits this long for a verdict, then keeps the turnstile shut (datasheet:
-         * 3 s). A realtime event older than this when it arrives, or once its measurement came, is
-         * stored but never opens the turnstile: whoever stands there by then is somebody else, and
-         * a measurement paired that late belongs to the next person.
+         * 3 s). A realtime event older than this less 500 ms (the time for the verdict and the
+         * release to land) when it arrives, or once its measurement came, is stored but never
+         * opens the turnstile: whoever stands there by then is somebody else, and a measurement
+         * paired that late belongs to the next person.
          */
-        verdictDeadlineMs: z.number().int().min(500).max(30_000).default(3000),
+        verdictDeadlineMs: z.number().int().min(1000).max(30_000).default(3000),
       })
       .refine(
         (p) =>
@@ -180,6 +181,17 @@ export const EdgeConfig = z
     storage: z
       .strictObject({
         outboxCapacity: z.number().int().min(1000).default(1_000_000),
+        /**
+         * What happens when the gate cannot keep readings on disk: 'keep' goes on deciding (readings
+         * past a failed commit are held in memory); 'refuse' keeps the turnstile shut for everybody
+         * while the outbox is at capacity, free space is below diskReserveMB, or readings are held.
+         */
+        outboxPolicy: z.enum(['keep', 'refuse']).default('keep'),
+        /**
+         * Free space to keep on the outbox's filesystem, MB: the outbox-filling alert is raised below
+         * 4× (minor), 2× (major) and 1× (critical) this.
+         */
+        diskReserveMB: z.number().int().min(1).default(64),
         sink: z
           .discriminatedUnion('kind', [
             z.strictObject({
@@ -195,7 +207,12 @@ export const EdgeConfig = z
           ])
           .default({ kind: 'none' }),
       })
-      .default({ outboxCapacity: 1_000_000, sink: { kind: 'none' } }),
+      .default({
+        outboxCapacity: 1_000_000,
+        outboxPolicy: 'keep',
+        diskReserveMB: 64,
+        sink: { kind: 'none' },
+      }),
     heartbeatIntervalMs: z.number().int().min(1000).default(10_000),
     /** Warn (TG_EDGE_CLOCK_SKEW) when this clock and the hub's (tg/{site}/hub/clock) differ by more; 0 = off. */
     clockSkewWarnMs: z.number().int().min(0).max(3_600_000).default(2000),

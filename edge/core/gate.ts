@@ -30,13 +30,17 @@ import { FaceTopic, GateTopic, SiteTopic } from '../../protocols/topics.ts';
 import type { Clock } from '../clock.ts';
 import type { EdgeConfig } from '../config/schema.ts';
 import type { Logger } from '../log.ts';
+import { describeFill, type FillEvent } from '../storage/fill-level.ts';
 import type { ReadingRecorder } from '../storage/types.ts';
 import type { Measurement, ThermometerLinkState } from '../thermometer/types.ts';
 import type { AccessList } from './access-list.ts';
 import { MeasurementPairing, type PairingResult } from './pairing.ts';
 import { type DecisionOutcome, decide, releases, type TemperatureInput } from './policy.ts';
 import { StuckReadingDetector } from './stuck-reading.ts';
-import { displayText } from './texts.ts';
+import { displayText, notRecordingText } from './texts.ts';
+
+/** Time kept in hand before the terminal's deadline for the verdict and the release to land. */
+export const VERDICT_MARGIN_MS = 500;
 
 export type GateState = 'locked' | 'released' | 'lockdown' | 'fire';
 
@@ -75,7 +79,8 @@ interface Paired {
 
 /** What happened to one face event; returned for tests and benchmarks. */
 export interface HandledEvent {
-  kind: 'decided' | 'offline-record' | 'duplicate';
+  /** 'not-recorded': the recorder could not keep the reading (logged; the event is not acknowledged). */
+  kind: 'decided' | 'offline-record' | 'duplicate' | 'not-recorded';
   record?: ReadingRecord;
   outcome?: DecisionOutcome;
   released?: boolean;
@@ -144,6 +149,11 @@ export class Gate {
           ? `thermometer stuck: ${s.run} people in a row at exactly ${formatTenths(m.rawTenths)} °C`
           : 'thermometer readings vary again',
       );
+    // Pairing faults are found by replaying this trail against the people who passed (test/soak).
+    this.d.log.debug(
+      { sensorSeq: m.sensorSeq, rawTenths: m.rawTenths, at: m.at, valid: m.valid },
+      'measurement',
+    );
     // A stuck value is no measurement of this person: the policy asks for a re-measure.
     this.pairing.add(s.stuck ? { ...m, sensorFault: true } : m);
   }
@@ -153,7 +163,11 @@ export class Gate {
    * (their face event was an offline record, or never came). Left in the buffer it would be paired
    * with the next person whenever that person's own measurement is read a moment after their face.
    */
-  onTargetLeft(): void {
+  onTargetLeft(seenAt?: number): void {
+    // A face event that came before the person was last seen, still waiting for a measurement:
+    // that person left unmeasured, and the next measurement is the next person's.
+    const abandoned = seenAt === undefined ? 0 : this.pairing.abandonWaitersBefore(seenAt);
+    this.d.log.debug({ seenAt, abandoned }, 'target left');
     this.pairing.clear();
   }
 
@@ -188,14 +202,27 @@ export class Gate {
     this.publishStatus(true);
   }
 
-  /** The outbox crossed a fill level: warn long before anything could be lost. */
-  onOutboxFill(e: {
-    active: boolean;
-    severity: AlertMessage['severity'];
-    depth: number;
-    capacity: number;
-  }): void {
-    this.alert('outbox-filling', e.severity, e.active, `outbox ${e.depth} of ${e.capacity} readings`);
+  /**
+   * The outbox crossed a fill level (readings queued, free disk space, or readings held in
+   * memory because the disk is full): warn long before anything could be lost. The detail says
+   * which, so a guard knows whether to look at the database link or at the gate's disk.
+   */
+  onOutboxFill(e: Pick<FillEvent, 'active' | 'severity' | 'depth' | 'capacity'> & Partial<FillEvent>): void {
+    this.alert(
+      'outbox-filling',
+      e.severity,
+      e.active,
+      describeFill({
+        level: e.level ?? 'ok',
+        cause: e.cause ?? (e.active ? 'readings' : null),
+        depth: e.depth,
+        capacity: e.capacity,
+        freeBytes: e.freeBytes ?? null,
+        reserveBytes: e.reserveBytes ?? null,
+        spilled: e.spilled ?? 0,
+        writeError: e.writeError ?? null,
+      }),
+    );
   }
 
   onTailgating(): void {
@@ -218,7 +245,7 @@ export class Gate {
     const ageMs = receivedAt - ev.at;
     // Past the terminal's own deadline nobody waits for this verdict any more (the broker or the
     // terminal's reconnect held it): pairing it now would take the next person's measurement.
-    if (ageMs > Math.min(this.d.cfg.policy.staleEventMs, this.d.cfg.policy.verdictDeadlineMs)) {
+    if (ageMs > Math.min(this.d.cfg.policy.staleEventMs, this.actBeforeMs())) {
       // The terminal gave up on this one long ago: keep the reading, move nothing.
       this.counters.staleEvents++;
       this.d.log.warn(
@@ -243,6 +270,16 @@ export class Gate {
 
   private act(ev: FaceEvent, receivedAt: number, paired: Paired): HandledEvent {
     const { temperature, measurement, delayMs } = paired;
+    this.d.log.debug(
+      {
+        serialNo: ev.serialNo,
+        eventAt: ev.at,
+        receivedAt,
+        sensorSeq: measurement?.sensorSeq ?? null,
+        delayMs,
+      },
+      'paired',
+    );
     const lockdown = this.d.io.state === 'lockdown';
     const outcome = decide(
       {
@@ -258,33 +295,45 @@ export class Gate {
     );
     // A wait for a late measurement can carry the decision past the terminal's deadline: then the
     // person has been turned away already and the turnstile must stay shut for whoever is next.
-    const late = this.d.clock.now() - ev.at > this.d.cfg.policy.verdictDeadlineMs;
-    const released = releases(outcome, this.d.io.fireAlarm) && !late;
+    const late = this.d.clock.now() - ev.at > this.actBeforeMs();
+    // Nobody passes unrecorded: asked before actuating, since the reading is committed after.
+    // A fire alarm still opens (safety first); the reading is then kept as far as possible.
+    const held = outcome.decision === 'pass' && !this.d.recorder.accepting() && !this.d.io.fireAlarm;
+    const released = releases(outcome, this.d.io.fireAlarm) && !late && !held;
     const drive = this.d.cfg.turnstile.drive;
     // Actuate first: the person is waiting at the turnstile; storage and the bus come after.
     if (released && drive !== 'verdict') this.d.io.release(this.d.cfg.turnstile.openMs);
-    this.d.io.signal(outcome.decision === 'pass' ? 'pass' : outcome.decision === 'flagged' ? 'flag' : 'deny');
+    this.d.io.signal(
+      outcome.decision === 'pass' && !held ? 'pass' : outcome.decision === 'flagged' ? 'flag' : 'deny',
+    );
     const finalTenths = temperature ? temperature.tenths : null;
     const room = outcome.decision === 'flagged' ? this.roomFor(ev.employeeNo) : null;
-    const display = displayText(
-      this.d.cfg.lang,
-      outcome.decision,
-      outcome.reason,
-      finalTenths,
-      room?.name ?? this.d.cfg.isolation.area,
-    );
+    const display = held
+      ? notRecordingText(this.d.cfg.lang, finalTenths)
+      : displayText(
+          this.d.cfg.lang,
+          outcome.decision,
+          outcome.reason,
+          finalTenths,
+          room?.name ?? this.d.cfg.isolation.area,
+        );
     let verdict: FaceVerdict | undefined;
     if (ev.remoteCheck) {
       verdict = {
         serialNo: ev.serialNo,
-        checkResult: outcome.decision === 'pass' ? 'success' : 'failed',
+        checkResult: outcome.decision === 'pass' && !held ? 'success' : 'failed',
         open: released && drive !== 'gpio',
         display,
         lang: this.d.cfg.lang,
       };
       this.d.bus.publish(this.topics.verdict, JSON.stringify(verdict), { qos: 1 });
     }
-    const record = this.record(ev, receivedAt, outcome, released, temperature, measurement, delayMs);
+    let record: ReadingRecord | undefined;
+    try {
+      record = this.record(ev, receivedAt, outcome, released, temperature, measurement, delayMs);
+    } catch (err) {
+      return this.notRecorded(ev, err, outcome, released, finalTenths, verdict);
+    }
     if (!record) return this.duplicate(ev);
     if (!ev.remoteCheck) this.ack(ev.serialNo);
     this.count(outcome);
@@ -421,7 +470,12 @@ export class Gate {
       thermometer: this.d.thermometerState(),
       gateState: this.d.io.state,
       counters: { ...this.counters },
-      outbox: { depth: o.depth, oldestAgeS: o.oldestAgeS },
+      outbox: {
+        depth: o.depth,
+        oldestAgeS: o.oldestAgeS,
+        ...(o.freeDiskBytes !== undefined ? { freeDiskBytes: o.freeDiskBytes } : {}),
+        ...(o.spilled !== undefined ? { spilled: o.spilled } : {}),
+      },
       accessListVersion: this.d.accessList.version,
     };
   }
@@ -437,15 +491,35 @@ export class Gate {
   }
 
   /** Topics the daemon subscribes to and the handler for each. */
-  subscriptions(): Array<[string, (payload: Buffer) => void]> {
+  subscriptions(): Array<[string, (payload: Buffer) => unknown]> {
     const { siteId, gateId } = this.d.cfg;
     return [
-      [FaceTopic.event(this.d.cfg.terminal.deviceId), (p) => void this.onFaceEvent(p)],
+      [
+        FaceTopic.event(this.d.cfg.terminal.deviceId),
+        // Returned, so the link acknowledges the event only once it is decided and recorded; a
+        // rejection here would end the process.
+        (p) =>
+          this.onFaceEvent(p).catch((err: unknown) =>
+            this.d.log.error(
+              { code: 'TG_EDGE_EVENT_FAILED', err: String(err) },
+              'face event handling failed',
+            ),
+          ),
+      ],
       [GateTopic.command(siteId, gateId), (p) => this.onCommand(p)],
       [GateTopic.isolation(siteId, gateId), (p) => this.onIsolationPlan(p)],
       [SiteTopic.accessList(siteId), (p) => this.onAccessList(p)],
       [SiteTopic.accessListChanges(siteId), (p) => this.onAccessListChange(p)],
     ];
+  }
+
+  /**
+   * How old (by the terminal's time) an event may be for the gate still to act on it. The verdict
+   * and the release need time to reach the terminal and the turnstile; found by the soak: an event
+   * decided 7 ms before the terminal's 3 s deadline opened the turnstile for the person after.
+   */
+  private actBeforeMs(): number {
+    return this.d.cfg.policy.verdictDeadlineMs - VERDICT_MARGIN_MS;
   }
 
   private temperatureFor(ev: FaceEvent, receivedAt: number): Paired | Promise<Paired> {
@@ -464,7 +538,10 @@ export class Gate {
         delayMs: 0,
       };
     }
-    const paired = this.pairing.pair(receivedAt, () => this.d.requestMeasurement());
+    // Waiting past the terminal's own deadline would only find the next person's measurement: a
+    // held (late) event waits no longer than its person could still be standing there.
+    const waitMs = Math.min(this.d.cfg.policy.waitForMeasurementMs, ev.at + this.actBeforeMs() - receivedAt);
+    const paired = this.pairing.pair(receivedAt, () => this.d.requestMeasurement(), waitMs);
     return paired instanceof Promise
       ? paired.then((p) => this.fromMeasurement(p))
       : this.fromMeasurement(paired);
@@ -510,7 +587,13 @@ export class Gate {
       },
       this.d.cfg.policy,
     );
-    const record = this.record(ev, receivedAt, outcome, false, temperature, undefined, null);
+    let record: ReadingRecord | undefined;
+    try {
+      record = this.record(ev, receivedAt, outcome, false, temperature, undefined, null);
+    } catch (err) {
+      // Not acknowledged: the terminal keeps the record and uploads it again later.
+      return this.notRecorded(ev, err, outcome, false, temperature?.tenths ?? null, undefined);
+    }
     if (!record) return this.duplicate(ev);
     this.ack(ev.serialNo);
     this.counters.offlineRecords++;
@@ -571,29 +654,38 @@ export class Gate {
     if (m.sensorSeq === null || !m.valid) return;
     const tenths = m.rawTenths + this.d.cfg.thermometer.offsetTenths;
     this.counters.unpaired++;
-    const record = this.d.recorder.record({
-      siteId: this.d.cfg.siteId,
-      gateId: this.d.cfg.gateId,
-      at: m.at,
-      recordedAt: this.d.clock.now(),
-      employeeNo: '',
-      temperatureTenths: tenths,
-      rawTenths: m.rawTenths,
-      offsetTenths: this.d.cfg.thermometer.offsetTenths,
-      ambientTenths: m.ambientTenths,
-      source: 'gate-thermometer',
-      sensor: m.sensor,
-      sensorSeq: m.sensorSeq,
-      decision: 'unpaired',
-      reason: 'no-face-event',
-      mask: 'unknown',
-      pairingDelayMs: null,
-      terminalId: null,
-      terminalSerialNo: null,
-      realtime: true,
-      released: false,
-      enteredBy: null,
-    });
+    let record: ReadingRecord;
+    try {
+      record = this.d.recorder.record({
+        siteId: this.d.cfg.siteId,
+        gateId: this.d.cfg.gateId,
+        at: m.at,
+        recordedAt: this.d.clock.now(),
+        employeeNo: '',
+        temperatureTenths: tenths,
+        rawTenths: m.rawTenths,
+        offsetTenths: this.d.cfg.thermometer.offsetTenths,
+        ambientTenths: m.ambientTenths,
+        source: 'gate-thermometer',
+        sensor: m.sensor,
+        sensorSeq: m.sensorSeq,
+        decision: 'unpaired',
+        reason: 'no-face-event',
+        mask: 'unknown',
+        pairingDelayMs: null,
+        terminalId: null,
+        terminalSerialNo: null,
+        realtime: true,
+        released: false,
+        enteredBy: null,
+      });
+    } catch (err) {
+      this.d.log.error(
+        { code: (err as { code?: string }).code, sensorSeq: m.sensorSeq, rawTenths: m.rawTenths, at: m.at },
+        'unpaired measurement NOT recorded',
+      );
+      return;
+    }
     this.d.bus.publish(GateTopic.reading(this.d.cfg.siteId, this.d.cfg.gateId), JSON.stringify(record), {
       qos: 1,
     });
@@ -602,6 +694,36 @@ export class Gate {
   /** Periodic housekeeping: unclaimed measurements age out of the pairing window. */
   sweep(): void {
     this.pairing.sweep(this.d.clock.now());
+  }
+
+  /**
+   * The recorder could not keep the reading (TG_OUTBOX_SPILL_FULL: the disk is full and so is the
+   * memory holding readings). Logged in full; the event is not acknowledged, so a terminal that
+   * re-sends unacknowledged records brings it back once there is room.
+   */
+  private notRecorded(
+    ev: FaceEvent,
+    err: unknown,
+    outcome: DecisionOutcome,
+    released: boolean,
+    temperatureTenths: number | null,
+    verdict: FaceVerdict | undefined,
+  ): HandledEvent {
+    this.d.log.error(
+      {
+        code: (err as { code?: string }).code ?? 'TG_OUTBOX_WRITE',
+        err: String(err),
+        serialNo: ev.serialNo,
+        eventAt: ev.at,
+        employeeNo: ev.employeeNo,
+        temperatureTenths,
+        decision: outcome.decision,
+        reason: outcome.reason,
+        released,
+      },
+      'reading NOT recorded',
+    );
+    return { kind: 'not-recorded', outcome, released, ...(verdict ? { verdict } : {}) };
   }
 
   private duplicate(ev: FaceEvent): HandledEvent {

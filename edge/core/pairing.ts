@@ -80,10 +80,17 @@ export class MeasurementPairing {
     return { measurement: m, delayMs: m.at - eventAt };
   }
 
-  /** Pairs now, or waits up to `waitMs` for the next measurement. Never rejects. */
-  pair(eventAt: number, onWait?: () => void): Promise<PairingResult> | PairingResult {
+  /**
+   * Pairs now, or waits up to `waitMs` (default the configured wait) for the next measurement.
+   * Never rejects.
+   */
+  pair(
+    eventAt: number,
+    onWait?: () => void,
+    waitMs = this.cfg.waitMs,
+  ): Promise<PairingResult> | PairingResult {
     const now = this.take(eventAt);
-    if (now.measurement || this.cfg.waitMs <= 0) return now;
+    if (now.measurement || waitMs <= 0) return now;
     onWait?.();
     return new Promise((resolve) => {
       const waiter: Waiter = {
@@ -92,10 +99,27 @@ export class MeasurementPairing {
         timer: this.clock.setTimeout(() => {
           this.waiters = this.waiters.filter((w) => w !== waiter);
           resolve({ measurement: undefined, delayMs: null });
-        }, this.cfg.waitMs),
+        }, waitMs),
       };
       this.waiters.push(waiter);
     });
+  }
+
+  /**
+   * Gives up on the people whose face event came before `seenAt`, the last moment the thermometer
+   * saw someone in front of it: that person has walked away unmeasured, so the next measurement
+   * is somebody else's. Found by the soak: an event held by the broker while the gate restarted
+   * waited, and took the next person's temperature.
+   */
+  abandonWaitersBefore(seenAt: number): number {
+    const gone = this.waiters.filter((w) => w.eventAt <= seenAt);
+    if (gone.length === 0) return 0;
+    this.waiters = this.waiters.filter((w) => w.eventAt > seenAt);
+    for (const w of gone) {
+      w.timer.cancel();
+      w.resolve({ measurement: undefined, delayMs: null });
+    }
+    return gone.length;
   }
 
   /** Drops everything (thermometer went offline: old readings must not pair with new people). */

@@ -24,8 +24,13 @@ export class FakeActuator implements GateActuator {
 
 export class ArrayRecorder implements ReadingRecorder {
   records: ReadingRecord[] = [];
+  /** What accepting() answers (false: a recorder that would not keep the next reading). */
+  accept = true;
+  /** When set, record() throws it (a recorder that cannot keep the reading at all). */
+  failWith: Error | null = null;
   private seq = 0;
   record(r: NewReading): ReadingRecord {
+    if (this.failWith) throw this.failWith;
     const seq = ++this.seq;
     const rec: ReadingRecord = { v: 1, id: readingId(r.siteId, r.gateId, seq), seq, ...r };
     this.records.push(rec);
@@ -34,11 +39,15 @@ export class ArrayRecorder implements ReadingRecorder {
   private readonly events = new Set<string>();
   recordEvent(r: NewReading, key: string): ReadingRecord | undefined {
     if (this.events.has(key)) return undefined;
+    const rec = this.record(r);
     this.events.add(key);
-    return this.record(r);
+    return rec;
   }
   hasEvent(key: string): boolean {
     return this.events.has(key);
+  }
+  accepting(): boolean {
+    return this.accept;
   }
   stats() {
     return { depth: this.records.length, oldestAgeS: null, capacity: 1e9, forwarded: 0, lastError: null };

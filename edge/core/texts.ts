@@ -53,3 +53,14 @@ export function displayText(
   else msg = t.remeasure;
   return fitDisplay(`${temp}${msg}`);
 }
+
+const NOT_RECORDING = {
+  'zh-CN': '无法记录 暂停通行 请联系管理员',
+  en: 'Cannot record. No entry. Call staff',
+} as const;
+
+/** The gate cannot keep this person's reading (storage full, policy 'refuse'): shut, and why. */
+export function notRecordingText(lang: Lang, temperatureTenths: number | null): string {
+  const temp = temperatureTenths !== null ? `${formatTenths(temperatureTenths)}°C ` : '';
+  return fitDisplay(`${temp}${NOT_RECORDING[lang]}`);
+}

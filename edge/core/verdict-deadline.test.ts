@@ -75,13 +75,25 @@ describe('the terminal deadline (policy.verdictDeadlineMs, default 3 s)', () => 
     expect(t.io.releases.length).toBe(1);
   });
 
-  it('a wait for a late measurement that runs past the deadline decides but does not release', async () => {
+  it("a wait for the measurement ends at the deadline: what comes later is the next person's", async () => {
     const t = setup();
     const pending = t.gate.onFaceEvent(t.event(1, 1500));
     t.clock.advance(1600);
     t.measure(366);
     const r = await pending;
-    expect(r?.record).toMatchObject({ decision: 'pass', released: false });
+    expect(r?.record).toMatchObject({ temperatureTenths: null, released: false });
+    expect(r?.record?.decision).not.toBe('pass');
+    expect(t.io.releases).toEqual([]);
+    // The late measurement is left for its own person.
+    const next = await t.gate.onFaceEvent(t.event(2, 100));
+    expect(next?.record).toMatchObject({ decision: 'pass', temperatureTenths: 366, released: true });
+  });
+
+  it('an event decided in the last moments before the deadline opens nothing: the release would land on the next person', async () => {
+    const t = setup();
+    t.measure(366);
+    const r = await t.gate.onFaceEvent(t.event(1, 2700));
+    expect(r).toMatchObject({ released: false });
     expect(t.io.releases).toEqual([]);
   });
 

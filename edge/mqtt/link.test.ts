@@ -15,10 +15,14 @@ afterEach(async () => {
 
 async function broker(port = 0) {
   const b = await Aedes.createBroker();
+  const acks: string[] = [];
+  b.on('ack', (packet) => {
+    if (packet && 'payload' in packet) acks.push(String(packet.payload));
+  });
   const server = net.createServer(b.handle);
   await new Promise<void>((r) => server.listen(port, '127.0.0.1', r));
   const close = () => new Promise<void>((r) => b.close(() => server.close(() => r())));
-  return { port: (server.address() as net.AddressInfo).port, close };
+  return { port: (server.address() as net.AddressInfo).port, close, acks };
 }
 
 describe('MqttLink', () => {
@@ -58,7 +62,9 @@ describe('MqttLink', () => {
     let births = 0;
     link.onConnect(() => births++);
     const received: string[] = [];
-    link.subscribe('cmd/+', (_t, p) => received.push(p.toString()));
+    link.subscribe('cmd/+', (_t, p) => {
+      received.push(p.toString());
+    });
     link.start();
     closers.push(() => link.stop({ graceful: false }));
     await waitFor(() => link.connected, { what: 'first connect' });
@@ -80,5 +86,36 @@ describe('MqttLink', () => {
     });
     await watcher.publishAsync('cmd/1', 'hello', { qos: 1 });
     await waitFor(() => received.includes('hello'), { what: 'subscription restored' });
+  });
+
+  it("acknowledges a QoS 1 delivery only once the handler's promise settles", async () => {
+    const b = await broker();
+    closers.push(b.close);
+    const link = new MqttLink(
+      { url: `mqtt://127.0.0.1:${b.port}`, clientId: 'gate-ack', reconnectMinMs: 100, reconnectMaxMs: 100 },
+      systemClock,
+      log,
+      () => 0,
+    );
+    let finish: () => void = () => {};
+    const got: string[] = [];
+    link.subscribe('face/T1/event', (_t, p) => {
+      got.push(p.toString());
+      return new Promise<void>((r) => {
+        finish = r;
+      });
+    });
+    link.start();
+    closers.push(() => link.stop({ graceful: false }));
+    await waitFor(() => link.connected, { what: 'connect' });
+    const terminal = mqtt.connect(`mqtt://127.0.0.1:${b.port}`, { clientId: 'T1' });
+    closers.push(async () => void terminal.end(true));
+    await terminal.publishAsync('face/T1/event', 'e1', { qos: 1 });
+    await waitFor(() => got.includes('e1'), { what: 'delivered' });
+    // Still deciding: a crash now must leave e1 with the broker.
+    await new Promise((r) => setTimeout(r, 300));
+    expect(b.acks).not.toContain('e1');
+    finish();
+    await waitFor(() => b.acks.includes('e1'), { what: 'PUBACK after the handler settled' });
   });
 });

@@ -2,11 +2,16 @@
  * The gate's one MQTT connection. Reconnects with exponential backoff and full jitter (so a
  * site's gates do not reconnect in lockstep after a hub restart), re-subscribes and runs the
  * `onConnect` hooks (birth message) on every connect, and never blocks a caller: QoS 1 publishes
- * made while disconnected are kept here, in order, and sent after the birth message. (mqtt.js's
- * own offline store did not deliver them after a manual reconnect in our tests.) The queue is
+ * made while disconnected are kept here, in order, and sent after the birth message. The queue is
  * bounded: readings are safe in the outbox regardless, so the oldest notifications give way.
+ *
+ * At least once: a QoS 1 message already handed to mqtt.js stays in its outgoing store until the
+ * broker's PUBACK, and mqtt.js sends the store again on every connect. `reconnect()` without
+ * arguments gives the client empty stores, which silently dropped every message in flight when
+ * the hub died (one alert per hub SIGKILL in the soak); the link keeps one pair of stores for the
+ * client's whole life instead.
  */
-import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import mqtt, { type IClientOptions, type MqttClient, Store } from 'mqtt';
 import { backoffDelay } from '../backoff.ts';
 import type { Clock, Timer } from '../clock.ts';
 import type { Logger } from '../log.ts';
@@ -23,7 +28,11 @@ export interface LinkOptions {
   reconnectMaxMs: number;
 }
 
-export type MessageHandler = (topic: string, payload: Buffer) => void;
+/**
+ * A handler that returns a promise has its QoS 1 delivery acknowledged (PUBACK) only once the
+ * promise settles, so a crash while it runs leaves the message with the broker for redelivery.
+ */
+export type MessageHandler = (topic: string, payload: Buffer) => unknown;
 
 export class MqttLink {
   private client: MqttClient | undefined;
@@ -37,6 +46,7 @@ export class MqttLink {
   /** QoS 1 messages dropped because the offline queue was full. */
   droppedWhileOffline = 0;
   private readonly offline: Array<{ topic: string; payload: string }> = [];
+  private readonly stores = { incomingStore: new Store(), outgoingStore: new Store() };
   static readonly OFFLINE_QUEUE_MAX = 10_000;
 
   constructor(
@@ -56,6 +66,7 @@ export class MqttLink {
       resubscribe: false,
       queueQoSZero: false,
       protocolVersion: 4,
+      ...this.stores,
     };
     if (this.opts.username !== undefined) options.username = this.opts.username;
     if (this.opts.password !== undefined) options.password = this.opts.password;
@@ -74,7 +85,23 @@ export class MqttLink {
       for (const hook of this.connectHooks) hook();
       for (const m of this.offline.splice(0)) this.send(m.topic, m.payload, 1, false);
     });
-    client.on('message', (topic, payload) => this.dispatch(topic, payload));
+    // mqtt.js emits 'message' and then, synchronously, calls handleMessage, whose callback sends
+    // the PUBACK. Found by the edge-kill soak: a face event that waited for its measurement was
+    // acknowledged at once, and lost when the gate died during the wait.
+    let settling: Promise<unknown> | undefined;
+    client.on('message', (topic, payload) => {
+      const r = this.dispatch(topic, payload);
+      settling = r instanceof Promise ? r : undefined;
+    });
+    client.handleMessage = (_packet, done) => {
+      const p = settling;
+      settling = undefined;
+      if (!p) return done();
+      p.then(
+        () => done(),
+        () => done(),
+      );
+    };
     client.on('close', () => {
       if (this.connected) this.log.warn({ url: this.opts.url }, 'mqtt connection lost');
       this.connected = false;
@@ -155,13 +182,13 @@ export class MqttLink {
     this.attempt++;
     this.retry = this.clock.setTimeout(() => {
       this.retry = undefined;
-      if (!this.stopped && !this.connected) this.client?.reconnect();
+      if (!this.stopped && !this.connected) this.client?.reconnect(this.stores);
     }, delay);
   }
 
-  private dispatch(topic: string, payload: Buffer): void {
+  private dispatch(topic: string, payload: Buffer): unknown {
     const handler = this.subs.get(topic) ?? [...this.subs].find(([pattern]) => matches(pattern, topic))?.[1];
-    handler?.(topic, payload);
+    return handler?.(topic, payload);
   }
 }
 

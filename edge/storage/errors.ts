@@ -17,6 +17,21 @@ export const StorageErrorCode = {
   OUTBOX_CLOSED: 'TG_OUTBOX_CLOSED',
   /** A stored row is not valid JSON any more; moved to quarantine. */
   OUTBOX_CORRUPT_ROW: 'TG_OUTBOX_CORRUPT_ROW',
+  /**
+   * A commit failed (disk full, I/O error, or TG_OUTBOX_FULL under 'refuse'): the reading is held
+   * in memory, numbered, and committed as soon as the outbox takes it again.
+   */
+  OUTBOX_SPILLED: 'TG_OUTBOX_SPILLED',
+  /** The in-memory spill is at its bound as well: this reading is NOT kept (logged in full). */
+  OUTBOX_SPILL_FULL: 'TG_OUTBOX_SPILL_FULL',
+  /** Readings held in memory were lost (the process ended before the disk had room again). */
+  OUTBOX_SPILL_LOST: 'TG_OUTBOX_SPILL_LOST',
+  /** The seq guard file (seqs handed out while spilling) cannot be read or written. */
+  OUTBOX_SEQ_GUARD: 'TG_OUTBOX_SEQ_GUARD',
+  /** Free space on the outbox's filesystem is below 4 × storage.diskReserveMB. */
+  OUTBOX_DISK_LOW: 'TG_OUTBOX_DISK_LOW',
+  /** The free space of the outbox's filesystem cannot be read (statfs failed). */
+  OUTBOX_STATFS: 'TG_OUTBOX_STATFS',
 
   /** Connection refused, reset, DNS: the link is down. */
   STORE_UNREACHABLE: 'TG_STORE_UNREACHABLE',

@@ -1,14 +1,21 @@
 /**
  * Storage at the gate: what the daemon and other modules import.
- *   const recorder = createRecorder({ outboxPath, capacity, policy, sink: cfg.storage.sink });
- *   recorder.on('fill', (e) => publish outbox-filling alert (active = e.active, severity = e.severity));
- *   heartbeat.outbox = { depth, oldestAgeS } from recorder.stats();
+ *   const recorder = createRecorder({ outboxPath, capacity, policy, diskReserveMB, sink: cfg.storage.sink });
+ *   recorder.on('fill', (e) => publish outbox-filling alert (active, severity, describeFill(e)));
+ *   if (!recorder.accepting()) keep the turnstile shut: the reading could not be kept;
+ *   heartbeat.outbox = { depth, oldestAgeS, freeDiskBytes, spilled } from recorder.stats();
  * Unit tests of other modules use `new MemoryRecorder()`.
  */
 export { StorageError, StorageErrorCode, SinkRejection, type RejectedRecord } from './errors.ts';
+export { DiskWatch, type DiskWatchOptions, type StatFs } from './disk-space.ts';
 export {
+  DISK_RESERVE_MULTIPLES,
+  DiskGauge,
+  describeFill,
+  diskLevelFor,
   FILL_SEVERITY,
   FILL_THRESHOLDS,
+  type FillCause,
   type FillEvent,
   type FillLevel,
   type FillSeverity,
@@ -23,11 +30,19 @@ export {
 } from './forwarder.ts';
 export { InfluxSink, type InfluxSinkOptions } from './influx-sink.ts';
 export { MemoryRecorder, type MemoryRecorderOptions } from './memory-recorder.ts';
-export { Outbox, type OutboxOptions, type OutboxPolicy, type QuarantinedRecord } from './outbox.ts';
+export {
+  Outbox,
+  type OutboxOptions,
+  type OutboxPolicy,
+  type QuarantinedRecord,
+  type SkippedSeqs,
+} from './outbox.ts';
 export {
   createRecorder,
   createSink,
+  DEFAULT_DISK_RESERVE_MB,
   DEFAULT_OUTBOX_CAPACITY,
+  DEFAULT_SPILL_LIMIT,
   DurableRecorder,
   type RecorderConfig,
   type RecorderDeps,

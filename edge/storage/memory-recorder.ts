@@ -73,6 +73,11 @@ export class MemoryRecorder extends Emitter<RecorderEvents> implements StorageRe
     return this.events.has(eventKey);
   }
 
+  /** Like the durable recorder: 'refuse' keeps nobody's reading once at capacity. */
+  accepting(): boolean {
+    return !this.closed && !(this.opts.policy === 'refuse' && this.queue.length >= this.gauge.capacity);
+  }
+
   forward(n = this.queue.length): ReadingRecord[] {
     const done = this.queue.splice(0, n).map((q) => q.record);
     this.forwarded += done.length;
@@ -92,6 +97,8 @@ export class MemoryRecorder extends Emitter<RecorderEvents> implements StorageRe
       quarantined: 0,
       sink: 'memory',
       linkUp: true,
+      freeDiskBytes: null,
+      spilled: 0,
     };
   }
 

@@ -16,14 +16,17 @@ import { type Clock, systemClock } from '../clock.ts';
 import { Emitter } from '../events.ts';
 import { StorageError, StorageErrorCode } from './errors.ts';
 import { FillGauge, type FillEvent, type FillLevel } from './fill-level.ts';
+import { floorKey, type SeqFloors, SeqGuard } from './seq-guard.ts';
+import type { SpilledReading } from './spill.ts';
 import type { NewReading } from './types.ts';
 import { numberReading, validateReading } from './validate.ts';
 
 /**
  * What happens at capacity. 'keep' (default): capacity is an alarm line, not a wall; readings
  * keep being committed while the disk has room, and the `full` level stays raised. 'refuse':
- * record() throws TG_OUTBOX_FULL, for sites that would rather stop the gate than pass people
- * unrecorded. There is deliberately no "drop oldest".
+ * append() throws TG_OUTBOX_FULL, for sites that would rather stop the gate than pass people
+ * unrecorded (the recorder holds such readings in memory and the gate, asking
+ * `recorder.accepting()` first, releases nobody meanwhile). There is deliberately no "drop oldest".
  */
 export type OutboxPolicy = 'keep' | 'refuse';
 
@@ -96,6 +99,19 @@ interface Row {
   body: string;
 }
 
+/**
+ * Seqs that readings held in memory had been given when the previous process ended: those
+ * readings are lost, and their seqs are skipped, never given to other readings. `from` is null
+ * when not known: the gate had never committed a reading, or the guard was unreadable (a torn
+ * write), in which case the counter jumps to the wall clock in ms.
+ */
+export interface SkippedSeqs {
+  siteId: string;
+  gateId: string;
+  from: number | null;
+  to: number;
+}
+
 export class Outbox extends Emitter<OutboxEvents> {
   readonly path: string;
   readonly capacity: number;
@@ -109,7 +125,14 @@ export class Outbox extends Emitter<OutboxEvents> {
   private readonly appendTx: Database.Transaction<
     (r: NewReading, eventKey: string | undefined) => ReadingRecord | undefined
   >;
+  private readonly commitTx: Database.Transaction<(items: readonly SpilledReading[]) => ReadingRecord[]>;
   private readonly stmt: ReturnType<typeof prepare>;
+  private readonly guardPath: string;
+  private guard: SeqGuard | null;
+  /** No seq below these is handed out (see seq-guard.ts). */
+  private readonly floors: SeqFloors;
+  private readonly skipped: SkippedSeqs[] = [];
+  private readonly guardProblem: string | null;
 
   private constructor(db: Database.Database, opts: OutboxOptions) {
     super();
@@ -122,13 +145,32 @@ export class Outbox extends Emitter<OutboxEvents> {
     this.depthNow = (this.stmt.count.get() as { n: number }).n;
     this.quarantinedNow = (this.stmt.countQuarantine.get() as { n: number }).n;
     this.gauge = new FillGauge(this.capacity, this.depthNow);
+    this.guardPath = `${opts.path}.seq-guard`;
+    const g = SeqGuard.open(this.guardPath);
+    this.guard = g.guard;
+    this.floors = g.floors;
+    this.guardProblem = g.problem;
+    this.applyFloors(g.unreadable);
     // The source event's key is committed with the reading it produced: a crash can leave both or
     // neither, so a redelivered event is recognised exactly when its reading is already stored.
+    this.commitTx = db.transaction((items: readonly SpilledReading[]) => {
+      const done: ReadingRecord[] = [];
+      for (const { record, eventKey } of items) {
+        // The counter moves past every seq handed out, stored or not: the id was published.
+        const row = this.stmt.getSeq.get(record.siteId, record.gateId) as { next_seq: number } | undefined;
+        this.stmt.putSeq.run(record.siteId, record.gateId, Math.max(row?.next_seq ?? 0, record.seq + 1));
+        // Already produced a reading (cannot happen through the recorder, which checks first).
+        if (eventKey !== undefined && this.stmt.addEvent.run(eventKey, this.clock.now()).changes === 0)
+          continue;
+        this.stmt.insert.run(record.id, this.clock.now(), JSON.stringify(record));
+        done.push(record);
+      }
+      return done;
+    });
     this.appendTx = db.transaction((reading: NewReading, eventKey: string | undefined) => {
       if (eventKey !== undefined && this.stmt.addEvent.run(eventKey, this.clock.now()).changes === 0)
         return undefined;
-      const row = this.stmt.getSeq.get(reading.siteId, reading.gateId) as { next_seq: number } | undefined;
-      const seq = row ? row.next_seq : Math.max(this.clock.now(), SEQ_SEED_FLOOR);
+      const seq = this.nextSeqFor(reading.siteId, reading.gateId);
       this.stmt.putSeq.run(reading.siteId, reading.gateId, seq + 1);
       const record = numberReading(reading, seq);
       this.stmt.insert.run(record.id, this.clock.now(), JSON.stringify(record));
@@ -220,6 +262,57 @@ export class Outbox extends Emitter<OutboxEvents> {
     this.depthNow += 1;
     this.updateLevel();
     return record;
+  }
+
+  /**
+   * Commits readings that were numbered while the outbox could not take them (the recorder's
+   * spill), in order, in one transaction, each with its event key; the gate's counter moves past
+   * them. Throws TG_OUTBOX_WRITE (nothing committed) or TG_OUTBOX_CLOSED.
+   */
+  commitNumbered(items: readonly SpilledReading[]): ReadingRecord[] {
+    if (this.closed) throw new StorageError(StorageErrorCode.OUTBOX_CLOSED, 'outbox is closed');
+    let done: ReadingRecord[];
+    try {
+      done = this.commitTx.immediate(items);
+    } catch (err) {
+      throw new StorageError(StorageErrorCode.OUTBOX_WRITE, `commit failed: ${String(err)}`, { cause: err });
+    }
+    this.depthNow += done.length;
+    this.updateLevel();
+    return done;
+  }
+
+  /**
+   * The seq this gate's next reading gets. Reads only: a reading held in memory is numbered with
+   * it while nothing can be written.
+   */
+  nextSeqFor(siteId: string, gateId: string): number {
+    const row = this.stmt.getSeq.get(siteId, gateId) as { next_seq: number } | undefined;
+    const seq = row ? row.next_seq : Math.max(this.clock.now(), SEQ_SEED_FLOOR);
+    return Math.max(seq, this.floors.get(floorKey(siteId, gateId)) ?? 0);
+  }
+
+  /**
+   * Records, durably and without needing free space, that seqs below `next` are handed out for
+   * this gate (readings held in memory). Throws TG_OUTBOX_SEQ_GUARD when the guard file cannot
+   * be written.
+   */
+  guardSeqs(siteId: string, gateId: string, next: number): void {
+    const key = floorKey(siteId, gateId);
+    if ((this.floors.get(key) ?? 0) >= next) return;
+    this.floors.set(key, next);
+    this.guard ??= SeqGuard.retry(this.guardPath);
+    this.guard.write(this.floors);
+  }
+
+  /** Seqs skipped at open because readings held in memory were lost with the previous process. */
+  skippedAtOpen(): readonly SkippedSeqs[] {
+    return this.skipped;
+  }
+
+  /** Why the seq guard could not be opened at start (retried on first use), or null. */
+  seqGuardProblem(): string | null {
+    return this.guardProblem;
   }
 
   /** The oldest `limit` readings, in the order they were recorded. */
@@ -335,6 +428,37 @@ export class Outbox extends Emitter<OutboxEvents> {
     if (this.closed) return;
     this.closed = true;
     this.db.close();
+    this.guard?.close();
+  }
+
+  /**
+   * Compares the guard with the counters: a floor above a gate's counter means readings were
+   * held in memory when the previous process ended. An unreadable guard (torn by a power cut)
+   * tells nothing, so every gate continues at the wall clock in ms, as a lost outbox would.
+   */
+  private applyFloors(unreadable: boolean): void {
+    const rows = this.stmt.allSeqs.all() as Array<{ site_id: string; gate_id: string; next_seq: number }>;
+    const counters = new Map(rows.map((r) => [floorKey(r.site_id, r.gate_id), r.next_seq]));
+    if (unreadable) {
+      const jump = Math.max(this.clock.now(), SEQ_SEED_FLOOR);
+      for (const r of rows) {
+        if (r.next_seq >= jump) continue;
+        this.floors.set(floorKey(r.site_id, r.gate_id), jump);
+        this.skipped.push({ siteId: r.site_id, gateId: r.gate_id, from: null, to: jump - 1 });
+      }
+      try {
+        this.guard?.write(this.floors);
+      } catch {
+        /* the floors hold for this process; the next spill writes them again */
+      }
+      return;
+    }
+    for (const [key, next] of this.floors) {
+      const counter = counters.get(key);
+      if (counter !== undefined && counter >= next) continue;
+      const [siteId = '', gateId = ''] = key.split('\u0000');
+      this.skipped.push({ siteId, gateId, from: counter ?? null, to: next - 1 });
+    }
   }
 
   private quarantineRows(items: ReadonlyArray<{ id: string; code: string; detail: string }>): number {
@@ -363,6 +487,7 @@ function prepare(db: Database.Database) {
     count: db.prepare('SELECT count(*) AS n FROM outbox'),
     countQuarantine: db.prepare('SELECT count(*) AS n FROM quarantine'),
     getSeq: db.prepare('SELECT next_seq FROM seq_counter WHERE site_id = ? AND gate_id = ?'),
+    allSeqs: db.prepare('SELECT site_id, gate_id, next_seq FROM seq_counter'),
     putSeq: db.prepare(
       'INSERT INTO seq_counter (site_id, gate_id, next_seq) VALUES (?, ?, ?) ' +
         'ON CONFLICT (site_id, gate_id) DO UPDATE SET next_seq = excluded.next_seq',

@@ -17,12 +17,19 @@ export interface OutboxStats {
   forwarded: number;
   /** The sink's last error code, if the last attempt failed. */
   lastError: string | null;
+  /** Free bytes on the outbox's filesystem at the last check (null: unknown / not on a disk). */
+  freeDiskBytes?: number | null;
+  /** Readings held in memory because the outbox could not commit them (not counted in depth). */
+  spilled?: number;
 }
 
 export interface ReadingRecorder {
   /**
    * Assigns the per-gate sequence number and id, commits durably, and returns the stored record.
-   * Throws a typed error (code TG_OUTBOX_FULL) only under the "refuse" policy when full.
+   * When the commit fails (disk full, I/O error, TG_OUTBOX_FULL under 'refuse') the durable
+   * recorder holds the numbered reading in memory and returns it all the same; it throws a typed
+   * StorageError only for an invalid reading, after close(), or when that memory is full too
+   * (TG_OUTBOX_SPILL_FULL). Callers must catch: the reading is then NOT recorded.
    */
   record(reading: NewReading): ReadingRecord;
   /**
@@ -33,6 +40,12 @@ export interface ReadingRecorder {
   recordEvent(reading: NewReading, eventKey: string): ReadingRecord | undefined;
   /** Whether an event with this key has already produced a reading. */
   hasEvent(eventKey: string): boolean;
+  /**
+   * Whether a reading recorded now would be kept. The gate asks before it releases anybody, so
+   * that nobody passes unrecorded (policy 'refuse' at capacity or below the disk reserve, or
+   * nowhere left to hold readings).
+   */
+  accepting(): boolean;
   stats(): OutboxStats;
   close(): Promise<void>;
 }

@@ -213,7 +213,7 @@ export class ModbusIrDriver extends Emitter<ModbusIrEvents> implements Thermomet
       this.stats.measurements++;
       this.emit('measurement', o.measurement);
     }
-    if (o.targetLeft) this.emit('targetLeft', this.clock.now());
+    if (o.targetLeft) this.emit('targetLeft', o.targetSeenAt ?? this.clock.now());
   }
 
   private onTimeout(): void {

@@ -54,6 +54,8 @@ export interface FrameOutcome {
   state?: ThermometerLinkState;
   /** The target (a person) was present at the previous poll and is gone now. */
   targetLeft?: boolean;
+  /** With targetLeft: when that previous poll's answer came (the last time the target was seen). */
+  targetSeenAt?: number;
 }
 
 export interface ModbusIrSessionOptions {
@@ -68,6 +70,7 @@ export class ModbusIrSession {
   /** Last settings read from the device; null until read (or when the read failed). */
   settings: IrSettings | null = null;
   private prev: IrSnapshot | undefined;
+  private prevAt = 0;
   private lastFault = false;
   private expecting: RequestKind | undefined;
   private settingsWanted = false;
@@ -124,10 +127,18 @@ export class ModbusIrSession {
       this.lastFault = snap.status.sensorFault;
       const state = this.health.answered(snap.status.sensorFault);
       const prev = this.prev;
+      const prevAt = this.prevAt;
       this.prev = snap;
+      this.prevAt = at;
       const measurement = prev && this.isReportable(prev, snap) ? toMeasurement(snap, at) : undefined;
       const targetLeft = (prev?.status.targetPresent ?? false) && !snap.status.targetPresent;
-      return { kind: 'data', completes, state, measurement, ...(targetLeft ? { targetLeft } : {}) };
+      return {
+        kind: 'data',
+        completes,
+        state,
+        measurement,
+        ...(targetLeft ? { targetLeft, targetSeenAt: prevAt } : {}),
+      };
     }
 
     if (

@@ -23,7 +23,10 @@ export type ThermometerLinkState = 'online' | 'offline' | 'fault';
 
 export interface ThermometerEvents {
   measurement: Measurement;
-  /** The person in front of the thermometer walked away (devices that detect a target). */
+  /**
+   * The person in front of the thermometer walked away (devices that detect a target). The value
+   * is the last time they were seen there (edge clock).
+   */
   targetLeft: number;
   state: ThermometerLinkState;
   error: Error;

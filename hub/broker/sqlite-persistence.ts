@@ -87,6 +87,9 @@ export class SqlitePersistence {
   private readonly subs = new Map<string, Map<string, SubRecord>>();
   private _broker: { id: string } | undefined;
   private destroyed = false;
+  /** Rows queued by storeBeforeAck, by the message's payload object (aedes hands the same Buffer on). */
+  private readonly early = new WeakMap<object, number[]>();
+  private earlyCounter = 0;
   private readonly q;
 
   constructor(private readonly opts: SqlitePersistenceOptions) {
@@ -254,13 +257,49 @@ export class SqlitePersistence {
   }
 
   async outgoingEnqueueCombi(subs: Array<{ clientId: string }>, packet: Packet): Promise<void> {
-    if (!subs || subs.length === 0) return;
+    const payload = packet.payload;
+    const early = typeof payload === 'object' && payload !== null ? this.early.get(payload) : undefined;
+    if (early) this.early.delete(payload as object);
+    if ((!subs || subs.length === 0) && !early) return;
     const p = queuedPacket(packet);
     const blob = encode(p);
+    // The copies stored before the PUBACK give way to aedes's own, in one transaction: a kill at
+    // any point leaves exactly one copy per session.
     const tx = this.db.transaction(() => {
-      for (const s of subs) this.q.enqueue.run(s.clientId, p.brokerId ?? null, p.brokerCounter ?? null, blob);
+      for (const seq of early ?? []) this.q.delOutgoing.run(seq);
+      for (const s of subs ?? [])
+        this.q.enqueue.run(s.clientId, p.brokerId ?? null, p.brokerCounter ?? null, blob);
     });
     tx();
+  }
+
+  /**
+   * Queues a QoS 1 message for every persistent session subscribed to its topic, before the broker
+   * acknowledges it. aedes 1.x writes the PUBACK first and stores the message on a later turn of
+   * the event loop, so a hub killed in between had acknowledged a message it never stored: the
+   * sender forgot it and no subscriber ever got it. These rows stand for the message until aedes
+   * stores its own copy (outgoingEnqueueCombi swaps them); after a kill they are delivered like
+   * any queued message. Called from the authorizePublish hook (store-before-ack.ts). Retained
+   * copies are not stored here (their owners publish them again on every connect).
+   */
+  storeBeforeAck(packet: Packet): void {
+    const payload = packet.payload;
+    const topic = packet.topic;
+    if (typeof payload !== 'object' || payload === null || !topic || topic.startsWith('$')) return;
+    const subs = this.index.match(topic);
+    if (subs.length === 0) return;
+    const p = queuedPacket(packet);
+    // Its own broker id: aedes counts its copies under the broker's id, these must not collide.
+    p.brokerId = `${this._broker?.id ?? 'hub'}:before-ack`;
+    p.brokerCounter = ++this.earlyCounter;
+    const blob = encode(p);
+    const seqs: number[] = [];
+    const tx = this.db.transaction(() => {
+      for (const s of subs)
+        seqs.push(Number(this.q.enqueue.run(s.clientId, p.brokerId, p.brokerCounter, blob).lastInsertRowid));
+    });
+    tx();
+    this.early.set(payload, [...(this.early.get(payload) ?? []), ...seqs]);
   }
 
   /**

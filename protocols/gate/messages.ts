@@ -174,6 +174,10 @@ export const Heartbeat = z.object({
   outbox: z.object({
     depth: z.number().int().nonnegative(),
     oldestAgeS: z.number().nonnegative().nullable(),
+    /** Free bytes on the filesystem holding the outbox (absent from older gates; null: unknown). */
+    freeDiskBytes: z.number().int().nonnegative().nullable().optional(),
+    /** Readings held in memory because the outbox could not commit them (disk full). */
+    spilled: z.number().int().nonnegative().optional(),
   }),
   accessListVersion: z.number().int().nonnegative().nullable(),
 });

@@ -1,13 +1,14 @@
 /**
  * The files of a gate install (docs/DEPLOY-GATE.md): the systemd unit and the udev rule. The unit
- * is verified by systemd itself where systemd-analyze exists, and its ExecStart form (node with the
- * tsx loader, no wrapper process) is run for real.
+ * is verified by systemd itself where systemd-analyze exists; its ExecStart runs the shipped bundle
+ * with the shipped flags, and test/deploy/edge-bundle.test.ts runs that very command line.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { EDGE_BUNDLE, EDGE_NODE_FLAGS } from '../../deploy/build-edge.ts';
 import { DEPLOY, ROOT } from './paths.ts';
 
 const UNIT = join(DEPLOY, 'systemd', 'thermogate-edge.service');
@@ -48,16 +49,18 @@ describe('deploy/systemd/thermogate-edge.service', () => {
     expect(remarks).toEqual([]);
   });
 
-  it('its ExecStart form runs the edge: node with the tsx loader, no wrapper in between', () => {
-    const exec = keys.get('ExecStart') ?? '';
-    const [node, ...args] = exec.split(/\s+/);
+  it('its ExecStart runs the bundle `npm run build:edge` makes, with the shipped flags, no wrapper', () => {
+    const [node, ...args] = (keys.get('ExecStart') ?? '').split(/\s+/);
     expect(node).toBe('/usr/bin/node');
-    expect(args.slice(0, 3)).toEqual(['--import', 'tsx', '/opt/thermogate/edge/cli.ts']);
-    const out = execFileSync(process.execPath, ['--import', 'tsx', join(ROOT, 'edge', 'cli.ts'), '--help'], {
-      cwd: ROOT,
-      encoding: 'utf8',
-    });
-    expect(out).toContain('ThermoGate edge daemon');
+    expect(keys.get('WorkingDirectory')).toBe('/opt/thermogate');
+    expect(args).toEqual([
+      ...EDGE_NODE_FLAGS,
+      `/opt/thermogate/${relative(ROOT, EDGE_BUNDLE)}`,
+      '--config',
+      '/etc/thermogate/gate.yaml',
+    ]);
+    // The build's default output is where the unit looks for it.
+    expect(relative(ROOT, EDGE_BUNDLE)).toBe('dist/edge.mjs');
   });
 });
 

@@ -19,6 +19,7 @@ import { canConnect, freePorts } from '../harness/ports.ts';
 import { awaitReady, spawnTracked, type Tracked, tail } from '../harness/proc.ts';
 import { waitFor } from '../harness/wait.ts';
 import { tempDir } from '../hub/fixture.ts';
+import { buildShippedEdge } from './edge-bundle.ts';
 import { dashboards, expand, queries } from './grafana-queries.ts';
 import { type ComposeFile, composeConfig, CONFIG_DIR, ROOT } from './paths.ts';
 
@@ -62,6 +63,7 @@ describe('the compose topology as plain processes', () => {
   const credentials = join(dir, 'hub', 'credentials.json');
   const procs: Record<string, Tracked> = {};
   let influxd: Influxd;
+  let edgeBundle: string | undefined;
   // Each port is taken right before the process that listens on it starts: a port found free
   // long before can meanwhile become some client connection's ephemeral port.
   type PortName = 'mqtt' | 'http' | 'opcua' | 'gpio1' | 'gpio2' | 'therm1' | 'therm2';
@@ -155,9 +157,10 @@ describe('the compose topology as plain processes', () => {
         TG_EDGE__GPIO__SIM_PORT: String(port(`gpio${n}`)),
         TG_EDGE__STORAGE__SINK__URL: influxd.url,
       });
-      await start(`edge-${n}`, commandOf(compose, `edge-${n}`, secrets), edgeEnv, () =>
-        canConnect(port(`gpio${n}`)),
-      );
+      // The gates run the image's dist/edge.mjs: here the same bundle, built into a temp tree.
+      edgeBundle ??= (await buildShippedEdge()).bundle;
+      const edgeCmd = commandOf(compose, `edge-${n}`, secrets, [['dist/edge.mjs', edgeBundle]]);
+      await start(`edge-${n}`, edgeCmd, edgeEnv, () => canConnect(port(`gpio${n}`)));
       const sim = commandOf(compose, `sim-${n}`, secrets, [
         ['mqtt://hub:1883', `mqtt://127.0.0.1:${port('mqtt')}`],
         ['tcp::4001', `tcp:127.0.0.1:${port(`therm${n}`)}`],

@@ -6,12 +6,16 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createReadingStore } from '../../dashboard/store/index.ts';
+import { ANONYMOUS_WINDOW_MS } from '../../dashboard/alerts/kinds.ts';
 import type { ReadingRecord } from '../../protocols/gate/messages.ts';
+import { guardAlerts, readDashboardDb, type StoredAlert } from './dashboard-view.ts';
 import type { Injection } from './faults.ts';
 import type { Passage } from './lane.ts';
-import { GATES, type GateId, type Site } from './site.ts';
+import { GATE3_DISK_MB, GATES, type GateId, type Site } from './site.ts';
 
 const FEVER = 373;
+/** The dashboard's default `alerts.episodeWindowMs` (the soak's config leaves it). */
+const EPISODE_WINDOW_MS = 30 * 60_000;
 const PLAUSIBLE = [340, 420] as const;
 
 export interface Invariant {
@@ -53,6 +57,21 @@ export interface Figures {
   }>;
   injections: Injection[];
   peakOutboxDepth: Record<string, number>;
+  /** gate-3's data folder: a real small filesystem, or why not (the disk fault is simulated then). */
+  gate3Disk: string;
+  /** The dashboard (its own process, restarted by `dashboard-restart`): fever alerts as a guard sees them. */
+  dashboard: {
+    feverReadings: number;
+    /** Fever readings the dashboard merged into one of its alerts. */
+    inDashboard: number;
+    feverAlerts: number;
+    /** Fever alerts the guard's list shows (GET /api/alerts?state=all). */
+    guardSees: number;
+    /** Fever readings counted twice, or an episode opened twice within its window. */
+    doubled: number;
+    missingExamples: string[];
+    restarts: Array<Record<string, number | string | boolean | null>>;
+  };
   clock: {
     gate3ReadingsDuringSteps: number;
     maxDeviationMs: number;
@@ -282,6 +301,11 @@ export async function check(site: Site, injections: Injection[], startedAt: numb
   const recovery = new Map<string, { times: number[]; missed: number }>();
   for (const i of injections) {
     const entry = recovery.get(i.kind) ?? { times: [], missed: 0 };
+    if (i.kind === 'dashboard-restart') {
+      // No gate is touched: recovery is the dashboard's own (healthy and publishing alerts again).
+      if (typeof i.notes.recoveredAfterMs === 'number') entry.times.push(i.notes.recoveredAfterMs);
+      else entry.missed++;
+    }
     for (const g of i.gates) {
       const lane = site.lanes.get(g);
       const next = lane?.passages.find((p) => p.startedAt >= i.restoredAt && p.verdictOpen && !p.burst);
@@ -310,17 +334,53 @@ export async function check(site: Site, injections: Injection[], startedAt: numb
         .map((f) => `${f.kind}: ${f.recoveryMs.notRecovered}`)
         .join(', ') || 'all',
   });
+  // Disk nearly full: nothing lost means every person who passed gate-3 meanwhile has a reading.
   const disk = injections.filter((i) => i.kind === 'disk-nearly-full');
+  for (const i of disk) {
+    const during = (site.lanes.get('gate-3')?.passages ?? []).filter(
+      (p) => p.startedAt >= i.startedAt && p.startedAt <= i.restoredAt,
+    );
+    i.notes.passagesDuring = during.length;
+    i.notes.storedDuring = during.filter((p) => bySerial.get(key(p))?.length === 1).length;
+  }
+  const diskDetail = (i: Injection) =>
+    i.notes.realDisk
+      ? `real ${i.notes.diskMB} MB filesystem: ${i.notes.fillingSeverity} alert ${i.notes.fillingAlertAfterMs} ms after ${i.notes.fillingFreeMB} MB were left, ${i.notes.criticalSeverity} ${i.notes.criticalAlertAfterMs} ms after ${i.notes.criticalFreeMB} MB, cleared ${i.notes.clearedAfterMs} ms after the ballast went; a commit failed: ${i.notes.writeFailed ? 'yes' : 'no'}; stored ${i.notes.storedDuring}/${i.notes.passagesDuring} passages meanwhile`
+      : `SIMULATED (${i.notes.simulatedBecause}): alert ${i.notes.alertSeverity} at depth ${i.notes.depthAtAlert}, cleared after ${i.notes.drainedAndClearedAfterMs} ms; stored ${i.notes.storedDuring}/${i.notes.passagesDuring}`;
   inv.push({
-    name: 'disk nearly full: the outbox alerted before anything was lost, drained and cleared after',
-    ok: disk.every((i) => i.notes.alertRaised === true && i.notes.drainedAndClearedAfterMs !== null),
-    detail:
-      disk
+    name: 'disk nearly full: the outbox alerted before anything was lost, and cleared after',
+    ok: disk.every(
+      (i) =>
+        i.notes.alertRaised === true &&
+        i.notes.storedDuring === i.notes.passagesDuring &&
+        (i.notes.realDisk ? i.notes.clearedAfterMs !== null : i.notes.drainedAndClearedAfterMs !== null),
+    ),
+    detail: disk.map(diskDetail).join('; ') || 'not injected',
+  });
+
+  // ---- the dashboard: every fever the gates raised is in the guard's list, once
+  const dashboard = await checkDashboard(site, all, injections);
+  alerts.push({
+    kind: 'fever readings in the dashboard',
+    expected: dashboard.feverReadings,
+    raised: dashboard.inDashboard,
+  });
+  const downs = injections.filter((i) => i.kind === 'dashboard-restart');
+  inv.push({
+    name: 'the dashboard lists every fever alert once, across its restarts (a guard’s view)',
+    ok:
+      dashboard.inDashboard === dashboard.feverReadings &&
+      dashboard.doubled === 0 &&
+      dashboard.guardSees === dashboard.feverAlerts &&
+      downs.every((i) => i.notes.feversWhileDownDelivered === i.notes.feversWhileDown),
+    detail: `fever readings ${dashboard.inDashboard}/${dashboard.feverReadings} in ${dashboard.feverAlerts} alerts (guard sees ${dashboard.guardSees}), doubled ${dashboard.doubled}; restarts: ${
+      downs
         .map(
           (i) =>
-            `alert ${i.notes.alertSeverity} at depth ${i.notes.depthAtAlert}, cleared after ${i.notes.drainedAndClearedAfterMs} ms`,
+            `${i.notes.feversWhileDownDelivered}/${i.notes.feversWhileDown} fevers from while down, healthy after ${i.notes.healthzAfterMs} ms, alerting after ${i.notes.firstAlertAfterMs} ms`,
         )
-        .join('; ') || 'not injected',
+        .join('; ') || 'none'
+    }${dashboard.missingExamples.length ? `; missing: ${dashboard.missingExamples.join('; ')}` : ''}`,
   });
 
   // ---- peak outbox depth
@@ -410,6 +470,10 @@ export async function check(site: Site, injections: Injection[], startedAt: numb
     faults,
     injections,
     peakOutboxDepth,
+    gate3Disk: site.gate3Disk?.real
+      ? `a ${GATE3_DISK_MB} MB tmpfs of its own (storage.diskReserveMB 1)`
+      : `the machine's disk: mount refused (${site.gate3Disk?.reason ?? 'not mounted'}), so disk-nearly-full is SIMULATED by the outbox's capacity`,
+    dashboard,
     clock: {
       gate3ReadingsDuringSteps: during,
       maxDeviationMs: maxDev,
@@ -419,5 +483,62 @@ export async function check(site: Site, injections: Injection[], startedAt: numb
     },
     restarts: site.restarts.length,
     invariants: inv,
+  };
+}
+
+/**
+ * The dashboard's side of the fevers: each fever reading merged into exactly one alert; a person's
+ * fevers in one episode (the dashboard's window, per person, or per gate for unknown faces) are one
+ * alert whose count is the number of readings; the guard's list shows every one of those alerts.
+ */
+async function checkDashboard(
+  site: Site,
+  all: ReadingRecord[],
+  injections: Injection[],
+): Promise<Figures['dashboard']> {
+  const fevers = all.filter((r) => r.reason === 'fever');
+  const db = readDashboardDb(site.dashboardDb);
+  const feverAlerts = db.alerts.filter((a) => a.kind === 'fever');
+  const feverIds = new Set(feverAlerts.map((a) => a.id));
+  const missingExamples: string[] = [];
+  let inDashboard = 0;
+  for (const r of fevers) {
+    const alertId = db.alertOfReading.get(r.id);
+    if (alertId && feverIds.has(alertId)) inDashboard++;
+    else if (missingExamples.length < 5) {
+      const near = injections.find(
+        (i) => r.recordedAt >= i.startedAt - 2000 && r.recordedAt <= i.restoredAt + 5000,
+      );
+      missingExamples.push(
+        `${r.id} (${new Date(r.recordedAt).toISOString()}${near ? `, during ${near.kind}` : ''})`,
+      );
+    }
+  }
+  const readingsPerAlert = new Map<string, number>();
+  for (const [, alertId] of db.alertOfReading)
+    if (feverIds.has(alertId)) readingsPerAlert.set(alertId, (readingsPerAlert.get(alertId) ?? 0) + 1);
+  // A reading counted twice shows as more occurrences than readings; an episode opened twice as a
+  // second alert of the same person (or gate) within the window after the previous one was last seen.
+  let doubled = 0;
+  for (const a of feverAlerts) doubled += Math.max(0, a.occurrences - (readingsPerAlert.get(a.id) ?? 0));
+  const byKey = new Map<string, StoredAlert[]>();
+  for (const a of feverAlerts) byKey.set(a.dedupeKey, [...(byKey.get(a.dedupeKey) ?? []), a]);
+  for (const [key, list] of byKey) {
+    const windowMs = key.includes('|person|') ? EPISODE_WINDOW_MS : ANONYMOUS_WINDOW_MS;
+    list.sort((a, b) => a.raisedAt - b.raisedAt);
+    for (let k = 1; k < list.length; k++)
+      if ((list[k] as StoredAlert).raisedAt - (list[k - 1] as StoredAlert).lastSeenAt < windowMs) doubled++;
+  }
+  const listed = new Set(
+    (await guardAlerts(site.dashboardUrl, site.guard)).filter((a) => a.kind === 'fever').map((a) => a.id),
+  );
+  return {
+    feverReadings: fevers.length,
+    inDashboard,
+    feverAlerts: feverAlerts.length,
+    guardSees: feverAlerts.filter((a) => listed.has(a.id)).length,
+    doubled,
+    missingExamples,
+    restarts: injections.filter((i) => i.kind === 'dashboard-restart').map((i) => i.notes),
   };
 }

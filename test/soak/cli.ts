@@ -1,8 +1,8 @@
 /**
  * `npm run soak`: reliability under faults, on real processes.
  *
- *   npm run soak -- --minutes 10          the site-level soak: hub, three gates, two InfluxDBs and
- *                                         simulators on real wires; every fault kind injected in turn
+ *   npm run soak -- --minutes 10          the site-level soak: hub, dashboard, three gates, two
+ *                                         InfluxDBs and simulators on real wires; every fault kind injected in turn
  *                                         (at least 3 rounds) while people keep passing; then the
  *                                         invariants and figures (figures.json, figures.md)
  *   npm run soak -- --fuzz [--runs N]     the fuzz properties of test/fuzz with N runs each (default 1e6)
@@ -21,13 +21,14 @@ const HELP = `Usage: npm run soak -- --minutes N [--rounds R] [--seed S] [--faul
        npm run soak -- --fuzz [--runs N] [--seed S]
        npm run soak [-- --suites] [--repeat N]
 
-Site soak (--minutes): the hub and three gates as real processes, two real InfluxDBs, simulated
+Site soak (--minutes): the hub, the dashboard and three gates as real processes, two real InfluxDBs, simulated
 thermometers (a socat pty, a TCP serial server), face terminals and turnstile I/O, with people
 passing at every gate. Faults, one after another, each kind once per round:
   ${FAULT_KINDS.join(', ')}
 It runs until N minutes have passed and at least R rounds (default 3) are done, then checks the
 invariants (every reading stored once, no wrong release, alerts raised, every gate recovers, the
-clock-stepped gate's readings and HR's twice-daily log stay true) and prints the figures.
+dashboard lists every fever once, the clock-stepped gate's readings and HR's twice-daily log stay
+true) and prints the figures.
   --out DIR    figures.json, figures.md and every process's log (default ./data/soak)
   --faults     only these kinds (comma-separated)
   --seed S     people and faults are drawn from this seed (default 1)
@@ -37,7 +38,8 @@ prints the seed (FUZZ_SEED=S replays it). Expect hours for a million.
 
 Suites (--suites, or no mode at all): the fault test files ${SUITES.join(', ')}, N times.
 
-Needs socat, influxd and faketime (test/harness/system-packages.sh installs them). Exit 0 when
+Needs socat, influxd and faketime (test/harness/system-packages.sh installs them), and root to
+mount gate-3's tmpfs (without it disk-nearly-full is simulated, and the figures say so). Exit 0 when
 every invariant holds, 1 when one does not, 2 on bad arguments.
 `;
 

@@ -4,11 +4,14 @@
  * happened. Recovery is measured afterwards from the passages (the first person released after
  * `restoredAt` at each affected gate).
  */
+import { appendFileSync, rmSync, statfsSync } from 'node:fs';
+import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { FACE_EVENT } from '../fuzz/samples.ts';
 import { waitFor } from '../harness/wait.ts';
+import { readDashboardDb } from './dashboard-view.ts';
 import { pick, sleep } from './rng.ts';
-import { type GateId, SMALL_OUTBOX, type Site } from './site.ts';
+import { GATE3_DISK_MB, type GateId, SMALL_OUTBOX, type Site } from './site.ts';
 
 export const FAULT_KINDS = [
   'influx-restart',
@@ -23,6 +26,7 @@ export const FAULT_KINDS = [
   'mqtt-abuse',
   'clock-step',
   'disk-nearly-full',
+  'dashboard-restart',
 ] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
@@ -108,6 +112,55 @@ export const FAULTS: Record<FaultKind, Fault> = {
       restoredAt,
       detail: `${g} SIGKILLed at a random moment, restarted after 2 s`,
       notes: { processUpAfterMs: upAfterMs },
+    };
+  },
+
+  async 'dashboard-restart'(s) {
+    const startedAt = Date.now();
+    const notes: Injection['notes'] = {};
+    // Fevers while it is down, so the persistent session has something to keep.
+    for (const g of ['gate-1', 'gate-3'] as const) {
+      const lane = s.lanes.get(g);
+      if (lane) lane.feversDue = g === 'gate-3' ? 2 : 1;
+    }
+    await s.killDashboard();
+    await sleep(3000);
+    const restoredAt = Date.now();
+    const healthyAt = await s.startDashboard();
+    notes.healthzAfterMs = healthyAt - restoredAt;
+    const firstAlert = await waitFor(() => s.observer.dashboardAlerts.find((a) => a.at >= restoredAt), {
+      what: 'an alert state published by the restarted dashboard',
+      timeoutMs: 30_000,
+      intervalMs: 50,
+    }).catch(() => undefined);
+    notes.firstAlertAfterMs = firstAlert ? firstAlert.at - restoredAt : null;
+    notes.recoveredAfterMs = firstAlert ? Math.max(healthyAt, firstAlert.at) - restoredAt : null;
+    for (const lane of s.lanes.values()) lane.feversDue = 0;
+    // Every fever the gates announced while the dashboard was away reaches it from its session.
+    const whileDown = new Set(
+      s.observer
+        .alertsOf('fever', undefined, startedAt, healthyAt)
+        .filter((a) => a.msg.active && a.msg.readingId)
+        .map((a) => a.msg.readingId as string),
+    );
+    notes.feversWhileDown = whileDown.size;
+    const delivered = () => {
+      const { alertOfReading } = readDashboardDb(s.dashboardDb);
+      return [...whileDown].filter((id) => alertOfReading.has(id)).length;
+    };
+    const all = await waitFor(() => delivered() === whileDown.size, {
+      what: 'the fevers raised while the dashboard was down in its alert list',
+      timeoutMs: 30_000,
+      intervalMs: 200,
+    }).catch(() => false);
+    notes.feversWhileDownDelivered = delivered();
+    notes.backlogAfterMs = all ? Date.now() - restoredAt : null;
+    return {
+      gates: [],
+      startedAt,
+      restoredAt,
+      detail: 'dashboard SIGKILLed, restarted after 3 s on the same data dir',
+      notes,
     };
   },
 
@@ -335,45 +388,131 @@ export const FAULTS: Record<FaultKind, Fault> = {
   },
 
   async 'disk-nearly-full'(s) {
-    const lane = s.lanes.get('gate-3');
-    const startedAt = Date.now();
-    const notes: Injection['notes'] = {};
-    let restoredAt = 0;
-    await marked(s, ['gate-3'], 'disk-nearly-full', async () => {
-      lane?.pause(true);
-      await sleep(1500);
-      await s.influxSmall.stop();
-      const burstStart = Date.now();
-      const n = Math.ceil(SMALL_OUTBOX * 0.56);
-      await lane?.burst(n, 8);
-      notes.burst = n;
-      const raised = await waitFor(
-        () => s.observer.alertsOf('outbox-filling', 'gate-3', burstStart).find((a) => a.msg.active),
-        { what: 'outbox-filling alert from gate-3', timeoutMs: 30_000, intervalMs: 100 },
-      ).catch(() => undefined);
-      notes.alertRaised = raised !== undefined;
-      notes.alertSeverity = raised?.msg.severity ?? null;
-      notes.alertDetail = raised?.msg.detail ?? null;
-      notes.depthAtAlert = raised ? Number(/outbox (\d+)/.exec(raised.msg.detail)?.[1] ?? -1) : null;
-      await sleep(1500);
-      notes.depthBeforeRestart = s.observer.heartbeat('gate-3')?.outbox.depth ?? null;
-      restoredAt = Date.now();
-      await s.influxSmall.restart();
-      const cleared = await waitFor(
-        () =>
-          s.observer.alertsOf('outbox-filling', 'gate-3', restoredAt).find((a) => !a.msg.active) &&
-          s.observer.heartbeat('gate-3')?.outbox.depth === 0,
-        { what: 'gate-3 outbox drained and alert cleared', timeoutMs: 60_000, intervalMs: 200 },
-      ).catch(() => false);
-      notes.drainedAndClearedAfterMs = cleared ? Date.now() - restoredAt : null;
-      lane?.pause(false);
-    });
+    const disk = s.gate3Disk;
+    if (disk?.real) return realDiskNearlyFull(s, disk.path);
+    const sim = await simulatedDiskNearlyFull(s);
     return {
-      gates: ['gate-3'],
-      startedAt,
-      restoredAt,
-      detail: `gate-3 (outbox capacity ${SMALL_OUTBOX}) cut off from its InfluxDB while a burst fills the outbox past 50 %`,
-      notes,
+      ...sim,
+      detail: `SIMULATED (${disk?.reason ?? 'no disk'}): ${sim.detail}`,
+      notes: { ...sim.notes, realDisk: false, simulatedBecause: disk?.reason ?? 'no disk' },
     };
   },
 };
+
+/** Without a filesystem of its own: the outbox filled to half its capacity in readings. */
+async function simulatedDiskNearlyFull(s: Site): Promise<Omit<Injection, 'kind' | 'round'>> {
+  const lane = s.lanes.get('gate-3');
+  const startedAt = Date.now();
+  const notes: Injection['notes'] = {};
+  let restoredAt = 0;
+  await marked(s, ['gate-3'], 'disk-nearly-full', async () => {
+    lane?.pause(true);
+    await sleep(1500);
+    await s.influxSmall.stop();
+    const burstStart = Date.now();
+    const n = Math.ceil(SMALL_OUTBOX * 0.56);
+    await lane?.burst(n, 8);
+    notes.burst = n;
+    const raised = await waitFor(
+      () => s.observer.alertsOf('outbox-filling', 'gate-3', burstStart).find((a) => a.msg.active),
+      { what: 'outbox-filling alert from gate-3', timeoutMs: 30_000, intervalMs: 100 },
+    ).catch(() => undefined);
+    notes.alertRaised = raised !== undefined;
+    notes.alertSeverity = raised?.msg.severity ?? null;
+    notes.alertDetail = raised?.msg.detail ?? null;
+    notes.depthAtAlert = raised ? Number(/outbox (\d+)/.exec(raised.msg.detail)?.[1] ?? -1) : null;
+    await sleep(1500);
+    notes.depthBeforeRestart = s.observer.heartbeat('gate-3')?.outbox.depth ?? null;
+    restoredAt = Date.now();
+    await s.influxSmall.restart();
+    const cleared = await waitFor(
+      () =>
+        s.observer.alertsOf('outbox-filling', 'gate-3', restoredAt).find((a) => !a.msg.active) &&
+        s.observer.heartbeat('gate-3')?.outbox.depth === 0,
+      { what: 'gate-3 outbox drained and alert cleared', timeoutMs: 60_000, intervalMs: 200 },
+    ).catch(() => false);
+    notes.drainedAndClearedAfterMs = cleared ? Date.now() - restoredAt : null;
+    lane?.pause(false);
+  });
+  return {
+    gates: ['gate-3'],
+    startedAt,
+    restoredAt,
+    detail: `gate-3 (outbox capacity ${SMALL_OUTBOX}) cut off from its InfluxDB while a burst fills the outbox past 50 %`,
+    notes,
+  };
+}
+
+const MB = 1024 * 1024;
+const freeBytes = (path: string) => {
+  const st = statfsSync(path);
+  return Number(st.bavail) * Number(st.bsize);
+};
+
+/** Grows the ballast file until `target` bytes are left free on the filesystem. */
+function fillTo(path: string, ballast: string, target: number): number {
+  let missing = freeBytes(path) - target;
+  const chunk = Buffer.alloc(MB, 0x5a);
+  while (missing > 0) {
+    const n = Math.min(missing, chunk.length);
+    appendFileSync(ballast, n === chunk.length ? chunk : chunk.subarray(0, n));
+    missing -= n;
+  }
+  return freeBytes(path);
+}
+
+/**
+ * gate-3's own small filesystem (a tmpfs, `diskReserveMB: 1`) filled with a ballast file while
+ * people keep passing: first below the alert line (4 × reserve: 2.5 MB left, minor), then below the
+ * reserve (0.5 MB left, critical); the ballast removed, the alert must clear. Nothing may be lost
+ * (check.ts counts gate-3's passages during the fault against the readings stored).
+ */
+async function realDiskNearlyFull(s: Site, path: string): Promise<Omit<Injection, 'kind' | 'round'>> {
+  const ballast = join(path, 'ballast');
+  const notes: Injection['notes'] = { realDisk: true, diskMB: GATE3_DISK_MB, reserveMB: 1 };
+  const startedAt = Date.now();
+  let restoredAt = 0;
+  await marked(s, ['gate-3'], 'disk-nearly-full', async () => {
+    try {
+      for (const [step, leftMB, severities] of [
+        ['filling', 2.5, ['minor', 'major', 'critical']],
+        ['critical', 0.5, ['critical']],
+      ] as const) {
+        const since = Date.now();
+        notes[`${step}FreeMB`] = Math.round((fillTo(path, ballast, leftMB * MB) / MB) * 10) / 10;
+        const raised = await waitFor(
+          () =>
+            s.observer
+              .alertsOf('outbox-filling', 'gate-3', since)
+              .find((a) => a.msg.active && (severities as readonly string[]).includes(a.msg.severity)),
+          { what: `gate-3 outbox-filling alert (${step})`, timeoutMs: 20_000, intervalMs: 100 },
+        ).catch(() => undefined);
+        notes[`${step}AlertAfterMs`] = raised ? raised.at - since : null;
+        notes[`${step}Severity`] = raised?.msg.severity ?? null;
+        notes[`${step}Detail`] = raised?.msg.detail ?? null;
+        await sleep(1000);
+      }
+    } finally {
+      restoredAt = Date.now();
+      rmSync(ballast, { force: true });
+    }
+    const cleared = await waitFor(
+      () => s.observer.alertsOf('outbox-filling', 'gate-3', restoredAt).find((a) => !a.msg.active),
+      { what: 'gate-3 outbox-filling alert cleared', timeoutMs: 20_000, intervalMs: 100 },
+    ).catch(() => undefined);
+    notes.clearedAfterMs = cleared ? cleared.at - restoredAt : null;
+  });
+  notes.alertRaised = notes.fillingAlertAfterMs !== null && notes.criticalAlertAfterMs !== null;
+  // A commit that failed (SQLite's WAL needing room the ballast took) spills readings to memory:
+  // allowed, as long as none is lost; the figures say whether it happened.
+  notes.writeFailed = s.observer
+    .alertsOf('outbox-filling', 'gate-3', startedAt)
+    .some((a) => a.msg.detail.includes('cannot commit'));
+  return {
+    gates: ['gate-3'],
+    startedAt,
+    restoredAt,
+    detail: `gate-3's ${GATE3_DISK_MB} MB filesystem filled to 2.5 MB, then 0.5 MB free (reserve 1 MB), then emptied`,
+    notes,
+  };
+}

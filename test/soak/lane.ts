@@ -69,6 +69,8 @@ export class Lane {
   stuckAt: number | undefined;
   /** Drifting sensor: added to every true temperature. */
   driftTenths = 0;
+  /** The next this-many people have a fever (a fault that needs fevers at a given moment). */
+  feversDue = 0;
   private running = false;
   private paused = false;
   private loop: Promise<void> | undefined;
@@ -148,7 +150,11 @@ export class Lane {
     const rng = this.o.rng;
     const person = this.o.people[Math.floor(rng() * this.o.people.length)] as Person;
     const mask = rng() < 0.05 ? 'no' : 'yes';
-    const trueTenths = rng() < this.o.feverRate ? between(rng, 374, 395) : between(rng, 360, 370);
+    let trueTenths = rng() < this.o.feverRate ? between(rng, 374, 395) : between(rng, 360, 370);
+    if (this.feversDue > 0 && trueTenths < 374) {
+      this.feversDue--;
+      trueTenths += 20;
+    }
     return { person, mask, trueTenths };
   }
 

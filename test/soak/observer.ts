@@ -1,9 +1,10 @@
 /**
  * The site as a dashboard sees it: one MQTT client with a persistent session on everything under
  * `tg/{site}/`, recording decisions, alerts, heartbeats (outbox depth) and gate status with the
- * time each arrived.
+ * time each arrived, and the alert states the dashboard publishes.
  */
 import mqtt, { type MqttClient } from 'mqtt';
+import type { AlertState } from '../../protocols/dashboard/messages.ts';
 import type { AlertMessage, DecisionMessage, GateStatus, Heartbeat } from '../../protocols/gate/messages.ts';
 
 export interface Seen<T> {
@@ -16,6 +17,8 @@ export class Observer {
   readonly alerts: Seen<AlertMessage>[] = [];
   readonly heartbeats: Seen<Heartbeat>[] = [];
   readonly statuses: Seen<GateStatus>[] = [];
+  /** `tg/{site}/dashboard/alert`: the dashboard's alert states (not the gates' alert messages). */
+  readonly dashboardAlerts: Seen<AlertState>[] = [];
   private client: MqttClient | undefined;
 
   constructor(
@@ -46,7 +49,9 @@ export class Observer {
       } catch {
         return;
       }
-      if (topic.endsWith('/decision')) this.decisions.push({ at, msg: msg as DecisionMessage });
+      if (topic === `tg/${this.site}/dashboard/alert`)
+        this.dashboardAlerts.push({ at, msg: msg as AlertState });
+      else if (topic.endsWith('/decision')) this.decisions.push({ at, msg: msg as DecisionMessage });
       else if (topic.endsWith('/alert')) this.alerts.push({ at, msg: msg as AlertMessage });
       else if (topic.endsWith('/heartbeat')) this.heartbeats.push({ at, msg: msg as Heartbeat });
       else if (topic.endsWith('/status')) this.statuses.push({ at, msg: msg as GateStatus });

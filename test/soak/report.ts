@@ -31,8 +31,18 @@ export function toMarkdown(f: Figures, command: string): string {
   lines.push(
     `Wrong releases: **${f.wrongReleases.total}** (stray release pulses ${f.wrongReleases.unattributedPulses}); temperatures paired with the wrong person: ${f.crossPaired}; true fevers released on a sensor reading below 37.3 °C: ${f.feversMissedBySensor.total} ${JSON.stringify(f.feversMissedBySensor.byFault)}.`,
   );
+  lines.push(`gate-3's data disk: ${f.gate3Disk}.`);
+  const d = f.dashboard;
   lines.push(
-    `Process restarts (hub and edges): ${f.restarts}. Clock steps on gate-3: ${f.clock.gate3ReadingsDuringSteps} readings taken during steps, largest deviation of a reading's time ${f.clock.maxDeviationMs} ms, ${f.clock.orderInversions} order inversions; twice-daily log entries right: ${f.clock.logEntries - f.clock.logEntriesWrong}/${f.clock.logEntries}.`,
+    `Dashboard (guard's list): fever readings in an alert ${d.inDashboard}/${d.feverReadings}, ${d.feverAlerts} fever alerts (the guard sees ${d.guardSees}), counted twice ${d.doubled}.${d.restarts
+      .map(
+        (r, k) =>
+          ` Restart ${k + 1}: /healthz after ${s(r.healthzAfterMs as number | null)} s, first alert published after ${s(r.firstAlertAfterMs as number | null)} s, fevers from while it was down ${r.feversWhileDownDelivered}/${r.feversWhileDown} (all in after ${s(r.backlogAfterMs as number | null)} s).`,
+      )
+      .join('')}`,
+  );
+  lines.push(
+    `Process restarts (hub, edges, dashboard): ${f.restarts}. Clock steps on gate-3: ${f.clock.gate3ReadingsDuringSteps} readings taken during steps, largest deviation of a reading's time ${f.clock.maxDeviationMs} ms, ${f.clock.orderInversions} order inversions; twice-daily log entries right: ${f.clock.logEntries - f.clock.logEntriesWrong}/${f.clock.logEntries}.`,
     '',
   );
   lines.push(

@@ -3,11 +3,21 @@
  * as their own processes (node + tsx, so a SIGKILL hits the process holding the outbox), two real
  * InfluxDBs, and in-process simulators on real wires (a socat pty, a TCP device server, MQTT, the
  * simulated GPIO). gate-1: Modbus thermometer on a pty; gate-2: Modbus thermometer behind a TCP
- * serial server; gate-3: the terminal measures, its clock can be stepped (libfaketime) and its
- * outbox is small and has its own InfluxDB (the "disk nearly full" gate).
+ * serial server; gate-3: the terminal measures, its clock can be stepped (libfaketime), its
+ * outbox is small and has its own InfluxDB, and its data folder is a small tmpfs of its own (the
+ * "disk nearly full" gate: a real filesystem that runs out). The dashboard runs as
+ * its own process too (`dashboard/cli.ts`), with a guard account the checks log in with.
  */
 import { spawnSync } from 'node:child_process';
-import { createWriteStream, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  createWriteStream,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { CredentialsStore } from '../../hub/auth/credentials.ts';
@@ -16,6 +26,7 @@ import { canConnect, freePorts } from '../harness/ports.ts';
 import { spawnTracked, type Tracked } from '../harness/proc.ts';
 import { createPtyPair, type PtyPair } from '../harness/pty.ts';
 import { waitFor } from '../harness/wait.ts';
+import { dashboardHealth } from './dashboard-view.ts';
 import { Lane, type Person } from './lane.ts';
 import { Observer } from './observer.ts';
 import { type Rng, seeded } from './rng.ts';
@@ -27,6 +38,11 @@ export type GateId = (typeof GATES)[number];
 export const FAKETIME_LIB = '/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1';
 /** gate-3's outbox capacity: the minimum the config allows, so "nearly full" takes a burst, not hours. */
 export const SMALL_OUTBOX = 1000;
+/** gate-3's data disk: a tmpfs this large, watched with `storage.diskReserveMB: 1`. */
+export const GATE3_DISK_MB = 24;
+
+/** Where gate-3's data lives: a real small filesystem, or (mount refused) the machine's disk. */
+export type Gate3Disk = { real: true; path: string } | { real: false; path: string; reason: string };
 
 export const PEOPLE: Person[] = [
   ...Array.from({ length: 20 }, (_, i) => ({
@@ -55,6 +71,10 @@ export class Site {
   influxSmall!: Influxd;
   pty!: PtyPair;
   hub: Tracked | undefined;
+  dashboard: Tracked | undefined;
+  dashboardPort = 0;
+  /** The guard account the checks use on the dashboard's HTTP API. */
+  readonly guard = { username: 'soak-guard', password: `guard-${Math.random().toString(36).slice(2)}` };
   readonly edges = new Map<GateId, Tracked>();
   readonly lanes = new Map<GateId, Lane>();
   observer!: Observer;
@@ -63,7 +83,9 @@ export class Site {
   private tcpThermometerPort = 0;
   private passwords = new Map<string, string>();
   readonly clockFile: string;
-  /** Edge and hub restarts, for the figures. */
+  gate3Disk: Gate3Disk | undefined;
+  private unmountOnExit: (() => void) | undefined;
+  /** Edge, hub and dashboard restarts, for the figures. */
   readonly restarts: Array<{ what: string; at: number }> = [];
 
   constructor(readonly o: SiteOptions) {
@@ -89,17 +111,23 @@ export class Site {
         `${FAKETIME_LIB} missing: install Debian's faketime (test/harness/system-packages.sh does)`,
       );
     [this.influx, this.influxSmall] = await Promise.all([startInfluxd(), startInfluxd()]);
-    const ports = await freePorts(5);
+    const ports = await freePorts(6);
     this.hubPort = ports[0] as number;
     this.gpioPorts = ports.slice(1, 4);
     this.tcpThermometerPort = ports[4] as number;
+    this.dashboardPort = ports[5] as number;
     this.pty = await createPtyPair();
+    this.mountGate3Disk();
     await this.writeCredentials();
     this.writeHubConfig();
     this.importAccessList();
     await this.startHub();
     this.observer = new Observer(this.brokerUrl, SITE, 'soak-observer', this.password('soak-observer'));
     await this.observer.start();
+    // Before the gates: the dashboard's persistent session must exist before the first alert.
+    this.writeDashboardConfig();
+    this.addGuardAccount();
+    await this.startDashboard();
     writeFileSync(this.clockFile, '+0');
     GATES.forEach((g, i) => {
       this.writeGateConfig(g, i);
@@ -132,6 +160,45 @@ export class Site {
     for (const lane of this.lanes.values()) await lane.terminal.waitOnline(10_000);
   }
 
+  /**
+   * A tmpfs for gate-3's data folder, so the disk-nearly-full fault fills a real filesystem. The
+   * soak runs as root on this machine; where mount is refused the fault falls back to filling the
+   * outbox's capacity and the figures say so.
+   */
+  private mountGate3Disk(): void {
+    const path = join(this.dir, 'gate-3');
+    mkdirSync(path, { recursive: true });
+    const r = spawnSync('mount', ['-t', 'tmpfs', '-o', `size=${GATE3_DISK_MB}m,mode=0755`, 'tmpfs', path], {
+      encoding: 'utf8',
+    });
+    if (r.status !== 0) {
+      this.gate3Disk = {
+        real: false,
+        path,
+        reason: (r.stderr || r.error?.message || `exit ${r.status}`).trim(),
+      };
+      return;
+    }
+    this.gate3Disk = { real: true, path };
+    // A soak that dies without stop() must not leave a mount behind (only sync calls work here).
+    const hook = () => {
+      spawnSync('umount', ['-l', path]);
+    };
+    process.on('exit', hook);
+    this.unmountOnExit = () => process.off('exit', hook);
+  }
+
+  /** Unmounts gate-3's tmpfs (its edge stopped); a copy of its contents is kept next to the logs. */
+  private unmountGate3Disk(keep: boolean): void {
+    const d = this.gate3Disk;
+    if (!d?.real) return;
+    if (keep) cpSync(d.path, join(this.dir, 'gate-3.disk'), { recursive: true });
+    const r = spawnSync('umount', [d.path], { encoding: 'utf8' });
+    if (r.status !== 0) spawnSync('umount', ['-l', d.path]);
+    this.unmountOnExit?.();
+    this.gate3Disk = { real: false, path: d.path, reason: 'unmounted' };
+  }
+
   private async writeCredentials(): Promise<void> {
     const store = new CredentialsStore(join(this.dir, 'credentials.json'), { N: 1024, r: 8, p: 1 }).load({
       allowMissing: true,
@@ -149,6 +216,8 @@ export class Site {
       writeFileSync(join(this.dir, `${g}.password`), this.password(g), { mode: 0o600 });
     }
     await add({ id: 'soak-observer', role: 'dashboard', site: SITE });
+    await add({ id: 'dashboard', role: 'dashboard', site: SITE });
+    writeFileSync(join(this.dir, 'dashboard.password'), this.password('dashboard'), { mode: 0o600 });
   }
 
   private writeHubConfig(): void {
@@ -216,6 +285,90 @@ logLevel: warn
     this.restarts.push({ what: 'hub', at: Date.now() });
   }
 
+  get dashboardUrl(): string {
+    return `http://127.0.0.1:${this.dashboardPort}`;
+  }
+
+  get dashboardDb(): string {
+    return join(this.dir, 'dashboard', 'dashboard.db');
+  }
+
+  private get dashboardConfig(): string {
+    return join(this.dir, 'dashboard.yaml');
+  }
+
+  /** No rooms: the soak checks that alerts arrive, not the isolation plan (dashboard-e2e does that). */
+  private writeDashboardConfig(): void {
+    writeFileSync(
+      this.dashboardConfig,
+      `siteId: ${SITE}
+http: { host: 127.0.0.1, port: ${this.dashboardPort} }
+dataDir: ${join(this.dir, 'dashboard')}
+mqtt: { url: "${this.brokerUrl}", username: dashboard, passwordFile: ${join(this.dir, 'dashboard.password')} }
+readings: { kind: influx, url: "${this.influx.url}", database: soak }
+alerts: { escalateAfterMs: 3600000 }
+logLevel: warn
+`,
+    );
+  }
+
+  private addGuardAccount(): void {
+    const file = join(this.dir, 'guard.password');
+    writeFileSync(file, this.guard.password, { mode: 0o600 });
+    const r = spawnSync(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        'dashboard/cli.ts',
+        'user',
+        'add',
+        '--config',
+        this.dashboardConfig,
+        '--username',
+        this.guard.username,
+        '--role',
+        'guard',
+        '--password-file',
+        file,
+      ],
+      { cwd: ROOT, encoding: 'utf8' },
+    );
+    if (r.status !== 0) throw new Error(`dashboard user add failed (${r.status}): ${r.stderr}`);
+  }
+
+  /** Starts the dashboard process; resolves when /healthz answers with the broker connected. */
+  async startDashboard(): Promise<number> {
+    const env: NodeJS.ProcessEnv = { ...process.env };
+    for (const k of Object.keys(env)) if (k.startsWith('TG_DASH__')) delete env[k];
+    const p = spawnTracked(
+      process.execPath,
+      ['--import', 'tsx', 'dashboard/cli.ts', '--config', this.dashboardConfig],
+      { cwd: ROOT, env },
+    );
+    const log = this.logStream('dashboard');
+    p.child.stderr?.pipe(log);
+    p.child.stdout?.pipe(log);
+    this.dashboard = p;
+    const died = new AbortController();
+    void p.exited.then(() => died.abort(new Error(`the dashboard exited: ${p.output().slice(-2000)}`)));
+    await waitFor(async () => (await dashboardHealth(this.dashboardUrl))?.mqtt === true, {
+      what: 'the dashboard healthy and connected to the broker',
+      timeoutMs: 60_000,
+      intervalMs: 100,
+      signal: died.signal,
+    });
+    return Date.now();
+  }
+
+  async killDashboard(): Promise<void> {
+    const p = this.dashboard;
+    if (!p?.alive()) return;
+    p.child.kill('SIGKILL');
+    await p.exited;
+    this.restarts.push({ what: 'dashboard', at: Date.now() });
+  }
+
   private writeGateConfig(g: GateId, i: number): void {
     const thermometer =
       g === 'gate-1'
@@ -235,9 +388,9 @@ terminal: { deviceId: term-${i + 1}${g === 'gate-3' ? ', temperatureSource: term
 turnstile: { drive: both, openMs: 500 }
 gpio: { backend: sim, simHost: 127.0.0.1, simPort: ${this.gpioPorts[i]} }
 policy: { pairingWindowMs: 1500, waitForMeasurementMs: 1200 }
-storage: { outboxCapacity: ${g === 'gate-3' ? SMALL_OUTBOX : 100000}, sink: { kind: influx, url: "${sink.url}", database: soak } }
+storage: { outboxCapacity: ${g === 'gate-3' ? SMALL_OUTBOX : 100000},${g === 'gate-3' ? ' diskReserveMB: 1,' : ''} sink: { kind: influx, url: "${sink.url}", database: soak } }
 heartbeatIntervalMs: 1000
-logLevel: warn
+logLevel: ${process.env.TG_SOAK_EDGE_LOG_LEVEL ?? 'warn'}
 `,
     );
   }
@@ -289,10 +442,15 @@ logLevel: warn
   }
 
   async stop(opts: { keep?: boolean } = {}): Promise<void> {
-    for (const lane of this.lanes.values()) await lane.stop().catch(() => {});
-    await this.observer?.stop().catch(() => {});
-    for (const p of this.edges.values()) await p.stop('SIGTERM', 5000);
-    await this.hub?.stop('SIGTERM', 5000);
+    try {
+      for (const lane of this.lanes.values()) await lane.stop().catch(() => {});
+      await this.observer?.stop().catch(() => {});
+      for (const p of this.edges.values()) await p.stop('SIGTERM', 5000);
+      await this.dashboard?.stop('SIGTERM', 5000);
+      await this.hub?.stop('SIGTERM', 5000);
+    } finally {
+      this.unmountGate3Disk(opts.keep ?? false);
+    }
     await this.pty?.close();
     await this.influx?.destroy();
     await this.influxSmall?.destroy();

@@ -1,0 +1,173 @@
+/**
+ * docs/RELIABILITY.md, "a QoS 1 message published in the millisecond the hub is SIGKILLed": the
+ * gate's MQTT link (edge/mqtt/link.ts) against the real hub process, killed under it again and
+ * again, and a subscriber with a persistent session that must receive every message.
+ *
+ * - Deterministic: the hub is frozen (SIGSTOP) so the messages the gate publishes next are surely
+ *   in flight (written, never acknowledged), then SIGKILLed and started again on its persistence.
+ *   The link must send them again once it is back.
+ * - At random moments: the gate publishes every 2 ms while the hub is SIGKILLed somewhere in the
+ *   stream; nothing may be missing afterwards (duplicates are allowed: at least once).
+ */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import mqtt, { type MqttClient } from 'mqtt';
+import pino from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { systemClock } from '../../edge/clock.ts';
+import { MqttLink } from '../../edge/mqtt/link.ts';
+import { canConnect, freePort } from '../harness/ports.ts';
+import { spawnTracked, type Tracked, tail } from '../harness/proc.ts';
+import { waitFor } from '../harness/wait.ts';
+import { SITE, tempDir, writeCredentials } from './fixture.ts';
+
+const ROOT = join(import.meta.dirname, '..', '..');
+const TOPIC = `tg/${SITE}/gate/gate-a/alert`;
+let dir: string;
+let port: number;
+let configFile: string;
+let passwords: Record<string, string>;
+let hub: Tracked | undefined;
+let link: MqttLink;
+let observer: MqttClient;
+const received = new Map<number, number>();
+
+async function startHub(): Promise<void> {
+  const p = spawnTracked(
+    process.execPath,
+    ['--import', import.meta.resolve('tsx'), join(ROOT, 'hub', 'cli.ts'), '--config', configFile],
+    { cwd: ROOT, env: { ...process.env, LOG_LEVEL: process.env.HUB_LOG_LEVEL ?? 'warn' } },
+  );
+  await waitFor(
+    async () => {
+      if (!p.alive()) throw new Error(`hub exited: ${tail(p.output())}`);
+      return canConnect(port);
+    },
+    { what: 'hub process listening', timeoutMs: 20_000, intervalMs: 50 },
+  );
+  hub = p;
+}
+
+async function killHub(): Promise<void> {
+  const p = hub as Tracked;
+  p.child.kill('SIGKILL');
+  await p.exited;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+let next = 0;
+const publish = (): number => {
+  const n = next++;
+  link.publish(TOPIC, JSON.stringify({ n }), { qos: 1 });
+  return n;
+};
+/** Messages [from, next) not received. */
+const missing = (from: number) =>
+  Array.from({ length: next - from }, (_, k) => from + k).filter((n) => !received.has(n));
+
+beforeAll(async () => {
+  dir = tempDir('tg-qos1-kill-');
+  port = await freePort();
+  passwords = await writeCredentials(join(dir, 'credentials.json'));
+  configFile = join(dir, 'hub.yaml');
+  writeFileSync(
+    configFile,
+    [
+      `siteId: ${SITE}`,
+      `mqtt: { host: 127.0.0.1, port: ${port} }`,
+      'credentialsFile: credentials.json',
+      'persistenceDir: data',
+      'limits: { publishRatePerSec: 2000, publishBurst: 4000 }',
+      '',
+    ].join('\n'),
+  );
+  await startHub();
+  const url = `mqtt://127.0.0.1:${port}`;
+  // mqtt.js's own reconnect (fixture.connect removes the listeners it needs for that).
+  observer = mqtt.connect(url, {
+    username: 'dash',
+    password: passwords.dash,
+    clientId: 'dash-qos1',
+    clean: false,
+    reconnectPeriod: 200,
+  });
+  observer.on('error', () => {});
+  observer.on('message', (_t, p) => {
+    const { n } = JSON.parse(p.toString()) as { n: number };
+    received.set(n, (received.get(n) ?? 0) + 1);
+  });
+  await new Promise((r) => observer.once('connect', r));
+  await observer.subscribeAsync(TOPIC, { qos: 1 });
+  link = new MqttLink(
+    {
+      url,
+      clientId: 'gate-a',
+      username: 'gate-a',
+      password: passwords['gate-a'] as string,
+      reconnectMinMs: 100,
+      reconnectMaxMs: 300,
+    },
+    systemClock,
+    pino({ level: 'silent' }),
+  );
+  link.start();
+  await waitFor(() => link.connected, { what: 'the link connected' });
+}, 40_000);
+
+afterAll(async () => {
+  await link?.stop({ graceful: false });
+  observer?.end(true);
+  await hub?.stop('SIGTERM', 5000);
+});
+
+describe('QoS 1 from the gate across hub SIGKILLs', () => {
+  it('messages in flight when the hub dies (frozen, then killed) are sent again and delivered', async () => {
+    for (let round = 0; round < 3; round++) {
+      await waitFor(() => link.connected && observer.connected, {
+        what: 'both connected',
+        timeoutMs: 10_000,
+      });
+      const from = publish();
+      await waitFor(() => missing(from).length === 0, { what: 'the message before the freeze' });
+      process.kill((hub as Tracked).pid, 'SIGSTOP');
+      const inFlight = [publish(), publish(), publish(), publish(), publish()];
+      await sleep(100); // written to the socket; the frozen hub will never acknowledge them
+      expect(link.connected).toBe(true);
+      await killHub();
+      await startHub();
+      await waitFor(() => missing(from).length === 0, { what: 'delivered', timeoutMs: 10_000 }).catch(
+        () => {},
+      );
+      expect(missing(from), `round ${round}: in flight ${inFlight.join(',')}`).toEqual([]);
+    }
+  }, 90_000);
+
+  it('a stream of messages with the hub SIGKILLed at random moments: every one delivered', async () => {
+    for (let round = 0; round < 3; round++) {
+      await waitFor(() => link.connected && observer.connected, {
+        what: 'both connected',
+        timeoutMs: 10_000,
+      });
+      const from = next;
+      let streaming = true;
+      const stream = (async () => {
+        while (streaming) {
+          publish();
+          await sleep(2);
+        }
+      })();
+      await sleep(200 + Math.floor(Math.random() * 600));
+      await killHub();
+      await sleep(300);
+      await startHub();
+      await waitFor(() => link.connected, { what: 'the link back', timeoutMs: 10_000 });
+      await sleep(300);
+      streaming = false;
+      await stream;
+      await waitFor(() => missing(from).length === 0, { what: 'delivered', timeoutMs: 10_000 }).catch(
+        () => {},
+      );
+      expect(missing(from), `round ${round}: of ${next - from} messages`).toEqual([]);
+    }
+  }, 90_000);
+});
