@@ -13,7 +13,7 @@
  *
  *   npx tsx bench/pipeline.ts [--events 30000] [--reps 3] [--edges 4] [--window 1000]
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -188,6 +188,9 @@ async function main(): Promise<void> {
     `pipeline: Node-RED ${install.nodeRed}, node-red-contrib-influxdb ${install.influxNode}${install.installSeconds ? ` (installed in ${fmt(install.installSeconds)} s)` : ' (cached)'}`,
   );
   const dir = mkdtempSync(join(tmpdir(), 'tg-bench-pipeline-'));
+  // The same edges with their outbox on tmpfs, where fsync costs nothing: what the pipeline
+  // reaches without the per-reading commit, i.e. the most any group commit could give.
+  const shmDir = existsSync('/dev/shm') ? mkdtempSync('/dev/shm/tg-bench-pipeline-') : undefined;
   const influxd = await startInfluxd();
   const broker = await startBenchMosquitto();
   const edges: Tracked[] = [];
@@ -200,24 +203,31 @@ async function main(): Promise<void> {
     const gateIds = Array.from({ length: EDGES }, (_, i) => `gate-${i + 1}`);
     const tgTerminals = gateIds.map((_, i) => `tg-t${i + 1}`);
     const nrTerminals = gateIds.map((_, i) => `nr-t${i + 1}`);
-    for (const [i, gateId] of gateIds.entries()) {
-      const file = writeEdgeConfig(dir, {
-        siteId: SITE,
-        gateId,
-        dataDir: join(dir, gateId),
-        mqtt: { url: broker.url },
-        thermometer: { protocol: 'none' },
-        terminal: { deviceId: tgTerminals[i] as string, temperatureSource: 'terminal' },
-        turnstile: { drive: 'verdict', openMs: 3000 },
-        gpio: { backend: 'sim', simPort: 0 },
-        policy: { accessListRequired: false },
-        storage: { sink: { kind: 'influx', url: influxd.url, database: TG_DB } },
-        logLevel: 'warn',
+    const shmGateIds = gateIds.map((g) => `shm-${g}`);
+    const shmTerminals = gateIds.map((_, i) => `shm-t${i + 1}`);
+    const spawnEdges = (ids: string[], terminals: string[], dataRoot: string): Tracked[] =>
+      ids.map((gateId, i) => {
+        const file = writeEdgeConfig(dir, {
+          siteId: SITE,
+          gateId,
+          dataDir: join(dataRoot, gateId),
+          mqtt: { url: broker.url },
+          thermometer: { protocol: 'none' },
+          terminal: { deviceId: terminals[i] as string, temperatureSource: 'terminal' },
+          turnstile: { drive: 'verdict', openMs: 3000 },
+          gpio: { backend: 'sim', simPort: 0 },
+          policy: { accessListRequired: false },
+          storage: { sink: { kind: 'influx', url: influxd.url, database: TG_DB } },
+          logLevel: 'warn',
+        });
+        const prof = args.profile ? ['--cpu-prof', `--cpu-prof-dir=${args.profile}`] : [];
+        return spawnTs('edge/cli.ts', ['--config', file], prof);
       });
-      const prof = args.profile ? ['--cpu-prof', `--cpu-prof-dir=${args.profile}`] : [];
-      edges.push(spawnTs('edge/cli.ts', ['--config', file], prof));
-    }
+    edges.push(...spawnEdges(gateIds, tgTerminals, dir));
     await waitGatesOnline(broker.url, {}, SITE, gateIds, edges);
+    const shmEdges = shmDir ? spawnEdges(shmGateIds, shmTerminals, shmDir) : [];
+    edges.push(...shmEdges);
+    if (shmDir) await waitGatesOnline(broker.url, {}, SITE, shmGateIds, shmEdges);
     say(`pipeline: ${EDGES} edge daemons online; Mosquitto at ${broker.url}; influxd at ${influxd.url}`);
 
     gen = await mqtt.connectAsync(broker.url, { clientId: 'bench-terminals', reconnectPeriod: 0 });
@@ -229,11 +239,14 @@ async function main(): Promise<void> {
     await gen.subscribeAsync('face/+/verdict', { qos: 0 });
     const tgCount = (since: number) => countPoints(influxd.url, TG_DB, 'seq', since);
     const nrCount = (since: number) => countPoints(influxd.url, NR_DB, 'temperatureTenths', since);
-    const edgePids = edges.map((e) => e.pid);
+    const edgePids = edges.slice(0, EDGES).map((e) => e.pid);
+    const shmPids = shmEdges.map((e) => e.pid);
 
     say(`pipeline: warming up ThermoGate (${WARMUP} events)…`);
     await phase(gen, verdicts, tgTerminals, WARMUP, tgCount, edgePids);
+    if (shmDir) await phase(gen, verdicts, shmTerminals, WARMUP, tgCount, shmPids);
     const tg: PhaseResult[] = [];
+    const shm: PhaseResult[] = [];
     const nr: PhaseResult[] = [];
     const ceil: number[] = [];
     const ceilBig: number[] = [];
@@ -243,6 +256,11 @@ async function main(): Promise<void> {
       say(`pipeline ${rep}/${REPS}: ThermoGate, ${EVENTS} events…`);
       tg.push(await phase(gen, verdicts, tgTerminals, EVENTS, tgCount, edgePids));
       say(`  ${last(tg)} readings/s`);
+      if (shmDir) {
+        say(`pipeline ${rep}/${REPS}: ThermoGate with its outboxes on tmpfs, ${EVENTS} events…`);
+        shm.push(await phase(gen, verdicts, shmTerminals, EVENTS, tgCount, shmPids));
+        say(`  ${last(shm)} readings/s`);
+      }
       // Node-RED subscribes to face/+/event, so it runs only during its own phase; warmed up each time.
       nodeRed = await startNodeRed({ mqttPort: broker.port, influxPort: influxd.port, database: NR_DB });
       say(`pipeline ${rep}/${REPS}: Node-RED warm-up (${WARMUP} events), then ${EVENTS} events…`);
@@ -259,7 +277,7 @@ async function main(): Promise<void> {
         `  ${fmt(ceil[ceil.length - 1] ?? Number.NaN)} / ${fmt(ceilBig[ceilBig.length - 1] ?? Number.NaN)} points/s`,
       );
     }
-    const edgeRss = edges.map((e) => rssMiB(e.pid));
+    const edgeRss = edges.slice(0, EDGES).map((e) => rssMiB(e.pid));
 
     const m = (xs: PhaseResult[], f: (x: PhaseResult) => number) => median(xs.map(f));
     const tgRate = m(tg, (x) => x.rate);
@@ -302,9 +320,22 @@ async function main(): Promise<void> {
         ],
         [
           row(`ThermoGate (${EDGES} edge daemons)`, tg, tgCentral),
+          ...(shm.length
+            ? [
+                row(
+                  'ThermoGate, outboxes on tmpfs (no fsync; not a shipped mode)',
+                  shm,
+                  m(shm, (x) => x.sharedPerK),
+                ),
+              ]
+            : []),
           row(`Node-RED ${install.nodeRed} flow`, nr, nrCentral),
         ],
       ),
+      '',
+      shm.length
+        ? `The tmpfs row runs the same edges with their outbox where an fsync costs nothing: the per-reading commit removed entirely, so no group commit could go past it. It reached ${fmt(m(shm, (x) => x.rate))} readings/s (${fmt((m(shm, (x) => x.rate) / ceilingBest) * 100)} % of the ceiling); there the two cores are the limit (CPU columns).`
+        : 'No /dev/shm here: the tmpfs comparison was skipped.',
       '',
       '"Server CPU" is what runs on the site server: broker + InfluxDB for ThermoGate (edges run at the gates), broker + Node-RED + InfluxDB for the baseline.',
       '',
@@ -351,6 +382,7 @@ async function main(): Promise<void> {
         nodeRedInfluxNode: install.influxNode,
         nodeRedInstallSeconds: install.installSeconds,
         thermogate: tg,
+        thermogateTmpfs: shm,
         nodered: nr,
         ceiling500: ceil,
         ceiling5000: ceilBig,
@@ -388,6 +420,7 @@ async function main(): Promise<void> {
     await broker.stop();
     await influxd.destroy();
     rmSync(dir, { recursive: true, force: true });
+    if (shmDir) rmSync(shmDir, { recursive: true, force: true });
   }
 }
 

@@ -75,6 +75,9 @@ export class MqttLink {
     const client = mqtt.connect(this.opts.url, options);
     this.client = client;
     client.on('connect', () => {
+      // Nagle's algorithm holds a small write (a verdict, a PUBACK) while an earlier one is
+      // unacknowledged; a verdict is the person's wait at the turnstile.
+      (client.stream as { setNoDelay?: (on: boolean) => void }).setNoDelay?.(true);
       this.connected = true;
       this.connects++;
       this.attempt = 0;
