@@ -29,6 +29,13 @@ export const EDGE_BUNDLE = join(ROOT, 'dist', 'edge.mjs');
  */
 export const EDGE_NODE_FLAGS = ['--max-semi-space-size=1', '--lite-mode'] as const;
 
+const HELP = `Usage: npm run build:edge [-- --outdir DIR]
+
+Bundles the gate daemon (edge/cli.ts) with esbuild into DIR/edge.mjs (default dist/edge.mjs) and
+its source map. Packages stay in node_modules (better-sqlite3 and serialport are native). Run it as
+the systemd unit does: node ${EDGE_NODE_FLAGS.join(' ')} dist/edge.mjs --config FILE
+`;
+
 export interface EdgeBuild {
   /** Absolute path of edge.mjs. */
   outfile: string;
@@ -60,7 +67,19 @@ export async function buildEdge(opts: { outdir?: string } = {}): Promise<EdgeBui
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { outdir: { type: 'string' } } });
+  let values: { outdir?: string; help?: boolean };
+  try {
+    ({ values } = parseArgs({
+      options: { outdir: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    }));
+  } catch (e) {
+    process.stderr.write(`${(e as Error).message}\n${HELP}`);
+    process.exit(2);
+  }
+  if (values.help) {
+    process.stdout.write(HELP);
+    return;
+  }
   const { outfile, bytes } = await buildEdge(values.outdir ? { outdir: values.outdir } : {});
   process.stdout.write(
     `${outfile}: ${(bytes / 1024).toFixed(0)} KiB; run: node ${EDGE_NODE_FLAGS.join(' ')} ${outfile} --config FILE\n`,

@@ -29,7 +29,7 @@ export function toMarkdown(f: Figures, command: string): string {
     `People: ${f.passages.total} passages (${f.passages.released} released, ${f.passages.offline} recorded offline, ${f.passages.timedOut} verdict timeouts); face events with exactly one reading: ${t.withOneReading}/${t.presented} (missing ${t.missing}, doubled ${t.doubled}).`,
   );
   lines.push(
-    `Wrong releases: **${f.wrongReleases.total}** (stray release pulses ${f.wrongReleases.unattributedPulses}); temperatures paired with the wrong person: ${f.crossPaired}; true fevers released on a sensor reading below 37.3 °C: ${f.feversMissedBySensor.total} ${JSON.stringify(f.feversMissedBySensor.byFault)}.`,
+    `Wrong releases: **${f.wrongReleases.total}** (stray release pulses ${f.wrongReleases.unattributedPulses}; right releases the record misses because the gate was killed between opening and committing: ${f.wrongReleases.unrecordedEntitled}); temperatures paired with the wrong person: ${f.crossPaired}; true fevers released on a sensor reading below 37.3 °C: ${f.feversMissedBySensor.total} ${JSON.stringify(f.feversMissedBySensor.byFault)}.`,
   );
   lines.push(`gate-3's data disk: ${f.gate3Disk}.`);
   const d = f.dashboard;
