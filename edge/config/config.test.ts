@@ -98,3 +98,19 @@ describe('edge config', () => {
     expect(issuesOf(() => loadEdgeConfig(write('x.json', '{'), {}))[0]?.message).toMatch(/not valid JSON/);
   });
 });
+
+describe('examples/gate.yaml', () => {
+  it('is a valid configuration whose documented values are the defaults', () => {
+    // The example names a password file that exists only on a real gate; a password from the
+    // environment is used instead (the loader reads the file only when no password is set).
+    const file = join(import.meta.dirname, '..', '..', 'examples', 'gate.yaml');
+    const cfg = loadEdgeConfig(file, { TG_EDGE__MQTT__PASSWORD: 'x' });
+    expect(cfg.policy).toMatchObject({
+      feverThresholdTenths: 373,
+      staleEventMs: 30_000,
+      verdictDeadlineMs: 3000,
+      waitForMeasurementMs: 1500,
+    });
+    expect(cfg.storage).toMatchObject({ diskReserveMB: 64, outboxPolicy: 'keep' });
+  });
+});

@@ -5,7 +5,8 @@ import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { waitFor } from '../../test/harness/wait.ts';
 import { systemClock } from '../clock.ts';
-import { MqttLink } from './link.ts';
+import { FakeClock } from '../core/fake-clock.ts';
+import { HANDLER_GUARD_MS, MqttLink } from './link.ts';
 
 const log = pino({ level: 'silent' });
 const closers: Array<() => Promise<void>> = [];
@@ -117,5 +118,36 @@ describe('MqttLink', () => {
     expect(b.acks).not.toContain('e1');
     finish();
     await waitFor(() => b.acks.includes('e1'), { what: 'PUBACK after the handler settled' });
+  });
+
+  it('a handler that never settles holds the next delivery only until the guard acknowledges it', async () => {
+    const b = await broker();
+    closers.push(b.close);
+    const clock = new FakeClock();
+    const link = new MqttLink(
+      { url: `mqtt://127.0.0.1:${b.port}`, clientId: 'gate-stuck', reconnectMinMs: 100, reconnectMaxMs: 100 },
+      clock,
+      log,
+      () => 0,
+    );
+    const got: string[] = [];
+    link.subscribe('face/T1/event', (_t, p) => {
+      got.push(p.toString());
+      return p.toString() === 'stuck' ? new Promise(() => {}) : undefined;
+    });
+    link.start();
+    closers.push(() => link.stop({ graceful: false }));
+    await waitFor(() => link.connected, { what: 'connect' });
+    const terminal = mqtt.connect(`mqtt://127.0.0.1:${b.port}`, { clientId: 'T1' });
+    closers.push(async () => void terminal.end(true));
+    await terminal.publishAsync('face/T1/event', 'stuck', { qos: 1 });
+    await terminal.publishAsync('face/T1/event', 'next', { qos: 1 });
+    await waitFor(() => got.includes('stuck'), { what: 'delivered' });
+    await new Promise((r) => setTimeout(r, 200));
+    expect(got).toEqual(['stuck']);
+    clock.advance(HANDLER_GUARD_MS);
+    await waitFor(() => b.acks.includes('stuck') && got.includes('next'), {
+      what: 'acknowledged, next delivered',
+    });
   });
 });

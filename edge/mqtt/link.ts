@@ -34,6 +34,9 @@ export interface LinkOptions {
  */
 export type MessageHandler = (topic: string, payload: Buffer) => unknown;
 
+/** Longest a handler may hold the link's delivery of the next message (see handleMessage). */
+export const HANDLER_GUARD_MS = 30_000;
+
 export class MqttLink {
   private client: MqttClient | undefined;
   private readonly subs = new Map<string, MessageHandler>();
@@ -96,14 +99,28 @@ export class MqttLink {
       const r = this.dispatch(topic, payload);
       settling = r instanceof Promise ? r : undefined;
     });
-    client.handleMessage = (_packet, done) => {
+    client.handleMessage = (packet, done) => {
       const p = settling;
       settling = undefined;
       if (!p) return done();
-      p.then(
-        () => done(),
-        () => done(),
-      );
+      // mqtt.js reads nothing more until done(): a handler that never settled would silence the
+      // gate for good. Its waits are bounded (policy.waitForMeasurementMs <= 2 s), so this is a
+      // guard against a bug, not a timing.
+      let finished = false;
+      const finish = () => {
+        if (finished) return;
+        finished = true;
+        guard.cancel();
+        done();
+      };
+      const guard = this.clock.setTimeout(() => {
+        this.log.error(
+          { code: 'TG_EDGE_HANDLER_STUCK', topic: packet.topic, afterMs: HANDLER_GUARD_MS },
+          'message handler did not settle: acknowledged anyway',
+        );
+        finish();
+      }, HANDLER_GUARD_MS);
+      p.then(finish, finish);
     };
     client.on('close', () => {
       if (this.connected) this.log.warn({ url: this.opts.url }, 'mqtt connection lost');
