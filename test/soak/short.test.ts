@@ -13,7 +13,6 @@
 import { expect, it } from 'vitest';
 import { runSoak } from './run.ts';
 
-
 it('a site under faults: readings exactly once, no wrong release, alerts raised, every gate recovers', async () => {
   const { figures } = await runSoak({
     minutes: 0,
