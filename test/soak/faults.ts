@@ -47,6 +47,20 @@ export const BACKGROUND_NOISE = 0.02;
 
 type Fault = (s: Site, round: number) => Promise<Omit<Injection, 'kind' | 'round'>>;
 
+/**
+ * A thermometer fault is only a fault injection when the thermometer was online: one started while
+ * the gate still reconnects after the previous one (the same kind twice in a row, across a round
+ * boundary) changes no state, so no new alert is due. Waits for a fresh heartbeat saying online.
+ */
+async function thermometerOnline(s: Site, g: GateId): Promise<void> {
+  const since = Date.now();
+  await waitFor(
+    () =>
+      s.observer.heartbeats.some((h) => h.at > since && h.msg.gateId === g && h.msg.thermometer === 'online'),
+    { what: `${g} thermometer online before the fault`, timeoutMs: 30_000, intervalMs: 100 },
+  ).catch(() => undefined);
+}
+
 async function marked<T>(s: Site, gates: GateId[], label: string, fn: () => Promise<T>): Promise<T> {
   for (const g of gates) s.lanes.get(g)?.active.add(label);
   try {
@@ -165,6 +179,7 @@ export const FAULTS: Record<FaultKind, Fault> = {
   },
 
   async 'pty-unplug'(s) {
+    await thermometerOnline(s, 'gate-1');
     const startedAt = Date.now();
     await marked(s, ['gate-1'], 'pty-unplug', async () => {
       await s.pty.unplug();
@@ -184,6 +199,7 @@ export const FAULTS: Record<FaultKind, Fault> = {
   async 'thermometer-silent'(s) {
     const g = thermometerGate(s);
     const t = s.lanes.get(g)?.thermometer;
+    await thermometerOnline(s, g);
     const startedAt = Date.now();
     await marked(s, [g], 'thermometer-silent', async () => {
       t?.setSilent(true);
