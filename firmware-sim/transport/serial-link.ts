@@ -2,8 +2,13 @@
  * A device on a tty (a real adapter, or one end of a socat pty pair) through the `serialport`
  * package. When the port vanishes — adapter pulled, socat killed — it keeps trying to reopen the
  * same path every `reopenMs` until stopped, which is how a device behaves once re-plugged.
+ *
+ * The serialport binding does not always report a pty whose other end went away (seen in the
+ * site soak: once in about 30 unplugs the old pty stayed "open" and silent for good), so an open
+ * port also checks every second that its path still names the same device, and reopens if not.
  */
 import { EventEmitter } from 'node:events';
+import { statSync } from 'node:fs';
 import { SerialPort } from 'serialport';
 import { SimError, SimErrorCode } from '../errors.ts';
 import { childLogger, type Logger } from '../log.ts';
@@ -38,6 +43,7 @@ export class SerialLink extends EventEmitter implements DeviceLink {
   private readonly baudRate: number;
   /** Open attempts that failed in a row: logged once, not every 200 ms. */
   private failures = 0;
+  private watch: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly device: StreamDevice,
@@ -95,6 +101,7 @@ export class SerialLink extends EventEmitter implements DeviceLink {
     port.on('error', (err) => this.log.debug({ err: err.message }, 'serial error'));
     port.on('close', (err?: Error & { disconnected?: boolean }) => {
       if (this.port !== port) return;
+      this.stopWatch();
       this.port = undefined;
       this.device.detach();
       this.emit('close');
@@ -116,9 +123,40 @@ export class SerialLink extends EventEmitter implements DeviceLink {
       this.device.attach((bytes) => {
         if (port.isOpen) port.write(Buffer.from(bytes));
       });
+      this.watchPath(port);
       this.log.info('port open');
       this.emit('open');
     });
+  }
+
+  /** The device number the path names now, or undefined when it names nothing. */
+  private deviceOfPath(): number | undefined {
+    try {
+      return statSync(this.opts.path).rdev;
+    } catch {
+      return undefined;
+    }
+  }
+
+  private watchPath(port: SerialPort): void {
+    this.stopWatch();
+    const opened = this.deviceOfPath();
+    this.watch = setInterval(() => {
+      if (this.port !== port || this.deviceOfPath() === opened) return;
+      this.log.warn('path names another device now (re-plugged); reopening');
+      this.stopWatch();
+      this.port = undefined;
+      this.device.detach();
+      this.emit('close');
+      if (port.isOpen) port.close(() => {});
+      this.scheduleReopen();
+    }, 1000);
+    this.watch.unref();
+  }
+
+  private stopWatch(): void {
+    if (this.watch) clearInterval(this.watch);
+    this.watch = undefined;
   }
 
   private scheduleReopen(): void {
@@ -130,6 +168,7 @@ export class SerialLink extends EventEmitter implements DeviceLink {
   }
 
   private async closePort(): Promise<void> {
+    this.stopWatch();
     if (this.retry) clearTimeout(this.retry);
     this.retry = undefined;
     const port = this.port;

@@ -3,7 +3,9 @@
  * package as masters) and TCP sockets. Bounded in time; every pty and socket is closed afterwards.
  */
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, renameSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import net from 'node:net';
 import { SerialPort } from 'serialport';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -145,6 +147,29 @@ describe.skipIf(!hasSocat)('modbus-ir on a pty', () => {
     await link.waitOpen(3000);
     const master = await openMaster(pair.b);
     expect(toHex(await transact(master, POLL, 15))).toBe(SPEC_ANSWER);
+  });
+});
+
+describe.skipIf(!hasSocat)('a link path re-pointed to a new pty', () => {
+  it('follows it even when the old pty never reports going away', async () => {
+    const first = await ptyPair();
+    const second = await ptyPair();
+    // Our own link name, like a udev symlink: the old pty (and its socat) stay alive, so the
+    // serialport binding has nothing to report; only the path now names another device.
+    const dir = mkdtempSync(join(tmpdir(), 'tg-sim-link-'));
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    const path = join(dir, 'thermometer');
+    symlinkSync(first.a, path);
+    const sim = await specSim({ kind: 'serial', path });
+    const link = sim.link as SerialLink;
+    await link.waitOpen(3000);
+    symlinkSync(second.a, `${path}.new`);
+    renameSync(`${path}.new`, path);
+    const master = await openMaster(second.b);
+    await waitFor(async () => toHex(await transact(master, POLL, 15, 300)) === SPEC_ANSWER, {
+      timeoutMs: 5000,
+      what: 'the device answering on the new pty',
+    });
   });
 });
 
