@@ -1,12 +1,7 @@
-import pino from 'pino';
 import { describe, expect, it } from 'vitest';
-import { parseEdgeConfig } from '../config/load.ts';
 import type { Measurement } from '../thermometer/types.ts';
-import { AccessList } from './access-list.ts';
-import { FakeClock } from './fake-clock.ts';
-import { Gate } from './gate.ts';
 import { StuckReadingDetector } from './stuck-reading.ts';
-import { ArrayRecorder, CapturingBus, FakeActuator } from './test-doubles.ts';
+import { testGate } from './test-doubles.ts';
 
 let seq = 0;
 const m = (rawTenths: number, extra: Partial<Measurement> = {}): Measurement => ({
@@ -62,28 +57,9 @@ describe('StuckReadingDetector', () => {
 
 describe('the gate with a stuck thermometer', () => {
   it('from the stuckAfter-th equal reading on, people re-measure (a fever is never waved through) and sensor-fault is raised, then cleared', async () => {
-    const cfg = parseEdgeConfig({
-      siteId: 's',
-      gateId: 'g',
-      mqtt: { url: 'mqtt://127.0.0.1:1883' },
-      thermometer: { protocol: 'modbus-ir', port: '/dev/null', stuckAfter: 3 },
-      terminal: { deviceId: 'T1' },
-      policy: { accessListRequired: false, maskRequired: false, waitForMeasurementMs: 0 },
-    });
-    const clock = new FakeClock();
-    const io = new FakeActuator();
-    const bus = new CapturingBus();
-    const recorder = new ArrayRecorder();
-    const gate = new Gate({
-      cfg,
-      clock,
-      log: pino({ level: 'silent' }),
-      io,
-      recorder,
-      bus,
-      accessList: new AccessList(),
-      thermometerState: () => 'online',
-      requestMeasurement: () => {},
+    const { gate, clock, io, bus, faceEvent } = testGate({
+      thermometer: { stuckAfter: 3 },
+      policy: { waitForMeasurementMs: 0 },
     });
     let serial = 0;
     // The sensor reports 36.6 whoever stands there; the fourth person truly has 38.5.
@@ -91,17 +67,7 @@ describe('the gate with a stuck thermometer', () => {
       gate.onMeasurement(m(reported, { at: clock.now() }));
       clock.advance(100);
       serial++;
-      return gate.onFaceEvent(
-        JSON.stringify({
-          serialNo: serial,
-          dateTime: new Date(clock.now()).toISOString(),
-          employeeNoString: `E${serial}`,
-          similarity: 0.9,
-          mask: 'yes',
-          remoteCheck: true,
-          isRealtime: true,
-        }),
-      );
+      return gate.onFaceEvent(faceEvent(serial));
     };
     const outcomes = [];
     for (const t of [366, 366, 366, 366, 371]) outcomes.push((await person(t))?.record);

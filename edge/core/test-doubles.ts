@@ -1,7 +1,12 @@
 /** In-memory stand-ins for the gate's I/O, shared by the core's tests and benchmarks. */
 import type { ReadingRecord } from '../../protocols/gate/messages.ts';
 import { type NewReading, type ReadingRecorder, readingId } from '../storage/types.ts';
-import type { GateActuator, GateState, Publisher } from './gate.ts';
+import pino from 'pino';
+import { parseEdgeConfig } from '../config/load.ts';
+import type { Measurement } from '../thermometer/types.ts';
+import { AccessList } from './access-list.ts';
+import { FakeClock } from './fake-clock.ts';
+import { type GateActuator, type GateState, Gate, type Publisher } from './gate.ts';
 
 export class FakeActuator implements GateActuator {
   releases: number[] = [];
@@ -63,4 +68,67 @@ export class CapturingBus implements Publisher {
   on(topic: string): unknown[] {
     return this.messages.filter((m) => m.topic === topic).map((m) => JSON.parse(m.payload));
   }
+}
+
+const silent = pino({ level: 'silent' });
+
+export interface TestGateOptions {
+  thermometer?: Record<string, unknown>;
+  terminal?: Record<string, unknown>;
+  policy?: Record<string, unknown>;
+}
+
+/**
+ * One gate on fakes (clock, turnstile, outbox, bus), a Modbus thermometer and terminal T1, with
+ * nobody refused for the access list or a mask unless `policy` says so; plus builders for a
+ * measurement read now and a face event shown at a given time.
+ */
+export function testGate(o: TestGateOptions = {}) {
+  const cfg = parseEdgeConfig({
+    siteId: 's',
+    gateId: 'g',
+    mqtt: { url: 'mqtt://127.0.0.1:1883' },
+    thermometer: { protocol: 'modbus-ir', port: '/dev/null', ...o.thermometer },
+    terminal: { deviceId: 'T1', ...o.terminal },
+    policy: { accessListRequired: false, maskRequired: false, ...o.policy },
+  });
+  const clock = new FakeClock();
+  const io = new FakeActuator();
+  const recorder = new ArrayRecorder();
+  const bus = new CapturingBus();
+  const gate = new Gate({
+    cfg,
+    clock,
+    log: silent,
+    io,
+    recorder,
+    bus,
+    accessList: new AccessList(),
+    thermometerState: () => 'online',
+    requestMeasurement: () => {},
+  });
+  let seq = 0;
+  const measurement = (rawTenths: number): Measurement => ({
+    at: clock.now(),
+    sensor: 'modbus-ir',
+    rawTenths,
+    ambientTenths: 251,
+    sensorSeq: ++seq,
+    valid: true,
+    sensorFault: false,
+    belowRange: false,
+    aboveRange: false,
+    distanceMm: 450,
+  });
+  const faceEvent = (serialNo: number, at = clock.now()) =>
+    JSON.stringify({
+      serialNo,
+      dateTime: new Date(at).toISOString(),
+      employeeNoString: `E${serialNo}`,
+      similarity: 0.9,
+      mask: 'yes',
+      remoteCheck: true,
+      isRealtime: true,
+    });
+  return { cfg, clock, io, recorder, bus, gate, measurement, faceEvent };
 }

@@ -3,63 +3,14 @@
  * restarted) was acted on seconds later; it took the next person's measurement and opened the
  * turnstile for whoever stood there. Past the terminal's deadline an event is stored, never acted on.
  */
-import pino from 'pino';
 import { describe, expect, it } from 'vitest';
-import { parseEdgeConfig } from '../config/load.ts';
-import type { Measurement } from '../thermometer/types.ts';
-import { AccessList } from './access-list.ts';
-import { FakeClock } from './fake-clock.ts';
-import { Gate } from './gate.ts';
-import { ArrayRecorder, CapturingBus, FakeActuator } from './test-doubles.ts';
+import { testGate } from './test-doubles.ts';
 
 function setup() {
-  const cfg = parseEdgeConfig({
-    siteId: 's',
-    gateId: 'g',
-    mqtt: { url: 'mqtt://127.0.0.1:1883' },
-    thermometer: { protocol: 'modbus-ir', port: '/dev/null' },
-    terminal: { deviceId: 'T1' },
-    policy: { accessListRequired: false, maskRequired: false, waitForMeasurementMs: 2000 },
-  });
-  const clock = new FakeClock();
-  const io = new FakeActuator();
-  const recorder = new ArrayRecorder();
-  const gate = new Gate({
-    cfg,
-    clock,
-    log: pino({ level: 'silent' }),
-    io,
-    recorder,
-    bus: new CapturingBus(),
-    accessList: new AccessList(),
-    thermometerState: () => 'online',
-    requestMeasurement: () => {},
-  });
-  let seq = 0;
-  const measure = (tenths: number) =>
-    gate.onMeasurement({
-      at: clock.now(),
-      sensor: 'modbus-ir',
-      rawTenths: tenths,
-      ambientTenths: 251,
-      sensorSeq: ++seq,
-      valid: true,
-      sensorFault: false,
-      belowRange: false,
-      aboveRange: false,
-      distanceMm: 450,
-    } satisfies Measurement);
-  const event = (serialNo: number, ageMs: number) =>
-    JSON.stringify({
-      serialNo,
-      dateTime: new Date(clock.now() - ageMs).toISOString(),
-      employeeNoString: `E${serialNo}`,
-      similarity: 0.9,
-      mask: 'yes',
-      remoteCheck: true,
-      isRealtime: true,
-    });
-  return { gate, clock, io, recorder, measure, event };
+  const t = testGate({ policy: { waitForMeasurementMs: 2000 } });
+  const measure = (tenths: number) => t.gate.onMeasurement(t.measurement(tenths));
+  const event = (serialNo: number, ageMs: number) => t.faceEvent(serialNo, t.clock.now() - ageMs);
+  return { ...t, measure, event };
 }
 
 describe('the terminal deadline (policy.verdictDeadlineMs, default 3 s)', () => {
