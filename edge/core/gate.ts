@@ -149,11 +149,13 @@ export class Gate {
           ? `thermometer stuck: ${s.run} people in a row at exactly ${formatTenths(m.rawTenths)} °C`
           : 'thermometer readings vary again',
       );
-    // Pairing faults are found by replaying this trail against the people who passed (test/soak).
-    this.d.log.debug(
-      { sensorSeq: m.sensorSeq, rawTenths: m.rawTenths, at: m.at, valid: m.valid },
-      'measurement',
-    );
+    // Pairing faults are found by replaying this trail against the people who passed (test/soak);
+    // the decision path builds it only when asked for.
+    if (this.d.log.isLevelEnabled('debug'))
+      this.d.log.debug(
+        { sensorSeq: m.sensorSeq, rawTenths: m.rawTenths, at: m.at, valid: m.valid },
+        'measurement',
+      );
     // A stuck value is no measurement of this person: the policy asks for a re-measure.
     this.pairing.add(s.stuck ? { ...m, sensorFault: true } : m);
   }
@@ -270,16 +272,17 @@ export class Gate {
 
   private act(ev: FaceEvent, receivedAt: number, paired: Paired): HandledEvent {
     const { temperature, measurement, delayMs } = paired;
-    this.d.log.debug(
-      {
-        serialNo: ev.serialNo,
-        eventAt: ev.at,
-        receivedAt,
-        sensorSeq: measurement?.sensorSeq ?? null,
-        delayMs,
-      },
-      'paired',
-    );
+    if (this.d.log.isLevelEnabled('debug'))
+      this.d.log.debug(
+        {
+          serialNo: ev.serialNo,
+          eventAt: ev.at,
+          receivedAt,
+          sensorSeq: measurement?.sensorSeq ?? null,
+          delayMs,
+        },
+        'paired',
+      );
     const lockdown = this.d.io.state === 'lockdown';
     const outcome = decide(
       {
