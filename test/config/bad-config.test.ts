@@ -495,6 +495,8 @@ const ROWS: Row[] = [
 
 let root: string;
 const ctxOf = new Map<Row, Ctx & { file: string }>();
+/** Ports of the valid control runs, from the same allocation as the rows' so none is shared. */
+let controlPorts: number[] = [];
 
 beforeAll(async () => {
   root = mkdtempSync(join(tmpdir(), 'tg-bad-config-'));
@@ -502,6 +504,7 @@ beforeAll(async () => {
   ROWS.forEach((row, i) => {
     ctxOf.set(row, makeCtx(row, ports[i] as number, `row-${i}`));
   });
+  controlPorts = ports.slice(ROWS.length);
 });
 
 afterAll(() => {
@@ -568,7 +571,9 @@ describe('as real processes: exit 2, the key and the reason on stderr, nothing h
     const programs: Program[] = hasDashboardCli
       ? ['edge', 'hub', 'sim', 'dashboard']
       : ['edge', 'hub', 'sim'];
-    const ports = await freePorts(programs.length);
+    // A second freePorts() call could hand out a row's port again: a valid control program then
+    // listens on the port a refused row is probed on, and that row seems half-started.
+    const ports = controlPorts;
     const tasks: Array<() => Promise<void>> = [
       ...spawned.map((row) => async () => {
         const c = ctxOf.get(row) as Ctx & { file: string };
