@@ -92,8 +92,15 @@ logLevel: warn
       if (st.online) lastOnline = Math.max(lastOnline, st.at);
     });
   };
+  const startedAt = Date.now();
   await watchStatus();
   const gateOnlineSince = (t: number) => lastOnline >= t;
+  const store = createReadingStore({ kind: 'influx', url: influx.url, database: 'dur' });
+  cleanups.push(() => store.close());
+  const read = async () => store.readingsByGate({ gateId: 'gate-1', from: 0, to: Date.now() + 60_000 });
+  /** Every event presented so far is in InfluxDB (so nothing of it lives only in the broker). */
+  const allStored = async (what: string) =>
+    waitFor(async () => (await read()).length >= n, { what: `${what}: all ${n} readings in InfluxDB`, timeoutMs: 90_000, intervalMs: 250 });
 
   const results: Promise<PresentResult>[] = [];
   let n = 0;
@@ -113,15 +120,30 @@ logLevel: warn
     }
   };
 
-  // Let the edge come up before the first person.
-  await sleep(1500);
-  await people(
-    60,
-    new Map([
-      [20, () => influx.stop()],
-      [50, () => influx.restart()],
-    ]),
+  // The first person only once the gate has a broker session: a plain broker keeps nothing for a
+  // client it has never seen. (A fixed sleep(1500) here failed CI: the gate takes 1.8 s to come up
+  // on a quiet machine and 3-6 s on a busy one, so the first events went to no session at all.)
+  await waitFor(() => gateOnlineSince(startedAt), { what: 'gate online on the broker', timeoutMs: 60_000 });
+  // The InfluxDB outage must overlap a real forwarder write: 0.5 s of people fell inside the
+  // forwarder's 1 s linger and never exercised its backoff. So the database comes back only after
+  // the gate has seen a write fail, with people still passing.
+  const failuresBefore = () => edgeLog.split('sink write failed').length - 1;
+  await people(20);
+  await influx.stop();
+  const failedBefore = failuresBefore();
+  let passed = 0;
+  await waitFor(
+    async () => {
+      if (failuresBefore() > failedBefore && passed >= 10) return true;
+      await people(1);
+      passed++;
+      return false;
+    },
+    { what: 'a forwarder write failing while InfluxDB is down', timeoutMs: 60_000, intervalMs: 20 },
   );
+  await people(10);
+  await influx.restart();
+  await people(10);
   for (let k = 0; k < 3; k++) {
     const killAt = 5 + Math.floor(Math.random() * 20);
     await people(
@@ -132,11 +154,14 @@ logLevel: warn
       ]),
     );
   }
-  // Broker restart. What the terminal handed to the old broker is settled first: a broker without
+  // Broker restart. What the terminal handed to the old broker is stored first: a broker without
   // disk persistence loses messages queued for a gate that has not resubscribed yet (the hub's
-  // persistent sessions cover that). Records made while no broker runs are cached by the terminal
-  // and re-sent until the gate acknowledges them.
+  // persistent sessions cover that). Settled verdicts are not enough: an event whose verdict timed
+  // out while the gate was down still waits in the broker for the restarted gate, which may take
+  // seconds to come up on a busy machine. Records made while no broker runs are cached by the
+  // terminal and re-sent until the gate acknowledges them.
   await Promise.all(results);
+  await allStored('before the broker restart');
   await broker.close();
   await waitFor(() => !terminal.isOnline, { what: 'terminal sees the broker gone' });
   await people(20);
@@ -151,9 +176,6 @@ logLevel: warn
   const serials = (await Promise.all(results)).map((r) => r.serialNo);
   expect(new Set(serials).size).toBe(n);
 
-  const store = createReadingStore({ kind: 'influx', url: influx.url, database: 'dur' });
-  cleanups.push(() => store.close());
-  const read = async () => store.readingsByGate({ gateId: 'gate-1', from: 0, to: Date.now() + 60_000 });
   await waitFor(async () => (await read()).length >= n, {
     what: `all ${n} readings in InfluxDB`,
     timeoutMs: 60_000,
