@@ -129,6 +129,10 @@ const status = (): GateStatus => ({
   softwareVersion: 'bench',
   configVersion: 'bench',
   accessListVersion: null,
+  policyVersion: null,
+  policyOverrides: [],
+  holdsVersion: null,
+  terminalClockOffsetMs: null,
 });
 
 function decision(seq: number): DecisionMessage {
@@ -163,6 +167,8 @@ function decision(seq: number): DecisionMessage {
       realtime: true,
       released: true,
       enteredBy: null,
+      policyVersion: null,
+      thresholdTenths: null,
     },
   };
 }

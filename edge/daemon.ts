@@ -105,6 +105,10 @@ export async function startEdge(cfg: EdgeConfig, opts: StartOptions = {}): Promi
     softwareVersion: SOFTWARE_VERSION,
     configVersion: '',
     accessListVersion: null,
+    policyVersion: null,
+    policyOverrides: [],
+    holdsVersion: null,
+    terminalClockOffsetMs: null,
   };
   const link = new MqttLink(
     {

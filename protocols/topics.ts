@@ -69,6 +69,12 @@ export const SiteTopic = {
   accessList: (s: string) => `tg/${s}/access-list`,
   /** Changes between snapshots (QoS 1). */
   accessListChanges: (s: string) => `tg/${s}/access-list/changes`,
+  /** Retained SitePolicy (protocols/site/policy.ts), published by the hub. */
+  policy: (s: string) => `tg/${s}/policy`,
+  /** Retained HoldsSnapshot: every person hold of the site (protocols/site/holds.ts), from the hub. */
+  holds: (s: string) => `tg/${s}/holds`,
+  /** HoldsChange between snapshots (QoS 1). */
+  holdsChanges: (s: string) => `tg/${s}/holds/changes`,
 } as const;
 
 /** Topics of the site hub. */
@@ -79,6 +85,8 @@ export const HubTopic = {
   alert: (siteId: string) => `tg/${siteId}/hub/alert`,
   /** The hub's time (HubClock, QoS 0, not retained) every few seconds: gates check their clocks against it. */
   clock: (siteId: string) => `tg/${siteId}/hub/clock`,
+  /** HubReply to a HoldRequest or PolicyRequest (QoS 1). */
+  reply: (siteId: string) => `tg/${siteId}/hub/reply`,
 } as const;
 
 /** Topics of the dashboard (protocols/dashboard/messages.ts). */
@@ -89,4 +97,8 @@ export const DashboardTopic = {
   alerts: (siteId: string) => `tg/${siteId}/dashboard/alerts`,
   /** AlertAckRequest from other operator surfaces (OPC UA), QoS 1. */
   alertAck: (siteId: string) => `tg/${siteId}/dashboard/alert-ack`,
+  /** HoldRequest to the hub (open, stage, room, lift), QoS 1. */
+  holdRequest: (siteId: string) => `tg/${siteId}/dashboard/hold-request`,
+  /** PolicyRequest to the hub (an admin's new site policy), QoS 1. */
+  policyRequest: (siteId: string) => `tg/${siteId}/dashboard/policy-request`,
 } as const;

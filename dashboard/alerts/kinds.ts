@@ -2,30 +2,13 @@
  * What each alert kind is: its severity, whether it is a person episode or a gate condition, and
  * which incoming messages continue an open alert instead of raising a new one.
  */
+import { alertSeverity, isConditionKind } from '../../protocols/gate/alert-kinds.ts';
 import type { AlertKind, AlertMessage } from '../../protocols/gate/messages.ts';
 
 export type Severity = AlertMessage['severity'];
 
-/**
- * The dashboard's severities. `outbox-filling` is absent on purpose: the gate grades it by the fill
- * level (minor, then major, then critical) and the dashboard keeps the gate's word.
- */
-const SEVERITY: Partial<Record<AlertKind, Severity>> = {
-  fever: 'critical',
-  'fire-alarm': 'critical',
-  'remeasure-repeated': 'major',
-  'sensor-fault': 'major',
-  'thermometer-offline': 'major',
-  'gate-offline': 'major',
-  'mask-missing': 'minor',
-  'unknown-person': 'minor',
-  'not-on-access-list': 'minor',
-  tailgating: 'minor',
-};
-
-export function severityOf(kind: AlertKind, reported: Severity): Severity {
-  return SEVERITY[kind] ?? reported;
-}
+/** The kind's severity from the one registry (protocols/gate/alert-kinds.ts); the outbox's own grading is kept. */
+export const severityOf = (kind: AlertKind, reported: Severity): Severity => alertSeverity(kind, reported);
 
 export const SEVERITY_RANK: Record<Severity, number> = { critical: 0, major: 1, minor: 2, info: 3 };
 
@@ -37,14 +20,7 @@ export const escalates = (s: Severity): boolean => s === 'critical' || s === 'ma
  * (fire alarm over, thermometer back, gate back online). Everything else is about a person or a
  * passage and is cleared by a guard.
  */
-const CONDITIONS: ReadonlySet<AlertKind> = new Set([
-  'sensor-fault',
-  'thermometer-offline',
-  'gate-offline',
-  'fire-alarm',
-  'outbox-filling',
-]);
-export const isCondition = (kind: AlertKind): boolean => CONDITIONS.has(kind);
+export const isCondition = (kind: AlertKind): boolean => isConditionKind(kind);
 
 /**
  * The condition an alert message is about. The gate sends a new id for every raise and clear of

@@ -55,6 +55,8 @@ describe('handheld re-check', () => {
       realtime: false,
       released: false,
       enteredBy: 'guard1',
+      policyVersion: null,
+      thresholdTenths: null,
     });
     expect(h.readings).toEqual([reading]);
     expect(alert).toMatchObject({ stage: 'rechecked', temperatureTenths: 381 });

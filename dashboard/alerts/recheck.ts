@@ -77,5 +77,7 @@ export function recheckReading(
     realtime: false,
     released: false,
     enteredBy: by.username.slice(0, 64),
+    policyVersion: null,
+    thresholdTenths: null,
   };
 }

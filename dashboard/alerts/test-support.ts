@@ -189,6 +189,8 @@ export function reading(o: Partial<ReadingRecord> = {}): ReadingRecord {
     realtime: true,
     released: false,
     enteredBy: null,
+    policyVersion: null,
+    thresholdTenths: null,
     ...o,
   };
 }
@@ -244,6 +246,10 @@ export function status(gateId: string, o: Partial<GateStatus> = {}): GateStatus 
     softwareVersion: '1',
     configVersion: '1',
     accessListVersion: null,
+    policyVersion: null,
+    policyOverrides: [],
+    holdsVersion: null,
+    terminalClockOffsetMs: null,
     ...o,
   };
 }

@@ -96,5 +96,7 @@ export function manualRecord(siteId: string, e: ManualEntry, enteredBy: string, 
     realtime: false,
     released: false,
     enteredBy: enteredBy.slice(0, 64),
+    policyVersion: null,
+    thresholdTenths: null,
   };
 }

@@ -331,5 +331,7 @@ function toRecord(s: Series, row: unknown[]): ReadingRecord {
     realtime: get('realtime') === true,
     released: get('released') === true,
     enteredBy: get('enteredBy') as string | null,
+    policyVersion: num('policyVersion'),
+    thresholdTenths: num('thresholdTenths'),
   };
 }

@@ -16,6 +16,7 @@ import {
   SQLITE_DDL,
   SQLITE_READING_TABLE,
   SQLITE_SCHEMA_VERSION,
+  sqliteMigrations,
 } from '../../protocols/storage/sqlite-schema.ts';
 import { WriteError, WriteErrorCode } from './write-errors.ts';
 
@@ -83,6 +84,7 @@ export class SqliteManualSink {
           `${this.opts.path} has store schema ${version}, newer than ${SQLITE_SCHEMA_VERSION}`,
         );
       db.exec(SQLITE_DDL);
+      for (const step of sqliteMigrations(version)) db.exec(step);
       if (version < SQLITE_SCHEMA_VERSION) db.pragma(`user_version = ${SQLITE_SCHEMA_VERSION}`);
       const insert = db.prepare(
         `INSERT OR IGNORE INTO ${SQLITE_READING_TABLE} (${COLUMNS.join(', ')}) VALUES (${COLUMNS.map(() => '?').join(', ')})`,

@@ -79,6 +79,8 @@ function toRecord(row: readonly Value[], o = 0): ReadingRecord {
     realtime: at('realtime') === 1,
     released: at('released') === 1,
     enteredBy: at('enteredBy') as string | null,
+    policyVersion: at('policyVersion') as number | null,
+    thresholdTenths: at('thresholdTenths') as number | null,
   };
 }
 

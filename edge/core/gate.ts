@@ -448,6 +448,10 @@ export class Gate {
       softwareVersion: this.d.softwareVersion ?? '0.0.0',
       configVersion: this.d.configVersion ?? '',
       accessListVersion: this.d.accessList.version,
+      policyVersion: null,
+      policyOverrides: [],
+      holdsVersion: null,
+      terminalClockOffsetMs: null,
     };
   }
 
@@ -638,6 +642,8 @@ export class Gate {
         realtime: ev.isRealtime,
         released,
         enteredBy: null,
+        policyVersion: null,
+        thresholdTenths: null,
       },
       this.eventKey(ev),
     );
@@ -681,6 +687,8 @@ export class Gate {
         realtime: true,
         released: false,
         enteredBy: null,
+        policyVersion: null,
+        thresholdTenths: null,
       });
     } catch (err) {
       this.d.log.error(

@@ -16,6 +16,7 @@ import {
   SQLITE_DDL,
   SQLITE_READING_TABLE,
   SQLITE_SCHEMA_VERSION,
+  sqliteMigrations,
 } from '../../protocols/storage/sqlite-schema.ts';
 import type { Logger } from '../log.ts';
 import { type RejectedRecord, SinkRejection, StorageError, StorageErrorCode } from './errors.ts';
@@ -58,6 +59,7 @@ export class SqliteSink implements ReadingSink {
         );
       }
       db.exec(SQLITE_DDL);
+      for (const step of sqliteMigrations(version)) db.exec(step);
       if (version < SQLITE_SCHEMA_VERSION) db.pragma(`user_version = ${SQLITE_SCHEMA_VERSION}`);
       this.prepare(db);
       this.db = db;

@@ -3,7 +3,7 @@
  * A gate decides with the last snapshot it holds while the hub is unreachable.
  */
 import { z } from 'zod';
-import { SCHEMA_VERSION } from './messages.ts';
+import { versionedChange, versionedSnapshot } from '../site/versioned-list.ts';
 
 export const AccessEntry = z.object({
   employeeNo: z.string().min(1).max(64),
@@ -16,12 +16,7 @@ export const AccessEntry = z.object({
 });
 export type AccessEntry = z.infer<typeof AccessEntry>;
 
-export const AccessListSnapshot = z.object({
-  v: z.literal(SCHEMA_VERSION),
-  version: z.number().int().nonnegative(),
-  issuedAt: z.number().int().nonnegative(),
-  entries: z.array(AccessEntry),
-});
+export const AccessListSnapshot = versionedSnapshot(AccessEntry);
 export type AccessListSnapshot = z.infer<typeof AccessListSnapshot>;
 
 /** Pure check used by the gate: is this person admitted at this time? */
@@ -37,12 +32,6 @@ export function isAdmitted(entry: AccessEntry | undefined, atMs: number): boolea
  * A gate applies it only on top of exactly `fromVersion`; otherwise it keeps its list and takes the
  * next retained snapshot (which the hub republishes with every change).
  */
-export const AccessListChange = z.object({
-  v: z.literal(SCHEMA_VERSION),
-  fromVersion: z.number().int().nonnegative(),
-  toVersion: z.number().int().positive(),
-  issuedAt: z.number().int().nonnegative(),
-  upserts: z.array(AccessEntry),
-  removals: z.array(z.string().min(1).max(64)),
-});
+export const AccessListChange = versionedChange(AccessEntry);
+export const accessKey = (e: Pick<AccessEntry, 'employeeNo'>): string => e.employeeNo;
 export type AccessListChange = z.infer<typeof AccessListChange>;

@@ -40,6 +40,12 @@ export const DecisionReason = z.enum([
   'offline-record',
   'no-face-event',
   'manual-entry',
+  /** A person hold is open (flagged earlier, at this or another gate): refused whatever the reading. */
+  'held',
+  /** Decided after the terminal's deadline: the person was turned away already; nothing opens. */
+  'late',
+  /** The reading could not be stored (outbox refusing): nobody passes unrecorded. */
+  'not-recording',
 ]);
 export type DecisionReason = z.infer<typeof DecisionReason>;
 
@@ -82,6 +88,10 @@ export const ReadingRecord = z.object({
   released: z.boolean(),
   /** Who entered a manual reading (handheld, self-report); null for devices. */
   enteredBy: z.string().max(64).nullable(),
+  /** The site policy version the decision was made with (0: the built-in default; null: older gates). */
+  policyVersion: z.number().int().nonnegative().nullable().default(null),
+  /** The fever threshold the decision was made with. */
+  thresholdTenths: Tenths.nullable().default(null),
 });
 export type ReadingRecord = z.infer<typeof ReadingRecord>;
 
@@ -107,6 +117,10 @@ export const AlertKind = z.enum([
   'tailgating',
   'fire-alarm',
   'outbox-filling',
+  /** A held person (flagged earlier) tried a gate. */
+  'held-person',
+  /** The face terminal's clock is off from the gate's by more than the tolerance. */
+  'terminal-clock',
 ]);
 export type AlertKind = z.infer<typeof AlertKind>;
 export const Severity = z.enum(['critical', 'major', 'minor', 'info']);
@@ -144,6 +158,13 @@ export const GateStatus = z.object({
   softwareVersion: z.string(),
   configVersion: z.string(),
   accessListVersion: z.number().int().nonnegative().nullable(),
+  /** The site policy version the gate decides with (0: built-in default, before any reached it). */
+  policyVersion: z.number().int().nonnegative().nullable().default(null),
+  /** Site rules this gate's own config overrides (shown in the fleet view). */
+  policyOverrides: z.array(z.string().max(64)).max(16).default([]),
+  holdsVersion: z.number().int().nonnegative().nullable().default(null),
+  /** The face terminal's clock offset from the gate's, ms (null: not yet observed). */
+  terminalClockOffsetMs: z.number().int().nullable().default(null),
 });
 export type GateStatus = z.infer<typeof GateStatus>;
 

@@ -68,6 +68,8 @@ export function readingFieldTexts(r: ReadingRecord): Array<[InfluxField, string]
     realtime: r.realtime,
     released: r.released,
     enteredBy: r.enteredBy,
+    policyVersion: r.policyVersion ?? null,
+    thresholdTenths: r.thresholdTenths ?? null,
   };
   const fields: Array<[InfluxField, string]> = [];
   for (const [name, type] of FIELD_TYPES) {

@@ -47,6 +47,8 @@ export const INFLUX_FIELDS = {
   realtime: 'boolean',
   released: 'boolean',
   enteredBy: 'string',
+  policyVersion: 'integer',
+  thresholdTenths: 'integer',
 } as const satisfies Record<string, InfluxFieldType>;
 export type InfluxField = keyof typeof INFLUX_FIELDS;
 

@@ -7,7 +7,7 @@
 import type { ReadingRecord } from '../gate/messages.ts';
 
 /** PRAGMA user_version of a store created by this release. Bump with a migration when the DDL changes. */
-export const SQLITE_SCHEMA_VERSION = 1;
+export const SQLITE_SCHEMA_VERSION = 2;
 export const SQLITE_READING_TABLE = 'reading';
 
 /**
@@ -41,7 +41,9 @@ CREATE TABLE IF NOT EXISTS reading (
   terminal_serial_no INTEGER,
   realtime           INTEGER NOT NULL,
   released           INTEGER NOT NULL,
-  entered_by         TEXT
+  entered_by         TEXT,
+  policy_version     INTEGER,
+  threshold_tenths   INTEGER
 );
 -- A period over everybody (first reading per person-day, counts by decision): covering, so
 -- those scans never touch the table.
@@ -78,7 +80,24 @@ export const SQLITE_COLUMNS = {
   realtime: 'realtime',
   released: 'released',
   enteredBy: 'entered_by',
+  policyVersion: 'policy_version',
+  thresholdTenths: 'threshold_tenths',
 } as const satisfies { [K in keyof ReadingRecord]-?: string };
 
 /** Columns holding booleans as 0/1. */
 export const SQLITE_BOOLEAN_COLUMNS = ['realtime', 'released'] as const;
+
+/**
+ * What turns a store of an older schema into this one, after SQLITE_DDL ran (which creates a new
+ * file at the current schema, so a fresh file needs nothing). Every writer applies these.
+ */
+export function sqliteMigrations(fromVersion: number): string[] {
+  const steps: string[] = [];
+  // 1 → 2: the site policy version and threshold each decision was made with.
+  if (fromVersion === 1)
+    steps.push(
+      'ALTER TABLE reading ADD COLUMN policy_version INTEGER',
+      'ALTER TABLE reading ADD COLUMN threshold_tenths INTEGER',
+    );
+  return steps;
+}

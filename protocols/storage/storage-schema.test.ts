@@ -67,6 +67,8 @@ describe('readingToLine', () => {
       realtime: true,
       released: false,
       enteredBy: 'say "hi"\\',
+      policyVersion: null,
+      thresholdTenths: null,
     });
     expect(line).toBe(
       'reading,decision=flagged,gateId=g-1,siteId=s1,source=gate-thermometer,employeeNo=E\\ 1\\,x ' +

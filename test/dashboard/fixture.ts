@@ -225,6 +225,8 @@ export function reading(o: Partial<ReadingRecord> = {}): ReadingRecord {
     realtime: true,
     released: true,
     enteredBy: null,
+    policyVersion: null,
+    thresholdTenths: null,
     ...o,
   };
 }
@@ -278,6 +280,10 @@ export function fleet(gates: Array<{ gateId: string; online: boolean }>, at = T0
       softwareVersion: '0.1.0',
       configVersion: 'c1',
       accessListVersion: 4,
+      policyVersion: null,
+      policyOverrides: [],
+      holdsVersion: null,
+      terminalClockOffsetMs: null,
       outbox: { depth: 7, oldestAgeS: 3 },
       counters: null,
       uptimeS: 100,

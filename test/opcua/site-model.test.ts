@@ -67,6 +67,8 @@ function decision(p: {
       realtime: true,
       released: true,
       enteredBy: null,
+      policyVersion: null,
+      thresholdTenths: null,
     },
   };
 }
@@ -82,6 +84,10 @@ const status = (p: Partial<GateStatus>): GateStatus => ({
   softwareVersion: '1',
   configVersion: '1',
   accessListVersion: null,
+  policyVersion: null,
+  policyOverrides: [],
+  holdsVersion: null,
+  terminalClockOffsetMs: null,
   ...p,
 });
 

@@ -32,6 +32,8 @@ export function newReading(over: Partial<NewReading> = {}): NewReading {
     realtime: true,
     released: true,
     enteredBy: null,
+    policyVersion: null,
+    thresholdTenths: null,
     ...over,
   };
 }

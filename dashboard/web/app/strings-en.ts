@@ -113,6 +113,8 @@ export const en: Record<keyof typeof zh, string> = {
   'alertKind.gate-offline': 'Gate offline',
   'alertKind.tailgating': 'Tailgating',
   'alertKind.fire-alarm': 'Fire alarm',
+  'alertKind.held-person': 'Held person at a gate',
+  'alertKind.terminal-clock': 'Face terminal clock off',
   'alertKind.outbox-filling': 'Outbox filling',
 
   'alert.gate': 'Gate',

@@ -112,6 +112,8 @@ export const zh = {
   'alertKind.tailgating': '尾随通行',
   'alertKind.fire-alarm': '消防报警',
   'alertKind.outbox-filling': '数据积压',
+  'alertKind.held-person': '体温异常人员（未解除）试图通行',
+  'alertKind.terminal-clock': '人脸终端时钟偏差',
 
   'alert.gate': '闸机',
   'alert.noRoom': '隔离室已满，请原地等待保安',

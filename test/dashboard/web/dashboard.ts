@@ -70,6 +70,8 @@ export async function seedHistory(readingsPath: string): Promise<void> {
           realtime: true,
           released: true,
           enteredBy: null,
+          policyVersion: null,
+          thresholdTenths: null,
         });
       }
     });
