@@ -12,6 +12,8 @@ import { type Clock, steadyClock } from './clock.ts';
 import { ClockCheck } from './clock-check.ts';
 import type { EdgeConfig } from './config/schema.ts';
 import { AccessList } from './core/access-list.ts';
+import { SiteHolds } from './core/holds.ts';
+import { SitePolicyCopy, siteRuleOverrides } from './core/site-policy.ts';
 import { Gate } from './core/gate.ts';
 import { GateIo } from './gpio/gate-io.ts';
 import { createOnoffBackend } from './gpio/onoff-backend.ts';
@@ -72,6 +74,16 @@ export async function startEdge(cfg: EdgeConfig, opts: StartOptions = {}): Promi
   );
   const accessList = new AccessList(join(cfg.dataDir, 'access-list.json'));
   accessList.load(cfg.accessListFile);
+  // The site's holds and policy as last received: a restarted gate refuses a held person and
+  // decides with the site's threshold before the hub answers (or while it is away).
+  const holds = new SiteHolds(
+    join(cfg.dataDir, 'holds.json'),
+    join(cfg.dataDir, 'holds-local.json'),
+    cfg.policy.localHoldExpiryMs,
+  );
+  holds.load();
+  const policy = new SitePolicyCopy(siteRuleOverrides(cfg), join(cfg.dataDir, 'site-policy.json'));
+  policy.load();
 
   const backend: GpioBackend =
     cfg.gpio.backend === 'sim'
@@ -138,6 +150,9 @@ export async function startEdge(cfg: EdgeConfig, opts: StartOptions = {}): Promi
     recorder,
     bus: link,
     accessList,
+    holds,
+    policy,
+    terminalClockPath: join(cfg.dataDir, 'terminal-clock.json'),
     thermometerState: () => thermometer?.state ?? 'none',
     requestMeasurement: () => thermometer?.requestMeasurement(),
     softwareVersion: SOFTWARE_VERSION,
@@ -151,7 +166,8 @@ export async function startEdge(cfg: EdgeConfig, opts: StartOptions = {}): Promi
   io.on('tailgating', () => gate.onTailgating());
   recorder.on('fill', (e) => gate.onOutboxFill(e));
   for (const [topic, handler] of gate.subscriptions()) link.subscribe(topic, (_t, p) => handler(p));
-  link.onConnect(() => gate.publishStatus(true));
+  link.onConnect(() => gate.onLinkUp());
+  link.onDisconnect(() => gate.onLinkDown());
   const clockCheck = new ClockCheck({ siteId: cfg.siteId, clock, log, thresholdMs: cfg.clockSkewWarnMs });
   link.subscribe(HubTopic.clock(cfg.siteId), (_t, p) => clockCheck.onMessage(p));
 

@@ -1,3 +1,4 @@
+import { SitePolicyCopy, siteRuleOverrides } from '../core/site-policy.ts';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -31,7 +32,10 @@ function issuesOf(fn: () => unknown): { path: string; message: string }[] {
 describe('edge config', () => {
   it('fills the product defaults', () => {
     const c = loadEdgeConfig(write('min.yaml', MIN), {});
-    expect(c.policy.feverThresholdTenths).toBe(373);
+    // The site rules are the hub's (site policy): the gate's config leaves them unset, and the
+    // gate decides with the built-in 37.3 °C until a policy arrives.
+    expect(c.policy.feverThresholdTenths).toBeUndefined();
+    expect(new SitePolicyCopy(siteRuleOverrides(c)).rules.feverThresholdTenths).toBe(373);
     expect(c.turnstile.openMs).toBe(3000);
     expect(c.thermometer.baudRate).toBe(9600);
     expect(c.gpio.backend).toBe('sim');

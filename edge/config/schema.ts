@@ -120,14 +120,20 @@ export const EdgeConfig = z
         simHost: '127.0.0.1',
         simPort: 0,
       }),
+    /**
+     * The site rules (threshold, plausible range, mask / health code / access list, minimum face
+     * similarity) come from the hub's site policy (protocols/site/policy.ts); set one here only to
+     * override it for this gate, which the fleet view then shows. The rest is local to the gate.
+     */
     policy: z
       .strictObject({
-        feverThresholdTenths: Tenths.min(350).max(400).default(373),
-        plausibleMinTenths: Tenths.default(340),
-        plausibleMaxTenths: Tenths.default(420),
-        maskRequired: z.boolean().default(true),
-        healthCodeRequired: z.boolean().default(false),
-        accessListRequired: z.boolean().default(true),
+        feverThresholdTenths: Tenths.min(350).max(400).optional(),
+        plausibleMinTenths: Tenths.min(300).max(380).optional(),
+        plausibleMaxTenths: Tenths.min(370).max(450).optional(),
+        maskRequired: z.boolean().optional(),
+        healthCodeRequired: z.boolean().optional(),
+        accessListRequired: z.boolean().optional(),
+        minSimilarity: z.number().min(0).max(1).optional(),
         /** How old a measurement may be when the face event arrives. */
         pairingWindowMs: z.number().int().min(100).max(10_000).default(3000),
         /** How long to wait for a late measurement. The terminal gives up after 3 s. */
@@ -136,44 +142,42 @@ export const EdgeConfig = z
         remeasureAlertCount: z.number().int().min(2).default(3),
         remeasureAlertWindowMs: z.number().int().min(1000).default(120_000),
         /**
-         * A realtime event older than this (terminal time vs gate time) is stored but never acted
-         * on: the broker kept it while the gate was down and the person has long gone. Terminals
-         * must keep their clocks in sync (NTP); a skewed clock shows up as stale events in the log.
-         * Commands (open once, lockdown) older than this are refused the same way: an open-once
-         * queued by the broker while the gate was away must not open the turnstile later.
+         * Commands (open once, lockdown) older than this by the gate's clock are refused: an
+         * open-once queued by the broker while the gate was away must not open the turnstile later.
          */
         staleEventMs: z.number().int().min(5000).default(30_000),
         /**
          * The terminal waits this long for a verdict, then keeps the turnstile shut (datasheet:
          * 3 s). A realtime event older than this less 500 ms (the time for the verdict and the
          * release to land) when it arrives, or once its measurement came, is stored but never
-         * opens the turnstile: whoever stands there by then is somebody else, and a measurement
-         * paired that late belongs to the next person.
+         * opens the turnstile: whoever stands there by then is somebody else. Its age is judged
+         * with the terminal's learned clock offset (edge/core/terminal-clock.ts), so a terminal
+         * with a wrong clock keeps working.
          */
         verdictDeadlineMs: z.number().int().min(1000).max(30_000).default(3000),
+        /** A terminal clock further off than this raises the `terminal-clock` alert. */
+        terminalClockToleranceMs: z.number().int().min(500).default(2000),
+        /**
+         * A fever this gate flagged holds the person here until the hub's hold list takes over. On
+         * a site without a hub nobody can lift it: there it expires after this long.
+         */
+        localHoldExpiryMs: z.number().int().min(60_000).default(24 * 3600_000),
       })
       .refine(
-        (p) =>
-          p.plausibleMinTenths < p.feverThresholdTenths && p.feverThresholdTenths <= p.plausibleMaxTenths,
+        (p) => {
+          // Checked against the built-in site rules here; against the hub's policy when it arrives.
+          const min = p.plausibleMinTenths ?? 340;
+          const thr = p.feverThresholdTenths ?? 373;
+          const max = p.plausibleMaxTenths ?? 420;
+          return min < thr && thr <= max;
+        },
         {
           message: 'need plausibleMinTenths < feverThresholdTenths <= plausibleMaxTenths',
           path: ['feverThresholdTenths'],
         },
       )
-      .default({
-        feverThresholdTenths: 373,
-        plausibleMinTenths: 340,
-        plausibleMaxTenths: 420,
-        maskRequired: true,
-        healthCodeRequired: false,
-        accessListRequired: true,
-        pairingWindowMs: 3000,
-        waitForMeasurementMs: 1500,
-        remeasureAlertCount: 3,
-        remeasureAlertWindowMs: 120_000,
-        staleEventMs: 30_000,
-        verdictDeadlineMs: 3000,
-      }),
+      // Parsed through the schema, so the defaults above are the only ones (zod's .default() would skip them).
+      .prefault({}),
     /** Where a flagged person is sent until the dashboard assigns a room. */
     isolation: z.strictObject({ area: z.string().min(1).max(24) }).default({ area: '隔离观察区' }),
     /** Optional local access list (JSON snapshot); the hub's retained list replaces it when newer. */

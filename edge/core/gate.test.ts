@@ -94,7 +94,7 @@ describe('Gate', () => {
     const t = setup();
     t.measure(372);
     const h = await t.gate.onFaceEvent(t.event());
-    expect(h?.outcome).toEqual({ decision: 'pass', reason: 'ok' });
+    expect(h?.outcome).toEqual({ decision: 'pass', reason: 'ok', release: true });
     expect(t.io.releases).toEqual([3000]);
     expect(h?.verdict).toMatchObject({
       checkResult: 'success',
@@ -213,7 +213,7 @@ describe('Gate', () => {
     t.clock.advance(cfg.policy.waitForMeasurementMs);
     const h = await p;
     expect(t.requested()).toBe(1);
-    expect(h?.outcome).toEqual({ decision: 'remeasure', reason: 'no-measurement' });
+    expect(h?.outcome).toEqual({ decision: 'remeasure', reason: 'no-measurement', release: false });
     expect(t.io.releases).toEqual([]);
   });
 
@@ -241,7 +241,7 @@ describe('Gate', () => {
     const t = setup();
     t.measure(366);
     const h = await t.gate.onFaceEvent(t.event(patch));
-    expect(h?.outcome).toEqual({ decision: 'denied', reason });
+    expect(h?.outcome).toEqual({ decision: 'denied', reason, release: false });
     expect(t.io.releases).toEqual([]);
     expect((t.bus.on('tg/plant-1/gate/gate-a/alert') as { kind: string }[])[0]?.kind).toBe(alertKind);
   });
@@ -252,7 +252,7 @@ describe('Gate', () => {
     t.gate.onThermometerState('online');
     t.measure(366, { sensorFault: true, valid: false });
     const h = await t.gate.onFaceEvent(t.event());
-    expect(h?.outcome).toEqual({ decision: 'remeasure', reason: 'sensor-fault' });
+    expect(h?.outcome).toEqual({ decision: 'remeasure', reason: 'sensor-fault', release: false });
     const faults = (t.bus.on('tg/plant-1/gate/gate-a/alert') as { kind: string; active: boolean }[]).filter(
       (a) => a.kind === 'sensor-fault',
     );
@@ -286,15 +286,17 @@ describe('Gate', () => {
     expect(t.bus.on('face/T1/ack')).toEqual([{ serialNo: 100 }]);
   });
 
-  it('a realtime event that arrives long after it happened is stored but opens nothing', async () => {
+  it('a realtime event that arrives long after it happened is stored, answered, and opens nothing', async () => {
     const t = setup();
     t.measure(366);
     const old = new Date(t.clock.now() - 60_000).toISOString();
     const h = await t.gate.onFaceEvent(t.event({ dateTime: old }));
-    expect(h?.kind).toBe('offline-record');
-    expect(h?.record).toMatchObject({ released: false, at: t.clock.now() - 60_000 });
+    expect(h?.kind).toBe('decided');
+    // Recorded as what it was: refused because it came too late, at the time it happened.
+    expect(h?.record).toMatchObject({ decision: 'denied', reason: 'late', released: false, at: t.clock.now() - 60_000 });
     expect(t.io.releases).toEqual([]);
-    expect(t.bus.on('face/T1/verdict')).toEqual([]);
+    // Answered all the same: a terminal still waiting learns why, one that gave up ignores it.
+    expect(t.bus.on('face/T1/verdict')).toEqual([expect.objectContaining({ checkResult: 'failed', open: false })]);
     expect(t.gate.counters.staleEvents).toBe(1);
   });
 
@@ -397,9 +399,9 @@ describe('Gate', () => {
         upserts: upserts.map((employeeNo) => ({ employeeNo })),
         removals,
       });
-    t.gate.onAccessListChange(change(1, 2, ['E7'], ['E1']));
+    t.gate.lists.onAccessListChange(change(1, 2, ['E7'], ['E1']));
     expect(t.gate.status(true).accessListVersion).toBe(2);
-    t.gate.onAccessListChange(change(5, 6, ['E8'], []));
+    t.gate.lists.onAccessListChange(change(5, 6, ['E8'], []));
     expect(t.gate.status(true).accessListVersion).toBe(2);
     t.measure(366);
     expect((await t.gate.onFaceEvent(t.event({ employeeNoString: 'E1' })))?.outcome?.reason).toBe(
@@ -413,8 +415,8 @@ describe('Gate', () => {
     const t = setup();
     const list = (version: number, no: string) =>
       JSON.stringify({ v: 1, version, issuedAt: 0, entries: [{ employeeNo: no }] });
-    t.gate.onAccessList(list(3, 'E2'));
-    t.gate.onAccessList(list(2, 'E1'));
+    t.gate.lists.onAccessList(list(3, 'E2'));
+    t.gate.lists.onAccessList(list(2, 'E1'));
     t.measure(366);
     expect((await t.gate.onFaceEvent(t.event({ employeeNoString: 'E2' })))?.outcome?.decision).toBe('pass');
     expect(t.gate.status(true).accessListVersion).toBe(3);

@@ -3,28 +3,15 @@
  * terminal, record, tell the site. Every dependency is injected (devices, clock, storage, bus) so
  * the whole chain runs in tests and benchmarks without hardware. Nothing here waits on the
  * network: the bus queues, the recorder commits locally.
+ *
+ * The parts: the passage (this file: event → pairing → `decide()` → actuate → record), the alerts
+ * (gate-alerts.ts), where flagged people go (isolation-memory.ts), the site's lists the gate holds
+ * (site-lists.ts: access list, person holds, site policy), status and heartbeat (gate-status.ts),
+ * commands (commands.ts), and how old an event is (terminal-clock.ts).
  */
-import {
-  type FaceAck,
-  type FaceEvent,
-  type FaceVerdict,
-  parseFaceEvent,
-} from '../../protocols/face-mqtt/index.ts';
-import { AccessListChange, AccessListSnapshot } from '../../protocols/gate/access-list.ts';
-import {
-  type AlertKind,
-  type AlertMessage,
-  type Counters,
-  type DecisionMessage,
-  GateCommand,
-  type GateCommandAck,
-  type GateStatus,
-  type Heartbeat,
-  type ReadingRecord,
-  SCHEMA_VERSION,
-} from '../../protocols/gate/messages.ts';
-import { IsolationPlan } from '../../protocols/dashboard/messages.ts';
-import { parsePayload } from '../../protocols/parse.ts';
+import { type FaceAck, type FaceEvent, type FaceVerdict, parseFaceEvent } from '../../protocols/face-mqtt/index.ts';
+import type { Counters, DecisionMessage, ReadingRecord } from '../../protocols/gate/messages.ts';
+import { SCHEMA_VERSION } from '../../protocols/gate/messages.ts';
 import { formatTenths } from '../../protocols/temperature.ts';
 import { FaceTopic, GateTopic, SiteTopic } from '../../protocols/topics.ts';
 import type { Clock } from '../clock.ts';
@@ -34,28 +21,26 @@ import { describeFill, type FillEvent } from '../storage/fill-level.ts';
 import type { ReadingRecorder } from '../storage/types.ts';
 import type { Measurement, ThermometerLinkState } from '../thermometer/types.ts';
 import type { AccessList } from './access-list.ts';
+import { executeCommand } from './commands.ts';
+import { GateAlerts } from './gate-alerts.ts';
+import type { GateActuator, GateState, Publisher } from './gate-io-types.ts';
+import { buildHeartbeat, buildStatus } from './gate-status.ts';
+import { type HoldView, SiteHolds } from './holds.ts';
+import { IsolationMemory } from './isolation-memory.ts';
 import { MeasurementPairing, type PairingResult } from './pairing.ts';
-import { type DecisionOutcome, decide, releases, type TemperatureInput } from './policy.ts';
+import { type DecisionOutcome, decide, type EventMode, type TemperatureInput } from './policy.ts';
+import { SiteLists } from './site-lists.ts';
+import { SitePolicyCopy, siteRuleOverrides } from './site-policy.ts';
 import { StuckReadingDetector } from './stuck-reading.ts';
-import { displayText, notRecordingText } from './texts.ts';
+import { TerminalClock } from './terminal-clock.ts';
+import { displayText, heldText, notRecordingText, terminalClockText } from './texts.ts';
+
+export type { GateActuator, GateState, Publisher } from './gate-io-types.ts';
 
 /** Time kept in hand before the terminal's deadline for the verdict and the release to land. */
 export const VERDICT_MARGIN_MS = 500;
-
-export type GateState = 'locked' | 'released' | 'lockdown' | 'fire';
-
-/** What the gate needs from the turnstile I/O. */
-export interface GateActuator {
-  release(openMs: number): void;
-  signal(kind: 'pass' | 'deny' | 'flag'): void;
-  setLockdown(on: boolean): void;
-  readonly state: GateState;
-  readonly fireAlarm: boolean;
-}
-
-export interface Publisher {
-  publish(topic: string, payload: string, opts?: { qos?: 0 | 1; retain?: boolean }): void;
-}
+/** After the broker link (re)connects, events may be the broker's backlog for this long. */
+const LINK_SETTLE_MS = 2000;
 
 export interface GateDeps {
   cfg: EdgeConfig;
@@ -65,10 +50,16 @@ export interface GateDeps {
   recorder: ReadingRecorder;
   bus: Publisher;
   accessList: AccessList;
+  /** The site's person holds; in memory only when not given (tests, benchmarks). */
+  holds?: SiteHolds;
+  /** The site policy as held; the built-in default with the config's overrides when not given. */
+  policy?: SitePolicyCopy;
   thermometerState: () => ThermometerLinkState | 'none';
   requestMeasurement: () => void;
   softwareVersion?: string;
   configVersion?: string;
+  /** Where the terminal's learned clock offset is kept across restarts. */
+  terminalClockPath?: string;
 }
 
 interface Paired {
@@ -87,9 +78,6 @@ export interface HandledEvent {
   verdict?: FaceVerdict;
 }
 
-/** As long as the dashboard's default episode window: a retry within it is the same episode. */
-const TOLD_ROOM_MEMORY_MS = 30 * 60_000;
-
 export class Gate {
   readonly counters: Counters = {
     passed: 0,
@@ -103,28 +91,27 @@ export class Gate {
     badFrames: 0,
     badPayloads: 0,
   };
+  readonly alerts: GateAlerts;
+  readonly rooms: IsolationMemory;
+  readonly lists: SiteLists;
+  readonly terminalClock: TerminalClock;
   private readonly pairing: MeasurementPairing;
   private readonly stuck: StuckReadingDetector;
-  private readonly remeasures = new Map<string, number[]>();
   private readonly startedAt: number;
   private readonly topics: { verdict: string; ack: string };
   /** Serial numbers being decided right now: a redelivery during the wait is a duplicate too. */
   private readonly inFlight = new Set<number>();
   private lastThermometerState: ThermometerLinkState | undefined;
-  /**
-   * The room the dashboard keeps ready for this gate's next flagged person (retained, so it is
-   * back at once after a restart). Without one, or when every room is full, the configured area
-   * is named: the gate never waits for the dashboard to decide.
-   */
-  private isolationPlan: IsolationPlan | null = null;
-  /**
-   * The room each flagged person was told, so that a person who tries again is sent to the same
-   * room (the plan has moved on to the next free one by then). Kept as long as the dashboard
-   * keeps an episode open for a retry.
-   */
-  private readonly toldRooms = new Map<string, { room: NonNullable<IsolationPlan['room']>; at: number }>();
 
-  constructor(private readonly d: GateDeps) {
+  private readonly d: Required<Pick<GateDeps, 'holds' | 'policy'>> & GateDeps;
+
+  constructor(deps: GateDeps) {
+    const d = {
+      ...deps,
+      holds: deps.holds ?? new SiteHolds(undefined, undefined, deps.cfg.policy.localHoldExpiryMs),
+      policy: deps.policy ?? new SitePolicyCopy(siteRuleOverrides(deps.cfg)),
+    };
+    this.d = d;
     this.pairing = new MeasurementPairing(
       { beforeMs: d.cfg.policy.pairingWindowMs, waitMs: d.cfg.policy.waitForMeasurementMs },
       d.clock,
@@ -136,14 +123,42 @@ export class Gate {
       verdict: FaceTopic.verdict(d.cfg.terminal.deviceId),
       ack: FaceTopic.ack(d.cfg.terminal.deviceId),
     };
+    this.alerts = new GateAlerts(d);
+    this.rooms = new IsolationMemory(d.cfg.siteId, d.cfg.gateId, d.clock);
+    this.lists = new SiteLists({
+      accessList: d.accessList,
+      holds: d.holds,
+      policy: d.policy,
+      log: d.log,
+      onChange: () => this.publishStatus(true),
+      onBadPayload: () => this.counters.badPayloads++,
+    });
+    this.terminalClock = new TerminalClock(
+      {
+        settleMs: LINK_SETTLE_MS,
+        toleranceMs: d.cfg.policy.terminalClockToleranceMs,
+        persistPath: d.terminalClockPath,
+      },
+      d.clock,
+    );
+    this.terminalClock.load();
+  }
+
+  /** The broker link came up: what arrives in the next moments may be what the broker held. */
+  onLinkUp(): void {
+    this.terminalClock.linkUp();
+    this.publishStatus(true);
+  }
+
+  onLinkDown(): void {
+    this.terminalClock.linkDown();
   }
 
   onMeasurement(m: Measurement): void {
     const s = this.stuck.observe(m);
     if (s.changed)
-      this.alert(
+      this.alerts.raise(
         'sensor-fault',
-        s.stuck ? 'major' : 'info',
         s.stuck,
         s.stuck
           ? `thermometer stuck: ${s.run} people in a row at exactly ${formatTenths(m.rawTenths)} °C`
@@ -152,10 +167,7 @@ export class Gate {
     // Pairing faults are found by replaying this trail against the people who passed (test/soak);
     // the decision path builds it only when asked for.
     if (this.d.log.isLevelEnabled('debug'))
-      this.d.log.debug(
-        { sensorSeq: m.sensorSeq, rawTenths: m.rawTenths, at: m.at, valid: m.valid },
-        'measurement',
-      );
+      this.d.log.debug({ sensorSeq: m.sensorSeq, rawTenths: m.rawTenths, at: m.at, valid: m.valid }, 'measurement');
     // A stuck value is no measurement of this person: the policy asks for a re-measure.
     this.pairing.add(s.stuck ? { ...m, sensorFault: true } : m);
   }
@@ -178,29 +190,14 @@ export class Gate {
     this.lastThermometerState = state;
     // Readings from before an outage must not pair with whoever comes next.
     if (state !== 'online') this.pairing.clear();
-    this.alert(
-      'sensor-fault',
-      state === 'fault' ? 'major' : 'info',
-      state === 'fault',
-      `thermometer ${state}`,
-    );
-    this.alert(
-      'thermometer-offline',
-      state === 'offline' ? 'major' : 'info',
-      state === 'offline',
-      `thermometer ${state}`,
-    );
+    this.alerts.raise('sensor-fault', state === 'fault', `thermometer ${state}`);
+    this.alerts.raise('thermometer-offline', state === 'offline', `thermometer ${state}`);
     this.publishStatus(true);
   }
 
   onFireAlarm(active: boolean): void {
     this.d.log.warn({ active }, 'fire alarm');
-    this.alert(
-      'fire-alarm',
-      'critical',
-      active,
-      active ? 'fire alarm active: gate held open' : 'fire alarm cleared',
-    );
+    this.alerts.raise('fire-alarm', active, active ? 'fire alarm active: gate held open' : 'fire alarm cleared');
     this.publishStatus(true);
   }
 
@@ -210,9 +207,8 @@ export class Gate {
    * which, so a guard knows whether to look at the database link or at the gate's disk.
    */
   onOutboxFill(e: Pick<FillEvent, 'active' | 'severity' | 'depth' | 'capacity'> & Partial<FillEvent>): void {
-    this.alert(
+    this.alerts.raise(
       'outbox-filling',
-      e.severity,
       e.active,
       describeFill({
         level: e.level ?? 'ok',
@@ -224,11 +220,13 @@ export class Gate {
         spilled: e.spilled ?? 0,
         writeError: e.writeError ?? null,
       }),
+      {},
+      e.severity,
     );
   }
 
   onTailgating(): void {
-    this.alert('tailgating', 'minor', true, 'two passages for one release');
+    this.alerts.raise('tailgating', true, 'two passages for one release');
   }
 
   /** Entry point for `face/{deviceId}/event`. Never throws. */
@@ -241,91 +239,95 @@ export class Gate {
       return undefined;
     }
     const ev = parsed.value;
-    if (this.inFlight.has(ev.serialNo) || this.d.recorder.hasEvent(this.eventKey(ev)))
-      return this.duplicate(ev);
-    if (!ev.isRealtime) return this.handleOfflineRecord(ev, receivedAt);
-    const ageMs = receivedAt - ev.at;
-    // Past the terminal's own deadline nobody waits for this verdict any more (the broker or the
-    // terminal's reconnect held it): pairing it now would take the next person's measurement.
-    if (ageMs > Math.min(this.d.cfg.policy.staleEventMs, this.actBeforeMs())) {
-      // The terminal gave up on this one long ago: keep the reading, move nothing.
+    if (this.inFlight.has(ev.serialNo) || this.d.recorder.hasEvent(this.eventKey(ev))) return this.duplicate(ev);
+    if (!ev.isRealtime) return this.decideAndAct(ev, receivedAt, 'offline', noTemperature(ev), 0);
+
+    const age = this.terminalClock.judge(ev.at, receivedAt, this.actBeforeMs(), this.inFlight.size > 0);
+    this.checkTerminalClock();
+    if (!age.live) {
+      // Past the terminal's deadline nobody waits for this verdict any more (the broker held it
+      // while the gate was away): pairing it now would take the next person's measurement.
       this.counters.staleEvents++;
       this.d.log.warn(
-        { serialNo: ev.serialNo, ageMs },
-        'stale realtime event stored, not acted on (or the terminal clock is off)',
+        { serialNo: ev.serialNo, ageMs: age.ageMs, offsetMs: this.terminalClock.offsetMs() },
+        'stale realtime event: stored, answered, not acted on',
       );
-      return this.handleOfflineRecord({ ...ev, isRealtime: false }, receivedAt);
+      return this.decideAndAct(ev, receivedAt, 'late', noTemperature(ev), age.ageMs);
     }
 
     // When the temperature is already at hand the whole decision runs synchronously, inside the
     // MQTT message callback: the reading is committed before mqtt.js acknowledges the event, so a
     // crash can lose no acknowledged event. Only a wait for a late measurement goes async.
-    const paired = this.temperatureFor(ev, receivedAt);
-    if (!(paired instanceof Promise)) return this.act(ev, receivedAt, paired);
+    const paired = this.temperatureFor(ev, age.ageMs);
+    if (!(paired instanceof Promise)) return this.decideAndAct(ev, receivedAt, 'live', paired, age.ageMs);
     this.inFlight.add(ev.serialNo);
     try {
-      return this.act(ev, receivedAt, await paired);
+      return this.decideAndAct(ev, receivedAt, 'live', await paired, age.ageMs);
     } finally {
       this.inFlight.delete(ev.serialNo);
     }
   }
 
-  private act(ev: FaceEvent, receivedAt: number, paired: Paired): HandledEvent {
+  /**
+   * `ageAtArrivalMs`: how old the event was when it arrived, by the gate's reckoning. A wait for a
+   * late measurement can carry the decision past the terminal's deadline: then the person has been
+   * turned away already and the turnstile must stay shut for whoever is next.
+   */
+  private decideAndAct(
+    ev: FaceEvent,
+    receivedAt: number,
+    arrived: EventMode,
+    paired: Paired,
+    ageAtArrivalMs: number,
+  ): HandledEvent {
     const { temperature, measurement, delayMs } = paired;
+    const now = this.d.clock.now();
+    const mode: EventMode =
+      arrived === 'live' && now - receivedAt + ageAtArrivalMs > this.actBeforeMs() ? 'late' : arrived;
     if (this.d.log.isLevelEnabled('debug'))
       this.d.log.debug(
-        {
-          serialNo: ev.serialNo,
-          eventAt: ev.at,
-          receivedAt,
-          sensorSeq: measurement?.sensorSeq ?? null,
-          delayMs,
-        },
+        { serialNo: ev.serialNo, eventAt: ev.at, receivedAt, sensorSeq: measurement?.sensorSeq ?? null, delayMs, mode },
         'paired',
       );
-    const lockdown = this.d.io.state === 'lockdown';
+    const hold = this.d.holds.holdFor(ev.employeeNo, now);
+    const rules = this.d.policy.rules;
     const outcome = decide(
       {
         employeeNo: ev.employeeNo,
+        similarity: ev.similarity,
         mask: ev.mask,
-        ...(ev.healthCode ? { healthCode: ev.healthCode } : {}),
-        admitted: this.d.accessList.admitted(ev.employeeNo, receivedAt),
+        healthCode: ev.healthCode,
+        admitted: this.d.accessList.admitted(ev.employeeNo, mode === 'offline' ? ev.at : receivedAt),
+        held: hold !== null,
         temperature,
-        thermometerOffline: this.d.thermometerState() === 'offline',
-        lockdown,
+        thermometerOffline: mode === 'live' && this.d.thermometerState() === 'offline',
+        lockdown: this.d.io.state === 'lockdown',
+        fireAlarm: this.d.io.fireAlarm,
+        // Asked before actuating, since the reading is committed after.
+        recordable: mode !== 'live' || this.d.recorder.accepting(),
+        mode,
       },
-      this.d.cfg.policy,
+      rules,
     );
-    // A wait for a late measurement can carry the decision past the terminal's deadline: then the
-    // person has been turned away already and the turnstile must stay shut for whoever is next.
-    const late = this.d.clock.now() - ev.at > this.actBeforeMs();
-    // Nobody passes unrecorded: asked before actuating, since the reading is committed after.
-    // A fire alarm still opens (safety first); the reading is then kept as far as possible.
-    const held = outcome.decision === 'pass' && !this.d.recorder.accepting() && !this.d.io.fireAlarm;
-    const released = releases(outcome, this.d.io.fireAlarm) && !late && !held;
     const drive = this.d.cfg.turnstile.drive;
+    const live = mode === 'live';
     // Actuate first: the person is waiting at the turnstile; storage and the bus come after.
-    if (released && drive !== 'verdict') this.d.io.release(this.d.cfg.turnstile.openMs);
-    this.d.io.signal(
-      outcome.decision === 'pass' && !held ? 'pass' : outcome.decision === 'flagged' ? 'flag' : 'deny',
-    );
+    if (outcome.release && drive !== 'verdict') this.d.io.release(this.d.cfg.turnstile.openMs);
+    if (live)
+      this.d.io.signal(outcome.decision === 'pass' ? 'pass' : outcome.decision === 'flagged' ? 'flag' : 'deny');
     const finalTenths = temperature ? temperature.tenths : null;
-    const room = outcome.decision === 'flagged' ? this.roomFor(ev.employeeNo) : null;
-    const display = held
-      ? notRecordingText(this.d.cfg.lang, finalTenths)
-      : displayText(
-          this.d.cfg.lang,
-          outcome.decision,
-          outcome.reason,
-          finalTenths,
-          room?.name ?? this.d.cfg.isolation.area,
-        );
+    const room =
+      outcome.decision === 'flagged' ? this.rooms.roomFor(ev.employeeNo) : outcome.reason === 'held' ? (hold?.room ?? null) : null;
+    const place = room?.name ?? this.d.cfg.isolation.area;
+    const display = this.displayFor(outcome, finalTenths, place, hold);
     let verdict: FaceVerdict | undefined;
-    if (ev.remoteCheck) {
+    // Every realtime event is answered, a late one too (with `open: false`): a terminal that still
+    // waits gets a reason, and one that gave up ignores a verdict for a serial it no longer waits on.
+    if (ev.remoteCheck && ev.isRealtime) {
       verdict = {
         serialNo: ev.serialNo,
-        checkResult: outcome.decision === 'pass' && !held ? 'success' : 'failed',
-        open: released && drive !== 'gpio',
+        checkResult: outcome.decision === 'pass' ? 'success' : 'failed',
+        open: outcome.release && drive !== 'gpio',
         display,
         lang: this.d.cfg.lang,
       };
@@ -333,168 +335,102 @@ export class Gate {
     }
     let record: ReadingRecord | undefined;
     try {
-      record = this.record(ev, receivedAt, outcome, released, temperature, measurement, delayMs);
+      // A realtime event happened when it arrived, less its age by the gate's reckoning; an offline
+      // record keeps the terminal's own time.
+      const at = ev.isRealtime ? receivedAt - ageAtArrivalMs : ev.at;
+      record = this.record(ev, at, receivedAt, outcome, temperature, measurement, delayMs, rules.feverThresholdTenths);
     } catch (err) {
-      return this.notRecorded(ev, err, outcome, released, finalTenths, verdict);
+      // Not acknowledged: a terminal re-sends unacknowledged records, bringing it back once there is room.
+      return this.notRecorded(ev, err, outcome, finalTenths, verdict);
     }
     if (!record) return this.duplicate(ev);
-    if (!ev.remoteCheck) this.ack(ev.serialNo);
-    this.count(outcome);
-    this.publishDecision(record, ev.name, display, room?.id ?? null);
-    this.alertsFor(record, ev);
-    return { kind: 'decided', record, outcome, released, ...(verdict ? { verdict } : {}) };
+    if (!ev.remoteCheck || !ev.isRealtime) this.ack(ev.serialNo);
+    if (mode === 'offline') this.counters.offlineRecords++;
+    else this.count(outcome);
+    if (arrived === 'late') this.d.log.debug({ serialNo: ev.serialNo }, 'late event recorded');
+    // The gate holds the person itself at once; the hub's list takes over when it names this reading.
+    if (outcome.decision === 'flagged' && ev.employeeNo)
+      this.d.holds.flag({
+        employeeNo: ev.employeeNo,
+        readingId: record.id,
+        at: record.at,
+        temperatureTenths: record.temperatureTenths,
+        room,
+      });
+    this.publishDecision(record, ev.name, mode === 'offline' ? '' : display, room?.id ?? null);
+    if (mode !== 'offline' || outcome.decision === 'flagged') this.alerts.forPassage(record, ev.name, place);
+    return {
+      kind: mode === 'offline' ? 'offline-record' : 'decided',
+      record,
+      outcome,
+      released: outcome.release,
+      ...(verdict ? { verdict } : {}),
+    };
   }
 
-  onCommand(payload: Uint8Array | string): void {
-    const r = parsePayload(GateCommand, payload);
-    if (!r.ok) {
-      this.counters.badPayloads++;
-      this.d.log.warn({ code: r.error.code, reason: r.error.message }, 'command rejected');
-      return;
-    }
-    const cmd = r.value;
-    const now = this.d.clock.now();
-    const ageMs = now - cmd.at;
-    let error: string | null = null;
-    // Both ways: a command from the future means a skewed clock, and a skewed clock can make an old
-    // open-once look fresh.
-    if (Math.abs(ageMs) > this.d.cfg.policy.staleEventMs)
-      error = `stale command (${Math.round(ageMs / 1000)} s old by the gate's clock): not executed`;
-    else if (cmd.kind === 'open-once' && this.d.io.state === 'lockdown')
-      error = 'gate in lockdown: release it first';
-    this.d.log.info({ id: cmd.id, kind: cmd.kind, by: cmd.by, reason: cmd.reason, ageMs, error }, 'command');
-    if (error === null) {
-      if (cmd.kind === 'open-once') this.d.io.release(this.d.cfg.turnstile.openMs);
-      else this.d.io.setLockdown(cmd.kind === 'lockdown');
-    }
-    const ack: GateCommandAck = { v: SCHEMA_VERSION, id: cmd.id, ok: error === null, error, at: now };
-    this.d.bus.publish(GateTopic.commandAck(this.d.cfg.siteId, this.d.cfg.gateId), JSON.stringify(ack), {
-      qos: 1,
-    });
+  private displayFor(o: DecisionOutcome, tenths: number | null, place: string, hold: HoldView | null): string {
+    const lang = this.d.cfg.lang;
+    if (o.reason === 'not-recording') return notRecordingText(lang, tenths);
+    if (o.reason === 'held' && hold) return heldText(lang, hold.stage, tenths, place);
+    return displayText(lang, o.decision, o.reason, tenths, place);
+  }
+
+  private checkTerminalClock(): void {
+    const c = this.terminalClock.alertChange();
+    if (!c) return;
+    this.d.log.warn({ code: 'TG_EDGE_TERMINAL_CLOCK', offsetMs: c.offsetMs, active: c.active }, 'terminal clock');
+    this.alerts.raise('terminal-clock', c.active, terminalClockText(this.d.cfg.lang, c.offsetMs, c.active));
     this.publishStatus(true);
   }
 
-  private roomFor(employeeNo: string): NonNullable<IsolationPlan['room']> | null {
-    const now = this.d.clock.now();
-    for (const [who, t] of this.toldRooms) if (now - t.at > TOLD_ROOM_MEMORY_MS) this.toldRooms.delete(who);
-    const told = employeeNo ? this.toldRooms.get(employeeNo) : undefined;
-    const room = told?.room ?? this.isolationPlan?.room ?? null;
-    if (room && employeeNo) this.toldRooms.set(employeeNo, { room, at: now });
-    return room;
+  onCommand(payload: Uint8Array | string): void {
+    const done = executeCommand(payload, {
+      cfg: this.d.cfg,
+      clock: this.d.clock,
+      log: this.d.log,
+      io: this.d.io,
+      bus: this.d.bus,
+    });
+    if (done === 'bad-payload') this.counters.badPayloads++;
+    else this.publishStatus(true);
   }
 
   onIsolationPlan(payload: Uint8Array | string): void {
-    // An empty retained payload deletes the plan (the dashboard was removed from the site).
-    if (payload.length === 0) {
-      this.isolationPlan = null;
-      return;
-    }
-    const r = parsePayload(IsolationPlan, payload);
-    const { siteId, gateId } = this.d.cfg;
-    if (!r.ok || r.value.siteId !== siteId || r.value.gateId !== gateId) {
-      this.counters.badPayloads++;
-      this.d.log.warn(
-        r.ok
-          ? { code: 'TG_MSG_SCHEMA', reason: 'plan for another gate' }
-          : { code: r.error.code, reason: r.error.message },
-        'isolation plan rejected',
-      );
-      return;
-    }
-    this.isolationPlan = r.value;
-    this.d.log.info({ room: r.value.room?.id ?? null }, 'isolation plan');
-  }
-
-  onAccessList(payload: Uint8Array | string): void {
-    const r = parsePayload(AccessListSnapshot, payload, 32 * 1024 * 1024);
+    const r = this.rooms.onPlan(payload);
     if (!r.ok) {
       this.counters.badPayloads++;
-      this.d.log.warn({ code: r.error.code, reason: r.error.message }, 'access list rejected');
+      this.d.log.warn({ code: r.error.code, reason: r.error.message }, 'isolation plan rejected');
       return;
     }
-    if (this.d.accessList.apply(r.value)) {
-      this.d.log.info({ version: r.value.version, entries: r.value.entries.length }, 'access list updated');
-      this.publishStatus(true);
-    }
+    this.d.log.info({ room: r.value?.room?.id ?? null }, 'isolation plan');
   }
 
-  onAccessListChange(payload: Uint8Array | string): void {
-    const r = parsePayload(AccessListChange, payload, 32 * 1024 * 1024);
-    if (!r.ok) {
-      this.counters.badPayloads++;
-      this.d.log.warn({ code: r.error.code, reason: r.error.message }, 'access list change rejected');
-      return;
-    }
-    const held = this.d.accessList.version;
-    if (this.d.accessList.applyChange(r.value)) {
-      this.d.log.info({ from: r.value.fromVersion, to: r.value.toVersion }, 'access list changed');
-      this.publishStatus(true);
-    } else
-      this.d.log.info(
-        { held, from: r.value.fromVersion, to: r.value.toVersion },
-        'access list change skipped: waiting for a snapshot',
-      );
-  }
-
-  status(online: boolean): GateStatus {
-    return {
-      v: SCHEMA_VERSION,
-      siteId: this.d.cfg.siteId,
-      gateId: this.d.cfg.gateId,
-      online,
-      at: this.d.clock.now(),
-      thermometer: this.d.thermometerState(),
-      gateState: this.d.io.state,
-      softwareVersion: this.d.softwareVersion ?? '0.0.0',
-      configVersion: this.d.configVersion ?? '',
-      accessListVersion: this.d.accessList.version,
-      policyVersion: null,
-      policyOverrides: [],
-      holdsVersion: null,
-      terminalClockOffsetMs: null,
-    };
+  status(online: boolean) {
+    return buildStatus(this.statusDeps(), online);
   }
 
   publishStatus(online: boolean): void {
-    this.d.bus.publish(
-      GateTopic.status(this.d.cfg.siteId, this.d.cfg.gateId),
-      JSON.stringify(this.status(online)),
-      {
-        qos: 1,
-        retain: true,
-      },
-    );
+    this.d.bus.publish(GateTopic.status(this.d.cfg.siteId, this.d.cfg.gateId), JSON.stringify(this.status(online)), {
+      qos: 1,
+      retain: true,
+    });
   }
 
-  heartbeat(): Heartbeat {
-    const o = this.d.recorder.stats();
-    return {
-      v: SCHEMA_VERSION,
-      siteId: this.d.cfg.siteId,
-      gateId: this.d.cfg.gateId,
-      at: this.d.clock.now(),
-      uptimeS: (this.d.clock.now() - this.startedAt) / 1000,
-      thermometer: this.d.thermometerState(),
-      gateState: this.d.io.state,
-      counters: { ...this.counters },
-      outbox: {
-        depth: o.depth,
-        oldestAgeS: o.oldestAgeS,
-        ...(o.freeDiskBytes !== undefined ? { freeDiskBytes: o.freeDiskBytes } : {}),
-        ...(o.spilled !== undefined ? { spilled: o.spilled } : {}),
-      },
-      accessListVersion: this.d.accessList.version,
-    };
+  heartbeat() {
+    return buildHeartbeat(this.statusDeps(), this.startedAt, this.counters);
   }
 
   publishHeartbeat(): void {
-    this.d.bus.publish(
-      GateTopic.heartbeat(this.d.cfg.siteId, this.d.cfg.gateId),
-      JSON.stringify(this.heartbeat()),
-      {
-        qos: 0,
-      },
-    );
+    this.d.bus.publish(GateTopic.heartbeat(this.d.cfg.siteId, this.d.cfg.gateId), JSON.stringify(this.heartbeat()), {
+      qos: 0,
+    });
+  }
+
+  private statusDeps() {
+    return {
+      ...this.d,
+      terminalClockOffsetMs: this.terminalClock.offsetMs(),
+    };
   }
 
   /** Topics the daemon subscribes to and the handler for each. */
@@ -507,21 +443,21 @@ export class Gate {
         // rejection here would end the process.
         (p) =>
           this.onFaceEvent(p).catch((err: unknown) =>
-            this.d.log.error(
-              { code: 'TG_EDGE_EVENT_FAILED', err: String(err) },
-              'face event handling failed',
-            ),
+            this.d.log.error({ code: 'TG_EDGE_EVENT_FAILED', err: String(err) }, 'face event handling failed'),
           ),
       ],
       [GateTopic.command(siteId, gateId), (p) => this.onCommand(p)],
       [GateTopic.isolation(siteId, gateId), (p) => this.onIsolationPlan(p)],
-      [SiteTopic.accessList(siteId), (p) => this.onAccessList(p)],
-      [SiteTopic.accessListChanges(siteId), (p) => this.onAccessListChange(p)],
+      [SiteTopic.accessList(siteId), (p) => this.lists.onAccessList(p)],
+      [SiteTopic.accessListChanges(siteId), (p) => this.lists.onAccessListChange(p)],
+      [SiteTopic.holds(siteId), (p) => this.lists.onHolds(p)],
+      [SiteTopic.holdsChanges(siteId), (p) => this.lists.onHoldsChange(p)],
+      [SiteTopic.policy(siteId), (p) => this.lists.onPolicy(p)],
     ];
   }
 
   /**
-   * How old (by the terminal's time) an event may be for the gate still to act on it. The verdict
+   * How old (by the gate's reckoning) an event may be for the gate still to act on it. The verdict
    * and the release need time to reach the terminal and the turnstile; found by the soak: an event
    * decided 7 ms before the terminal's 3 s deadline opened the turnstile for the person after.
    */
@@ -529,29 +465,13 @@ export class Gate {
     return this.d.cfg.policy.verdictDeadlineMs - VERDICT_MARGIN_MS;
   }
 
-  private temperatureFor(ev: FaceEvent, receivedAt: number): Paired | Promise<Paired> {
-    if (this.d.cfg.terminal.temperatureSource === 'terminal') {
-      if (ev.temperatureTenths === undefined)
-        return { temperature: undefined, measurement: undefined, delayMs: null };
-      return {
-        temperature: {
-          tenths: ev.temperatureTenths,
-          valid: true,
-          sensorFault: false,
-          belowRange: false,
-          aboveRange: false,
-        },
-        measurement: undefined,
-        delayMs: 0,
-      };
-    }
+  private temperatureFor(ev: FaceEvent, ageAtArrivalMs: number): Paired | Promise<Paired> {
+    if (this.d.cfg.terminal.temperatureSource === 'terminal') return noTemperature(ev);
     // Waiting past the terminal's own deadline would only find the next person's measurement: a
     // held (late) event waits no longer than its person could still be standing there.
-    const waitMs = Math.min(this.d.cfg.policy.waitForMeasurementMs, ev.at + this.actBeforeMs() - receivedAt);
-    const paired = this.pairing.pair(receivedAt, () => this.d.requestMeasurement(), waitMs);
-    return paired instanceof Promise
-      ? paired.then((p) => this.fromMeasurement(p))
-      : this.fromMeasurement(paired);
+    const waitMs = Math.min(this.d.cfg.policy.waitForMeasurementMs, this.actBeforeMs() - ageAtArrivalMs);
+    const paired = this.pairing.pair(this.d.clock.now(), () => this.d.requestMeasurement(), waitMs);
+    return paired instanceof Promise ? paired.then((p) => this.fromMeasurement(p)) : this.fromMeasurement(paired);
   }
 
   private fromMeasurement(paired: PairingResult): Paired {
@@ -570,80 +490,41 @@ export class Gate {
     };
   }
 
-  private handleOfflineRecord(ev: FaceEvent, receivedAt: number): HandledEvent {
-    // Stored with the terminal's own time; decided for the record (HR sees a fever) but never actuated.
-    const temperature: TemperatureInput | undefined =
-      ev.temperatureTenths === undefined
-        ? undefined
-        : {
-            tenths: ev.temperatureTenths,
-            valid: true,
-            sensorFault: false,
-            belowRange: false,
-            aboveRange: false,
-          };
-    const outcome = decide(
-      {
-        employeeNo: ev.employeeNo,
-        mask: ev.mask,
-        ...(ev.healthCode ? { healthCode: ev.healthCode } : {}),
-        admitted: this.d.accessList.admitted(ev.employeeNo, ev.at),
-        temperature,
-        thermometerOffline: false,
-        lockdown: false,
-      },
-      this.d.cfg.policy,
-    );
-    let record: ReadingRecord | undefined;
-    try {
-      record = this.record(ev, receivedAt, outcome, false, temperature, undefined, null);
-    } catch (err) {
-      // Not acknowledged: the terminal keeps the record and uploads it again later.
-      return this.notRecorded(ev, err, outcome, false, temperature?.tenths ?? null, undefined);
-    }
-    if (!record) return this.duplicate(ev);
-    this.ack(ev.serialNo);
-    this.counters.offlineRecords++;
-    this.publishDecision(record, ev.name, '');
-    if (outcome.decision === 'flagged') this.alertsFor(record, ev);
-    return { kind: 'offline-record', record, outcome, released: false };
-  }
-
   private record(
     ev: FaceEvent,
+    at: number,
     receivedAt: number,
     outcome: DecisionOutcome,
-    released: boolean,
     temperature: TemperatureInput | undefined,
     m: Measurement | undefined,
     delayMs: number | null,
+    thresholdTenths: number,
   ): ReadingRecord | undefined {
-    const fromTerminal = !m;
     return this.d.recorder.recordEvent(
       {
         siteId: this.d.cfg.siteId,
         gateId: this.d.cfg.gateId,
-        at: ev.isRealtime ? receivedAt : ev.at,
+        at,
         recordedAt: receivedAt,
         employeeNo: ev.employeeNo,
         temperatureTenths: temperature ? temperature.tenths : null,
         rawTenths: m ? m.rawTenths : (ev.temperatureTenths ?? null),
         offsetTenths: m ? this.d.cfg.thermometer.offsetTenths : 0,
         ambientTenths: m ? m.ambientTenths : null,
-        source: fromTerminal ? 'terminal' : 'gate-thermometer',
+        source: m ? 'gate-thermometer' : 'terminal',
         sensor: m ? m.sensor : 'terminal',
         sensorSeq: m ? m.sensorSeq : ev.serialNo,
         decision: outcome.decision,
-        reason: ev.isRealtime ? outcome.reason : outcome.decision === 'flagged' ? 'fever' : 'offline-record',
+        reason: outcome.reason,
         mask: ev.mask,
         pairingDelayMs: delayMs,
         terminalId: this.d.cfg.terminal.deviceId,
         terminalSerialNo: ev.serialNo,
         realtime: ev.isRealtime,
-        released,
+        released: outcome.release,
         enteredBy: null,
-        policyVersion: null,
-        thresholdTenths: null,
+        policyVersion: this.d.policy.version,
+        thresholdTenths,
       },
       this.eventKey(ev),
     );
@@ -687,8 +568,8 @@ export class Gate {
         realtime: true,
         released: false,
         enteredBy: null,
-        policyVersion: null,
-        thresholdTenths: null,
+        policyVersion: this.d.policy.version,
+        thresholdTenths: this.d.policy.rules.feverThresholdTenths,
       });
     } catch (err) {
       this.d.log.error(
@@ -697,9 +578,7 @@ export class Gate {
       );
       return;
     }
-    this.d.bus.publish(GateTopic.reading(this.d.cfg.siteId, this.d.cfg.gateId), JSON.stringify(record), {
-      qos: 1,
-    });
+    this.d.bus.publish(GateTopic.reading(this.d.cfg.siteId, this.d.cfg.gateId), JSON.stringify(record), { qos: 1 });
   }
 
   /** Periodic housekeeping: unclaimed measurements age out of the pairing window. */
@@ -716,7 +595,6 @@ export class Gate {
     ev: FaceEvent,
     err: unknown,
     outcome: DecisionOutcome,
-    released: boolean,
     temperatureTenths: number | null,
     verdict: FaceVerdict | undefined,
   ): HandledEvent {
@@ -730,11 +608,11 @@ export class Gate {
         temperatureTenths,
         decision: outcome.decision,
         reason: outcome.reason,
-        released,
+        released: outcome.release,
       },
       'reading NOT recorded',
     );
-    return { kind: 'not-recorded', outcome, released, ...(verdict ? { verdict } : {}) };
+    return { kind: 'not-recorded', outcome, released: outcome.release, ...(verdict ? { verdict } : {}) };
   }
 
   private duplicate(ev: FaceEvent): HandledEvent {
@@ -755,77 +633,20 @@ export class Gate {
     this.d.bus.publish(this.topics.ack, JSON.stringify(ack), { qos: 1 });
   }
 
-  private publishDecision(
-    record: ReadingRecord,
-    name: string,
-    display: string,
-    isolationRoom: string | null = null,
-  ): void {
+  private publishDecision(record: ReadingRecord, name: string, display: string, isolationRoom: string | null): void {
     const msg: DecisionMessage = { v: SCHEMA_VERSION, reading: record, name, display, isolationRoom };
     const { siteId, gateId } = this.d.cfg;
     this.d.bus.publish(GateTopic.decision(siteId, gateId), JSON.stringify(msg), { qos: 1 });
     this.d.bus.publish(GateTopic.reading(siteId, gateId), JSON.stringify(record), { qos: 1 });
   }
+}
 
-  private alertsFor(r: ReadingRecord, ev: FaceEvent): void {
-    const who = {
-      employeeNo: r.employeeNo || null,
-      name: ev.name || null,
-      temperatureTenths: r.temperatureTenths,
-      readingId: r.id,
-    };
-    switch (r.reason) {
-      case 'fever':
-        this.alert('fever', 'critical', true, r.realtime ? 'fever' : 'fever in an offline record', who);
-        return;
-      case 'unknown-face':
-        this.alert('unknown-person', 'minor', true, 'face not recognised', who);
-        return;
-      case 'not-on-access-list':
-        this.alert('not-on-access-list', 'minor', true, 'not on the access list', who);
-        return;
-      case 'mask-missing':
-        this.alert('mask-missing', 'minor', true, 'mask missing', who);
-        return;
-    }
-    if (r.decision === 'remeasure' && r.employeeNo) {
-      const now = this.d.clock.now();
-      const recent = (this.remeasures.get(r.employeeNo) ?? []).filter(
-        (t) => now - t < this.d.cfg.policy.remeasureAlertWindowMs,
-      );
-      recent.push(now);
-      this.remeasures.set(r.employeeNo, recent);
-      if (recent.length >= this.d.cfg.policy.remeasureAlertCount) {
-        this.alert('remeasure-repeated', 'major', true, `${recent.length} re-measures (${r.reason})`, who);
-        this.remeasures.delete(r.employeeNo);
-      }
-    }
-  }
-
-  private alert(
-    kind: AlertKind,
-    severity: AlertMessage['severity'],
-    active: boolean,
-    detail: string,
-    who: Partial<Pick<AlertMessage, 'employeeNo' | 'name' | 'temperatureTenths' | 'readingId'>> = {},
-  ): void {
-    const { siteId, gateId } = this.d.cfg;
-    const at = this.d.clock.now();
-    const msg: AlertMessage = {
-      v: SCHEMA_VERSION,
-      id: `${siteId}:${gateId}:${kind}:${who.readingId ?? at}`,
-      siteId,
-      gateId,
-      kind,
-      severity,
-      at,
-      active,
-      employeeNo: who.employeeNo ?? null,
-      name: who.name ?? null,
-      temperatureTenths: who.temperatureTenths ?? null,
-      readingId: who.readingId ?? null,
-      detail,
-    };
-    this.d.bus.publish(GateTopic.alert(siteId, gateId), JSON.stringify(msg), { qos: 1 });
-  }
+/** The terminal's own temperature (its built-in thermometer), or none. */
+function noTemperature(ev: FaceEvent): Paired {
+  if (ev.temperatureTenths === undefined) return { temperature: undefined, measurement: undefined, delayMs: null };
+  return {
+    temperature: { tenths: ev.temperatureTenths, valid: true, sensorFault: false, belowRange: false, aboveRange: false },
+    measurement: undefined,
+    delayMs: 0,
+  };
 }

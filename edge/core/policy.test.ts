@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { type DecisionInput, decide, type PolicyConfig, releases } from './policy.ts';
+import { type DecisionInput, decide, type PolicyConfig } from './policy.ts';
 
 const P: PolicyConfig = {
   feverThresholdTenths: 373,
@@ -9,35 +9,60 @@ const P: PolicyConfig = {
   maskRequired: true,
   healthCodeRequired: false,
   accessListRequired: true,
+  minSimilarity: 0.8,
 };
 const ok = { valid: true, sensorFault: false, belowRange: false, aboveRange: false };
 const person: DecisionInput = {
   employeeNo: 'E1',
+  similarity: 0.93,
   mask: 'yes',
   admitted: true,
+  held: false,
   temperature: { tenths: 366, ...ok },
   thermometerOffline: false,
   lockdown: false,
+  fireAlarm: false,
+  recordable: true,
+  mode: 'live',
 };
 
 describe('decide', () => {
   it.each([
-    [366, 'pass', 'ok'],
-    [372, 'pass', 'ok'],
-    [373, 'flagged', 'fever'],
-    [374, 'flagged', 'fever'],
-    [420, 'flagged', 'fever'],
-    [421, 'remeasure', 'above-range'],
-    [339, 'remeasure', 'below-range'],
-    [340, 'pass', 'ok'],
-  ])('%i tenths → %s (%s)', (tenths, decision, reason) => {
-    expect(decide({ ...person, temperature: { tenths, ...ok } }, P)).toEqual({ decision, reason });
+    [366, 'pass', 'ok', true],
+    [372, 'pass', 'ok', true],
+    [373, 'flagged', 'fever', false],
+    [374, 'flagged', 'fever', false],
+    [420, 'flagged', 'fever', false],
+    [421, 'remeasure', 'above-range', false],
+    [339, 'remeasure', 'below-range', false],
+    [340, 'pass', 'ok', true],
+  ])('%i tenths → %s (%s)', (tenths, decision, reason, release) => {
+    expect(decide({ ...person, temperature: { tenths, ...ok } }, P)).toEqual({ decision, reason, release });
   });
 
-  it('a fever is flagged even for an unknown face without a mask', () => {
-    expect(
-      decide({ ...person, employeeNo: '', mask: 'no', temperature: { tenths: 380, ...ok } }, P).decision,
-    ).toBe('flagged');
+  it('a fever is flagged even for an unknown face without a mask, and even for a held person', () => {
+    expect(decide({ ...person, employeeNo: '', mask: 'no', temperature: { tenths: 380, ...ok } }, P).decision).toBe(
+      'flagged',
+    );
+    expect(decide({ ...person, held: true, temperature: { tenths: 380, ...ok } }, P).decision).toBe('flagged');
+  });
+
+  it('a held person is refused at a normal temperature, and told why', () => {
+    expect(decide({ ...person, held: true, temperature: { tenths: 365, ...ok } }, P)).toEqual({
+      decision: 'denied',
+      reason: 'held',
+      release: false,
+    });
+  });
+
+  it('a face match below the minimum similarity is an unknown face (it borrows nobody’s hold or entry)', () => {
+    expect(decide({ ...person, similarity: 0.79 }, P)).toEqual({
+      decision: 'denied',
+      reason: 'unknown-face',
+      release: false,
+    });
+    expect(decide({ ...person, similarity: 0.8 }, P).decision).toBe('pass');
+    expect(decide({ ...person, similarity: 0.1 }, { ...P, minSimilarity: 0 }).decision).toBe('pass');
   });
 
   it.each([
@@ -46,19 +71,27 @@ describe('decide', () => {
     [{ mask: 'no' as const }, 'mask-missing'],
     [{ mask: 'unknown' as const }, 'mask-missing'],
     [{ lockdown: true }, 'lockdown'],
+    [{ mode: 'late' as const }, 'late'],
+    [{ recordable: false }, 'not-recording'],
   ])('denies %o', (patch, reason) => {
-    expect(decide({ ...person, ...patch }, P)).toEqual({ decision: 'denied', reason });
+    expect(decide({ ...person, ...patch }, P)).toEqual({ decision: 'denied', reason, release: false });
+  });
+
+  it('an offline record keeps what the rules say and never releases', () => {
+    expect(decide({ ...person, mode: 'offline' }, P)).toEqual({
+      decision: 'pass',
+      reason: 'offline-record',
+      release: false,
+    });
+    expect(decide({ ...person, mode: 'offline', fireAlarm: true }, P).release).toBe(false);
+    expect(decide({ ...person, mode: 'offline', temperature: { tenths: 385, ...ok } }, P).decision).toBe('flagged');
   });
 
   it('health code is enforced only where the site requires it', () => {
     expect(decide({ ...person, healthCode: 'yellow' }, P).decision).toBe('pass');
-    expect(decide({ ...person, healthCode: 'yellow' }, { ...P, healthCodeRequired: true }).reason).toBe(
-      'health-code',
-    );
+    expect(decide({ ...person, healthCode: 'yellow' }, { ...P, healthCodeRequired: true }).reason).toBe('health-code');
     expect(decide({ ...person }, { ...P, healthCodeRequired: true }).reason).toBe('health-code');
-    expect(decide({ ...person, healthCode: 'green' }, { ...P, healthCodeRequired: true }).decision).toBe(
-      'pass',
-    );
+    expect(decide({ ...person, healthCode: 'green' }, { ...P, healthCodeRequired: true }).decision).toBe('pass');
   });
 
   it.each([
@@ -72,6 +105,7 @@ describe('decide', () => {
     expect(decide({ ...person, temperature, thermometerOffline: offline }, P)).toEqual({
       decision: 'remeasure',
       reason,
+      release: false,
     });
   });
 
@@ -81,7 +115,7 @@ describe('decide', () => {
   });
 });
 
-describe('releases: property over random passages', () => {
+describe('decide: properties over every input', () => {
   const temperature = fc.option(
     fc.record({
       tenths: fc.integer({ min: -100, max: 600 }),
@@ -94,12 +128,17 @@ describe('releases: property over random passages', () => {
   );
   const input = fc.record({
     employeeNo: fc.oneof(fc.constant(''), fc.string({ minLength: 1, maxLength: 8 })),
+    similarity: fc.option(fc.double({ min: 0, max: 1, noNaN: true }), { nil: undefined }),
     mask: fc.constantFrom('yes', 'no', 'unknown'),
     healthCode: fc.option(fc.constantFrom('green', 'yellow', 'red'), { nil: undefined }),
     admitted: fc.boolean(),
+    held: fc.boolean(),
     temperature,
     thermometerOffline: fc.boolean(),
     lockdown: fc.boolean(),
+    fireAlarm: fc.boolean(),
+    recordable: fc.boolean(),
+    mode: fc.constantFrom('live', 'late', 'offline'),
   }) as fc.Arbitrary<DecisionInput>;
   const policy = fc.record({
     feverThresholdTenths: fc.integer({ min: 360, max: 390 }),
@@ -108,21 +147,26 @@ describe('releases: property over random passages', () => {
     maskRequired: fc.boolean(),
     healthCodeRequired: fc.boolean(),
     accessListRequired: fc.boolean(),
+    minSimilarity: fc.double({ min: 0, max: 1, noNaN: true }),
   });
 
-  it('never releases a fever, an unusable reading, an unknown face or an unauthorised person outside a fire alarm', () => {
+  it('outside a fire alarm, releases only a live, recordable, known, admitted, unheld person with a normal reading', () => {
     fc.assert(
       fc.property(input, policy, (i, p) => {
         const out = decide(i, p);
-        if (!releases(out, false)) return true;
+        if (!out.release || i.fireAlarm) return true;
         const t = i.temperature;
         expect(t).toBeDefined();
         if (!t) return false;
+        expect(i.mode).toBe('live');
+        expect(i.recordable).toBe(true);
+        expect(i.held).toBe(false);
         expect(t.tenths).toBeLessThan(p.feverThresholdTenths);
         expect(t.valid && !t.sensorFault && !t.belowRange && !t.aboveRange).toBe(true);
         expect(t.tenths).toBeGreaterThanOrEqual(p.plausibleMinTenths);
         expect(t.tenths).toBeLessThanOrEqual(p.plausibleMaxTenths);
         expect(i.employeeNo).not.toBe('');
+        if (i.similarity !== undefined) expect(i.similarity).toBeGreaterThanOrEqual(p.minSimilarity);
         if (p.accessListRequired) expect(i.admitted).toBe(true);
         if (p.maskRequired) expect(i.mask).toBe('yes');
         if (p.healthCodeRequired) expect(i.healthCode).toBe('green');
@@ -133,7 +177,37 @@ describe('releases: property over random passages', () => {
     );
   });
 
-  it('a fire alarm always releases', () => {
-    fc.assert(fc.property(input, policy, (i, p) => releases(decide(i, p), true)));
+  it('the record tells the truth: a live or late `pass` is released, and anything released outside a fire alarm is a `pass`', () => {
+    fc.assert(
+      fc.property(input, policy, (i, p) => {
+        const out = decide(i, p);
+        if (i.mode !== 'offline' && out.decision === 'pass') expect(out.release).toBe(true);
+        if (out.release && !i.fireAlarm) expect(out.decision).toBe('pass');
+        return true;
+      }),
+      { numRuns: 20_000 },
+    );
+  });
+
+  it('a fever or a hold is never turned into a pass, whatever else holds', () => {
+    fc.assert(
+      fc.property(input, policy, (i, p) => {
+        const out = decide(i, p);
+        const t = i.temperature;
+        const fever =
+          t !== undefined && t.valid && !t.sensorFault && !t.aboveRange && !t.belowRange &&
+          t.tenths >= p.feverThresholdTenths && t.tenths <= p.plausibleMaxTenths && t.tenths >= p.plausibleMinTenths;
+        if (fever) expect(out.decision).toBe('flagged');
+        if (i.held) expect(out.decision).not.toBe('pass');
+        return true;
+      }),
+      { numRuns: 20_000 },
+    );
+  });
+
+  it('a fire alarm releases every live passage and nothing else', () => {
+    fc.assert(
+      fc.property(input, policy, (i, p) => decide({ ...i, fireAlarm: true }, p).release === (i.mode === 'live')),
+    );
   });
 });

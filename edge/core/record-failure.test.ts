@@ -97,7 +97,7 @@ describe('a recorder that would not keep the reading', () => {
     expect(t.io.releases).toHaveLength(3);
   });
 
-  it('a reading kept elsewhere (accepting false, record works) is stored with released=false', async () => {
+  it('a pass the outbox would not accept is refused and recorded as refused (no record says pass for a person kept out)', async () => {
     const recorder = new ArrayRecorder();
     recorder.accept = false;
     const t = setup(recorder);
@@ -105,7 +105,7 @@ describe('a recorder that would not keep the reading', () => {
     expect(h?.kind).toBe('decided');
     expect(t.io.releases).toEqual([]);
     expect(recorder.records).toHaveLength(1);
-    expect(recorder.records[0]).toMatchObject({ decision: 'pass', reason: 'ok', released: false });
+    expect(recorder.records[0]).toMatchObject({ decision: 'denied', reason: 'not-recording', released: false });
   });
 
   it('a fever is still flagged, and a fire alarm still opens', async () => {
@@ -139,7 +139,8 @@ describe('a recorder that would not keep the reading', () => {
       code: 'TG_OUTBOX_SPILL_FULL',
       employeeNo: 'E1',
       temperatureTenths: 365,
-      decision: 'pass',
+      decision: 'denied',
+      reason: 'not-recording',
       released: false,
     });
 

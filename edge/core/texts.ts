@@ -20,6 +20,10 @@ const T = {
     'mask-missing': '请佩戴口罩',
     'health-code': '健康码异常 禁止通行',
     lockdown: '闸机已锁定',
+    late: '请重新识别',
+    'held-fever': (room: string) => `体温异常未解除 请前往${room}`,
+    'held-home': '请持医院健康证明返岗 禁止通行',
+    'held-manual': '暂停通行 请联系保卫处',
   },
   en: {
     ok: 'Normal. Please pass',
@@ -32,6 +36,10 @@ const T = {
     'mask-missing': 'Please wear a mask',
     'health-code': 'Health code not green. No entry',
     lockdown: 'Gate locked',
+    late: 'Please try again',
+    'held-fever': (room: string) => `Temperature check pending. Go to ${room}`,
+    'held-home': 'Hospital certificate needed. No entry',
+    'held-manual': 'No entry. Please see security',
   },
 } as const;
 
@@ -46,6 +54,7 @@ export function displayText(
   const temp = temperatureTenths !== null ? `${formatTenths(temperatureTenths)}°C ` : '';
   let msg: string;
   if (decision === 'pass') msg = t.ok;
+  else if (reason === 'late') msg = t.late;
   else if (decision === 'flagged') msg = t.fever(isolationArea);
   else if (reason === 'sensor-fault' || reason === 'thermometer-offline') msg = t[reason];
   else if (decision === 'remeasure') msg = t.remeasure;
@@ -63,4 +72,35 @@ const NOT_RECORDING = {
 export function notRecordingText(lang: Lang, temperatureTenths: number | null): string {
   const temp = temperatureTenths !== null ? `${formatTenths(temperatureTenths)}°C ` : '';
   return fitDisplay(`${temp}${NOT_RECORDING[lang]}`);
+}
+
+/**
+ * What a held person is told: the room their hold names (the guard's card shows the same), the
+ * isolation area when none is free, or that they need a hospital's certificate.
+ */
+export function heldText(
+  lang: Lang,
+  stage: 'fever' | 'sent-home' | 'referred-to-hospital' | 'manual',
+  temperatureTenths: number | null,
+  place: string,
+): string {
+  const t = T[lang];
+  const temp = temperatureTenths !== null ? `${formatTenths(temperatureTenths)}°C ` : '';
+  const msg =
+    stage === 'fever' ? t['held-fever'](place) : stage === 'manual' ? t['held-manual'] : t['held-home'];
+  return fitDisplay(`${temp}${msg}`);
+}
+
+/** Alert detail for a terminal whose clock is off: the guard sees by how much. */
+export function terminalClockText(lang: Lang, offsetMs: number, active: boolean): string {
+  const sign = offsetMs >= 0 ? '慢' : '快';
+  const s = Math.abs(offsetMs) / 1000;
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const sec = (s % 60).toFixed(1);
+  const span = h > 0 ? `${h}小时${m}分${sec}秒` : m > 0 ? `${m}分${sec}秒` : `${sec}秒`;
+  if (lang === 'zh-CN')
+    return active ? `人脸终端时钟比闸机${sign}${span}，请校准终端时间（NTP）` : '人脸终端时钟已恢复正常';
+  const enSpan = `${(offsetMs / 1000).toFixed(1)} s`;
+  return active ? `face terminal clock off by ${enSpan} from the gate's; set its time (NTP)` : 'face terminal clock back in sync';
 }

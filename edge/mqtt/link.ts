@@ -41,6 +41,7 @@ export class MqttLink {
   private client: MqttClient | undefined;
   private readonly subs = new Map<string, MessageHandler>();
   private readonly connectHooks: Array<() => void> = [];
+  private readonly disconnectHooks: Array<() => void> = [];
   private attempt = 0;
   private retry: Timer | undefined;
   private stopped = false;
@@ -123,7 +124,10 @@ export class MqttLink {
       p.then(finish, finish);
     };
     client.on('close', () => {
-      if (this.connected) this.log.warn({ url: this.opts.url }, 'mqtt connection lost');
+      if (this.connected) {
+        this.log.warn({ url: this.opts.url }, 'mqtt connection lost');
+        for (const hook of this.disconnectHooks) hook();
+      }
       this.connected = false;
       this.scheduleReconnect();
     });
@@ -140,6 +144,11 @@ export class MqttLink {
 
   onConnect(hook: () => void): void {
     this.connectHooks.push(hook);
+  }
+
+  /** Runs when an established connection is lost. */
+  onDisconnect(hook: () => void): void {
+    this.disconnectHooks.push(hook);
   }
 
   publish(topic: string, payload: string, opts: { qos?: 0 | 1; retain?: boolean } = {}): void {

@@ -4,6 +4,7 @@
  * job needs: a gate cannot speak for another gate, a terminal cannot speak for another terminal.
  */
 import type { DeviceCredential, DeviceRole } from '../../protocols/hub/credentials.ts';
+import { HubTopic, SiteTopic } from '../../protocols/topics.ts';
 import { filterCovers, topicMatches } from './topic-filter.ts';
 
 export interface Identity {
@@ -23,15 +24,19 @@ export function rulesFor(d: Identity): TopicRules {
   switch (d.role) {
     case 'gate': {
       const base = `tg/${d.site}/gate/${d.gate}`;
+      const site = d.site as string;
       return {
         publish: [`${base}/#`, `face/${d.terminal}/verdict`, `face/${d.terminal}/ack`],
         subscribe: [
           `face/${d.terminal}/event`,
           `${base}/command`,
           `${base}/isolation`,
-          `tg/${d.site}/access-list`,
-          `tg/${d.site}/access-list/changes`,
-          `tg/${d.site}/hub/clock`,
+          SiteTopic.accessList(site),
+          SiteTopic.accessListChanges(site),
+          SiteTopic.holds(site),
+          SiteTopic.holdsChanges(site),
+          SiteTopic.policy(site),
+          HubTopic.clock(site),
         ],
       };
     }

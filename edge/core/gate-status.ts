@@ -1,0 +1,64 @@
+/** The gate's retained status and periodic heartbeat: what the fleet view and the guard's tiles show. */
+import { type Counters, type GateStatus, type Heartbeat, SCHEMA_VERSION } from '../../protocols/gate/messages.ts';
+import type { Clock } from '../clock.ts';
+import type { EdgeConfig } from '../config/schema.ts';
+import type { ReadingRecorder } from '../storage/types.ts';
+import type { ThermometerLinkState } from '../thermometer/types.ts';
+import type { AccessList } from './access-list.ts';
+import type { GateActuator } from './gate-io-types.ts';
+import type { SiteHolds } from './holds.ts';
+import type { SitePolicyCopy } from './site-policy.ts';
+
+export interface StatusDeps {
+  cfg: EdgeConfig;
+  clock: Clock;
+  io: GateActuator;
+  recorder: ReadingRecorder;
+  accessList: AccessList;
+  holds: SiteHolds;
+  policy: SitePolicyCopy;
+  thermometerState: () => ThermometerLinkState | 'none';
+  softwareVersion?: string;
+  configVersion?: string;
+  terminalClockOffsetMs: number | null;
+}
+
+export function buildStatus(d: StatusDeps, online: boolean): GateStatus {
+  return {
+    v: SCHEMA_VERSION,
+    siteId: d.cfg.siteId,
+    gateId: d.cfg.gateId,
+    online,
+    at: d.clock.now(),
+    thermometer: d.thermometerState(),
+    gateState: d.io.state,
+    softwareVersion: d.softwareVersion ?? '0.0.0',
+    configVersion: d.configVersion ?? '',
+    accessListVersion: d.accessList.version,
+    policyVersion: d.policy.version,
+    policyOverrides: d.policy.overriddenKeys,
+    holdsVersion: d.holds.version,
+    terminalClockOffsetMs: d.terminalClockOffsetMs === null ? null : Math.round(d.terminalClockOffsetMs),
+  };
+}
+
+export function buildHeartbeat(d: StatusDeps, startedAt: number, counters: Counters): Heartbeat {
+  const o = d.recorder.stats();
+  return {
+    v: SCHEMA_VERSION,
+    siteId: d.cfg.siteId,
+    gateId: d.cfg.gateId,
+    at: d.clock.now(),
+    uptimeS: (d.clock.now() - startedAt) / 1000,
+    thermometer: d.thermometerState(),
+    gateState: d.io.state,
+    counters: { ...counters },
+    outbox: {
+      depth: o.depth,
+      oldestAgeS: o.oldestAgeS,
+      ...(o.freeDiskBytes !== undefined ? { freeDiskBytes: o.freeDiskBytes } : {}),
+      ...(o.spilled !== undefined ? { spilled: o.spilled } : {}),
+    },
+    accessListVersion: d.accessList.version,
+  };
+}

@@ -1,0 +1,122 @@
+/**
+ * How old a realtime face event is, judged by what the gate can know rather than by the terminal's
+ * clock alone. Taught by two failures: a terminal whose clock was off (wrong time zone, no NTP) had
+ * every event judged stale, so the gate answered nobody and silently locked out everyone; and after
+ * a gate restart, events the broker had held arrived seconds old and, judged fresh, took the next
+ * person's measurement.
+ *
+ * - The terminal's clock offset (gate time − terminal time) is learned from events that arrive
+ *   while the gate's broker link has been up for `settleMs` and nothing else is being handled:
+ *   those were delivered within milliseconds of being sent. The median of the last samples is the
+ *   offset; it is persisted, so a restarted gate judges the broker's backlog correctly at once.
+ * - An event's age is its `receivedAt - dateTime` less that offset (its raw age while no offset is
+ *   known yet). One older than the terminal's deadline never actuates: the broker held it while
+ *   the gate was away, or it queued behind a slow one. A terminal with a wrong clock keeps working
+ *   once a few of its events have been seen, and raises the `terminal-clock` alert.
+ * - A clock that jumps (the terminal got NTP) moves the median within a few events; an event that
+ *   looks younger than expected (negative age) is live.
+ */
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import type { Clock } from '../clock.ts';
+
+export interface TerminalClockOptions {
+  settleMs: number;
+  toleranceMs: number;
+  /** Samples kept for the median. */
+  samples?: number;
+  /** Where the learned offset is kept across restarts. */
+  persistPath?: string | undefined;
+}
+
+export interface EventAge {
+  /** The event's age when it arrived, by the gate's reckoning (offset-corrected where known). */
+  ageMs: number;
+  /** False: it may have been held by the broker and is too old to act on. */
+  live: boolean;
+}
+
+const MIN_SAMPLES = 3;
+
+export class TerminalClock {
+  private upSince: number | null = null;
+  private readonly recent: number[] = [];
+  private alerted = false;
+  private saved: number | null = null;
+
+  constructor(
+    private readonly opts: TerminalClockOptions,
+    private readonly clock: Clock,
+  ) {}
+
+  linkUp(): void {
+    this.upSince = this.clock.now();
+  }
+
+  linkDown(): void {
+    this.upSince = null;
+  }
+
+  /** The learned offset (gate time − terminal time), or null while fewer than a few samples came. */
+  offsetMs(): number | null {
+    if (this.recent.length < MIN_SAMPLES) return null;
+    const s = [...this.recent].sort((a, b) => a - b);
+    return s[Math.floor(s.length / 2)] as number;
+  }
+
+  /**
+   * Judges one realtime event and learns from it. `actBeforeMs`: how old an event may be for the
+   * gate still to act on it (the terminal's deadline less a margin). `queued`: another event was
+   * still being handled when this one arrived (so it may have waited behind it).
+   */
+  judge(eventAt: number, receivedAt: number, actBeforeMs: number, queued = false): EventAge {
+    const raw = receivedAt - eventAt;
+    const offset = this.offsetMs();
+    const ageMs = offset === null ? raw : raw - offset;
+    const steady = this.upSince !== null && receivedAt - this.upSince >= this.opts.settleMs;
+    if (steady && !queued) this.sample(raw);
+    return { ageMs: Math.max(0, ageMs), live: ageMs <= actBeforeMs };
+  }
+
+  private sample(raw: number): void {
+    this.recent.push(raw);
+    if (this.recent.length > (this.opts.samples ?? 15)) this.recent.shift();
+    const offset = this.offsetMs();
+    if (offset !== null && (this.saved === null || Math.abs(offset - this.saved) > 250)) this.save(offset);
+  }
+
+  /** Loads a persisted offset: the restarted gate judges the broker's backlog with it at once. */
+  load(): void {
+    if (!this.opts.persistPath) return;
+    try {
+      const v = JSON.parse(readFileSync(this.opts.persistPath, 'utf8')) as { offsetMs?: unknown };
+      if (typeof v.offsetMs === 'number' && Number.isFinite(v.offsetMs)) {
+        this.saved = v.offsetMs;
+        for (let i = 0; i < MIN_SAMPLES; i++) this.recent.push(v.offsetMs);
+      }
+    } catch {
+      // No file yet, or unreadable: the offset is learned again from the next events.
+    }
+  }
+
+  private save(offset: number): void {
+    this.saved = offset;
+    if (!this.opts.persistPath) return;
+    try {
+      const tmp = `${this.opts.persistPath}.tmp`;
+      writeFileSync(tmp, JSON.stringify({ offsetMs: offset, at: this.clock.now() }));
+      renameSync(tmp, this.opts.persistPath);
+    } catch {
+      // Only an optimisation across restarts: a failed write is learned again next time.
+    }
+  }
+
+  /** Whether the alert should be raised (true), cleared (false), or is unchanged (null). */
+  alertChange(): { active: boolean; offsetMs: number } | null {
+    const offset = this.offsetMs();
+    if (offset === null) return null;
+    const off = Math.abs(offset) > this.opts.toleranceMs;
+    if (off === this.alerted) return null;
+    this.alerted = off;
+    return { active: off, offsetMs: offset };
+  }
+}
