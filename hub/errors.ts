@@ -21,6 +21,16 @@ export const HubErrorCode = {
   TLS_FILES: 'TG_HUB_TLS_FILES',
   /** A listener could not bind (port in use, permission). */
   LISTEN_FAILED: 'TG_HUB_LISTEN_FAILED',
+  /** The site store (holds, policy) is unreadable. */
+  SITE_STORE: 'TG_HUB_SITE_STORE',
+  /** A hold request names a person with no active hold. */
+  HOLD_NOT_FOUND: 'TG_HUB_HOLD_NOT_FOUND',
+  /** A lift would also clear a fever the requester has not seen (the person was flagged again). */
+  HOLD_NEWER_FLAG: 'TG_HUB_HOLD_NEWER_FLAG',
+  /** A hold or policy request is malformed. */
+  REQUEST_INVALID: 'TG_HUB_REQUEST_INVALID',
+  /** A policy edit was made on an outdated version. */
+  POLICY_CONFLICT: 'TG_HUB_POLICY_CONFLICT',
 } as const;
 export type HubErrorCode = (typeof HubErrorCode)[keyof typeof HubErrorCode];
 

@@ -5,12 +5,16 @@
  */
 import { join } from 'node:path';
 import { Aedes, type AedesPublishPacket, type Client } from 'aedes';
-import type { AccessListSnapshot } from '../protocols/gate/access-list.ts';
-import { GateStatus, Heartbeat } from '../protocols/gate/messages.ts';
+import { type AccessEntry, type AccessListSnapshot, AccessListSnapshot as AccessListSchema, accessKey } from '../protocols/gate/access-list.ts';
+import { DecisionMessage, GateStatus, Heartbeat } from '../protocols/gate/messages.ts';
+import { HoldRequest, type HoldsSnapshot, HoldsSnapshot as HoldsSchema, type HubReply, holdKey, type PersonHold } from '../protocols/site/holds.ts';
+import { PolicyRequest } from '../protocols/site/policy-request.ts';
+import { SitePolicy } from '../protocols/site/policy.ts';
 import type { FleetSnapshot, SecurityTotals } from '../protocols/hub/fleet.ts';
 import { parsePayload } from '../protocols/parse.ts';
-import { FaceTopic, HubTopic, parseFaceTopic, parseGateTopic, SiteTopic } from '../protocols/topics.ts';
-import { AccessListDistributor } from './access-list/distributor.ts';
+import { DashboardTopic, FaceTopic, HubTopic, parseFaceTopic, parseGateTopic, SiteTopic } from '../protocols/topics.ts';
+import { ListDistributor } from './lists/distributor.ts';
+import { type Outcome, SiteStore } from './site-store/store.ts';
 import { AccessListStore, type ImportResult } from './access-list/store.ts';
 import { startClockPublisher } from './clock/publisher.ts';
 import { CredentialsStore } from './auth/credentials.ts';
@@ -21,13 +25,19 @@ import { SqlitePersistence } from './broker/sqlite-persistence.ts';
 import { storeBeforeAck } from './broker/store-before-ack.ts';
 import { accessListPath } from './config/load.ts';
 import type { HubConfig } from './config/schema.ts';
-import { Refusal } from './errors.ts';
+import { HubErrorCode, Refusal } from './errors.ts';
 import { type FleetAlert, FleetMonitor } from './fleet/monitor.ts';
 import { type HomeAssistantHandle, startHomeAssistant } from './homeassistant/index.ts';
 import { createLogger, type Logger } from './log.ts';
 import { brokerTap, type OpcuaServerHandle, startOpcua } from './opcua/index.ts';
 
 export const SOFTWARE_VERSION = '0.1.0';
+/**
+ * Lifted holds stay in the list this long: a gate that was away for days still learns that the
+ * fever it flagged itself was dealt with, and drops its own flag.
+ */
+const LIFTED_KEEP_MS = 14 * 24 * 3600_000;
+const PRUNE_EVERY_MS = 3600_000;
 /** Room for the topic and MQTT headers on top of the payload limit, for the frame guard. */
 const FRAME_OVERHEAD_BYTES = 16 * 1024;
 
@@ -57,6 +67,16 @@ export interface Hub {
   listen(): Promise<{ port: number | undefined; tlsPort: number | undefined }>;
   fleet: FleetApi;
   security: SecurityApi;
+  /** The site's person holds (opened by the hub on a gate's fever; lifted on request). */
+  holds: {
+    current(): HoldsSnapshot | null;
+    /** Applies a request as the dashboard's would be applied, and publishes the change. */
+    request(req: HoldRequest): Promise<Outcome>;
+  };
+  policy: {
+    current(): SitePolicy;
+    set(req: Pick<PolicyRequest, 'baseVersion' | 'rules' | 'calendar' | 'by'>): Promise<Outcome>;
+  };
   accessList: {
     current(): AccessListSnapshot | null;
     /** Validates and imports HR's CSV, then publishes it. Throws TG_HUB_ACCESS_LIST_INVALID with every bad line. */
@@ -136,7 +156,120 @@ export async function createHub(config: HubConfig, opts: HubOptions = {}): Promi
 
   // --- access list ---
   const store = new AccessListStore(accessListPath(config));
-  const distributor = new AccessListDistributor(site, store, publish, log.child({ part: 'access-list' }));
+  const distributor = new ListDistributor<AccessEntry>(
+    {
+      what: 'access list',
+      schema: AccessListSchema,
+      key: accessKey,
+      snapshotTopic: SiteTopic.accessList(site),
+      changeTopic: SiteTopic.accessListChanges(site),
+      read: () => store.read(),
+    },
+    publish,
+    log.child({ part: 'access-list' }),
+  );
+
+  // --- person holds and the site policy ---
+  const siteStore = new SiteStore(join(config.persistenceDir, 'site.sqlite'), now);
+  const holds = new ListDistributor<PersonHold>(
+    {
+      what: 'holds',
+      schema: HoldsSchema,
+      key: holdKey,
+      snapshotTopic: SiteTopic.holds(site),
+      changeTopic: SiteTopic.holdsChanges(site),
+      read: () => siteStore.holdsSnapshot(),
+    },
+    publish,
+    log.child({ part: 'holds' }),
+  );
+  let publishedPolicy = 0;
+  const publishPolicy = async () => {
+    const p = siteStore.policy();
+    if (p.version <= publishedPolicy) return;
+    await publish(SiteTopic.policy(site), JSON.stringify(p), { qos: 1, retain: true });
+    publishedPolicy = p.version;
+    log.info({ version: p.version, by: p.issuedBy, rules: p.rules }, 'site policy published');
+  };
+  const reply = (id: string, o: Outcome) => {
+    const r: HubReply = {
+      v: 1,
+      id,
+      ok: o.ok,
+      code: o.ok ? null : o.code,
+      error: o.ok ? null : o.error,
+      version: o.ok ? o.version : null,
+      at: now(),
+    };
+    publish(HubTopic.reply(site), JSON.stringify(r), { qos: 1 }).catch((e) =>
+      log.warn({ err: (e as Error).message }, 'reply not published'),
+    );
+  };
+  const applyHoldRequest = async (req: HoldRequest): Promise<Outcome> => {
+    const o = siteStore.request(req);
+    log.info({ action: req.action, employeeNo: req.employeeNo, by: req.by, ok: o.ok, code: o.ok ? null : o.code }, 'hold request');
+    if (o.ok) await holds.poll();
+    return o;
+  };
+  const applyPolicyRequest = async (req: Pick<PolicyRequest, 'baseVersion' | 'rules' | 'calendar' | 'by'>) => {
+    const o = siteStore.setPolicy(req);
+    log.info({ by: req.by, ok: o.ok, code: o.ok ? null : o.code }, 'policy request');
+    if (o.ok) await publishPolicy();
+    return o;
+  };
+  /**
+   * A gate flagged a person: the hub opens the hold at every gate of the site by itself, so a site
+   * whose dashboard is down (or that runs none) is protected too.
+   */
+  const onDecision = (gateId: string, payload: Buffer) => {
+    const r = parsePayload(DecisionMessage, payload);
+    if (!r.ok) return;
+    const { reading } = r.value;
+    if (reading.decision !== 'flagged' || !reading.employeeNo) return;
+    const room =
+      r.value.isolationRoom && r.value.isolationRoomName
+        ? { id: r.value.isolationRoom, name: r.value.isolationRoomName }
+        : null;
+    try {
+      const opened = siteStore.flag({
+        employeeNo: reading.employeeNo,
+        name: r.value.name,
+        gateId,
+        readingId: reading.id,
+        temperatureTenths: reading.temperatureTenths,
+        room,
+        at: reading.at,
+      });
+      if (opened) {
+        log.warn({ employeeNo: reading.employeeNo, gateId, readingId: reading.id }, 'person hold: fever flagged');
+        void holds.poll();
+      }
+    } catch (e) {
+      log.error({ code: (e as { code?: string }).code, err: (e as Error).message }, 'hold not recorded');
+    }
+  };
+  const onRequest = (topic: string, payload: Buffer) => {
+    if (topic === DashboardTopic.holdRequest(site)) {
+      const r = parsePayload(HoldRequest, payload);
+      if (!r.ok) return log.warn({ code: r.error.code, reason: r.error.message }, 'hold request rejected');
+      void applyHoldRequest(r.value).then((o) => reply(r.value.id, o));
+    } else if (topic === DashboardTopic.policyRequest(site)) {
+      const r = parsePayload(PolicyRequest, payload);
+      if (!r.ok) {
+        log.warn({ code: r.error.code, reason: r.error.message }, 'policy request rejected');
+        const id = (() => {
+          try {
+            return String((JSON.parse(payload.toString('utf8')) as { id?: unknown }).id ?? '');
+          } catch {
+            return '';
+          }
+        })();
+        if (id) reply(id.slice(0, 64), { ok: false, code: HubErrorCode.REQUEST_INVALID, error: r.error.message });
+        return;
+      }
+      void applyPolicyRequest(r.value).then((o) => reply(r.value.id, o));
+    }
+  };
 
   // --- fleet ---
   const fleet = new FleetMonitor({
@@ -183,7 +316,10 @@ export async function createHub(config: HubConfig, opts: HubOptions = {}): Promi
       if (!r.ok)
         return log.warn({ topic, code: r.error.code, reason: r.error.message }, 'bad heartbeat ignored');
       fleet.onHeartbeat({ ...r.value, gateId: t.gateId }, now());
-    } else if (t.kind === 'decision') fleet.onDecision(t.gateId, now());
+    } else if (t.kind === 'decision') {
+      fleet.onDecision(t.gateId, now());
+      if (!seeding) onDecision(t.gateId, payload);
+    }
   };
   const onFaceStatus = (topic: string, payload: Buffer, seeding: boolean) => {
     const t = parseFaceTopic(topic);
@@ -199,10 +335,18 @@ export async function createHub(config: HubConfig, opts: HubOptions = {}): Promi
     `tg/${site}/gate/+/status`,
     FaceTopic.status('+'),
     SiteTopic.accessList(site),
+    SiteTopic.holds(site),
+    SiteTopic.policy(site),
   ]);
   let retainedAccessList: Buffer | undefined;
+  let retainedHolds: Buffer | undefined;
   for await (const p of retained as AsyncIterable<{ topic: string; payload: Buffer }>) {
     if (p.topic === SiteTopic.accessList(site)) retainedAccessList = p.payload;
+    else if (p.topic === SiteTopic.holds(site)) retainedHolds = p.payload;
+    else if (p.topic === SiteTopic.policy(site)) {
+      const r = parsePayload(SitePolicy, p.payload);
+      if (r.ok) publishedPolicy = r.value.version;
+    }
     else if (p.topic.startsWith('face/')) onFaceStatus(p.topic, p.payload, true);
     else onGateMessage(p.topic, p.payload, true);
   }
@@ -221,9 +365,21 @@ export async function createHub(config: HubConfig, opts: HubOptions = {}): Promi
         cb();
       },
     ],
+    ...[DashboardTopic.holdRequest(site), DashboardTopic.policyRequest(site)].map(
+      (topic) =>
+        [
+          topic,
+          (p: AedesPublishPacket, cb: () => void) => {
+            onRequest(p.topic, p.payload as Buffer);
+            cb();
+          },
+        ] as [string, (packet: AedesPublishPacket, cb: () => void) => void],
+    ),
   ];
   for (const [topic, fn] of internal) await new Promise<void>((r) => b.subscribe(topic, fn, r));
   await distributor.start(retainedAccessList);
+  await holds.start(retainedHolds);
+  await publishPolicy();
 
   // Fleet snapshot: retained, QoS 0, at most every publishIntervalMs.
   let snapshotTimer: NodeJS.Timeout | undefined;
@@ -256,6 +412,7 @@ export async function createHub(config: HubConfig, opts: HubOptions = {}): Promi
     },
     Math.min(1000, config.fleet.heartbeatTimeoutMs / 4),
   );
+  let lastPrune = 0;
   const watch = setInterval(() => {
     try {
       if (credentials.reloadIfChanged()) {
@@ -270,6 +427,13 @@ export async function createHub(config: HubConfig, opts: HubOptions = {}): Promi
       );
     }
     void distributor.poll();
+    // The CLI may have changed holds or the policy in the site store.
+    void holds.poll();
+    void publishPolicy().catch((e) => log.warn({ err: (e as Error).message }, 'policy not published'));
+    if (now() - lastPrune > PRUNE_EVERY_MS) {
+      lastPrune = now();
+      if (siteStore.prune(LIFTED_KEEP_MS) > 0) void holds.poll();
+    }
   }, config.watchIntervalMs);
 
   let listening: Listening | undefined;
@@ -365,8 +529,16 @@ export async function createHub(config: HubConfig, opts: HubOptions = {}): Promi
       },
       totals: () => ({ ...guard.stats.totals }),
     },
+    holds: {
+      current: () => holds.current() as HoldsSnapshot | null,
+      request: (req) => applyHoldRequest(req),
+    },
+    policy: {
+      current: () => siteStore.policy(),
+      set: (req) => applyPolicyRequest(req),
+    },
     accessList: {
-      current: () => distributor.current(),
+      current: () => distributor.current() as AccessListSnapshot | null,
       async importCsv(csv) {
         const bytes = typeof csv === 'string' ? Buffer.from(csv, 'utf8') : csv;
         const result = store.importCsv(bytes, { timeZone: config.timezone, now: now() });
@@ -391,6 +563,7 @@ export async function createHub(config: HubConfig, opts: HubOptions = {}): Promi
       // Wills published while clients were closed finish their writes on the next turns.
       await new Promise((r) => setTimeout(r, 20));
       await persistence.destroy();
+      siteStore.close();
       log.info('hub stopped');
     },
   };

@@ -12,6 +12,7 @@
 import { type FaceAck, type FaceEvent, type FaceVerdict, parseFaceEvent } from '../../protocols/face-mqtt/index.ts';
 import type { Counters, DecisionMessage, ReadingRecord } from '../../protocols/gate/messages.ts';
 import { SCHEMA_VERSION } from '../../protocols/gate/messages.ts';
+import type { HoldRoom } from '../../protocols/site/holds.ts';
 import { formatTenths } from '../../protocols/temperature.ts';
 import { FaceTopic, GateTopic, SiteTopic } from '../../protocols/topics.ts';
 import type { Clock } from '../clock.ts';
@@ -357,7 +358,7 @@ export class Gate {
         temperatureTenths: record.temperatureTenths,
         room,
       });
-    this.publishDecision(record, ev.name, mode === 'offline' ? '' : display, room?.id ?? null);
+    this.publishDecision(record, ev.name, mode === 'offline' ? '' : display, room);
     if (mode !== 'offline' || outcome.decision === 'flagged') this.alerts.forPassage(record, ev.name, place);
     return {
       kind: mode === 'offline' ? 'offline-record' : 'decided',
@@ -633,8 +634,15 @@ export class Gate {
     this.d.bus.publish(this.topics.ack, JSON.stringify(ack), { qos: 1 });
   }
 
-  private publishDecision(record: ReadingRecord, name: string, display: string, isolationRoom: string | null): void {
-    const msg: DecisionMessage = { v: SCHEMA_VERSION, reading: record, name, display, isolationRoom };
+  private publishDecision(record: ReadingRecord, name: string, display: string, room: HoldRoom | null): void {
+    const msg: DecisionMessage = {
+      v: SCHEMA_VERSION,
+      reading: record,
+      name,
+      display,
+      isolationRoom: room?.id ?? null,
+      isolationRoomName: room?.name ?? null,
+    };
     const { siteId, gateId } = this.d.cfg;
     this.d.bus.publish(GateTopic.decision(siteId, gateId), JSON.stringify(msg), { qos: 1 });
     this.d.bus.publish(GateTopic.reading(siteId, gateId), JSON.stringify(record), { qos: 1 });

@@ -21,7 +21,9 @@ import {
   type AccessEntry,
   type AccessListChange,
   AccessListSnapshot,
+  accessKey,
 } from '../../protocols/gate/access-list.ts';
+import { diffEntries } from '../../protocols/site/versioned-list.ts';
 import { SCHEMA_VERSION } from '../../protocols/gate/messages.ts';
 import { describeIssues } from '../../protocols/parse.ts';
 import { HubError, HubErrorCode } from '../errors.ts';
@@ -157,9 +159,5 @@ export function diff(
   before: AccessEntry[],
   after: AccessEntry[],
 ): Pick<AccessListChange, 'upserts' | 'removals'> {
-  const old = new Map(before.map((e) => [e.employeeNo, e]));
-  const upserts = after.filter((e) => !isDeepStrictEqual(old.get(e.employeeNo), e));
-  const kept = new Set(after.map((e) => e.employeeNo));
-  const removals = before.filter((e) => !kept.has(e.employeeNo)).map((e) => e.employeeNo);
-  return { upserts, removals };
+  return diffEntries(before, after, accessKey, isDeepStrictEqual);
 }

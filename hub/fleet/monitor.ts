@@ -214,6 +214,10 @@ export class FleetMonitor extends EventEmitter<FleetEvents> {
         softwareVersion: '',
         configVersion: '',
         accessListVersion: null,
+        policyVersion: null,
+        policyOverrides: [],
+        holdsVersion: null,
+        terminalClockOffsetMs: null,
         outbox: null,
         counters: null,
         uptimeS: null,
@@ -247,6 +251,10 @@ export class FleetMonitor extends EventEmitter<FleetEvents> {
       g.gateState = s.gateState;
       g.configVersion = s.configVersion;
       g.accessListVersion = s.accessListVersion;
+      g.policyVersion = s.policyVersion;
+      g.policyOverrides = s.policyOverrides;
+      g.holdsVersion = s.holdsVersion;
+      g.terminalClockOffsetMs = s.terminalClockOffsetMs;
     }
     if (s.softwareVersion) g.softwareVersion = s.softwareVersion;
   }

@@ -101,7 +101,10 @@ export const DecisionMessage = z.object({
   reading: ReadingRecord,
   name: z.string().max(128),
   display: z.string(),
+  /** The isolation room's id the person was sent to (null: the isolation area, or not flagged). */
   isolationRoom: z.string().nullable(),
+  /** Its name as the terminal showed it (absent from older gates). */
+  isolationRoomName: z.string().max(24).nullable().optional(),
 });
 export type DecisionMessage = z.infer<typeof DecisionMessage>;
 

@@ -42,6 +42,12 @@ export const FleetGate = z.object({
   configVersion: z.string(),
   /** The access list version the gate holds (from its status or heartbeat). */
   accessListVersion: z.number().int().nonnegative().nullable(),
+  /** The site policy version the gate decides with, and the site rules its own config overrides. */
+  policyVersion: z.number().int().nonnegative().nullable().default(null),
+  policyOverrides: z.array(z.string()).default([]),
+  holdsVersion: z.number().int().nonnegative().nullable().default(null),
+  /** The gate's face terminal's clock offset from the gate's, ms (null: not yet observed). */
+  terminalClockOffsetMs: z.number().int().nullable().default(null),
   outbox: z
     .object({ depth: z.number().int().nonnegative(), oldestAgeS: z.number().nonnegative().nullable() })
     .nullable(),

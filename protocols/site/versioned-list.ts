@@ -44,19 +44,21 @@ export interface Change<E> {
   removals: string[];
 }
 
-/** The change that turns `prev` into `next` (entries compared by their JSON). */
+/** The change that turns `prev` into `next`; `equal` compares two entries of the same key. */
 export function diffEntries<E>(
   prev: readonly E[],
   next: readonly E[],
   key: (e: E) => string,
+  equal: (a: E, b: E) => boolean,
 ): { upserts: E[]; removals: string[] } {
-  const before = new Map(prev.map((e) => [key(e), JSON.stringify(e)]));
+  const before = new Map(prev.map((e) => [key(e), e]));
   const after = new Set<string>();
   const upserts: E[] = [];
   for (const e of next) {
     const k = key(e);
     after.add(k);
-    if (before.get(k) !== JSON.stringify(e)) upserts.push(e);
+    const old = before.get(k);
+    if (old === undefined || !equal(old, e)) upserts.push(e);
   }
   const removals = [...before.keys()].filter((k) => !after.has(k));
   return { upserts, removals };
