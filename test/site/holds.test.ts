@@ -1,0 +1,174 @@
+/**
+ * Issue 17 end to end, with the real hub and two real edge daemons (no dashboard: the hub alone
+ * protects the site). A fever at gate-a puts a hold on the person at every gate: at a normal
+ * temperature they are refused at gate-a and at gate-b, told where to go; a clearing close lets
+ * them pass; "sent home" keeps them out across restarts of everything until HR lifts the hold.
+ */
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { HoldRequestInput } from '../../protocols/site/holds.ts';
+import { HoldRequest } from '../../protocols/site/holds.ts';
+import { parseHubConfig } from '../../hub/config/load.ts';
+import { createHub, type Hub } from '../../hub/hub.ts';
+import { freePort } from '../harness/ports.ts';
+import { waitFor } from '../harness/wait.ts';
+import { SITE, silent, startGate, type TestGate, tempDir, writeCredentials } from '../hub/fixture.ts';
+
+const HEADER = 'employeeNo,name,department,kind,validFrom,validUntil';
+const person = (employeeNo: string, name: string, celsius: number) => ({
+  employeeNo,
+  name,
+  mask: 'yes' as const,
+  temperatureTenths: Math.round(celsius * 10),
+});
+
+describe('person holds across the site, hub alone', () => {
+  const dir = tempDir('tg-site-holds-');
+  let port: number;
+  let hub: Hub;
+  let passwords: Record<string, string>;
+  let gateA: TestGate;
+  let gateB: TestGate;
+  const url = () => `mqtt://127.0.0.1:${port}`;
+
+  const startHub = async () => {
+    const config = parseHubConfig({
+      siteId: SITE,
+      mqtt: { host: '127.0.0.1', port },
+      credentialsFile: join(dir, 'credentials.json'),
+      persistenceDir: join(dir, 'hub'),
+      fleet: { heartbeatTimeoutMs: 3000, publishIntervalMs: 100 },
+      watchIntervalMs: 100,
+      logLevel: 'silent',
+    });
+    hub = await createHub(config, { log: silent });
+    await hub.listen();
+  };
+  const startGates = async () => {
+    gateA = await startGate({ url: url(), passwords }, 'gate-a', 'T1', dir);
+    gateB = await startGate({ url: url(), passwords }, 'gate-b', 'T2', dir);
+  };
+  /** Both gates hold the hub's current holds version. */
+  const gatesCaughtUp = () =>
+    waitFor(
+      () => {
+        const v = hub.holds.current()?.version ?? null;
+        return v !== null && [gateA, gateB].every((g) => g.edge.gate.status(true).holdsVersion === v);
+      },
+      { what: 'both gates holding the hub’s holds', timeoutMs: 15_000 },
+    );
+  const request = (r: Omit<HoldRequestInput, 'v' | 'id' | 'at'>) =>
+    hub.holds.request(HoldRequest.parse({ v: 1, id: `r-${Date.now()}`, at: Date.now(), ...r }));
+
+  beforeAll(async () => {
+    port = await freePort();
+    passwords = await writeCredentials(join(dir, 'credentials.json'));
+    await startHub();
+    await hub.accessList.importCsv(
+      `${HEADER}\nE1,张伟,QA,employee,,\nE2,李娜,QA,employee,,\nE3,王芳,QA,employee,,\n`,
+    );
+    await startGates();
+    await waitFor(() => [gateA, gateB].every((g) => g.edge.gate.status(true).accessListVersion !== null), {
+      what: 'access list at both gates',
+      timeoutMs: 15_000,
+    });
+  }, 60_000);
+  afterAll(async () => {
+    await gateA?.stop();
+    await gateB?.stop();
+    await hub?.close();
+  });
+
+  it('a fever at gate-a refuses the person at both gates at a normal temperature; a clearing close lets them pass', async () => {
+    const fever = await gateA.terminal.present(person('E1', '张伟', 38.2));
+    expect(fever.verdict).toMatchObject({ checkResult: 'failed', open: false });
+    expect(fever.verdict?.display).toMatch(/^38\.2°C 体温异常 请前往隔离观察区/);
+    await waitFor(() => hub.holds.current()?.entries.find((h) => h.employeeNo === 'E1' && h.state === 'active'), {
+      what: 'the hub’s hold on E1',
+    });
+    await gatesCaughtUp();
+
+    // Forehead cooled by the walk: 36.5 °C. Refused at the other gate and at the same one.
+    for (const g of [gateB, gateA]) {
+      const r = await g.terminal.present(person('E1', '张伟', 36.5));
+      expect(r.opened).toBe(false);
+      expect(r.verdict).toMatchObject({ checkResult: 'failed', open: false });
+      // Where to go: the isolation area (no dashboard assigns rooms here), as the flag said.
+      expect(r.verdict?.display).toBe('36.5°C 体温异常未解除 请前往隔离观察区');
+    }
+    // Somebody else still passes.
+    expect((await gateB.terminal.present(person('E2', '李娜', 36.4))).opened).toBe(true);
+
+    const lift = await request({
+      action: 'lift',
+      employeeNo: 'E1',
+      by: 'dashboard:guard1',
+      reason: 'recheck-normal',
+      note: '水银体温计复测 36.6°C',
+    });
+    expect(lift.ok).toBe(true);
+    await gatesCaughtUp();
+    for (const g of [gateA, gateB]) expect((await g.terminal.present(person('E1', '张伟', 36.5))).opened).toBe(true);
+  });
+
+  it('a lift that has not seen the newest fever is refused: the person stays held', async () => {
+    await gateB.terminal.present(person('E1', '张伟', 38.0));
+    await waitFor(() => hub.holds.current()?.entries.find((h) => h.employeeNo === 'E1' && h.state === 'active'), {
+      what: 'E1 held again',
+    });
+    const r = await request({
+      action: 'lift',
+      employeeNo: 'E1',
+      by: 'dashboard:guard1',
+      reason: 'recheck-normal',
+      readingIds: ['site-1:gate-a:1'],
+    });
+    expect(r).toMatchObject({ ok: false, code: 'TG_HUB_HOLD_NEWER_FLAG' });
+    await gatesCaughtUp();
+    expect((await gateA.terminal.present(person('E1', '张伟', 36.5))).opened).toBe(false);
+  });
+
+  it('“sent home” keeps the person out across restarts of the hub and both gates until HR lifts the hold', async () => {
+    await gateA.terminal.present(person('E3', '王芳', 38.6));
+    await waitFor(() => hub.holds.current()?.entries.find((h) => h.employeeNo === 'E3' && h.state === 'active'), {
+      what: 'E3 held',
+    });
+    expect(
+      (await request({ action: 'stage', employeeNo: 'E3', by: 'dashboard:guard1', stage: 'sent-home', note: '复测 38.4°C' }))
+        .ok,
+    ).toBe(true);
+    await gatesCaughtUp();
+
+    // The next day, everything restarted (the hub first, then the gates while it is still down).
+    await gateA.stop();
+    await gateB.stop();
+    await hub.close();
+    await startHub();
+    await startGates();
+    await gatesCaughtUp();
+    for (const g of [gateA, gateB]) {
+      const r = await g.terminal.present(person('E3', '王芳', 36.4));
+      expect(r.opened).toBe(false);
+      expect(r.verdict?.display).toBe('36.4°C 请持医院健康证明返岗 禁止通行');
+    }
+
+    // HR saw the hospital's certificate.
+    const lift = await request({
+      action: 'lift',
+      employeeNo: 'E3',
+      by: 'dashboard:hr1',
+      reason: 'certificate',
+      note: '发热门诊证明，已排除',
+      returnDate: '2026-12-08',
+    });
+    expect(lift.ok).toBe(true);
+    await gatesCaughtUp();
+    for (const g of [gateA, gateB]) expect((await g.terminal.present(person('E3', '王芳', 36.4))).opened).toBe(true);
+    expect(hub.holds.current()?.entries.find((h) => h.employeeNo === 'E3')).toMatchObject({
+      state: 'lifted',
+      liftReason: 'certificate',
+      returnDate: '2026-12-08',
+      liftedBy: 'dashboard:hr1',
+    });
+  }, 60_000);
+});
