@@ -91,9 +91,21 @@ export const DashboardConfig = z
           .min(1)
           .max(24 * 60)
           .default(12 * 60),
+        /**
+         * Failed logins a minute per address, and per username from addresses that failed recently
+         * (dashboard/auth/login-throttle.ts). Successful logins never count.
+         */
         loginAttemptsPerMinute: z.number().int().min(1).max(1000).default(10),
+        /** Password checks in flight at once per username, and in all; more are answered 429. */
+        loginConcurrentPerAccount: z.number().int().min(1).max(100).default(2),
+        loginConcurrent: z.number().int().min(1).max(1000).default(8),
       })
-      .default({ idleMinutes: 720, loginAttemptsPerMinute: 10 }),
+      .default({
+        idleMinutes: 720,
+        loginAttemptsPerMinute: 10,
+        loginConcurrentPerAccount: 2,
+        loginConcurrent: 8,
+      }),
     rooms: z.array(RoomConfig).default([]),
     alerts: z
       .object({

@@ -44,6 +44,7 @@ export const en: Record<keyof typeof zh, string> = {
   'login.submit': 'Log in',
   'login.failed': 'Wrong username or password.',
   'login.rateLimited': 'Too many attempts. Try again in a minute.',
+  'login.rateLimitedFor': 'Too many attempts. Try again in {seconds} s.',
 
   'board.gates': 'Gates',
   'board.alerts': 'Alert queue',

@@ -42,6 +42,7 @@ export const zh = {
   'login.submit': '登录',
   'login.failed': '用户名或密码错误。',
   'login.rateLimited': '尝试次数过多，请一分钟后再试。',
+  'login.rateLimitedFor': '尝试次数过多，请 {seconds} 秒后再试。',
 
   'board.gates': '闸机',
   'board.alerts': '告警队列',
