@@ -20,6 +20,18 @@ const TimeZone = z.string().refine((tz) => {
   }
 }, 'not a known IANA time zone');
 
+/**
+ * Size limits of the rooms an admin may define (issue #20: PUT /api/rooms took 40,000 distances).
+ * A site has at most a few hundred gates (bench/scale.ts runs 300) and a few dozen rooms.
+ */
+export const MAX_ROOMS = 200;
+export const MAX_ROOM_DISTANCES = 1000;
+export const RoomDistances = z
+  .record(z.string().regex(ID_PATTERN, 'a gate id'), z.number().nonnegative().max(1_000_000))
+  .refine((d) => Object.keys(d).length <= MAX_ROOM_DISTANCES, {
+    message: `at most ${MAX_ROOM_DISTANCES} gates per room`,
+  });
+
 /** An isolation room (observation room, tent). */
 export const RoomConfig = z
   .object({
@@ -30,7 +42,7 @@ export const RoomConfig = z
     capacity: z.number().int().min(1).max(4).default(1),
     shared: z.boolean().default(false),
     /** Walking distance in metres from each gate; a gate not listed is far (1e6). */
-    distances: z.record(z.string(), z.number().nonnegative()).default({}),
+    distances: RoomDistances.default({}),
   })
   .refine((r) => r.capacity === 1 || r.shared, {
     message: 'a room for more than one person must be marked shared: true',
@@ -106,7 +118,7 @@ export const DashboardConfig = z
         loginConcurrentPerAccount: 2,
         loginConcurrent: 8,
       }),
-    rooms: z.array(RoomConfig).default([]),
+    rooms: z.array(RoomConfig).max(MAX_ROOMS).default([]),
     alerts: z
       .object({
         /** No guard acknowledged a critical/major alert in this time: escalate (webhooks). */

@@ -69,7 +69,7 @@ const STATUS_CODES: Record<number, string> = {
   401: DashErrorCode.UNAUTHENTICATED,
   403: DashErrorCode.FORBIDDEN,
   404: DashErrorCode.NOT_FOUND,
-  413: 'TG_DASH_TOO_LARGE',
+  413: DashErrorCode.TOO_LARGE,
   415: 'TG_DASH_UNSUPPORTED_MEDIA_TYPE',
   429: DashErrorCode.RATE_LIMITED,
 };
@@ -83,6 +83,9 @@ export async function buildApp(deps: AppDeps): Promise<DashboardApp> {
     // Reverse proxies are configured per site; without one, req.ip is the peer (rate limiting by IP).
     trustProxy: false,
     exposeHeadRoutes: false,
+    // Every JSON body here is small (a room, a user, a command); the CSV imports set their own
+    // limit. Larger bodies are answered 413 TG_DASH_TOO_LARGE before they are parsed.
+    bodyLimit: 256 * 1024,
   }) as unknown as FastifyInstance;
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
