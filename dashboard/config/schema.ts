@@ -67,12 +67,29 @@ export const DashboardConfig = z
       .object({
         host: z.string().min(1).default('0.0.0.0'),
         port: Port.default(8080),
-        /** Cookies get `Secure` (serve behind TLS); off for plain-HTTP demos and tests. */
+        /**
+         * Cookies always get `Secure` and answers HSTS (serve behind TLS); off for plain-HTTP demos
+         * and tests. Without it they still do on requests that arrive over https (trustProxy).
+         */
         secureCookies: z.boolean().default(false),
-        /** Allow anonymous GET /metrics (Prometheus); otherwise admin only. */
+        /** Allow anonymous GET /metrics (Prometheus); otherwise admin only (or the token below). */
         publicMetrics: z.boolean().default(true),
+        /**
+         * GET /metrics also answers `Authorization: Bearer <token>` with the token in this file
+         * (Prometheus `bearer_token_file`); set publicMetrics: false with it.
+         */
+        metricsTokenFile: z.string().min(1).optional(),
+        /** Read from metricsTokenFile at start (or TG_DASH__http__metricsToken); never logged. */
+        metricsToken: z.string().min(16, 'at least 16 characters').optional(),
+        /**
+         * Behind a reverse proxy: trust its X-Forwarded-For / -Proto. false (default) = the peer is
+         * the client; true = any peer (only when nothing else can reach the port); or the proxy's
+         * addresses / CIDRs. Login throttling keys on the client address this yields, and cookies
+         * get Secure and answers HSTS when the proxy says https.
+         */
+        trustProxy: z.union([z.boolean(), z.array(z.string().min(1)).min(1)]).default(false),
       })
-      .default({ host: '0.0.0.0', port: 8080, secureCookies: false, publicMetrics: true }),
+      .default({ host: '0.0.0.0', port: 8080, secureCookies: false, publicMetrics: true, trustProxy: false }),
     /** Users, sessions, audit, alerts, episodes, rooms, commands, the live feed (SQLite). */
     dataDir: z.string().min(1).default('./data/dashboard'),
     mqtt: z.object({

@@ -33,6 +33,48 @@ describe('login', () => {
     t = await startApp({ config: { http: { secureCookies: true } } });
     const r = await t.call(null, 'POST', '/api/login', { username: 'hr1', password: PASSWORD });
     expect(r.cookies.find((x) => x.name === 'tg_session')?.secure).toBe(true);
+    expect(r.headers['strict-transport-security']).toMatch(/max-age=\d+/);
+  });
+
+  it('behind a trusted proxy that says https: Secure cookie and HSTS; an untrusted peer cannot claim https', async () => {
+    const viaProxy = (headers: Record<string, string>) =>
+      (t as TestApp).app.inject({
+        method: 'POST',
+        url: '/api/login',
+        remoteAddress: '10.9.9.9',
+        headers,
+        payload: { username: 'hr1', password: PASSWORD },
+      });
+    t = await startApp({ config: { http: { trustProxy: ['10.9.9.9'] } } });
+    const r = await viaProxy({ 'x-forwarded-proto': 'https', 'x-forwarded-for': '203.0.113.7' });
+    expect(r.cookies.find((x) => x.name === 'tg_session')?.secure).toBe(true);
+    expect(r.headers['strict-transport-security']).toMatch(/max-age=\d+/);
+    // The proxy said plain http: no Secure (the browser would drop the cookie), no HSTS.
+    const plain = await viaProxy({ 'x-forwarded-proto': 'http' });
+    expect(plain.cookies.find((x) => x.name === 'tg_session')?.secure).toBeFalsy();
+    expect(plain.headers['strict-transport-security']).toBeUndefined();
+    await t.close();
+    // trustProxy off (the default): the header is anybody's word and ignored.
+    t = await startApp();
+    const forged = await viaProxy({ 'x-forwarded-proto': 'https' });
+    expect(forged.cookies.find((x) => x.name === 'tg_session')?.secure).toBeFalsy();
+    expect(forged.headers['strict-transport-security']).toBeUndefined();
+  });
+
+  it('/metrics with a bearer token: the token or an admin, nobody else', async () => {
+    const token = 'metrics-token-0123456789abcdef';
+    t = await startApp({ config: { http: { publicMetrics: false, metricsToken: token } } });
+    const get = (headers: Record<string, string>) =>
+      (t as TestApp).app.inject({ method: 'GET', url: '/metrics', headers });
+    expect((await get({ authorization: `Bearer ${token}` })).statusCode).toBe(200);
+    const wrong = await get({ authorization: 'Bearer not-the-token-at-all' });
+    expect(wrong.statusCode).toBe(401);
+    expect(wrong.headers['www-authenticate']).toContain('Bearer');
+    expect((await get({})).statusCode).toBe(401);
+    const guard = await t.login('guard');
+    expect((await get({ cookie: guard.cookie })).statusCode).toBe(401);
+    const admin = await t.login('admin');
+    expect((await get({ cookie: admin.cookie })).statusCode).toBe(200);
   });
 
   it('refuses a wrong password, an unknown user and a disabled account alike, and audits the attempts', async () => {

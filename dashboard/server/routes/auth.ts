@@ -4,12 +4,12 @@
  * counted before the password is checked, successes never count; a stranger's failures never lock
  * an account out from a clean address), answered 429 with Retry-After.
  */
-import type { FastifyPluginAsync, FastifyReply } from 'fastify';
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { SESSION_COOKIE } from '../../auth/guard.ts';
 import { LoginThrottle } from '../../auth/login-throttle.ts';
-import type { RouteContext } from '../app.ts';
+import { isHttps, type RouteContext } from '../app.ts';
 import { DashboardError, DashErrorCode } from '../errors.ts';
 import { ANY, PUBLIC, userOf } from './common.ts';
 
@@ -31,12 +31,13 @@ export function authRoutes(ctx: RouteContext): FastifyPluginAsync {
     const sweep = setInterval(() => throttle.sweep(ctx.now()), 60_000);
     sweep.unref();
     root.addHook('onClose', async () => clearInterval(sweep));
-    const cookieOpts = {
+    // Secure whenever the browser talks https to us (configured, or as a trusted proxy says).
+    const cookieOpts = (req: FastifyRequest) => ({
       path: '/',
       httpOnly: true,
       sameSite: 'strict' as const,
-      secure: cfg.http.secureCookies,
-    };
+      secure: isHttps(req, cfg),
+    });
     const site = { siteId: cfg.siteId, siteName: cfg.siteName, timezone: cfg.timezone };
     const limited = (reply: FastifyReply, ttlMs: number) => {
       const seconds = Math.max(1, Math.ceil(ttlMs / 1000));
@@ -96,7 +97,7 @@ export function authRoutes(ctx: RouteContext): FastifyPluginAsync {
         };
         const { cookie, session } = ctx.sessions.create(me);
         ctx.audit.write({ username: me.username, role: me.role }, 'login', me.username, { ip: req.ip });
-        reply.setCookie(SESSION_COOKIE, cookie, cookieOpts);
+        reply.setCookie(SESSION_COOKIE, cookie, cookieOpts(req));
         return { user: me, csrfToken: session.csrfToken, site };
       },
     );
@@ -108,7 +109,7 @@ export function authRoutes(ctx: RouteContext): FastifyPluginAsync {
         const u = userOf(req);
         if (req.session) ctx.sessions.destroy(req.session.idHash);
         ctx.audit.write({ username: u.username, role: u.role }, 'logout', u.username);
-        reply.clearCookie(SESSION_COOKIE, cookieOpts);
+        reply.clearCookie(SESSION_COOKIE, cookieOpts(req));
         return { ok: true };
       },
     );
