@@ -68,6 +68,12 @@ const BENCHES: Bench[] = [
     timeoutS: 300,
   },
   {
+    name: 'auth-burst',
+    file: 'bench/auth-burst.ts',
+    what: 'hub CPU and a gate’s reconnect time under a 150-address wrong-password burst',
+    timeoutS: 120,
+  },
+  {
     name: 'opcua',
     file: 'bench/opcua.ts',
     what: 'hub memory with and without OPC UA, OPC UA latency',

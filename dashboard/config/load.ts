@@ -78,6 +78,21 @@ export function checkFiles(cfg: DashboardConfig, source = 'config'): DashboardCo
       ]);
     }
   }
+  if (out.http.metricsTokenFile && out.http.metricsToken === undefined) {
+    let token: string;
+    try {
+      token = readFileSync(out.http.metricsTokenFile, 'utf8').trim();
+    } catch (e) {
+      throw new ConfigError(source, [
+        { path: 'http.metricsTokenFile', message: `cannot read: ${(e as NodeJS.ErrnoException).code ?? e}` },
+      ]);
+    }
+    if (token.length < 16)
+      throw new ConfigError(source, [
+        { path: 'http.metricsTokenFile', message: 'token of at least 16 characters' },
+      ]);
+    out.http.metricsToken = token;
+  }
   if (out.mqtt.caFile !== undefined && !existsSync(out.mqtt.caFile))
     throw new ConfigError(source, [{ path: 'mqtt.caFile', message: `no such file: ${out.mqtt.caFile}` }]);
   return out;
@@ -96,6 +111,7 @@ function resolvePaths(cfg: DashboardConfig, base: string): DashboardConfig {
       : { ...cfg.readings, passwordFile: opt(cfg.readings.passwordFile) };
   return {
     ...cfg,
+    http: { ...cfg.http, metricsTokenFile: opt(cfg.http.metricsTokenFile) },
     dataDir: abs(cfg.dataDir),
     mqtt,
     readings,

@@ -20,6 +20,18 @@ const TimeZone = z.string().refine((tz) => {
   }
 }, 'not a known IANA time zone');
 
+/**
+ * Size limits of the rooms an admin may define (issue #20: PUT /api/rooms took 40,000 distances).
+ * A site has at most a few hundred gates (bench/scale.ts runs 300) and a few dozen rooms.
+ */
+export const MAX_ROOMS = 200;
+export const MAX_ROOM_DISTANCES = 1000;
+export const RoomDistances = z
+  .record(z.string().regex(ID_PATTERN, 'a gate id'), z.number().nonnegative().max(1_000_000))
+  .refine((d) => Object.keys(d).length <= MAX_ROOM_DISTANCES, {
+    message: `at most ${MAX_ROOM_DISTANCES} gates per room`,
+  });
+
 /** An isolation room (observation room, tent). */
 export const RoomConfig = z
   .object({
@@ -30,7 +42,7 @@ export const RoomConfig = z
     capacity: z.number().int().min(1).max(4).default(1),
     shared: z.boolean().default(false),
     /** Walking distance in metres from each gate; a gate not listed is far (1e6). */
-    distances: z.record(z.string(), z.number().nonnegative()).default({}),
+    distances: RoomDistances.default({}),
   })
   .refine((r) => r.capacity === 1 || r.shared, {
     message: 'a room for more than one person must be marked shared: true',
@@ -55,12 +67,29 @@ export const DashboardConfig = z
       .object({
         host: z.string().min(1).default('0.0.0.0'),
         port: Port.default(8080),
-        /** Cookies get `Secure` (serve behind TLS); off for plain-HTTP demos and tests. */
+        /**
+         * Cookies always get `Secure` and answers HSTS (serve behind TLS); off for plain-HTTP demos
+         * and tests. Without it they still do on requests that arrive over https (trustProxy).
+         */
         secureCookies: z.boolean().default(false),
-        /** Allow anonymous GET /metrics (Prometheus); otherwise admin only. */
+        /** Allow anonymous GET /metrics (Prometheus); otherwise admin only (or the token below). */
         publicMetrics: z.boolean().default(true),
+        /**
+         * GET /metrics also answers `Authorization: Bearer <token>` with the token in this file
+         * (Prometheus `bearer_token_file`); set publicMetrics: false with it.
+         */
+        metricsTokenFile: z.string().min(1).optional(),
+        /** Read from metricsTokenFile at start (or TG_DASH__http__metricsToken); never logged. */
+        metricsToken: z.string().min(16, 'at least 16 characters').optional(),
+        /**
+         * Behind a reverse proxy: trust its X-Forwarded-For / -Proto. false (default) = the peer is
+         * the client; true = any peer (only when nothing else can reach the port); or the proxy's
+         * addresses / CIDRs. Login throttling keys on the client address this yields, and cookies
+         * get Secure and answers HSTS when the proxy says https.
+         */
+        trustProxy: z.union([z.boolean(), z.array(z.string().min(1)).min(1)]).default(false),
       })
-      .default({ host: '0.0.0.0', port: 8080, secureCookies: false, publicMetrics: true }),
+      .default({ host: '0.0.0.0', port: 8080, secureCookies: false, publicMetrics: true, trustProxy: false }),
     /** Users, sessions, audit, alerts, episodes, rooms, commands, the live feed (SQLite). */
     dataDir: z.string().min(1).default('./data/dashboard'),
     mqtt: z.object({
@@ -91,10 +120,22 @@ export const DashboardConfig = z
           .min(1)
           .max(24 * 60)
           .default(12 * 60),
+        /**
+         * Failed logins a minute per address, and per username from addresses that failed recently
+         * (dashboard/auth/login-throttle.ts). Successful logins never count.
+         */
         loginAttemptsPerMinute: z.number().int().min(1).max(1000).default(10),
+        /** Password checks in flight at once per username, and in all; more are answered 429. */
+        loginConcurrentPerAccount: z.number().int().min(1).max(100).default(2),
+        loginConcurrent: z.number().int().min(1).max(1000).default(8),
       })
-      .default({ idleMinutes: 720, loginAttemptsPerMinute: 10 }),
-    rooms: z.array(RoomConfig).default([]),
+      .default({
+        idleMinutes: 720,
+        loginAttemptsPerMinute: 10,
+        loginConcurrentPerAccount: 2,
+        loginConcurrent: 8,
+      }),
+    rooms: z.array(RoomConfig).max(MAX_ROOMS).default([]),
     alerts: z
       .object({
         /** No guard acknowledged a critical/major alert in this time: escalate (webhooks). */

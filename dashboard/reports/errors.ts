@@ -17,6 +17,8 @@ export const ReportErrorCode = {
   UNKNOWN_PERSON: 'TG_DASH_REPORT_UNKNOWN_PERSON',
   /** A manual reading the store would refuse or lose (range, future, beyond retention). */
   BAD_READING: 'TG_DASH_REPORT_BAD_READING',
+  /** A guard dating a manual reading other than today (site time): only HR and admins may backdate. */
+  BACKDATE_FORBIDDEN: 'TG_DASH_REPORT_BACKDATE_FORBIDDEN',
   /** An import with bad lines: nothing imported; `errors` lists each line. */
   IMPORT_INVALID: 'TG_DASH_REPORT_IMPORT_INVALID',
   /** The readings store cannot be reached; retry later (nothing was half-written). */

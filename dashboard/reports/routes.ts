@@ -225,6 +225,24 @@ export function registerRoutes(root: FastifyInstance, d: RouteDeps): void {
     async (req, reply) => {
       const { actor } = who(req);
       const b = req.body;
+      const at = b.at ?? svc.now();
+      // A guard records what is measured now (a handheld at the gate, a person's word today);
+      // dating one into an earlier day rewrites somebody's twice-daily log, which is HR's job
+      // (a future time is the store's BAD_READING)
+      // (issue #20: a guard could post a self-report 30 days back). Refused ones are audited too.
+      if (actor.role === 'guard' && svc.dayOf(at) < svc.today()) {
+        d.audit(actor, 'reading.manual-refused', b.employeeNo, {
+          reason: 'backdated',
+          at,
+          instrument: b.instrument,
+          temperatureTenths: b.temperatureTenths,
+        });
+        throw new DashboardError(
+          ReportErrorCode.BACKDATE_FORBIDDEN,
+          403,
+          `a guard may record readings of today (${svc.today()}, site time) only; HR or an admin can enter other days`,
+        );
+      }
       // The readings schema knows no 'contact' source: both are hand instruments; the audit row keeps which.
       const source = b.instrument === 'self-report' ? 'self-report' : 'handheld';
       const reading = await svc.recordManual(
@@ -232,7 +250,7 @@ export function registerRoutes(root: FastifyInstance, d: RouteDeps): void {
           employeeNo: b.employeeNo,
           temperatureTenths: b.temperatureTenths,
           source,
-          at: b.at ?? svc.now(),
+          at,
           gateId: b.gateId ?? MANUAL_GATE_ID,
         },
         actor.username,

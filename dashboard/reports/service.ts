@@ -44,6 +44,9 @@ export async function viaStore<T>(fn: () => Promise<T>): Promise<T> {
   }
 }
 
+/** The first year a report may ask for: ThermoGate did not exist before, so neither do readings. */
+export const MIN_YEAR = 2000;
+
 export class ReportService {
   readonly clock: LocalTime;
   private readonly splitMinutes: number;
@@ -79,7 +82,12 @@ export class ReportService {
     return localDay(this.deps.config.timezone, this.now());
   }
 
-  /** A valid local day that is not after today. */
+  /** The site's local day of an instant. */
+  dayOf(at: number): string {
+    return localDay(this.deps.config.timezone, at);
+  }
+
+  /** A valid local day that is not after today (and not before MIN_YEAR). */
   checkDay(day: string): string {
     if (!/^\d{4}-\d{2}-\d{2}$/.test(day)) throw badRequest(`not a date (YYYY-MM-DD): '${day}'`);
     try {
@@ -89,6 +97,7 @@ export class ReportService {
     }
     if (day > this.today())
       throw new DashboardError(ReportErrorCode.FUTURE_DATE, 400, `${day} is after today (${this.today()})`);
+    if (Number(day.slice(0, 4)) < MIN_YEAR) throw badRequest(`no readings before ${MIN_YEAR}: '${day}'`);
     return day;
   }
 
@@ -103,6 +112,10 @@ export class ReportService {
   /** The days of a month 'YYYY-MM', up to today. */
   month(month: string): { from: string; to: string } {
     if (!/^\d{4}-(0[1-9]|1[0-2])$/.test(month)) throw badRequest(`not a month (YYYY-MM): '${month}'`);
+    // Year 0000 made the store fail ("not a date") and 1000 scanned a millennium of nothing
+    // (issue #20): no reading is older than the product, so anything before MIN_YEAR is a typo.
+    if (Number(month.slice(0, 4)) < MIN_YEAR)
+      throw badRequest(`no readings before ${MIN_YEAR}: '${month}' is not a month to export`);
     const from = `${month}-01`;
     if (from > this.today())
       throw new DashboardError(ReportErrorCode.FUTURE_DATE, 400, `${month} has not begun yet`);

@@ -6,7 +6,12 @@
 import cookie from '@fastify/cookie';
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
-import Fastify, { type FastifyInstance, type FastifyPluginAsync, LogController } from 'fastify';
+import Fastify, {
+  type FastifyInstance,
+  type FastifyPluginAsync,
+  type FastifyRequest,
+  LogController,
+} from 'fastify';
 import {
   hasZodFastifySchemaValidationErrors,
   jsonSchemaTransform,
@@ -69,7 +74,7 @@ const STATUS_CODES: Record<number, string> = {
   401: DashErrorCode.UNAUTHENTICATED,
   403: DashErrorCode.FORBIDDEN,
   404: DashErrorCode.NOT_FOUND,
-  413: 'TG_DASH_TOO_LARGE',
+  413: DashErrorCode.TOO_LARGE,
   415: 'TG_DASH_UNSUPPORTED_MEDIA_TYPE',
   429: DashErrorCode.RATE_LIMITED,
 };
@@ -80,9 +85,14 @@ export async function buildApp(deps: AppDeps): Promise<DashboardApp> {
   const app = Fastify({
     loggerInstance: log,
     logController: new LogController({ disableRequestLogging: true }),
-    // Reverse proxies are configured per site; without one, req.ip is the peer (rate limiting by IP).
-    trustProxy: false,
+    // Reverse proxies are configured per site (http.trustProxy, off by default): without one,
+    // req.ip is the peer, so nobody can pick the address the login throttle charges by sending
+    // X-Forwarded-For; with one, req.ip and req.protocol come from the proxy's headers.
+    trustProxy: deps.config.http.trustProxy,
     exposeHeadRoutes: false,
+    // Every JSON body here is small (a room, a user, a command); the CSV imports set their own
+    // limit. Larger bodies are answered 413 TG_DASH_TOO_LARGE before they are parsed.
+    bodyLimit: 256 * 1024,
   }) as unknown as FastifyInstance;
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
@@ -124,6 +134,11 @@ export async function buildApp(deps: AppDeps): Promise<DashboardApp> {
   );
 
   await app.register(cookie);
+  // HSTS whenever the browser reached us over https (directly or as a trusted proxy says), or the
+  // site says it is served behind TLS: a browser that saw it never tries plain http again.
+  app.addHook('onSend', async (req, reply) => {
+    if (isHttps(req, deps.config)) reply.header('strict-transport-security', 'max-age=15552000');
+  });
   await app.register(rateLimit, {
     global: false,
     errorResponseBuilder: (_req, ctx) =>
@@ -170,3 +185,8 @@ export async function buildApp(deps: AppDeps): Promise<DashboardApp> {
 }
 
 export type RouteContext = AppDeps & { log: Logger };
+
+/** Served over TLS: configured so (secureCookies), or this request came in over https. */
+export function isHttps(req: FastifyRequest, config: DashboardConfig): boolean {
+  return config.http.secureCookies || req.protocol === 'https';
+}

@@ -31,6 +31,10 @@ export const DashErrorCode = {
   LAST_ADMIN: 'TG_DASH_LAST_ADMIN',
   /** A password shorter than 8 characters (or longer than 256). */
   WEAK_PASSWORD: 'TG_DASH_WEAK_PASSWORD',
+  /** A body larger than the route accepts (413). */
+  TOO_LARGE: 'TG_DASH_TOO_LARGE',
+  /** An admin input over a size limit (rooms per site, distances per room). */
+  TOO_MANY_ROOMS: 'TG_DASH_TOO_MANY_ROOMS',
   /** Something broke inside; details are in the log, not in the answer. */
   INTERNAL: 'TG_DASH_INTERNAL',
 } as const;

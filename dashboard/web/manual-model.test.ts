@@ -92,6 +92,11 @@ describe("the server's refusals", () => {
     expect(translate(zh, unknown?.key as string, unknown?.params)).toContain('E9');
 
     const reason = (code: string, message: string) => manualRefusal(code, message, 'E1')?.key;
+    // A guard's backdated entry (issue #20) has its own text, in both languages.
+    expect(reason('TG_DASH_REPORT_BACKDATE_FORBIDDEN', 'a guard may record readings of today')).toBe(
+      'manual.err.backdate',
+    );
+    expect(zh['manual.err.backdate']).toMatch(/今天/);
     expect(
       reason('TG_DASH_REPORT_BAD_READING', 'temperature: a body temperature from 30 to 45 °C, got 50'),
     ).toBe('manual.err.temperature');

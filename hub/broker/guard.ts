@@ -28,7 +28,8 @@ import type { Limits } from '../config/schema.ts';
 import { Refusal } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { ClientStats } from './client-stats.ts';
-import { FailureLimiter, TokenBucket } from './rate-limit.ts';
+import { AuthThrottle } from './auth-throttle.ts';
+import { TokenBucket } from './rate-limit.ts';
 
 export interface Session {
   cred: DeviceCredential;
@@ -55,7 +56,7 @@ export class BrokerGuard {
   private readonly wills = new WeakMap<Client, ConnectPacket['will']>();
   private readonly buckets = new Map<string, TokenBucket>();
   private readonly cooldowns = new Map<string, number>();
-  private readonly authFailures: FailureLimiter;
+  private readonly authThrottle: AuthThrottle;
   /** HMAC of passwords that verified, per device and secret: reconnects skip scrypt. */
   private readonly verified = new Map<string, Buffer>();
   private readonly cacheKey = randomBytes(32);
@@ -64,7 +65,12 @@ export class BrokerGuard {
 
   constructor(private readonly o: GuardOptions) {
     this.now = o.now ?? Date.now;
-    this.authFailures = new FailureLimiter(o.limits.authFailuresPerMinute);
+    this.authThrottle = new AuthThrottle({
+      failuresPerAddressPerMinute: o.limits.authFailuresPerMinute,
+      failuresPerAccountPerMinute: o.limits.authFailuresPerAccountPerMinute,
+      maxConcurrentPerAccount: o.limits.authConcurrentPerAccount,
+      maxConcurrent: o.limits.authConcurrentTotal,
+    });
     // Unknown usernames are checked against this, so they cost as long as a wrong password.
     this.dummySecret = hashPassword(randomBytes(16).toString('hex'));
   }
@@ -137,7 +143,7 @@ export class BrokerGuard {
   /** Periodic cleanup of limiter state. */
   sweep(): void {
     const now = this.now();
-    this.authFailures.sweep(now);
+    this.authThrottle.sweep(now);
     for (const [id, until] of this.cooldowns) if (until <= now) this.cooldowns.delete(id);
     const live = new Set([...this.sessions.keys()].map((c) => c.id));
     for (const [id, b] of this.buckets) if (!live.has(id) && b.full(now)) this.buckets.delete(id);
@@ -167,16 +173,30 @@ export class BrokerGuard {
     if (cooldown !== undefined && cooldown > now)
       return refuse(3, Refusal.COOLDOWN, `rate limit cooldown, ${cooldown - now} ms left`);
     if (!username || !password) return refuse(5, Refusal.AUTH, 'no username or password');
-    if (!this.authFailures.allowed(`u:${username}`, now) || !this.authFailures.allowed(`a:${remote}`, now)) {
-      this.authFailures.fail(`a:${remote}`, now);
-      return refuse(5, Refusal.AUTH_THROTTLED, 'too many failed logins');
-    }
 
     const cred = this.o.credentials.get(username);
-    const ok = await this.checkPassword(cred, password);
+    // A password this device logged in with before is recognised by an HMAC, no scrypt: the real
+    // device reconnecting is never throttled, whatever strangers are doing to its username. Only
+    // the right password can match, so this is no way around the budgets for a guesser.
+    let ok = cred !== undefined && this.rememberedPassword(cred, password);
+    if (!ok) {
+      // Counted before the expensive check (see auth-throttle.ts); a throttled attempt is told
+      // "server unavailable" (CONNACK 3: MQTT 3.1.1 has no "quota exceeded"; aedes speaks only
+      // 3.1/3.1.1), never "not authorized", so a device does not take it for a revoked password.
+      const admission = this.authThrottle.admit(username, remote, now);
+      if (!admission.ok)
+        return refuse(
+          3,
+          Refusal.AUTH_THROTTLED,
+          `too many login attempts (${admission.reason}), retry in ${Math.ceil(admission.retryAfterMs / 1000)} s`,
+        );
+      try {
+        ok = await this.checkPassword(cred, password);
+      } finally {
+        admission.done(ok && cred !== undefined && cred.revokedAt === null, this.now());
+      }
+    }
     if (!cred || !ok || cred.revokedAt !== null) {
-      this.authFailures.fail(`u:${username}`, now);
-      this.authFailures.fail(`a:${remote}`, now);
       return refuse(
         5,
         Refusal.AUTH,
@@ -212,13 +232,22 @@ export class BrokerGuard {
       await verifyPassword(password, await this.dummySecret);
       return false;
     }
-    const key = `${cred.id}:${cred.secret.hash}`;
-    const digest = createHmac('sha256', this.cacheKey).update(password).digest();
-    const known = this.verified.get(key);
-    if (known && timingSafeEqual(known, digest)) return true;
     const ok = await verifyPassword(password, cred.secret);
-    if (ok) this.verified.set(key, digest);
+    if (ok) this.verified.set(this.cacheKeyOf(cred), this.digest(password));
     return ok;
+  }
+
+  private rememberedPassword(cred: DeviceCredential, password: Buffer): boolean {
+    const known = this.verified.get(this.cacheKeyOf(cred));
+    return known !== undefined && timingSafeEqual(known, this.digest(password));
+  }
+
+  private cacheKeyOf(cred: DeviceCredential): string {
+    return `${cred.id}:${cred.secret.hash}`;
+  }
+
+  private digest(password: Buffer): Buffer {
+    return createHmac('sha256', this.cacheKey).update(password).digest();
   }
 
   private authorizePublish(
@@ -288,14 +317,15 @@ export class BrokerGuard {
           : new TokenBucket(l.publishRatePerSec, l.publishBurst, now);
       this.buckets.set(clientId, bucket);
     }
-    const delay = bucket.take(now);
+    // Over maxThrottleDelayMs nothing is taken (the client is cut off instead), so the bucket owes
+    // at most that much.
+    const delay = bucket.take(now, this.o.limits.maxThrottleDelayMs);
     if (delay === 0) {
       this.accepted(clientId, cb);
       return;
     }
     const c = this.stats.of(clientId);
     if (delay > this.o.limits.maxThrottleDelayMs) {
-      bucket.giveBack();
       c.rateDisconnects++;
       this.stats.totals.rateDisconnects++;
       this.stats.refused(clientId, Refusal.RATE_LIMIT, packet.topic, now);

@@ -20,16 +20,27 @@ export class TokenBucket {
   }
 
   /**
-   * Takes one token, going into debt when there is none, and returns how long (ms) the caller
-   * must hold the message for the rate to be kept: 0 while the burst lasts.
+   * Takes one token and returns how long (ms) the caller must hold the message for the rate to be
+   * kept: 0 while the burst lasts. The bucket goes into debt only up to `maxDelayMs` worth of
+   * tokens: a take that would need a longer hold takes nothing and returns that hold, so callers
+   * that refuse (or a flood of attempts in flight) never push the bucket into a debt that takes
+   * minutes to repay. (It used to take unconditionally: 150 concurrent failed logins left a
+   * budget of 30/min in debt for five minutes.)
    */
-  take(now: number): number {
+  take(now: number, maxDelayMs = 0): number {
     this.refill(now);
-    this.tokens -= 1;
-    return this.tokens >= 0 ? 0 : Math.ceil((-this.tokens / this.ratePerSec) * 1000);
+    const after = this.tokens - 1;
+    const delay = after >= 0 ? 0 : Math.ceil((-after / this.ratePerSec) * 1000);
+    if (delay <= maxDelayMs) this.tokens = after;
+    return delay;
   }
 
-  /** Undoes a take() whose message was refused after all. */
+  /** Takes a token only if one is there now; never goes into debt. */
+  tryTake(now: number): boolean {
+    return this.take(now, 0) === 0;
+  }
+
+  /** Undoes a successful take(). */
   giveBack(): void {
     this.tokens = Math.min(this.burst, this.tokens + 1);
   }
@@ -42,30 +53,10 @@ export class TokenBucket {
   full(now: number): boolean {
     return this.available(now) >= this.burst;
   }
-}
 
-/** Failed logins per key (username, remote address): a budget per minute, refilled continuously. */
-export class FailureLimiter {
-  private readonly buckets = new Map<string, TokenBucket>();
-
-  constructor(private readonly perMinute: number) {}
-
-  allowed(key: string, now: number): boolean {
-    const b = this.buckets.get(key);
-    return !b || b.available(now) >= 1;
-  }
-
-  fail(key: string, now: number): void {
-    let b = this.buckets.get(key);
-    if (!b) {
-      b = new TokenBucket(this.perMinute / 60, this.perMinute, now);
-      this.buckets.set(key, b);
-    }
-    b.take(now);
-  }
-
-  /** Forgets keys whose budget has refilled, so the map does not grow with every address ever seen. */
-  sweep(now: number): void {
-    for (const [k, b] of this.buckets) if (b.full(now)) this.buckets.delete(k);
+  /** ms until one whole token is there (0 when one is). */
+  msUntilToken(now: number): number {
+    const t = this.available(now);
+    return t >= 1 ? 0 : Math.ceil(((1 - t) / this.ratePerSec) * 1000);
   }
 }

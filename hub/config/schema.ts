@@ -43,8 +43,20 @@ const Limits = z.strictObject({
   /** ... and refused reconnection this long. */
   cooldownMs: z.number().int().min(0).max(3_600_000).default(10_000),
   maxConnections: z.number().int().min(1).default(5000),
-  /** Failed logins per minute per username and per remote address before further tries are refused outright. */
+  /**
+   * Failed logins per minute per remote address before further tries from it are refused outright
+   * (CONNACK 3); successes never count. See hub/broker/auth-throttle.ts and docs/SECURITY.md.
+   */
   authFailuresPerMinute: z.number().int().min(1).default(30),
+  /**
+   * Failed logins per minute per username (from any address). Once spent, only addresses with no
+   * recent failure are still checked: a stranger's failures never lock the device out.
+   */
+  authFailuresPerAccountPerMinute: z.number().int().min(1).default(30),
+  /** Password checks (scrypt) in flight at once per username; more are answered throttled. */
+  authConcurrentPerAccount: z.number().int().min(1).max(1000).default(2),
+  /** Password checks in flight at once in all: bounds the CPU a burst of logins can take. */
+  authConcurrentTotal: z.number().int().min(1).max(10_000).default(16),
   /** Seconds: a client asking for a longer keepalive (or none) is refused; 0 = no limit. */
   keepaliveLimitS: z.number().int().min(0).max(65535).default(0),
 });

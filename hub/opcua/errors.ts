@@ -4,7 +4,7 @@ export const OpcuaErrorCode = {
   PASSWORD_FILE: 'TG_OPCUA_PASSWORD_FILE',
   /** The OPC UA server could not start (port in use, certificate folder not writable ...). */
   START_FAILED: 'TG_OPCUA_START_FAILED',
-  /** A login with a wrong or unknown username/password, or throttled after too many. */
+  /** A login with a wrong or unknown username/password. */
   LOGIN_REFUSED: 'TG_OPCUA_LOGIN_REFUSED',
   /** A method or acknowledge refused: anonymous, viewer, or a channel weaker than operatorSecurityMode. */
   ACCESS_DENIED: 'TG_OPCUA_ACCESS_DENIED',
@@ -14,6 +14,8 @@ export const OpcuaErrorCode = {
   COMMAND_FAILED: 'TG_OPCUA_COMMAND_FAILED',
   /** A message on a topic the server reads did not parse; it is ignored (the broker still delivers it). */
   BAD_MESSAGE: 'TG_OPCUA_BAD_MESSAGE',
+  /** A login not checked: too many failures from its address (or for its user from a failing one). */
+  LOGIN_THROTTLED: 'TG_OPCUA_LOGIN_THROTTLED',
 } as const;
 export type OpcuaErrorCode = (typeof OpcuaErrorCode)[keyof typeof OpcuaErrorCode];
 

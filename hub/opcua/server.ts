@@ -89,6 +89,8 @@ export async function startOpcuaServer(config: OpcuaConfig, host: OpcuaHost): Pr
   const pki = certificateFolder(config, host.persistenceDir);
   mkdirSync(pki, { recursive: true, mode: 0o700 });
 
+  /** Sessions whose login was throttled: answered BadTooManySessions instead of BadUserAccessDenied. */
+  const throttled = new WeakSet<object>();
   const server = new OPCUAServer({
     port: config.port,
     ...(config.host ? { host: config.host } : {}),
@@ -109,11 +111,23 @@ export async function startOpcuaServer(config: OpcuaConfig, host: OpcuaHost): Pr
     securityModes: config.securityModes.map((m) => MessageSecurityMode[m]),
     allowAnonymous: config.allowAnonymous,
     userManager: {
-      isValidUserAsync(username: string, password: string, cb: (err: Error | null, ok?: boolean) => void) {
-        users.verify(username, password).then(
-          (ok) => {
-            if (!ok) log.warn({ code: OpcuaErrorCode.LOGIN_REFUSED, username }, 'opcua login refused');
-            cb(null, ok);
+      isValidUserAsync(
+        this: unknown,
+        username: string,
+        password: string,
+        cb: (err: Error | null, ok?: boolean) => void,
+      ) {
+        // node-opcua calls this with the session as `this`; its channel knows the peer.
+        const session = this as { channel?: { remoteAddress?: string } } | undefined;
+        const address = session?.channel?.remoteAddress ?? 'unknown';
+        users.verify(username, password, address).then(
+          (r) => {
+            if (r === 'throttled') {
+              if (session && typeof session === 'object') throttled.add(session);
+              log.warn({ code: OpcuaErrorCode.LOGIN_THROTTLED, username, address }, 'opcua login throttled');
+            } else if (r === 'refused')
+              log.warn({ code: OpcuaErrorCode.LOGIN_REFUSED, username, address }, 'opcua login refused');
+            cb(null, r === 'ok');
           },
           (e: Error) => cb(e),
         );
@@ -136,6 +150,27 @@ export async function startOpcuaServer(config: OpcuaConfig, host: OpcuaHost): Pr
       softwareVersion: host.softwareVersion,
     },
   });
+  // node-opcua answers every failed user check BadUserAccessDenied; a throttled login must say
+  // "come back later" instead (issue #20). The user check's callback takes a status code as its
+  // third argument (isUserAuthorized passes it to rejectConnection), so wrap the method that calls
+  // our userManager and hand one over for the sessions marked throttled above.
+  const srv = server as unknown as {
+    userNameIdentityTokenAuthenticateUser: (
+      channel: unknown,
+      session: object,
+      policy: unknown,
+      token: unknown,
+      cb: (err: Error | null, ok?: boolean, status?: unknown) => void,
+    ) => void;
+  };
+  const authenticate = srv.userNameIdentityTokenAuthenticateUser.bind(server);
+  srv.userNameIdentityTokenAuthenticateUser = (channel, session, policy, token, cb) =>
+    authenticate(channel, session, policy, token, (err, ok) => {
+      if (!err && !ok && throttled.has(session)) {
+        throttled.delete(session);
+        cb(null, false, StatusCodes.BadTooManySessions);
+      } else cb(err, ok);
+    });
   try {
     await server.initialize();
   } catch (e) {

@@ -33,6 +33,48 @@ describe('login', () => {
     t = await startApp({ config: { http: { secureCookies: true } } });
     const r = await t.call(null, 'POST', '/api/login', { username: 'hr1', password: PASSWORD });
     expect(r.cookies.find((x) => x.name === 'tg_session')?.secure).toBe(true);
+    expect(r.headers['strict-transport-security']).toMatch(/max-age=\d+/);
+  });
+
+  it('behind a trusted proxy that says https: Secure cookie and HSTS; an untrusted peer cannot claim https', async () => {
+    const viaProxy = (headers: Record<string, string>) =>
+      (t as TestApp).app.inject({
+        method: 'POST',
+        url: '/api/login',
+        remoteAddress: '10.9.9.9',
+        headers,
+        payload: { username: 'hr1', password: PASSWORD },
+      });
+    t = await startApp({ config: { http: { trustProxy: ['10.9.9.9'] } } });
+    const r = await viaProxy({ 'x-forwarded-proto': 'https', 'x-forwarded-for': '203.0.113.7' });
+    expect(r.cookies.find((x) => x.name === 'tg_session')?.secure).toBe(true);
+    expect(r.headers['strict-transport-security']).toMatch(/max-age=\d+/);
+    // The proxy said plain http: no Secure (the browser would drop the cookie), no HSTS.
+    const plain = await viaProxy({ 'x-forwarded-proto': 'http' });
+    expect(plain.cookies.find((x) => x.name === 'tg_session')?.secure).toBeFalsy();
+    expect(plain.headers['strict-transport-security']).toBeUndefined();
+    await t.close();
+    // trustProxy off (the default): the header is anybody's word and ignored.
+    t = await startApp();
+    const forged = await viaProxy({ 'x-forwarded-proto': 'https' });
+    expect(forged.cookies.find((x) => x.name === 'tg_session')?.secure).toBeFalsy();
+    expect(forged.headers['strict-transport-security']).toBeUndefined();
+  });
+
+  it('/metrics with a bearer token: the token or an admin, nobody else', async () => {
+    const token = 'metrics-token-0123456789abcdef';
+    t = await startApp({ config: { http: { publicMetrics: false, metricsToken: token } } });
+    const get = (headers: Record<string, string>) =>
+      (t as TestApp).app.inject({ method: 'GET', url: '/metrics', headers });
+    expect((await get({ authorization: `Bearer ${token}` })).statusCode).toBe(200);
+    const wrong = await get({ authorization: 'Bearer not-the-token-at-all' });
+    expect(wrong.statusCode).toBe(401);
+    expect(wrong.headers['www-authenticate']).toContain('Bearer');
+    expect((await get({})).statusCode).toBe(401);
+    const guard = await t.login('guard');
+    expect((await get({ cookie: guard.cookie })).statusCode).toBe(401);
+    const admin = await t.login('admin');
+    expect((await get({ cookie: admin.cookie })).statusCode).toBe(200);
   });
 
   it('refuses a wrong password, an unknown user and a disabled account alike, and audits the attempts', async () => {
@@ -131,52 +173,55 @@ describe('CSRF', () => {
   });
 });
 
-describe('login rate limit', () => {
-  it('limits attempts per username, whatever the address', async () => {
+describe('login throttling (issue #20: it must not be usable to lock people out)', () => {
+  const attempt = (username: string, password: string, ip: string) =>
+    (t as TestApp).app.inject({
+      method: 'POST',
+      url: '/api/login',
+      remoteAddress: ip,
+      payload: { username, password },
+    });
+
+  it("a stranger's failures from other addresses never lock admin out of a clean address", async () => {
     t = await startApp({ config: { session: { loginAttemptsPerMinute: 3 } } });
-    const app = t.app;
-    const attempt = (password: string, ip: string) =>
-      app.inject({
-        method: 'POST',
-        url: '/api/login',
-        remoteAddress: ip,
-        payload: { username: 'guard1', password },
-      });
+    // Ten wrong passwords for admin from one address, then one from each of 20 more.
+    for (let i = 0; i < 10; i++) await attempt(USERS.admin, 'wrong-password', '10.6.6.6');
+    for (let i = 0; i < 20; i++) await attempt(USERS.admin, 'wrong-password', `10.7.0.${i + 1}`);
+    expect((await attempt(USERS.admin, PASSWORD, '10.0.0.9')).statusCode).toBe(200);
+  });
+
+  it('an address that failed is throttled (429, Retry-After, both languages) once the account budget is spent', async () => {
+    t = await startApp({ config: { session: { loginAttemptsPerMinute: 3 } } });
     for (let i = 0; i < 3; i++)
-      expect((await attempt('wrong-password', `10.0.0.${i + 1}`)).statusCode).toBe(401);
-    // The right password does not get through any more: guessing costs the same either way.
-    const r = await attempt(PASSWORD, '10.0.0.9');
+      expect((await attempt('guard1', 'wrong-password', `10.0.0.${i + 1}`)).statusCode).toBe(401);
+    // The attacking address, even with the right password, is told to wait, not "wrong password".
+    const r = await attempt('guard1', PASSWORD, '10.0.0.2');
     expect(r.statusCode).toBe(429);
     expect(r.json().code).toBe('TG_DASH_RATE_LIMITED');
     expect(Number(r.headers['retry-after'])).toBeGreaterThan(0);
-    // Another user is not affected.
-    const other = await app.inject({
-      method: 'POST',
-      url: '/api/login',
-      remoteAddress: '10.0.0.10',
-      payload: { username: 'hr1', password: PASSWORD },
-    });
-    expect(other.statusCode).toBe(200);
+    expect(r.json().retryAfterS).toBe(Number(r.headers['retry-after']));
+    expect(r.json().message).toMatch(/请.*秒后再试/);
+    expect(r.json().message).toMatch(/retry in \d+ s/);
+    // Another user is not affected, from anywhere clean.
+    expect((await attempt('hr1', PASSWORD, '10.0.0.10')).statusCode).toBe(200);
+    // The budget refills: one failure is forgiven every 20 s at 3 a minute.
+    (t as TestApp).clock.advance(20_000);
+    expect((await attempt('guard1', PASSWORD, '10.0.0.2')).statusCode).toBe(200);
   });
 
-  it('limits attempts per address, whatever the username', async () => {
+  it('limits failures per address, whatever the username', async () => {
     t = await startApp({ config: { session: { loginAttemptsPerMinute: 3 } } });
-    for (const u of ['a1', 'a2', 'a3']) {
-      const r = await t.app.inject({
-        method: 'POST',
-        url: '/api/login',
-        remoteAddress: '10.1.1.1',
-        payload: { username: u, password: 'whatever-1' },
-      });
-      expect(r.statusCode).toBe(401);
+    for (const u of ['a1', 'a2', 'a3'])
+      expect((await attempt(u, 'whatever-1', '10.1.1.1')).statusCode).toBe(401);
+    expect((await attempt(USERS.admin, PASSWORD, '10.1.1.1')).statusCode).toBe(429);
+  });
+
+  it('successful logins never count: a guard room behind one address logs in all day', async () => {
+    t = await startApp({ config: { session: { loginAttemptsPerMinute: 3 } } });
+    for (let i = 0; i < 30; i++) {
+      const who = i % 3 === 0 ? USERS.admin : i % 3 === 1 ? 'guard1' : 'hr1';
+      expect((await attempt(who, PASSWORD, '10.2.2.2')).statusCode).toBe(200);
     }
-    const r = await t.app.inject({
-      method: 'POST',
-      url: '/api/login',
-      remoteAddress: '10.1.1.1',
-      payload: { username: USERS.admin, password: PASSWORD },
-    });
-    expect(r.statusCode).toBe(429);
   });
 });
 

@@ -2,7 +2,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { AlertState } from '../../protocols/dashboard/messages.ts';
 import type { GateCommand } from '../../protocols/gate/messages.ts';
-import type { SiteAdmin } from '../../dashboard/server/site-admin.ts';
+import type { NewDeviceInput, SiteAdmin } from '../../dashboard/server/site-admin.ts';
 import { decision, feverAlert, fleet, SITE, startApp, type TestApp, T0, wire } from './fixture.ts';
 
 let t: TestApp | undefined;
@@ -149,6 +149,17 @@ describe('gates and commands', () => {
   it('a command is published QoS 1 and pending until the ack; audited; open-once needs a reason', async () => {
     t = await startApp({ config: { commands: { ackTimeoutMs: 5000 } } });
     const guard = await t.login('guard');
+    // Commands go to gates of the site only (a gate nobody heard of is a 404).
+    wire(
+      t.core,
+      `tg/${SITE}/fleet`,
+      fleet([
+        { gateId: 'gate-a', online: true },
+        { gateId: 'gate-b', online: true },
+      ]),
+    );
+    const unknown = await t.call(guard, 'POST', '/api/gates/gate-x/commands', { kind: 'lockdown' });
+    expect(unknown.statusCode).toBe(404);
     const none = await t.call(guard, 'POST', '/api/gates/gate-a/commands', {
       kind: 'open-once',
       reason: '  ',
@@ -337,6 +348,8 @@ describe('access list and devices', () => {
   const fake = (): SiteAdmin & { imported: string[]; revoked: string[] } => {
     const imported: string[] = [];
     const revoked: string[] = [];
+    // Devices added through the API are listed (revoking an unlisted one is a 404).
+    const added: NewDeviceInput[] = [];
     return {
       imported,
       revoked,
@@ -348,6 +361,7 @@ describe('access list and devices', () => {
       },
       async listDevices() {
         return [
+          ...added.map((d) => ({ ...d, createdAt: T0, revokedAt: null })),
           {
             id: 'gate-a',
             role: 'gate',
@@ -364,6 +378,7 @@ describe('access list and devices', () => {
           throw Object.assign(new Error('TG_HUB_DEVICE_CONFLICT: gate-a exists'), {
             code: 'TG_HUB_DEVICE_CONFLICT',
           });
+        added.push(input);
         return { password: 'generated-secret' };
       },
       async revokeDevice(id) {

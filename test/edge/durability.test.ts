@@ -100,7 +100,11 @@ logLevel: warn
   const read = async () => store.readingsByGate({ gateId: 'gate-1', from: 0, to: Date.now() + 60_000 });
   /** Every event presented so far is in InfluxDB (so nothing of it lives only in the broker). */
   const allStored = async (what: string) =>
-    waitFor(async () => (await read()).length >= n, { what: `${what}: all ${n} readings in InfluxDB`, timeoutMs: 90_000, intervalMs: 250 });
+    waitFor(async () => (await read()).length >= n, {
+      what: `${what}: all ${n} readings in InfluxDB`,
+      timeoutMs: 90_000,
+      intervalMs: 250,
+    });
 
   const results: Promise<PresentResult>[] = [];
   let n = 0;

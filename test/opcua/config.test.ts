@@ -86,14 +86,20 @@ describe('opcua config', () => {
     ).rejects.toMatchObject({ code: 'TG_OPCUA_PASSWORD_FILE' });
   });
 
-  it('users: right password in, wrong one out, and a guesser is stopped before scrypt', async () => {
+  it('users: right password in, wrong one out; a guesser is throttled, the operator elsewhere is not', async () => {
     const users = await loadUsers([
       { username: 'v', passwordHash: await hashPassword('right', FAST_SCRYPT), roles: ['viewer'] },
+      { username: 'w', passwordHash: await hashPassword('right-w', FAST_SCRYPT), roles: ['viewer'] },
     ]);
-    expect(await users.verify('v', 'right')).toBe(true);
-    expect(await users.verify('nobody', 'right')).toBe(false);
-    for (let i = 0; i < 10; i++) expect(await users.verify('v', `guess-${i}`)).toBe(false);
-    expect(await users.verify('v', 'right')).toBe(false);
+    expect(await users.verify('v', 'right', '10.0.0.1')).toBe('ok');
+    expect(await users.verify('nobody', 'right', '10.0.0.1')).toBe('refused');
+    for (let i = 0; i < 10; i++) expect(await users.verify('w', `guess-${i}`, '10.6.6.6')).toBe('refused');
+    // The guesser's address is stopped before scrypt and told so, even with the right password ...
+    expect(await users.verify('w', 'right-w', '10.6.6.6')).toBe('throttled');
+    // ... while the user's own address is not locked out by it (issue #20) ...
+    expect(await users.verify('w', 'right-w', '10.0.0.2')).toBe('ok');
+    // ... and a password that verified before is recognised from anywhere.
+    expect(await users.verify('v', 'right', '10.6.6.6')).toBe('ok');
     expect(users.isOperator('v')).toBe(false);
   });
 });

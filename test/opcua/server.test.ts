@@ -526,3 +526,35 @@ describe('methods', () => {
     expect((await read(anon, 'gate-b.LastResult')).statusCode).toBe(StatusCodes.BadWaitingForInitialData);
   });
 });
+
+// Last: it spends this address's login budget, which would throttle later tests' first logins.
+describe('login throttling', () => {
+  it('a throttled login is answered BadTooManySessions, not as a wrong password', async () => {
+    // Spend this address's budget (10 a minute) on a user nobody uses elsewhere in this file.
+    const guess = (password: string) =>
+      uaSession(t.endpointUrl, {
+        pki: clientPki,
+        mode: 'SignAndEncrypt',
+        user: { userName: 'ghost', password },
+      });
+    // Earlier tests may have spent part of this address's budget: guess until throttled.
+    const errors: string[] = [];
+    for (let i = 0; i < 12 && !errors.some((m) => /BadTooManySessions/.test(m)); i++)
+      errors.push(
+        String(
+          await guess(`nope-${i}`).then(
+            () => 'in',
+            (e: Error) => e.message,
+          ),
+        ),
+      );
+    // Wrong passwords first (never "in"), then, within the budget of 10, throttled.
+    expect(errors.slice(0, -1).every((m) => m !== 'in' && !/BadTooManySessions/.test(m))).toBe(true);
+    expect(errors.length).toBeGreaterThan(1);
+    expect(errors.at(-1)).toMatch(/BadTooManySessions/);
+    // An operator who logged in before still gets in from the same address.
+    const again = await uaSession(t.endpointUrl, { pki: clientPki, mode: 'SignAndEncrypt', user: OP });
+    await again.close();
+    expect(t.logs.some((l) => l.code === 'TG_OPCUA_LOGIN_THROTTLED' && l.username === 'ghost')).toBe(true);
+  });
+});

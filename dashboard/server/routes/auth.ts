@@ -1,13 +1,15 @@
 /**
  * POST /api/login, POST /api/logout, GET /api/me.
- * Login attempts are limited per username and per address (config.session.loginAttemptsPerMinute
- * each), counted before the password is checked, so guessing costs the same whether it succeeds or not.
+ * Login attempts are throttled by dashboard/auth/login-throttle.ts (per address and per username,
+ * counted before the password is checked, successes never count; a stranger's failures never lock
+ * an account out from a clean address), answered 429 with Retry-After.
  */
-import type { FastifyPluginAsync, FastifyReply } from 'fastify';
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { SESSION_COOKIE } from '../../auth/guard.ts';
-import type { RouteContext } from '../app.ts';
+import { LoginThrottle } from '../../auth/login-throttle.ts';
+import { isHttps, type RouteContext } from '../app.ts';
 import { DashboardError, DashErrorCode } from '../errors.ts';
 import { ANY, PUBLIC, userOf } from './common.ts';
 
@@ -20,29 +22,33 @@ export function authRoutes(ctx: RouteContext): FastifyPluginAsync {
   return async (root) => {
     const app = root.withTypeProvider<ZodTypeProvider>();
     const cfg = ctx.config;
-    const limiter = (prefix: string, key: (req: { ip: string; body: unknown }) => string) =>
-      root.createRateLimit({
-        max: cfg.session.loginAttemptsPerMinute,
-        timeWindow: 60_000,
-        keyGenerator: (req) => `${prefix}:${key(req)}`,
-      });
-    const byIp = limiter('ip', (req) => req.ip);
-    const byUser = limiter('user', (req) =>
-      String((req.body as { username?: string }).username ?? '').toLowerCase(),
-    );
-    const cookieOpts = {
+    const throttle = new LoginThrottle({
+      failuresPerAddressPerMinute: cfg.session.loginAttemptsPerMinute,
+      failuresPerAccountPerMinute: cfg.session.loginAttemptsPerMinute,
+      maxConcurrentPerAccount: cfg.session.loginConcurrentPerAccount,
+      maxConcurrent: cfg.session.loginConcurrent,
+    });
+    const sweep = setInterval(() => throttle.sweep(ctx.now()), 60_000);
+    sweep.unref();
+    root.addHook('onClose', async () => clearInterval(sweep));
+    // Secure whenever the browser talks https to us (configured, or as a trusted proxy says).
+    const cookieOpts = (req: FastifyRequest) => ({
       path: '/',
       httpOnly: true,
       sameSite: 'strict' as const,
-      secure: cfg.http.secureCookies,
-    };
+      secure: isHttps(req, cfg),
+    });
     const site = { siteId: cfg.siteId, siteName: cfg.siteName, timezone: cfg.timezone };
     const limited = (reply: FastifyReply, ttlMs: number) => {
-      reply.header('retry-after', Math.max(1, Math.ceil(ttlMs / 1000)));
+      const seconds = Math.max(1, Math.ceil(ttlMs / 1000));
+      reply.header('retry-after', seconds);
+      // The page shows its own zh-CN/English text by code (login.rateLimitedFor); the message is
+      // for scripts and logs, in both languages since it may be shown as is.
       return new DashboardError(
         DashErrorCode.RATE_LIMITED,
         429,
-        `too many login attempts, retry in ${Math.max(1, Math.ceil(ttlMs / 1000))} s`,
+        `登录尝试次数过多，请 ${seconds} 秒后再试 / too many login attempts, retry in ${seconds} s`,
+        { retryAfterS: seconds },
       );
     };
 
@@ -56,14 +62,22 @@ export function authRoutes(ctx: RouteContext): FastifyPluginAsync {
         },
       },
       async (req, reply) => {
-        for (const check of [byIp, byUser]) {
-          const r = await check(req);
-          if (!r.isAllowed && r.isExceeded) {
-            req.log.warn({ username: req.body.username, ip: req.ip }, 'login rate limited');
-            throw limited(reply, r.ttl);
-          }
+        const username = req.body.username.toLowerCase();
+        // Counted before the password check (scrypt): see dashboard/auth/login-throttle.ts.
+        const admission = throttle.admit(username, req.ip, ctx.now());
+        if (!admission.ok) {
+          req.log.warn(
+            { code: DashErrorCode.RATE_LIMITED, username, ip: req.ip, reason: admission.reason },
+            'login throttled',
+          );
+          throw limited(reply, admission.retryAfterMs);
         }
-        const user = await ctx.users.verify(req.body.username, req.body.password);
+        let user: Awaited<ReturnType<typeof ctx.users.verify>>;
+        try {
+          user = await ctx.users.verify(req.body.username, req.body.password);
+        } finally {
+          admission.done(!!user, ctx.now());
+        }
         if (!user) {
           ctx.audit.write(
             { username: req.body.username, role: 'system' },
@@ -83,7 +97,7 @@ export function authRoutes(ctx: RouteContext): FastifyPluginAsync {
         };
         const { cookie, session } = ctx.sessions.create(me);
         ctx.audit.write({ username: me.username, role: me.role }, 'login', me.username, { ip: req.ip });
-        reply.setCookie(SESSION_COOKIE, cookie, cookieOpts);
+        reply.setCookie(SESSION_COOKIE, cookie, cookieOpts(req));
         return { user: me, csrfToken: session.csrfToken, site };
       },
     );
@@ -95,7 +109,7 @@ export function authRoutes(ctx: RouteContext): FastifyPluginAsync {
         const u = userOf(req);
         if (req.session) ctx.sessions.destroy(req.session.idHash);
         ctx.audit.write({ username: u.username, role: u.role }, 'logout', u.username);
-        reply.clearCookie(SESSION_COOKIE, cookieOpts);
+        reply.clearCookie(SESSION_COOKIE, cookieOpts(req));
         return { ok: true };
       },
     );

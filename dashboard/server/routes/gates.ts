@@ -4,6 +4,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { ID_PATTERN } from '../../../protocols/topics.ts';
 import type { RouteContext } from '../app.ts';
+import { DashboardError, DashErrorCode } from '../errors.ts';
 import { ANY, actorOf, GUARDS, Limit } from './common.ts';
 
 const GateId = z.string().regex(ID_PATTERN, 'a gate id');
@@ -38,6 +39,10 @@ export function gateRoutes(ctx: RouteContext): FastifyPluginAsync {
         },
       },
       async (req, reply) => {
+        // A command to a gate nobody has heard of would stay pending until it times out, and a
+        // typo would look like a gate that does not answer: refuse it (issue #20).
+        if (!ctx.board.gateIds().includes(req.params.gateId))
+          throw new DashboardError(DashErrorCode.NOT_FOUND, 404, `no gate ${req.params.gateId} on this site`);
         const c = ctx.commands.send(req.params.gateId, req.body.kind, req.body.reason, actorOf(req));
         return reply.code(202).send(c);
       },

@@ -3,7 +3,9 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { ID_PATTERN } from '../../../protocols/topics.ts';
+import { MAX_ROOMS, RoomDistances } from '../../config/schema.ts';
 import type { RouteContext } from '../app.ts';
+import { DashboardError, DashErrorCode } from '../errors.ts';
 import { ADMIN, actorOf, GUARDS } from './common.ts';
 
 const Params = z.object({ id: z.string().regex(ID_PATTERN, 'a room id') });
@@ -12,7 +14,7 @@ const RoomBody = z.object({
   name: z.string().min(1).max(24),
   capacity: z.number().int().min(1).max(4).default(1),
   shared: z.boolean().default(false),
-  distances: z.record(z.string(), z.number().nonnegative()).default({}),
+  distances: RoomDistances.default({}),
 });
 
 export function roomRoutes(ctx: RouteContext): FastifyPluginAsync {
@@ -29,9 +31,20 @@ export function roomRoutes(ctx: RouteContext): FastifyPluginAsync {
       '/api/rooms/:id',
       {
         config: { roles: ADMIN },
+        // 1000 distances of 64-character gate ids fit in ~80 KB; anything bigger is not a room.
+        bodyLimit: 128 * 1024,
         schema: { summary: 'Add or change a room', params: Params, body: RoomBody },
       },
-      async (req) => ctx.alerts.upsertRoom({ id: req.params.id, ...req.body }, actorOf(req)),
+      async (req) => {
+        const rooms = ctx.alerts.rooms();
+        if (!rooms.some((r) => r.id === req.params.id) && rooms.length >= MAX_ROOMS)
+          throw new DashboardError(
+            DashErrorCode.TOO_MANY_ROOMS,
+            409,
+            `a site has at most ${MAX_ROOMS} rooms`,
+          );
+        return ctx.alerts.upsertRoom({ id: req.params.id, ...req.body }, actorOf(req));
+      },
     );
 
     app.delete(

@@ -134,7 +134,11 @@ export function siteAdminRoutes(ctx: RouteContext): FastifyPluginAsync {
         schema: { summary: 'Revoke a device (the hub disconnects it)', params: z.object({ id: Id }) },
       },
       async (req) => {
-        await admin().revokeDevice(req.params.id).catch(refused);
+        const site = admin();
+        // The hub's store calls an unknown id a conflict (its CLI exits 3); over HTTP it is a 404.
+        if (!(await site.listDevices()).some((d) => d.id === req.params.id))
+          throw new DashboardError(DashErrorCode.NOT_FOUND, 404, `no device ${req.params.id}`);
+        await site.revokeDevice(req.params.id).catch(refused);
         ctx.audit.write(actorOf(req), 'device.revoke', req.params.id);
         return { ok: true };
       },

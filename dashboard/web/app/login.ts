@@ -31,7 +31,9 @@ export function renderLogin(onSuccess: (me: Me) => Promise<void>): HTMLElement {
             code === 401
               ? t('login.failed')
               : code === 429
-                ? t('login.rateLimited')
+                ? retryAfter(err)
+                  ? t('login.rateLimitedFor', { seconds: retryAfter(err) as number })
+                  : t('login.rateLimited')
                 : t('common.unreachable');
           pass.value = '';
           submit.disabled = false;
@@ -45,4 +47,10 @@ export function renderLogin(onSuccess: (me: Me) => Promise<void>): HTMLElement {
     error,
   );
   return h('main', { id: 'page', 'data-page': 'login' }, form);
+}
+
+/** Seconds the server asked us to wait (the 429 answer's retryAfterS), if it said. */
+function retryAfter(err: unknown): number | undefined {
+  const body = err instanceof ApiError ? (err.body as { retryAfterS?: unknown } | null) : null;
+  return typeof body?.retryAfterS === 'number' && body.retryAfterS > 0 ? body.retryAfterS : undefined;
 }

@@ -44,6 +44,7 @@ export const en: Record<keyof typeof zh, string> = {
   'login.submit': 'Log in',
   'login.failed': 'Wrong username or password.',
   'login.rateLimited': 'Too many attempts. Try again in a minute.',
+  'login.rateLimitedFor': 'Too many attempts. Try again in {seconds} s.',
 
   'board.gates': 'Gates',
   'board.alerts': 'Alert queue',
@@ -303,6 +304,8 @@ export const en: Record<keyof typeof zh, string> = {
     'Employee {no} is not on the access list; nothing was recorded. Check the number.',
   'manual.err.temperature': 'Temperature refused: it must be between 30.0 and 45.0 °C. Nothing was recorded.',
   'manual.err.tooOld': 'The time taken is older than readings are kept; nothing was recorded.',
+  'manual.err.backdate':
+    'Guards record readings of today (site time) only; HR enters other days. Not recorded.',
   'manual.err.refused': 'The reading was refused; nothing was recorded.',
   'manual.err.store': 'The readings store is unavailable; nothing was recorded. Try again shortly.',
 

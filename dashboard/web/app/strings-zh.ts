@@ -42,6 +42,7 @@ export const zh = {
   'login.submit': '登录',
   'login.failed': '用户名或密码错误。',
   'login.rateLimited': '尝试次数过多，请一分钟后再试。',
+  'login.rateLimitedFor': '尝试次数过多，请 {seconds} 秒后再试。',
 
   'board.gates': '闸机',
   'board.alerts': '告警队列',
@@ -299,6 +300,7 @@ export const zh = {
   'manual.err.unknownPerson': '工号 {no} 不在通行名单上，未记录。请核对工号。',
   'manual.err.temperature': '体温被拒绝：应在 30.0 至 45.0 °C 之间。未记录。',
   'manual.err.tooOld': '测温时间早于读数的保留期限，未记录。',
+  'manual.err.backdate': '保安只能记录今天（现场时间）的读数；其他日期请由人事录入。未记录。',
   'manual.err.refused': '读数被拒绝，未记录。',
   'manual.err.store': '读数存储暂时不可用，未记录。请稍后重试。',
 

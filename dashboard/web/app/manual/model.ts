@@ -114,6 +114,8 @@ export function manualRefusal(code: string, serverMessage: string, employeeNo: s
         return { key: /retention/.test(serverMessage) ? 'manual.err.tooOld' : 'manual.bad.future' };
       return { key: 'manual.err.refused' };
     }
+    case 'TG_DASH_REPORT_BACKDATE_FORBIDDEN':
+      return { key: 'manual.err.backdate' };
     case 'TG_DASH_REPORT_STORE_UNAVAILABLE':
     case 'TG_DASH_REPORT_STORE_REFUSED':
       return { key: 'manual.err.store' };
