@@ -40,8 +40,11 @@ export type { GateActuator, GateState, Publisher } from './gate-io-types.ts';
 
 /** Time kept in hand before the terminal's deadline for the verdict and the release to land. */
 export const VERDICT_MARGIN_MS = 500;
-/** After the broker link (re)connects, events may be the broker's backlog for this long. */
-const LINK_SETTLE_MS = 2000;
+/**
+ * After the broker link (re)connects, events may be the broker's backlog for this long past the
+ * terminal's deadline (see terminal-clock.ts for why that bounds the backlog).
+ */
+const LINK_SETTLE_EXTRA_MS = 1000;
 
 export interface GateDeps {
   cfg: EdgeConfig;
@@ -136,7 +139,7 @@ export class Gate {
     });
     this.terminalClock = new TerminalClock(
       {
-        settleMs: LINK_SETTLE_MS,
+        settleMs: d.cfg.policy.verdictDeadlineMs + LINK_SETTLE_EXTRA_MS,
         toleranceMs: d.cfg.policy.terminalClockToleranceMs,
         persistPath: d.terminalClockPath,
       },

@@ -5,16 +5,17 @@
  * a gate restart, events the broker had held arrived seconds old and, judged fresh, took the next
  * person's measurement.
  *
- * - The terminal's clock offset (gate time − terminal time) is learned from events that arrive
- *   while the gate's broker link has been up for `settleMs` and nothing else is being handled:
- *   those were delivered within milliseconds of being sent. The median of the last samples is the
- *   offset; it is persisted, so a restarted gate judges the broker's backlog correctly at once.
- * - An event's age is its `receivedAt - dateTime` less that offset (its raw age while no offset is
- *   known yet). One older than the terminal's deadline never actuates: the broker held it while
- *   the gate was away, or it queued behind a slow one. A terminal with a wrong clock keeps working
- *   once a few of its events have been seen, and raises the `terminal-clock` alert.
- * - A clock that jumps (the terminal got NTP) moves the median within a few events; an event that
- *   looks younger than expected (negative age) is live.
+ * - While the gate's broker link has been up for `settleMs`, an event is delivered within
+ *   milliseconds of being sent: it is live whatever its `dateTime` says, and `receivedAt -
+ *   dateTime` is a sample of the terminal's clock offset (the median of the last samples; persisted,
+ *   so a restarted gate has it at once). `settleMs` is longer than the terminal's deadline: the
+ *   broker's backlog is handed over right after the (re)connect, and only its events younger than
+ *   the deadline can make the gate wait (for a measurement), each no longer than its own deadline,
+ *   so the whole backlog has been handled by then.
+ * - Within `settleMs` of a (re)connect an event may be the broker's backlog: it is judged by its age
+ *   less the learned offset (its raw age while none is known), and one older than the terminal's
+ *   deadline never actuates (it is still answered and stored).
+ * - An offset beyond `toleranceMs` raises the `terminal-clock` alert, with the offset.
  */
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import type { Clock } from '../clock.ts';
@@ -71,10 +72,18 @@ export class TerminalClock {
   judge(eventAt: number, receivedAt: number, actBeforeMs: number, queued = false): EventAge {
     const raw = receivedAt - eventAt;
     const offset = this.offsetMs();
-    const ageMs = offset === null ? raw : raw - offset;
     const steady = this.upSince !== null && receivedAt - this.upSince >= this.opts.settleMs;
-    if (steady && !queued) this.sample(raw);
-    return { ageMs: Math.max(0, ageMs), live: ageMs <= actBeforeMs };
+    if (steady) {
+      // One that waited behind a slow one is live all the same, but no clean sample of the offset.
+      if (!queued) this.sample(raw);
+      return { ageMs: offset === null ? 0 : Math.max(0, raw - offset), live: true };
+    }
+    const ageMs = offset === null ? raw : raw - offset;
+    // Younger than possible (by more than the deadline) means the offset learned before no longer
+    // holds (the terminal's clock was set, or it was replaced): during the backlog that proves
+    // nothing about this event's age, so it is not acted on either. Found by the site test: a gate
+    // that had learned 8 h took a backlog event from a since-corrected terminal as fresh.
+    return { ageMs: Math.max(0, ageMs), live: Math.abs(ageMs) <= actBeforeMs };
   }
 
   private sample(raw: number): void {

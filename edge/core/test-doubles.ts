@@ -5,6 +5,7 @@ import pino from 'pino';
 import { parseEdgeConfig } from '../config/load.ts';
 import type { Measurement } from '../thermometer/types.ts';
 import { AccessList } from './access-list.ts';
+import type { SiteHolds } from './holds.ts';
 import { FakeClock } from './fake-clock.ts';
 import { type GateActuator, type GateState, Gate, type Publisher } from './gate.ts';
 
@@ -76,6 +77,9 @@ export interface TestGateOptions {
   thermometer?: Record<string, unknown>;
   terminal?: Record<string, unknown>;
   policy?: Record<string, unknown>;
+  /** The site's holds as this gate holds them (default: in memory, empty). */
+  holds?: SiteHolds;
+  terminalClockPath?: string;
 }
 
 /**
@@ -104,6 +108,8 @@ export function testGate(o: TestGateOptions = {}) {
     recorder,
     bus,
     accessList: new AccessList(),
+    ...(o.holds ? { holds: o.holds } : {}),
+    ...(o.terminalClockPath ? { terminalClockPath: o.terminalClockPath } : {}),
     thermometerState: () => 'online',
     requestMeasurement: () => {},
   });

@@ -175,6 +175,7 @@ export async function startGate(
   terminalId: string,
   dir: string,
   patch: Partial<EdgeConfigInput> = {},
+  terminalOpts: Partial<ConstructorParameters<typeof FaceTerminal>[0]> = {},
 ): Promise<TestGate> {
   const cfg = parseEdgeConfig({
     siteId: SITE,
@@ -204,6 +205,7 @@ export async function startGate(
     reconnectPeriodMs: 200,
     thermometer: {},
     logger: silent,
+    ...terminalOpts,
   });
   await terminal.start();
   await terminal.waitOnline(5000);
