@@ -20,6 +20,8 @@ import { HubError, HubErrorCode } from '../errors.ts';
 
 /** A hold keeps the newest flagged readings it covers; a gate's own flag is its latest one. */
 const MAX_READING_IDS = 32;
+/** How long a room sent for a hold not yet open waits for that hold. */
+const PENDING_ROOM_MS = 60_000;
 
 export interface Flag {
   employeeNo: string;
@@ -44,6 +46,7 @@ CREATE TABLE IF NOT EXISTS hold_log (
 
 export class SiteStore {
   private readonly db: Database.Database;
+  private readonly pendingRooms = new Map<string, { room: HoldRoom | null; at: number }>();
 
   constructor(
     readonly path: string,
@@ -154,6 +157,9 @@ export class SiteStore {
           name: h.name || f.name,
         };
       } else {
+        const pending = this.pendingRooms.get(f.employeeNo);
+        this.pendingRooms.delete(f.employeeNo);
+        const room = pending && now - pending.at < PENDING_ROOM_MS ? pending.room : f.room;
         next = PersonHold.parse({
           employeeNo: f.employeeNo,
           name: f.name,
@@ -164,7 +170,7 @@ export class SiteStore {
           gateId: f.gateId,
           temperatureTenths: f.temperatureTenths,
           readingIds: [f.readingId],
-          room: f.room,
+          room,
           by: `gate:${f.gateId}`,
         });
       }
@@ -209,12 +215,19 @@ export class SiteStore {
           this.put({ ...active, stage: req.stage, note: req.note, updatedAt: now, by: req.by }, `stage:${req.stage}`, req.by, req.note);
           break;
         case 'room':
-          if (!active) return notFound();
+          if (!active) {
+            // The dashboard places a flagged person as soon as it sees the gate's decision, which
+            // may reach it before the hub has opened the hold from the same decision: kept for the
+            // hold about to open rather than refused.
+            this.pendingRooms.set(req.employeeNo, { room: req.room, at: now });
+            return { ok: true, version: this.holdsVersion() };
+          }
           this.put({ ...active, room: req.room, updatedAt: now, by: req.by }, 'room', req.by, req.room?.id ?? '');
           break;
         case 'lift': {
           if (!active) return notFound();
-          const seen = req.readingIds;
+          // An empty list claims nothing (the dashboard forgets the reading ids of very old episodes).
+          const seen = req.readingIds?.length ? req.readingIds : undefined;
           const unseen = seen ? active.readingIds.filter((id) => !seen.includes(id)) : [];
           if (unseen.length > 0)
             return {

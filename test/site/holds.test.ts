@@ -5,6 +5,7 @@
  * them pass; "sent home" keeps them out across restarts of everything until HR lifts the hold.
  */
 import { join } from 'node:path';
+import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HoldRequestInput } from '../../protocols/site/holds.ts';
 import { HoldRequest } from '../../protocols/site/holds.ts';
@@ -173,4 +174,36 @@ describe('person holds across the site, hub alone', () => {
       liftedBy: 'dashboard:hr1',
     });
   }, 60_000);
+
+  it('a policy change reaches every gate; readings carry the version and threshold they were decided with', async () => {
+    const before = hub.policy.current();
+    const o = await hub.policy.set({
+      baseVersion: before.version,
+      by: 'admin:alice',
+      rules: { ...before.rules, feverThresholdTenths: 375 },
+      calendar: before.calendar,
+    });
+    expect(o).toMatchObject({ ok: true, version: before.version + 1 });
+    await waitFor(() => [gateA, gateB].every((g) => g.edge.gate.status(true).policyVersion === before.version + 1), {
+      what: 'the new policy at both gates',
+      timeoutMs: 15_000,
+    });
+    const obs = await mqtt.connectAsync(url(), { username: 'svc', password: passwords.svc, clientId: 'svc-policy-obs' });
+    const seen: Array<{ decision: string; employeeNo: string; policyVersion: number | null; thresholdTenths: number | null }> = [];
+    obs.on('message', (_t, p) => seen.push((JSON.parse(p.toString()) as { reading: (typeof seen)[number] }).reading));
+    await obs.subscribeAsync(`tg/${SITE}/gate/+/decision`, { qos: 1 });
+    // 37.4 °C: flagged at 37.3, normal at 37.5.
+    for (const g of [gateA, gateB]) expect((await g.terminal.present(person('E2', '李娜', 37.4))).opened).toBe(true);
+    await waitFor(() => seen.filter((r) => r.employeeNo === 'E2').length >= 2, { what: 'both decisions seen' });
+    await obs.endAsync();
+    expect(seen.filter((r) => r.employeeNo === 'E2')).toEqual([
+      expect.objectContaining({ decision: 'pass', policyVersion: before.version + 1, thresholdTenths: 375 }),
+      expect.objectContaining({ decision: 'pass', policyVersion: before.version + 1, thresholdTenths: 375 }),
+    ]);
+    // An edit of an outdated version is refused, not silently applied over the newer one.
+    expect(await hub.policy.set({ baseVersion: before.version, by: 'admin:bob', rules: before.rules, calendar: before.calendar })).toMatchObject({
+      ok: false,
+      code: 'TG_HUB_POLICY_CONFLICT',
+    });
+  });
 });
