@@ -151,6 +151,7 @@ export async function createDashboard(
     audit: core.audit.fn,
     config,
     roster: () => core.board.roster(),
+    policy: () => core.site.policy(),
     alerts: core.alerts,
     db,
     now,
