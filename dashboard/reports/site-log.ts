@@ -198,7 +198,9 @@ export async function personLog(
       tally ??= new DayTally(ctx.rules);
       tally.offer(rs[i++] as (typeof rs)[number], b.split);
     }
-    out.push(personDayLog(b.day, person(ctx, employeeNo, b), tally, ctx.clock, ctx.rules.feverThresholdTenths));
+    out.push(
+      personDayLog(b.day, person(ctx, employeeNo, b), tally, ctx.clock, ctx.rules.feverThresholdTenths),
+    );
   }
   const e = ctx.roster.get(employeeNo);
   return {

@@ -79,12 +79,17 @@ export interface Person {
 const MANUAL_SOURCES: ReadonlySet<TemperatureSource> = new Set(['handheld', 'self-report']);
 
 /** The rules HR's statuses follow: the site policy's threshold and plausible range. */
-export type CheckRules = Pick<SiteRules, 'feverThresholdTenths' | 'plausibleMinTenths' | 'plausibleMaxTenths'>;
+export type CheckRules = Pick<
+  SiteRules,
+  'feverThresholdTenths' | 'plausibleMinTenths' | 'plausibleMaxTenths'
+>;
 export const DEFAULT_CHECK_RULES: CheckRules = defaultSitePolicy().rules;
 
 /** A reading that counts as someone's check: plausible by the policy, and not a re-measure. */
-export const isCheck = (r: Pick<LogReadingRecord, 'temperatureTenths' | 'decision'>, rules: CheckRules): boolean =>
-  r.decision !== 'remeasure' && isPlausible(rules, r.temperatureTenths);
+export const isCheck = (
+  r: Pick<LogReadingRecord, 'temperatureTenths' | 'decision'>,
+  rules: CheckRules,
+): boolean => r.decision !== 'remeasure' && isPlausible(rules, r.temperatureTenths);
 
 /** What is kept per person while a day's readings stream by. */
 export class DayTally {
