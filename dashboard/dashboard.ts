@@ -22,6 +22,7 @@ import { buildApp, type DashboardApp } from './server/app.ts';
 import { type Core, createCore } from './server/core.ts';
 import type { SiteAdmin } from './server/site-admin.ts';
 import { createReadingStore, type ReadingStore, type StoreConfig } from './store/index.ts';
+import { rosterLookup } from './site/roster-lookup.ts';
 import { createManualReadingSink, type ManualSink } from './store/manual-sink.ts';
 import { connectMqtt, type MqttLink } from './wire/mqtt-link.ts';
 
@@ -120,7 +121,7 @@ export async function createDashboard(
     mqttConnected: () => link?.connected ?? false,
     ...(opts.scrypt ? { scrypt: opts.scrypt } : {}),
     ...(opts.feedHeartbeatMs ? { feedHeartbeatMs: opts.feedHeartbeatMs } : {}),
-    makeAlerts: ({ audit, gates }) =>
+    makeAlerts: ({ audit, gates, site, board }) =>
       createAlertsService({
         db,
         siteId: config.siteId,
@@ -134,6 +135,12 @@ export async function createDashboard(
         ...(opts.fetch ? { fetch: opts.fetch } : {}),
         audit: audit.fn,
         gates,
+        policy: () => site.policy(),
+        holds: site,
+        person: rosterLookup(() => board.roster()),
+        language: config.language,
+        siteName: config.siteName,
+        timeZone: config.timezone,
         log,
       }),
   });
@@ -144,6 +151,7 @@ export async function createDashboard(
     audit: core.audit.fn,
     config,
     roster: () => core.board.roster(),
+    policy: () => core.site.policy(),
     alerts: core.alerts,
     db,
     now,

@@ -19,7 +19,11 @@ export interface DomainCtx {
   save(rec: AlertRecord): void;
   /** Occupancy or rooms changed: plans and room views are sent once the step is done. */
   roomsChanged(): void;
-  escalate(rec: AlertRecord, reason: EscalationReason): void;
+  escalate(rec: AlertRecord, reason: Exclude<EscalationReason, 'raised'>): void;
+  /** A new fever episode: notify at once (随时报), whatever happens next. */
+  feverRaised(rec: AlertRecord): void;
+  /** The episode's room is not the one the gate named: tell the hub, which keeps it on the hold. */
+  holdRoom(rec: AlertRecord): void;
   /** Every gate known so far. */
   gates(): string[];
 }
@@ -96,6 +100,7 @@ export function assignWaiting(ctx: DomainCtx): AlertRecord[] {
     rec.updatedAt = ctx.now();
     occ.set(room.id, (occ.get(room.id) ?? 0) + 1);
     ctx.save(rec);
+    ctx.holdRoom(rec);
     placed.push(rec);
     ctx.d.log.info({ alertId: rec.id, roomId: room.id }, 'waiting fever episode assigned a room');
   }

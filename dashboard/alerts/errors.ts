@@ -16,6 +16,11 @@ export const AlertsErrorCode = {
   ROOM_NOT_FOUND: 'TG_DASH_ROOM_NOT_FOUND',
   /** The room holds people: it cannot be removed or shrunk below its occupants. */
   ROOM_OCCUPIED: 'TG_DASH_ROOM_OCCUPIED',
+  /**
+   * 'cleared-to-enter' needs a recorded re-check below the site policy's fever threshold: a
+   * re-check at or above it cannot clear the person (send them home or to the fever clinic).
+   */
+  RECHECK_NOT_NORMAL: 'TG_DASH_ALERT_RECHECK_NOT_NORMAL',
   /** The re-check could not be stored in the readings store; nothing changed, try again. */
   READINGS_UNAVAILABLE: 'TG_DASH_READINGS_UNAVAILABLE',
 } as const;
@@ -28,6 +33,7 @@ const STATUS: Record<AlertsErrorCode, number> = {
   TG_DASH_ROOM_INVALID: 400,
   TG_DASH_ROOM_NOT_FOUND: 404,
   TG_DASH_ROOM_OCCUPIED: 409,
+  TG_DASH_ALERT_RECHECK_NOT_NORMAL: 409,
   TG_DASH_READINGS_UNAVAILABLE: 503,
 };
 

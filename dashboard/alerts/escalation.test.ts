@@ -57,6 +57,14 @@ class Receiver {
 
 const SECRET = 'SEC0123456789abcdef';
 
+/** Raised-fever notifications (随时报) as opposed to escalations: the generic body says which. */
+const reasonOf = (r: Received): string =>
+  (r.body as { reason?: string }).reason ??
+  ((r.body as { text?: { content?: string } }).text?.content?.startsWith('[Abnormal temperature]')
+    ? 'raised'
+    : 'escalation');
+const escalations = (rs: Received[]) => rs.filter((r) => reasonOf(r) !== 'raised');
+
 describe('escalation webhooks (local HTTP receiver)', () => {
   const rx = new Receiver();
   let dir: string;
@@ -76,6 +84,7 @@ describe('escalation webhooks (local HTTP receiver)', () => {
 
   const open = () =>
     openHarness({
+      language: 'en',
       rooms: [room('R1'), room('R2')],
       escalateAfterMs: 60_000,
       webhookRetry: { attempts: 3, baseDelayMs: 1000, timeoutMs: 3000 },
@@ -93,16 +102,19 @@ describe('escalation webhooks (local HTTP receiver)', () => {
   it('an unacknowledged critical alert escalates once, after escalateAfterMs, to generic, DingTalk (signed) and WeCom', async () => {
     h = open();
     const f = fever(h, { employeeNo: 'E1', name: '张三', tenths: 386 });
+    await h.svc.tick();
+    // The fever itself went out at once to every receiver; that is no escalation.
+    expect(rx.received.map(reasonOf)).toEqual(['raised', 'raised', 'raised']);
     h.clock.advance(59_999);
     await h.svc.tick();
-    expect(rx.received).toEqual([]);
+    expect(escalations(rx.received)).toEqual([]);
     expect(h.svc.get(f.id)?.escalated).toBe(false);
 
     h.clock.advance(1);
     await h.svc.tick();
     expect(h.svc.get(f.id)?.escalated).toBe(true);
 
-    const [generic] = rx.on('/generic');
+    const [generic] = escalations(rx.on('/generic'));
     expect(generic?.contentType).toContain('application/json');
     const g = generic?.body as { type: string; reason: string; text: string; alert: unknown };
     expect(g).toMatchObject({ type: 'thermogate.alert.escalated', reason: 'unacknowledged' });
@@ -116,7 +128,7 @@ describe('escalation webhooks (local HTTP receiver)', () => {
     expect(g.text).toContain('38.6 °C');
     expect(g.text).toContain('Not acknowledged within 60 s');
 
-    const [ding] = rx.on('/robot/send');
+    const [ding] = escalations(rx.on('/robot/send'));
     expect(ding?.body).toEqual({ msgtype: 'text', text: { content: g.text } });
     expect(ding?.query.get('access_token')).toBe('tok123');
     const ts = ding?.query.get('timestamp') ?? '';
@@ -124,13 +136,13 @@ describe('escalation webhooks (local HTTP receiver)', () => {
     const expected = createHmac('sha256', SECRET).update(`${ts}\n${SECRET}`).digest('base64');
     expect(ding?.query.get('sign')).toBe(expected);
 
-    const [wecom] = rx.on('/cgi-bin/webhook/send');
+    const [wecom] = escalations(rx.on('/cgi-bin/webhook/send'));
     expect(wecom?.body).toEqual({ msgtype: 'text', text: { content: g.text } });
     expect(wecom?.query.get('key')).toBe('k-456');
 
     h.clock.advance(600_000);
     await h.svc.tick();
-    expect(rx.received).toHaveLength(3);
+    expect(rx.received).toHaveLength(6);
   });
 
   it('no escalation when acknowledged in time; minor alerts never escalate; major conditions do', async () => {
@@ -145,7 +157,10 @@ describe('escalation webhooks (local HTTP receiver)', () => {
     expect(h.svc.get(f.id)?.escalated).toBe(false);
     expect(h.svc.get('mm')?.escalated).toBe(false);
     expect(h.svc.get('sf')?.escalated).toBe(true);
-    expect(rx.on('/generic').map((r) => (r.body as { alert: { id: string } }).alert.id)).toEqual(['sf']);
+    const ids = (rs: Received[]) => rs.map((r) => (r.body as { alert: { id: string } }).alert.id);
+    expect(ids(escalations(rx.on('/generic')))).toEqual(['sf']);
+    // The fever was told at once although it was acknowledged in time; the mask alert never.
+    expect(ids(rx.on('/generic').filter((r) => reasonOf(r) === 'raised'))).toEqual([f.id]);
   });
 
   it('a receiver answering 500 is retried after a pause, then succeeds; nothing throws', async () => {

@@ -120,6 +120,11 @@ export function ingestReport(ctx: DomainCtx, r: Report): AlertRecord {
     { alertId: rec.id, kind: rec.kind, gateId: rec.gateId, roomId: rec.roomId, stage: rec.stage },
     'alert raised',
   );
+  if (rec.kind === 'fever') {
+    ctx.feverRaised(rec);
+    // The hub opened the hold with the room the gate named; a different one (or none named) is ours to tell.
+    if (rec.roomId !== null && rec.roomId !== (r.toldRoom ?? null)) ctx.holdRoom(rec);
+  }
   if (full) ctx.escalate(rec, 'rooms-full');
   return rec;
 }

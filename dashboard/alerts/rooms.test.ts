@@ -82,8 +82,12 @@ describe('room assignment', () => {
     expect(waiting).toMatchObject({ stage: 'waiting-for-room', roomId: null, escalated: true });
     expect(waiting.detail).toContain('every isolation room is full');
     await h.svc.tick();
-    expect(calls).toHaveLength(1);
-    expect(JSON.parse(calls[0] as string)).toMatchObject({ reason: 'rooms-full', alert: { id: waiting.id } });
+    const sent = calls.map((c) => JSON.parse(c) as { reason: string; alert: { id: string } });
+    expect(sent.filter((c) => c.reason === 'rooms-full')).toEqual([
+      expect.objectContaining({ reason: 'rooms-full', alert: expect.objectContaining({ id: waiting.id }) }),
+    ]);
+    // Both fevers were told when raised.
+    expect(sent.filter((c) => c.reason === 'raised').map((c) => c.alert.id)).toEqual([first.id, waiting.id]);
     // Arrival needs a room.
     expect(thrown(() => h.svc.confirmArrival(waiting.id, guard)).code).toBe('TG_DASH_ALERT_BAD_STAGE');
 

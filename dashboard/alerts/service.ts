@@ -23,6 +23,7 @@ import type {
   GateStatus,
   ReadingRecord,
 } from '../../protocols/gate/messages.ts';
+import { defaultSitePolicy } from '../../protocols/site/policy.ts';
 import { RoomConfig } from '../config/schema.ts';
 import { PlanPublisher } from '../isolation/plans.ts';
 import { RoomStore } from '../isolation/room-store.ts';
@@ -36,11 +37,14 @@ import { AlertPublisher, DEFAULT_MAX_LIST_BYTES } from './publisher.ts';
 import { recheckReading, validateRecheck } from './recheck.ts';
 import { type AlertRecord, AlertStore, toAlertState } from './store.ts';
 import type { Actor, AlertQuery, AlertsDeps, AlertsService, RecheckInput, Room, RoomView } from './types.ts';
-import { type EscalationReason, escalationText } from './webhooks.ts';
+import { type EscalationReason, escalationText, raisedText } from './webhooks.ts';
 
 /** Remembered message ids older than this are never redelivered by a broker any more. */
 const SOURCE_KEEP_MS = 7 * 24 * 3600_000;
 const PRUNE_EVERY_MS = 3600_000;
+/** Who asks the hub for what the dashboard itself did (a waiting person placed in a freed room). */
+const DASHBOARD: Actor = { username: 'dashboard', role: 'system' };
+const DEFAULT_THRESHOLD = defaultSitePolicy().rules.feverThresholdTenths;
 
 export function createAlertsService(deps: AlertsDeps): AlertsService {
   return new Service(deps);
@@ -61,6 +65,8 @@ class Service implements AlertsService, DomainCtx {
   private changed = new Map<string, AlertRecord>();
   private roomsTouched = false;
   private escalations = 0;
+  /** Hold requests of the step in progress, sent once it committed. */
+  private afterCommit: Array<() => void> = [];
   private depth = 0;
   private running: Promise<void> | null = null;
   private again = false;
@@ -111,15 +117,73 @@ class Service implements AlertsService, DomainCtx {
     this.roomsTouched = true;
   }
 
-  escalate(rec: AlertRecord, reason: EscalationReason): void {
+  escalate(rec: AlertRecord, reason: Exclude<EscalationReason, 'raised'>): void {
     if (rec.escalated) return;
     rec.escalated = true;
     rec.updatedAt = this.now();
     this.save(rec);
     const alert = toAlertState(this.d.siteId, rec);
-    this.escalator.enqueue({ reason, alert, text: escalationText(alert, reason, this.d.escalateAfterMs) });
+    this.escalator.enqueue({
+      reason,
+      alert,
+      text: escalationText(alert, reason, this.d.escalateAfterMs, this.d.language ?? 'zh-CN'),
+    });
     this.escalations++;
     this.d.log.warn({ alertId: rec.id, kind: rec.kind, reason }, 'alert escalated');
+  }
+
+  feverRaised(rec: AlertRecord): void {
+    const alert = toAlertState(this.d.siteId, rec);
+    const person = rec.employeeNo ? this.d.person?.(rec.employeeNo) : undefined;
+    const text = raisedText(alert, {
+      language: this.d.language ?? 'zh-CN',
+      siteName: this.d.siteName ?? '',
+      department: person?.department || null,
+      roomName: rec.roomId ? (this.roomStore.get(rec.roomId)?.name ?? rec.roomId) : null,
+      time: this.localTime(rec.sourceAt),
+    });
+    this.escalator.enqueue({ reason: 'raised', alert, text });
+    // Delivered by the tick that announce() starts at once, not at the next second.
+    this.escalations++;
+  }
+
+  holdRoom(rec: AlertRecord): void {
+    this.holdAfterCommit(DASHBOARD, rec, (employeeNo) => {
+      const room = rec.roomId ? this.roomStore.get(rec.roomId) : undefined;
+      return { action: 'room', employeeNo, room: room ? { id: room.id, name: room.name } : null };
+    });
+  }
+
+  /** Queues a hold request about the episode's person, sent after the step committed. */
+  private holdAfterCommit(
+    by: Actor,
+    rec: AlertRecord,
+    make: (employeeNo: string) => Parameters<NonNullable<AlertsDeps['holds']>['episodeHold']>[1],
+  ): void {
+    const holds = this.d.holds;
+    if (!holds || !rec.employeeNo) return;
+    const a = make(rec.employeeNo);
+    this.afterCommit.push(() => {
+      const id = holds.episodeHold(by, a);
+      this.d.log.info(
+        { alertId: rec.id, requestId: id, action: a.action },
+        'hold request queued for the hub',
+      );
+    });
+  }
+
+  private localTime(at: number): string | null {
+    try {
+      return new Intl.DateTimeFormat('en-GB', {
+        timeZone: this.d.timeZone ?? 'Asia/Shanghai',
+        hour: '2-digit',
+        minute: '2-digit',
+        second: '2-digit',
+        hourCycle: 'h23',
+      }).format(at);
+    } catch {
+      return null;
+    }
   }
 
   private describe(rec: AlertRecord): string {
@@ -138,6 +202,7 @@ class Service implements AlertsService, DomainCtx {
       this.changed.clear();
       this.roomsTouched = false;
       this.escalations = 0;
+      this.afterCommit = [];
       throw e;
     } finally {
       this.depth--;
@@ -150,9 +215,18 @@ class Service implements AlertsService, DomainCtx {
     const changed = [...this.changed.values()];
     const rooms = this.roomsTouched;
     const escalations = this.escalations;
+    const after = this.afterCommit;
     this.changed = new Map();
     this.roomsTouched = false;
     this.escalations = 0;
+    this.afterCommit = [];
+    for (const fn of after) {
+      try {
+        fn();
+      } catch (e) {
+        this.d.log.error({ err: e }, 'hold request not queued');
+      }
+    }
     for (const rec of changed) {
       const state = toAlertState(this.d.siteId, rec);
       this.publisher.state(state);
@@ -164,7 +238,7 @@ class Service implements AlertsService, DomainCtx {
       const views = this.rooms();
       for (const fn of this.roomListeners) this.notify(fn, views);
     }
-    // Rooms full: the webhooks go now, not at the next tick.
+    // A fever raised, or rooms full: the webhooks go now, not at the next tick.
     if (escalations && !this.closed) void this.tick();
   }
 
@@ -424,6 +498,16 @@ class Service implements AlertsService, DomainCtx {
       const rec = this.mustGet(alertId);
       this.mustBeEpisode(rec, 'close');
       if (rec.stage !== 'rechecked') throw this.badStage(rec, 'close', 'rechecked');
+      const threshold = this.d.policy?.().rules.feverThresholdTenths ?? DEFAULT_THRESHOLD;
+      if (
+        disposition === 'cleared-to-enter' &&
+        (rec.recheckTenths === null || rec.recheckTenths >= threshold)
+      )
+        throw new AlertsError(
+          AlertsErrorCode.RECHECK_NOT_NORMAL,
+          `复测体温 ${rec.recheckTenths === null ? '—' : (rec.recheckTenths / 10).toFixed(1)} °C 不低于 ${(threshold / 10).toFixed(1)} °C，不能以“复测正常，准予进入”处置完毕：请送回家或送发热门诊 / the re-check is not below the fever threshold: the person cannot be cleared to enter`,
+          [{ where: 'disposition', reason: `re-check ${rec.recheckTenths} ≥ threshold ${threshold}` }],
+        );
       const now = this.now();
       rec.stage = 'closed';
       rec.state = 'cleared';
@@ -437,8 +521,62 @@ class Service implements AlertsService, DomainCtx {
       this.d.audit(actor, 'alert.close', rec.id, {
         disposition,
         roomId: rec.roomId,
+        recheckTenths: rec.recheckTenths,
+        thresholdTenths: threshold,
         ...(note ? { note } : {}),
       });
+      const holdNote = (note?.trim() ?? '').slice(0, 200);
+      if (disposition === 'cleared-to-enter')
+        this.holdAfterCommit(actor, rec, (employeeNo) => ({
+          action: 'lift',
+          employeeNo,
+          reason: 'recheck-normal',
+          note: holdNote,
+          // The flags this episode knows: a hold that covers a newer one (flagged again meanwhile) stays.
+          readingIds: this.store.readingIds(rec.id).slice(-64),
+        }));
+      else
+        this.holdAfterCommit(actor, rec, (employeeNo) => ({
+          action: 'stage',
+          employeeNo,
+          stage: disposition as 'sent-home' | 'referred-to-hospital',
+          note: holdNote,
+        }));
+      assignWaiting(this);
+      return toAlertState(this.d.siteId, rec);
+    });
+  }
+
+  moveToRoom(alertId: string, by: Actor, roomId: string): AlertState {
+    return this.step(() => {
+      const rec = this.mustGet(alertId);
+      this.mustBeEpisode(rec, 'move');
+      if (rec.stage !== 'assigned' && rec.stage !== 'waiting-for-room' && rec.stage !== 'arrived')
+        throw this.badStage(rec, 'move', 'assigned, waiting for a room or arrived');
+      const room = this.roomStore.get(roomId);
+      if (!room) throw new AlertsError(AlertsErrorCode.ROOM_NOT_FOUND, `no room ${roomId}`);
+      if (rec.roomId === roomId && rec.stage !== 'waiting-for-room') return toAlertState(this.d.siteId, rec);
+      const occ = occupancy(this.store);
+      if (rec.roomId && rec.stage !== 'waiting-for-room')
+        occ.set(rec.roomId, Math.max(0, (occ.get(rec.roomId) ?? 0) - 1));
+      if ((occ.get(roomId) ?? 0) >= room.capacity)
+        throw new AlertsError(AlertsErrorCode.ROOM_OCCUPIED, `room ${roomId} is full`);
+      const from = rec.roomId;
+      const now = this.now();
+      rec.roomId = roomId;
+      rec.stage = 'assigned';
+      rec.assignedAt = now;
+      rec.waitingSince = null;
+      rec.updatedAt = now;
+      rec.note = `moved to ${room.name} by ${by.username}`;
+      this.save(rec);
+      this.roomsChanged();
+      this.holdAfterCommit(by, rec, (employeeNo) => ({
+        action: 'room',
+        employeeNo,
+        room: { id: room.id, name: room.name },
+      }));
+      this.d.audit(by, 'alert.move', rec.id, { from, to: roomId, employeeNo: rec.employeeNo });
       assignWaiting(this);
       return toAlertState(this.d.siteId, rec);
     });

@@ -155,6 +155,7 @@ export class AlertStore {
     update: Statement;
     openByKey: Statement;
     source: Statement;
+    readingSources: Statement;
     addSource: Statement;
     occupants: Statement;
     waiting: Statement;
@@ -185,6 +186,9 @@ export class AlertStore {
          ORDER BY last_seen_at DESC LIMIT 1`,
       ),
       source: db.prepare('SELECT alert_id FROM alert_source WHERE source = ?'),
+      readingSources: db.prepare(
+        `SELECT source FROM alert_source WHERE alert_id = ? AND source LIKE 'reading:%' ORDER BY at, source`,
+      ),
       addSource: db.prepare('INSERT OR IGNORE INTO alert_source (source, alert_id, at) VALUES (?, ?, ?)'),
       occupants: db.prepare(
         `SELECT id, room_id, employee_no, name, assigned_at FROM alert
@@ -230,6 +234,13 @@ export class AlertStore {
   bySource(source: string): AlertRecord | undefined {
     const hit = this.s.source.get(source) as { alert_id: string } | undefined;
     return hit ? this.get(hit.alert_id) : undefined;
+  }
+
+  /** The reading ids merged into an alert (a fever episode's flagged readings), oldest first. */
+  readingIds(alertId: string): string[] {
+    return (this.s.readingSources.all(alertId) as Array<{ source: string }>).map((r) =>
+      r.source.slice('reading:'.length),
+    );
   }
 
   addSource(source: string, alertId: string, at: number): void {

@@ -15,6 +15,7 @@ import {
 } from '../../protocols/gate/messages.ts';
 import { DashboardTopic, GateTopic } from '../../protocols/topics.ts';
 import type { Webhook } from '../config/schema.ts';
+import type { EpisodeHoldAction } from '../site/service.ts';
 import { createAlertsService } from './service.ts';
 import type { Actor, AlertsDeps, AlertsService, Room } from './types.ts';
 
@@ -52,6 +53,13 @@ export interface HarnessOptions {
   maxListBytes?: number;
   /** The readings store fails this many writes first. */
   failWrites?: number;
+  /** Webhook texts (default zh-CN, as the service's). */
+  language?: 'zh-CN' | 'en';
+  /** The site policy (default: none given, the service's built-in 37.3 °C). */
+  policy?: AlertsDeps['policy'];
+  /** Hold requests the service sends (recorded in `holdRequests`). */
+  recordHolds?: boolean;
+  person?: AlertsDeps['person'];
 }
 
 export interface Harness {
@@ -63,6 +71,7 @@ export interface Harness {
   readings: ReadingRecord[];
   logs: Array<{ level: string; o: object; m?: string }>;
   gates: string[];
+  holdRequests: Array<{ by: Actor; request: EpisodeHoldAction }>;
   /** Stops the service and closes the database. */
   close(): void;
 }
@@ -80,6 +89,7 @@ export function openHarness(o: HarnessOptions = {}): Harness {
   const logs: Harness['logs'] = [];
   const gates = [...(o.gates ?? ['gate-a'])];
   let failWrites = o.failWrites ?? 0;
+  const holdRequests: Harness['holdRequests'] = [];
   const svc = createAlertsService({
     db,
     siteId: SITE,
@@ -101,6 +111,19 @@ export function openHarness(o: HarnessOptions = {}): Harness {
     ...(o.fetch ? { fetch: o.fetch } : {}),
     ...(o.webhookRetry ? { webhookRetry: o.webhookRetry } : {}),
     ...(o.maxListBytes ? { maxListBytes: o.maxListBytes } : {}),
+    ...(o.language ? { language: o.language } : {}),
+    ...(o.policy ? { policy: o.policy } : {}),
+    ...(o.person ? { person: o.person } : {}),
+    ...(o.recordHolds !== false
+      ? {
+          holds: {
+            episodeHold: (by: Actor, request: EpisodeHoldAction) => {
+              holdRequests.push({ by, request });
+              return `req-${holdRequests.length}`;
+            },
+          },
+        }
+      : {}),
     audit: (by, action, target, detail) => audits.push({ by, action, target, ...(detail ? { detail } : {}) }),
     gates: () => gates,
     log: {
@@ -118,6 +141,7 @@ export function openHarness(o: HarnessOptions = {}): Harness {
     readings,
     logs,
     gates,
+    holdRequests,
     close: () => {
       svc.close();
       db.close();

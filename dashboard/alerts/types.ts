@@ -17,7 +17,9 @@ import type {
   AlertState,
   Disposition,
 } from '../../protocols/dashboard/messages.ts';
+import type { SitePolicy } from '../../protocols/site/policy.ts';
 import type { RoomConfig, Webhook } from '../config/schema.ts';
+import type { EpisodeHoldAction } from '../site/service.ts';
 
 /** Who does something (from the session; 'opcua:<user>' for acknowledgements from OPC UA). */
 export interface Actor {
@@ -81,6 +83,19 @@ export interface AlertsDeps {
   audit: (by: Actor, action: string, target: string, detail?: object) => void;
   /** Gate ids known so far (fleet); plans are published for each. */
   gates: () => string[];
+  /** The site policy the hub published (fever threshold for closing an episode); default: 37.3 °C. */
+  policy?: () => SitePolicy;
+  /**
+   * Where an episode action's consequence for the person's hold goes (lift, stage, room): the site
+   * service queues it for the hub and retries until answered. Without it, nothing is sent.
+   */
+  holds?: { episodeHold(by: Actor, a: EpisodeHoldAction): string };
+  /** The person as the access list knows them (department for the fever notification). */
+  person?: (employeeNo: string) => { name: string; department: string } | undefined;
+  /** Language of webhook texts (default zh-CN), site name and zone for them. */
+  language?: 'zh-CN' | 'en';
+  siteName?: string;
+  timeZone?: string;
   log: {
     info: (o: object, m?: string) => void;
     warn: (o: object, m?: string) => void;
@@ -107,6 +122,8 @@ export interface AlertsService {
   close(alertId: string, by: Actor, disposition: Disposition, note?: string): AlertState;
   /** Without arguments: stops the service (timers, webhook deliveries in flight); the db stays open. */
   close(): void;
+  /** A guard sends the person of an open episode to another room (with space). */
+  moveToRoom(alertId: string, by: Actor, roomId: string): AlertState;
   /** Non-episode alerts (sensor fault, gate offline ...) cleared by a guard. */
   clear(alertId: string, by: Actor, note?: string): AlertState;
 

@@ -8,9 +8,74 @@
 import { createHmac } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { AlertState } from '../../protocols/dashboard/messages.ts';
+import type { AlertKind } from '../../protocols/gate/messages.ts';
 import type { Webhook } from '../config/schema.ts';
 
-export type EscalationReason = 'unacknowledged' | 'rooms-full';
+/** Why a webhook message goes out: a fever was raised (随时报), or an alert escalated. */
+export type EscalationReason = 'raised' | 'unacknowledged' | 'rooms-full';
+export type NotifyLanguage = 'zh-CN' | 'en';
+
+/** The plans' words for each alert kind (the web pages have their own table, strings-zh.ts). */
+const KIND_ZH = {
+  fever: '体温异常',
+  'fire-alarm': '消防报警',
+  'remeasure-repeated': '多次测温无效',
+  'held-person': '体温异常人员（未解除）试图通行',
+  'sensor-fault': '测温仪故障',
+  'thermometer-offline': '测温仪离线',
+  'gate-offline': '闸机离线',
+  'terminal-clock': '人脸终端时钟偏差',
+  'outbox-filling': '数据积压',
+  'mask-missing': '未戴口罩',
+  'unknown-person': '陌生人',
+  'not-on-access-list': '不在通行名单',
+  tailgating: '尾随通行',
+} as const satisfies Record<AlertKind, string>;
+
+/** What a fever notification says besides the alert: who the person is, where they were sent. */
+export interface RaisedContext {
+  language: NotifyLanguage;
+  siteName: string;
+  department: string | null;
+  roomName: string | null;
+  /** Local time of the flag, e.g. 08:01:14. */
+  time: string | null;
+}
+
+/**
+ * The message sent when a fever is raised, at once (the plans: report abnormal temperatures
+ * immediately, 随时报): person, employee number, department, gate, temperature, isolation room.
+ */
+export function raisedText(a: AlertState, c: RaisedContext): string {
+  const t = a.temperatureTenths !== null ? tenths(a.temperatureTenths) : null;
+  if (c.language === 'en') {
+    const who = [a.name, a.employeeNo ? `(employee no. ${a.employeeNo})` : null].filter(Boolean).join(' ');
+    return [
+      `[Abnormal temperature] ${c.siteName || a.siteId}`,
+      `${who || 'unknown person'}${c.department ? `, department ${c.department}` : ''}`,
+      `gate ${a.gateId}${c.time ? ` at ${c.time}` : ''}`,
+      t,
+      c.roomName
+        ? `sent to temporary isolation room ${c.roomName}: re-check with a contact thermometer`
+        : 'every temporary isolation room is full: a guard must find a place now',
+    ]
+      .filter(Boolean)
+      .join(' — ');
+  }
+  const who = a.name ? `${a.name}（工号 ${a.employeeNo ?? '—'}）` : `工号 ${a.employeeNo ?? '未知人员'}`;
+  return [
+    `【体温异常】${c.siteName || a.siteId}`,
+    `人员：${who}`,
+    c.department ? `部门：${c.department}` : null,
+    `闸机：${a.gateId}${c.time ? `（${c.time}）` : ''}`,
+    t ? `体温：${t}` : null,
+    c.roomName
+      ? `已安排至临时隔离室：${c.roomName}，请立即复测（水银/电子体温计）`
+      : '临时隔离室已满，请保安立即安排隔离',
+  ]
+    .filter(Boolean)
+    .join('；');
+}
 
 export interface Escalation {
   reason: EscalationReason;
@@ -22,7 +87,26 @@ export interface Escalation {
 const tenths = (t: number) => `${(t / 10).toFixed(1)} °C`;
 
 /** One line a guard's phone shows in full. */
-export function escalationText(a: AlertState, reason: EscalationReason, escalateAfterMs: number): string {
+export function escalationText(
+  a: AlertState,
+  reason: Exclude<EscalationReason, 'raised'>,
+  escalateAfterMs: number,
+  language: NotifyLanguage = 'en',
+): string {
+  if (language === 'zh-CN') {
+    const who = [a.name, a.employeeNo ? `（工号 ${a.employeeNo}）` : null].filter(Boolean).join('');
+    const parts = [
+      `【告警升级】${a.siteId}：${KIND_ZH[a.kind]}，闸机 ${a.gateId}`,
+      who || null,
+      a.temperatureTenths !== null ? tenths(a.temperatureTenths) : null,
+      a.roomId ? `临时隔离室 ${a.roomId}` : null,
+    ].filter(Boolean);
+    const why =
+      reason === 'rooms-full'
+        ? '所有临时隔离室已满，请保安立即安排。'
+        : `${Math.round(escalateAfterMs / 1000)} 秒内无人确认，请立即处置。`;
+    return `${parts.join('，')}。${why}`;
+  }
   const who = [a.name, a.employeeNo ? `(${a.employeeNo})` : null].filter(Boolean).join(' ');
   const parts = [
     `ThermoGate ${a.siteId}: ${a.severity.toUpperCase()} ${a.kind} at gate ${a.gateId}`,
@@ -53,7 +137,7 @@ export function webhookRequest(w: Webhook, e: Escalation, now: number, secret?: 
     return {
       url: w.url,
       body: JSON.stringify({
-        type: 'thermogate.alert.escalated',
+        type: e.reason === 'raised' ? 'thermogate.alert.raised' : 'thermogate.alert.escalated',
         reason: e.reason,
         text: e.text,
         alert: e.alert,

@@ -149,6 +149,17 @@ export const DashboardConfig = z
         webhooks: z.array(Webhook).default([]),
       })
       .default({ escalateAfterMs: 60_000, episodeWindowMs: 1_800_000, webhooks: [] }),
+    /** Requests to the hub (site policy, person holds: protocols/site/). */
+    hub: z
+      .object({
+        /** How long an admin's or HR's request waits for the hub's reply before answering 504. */
+        replyTimeoutMs: z.number().int().min(100).max(60_000).default(5000),
+        /** A hold request from a guard's episode action is published again this often until answered. */
+        retryEveryMs: z.number().int().min(100).default(15_000),
+      })
+      .default({ replyTimeoutMs: 5000, retryEveryMs: 15_000 }),
+    /** The site's language: webhook notifications (fever raised, escalations) are written in it. */
+    language: z.enum(['zh-CN', 'en']).default('zh-CN'),
     commands: z
       .object({ ackTimeoutMs: z.number().int().min(500).default(10_000) })
       .default({ ackTimeoutMs: 10_000 }),

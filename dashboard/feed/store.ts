@@ -6,7 +6,7 @@
 import { migrate } from '../db/migrate.ts';
 import type { Db } from '../db/open.ts';
 
-export const FEED_TYPES = ['decision', 'alert', 'fleet', 'rooms', 'command'] as const;
+export const FEED_TYPES = ['decision', 'alert', 'fleet', 'rooms', 'command', 'holds'] as const;
 export type FeedType = (typeof FEED_TYPES)[number];
 
 export interface FeedEvent {

@@ -4,6 +4,7 @@
  * is refused, since nothing about it is known yet.
  */
 import type { ReadingRecord } from '../../protocols/gate/messages.ts';
+import { defaultSitePolicy, isWorkingDay } from '../../protocols/site/policy.ts';
 import { DashboardError } from '../server/errors.ts';
 import { localDay, parseDay, parseSplit } from '../store/local-time.ts';
 import { type DailyReport, dailyReport } from './daily-report.ts';
@@ -26,6 +27,12 @@ import type { DayBounds } from './twice-daily.ts';
 import type { ReportsDeps } from './types.ts';
 
 const DAY = 86_400_000;
+
+/** ISO weekday (1 = Monday … 7 = Sunday) of a local date YYYY-MM-DD. */
+export function isoWeekday(day: string): number {
+  const d = new Date(`${day}T00:00:00Z`).getUTCDay();
+  return d === 0 ? 7 : d;
+}
 
 export interface ImportResult {
   /** Data lines in the file. */
@@ -65,16 +72,27 @@ export class ReportService {
     return this.deps.config.siteId;
   }
 
-  /** A fresh view of the roster and the store for one request. */
+  /**
+   * A fresh view of the roster, the site policy and the store for one request. Until the hub has
+   * published a policy (version 0, the built-in one), the day is cut at the config's
+   * `reports.split` and every day is a working day, as before there was a policy (a site keeps its
+   * split and its reports until an admin sets the calendar); then the policy's `afternoonFrom` and
+   * calendar decide. The threshold and plausible range are the policy's in every case.
+   */
   context(): LogContext {
+    const policy = this.deps.policy?.() ?? defaultSitePolicy();
+    const split = policy.version > 0 ? policy.calendar.afternoonFrom : this.deps.config.reports.split;
     return {
       store: this.deps.store,
       siteId: this.deps.config.siteId,
       timeZone: this.deps.config.timezone,
-      split: this.deps.config.reports.split,
-      splitMinutes: this.splitMinutes,
+      split,
+      splitMinutes: split === this.deps.config.reports.split ? this.splitMinutes : parseSplit(split),
       clock: this.clock,
       roster: new Roster(this.deps.roster()),
+      rules: policy.rules,
+      isWorkingDay: (day) => policy.version === 0 || isWorkingDay(policy.calendar, day, isoWeekday(day)),
+      policyVersion: policy.version,
     };
   }
 

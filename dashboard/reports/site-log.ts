@@ -8,6 +8,7 @@ import type { ReadingStore } from '../store/types.ts';
 import type { LocalTime } from './local-format.ts';
 import { byDepartment, type Roster } from './roster.ts';
 import {
+  type CheckRules,
   counts,
   type DayBounds,
   DayTally,
@@ -27,6 +28,12 @@ export interface LogContext {
   splitMinutes: number;
   clock: LocalTime;
   roster: Roster;
+  /** The site policy's threshold and plausible range (HR's statuses follow the policy). */
+  rules: CheckRules;
+  /** The policy's calendar: on a day off, nobody is expected, so nobody misses a check. */
+  isWorkingDay: (day: string) => boolean;
+  /** The site policy version these logs were made with (0: the built-in one). */
+  policyVersion: number;
 }
 
 export interface SiteDayLog {
@@ -35,6 +42,11 @@ export interface SiteDayLog {
   timeZone: string;
   split: string;
   rosterVersion: number | null;
+  /** A working day by the policy's calendar (otherwise nobody is expected). */
+  workingDay: boolean;
+  /** The fever threshold and policy version the statuses were made with. */
+  thresholdTenths: number;
+  policyVersion: number;
   /** Employees: the expected ones first (department order), then anyone else measured. */
   rows: PersonDayLog[];
   /** Visitors on the roster who were screened that day. */
@@ -50,6 +62,8 @@ export interface PersonLog {
   to: string;
   timeZone: string;
   split: string;
+  thresholdTenths: number;
+  policyVersion: number;
   /** One row per local day of the period, oldest first. */
   days: PersonDayLog[];
   /** Every reading with a temperature in the period (for the chart), oldest first. */
@@ -70,6 +84,7 @@ export function dayRange(ctx: LogContext, fromDay: string, toDay: string): DayBo
 function person(ctx: LogContext, employeeNo: string, b: DayBounds): Person {
   const e = ctx.roster.get(employeeNo);
   const expected =
+    ctx.isWorkingDay(b.day) &&
     e?.kind === 'employee' &&
     (e.validFrom === null || e.validFrom < b.end) &&
     (e.validUntil === null || e.validUntil > b.start);
@@ -88,7 +103,7 @@ export async function siteDayLog(ctx: LogContext, b: DayBounds): Promise<SiteDay
     for (const r of page) {
       let t = tallies.get(r.employeeNo);
       if (!t) {
-        t = new DayTally();
+        t = new DayTally(ctx.rules);
         tallies.set(r.employeeNo, t);
       }
       t.offer(r, b.split);
@@ -96,7 +111,8 @@ export async function siteDayLog(ctx: LogContext, b: DayBounds): Promise<SiteDay
   }
   const rows: PersonDayLog[] = [];
   const seen = new Set<string>();
-  for (const e of ctx.roster.expected(b.start, b.end)) {
+  const workingDay = ctx.isWorkingDay(b.day);
+  for (const e of workingDay ? ctx.roster.expected(b.start, b.end) : []) {
     seen.add(e.employeeNo);
     rows.push(
       personDayLog(
@@ -110,6 +126,7 @@ export async function siteDayLog(ctx: LogContext, b: DayBounds): Promise<SiteDay
         },
         tallies.get(e.employeeNo),
         ctx.clock,
+        ctx.rules.feverThresholdTenths,
       ),
     );
   }
@@ -118,7 +135,9 @@ export async function siteDayLog(ctx: LogContext, b: DayBounds): Promise<SiteDay
   for (const [employeeNo, tally] of tallies) {
     if (seen.has(employeeNo)) continue;
     const p = person(ctx, employeeNo, b);
-    (p.kind === 'visitor' ? visitors : others).push(personDayLog(b.day, p, tally, ctx.clock));
+    (p.kind === 'visitor' ? visitors : others).push(
+      personDayLog(b.day, p, tally, ctx.clock, ctx.rules.feverThresholdTenths),
+    );
   }
   others.sort(byDepartment);
   visitors.sort(byDepartment);
@@ -128,6 +147,9 @@ export async function siteDayLog(ctx: LogContext, b: DayBounds): Promise<SiteDay
     timeZone: ctx.timeZone,
     split: ctx.split,
     rosterVersion: ctx.roster.version,
+    workingDay,
+    thresholdTenths: ctx.rules.feverThresholdTenths,
+    policyVersion: ctx.policyVersion,
     rows: [...rows, ...others],
     visitors,
   };
@@ -173,10 +195,12 @@ export async function personLog(
     let tally: DayTally | undefined;
     // Readings come in time order and days are contiguous: one pass.
     while (i < rs.length && (rs[i]?.at as number) < b.end) {
-      tally ??= new DayTally();
+      tally ??= new DayTally(ctx.rules);
       tally.offer(rs[i++] as (typeof rs)[number], b.split);
     }
-    out.push(personDayLog(b.day, person(ctx, employeeNo, b), tally, ctx.clock));
+    out.push(
+      personDayLog(b.day, person(ctx, employeeNo, b), tally, ctx.clock, ctx.rules.feverThresholdTenths),
+    );
   }
   const e = ctx.roster.get(employeeNo);
   return {
@@ -188,6 +212,8 @@ export async function personLog(
     to: toDay,
     timeZone: ctx.timeZone,
     split: ctx.split,
+    thresholdTenths: ctx.rules.feverThresholdTenths,
+    policyVersion: ctx.policyVersion,
     days: out,
     readings: rs.map((r) => logReading(r, ctx.clock) as LogReading),
   };

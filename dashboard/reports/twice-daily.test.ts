@@ -16,6 +16,7 @@ const r = (time: string, tenths: number, over: Partial<LogReadingRecord> = {}): 
   temperatureTenths: tenths,
   source: 'gate-thermometer',
   enteredBy: null,
+  decision: 'pass',
   ...over,
 });
 const clock = new LocalTime('Asia/Shanghai');

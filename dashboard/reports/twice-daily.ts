@@ -1,7 +1,8 @@
 /**
- * The twice-daily log of one person on one local day, built from the readings that count (with a
- * temperature, of a known person), in any order:
- * - morning / afternoon: the FIRST reading of the window, whatever its source. A gate reading is
+ * The twice-daily log of one person on one local day, built from the readings that count as
+ * CHECKS (a temperature inside the site policy's plausible range, a known person, a decision other
+ * than `remeasure`: an offline upload of 20.0 °C or a re-measure is no check), in any order:
+ * - morning / afternoon: the FIRST check of the window, whatever its source. A gate reading is
  *   not preferred over a manual one: the first check is what the rule asks for, and the store's
  *   firstReadingsByPersonDay means the same (earliest, then site, gate, seq). The source and who
  *   entered it are on the entry, so a manual or self-reported check is always visible as such.
@@ -11,7 +12,7 @@
  * - status: 'fever' when the highest is at or above the threshold, otherwise `checks`.
  */
 import type { ReadingRecord, TemperatureSource } from '../../protocols/gate/messages.ts';
-import { DEFAULT_FEVER_THRESHOLD_TENTHS } from '../../protocols/temperature.ts';
+import { defaultSitePolicy, isPlausible, type SiteRules } from '../../protocols/site/policy.ts';
 import { compareReadings } from '../store/results.ts';
 import type { LogReadingRecord } from '../store/types.ts';
 import type { LocalTime } from './local-format.ts';
@@ -77,15 +78,33 @@ export interface Person {
 
 const MANUAL_SOURCES: ReadonlySet<TemperatureSource> = new Set(['handheld', 'self-report']);
 
+/** The rules HR's statuses follow: the site policy's threshold and plausible range. */
+export type CheckRules = Pick<
+  SiteRules,
+  'feverThresholdTenths' | 'plausibleMinTenths' | 'plausibleMaxTenths'
+>;
+export const DEFAULT_CHECK_RULES: CheckRules = defaultSitePolicy().rules;
+
+/** A reading that counts as someone's check: plausible by the policy, and not a re-measure. */
+export const isCheck = (
+  r: Pick<LogReadingRecord, 'temperatureTenths' | 'decision'>,
+  rules: CheckRules,
+): boolean => r.decision !== 'remeasure' && isPlausible(rules, r.temperatureTenths);
+
 /** What is kept per person while a day's readings stream by. */
 export class DayTally {
   morning: LogReadingRecord | null = null;
   afternoon: LogReadingRecord | null = null;
   highest: LogReadingRecord | null = null;
+  /** Readings with a temperature, checks or not. */
   readings = 0;
+
+  constructor(private readonly rules: CheckRules = DEFAULT_CHECK_RULES) {}
 
   offer(r: LogReadingRecord, split: number): void {
     this.readings += 1;
+    // Not a check (implausible, re-measure): counted as a reading, never as a check nor the highest.
+    if (!isCheck(r, this.rules)) return;
     const half = r.at < split ? 'morning' : 'afternoon';
     const cur = this[half];
     if (!cur || compareReadings(r, cur) < 0) this[half] = r;
@@ -122,7 +141,7 @@ export function personDayLog(
   p: Person,
   tally: DayTally | undefined,
   clock: LocalTime,
-  feverTenths = DEFAULT_FEVER_THRESHOLD_TENTHS,
+  feverTenths = DEFAULT_CHECK_RULES.feverThresholdTenths,
 ): PersonDayLog {
   const highestTenths = tally?.highest?.temperatureTenths ?? null;
   const checks = checksOf(tally?.morning, tally?.afternoon);

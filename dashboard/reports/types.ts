@@ -1,6 +1,7 @@
 /** What the reports module needs from the dashboard (dashboard.ts wires the real ones). */
 import type { Database } from 'better-sqlite3';
 import type { AccessListSnapshot } from '../../protocols/gate/access-list.ts';
+import type { SitePolicy } from '../../protocols/site/policy.ts';
 import type { ReadingRecord } from '../../protocols/gate/messages.ts';
 import type { Actor, AlertsService, ManualReadingSink } from '../alerts/types.ts';
 import type { DashboardConfig } from '../config/schema.ts';
@@ -19,6 +20,8 @@ export interface ReportsDeps {
   /** HR's roster: the access list snapshot last seen (null before the first). */
   roster: () => AccessListSnapshot | null;
   alerts: Pick<AlertsService, 'list'>;
+  /** The site policy the hub published (threshold, plausible range, calendar); default: the built-in one. */
+  policy?: () => SitePolicy;
   /** The dashboard's own database: kept daily reports and their deliveries. */
   db: Database;
   now?: () => number;

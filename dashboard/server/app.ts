@@ -29,6 +29,7 @@ import type { Db } from '../db/open.ts';
 import type { LiveFeed } from '../feed/live-feed.ts';
 import { type Logger, silentLogger } from '../log.ts';
 import type { DashboardMetrics } from '../metrics/metrics.ts';
+import type { SiteService } from '../site/service.ts';
 import type { GateBoard } from '../wire/gate-board.ts';
 import { DashboardError, DashErrorCode, isCodedError } from './errors.ts';
 import { alertRoutes } from './routes/alerts.ts';
@@ -38,6 +39,7 @@ import { feedRoutes } from './routes/feed.ts';
 import { gateRoutes } from './routes/gates.ts';
 import { roomRoutes } from './routes/rooms.ts';
 import { siteAdminRoutes } from './routes/site-admin.ts';
+import { siteRoutes } from './routes/site.ts';
 import { systemRoutes } from './routes/system.ts';
 import { userRoutes } from './routes/users.ts';
 import { webRoutes } from '../web/index.ts';
@@ -56,6 +58,8 @@ export interface AppDeps {
   commands: CommandService;
   board: GateBoard;
   metrics: DashboardMetrics;
+  /** The hub's site policy and person holds, requests to the hub. */
+  site: SiteService;
   siteAdmin?: SiteAdmin | undefined;
   /** Link states for /healthz (the app itself knows only its database). */
   health?: () => Promise<{ mqtt: boolean; readings: boolean }>;
@@ -172,6 +176,7 @@ export async function buildApp(deps: AppDeps): Promise<DashboardApp> {
   await app.register(feedRoutes(ctx));
   await app.register(auditRoutes(ctx));
   await app.register(siteAdminRoutes(ctx));
+  await app.register(siteRoutes(ctx));
   // The pages (GET / and /assets/*, public): built by esbuild once per process, kept in memory.
   await app.register(webRoutes());
   for (const p of deps.plugins ?? []) await app.register(p);

@@ -15,6 +15,7 @@ import { LiveFeed } from '../feed/live-feed.ts';
 import { FeedStore } from '../feed/store.ts';
 import type { Logger } from '../log.ts';
 import { DashboardMetrics } from '../metrics/metrics.ts';
+import { SiteService } from '../site/service.ts';
 import { GateBoard } from '../wire/gate-board.ts';
 import { createWireRouter } from '../wire/router.ts';
 
@@ -29,7 +30,12 @@ export interface CoreOptions {
   log: Logger;
   publish: Publish;
   mqttConnected?: () => boolean;
-  makeAlerts: (d: { audit: AuditLog; gates: () => string[] }) => AlertsService;
+  makeAlerts: (d: {
+    audit: AuditLog;
+    gates: () => string[];
+    site: SiteService;
+    board: GateBoard;
+  }) => AlertsService;
   scrypt?: ScryptParams;
   feedHeartbeatMs?: number;
 }
@@ -43,6 +49,8 @@ export interface Core {
   commands: CommandService;
   feed: LiveFeed;
   metrics: DashboardMetrics;
+  /** The hub's site policy and person holds, and the requests to the hub. */
+  site: SiteService;
   /** Hands an MQTT message to the modules (never throws). */
   onMessage: (topic: string, payload: Buffer) => void;
   /** Once a second: escalations, command time-outs. */
@@ -57,7 +65,17 @@ export function createCore(o: CoreOptions): Core {
   const sessions = new SessionStore(db, { idleMs: config.session.idleMinutes * 60_000, now });
   const audit = new AuditLog(db, now);
   const board = new GateBoard(liveDb, { timeZone: config.timezone, now });
-  const alerts = o.makeAlerts({ audit, gates: () => board.gateIds() });
+  const site = new SiteService({
+    db,
+    siteId: config.siteId,
+    now,
+    publish: o.publish,
+    log,
+    audit: audit.fn,
+    replyTimeoutMs: config.hub.replyTimeoutMs,
+    retryEveryMs: config.hub.retryEveryMs,
+  });
+  const alerts = o.makeAlerts({ audit, gates: () => board.gateIds(), site, board });
   const commands = new CommandService({
     db,
     siteId: config.siteId,
@@ -86,8 +104,18 @@ export function createCore(o: CoreOptions): Core {
     alerts.onAlertChange((a) => feed.publish('alert', a)),
     alerts.onRoomsChange((rooms) => feed.publish('rooms', rooms)),
     commands.onChange((c) => feed.publish('command', c)),
+    site.state.onHoldsChanged((holds) => feed.publish('holds', { version: site.state.holdsVersion, holds })),
   ];
-  const onMessage = createWireRouter({ siteId: config.siteId, alerts, feed, board, commands, metrics, log });
+  const onMessage = createWireRouter({
+    siteId: config.siteId,
+    alerts,
+    feed,
+    board,
+    commands,
+    metrics,
+    site,
+    log,
+  });
   let lastPrune = now();
   return {
     users,
@@ -98,9 +126,11 @@ export function createCore(o: CoreOptions): Core {
     commands,
     feed,
     metrics,
+    site,
     onMessage,
     async tick() {
       commands.tick();
+      site.requests.tick();
       await alerts.tick();
       if (now() - lastPrune > 3_600_000) {
         lastPrune = now();
@@ -112,6 +142,7 @@ export function createCore(o: CoreOptions): Core {
       for (const u of unsubscribe) u();
       feed.close();
       alerts.close();
+      site.close();
     },
   };
 }

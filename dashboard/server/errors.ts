@@ -44,7 +44,7 @@ export class DashboardError extends Error {
   /** `statusCode` (not `status`) so fastify and the shared error handler read it as-is. */
   readonly statusCode: number;
   constructor(
-    readonly code: DashErrorCode | `TG_DASH_${string}`,
+    readonly code: DashErrorCode | `TG_DASH_${string}` | `TG_HUB_${string}`,
     status: number,
     message: string,
     /** Extra fields of the answer (e.g. per-line `errors` of an import). */
@@ -59,9 +59,12 @@ export class DashboardError extends Error {
   }
 }
 
-/** Any error that already says how to answer: a TG_DASH_* code and an HTTP status. */
+/**
+ * Any error that already says how to answer: a TG_DASH_* code (or a TG_HUB_* code the hub answered a
+ * request of ours with, passed on as it is) and an HTTP status.
+ */
 export function isCodedError(e: unknown): e is Error & { code: string; statusCode: number } {
   if (!(e instanceof Error)) return false;
   const c = e as Error & { code?: unknown; statusCode?: unknown };
-  return typeof c.code === 'string' && c.code.startsWith('TG_DASH_') && typeof c.statusCode === 'number';
+  return typeof c.code === 'string' && /^TG_(DASH|HUB)_/.test(c.code) && typeof c.statusCode === 'number';
 }

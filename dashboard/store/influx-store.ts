@@ -37,6 +37,7 @@ import type {
   ScanQuery,
   StoreTimeOptions,
 } from './types.ts';
+import { DEFAULT_PLAUSIBLE } from './types.ts';
 
 export interface InfluxStoreOptions extends StoreTimeOptions {
   url: string;
@@ -101,16 +102,20 @@ export class InfluxReadingStore implements ReadingStore {
 
   async firstReadingsByPersonDay(q: PersonDayQuery): Promise<PersonDay[]> {
     const picker = new FirstReadingPicker<{ s: Series; row: unknown[] }>(
-      halfDays(this.timeZone, q.fromDay, q.toDay, this.splitMinutes),
+      halfDays(this.timeZone, q.fromDay, q.toDay, q.split ? parseSplit(q.split) : this.splitMinutes),
     );
     if (q.employeeNos?.length === 0) return [];
     const { from, to } = picker.period;
-    // A field condition also drops readings that have no temperature (the field is absent).
+    const plausible = q.plausible ?? DEFAULT_PLAUSIBLE;
+    // Only checks (as the SQLite store): a plausible temperature (a field condition also drops
+    // readings that have none), a known person, no re-measure.
     const where = [
       `time >= ${from}ms`,
       `time < ${to}ms`,
       `"employeeNo" != ''`,
-      `"temperatureTenths" >= -1000`,
+      `"temperatureTenths" >= ${Math.trunc(plausible.minTenths)}`,
+      `"temperatureTenths" <= ${Math.trunc(plausible.maxTenths)}`,
+      `"decision" != 'remeasure'`,
     ];
     if (q.siteId !== undefined) where.push(`"siteId" = ${lit(q.siteId)}`);
     if (q.employeeNos) {
@@ -253,12 +258,13 @@ const LOG_FIELDS = [
   'gateId',
   'employeeNo',
   'source',
+  'decision',
 ] as const;
 const LOG_SELECT = LOG_FIELDS.map(ident).join(', ');
 
 function toLogRecords(s: Series): LogReadingRecord[] {
   const c = Object.fromEntries(s.columns.map((name, i) => [name, i])) as Record<string, number>;
-  const [time, id, seq, temp, by, site, gate, employee, source] = [
+  const [time, id, seq, temp, by, site, gate, employee, source, decision] = [
     c.time,
     c.id,
     c.seq,
@@ -268,6 +274,7 @@ function toLogRecords(s: Series): LogReadingRecord[] {
     c.gateId,
     c.employeeNo,
     c.source,
+    c.decision,
   ] as number[];
   return s.values.map((row) => ({
     id: row[id as number] as string,
@@ -279,6 +286,7 @@ function toLogRecords(s: Series): LogReadingRecord[] {
     temperatureTenths: row[temp as number] as number,
     source: row[source as number] as ReadingRecord['source'],
     enteredBy: (row[by as number] as string | null | undefined) ?? null,
+    decision: row[decision as number] as Decision,
   }));
 }
 

@@ -29,6 +29,7 @@ import type {
   ScanQuery,
   StoreTimeOptions,
 } from './types.ts';
+import { DEFAULT_PLAUSIBLE } from './types.ts';
 
 export interface SqliteStoreOptions extends StoreTimeOptions {
   path: string;
@@ -85,7 +86,7 @@ function toRecord(row: readonly Value[], o = 0): ReadingRecord {
 }
 
 const LOG_COLUMNS =
-  'r.id, r.site_id, r.gate_id, r.seq, r.at, r.employee_no, r.temperature_tenths, r.source, r.entered_by';
+  'r.id, r.site_id, r.gate_id, r.seq, r.at, r.employee_no, r.temperature_tenths, r.source, r.entered_by, r.decision';
 const toLogRecord = (row: Value[]): LogReadingRecord => ({
   id: row[0] as string,
   siteId: row[1] as string,
@@ -96,6 +97,7 @@ const toLogRecord = (row: Value[]): LogReadingRecord => ({
   temperatureTenths: row[6] as number,
   source: row[7] as ReadingRecord['source'],
   enteredBy: row[8] as string | null,
+  decision: row[9] as Decision,
 });
 
 export class SqliteReadingStore implements ReadingStore {
@@ -122,12 +124,20 @@ export class SqliteReadingStore implements ReadingStore {
 
   async firstReadingsByPersonDay(q: PersonDayQuery): Promise<PersonDay[]> {
     const picker = new FirstReadingPicker<number>(
-      halfDays(this.timeZone, q.fromDay, q.toDay, this.splitMinutes),
+      halfDays(this.timeZone, q.fromDay, q.toDay, q.split ? parseSplit(q.split) : this.splitMinutes),
     );
     if (q.employeeNos?.length === 0) return [];
     const { from, to } = picker.period;
-    const where = ['r.at >= ?', 'r.at < ?', 'r.temperature_tenths IS NOT NULL', "r.employee_no <> ''"];
-    const params: Param[] = [from, to];
+    const plausible = q.plausible ?? DEFAULT_PLAUSIBLE;
+    // Only checks: a plausible temperature (which is never NULL), a known person, no re-measure.
+    const where = [
+      'r.at >= ?',
+      'r.at < ?',
+      'r.temperature_tenths BETWEEN ? AND ?',
+      "r.employee_no <> ''",
+      "r.decision <> 'remeasure'",
+    ];
+    const params: Param[] = [from, to, plausible.minTenths, plausible.maxTenths];
     if (q.siteId !== undefined) {
       where.push('r.site_id = ?');
       params.push(q.siteId);

@@ -30,12 +30,22 @@ export interface PersonDayQuery {
   /** Only these people (default: everybody with a reading). */
   employeeNos?: readonly string[];
   siteId?: string;
+  /** Local 'HH:MM' where the morning ends (the site policy's afternoonFrom); default: the store's split. */
+  split?: string;
+  /**
+   * The plausible range of the site policy, inclusive, in tenths (default 340–420, the built-in
+   * policy's): a reading outside it (an offline upload of 20.0 °C) is no check.
+   */
+  plausible?: { minTenths: number; maxTenths: number };
 }
 
+/** The built-in policy's plausible range (protocols/site/policy.ts SiteRules defaults). */
+export const DEFAULT_PLAUSIBLE = { minTenths: 340, maxTenths: 420 } as const;
+
 /**
- * One person on one local day: the first reading WITH a temperature before the split time
- * (morning) and from the split time on (afternoon). Readings without a temperature and readings
- * of unknown faces (employeeNo '') never count.
+ * One person on one local day: the first reading that is a CHECK before the split time (morning)
+ * and from the split time on (afternoon). A check has a temperature inside the plausible range, a
+ * known person (employeeNo ≠ '') and a decision other than `remeasure`; nothing else ever counts.
  */
 export interface PersonDay {
   employeeNo: string;
@@ -58,7 +68,7 @@ export interface ScanQuery extends Period {
 /** What the HR logs show of a reading: who, when, where, how warm, from what, entered by whom. */
 export type LogReadingRecord = Pick<
   ReadingRecord,
-  'id' | 'siteId' | 'gateId' | 'seq' | 'at' | 'employeeNo' | 'source' | 'enteredBy'
+  'id' | 'siteId' | 'gateId' | 'seq' | 'at' | 'employeeNo' | 'source' | 'enteredBy' | 'decision'
 > & { temperatureTenths: number };
 
 export type LogScanQuery = Omit<ScanQuery, 'measuredOnly'>;

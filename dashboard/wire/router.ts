@@ -17,12 +17,15 @@ import {
 } from '../../protocols/gate/messages.ts';
 import { FleetSnapshot } from '../../protocols/hub/fleet.ts';
 import { parsePayload } from '../../protocols/parse.ts';
+import { HoldsChange, HoldsSnapshot, HubReply } from '../../protocols/site/holds.ts';
+import { SitePolicy } from '../../protocols/site/policy.ts';
 import { DashboardTopic, HubTopic, parseGateTopic, SiteTopic } from '../../protocols/topics.ts';
 import type { AlertsService } from '../alerts/types.ts';
 import type { CommandService } from '../commands/commands.ts';
 import type { LiveFeed } from '../feed/live-feed.ts';
 import type { Logger } from '../log.ts';
 import type { DashboardMetrics } from '../metrics/metrics.ts';
+import type { SiteService } from '../site/service.ts';
 import type { GateBoard } from './gate-board.ts';
 
 /** Snapshots of a whole site (hundreds of gates, thousands of people) are far above a gate message. */
@@ -35,6 +38,7 @@ export interface WireDeps {
   board: GateBoard;
   commands: CommandService;
   metrics: DashboardMetrics;
+  site: SiteService;
   log: Logger;
 }
 
@@ -150,6 +154,18 @@ export function createWireRouter(d: WireDeps): (topic: string, payload: Buffer) 
         return take('access-list', topic, AccessListSnapshot, payload, (m) => d.board.onAccessList(m), {
           maxBytes: LARGE_PAYLOAD_BYTES,
         });
+      case SiteTopic.policy(site):
+        return take('policy', topic, SitePolicy, payload, (m) => d.site.state.onPolicy(m));
+      case SiteTopic.holds(site):
+        return take('holds', topic, HoldsSnapshot, payload, (m) => d.site.state.onHoldsSnapshot(m), {
+          maxBytes: LARGE_PAYLOAD_BYTES,
+        });
+      case SiteTopic.holdsChanges(site):
+        return take('holds-change', topic, HoldsChange, payload, (m) => d.site.state.onHoldsChange(m), {
+          maxBytes: LARGE_PAYLOAD_BYTES,
+        });
+      case HubTopic.reply(site):
+        return take('hub-reply', topic, HubReply, payload, (m) => d.site.requests.onReply(m));
       case DashboardTopic.alertAck(site):
         return take('alert-ack', topic, AlertAckRequest, payload, (m) => d.alerts.onAckRequest(m));
       case HubTopic.alert(site):

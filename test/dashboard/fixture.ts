@@ -15,6 +15,7 @@ import { type Db, openDatabase } from '../../dashboard/db/open.ts';
 import { silentLogger } from '../../dashboard/log.ts';
 import { buildApp, type DashboardApp } from '../../dashboard/server/app.ts';
 import { type Core, createCore } from '../../dashboard/server/core.ts';
+import { rosterLookup } from '../../dashboard/site/roster-lookup.ts';
 import type { SiteAdmin } from '../../dashboard/server/site-admin.ts';
 import type { FleetSnapshot } from '../../protocols/hub/fleet.ts';
 import {
@@ -117,7 +118,7 @@ export async function startApp(o: AppOptions = {}): Promise<TestApp> {
     publish,
     scrypt: FAST_SCRYPT,
     ...(o.feedHeartbeatMs ? { feedHeartbeatMs: o.feedHeartbeatMs } : {}),
-    makeAlerts: ({ audit, gates }) =>
+    makeAlerts: ({ audit, gates, site, board }) =>
       createAlertsService({
         db,
         siteId: config.siteId,
@@ -130,6 +131,9 @@ export async function startApp(o: AppOptions = {}): Promise<TestApp> {
         webhooks: [],
         audit: audit.fn,
         gates,
+        policy: () => site.policy(),
+        holds: site,
+        person: rosterLookup(() => board.roster()),
         log,
       }),
   });

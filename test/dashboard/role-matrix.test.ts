@@ -36,6 +36,12 @@ const EXPECTED = [
   'POST /api/alerts/:id/recheck',
   'POST /api/alerts/:id/close',
   'POST /api/alerts/:id/clear',
+  'POST /api/alerts/:id/room',
+  'GET /api/policy',
+  'PUT /api/policy',
+  'GET /api/holds',
+  'POST /api/holds',
+  'POST /api/holds/:employeeNo/lift',
   'GET /api/rooms',
   'PUT /api/rooms/:id',
   'DELETE /api/rooms/:id',
@@ -139,5 +145,13 @@ describe('role matrix', () => {
     expect(roles('POST /api/login')).toBe('public');
     expect(roles('GET /api/reports/person/:employeeNo')).toBe('admin,hr');
     expect(roles('GET /api/exports/site-month/:file')).toBe('admin,hr');
+    // The site policy: everybody reads it, only admins change it (through the hub).
+    expect(roles('GET /api/policy')).toBe('admin,guard,hr');
+    expect(roles('PUT /api/policy')).toBe('admin');
+    // Holds: guards see them on the board; only HR and admins open or lift one.
+    expect(roles('GET /api/holds')).toBe('admin,guard,hr');
+    expect(roles('POST /api/holds')).toBe('admin,hr');
+    expect(roles('POST /api/holds/:employeeNo/lift')).toBe('admin,hr');
+    expect(roles('POST /api/alerts/:id/room')).toBe('admin,guard');
   });
 });

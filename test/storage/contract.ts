@@ -202,6 +202,55 @@ export function readingStoreContract(backend: ContractBackend): void {
         ]);
       });
 
+      it('only checks count: an implausible temperature (a 20.0 °C offline upload) and any re-measure never do', async () => {
+        const check = record(4, { at: shanghai(`${DAY}T08:00:00`), temperatureTenths: 366 });
+        const afternoon = record(7, { at: shanghai(`${DAY}T15:00:00`), temperatureTenths: 340 });
+        await env.sink.write([
+          check,
+          afternoon,
+          // Earlier than the check, but no checks: cold offline upload, re-measure with a number, too hot.
+          record(1, {
+            at: shanghai(`${DAY}T07:00:00`),
+            temperatureTenths: 200,
+            realtime: false,
+            reason: 'offline-record',
+          }),
+          record(2, {
+            at: shanghai(`${DAY}T07:10:00`),
+            temperatureTenths: 365,
+            decision: 'remeasure',
+            reason: 'sensor-fault',
+          }),
+          record(3, {
+            at: shanghai(`${DAY}T07:20:00`),
+            temperatureTenths: 421,
+            decision: 'remeasure',
+            reason: 'above-range',
+          }),
+          record(5, { at: shanghai(`${DAY}T12:00:00`), temperatureTenths: 339 }),
+          record(6, {
+            at: shanghai(`${DAY}T12:10:00`),
+            temperatureTenths: 366,
+            decision: 'remeasure',
+            reason: 'no-measurement',
+          }),
+        ]);
+        // The built-in policy's range is 34.0–42.0 inclusive: 34.0 at 15:00 is the first afternoon check.
+        expect(await store.firstReadingsByPersonDay({ fromDay: DAY, toDay: DAY })).toEqual([
+          { employeeNo: 'E0001', day: DAY, morning: check, afternoon: afternoon },
+        ]);
+        // The policy's range, when given, is the one: down to 33.0 the 12:00 reading of 33.9 counts.
+        const wide = await store.firstReadingsByPersonDay({
+          fromDay: DAY,
+          toDay: DAY,
+          plausible: { minTenths: 330, maxTenths: 420 },
+        });
+        expect(wide.map((d) => [d.morning?.seq, d.afternoon?.seq])).toEqual([[4, 5]]);
+        // A per-query split (the policy's afternoonFrom) moves 12:00 and 12:10 into the morning.
+        const late = await store.firstReadingsByPersonDay({ fromDay: DAY, toDay: DAY, split: '12:30' });
+        expect(late.map((d) => [d.morning?.seq, d.afternoon?.seq])).toEqual([[4, 7]]);
+      });
+
       it('the split time is configurable', async () => {
         const a = record(1, { at: shanghai(`${DAY}T12:30:00`) });
         const b = record(2, { at: shanghai(`${DAY}T13:30:00`) });
@@ -350,6 +399,7 @@ export function readingStoreContract(backend: ContractBackend): void {
           temperatureTenths: r.temperatureTenths,
           source: r.source,
           enteredBy: r.enteredBy,
+          decision: r.decision,
         });
         for (const q of [
           { ...ALL },

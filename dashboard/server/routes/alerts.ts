@@ -85,6 +85,19 @@ export function alertRoutes(ctx: RouteContext): FastifyPluginAsync {
     );
 
     app.post(
+      '/api/alerts/:id/room',
+      {
+        config,
+        schema: {
+          summary: 'Send the person of an open fever episode to another isolation room (tells the hub)',
+          params: Params,
+          body: z.object({ roomId: z.string().regex(ID_PATTERN) }),
+        },
+      },
+      async (req) => ctx.alerts.moveToRoom(req.params.id, actorOf(req), req.body.roomId),
+    );
+
+    app.post(
       '/api/alerts/:id/clear',
       {
         config,

@@ -6,7 +6,7 @@
  */
 
 export type FeedStatus = 'connecting' | 'open' | 'reconnecting';
-export const FEED_EVENTS = ['decision', 'alert', 'fleet', 'rooms', 'command'] as const;
+export const FEED_EVENTS = ['decision', 'alert', 'fleet', 'rooms', 'command', 'holds'] as const;
 export type FeedEventType = (typeof FEED_EVENTS)[number];
 
 export interface FeedHandlers {

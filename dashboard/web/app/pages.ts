@@ -38,6 +38,20 @@ export const PAGES: readonly Page[] = [
     load: async () => (await import('./hr/manual.ts')).renderManual,
   },
   {
+    path: '/hr/holds',
+    title: 'nav.holds',
+    roles: ['hr', 'admin'],
+    nav: true,
+    load: async () => (await import('./admin/holds.ts')).renderHolds,
+  },
+  {
+    path: '/admin/policy',
+    title: 'nav.policy',
+    roles: ['admin'],
+    nav: true,
+    load: async () => (await import('./admin/policy.ts')).renderPolicy,
+  },
+  {
     path: '/admin/users',
     title: 'nav.users',
     roles: ['admin'],

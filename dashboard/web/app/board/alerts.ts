@@ -8,6 +8,7 @@ import { fmtTempC, fmtTime, parseCelsius } from '../format.ts';
 import { getLang, t } from '../i18n.ts';
 import { type AlertAction, actionsFor } from '../model.ts';
 import type { PageContext } from '../router.ts';
+import { type PersonHold, roomText, stageText } from '../holds-model.ts';
 import type { AlertState, Disposition } from '../types.ts';
 
 interface Card {
@@ -30,6 +31,8 @@ export class AlertQueue {
     private readonly ctx: PageContext,
     private readonly roomName: (roomId: string | null) => string | null,
     private readonly onChanged: (a: AlertState) => void,
+    /** The person's active hold at the hub (stage and the room the gate named), if any. */
+    private readonly holdOf: (employeeNo: string) => PersonHold | undefined = () => undefined,
   ) {
     this.list = h('ol', { class: 'alerts', 'data-testid': 'alerts' });
     this.empty = h('p', { class: 'muted big' }, t('board.noAlerts'));
@@ -60,14 +63,15 @@ export class AlertQueue {
         this.cards.set(a.id, card);
       }
       const room = this.roomName(a.roomId);
-      const sig = `${a.updatedAt}|${a.state}|${a.stage}|${a.occurrences}|${room}`;
+      const hold = a.employeeNo ? this.holdOf(a.employeeNo) : undefined;
+      const sig = `${a.updatedAt}|${a.state}|${a.stage}|${a.occurrences}|${room}|${hold ? `${hold.updatedAt}|${hold.stage}` : ''}`;
       if (sig !== card.sig) {
         card.sig = sig;
         card.el.className = `alert sev-${a.severity} ${a.state === 'active-unacknowledged' ? 'unacked' : ''}`;
         card.el.dataset.kind = a.kind;
         card.el.dataset.state = a.state;
         card.el.dataset.stage = a.stage ?? '';
-        mount(card.info, this.info(a, room));
+        mount(card.info, this.info(a, room), hold ? this.holdLine(hold) : null);
       }
       const acts = actionsFor(a);
       const actionSig = acts.join(',');
@@ -130,6 +134,17 @@ export class AlertQueue {
         a.detail ? ` · ${a.detail}` : '',
       ),
     ];
+  }
+
+  /** "隔离状态：已隔离，待复测 · 临时隔离室 隔离室 A2": what the hub holds, as the gate said it. */
+  private holdLine(hold: PersonHold): HTMLElement {
+    return h(
+      'div',
+      { class: 'alert-hold', 'data-testid': 'alert-hold' },
+      t('alert.held', { stage: stageText(hold.stage) }),
+      ' · ',
+      h('span', { 'data-testid': 'alert-hold-room' }, roomText(hold)),
+    );
   }
 
   private async run(a: AlertState, path: string, body: unknown, done: string): Promise<boolean> {

@@ -16,6 +16,14 @@ import type { AlertState, CommandView, DecisionMessage, GateTile, RoomView } fro
 import { AlertQueue, errorText } from './alerts.ts';
 import { asGateTiles, fromDecision, fromFleet } from './gates-model.ts';
 import { renderCommands, renderRooms } from './rooms.ts';
+import {
+  activeByPerson,
+  fromFeed,
+  type HoldsAnswer,
+  type PersonHold,
+  roomText,
+  stageText,
+} from '../holds-model.ts';
 import { GateTiles } from './tiles.ts';
 
 export const renderBoard: Render = (root, ctx) => {
@@ -24,6 +32,7 @@ export const renderBoard: Render = (root, ctx) => {
   let gates: GateTile[] = [];
   let rooms: RoomView[] = [];
   let commands: CommandView[] = [];
+  let holds = new Map<string, PersonHold>();
   const silenced = new Set<string>();
   /** Feed changes that arrived while the alert list was being fetched (null: no fetch in flight). */
   let arrivedMeanwhile: AlertState[] | null = null;
@@ -36,7 +45,13 @@ export const renderBoard: Render = (root, ctx) => {
     role: 'alert',
     hidden: true,
   });
-  const queue = new AlertQueue(ctx, roomName, (a) => onAlert(a));
+  const queue = new AlertQueue(
+    ctx,
+    roomName,
+    (a) => onAlert(a),
+    (no) => holds.get(no),
+  );
+  const holdsEl = h('section', { class: 'panel holds-panel', 'data-testid': 'board-holds' });
   const tiles = new GateTiles(ctx, (c) => onCommand(c));
   const roomsEl = h('section', { class: 'panel rooms-panel' });
   const commandsEl = h('section', { class: 'panel commands-panel' });
@@ -56,7 +71,12 @@ export const renderBoard: Render = (root, ctx) => {
       'div',
       { class: 'board' },
       tiles.el,
-      h('div', { class: 'columns' }, queue.el, h('div', { class: 'side' }, roomsEl, commandsEl, manualEl)),
+      h(
+        'div',
+        { class: 'columns' },
+        queue.el,
+        h('div', { class: 'side' }, holdsEl, roomsEl, commandsEl, manualEl),
+      ),
     ),
   );
   root.classList.add('board-page');
@@ -110,6 +130,29 @@ export const renderBoard: Render = (root, ctx) => {
     queue.render(alerts);
     drawAlarm();
   };
+  const drawHolds = () => {
+    const list = [...holds.values()].sort((a, b) => b.since - a.since);
+    mount(
+      holdsEl,
+      h('h2', null, t('hold.title')),
+      list.length === 0
+        ? h('p', { class: 'muted' }, t('hold.none'))
+        : h(
+            'ul',
+            { class: 'holds' },
+            list.map((x) =>
+              h(
+                'li',
+                { 'data-employee': x.employeeNo },
+                h('strong', null, `${x.employeeNo} ${x.name}`),
+                ` · ${stageText(x.stage)} · ${roomText(x)}`,
+                x.temperatureTenths !== null ? ` · ${fmtTempC(x.temperatureTenths)}` : '',
+              ),
+            ),
+          ),
+    );
+    queue.render(alerts); // the hold line on the cards
+  };
   const lastCommand = (gateId: string) => commands.find((c) => c.gateId === gateId);
   const drawGates = () => {
     tiles.render(gates, lastCommand);
@@ -152,17 +195,20 @@ export const renderBoard: Render = (root, ctx) => {
   const refetchAll = async () => {
     arrivedMeanwhile = [];
     try {
-      const [g, a, r, c] = await Promise.all([
+      const [g, a, r, c, hl] = await Promise.all([
         api.get<unknown>('/api/gates'),
         api.get<AlertState[]>('/api/alerts?state=open'),
         api.get<RoomView[]>('/api/rooms'),
         api.get<CommandView[]>('/api/commands?limit=20'),
+        api.get<HoldsAnswer>('/api/holds?state=active'),
       ]);
       if (closed) return;
       gates = asGateTiles(g);
       alerts = mergeFetched(a, arrivedMeanwhile);
       rooms = r;
       commands = [...c].sort((x, y) => y.at - x.at);
+      holds = activeByPerson(hl.holds);
+      drawHolds();
       drawRooms();
       drawCommands();
       drawAlerts();
@@ -198,6 +244,14 @@ export const renderBoard: Render = (root, ctx) => {
         case 'command':
           onCommand(data as CommandView);
           break;
+        case 'holds': {
+          const list = fromFeed(data);
+          if (list) {
+            holds = activeByPerson(list);
+            drawHolds();
+          }
+          break;
+        }
         case 'decision': {
           gates = fromDecision(gates, data as DecisionMessage);
           drawGates();

@@ -20,13 +20,17 @@ export function statusCell(status: string): HTMLElement {
 }
 
 /** One half-day: the reading (time, temperature, gate, source), or a marked gap. */
-export function entryCell(e: LogEntry | null, tz: string): HTMLElement {
+/**
+ * `threshold`: the site policy's fever threshold the log was made with (the server says which;
+ * never a number of the page's own). null: no fever mark.
+ */
+export function entryCell(e: LogEntry | null, tz: string, threshold: number | null): HTMLElement {
   if (!e) return h('td', { class: 'gap' }, t('hr.missing'));
   const manual = e.source === 'handheld' || e.source === 'self-report';
   return h(
     'td',
     {
-      class: `entry ${manual ? 'manual' : ''} ${e.temperatureTenths !== null && e.temperatureTenths >= 373 ? 'fever' : ''}`,
+      class: `entry ${manual ? 'manual' : ''} ${e.temperatureTenths !== null && threshold !== null && e.temperatureTenths >= threshold ? 'fever' : ''}`,
       'data-source': e.source,
     },
     h('span', { class: 'temp' }, fmtTempC(e.temperatureTenths)),

@@ -75,8 +75,8 @@ function missingTable(r: Raw, tz: string): HTMLElement | null {
             h('td', null, e.employeeNo),
             h('td', null, e.name),
             h('td', null, e.department),
-            entryCell(e.morning, tz),
-            entryCell(e.afternoon, tz),
+            entryCell(e.morning, tz, null),
+            entryCell(e.afternoon, tz, null),
             statusCell(typeof m.checks === 'string' ? m.checks : e.status),
           );
         }),

@@ -80,6 +80,8 @@ export interface PersonLog {
   name: string;
   department: string;
   days: LogDay[];
+  /** The site policy's fever threshold the statuses were made with (null: the server did not say). */
+  thresholdTenths: number | null;
   /** Every reading of the period for the chart (falls back to the log's entries). */
   points: { at: number; tenths: number }[];
 }
@@ -100,5 +102,6 @@ export function asPersonLog(body: unknown, employeeNo: string): PersonLog {
     .filter((e): e is LogEntry => e !== null && e.temperatureTenths !== null)
     .map((e) => ({ at: e.at, tenths: e.temperatureTenths as number }))
     .sort((a, c) => a.at - c.at);
-  return { ...meta, name: meta.name || days.find((d) => d.name)?.name || '', days, points };
+  const thresholdTenths = typeof b.thresholdTenths === 'number' ? b.thresholdTenths : null;
+  return { ...meta, name: meta.name || days.find((d) => d.name)?.name || '', days, points, thresholdTenths };
 }

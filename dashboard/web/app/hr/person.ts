@@ -9,6 +9,8 @@ import { addDays, fmtTempC, isDate, localDate } from '../format.ts';
 import { t } from '../i18n.ts';
 import type { Render } from '../router.ts';
 import { entryCell, exportLinks, statusCell } from './cells.ts';
+import { liftForm } from '../admin/holds.ts';
+import { type HoldsAnswer, roomText, stageText } from '../holds-model.ts';
 import { asPersonLog } from './log-model.ts';
 
 export const renderPerson: Render = (root, ctx) => {
@@ -62,8 +64,12 @@ export const renderPerson: Render = (root, ctx) => {
 
   void (async () => {
     try {
-      const body = await api.get<unknown>(`/api/reports/person/${encodeURIComponent(no)}${qs({ from, to })}`);
+      const [body, held] = await Promise.all([
+        api.get<unknown>(`/api/reports/person/${encodeURIComponent(no)}${qs({ from, to })}`),
+        api.get<HoldsAnswer>('/api/holds?state=all'),
+      ]);
       if (closed) return;
+      const hold = held.holds.find((x) => x.employeeNo === no);
       const log = asPersonLog(body, no);
       const chartEl = h('div', { class: 'chart', 'data-testid': 'chart' });
       const q = qs({ from, to });
@@ -76,6 +82,18 @@ export const renderPerson: Render = (root, ctx) => {
           log.department ? h('span', { class: 'muted' }, log.department) : null,
           exportLinks(`/api/exports/person/${encodeURIComponent(no)}`, q),
         ),
+        hold?.state === 'active'
+          ? h(
+              'div',
+              { class: 'notice hold-banner', 'data-testid': 'person-hold' },
+              h('strong', null, t('hold.personHeld', { stage: stageText(hold.stage) })),
+              ` · ${roomText(hold)}`,
+              hold.note ? ` · ${hold.note}` : '',
+              liftForm(ctx, no, () => ctx.go('/hr/person', { no, from, to })),
+            )
+          : hold?.state === 'lifted' && hold.returnDate
+            ? h('p', { class: 'muted' }, t('hold.returnOn', { date: hold.returnDate }))
+            : null,
         chartEl,
         log.days.length === 0
           ? h('p', { class: 'muted' }, t('hr.noData'))
@@ -105,11 +123,19 @@ export const renderPerson: Render = (root, ctx) => {
                       'tr',
                       { 'data-day': d.day },
                       h('td', null, d.day),
-                      entryCell(d.morning, tz),
-                      entryCell(d.afternoon, tz),
+                      entryCell(d.morning, tz, log.thresholdTenths),
+                      entryCell(d.afternoon, tz, log.thresholdTenths),
                       h(
                         'td',
-                        { class: d.highestTenths !== null && d.highestTenths >= 373 ? 'fever' : '' },
+                        {
+                          class:
+                            d.status === 'fever' ||
+                            (d.highestTenths !== null &&
+                              log.thresholdTenths !== null &&
+                              d.highestTenths >= log.thresholdTenths)
+                              ? 'fever'
+                              : '',
+                        },
                         fmtTempC(d.highestTenths),
                       ),
                       statusCell(d.status),

@@ -17,6 +17,9 @@ export const renderSiteDay: Render = (root, ctx) => {
   const filter = h('select', { name: 'status', 'aria-label': t('hr.status') });
   const result = h('div', { class: 'result', 'data-testid': 'site-day' });
   let rows: LogDay[] = [];
+  /** The site policy's threshold the server made the statuses with; whether the day is a working day. */
+  let threshold: number | null = null;
+  let workingDay = true;
   let closed = false;
 
   mount(
@@ -52,6 +55,7 @@ export const renderSiteDay: Render = (root, ctx) => {
     const shown = filter.value ? rows.filter((r) => r.status === filter.value) : rows;
     mount(
       result,
+      workingDay ? null : h('p', { class: 'notice', 'data-testid': 'day-off' }, t('hr.dayOff')),
       h('p', { class: 'muted' }, t('hr.people', { n: shown.length, total: rows.length })),
       h(
         'table',
@@ -91,8 +95,8 @@ export const renderSiteDay: Render = (root, ctx) => {
               ),
               h('td', null, r.name),
               h('td', null, r.department),
-              entryCell(r.morning, tz),
-              entryCell(r.afternoon, tz),
+              entryCell(r.morning, tz, threshold),
+              entryCell(r.afternoon, tz, threshold),
               h('td', null, fmtTempC(r.highestTenths)),
               statusCell(r.status),
             ),
@@ -109,7 +113,14 @@ export const renderSiteDay: Render = (root, ctx) => {
       const body = await api.get<unknown>(`/api/reports/site-day/${date}`);
       if (closed) return;
       // { rows: expected employees then others measured, visitors: visitors screened }.
-      const b = body as { rows?: unknown[]; visitors?: unknown[] };
+      const b = body as {
+        rows?: unknown[];
+        visitors?: unknown[];
+        thresholdTenths?: unknown;
+        workingDay?: unknown;
+      };
+      threshold = typeof b.thresholdTenths === 'number' ? b.thresholdTenths : null;
+      workingDay = b.workingDay !== false;
       const list = Array.isArray(body) ? (body as unknown[]) : [...(b.rows ?? []), ...(b.visitors ?? [])];
       rows = list.map((x) => asLogDay({ day: date, ...(x as object) }));
       draw();
