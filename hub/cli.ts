@@ -6,6 +6,7 @@ import { parseArgs } from 'node:util';
 import { ConfigError as DashboardConfigError } from '../dashboard/index.ts';
 import { accessListCommand } from './cli/access-list.ts';
 import { deviceCommand } from './cli/device.ts';
+import { holdCommand, policyCommand } from './cli/holds.ts';
 import { HELP } from './cli/help.ts';
 import { loadHubConfig } from './config/load.ts';
 import type { HubConfig } from './config/schema.ts';
@@ -26,6 +27,12 @@ const OPTIONS = {
   'password-file': { type: 'string' },
   json: { type: 'boolean' },
   csv: { type: 'string' },
+  employee: { type: 'string' },
+  reason: { type: 'string' },
+  note: { type: 'string' },
+  'return-date': { type: 'string' },
+  by: { type: 'string' },
+  file: { type: 'string' },
 } as const;
 
 async function main(argv: string[]): Promise<number> {
@@ -71,6 +78,20 @@ async function main(argv: string[]): Promise<number> {
     );
     return 0;
   }
+  if (command === 'hold' || command === 'policy') {
+    const args = {
+      employee: v.employee,
+      reason: v.reason,
+      note: v.note,
+      returnDate: v['return-date'],
+      by: v.by,
+      file: v.file,
+      json: v.json,
+    };
+    if (command === 'hold') holdCommand(sub, config(), args, process.stdout);
+    else policyCommand(sub, config(), args, process.stdout);
+    return 0;
+  }
   if (command === 'access-list') {
     accessListCommand(sub, config(), { csv: v.csv }, process.stdout, process.stderr);
     return 0;
@@ -113,6 +134,10 @@ function exitCodeFor(e: unknown): number {
     case HubErrorCode.ACCESS_LIST_INVALID:
     case HubErrorCode.DEVICE_CONFLICT:
     case HubErrorCode.ACCESS_LIST_LOCKED:
+    case HubErrorCode.HOLD_NOT_FOUND:
+    case HubErrorCode.HOLD_NEWER_FLAG:
+    case HubErrorCode.REQUEST_INVALID:
+    case HubErrorCode.POLICY_CONFLICT:
       return 3;
     default:
       return 1;

@@ -22,6 +22,20 @@ Usage:
       unless every line is good; each bad line is printed with its number.
   npm run hub -- access-list show --config FILE
 
+  npm run hub -- hold list --config FILE [--json]
+      The site's person holds (a fever at any gate holds the person at every gate).
+  npm run hub -- hold lift --config FILE --employee NO --note TEXT [--reason certificate|recheck-normal|other]
+                 [--return-date YYYY-MM-DD] [--by NAME]
+      Lift a hold (e.g. a hospital's certificate was seen); the gates let the person in again.
+  npm run hub -- hold open --config FILE --employee NO --note TEXT
+      Hold a person by hand (refused at every gate until lifted).
+  npm run hub -- policy show --config FILE
+  npm run hub -- policy set --config FILE --file POLICY.yaml
+      The site policy every gate decides with (rules: feverThresholdTenths, plausibleMinTenths,
+      plausibleMaxTenths, maskRequired, healthCodeRequired, accessListRequired, minSimilarity;
+      calendar: workingDays, holidays, extraWorkingDays, afternoonFrom). A running hub publishes
+      a change within its watch interval.
+
   --help   this text
 
 Exit codes: 0 done, 1 failure at run time, 2 bad configuration or arguments, 3 input refused
