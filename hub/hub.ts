@@ -5,14 +5,33 @@
  */
 import { join } from 'node:path';
 import { Aedes, type AedesPublishPacket, type Client } from 'aedes';
-import { type AccessEntry, type AccessListSnapshot, AccessListSnapshot as AccessListSchema, accessKey } from '../protocols/gate/access-list.ts';
+import {
+  type AccessEntry,
+  type AccessListSnapshot,
+  AccessListSnapshot as AccessListSchema,
+  accessKey,
+} from '../protocols/gate/access-list.ts';
 import { DecisionMessage, GateStatus, Heartbeat } from '../protocols/gate/messages.ts';
-import { HoldRequest, type HoldsSnapshot, HoldsSnapshot as HoldsSchema, type HubReply, holdKey, type PersonHold } from '../protocols/site/holds.ts';
+import {
+  HoldRequest,
+  type HoldsSnapshot,
+  HoldsSnapshot as HoldsSchema,
+  type HubReply,
+  holdKey,
+  type PersonHold,
+} from '../protocols/site/holds.ts';
 import { PolicyRequest } from '../protocols/site/policy-request.ts';
 import { SitePolicy } from '../protocols/site/policy.ts';
 import type { FleetSnapshot, SecurityTotals } from '../protocols/hub/fleet.ts';
 import { parsePayload } from '../protocols/parse.ts';
-import { DashboardTopic, FaceTopic, HubTopic, parseFaceTopic, parseGateTopic, SiteTopic } from '../protocols/topics.ts';
+import {
+  DashboardTopic,
+  FaceTopic,
+  HubTopic,
+  parseFaceTopic,
+  parseGateTopic,
+  SiteTopic,
+} from '../protocols/topics.ts';
 import { ListDistributor } from './lists/distributor.ts';
 import { type Outcome, SiteStore } from './site-store/store.ts';
 import { AccessListStore, type ImportResult } from './access-list/store.ts';
@@ -207,11 +226,16 @@ export async function createHub(config: HubConfig, opts: HubOptions = {}): Promi
   };
   const applyHoldRequest = async (req: HoldRequest): Promise<Outcome> => {
     const o = siteStore.request(req);
-    log.info({ action: req.action, employeeNo: req.employeeNo, by: req.by, ok: o.ok, code: o.ok ? null : o.code }, 'hold request');
+    log.info(
+      { action: req.action, employeeNo: req.employeeNo, by: req.by, ok: o.ok, code: o.ok ? null : o.code },
+      'hold request',
+    );
     if (o.ok) await holds.poll();
     return o;
   };
-  const applyPolicyRequest = async (req: Pick<PolicyRequest, 'baseVersion' | 'rules' | 'calendar' | 'by'>) => {
+  const applyPolicyRequest = async (
+    req: Pick<PolicyRequest, 'baseVersion' | 'rules' | 'calendar' | 'by'>,
+  ) => {
     const o = siteStore.setPolicy(req);
     log.info({ by: req.by, ok: o.ok, code: o.ok ? null : o.code }, 'policy request');
     if (o.ok) await publishPolicy();
@@ -241,7 +265,10 @@ export async function createHub(config: HubConfig, opts: HubOptions = {}): Promi
         at: reading.at,
       });
       if (opened) {
-        log.warn({ employeeNo: reading.employeeNo, gateId, readingId: reading.id }, 'person hold: fever flagged');
+        log.warn(
+          { employeeNo: reading.employeeNo, gateId, readingId: reading.id },
+          'person hold: fever flagged',
+        );
         void holds.poll();
       }
     } catch (e) {
@@ -264,7 +291,8 @@ export async function createHub(config: HubConfig, opts: HubOptions = {}): Promi
             return '';
           }
         })();
-        if (id) reply(id.slice(0, 64), { ok: false, code: HubErrorCode.REQUEST_INVALID, error: r.error.message });
+        if (id)
+          reply(id.slice(0, 64), { ok: false, code: HubErrorCode.REQUEST_INVALID, error: r.error.message });
         return;
       }
       void applyPolicyRequest(r.value).then((o) => reply(r.value.id, o));
@@ -346,8 +374,7 @@ export async function createHub(config: HubConfig, opts: HubOptions = {}): Promi
     else if (p.topic === SiteTopic.policy(site)) {
       const r = parsePayload(SitePolicy, p.payload);
       if (r.ok) publishedPolicy = r.value.version;
-    }
-    else if (p.topic.startsWith('face/')) onFaceStatus(p.topic, p.payload, true);
+    } else if (p.topic.startsWith('face/')) onFaceStatus(p.topic, p.payload, true);
     else onGateMessage(p.topic, p.payload, true);
   }
   const internal: Array<[string, (packet: AedesPublishPacket, cb: () => void) => void]> = [

@@ -161,7 +161,11 @@ export const EdgeConfig = z
          * A fever this gate flagged holds the person here until the hub's hold list takes over. On
          * a site without a hub nobody can lift it: there it expires after this long.
          */
-        localHoldExpiryMs: z.number().int().min(60_000).default(24 * 3600_000),
+        localHoldExpiryMs: z
+          .number()
+          .int()
+          .min(60_000)
+          .default(24 * 3600_000),
       })
       .refine(
         (p) => {

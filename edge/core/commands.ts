@@ -27,7 +27,8 @@ export function executeCommand(
   // open-once look fresh.
   if (Math.abs(ageMs) > d.cfg.policy.staleEventMs)
     error = `stale command (${Math.round(ageMs / 1000)} s old by the gate's clock): not executed`;
-  else if (cmd.kind === 'open-once' && d.io.state === 'lockdown') error = 'gate in lockdown: release it first';
+  else if (cmd.kind === 'open-once' && d.io.state === 'lockdown')
+    error = 'gate in lockdown: release it first';
   d.log.info({ id: cmd.id, kind: cmd.kind, by: cmd.by, reason: cmd.reason, ageMs, error }, 'command');
   if (error === null) {
     if (cmd.kind === 'open-once') d.io.release(d.cfg.turnstile.openMs);

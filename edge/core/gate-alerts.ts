@@ -4,7 +4,12 @@
  * (protocols/gate/alert-kinds.ts); only the outbox grades its own.
  */
 import { alertSeverity } from '../../protocols/gate/alert-kinds.ts';
-import { type AlertKind, type AlertMessage, type ReadingRecord, SCHEMA_VERSION } from '../../protocols/gate/messages.ts';
+import {
+  type AlertKind,
+  type AlertMessage,
+  type ReadingRecord,
+  SCHEMA_VERSION,
+} from '../../protocols/gate/messages.ts';
 import { GateTopic } from '../../protocols/topics.ts';
 import type { Clock } from '../clock.ts';
 import type { EdgeConfig } from '../config/schema.ts';
@@ -54,7 +59,12 @@ export class GateAlerts {
       readingId: r.id,
     };
     if (r.decision === 'flagged') {
-      this.raise('fever', true, r.realtime ? `fever; sent to ${roomText}` : 'fever in an offline record', who);
+      this.raise(
+        'fever',
+        true,
+        r.realtime ? `fever; sent to ${roomText}` : 'fever in an offline record',
+        who,
+      );
       return;
     }
     switch (r.reason) {

@@ -1,5 +1,10 @@
 /** The gate's retained status and periodic heartbeat: what the fleet view and the guard's tiles show. */
-import { type Counters, type GateStatus, type Heartbeat, SCHEMA_VERSION } from '../../protocols/gate/messages.ts';
+import {
+  type Counters,
+  type GateStatus,
+  type Heartbeat,
+  SCHEMA_VERSION,
+} from '../../protocols/gate/messages.ts';
 import type { Clock } from '../clock.ts';
 import type { EdgeConfig } from '../config/schema.ts';
 import type { ReadingRecorder } from '../storage/types.ts';

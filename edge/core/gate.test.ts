@@ -293,10 +293,17 @@ describe('Gate', () => {
     const h = await t.gate.onFaceEvent(t.event({ dateTime: old }));
     expect(h?.kind).toBe('decided');
     // Recorded as what it was: refused because it came too late, at the time it happened.
-    expect(h?.record).toMatchObject({ decision: 'denied', reason: 'late', released: false, at: t.clock.now() - 60_000 });
+    expect(h?.record).toMatchObject({
+      decision: 'denied',
+      reason: 'late',
+      released: false,
+      at: t.clock.now() - 60_000,
+    });
     expect(t.io.releases).toEqual([]);
     // Answered all the same: a terminal still waiting learns why, one that gave up ignores it.
-    expect(t.bus.on('face/T1/verdict')).toEqual([expect.objectContaining({ checkResult: 'failed', open: false })]);
+    expect(t.bus.on('face/T1/verdict')).toEqual([
+      expect.objectContaining({ checkResult: 'failed', open: false }),
+    ]);
     expect(t.gate.counters.staleEvents).toBe(1);
   });
 

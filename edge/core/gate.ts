@@ -9,7 +9,12 @@
  * (site-lists.ts: access list, person holds, site policy), status and heartbeat (gate-status.ts),
  * commands (commands.ts), and how old an event is (terminal-clock.ts).
  */
-import { type FaceAck, type FaceEvent, type FaceVerdict, parseFaceEvent } from '../../protocols/face-mqtt/index.ts';
+import {
+  type FaceAck,
+  type FaceEvent,
+  type FaceVerdict,
+  parseFaceEvent,
+} from '../../protocols/face-mqtt/index.ts';
 import type { Counters, DecisionMessage, ReadingRecord } from '../../protocols/gate/messages.ts';
 import { SCHEMA_VERSION } from '../../protocols/gate/messages.ts';
 import type { HoldRoom } from '../../protocols/site/holds.ts';
@@ -24,7 +29,7 @@ import type { Measurement, ThermometerLinkState } from '../thermometer/types.ts'
 import type { AccessList } from './access-list.ts';
 import { executeCommand } from './commands.ts';
 import { GateAlerts } from './gate-alerts.ts';
-import type { GateActuator, GateState, Publisher } from './gate-io-types.ts';
+import type { GateActuator, Publisher } from './gate-io-types.ts';
 import { buildHeartbeat, buildStatus } from './gate-status.ts';
 import { type HoldView, SiteHolds } from './holds.ts';
 import { IsolationMemory } from './isolation-memory.ts';
@@ -171,7 +176,10 @@ export class Gate {
     // Pairing faults are found by replaying this trail against the people who passed (test/soak);
     // the decision path builds it only when asked for.
     if (this.d.log.isLevelEnabled('debug'))
-      this.d.log.debug({ sensorSeq: m.sensorSeq, rawTenths: m.rawTenths, at: m.at, valid: m.valid }, 'measurement');
+      this.d.log.debug(
+        { sensorSeq: m.sensorSeq, rawTenths: m.rawTenths, at: m.at, valid: m.valid },
+        'measurement',
+      );
     // A stuck value is no measurement of this person: the policy asks for a re-measure.
     this.pairing.add(s.stuck ? { ...m, sensorFault: true } : m);
   }
@@ -201,7 +209,11 @@ export class Gate {
 
   onFireAlarm(active: boolean): void {
     this.d.log.warn({ active }, 'fire alarm');
-    this.alerts.raise('fire-alarm', active, active ? 'fire alarm active: gate held open' : 'fire alarm cleared');
+    this.alerts.raise(
+      'fire-alarm',
+      active,
+      active ? 'fire alarm active: gate held open' : 'fire alarm cleared',
+    );
     this.publishStatus(true);
   }
 
@@ -243,7 +255,8 @@ export class Gate {
       return undefined;
     }
     const ev = parsed.value;
-    if (this.inFlight.has(ev.serialNo) || this.d.recorder.hasEvent(this.eventKey(ev))) return this.duplicate(ev);
+    if (this.inFlight.has(ev.serialNo) || this.d.recorder.hasEvent(this.eventKey(ev)))
+      return this.duplicate(ev);
     if (!ev.isRealtime) return this.decideAndAct(ev, receivedAt, 'offline', noTemperature(ev), 0);
 
     const age = this.terminalClock.judge(ev.at, receivedAt, this.actBeforeMs(), this.inFlight.size > 0);
@@ -290,7 +303,14 @@ export class Gate {
       arrived === 'live' && now - receivedAt + ageAtArrivalMs > this.actBeforeMs() ? 'late' : arrived;
     if (this.d.log.isLevelEnabled('debug'))
       this.d.log.debug(
-        { serialNo: ev.serialNo, eventAt: ev.at, receivedAt, sensorSeq: measurement?.sensorSeq ?? null, delayMs, mode },
+        {
+          serialNo: ev.serialNo,
+          eventAt: ev.at,
+          receivedAt,
+          sensorSeq: measurement?.sensorSeq ?? null,
+          delayMs,
+          mode,
+        },
         'paired',
       );
     const hold = this.d.holds.holdFor(ev.employeeNo, now);
@@ -318,10 +338,16 @@ export class Gate {
     // Actuate first: the person is waiting at the turnstile; storage and the bus come after.
     if (outcome.release && drive !== 'verdict') this.d.io.release(this.d.cfg.turnstile.openMs);
     if (live)
-      this.d.io.signal(outcome.decision === 'pass' ? 'pass' : outcome.decision === 'flagged' ? 'flag' : 'deny');
+      this.d.io.signal(
+        outcome.decision === 'pass' ? 'pass' : outcome.decision === 'flagged' ? 'flag' : 'deny',
+      );
     const finalTenths = temperature ? temperature.tenths : null;
     const room =
-      outcome.decision === 'flagged' ? this.rooms.roomFor(ev.employeeNo) : outcome.reason === 'held' ? (hold?.room ?? null) : null;
+      outcome.decision === 'flagged'
+        ? this.rooms.roomFor(ev.employeeNo)
+        : outcome.reason === 'held'
+          ? (hold?.room ?? null)
+          : null;
     const place = room?.name ?? this.d.cfg.isolation.area;
     const display = this.displayFor(outcome, finalTenths, place, hold);
     let verdict: FaceVerdict | undefined;
@@ -342,7 +368,16 @@ export class Gate {
       // A realtime event happened when it arrived, less its age by the gate's reckoning; an offline
       // record keeps the terminal's own time.
       const at = ev.isRealtime ? receivedAt - ageAtArrivalMs : ev.at;
-      record = this.record(ev, at, receivedAt, outcome, temperature, measurement, delayMs, rules.feverThresholdTenths);
+      record = this.record(
+        ev,
+        at,
+        receivedAt,
+        outcome,
+        temperature,
+        measurement,
+        delayMs,
+        rules.feverThresholdTenths,
+      );
     } catch (err) {
       // Not acknowledged: a terminal re-sends unacknowledged records, bringing it back once there is room.
       return this.notRecorded(ev, err, outcome, finalTenths, verdict);
@@ -372,7 +407,12 @@ export class Gate {
     };
   }
 
-  private displayFor(o: DecisionOutcome, tenths: number | null, place: string, hold: HoldView | null): string {
+  private displayFor(
+    o: DecisionOutcome,
+    tenths: number | null,
+    place: string,
+    hold: HoldView | null,
+  ): string {
     const lang = this.d.cfg.lang;
     if (o.reason === 'not-recording') return notRecordingText(lang, tenths);
     if (o.reason === 'held' && hold) return heldText(lang, hold.stage, tenths, place);
@@ -382,7 +422,10 @@ export class Gate {
   private checkTerminalClock(): void {
     const c = this.terminalClock.alertChange();
     if (!c) return;
-    this.d.log.warn({ code: 'TG_EDGE_TERMINAL_CLOCK', offsetMs: c.offsetMs, active: c.active }, 'terminal clock');
+    this.d.log.warn(
+      { code: 'TG_EDGE_TERMINAL_CLOCK', offsetMs: c.offsetMs, active: c.active },
+      'terminal clock',
+    );
     this.alerts.raise('terminal-clock', c.active, terminalClockText(this.d.cfg.lang, c.offsetMs, c.active));
     this.publishStatus(true);
   }
@@ -414,10 +457,14 @@ export class Gate {
   }
 
   publishStatus(online: boolean): void {
-    this.d.bus.publish(GateTopic.status(this.d.cfg.siteId, this.d.cfg.gateId), JSON.stringify(this.status(online)), {
-      qos: 1,
-      retain: true,
-    });
+    this.d.bus.publish(
+      GateTopic.status(this.d.cfg.siteId, this.d.cfg.gateId),
+      JSON.stringify(this.status(online)),
+      {
+        qos: 1,
+        retain: true,
+      },
+    );
   }
 
   heartbeat() {
@@ -425,9 +472,13 @@ export class Gate {
   }
 
   publishHeartbeat(): void {
-    this.d.bus.publish(GateTopic.heartbeat(this.d.cfg.siteId, this.d.cfg.gateId), JSON.stringify(this.heartbeat()), {
-      qos: 0,
-    });
+    this.d.bus.publish(
+      GateTopic.heartbeat(this.d.cfg.siteId, this.d.cfg.gateId),
+      JSON.stringify(this.heartbeat()),
+      {
+        qos: 0,
+      },
+    );
   }
 
   private statusDeps() {
@@ -447,7 +498,10 @@ export class Gate {
         // rejection here would end the process.
         (p) =>
           this.onFaceEvent(p).catch((err: unknown) =>
-            this.d.log.error({ code: 'TG_EDGE_EVENT_FAILED', err: String(err) }, 'face event handling failed'),
+            this.d.log.error(
+              { code: 'TG_EDGE_EVENT_FAILED', err: String(err) },
+              'face event handling failed',
+            ),
           ),
       ],
       [GateTopic.command(siteId, gateId), (p) => this.onCommand(p)],
@@ -475,7 +529,9 @@ export class Gate {
     // held (late) event waits no longer than its person could still be standing there.
     const waitMs = Math.min(this.d.cfg.policy.waitForMeasurementMs, this.actBeforeMs() - ageAtArrivalMs);
     const paired = this.pairing.pair(this.d.clock.now(), () => this.d.requestMeasurement(), waitMs);
-    return paired instanceof Promise ? paired.then((p) => this.fromMeasurement(p)) : this.fromMeasurement(paired);
+    return paired instanceof Promise
+      ? paired.then((p) => this.fromMeasurement(p))
+      : this.fromMeasurement(paired);
   }
 
   private fromMeasurement(paired: PairingResult): Paired {
@@ -582,7 +638,9 @@ export class Gate {
       );
       return;
     }
-    this.d.bus.publish(GateTopic.reading(this.d.cfg.siteId, this.d.cfg.gateId), JSON.stringify(record), { qos: 1 });
+    this.d.bus.publish(GateTopic.reading(this.d.cfg.siteId, this.d.cfg.gateId), JSON.stringify(record), {
+      qos: 1,
+    });
   }
 
   /** Periodic housekeeping: unclaimed measurements age out of the pairing window. */
@@ -654,9 +712,16 @@ export class Gate {
 
 /** The terminal's own temperature (its built-in thermometer), or none. */
 function noTemperature(ev: FaceEvent): Paired {
-  if (ev.temperatureTenths === undefined) return { temperature: undefined, measurement: undefined, delayMs: null };
+  if (ev.temperatureTenths === undefined)
+    return { temperature: undefined, measurement: undefined, delayMs: null };
   return {
-    temperature: { tenths: ev.temperatureTenths, valid: true, sensorFault: false, belowRange: false, aboveRange: false },
+    temperature: {
+      tenths: ev.temperatureTenths,
+      valid: true,
+      sensorFault: false,
+      belowRange: false,
+      aboveRange: false,
+    },
     measurement: undefined,
     delayMs: 0,
   };

@@ -31,7 +31,12 @@ const hold = (o: Partial<PersonHold> & Pick<PersonHold, 'employeeNo'>): PersonHo
   returnDate: null,
   ...o,
 });
-const snapshot = (version: number, entries: PersonHold[]): HoldsSnapshot => ({ v: 1, version, issuedAt: 0, entries });
+const snapshot = (version: number, entries: PersonHold[]): HoldsSnapshot => ({
+  v: 1,
+  version,
+  issuedAt: 0,
+  entries,
+});
 
 function gateWithHolds(dir = mkdtempSync(join(tmpdir(), 'tg-holds-'))) {
   const holds = new SiteHolds(join(dir, 'holds.json'), join(dir, 'local.json'), 24 * HOUR);
@@ -57,7 +62,12 @@ describe('person holds at the gate', () => {
   it('a fever this gate flags refuses the person at once at a normal temperature, with no hub at all', async () => {
     const t = gateWithHolds();
     const fever = await t.gate.onFaceEvent(t.event(1, 'E1', 38.2));
-    expect(fever?.record).toMatchObject({ decision: 'flagged', released: false, thresholdTenths: 373, policyVersion: 0 });
+    expect(fever?.record).toMatchObject({
+      decision: 'flagged',
+      released: false,
+      thresholdTenths: 373,
+      policyVersion: 0,
+    });
     const again = await t.gate.onFaceEvent(t.event(2, 'E1', 36.5));
     expect(again?.record).toMatchObject({ decision: 'denied', reason: 'held', released: false });
     expect(again?.verdict).toMatchObject({ checkResult: 'failed', open: false });
@@ -81,7 +91,9 @@ describe('person holds at the gate', () => {
     const fever = await t.gate.onFaceEvent(t.event(1, 'E1', 38.2));
     const readingId = fever?.record?.id as string;
     // The hub has not seen this fever yet (an older episode, lifted): the gate's own flag stands.
-    t.gate.lists.onHolds(JSON.stringify(snapshot(3, [hold({ employeeNo: 'E1', state: 'lifted', readingIds: ['s:g:0'] })])));
+    t.gate.lists.onHolds(
+      JSON.stringify(snapshot(3, [hold({ employeeNo: 'E1', state: 'lifted', readingIds: ['s:g:0'] })])),
+    );
     expect((await t.gate.onFaceEvent(t.event(2, 'E1', 36.5)))?.record?.reason).toBe('held');
     // The hub opened the hold on this reading: still refused.
     t.gate.lists.onHolds(JSON.stringify(snapshot(4, [hold({ employeeNo: 'E1', readingIds: [readingId] })])));
@@ -94,12 +106,17 @@ describe('person holds at the gate', () => {
         fromVersion: 4,
         toVersion: 5,
         issuedAt: 0,
-        upserts: [hold({ employeeNo: 'E1', readingIds: [readingId], state: 'lifted', liftReason: 'recheck-normal' })],
+        upserts: [
+          hold({ employeeNo: 'E1', readingIds: [readingId], state: 'lifted', liftReason: 'recheck-normal' }),
+        ],
         removals: [],
       }),
     );
     expect(t.holds.version).toBe(5);
-    expect((await t.gate.onFaceEvent(t.event(4, 'E1', 36.5)))?.record).toMatchObject({ decision: 'pass', released: true });
+    expect((await t.gate.onFaceEvent(t.event(4, 'E1', 36.5)))?.record).toMatchObject({
+      decision: 'pass',
+      released: true,
+    });
   });
 
   it('a held person is told the room their hold names, and “sent home” says a certificate is needed', async () => {
@@ -138,8 +155,15 @@ describe('person holds at the gate', () => {
 
   it('an offline record of a fever holds the person too (it is a flag), and never actuates', async () => {
     const t = gateWithHolds();
-    const offline = JSON.stringify({ ...JSON.parse(t.event(1, 'E1', 38.4)), isRealtime: false, remoteCheck: false });
-    expect((await t.gate.onFaceEvent(offline))?.record).toMatchObject({ decision: 'flagged', released: false });
+    const offline = JSON.stringify({
+      ...JSON.parse(t.event(1, 'E1', 38.4)),
+      isRealtime: false,
+      remoteCheck: false,
+    });
+    expect((await t.gate.onFaceEvent(offline))?.record).toMatchObject({
+      decision: 'flagged',
+      released: false,
+    });
     expect((await t.gate.onFaceEvent(t.event(2, 'E1', 36.5)))?.record?.reason).toBe('held');
   });
 });
@@ -167,7 +191,12 @@ describe('site policy at the gate', () => {
           accessListRequired: false,
           minSimilarity: 0,
         },
-        calendar: { workingDays: [1, 2, 3, 4, 5], holidays: [], extraWorkingDays: [], afternoonFrom: '12:00' },
+        calendar: {
+          workingDays: [1, 2, 3, 4, 5],
+          holidays: [],
+          extraWorkingDays: [],
+          afternoonFrom: '12:00',
+        },
       }),
     );
     expect(t.gate.status(true)).toMatchObject({ policyVersion: 2 });
@@ -177,13 +206,22 @@ describe('site policy at the gate', () => {
       thresholdTenths: 375,
     });
     // An older version arriving late changes nothing.
-    t.gate.lists.onPolicy(JSON.stringify({ v: 1, version: 1, issuedAt: 0, issuedBy: 'x', rules: {}, calendar: {} }));
+    t.gate.lists.onPolicy(
+      JSON.stringify({ v: 1, version: 1, issuedAt: 0, issuedBy: 'x', rules: {}, calendar: {} }),
+    );
     expect(t.gate.status(true).policyVersion).toBe(2);
   });
 
   it('a gate whose config overrides a site rule says so in its status, and the override wins', async () => {
-    const t = testGate({ terminal: { temperatureSource: 'terminal' }, policy: { feverThresholdTenths: 380 } });
-    expect(t.gate.status(true).policyOverrides).toEqual(['accessListRequired', 'feverThresholdTenths', 'maskRequired']);
+    const t = testGate({
+      terminal: { temperatureSource: 'terminal' },
+      policy: { feverThresholdTenths: 380 },
+    });
+    expect(t.gate.status(true).policyOverrides).toEqual([
+      'accessListRequired',
+      'feverThresholdTenths',
+      'maskRequired',
+    ]);
     const ev = JSON.stringify({
       serialNo: 1,
       dateTime: new Date(t.clock.now()).toISOString(),

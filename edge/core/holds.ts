@@ -86,7 +86,8 @@ export class SiteHolds extends VersionedCopy<PersonHold> {
   activeCount(now: number): number {
     let n = 0;
     for (const h of this.entries.values()) if (h.state === 'active') n++;
-    for (const f of this.local.values()) if (!isActiveHold(this.entries.get(f.employeeNo)) && this.holdFor(f.employeeNo, now)) n++;
+    for (const f of this.local.values())
+      if (!isActiveHold(this.entries.get(f.employeeNo)) && this.holdFor(f.employeeNo, now)) n++;
     return n;
   }
 

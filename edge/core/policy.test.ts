@@ -41,10 +41,12 @@ describe('decide', () => {
   });
 
   it('a fever is flagged even for an unknown face without a mask, and even for a held person', () => {
-    expect(decide({ ...person, employeeNo: '', mask: 'no', temperature: { tenths: 380, ...ok } }, P).decision).toBe(
+    expect(
+      decide({ ...person, employeeNo: '', mask: 'no', temperature: { tenths: 380, ...ok } }, P).decision,
+    ).toBe('flagged');
+    expect(decide({ ...person, held: true, temperature: { tenths: 380, ...ok } }, P).decision).toBe(
       'flagged',
     );
-    expect(decide({ ...person, held: true, temperature: { tenths: 380, ...ok } }, P).decision).toBe('flagged');
   });
 
   it('a held person is refused at a normal temperature, and told why', () => {
@@ -84,14 +86,20 @@ describe('decide', () => {
       release: false,
     });
     expect(decide({ ...person, mode: 'offline', fireAlarm: true }, P).release).toBe(false);
-    expect(decide({ ...person, mode: 'offline', temperature: { tenths: 385, ...ok } }, P).decision).toBe('flagged');
+    expect(decide({ ...person, mode: 'offline', temperature: { tenths: 385, ...ok } }, P).decision).toBe(
+      'flagged',
+    );
   });
 
   it('health code is enforced only where the site requires it', () => {
     expect(decide({ ...person, healthCode: 'yellow' }, P).decision).toBe('pass');
-    expect(decide({ ...person, healthCode: 'yellow' }, { ...P, healthCodeRequired: true }).reason).toBe('health-code');
+    expect(decide({ ...person, healthCode: 'yellow' }, { ...P, healthCodeRequired: true }).reason).toBe(
+      'health-code',
+    );
     expect(decide({ ...person }, { ...P, healthCodeRequired: true }).reason).toBe('health-code');
-    expect(decide({ ...person, healthCode: 'green' }, { ...P, healthCodeRequired: true }).decision).toBe('pass');
+    expect(decide({ ...person, healthCode: 'green' }, { ...P, healthCodeRequired: true }).decision).toBe(
+      'pass',
+    );
   });
 
   it.each([
@@ -195,8 +203,13 @@ describe('decide: properties over every input', () => {
         const out = decide(i, p);
         const t = i.temperature;
         const fever =
-          t !== undefined && t.valid && !t.sensorFault && !t.aboveRange && !t.belowRange &&
-          t.tenths >= p.feverThresholdTenths && t.tenths <= p.plausibleMaxTenths && t.tenths >= p.plausibleMinTenths;
+          t?.valid &&
+          !t.sensorFault &&
+          !t.aboveRange &&
+          !t.belowRange &&
+          t.tenths >= p.feverThresholdTenths &&
+          t.tenths <= p.plausibleMaxTenths &&
+          t.tenths >= p.plausibleMinTenths;
         if (fever) expect(out.decision).toBe('flagged');
         if (i.held) expect(out.decision).not.toBe('pass');
         return true;
@@ -207,7 +220,11 @@ describe('decide: properties over every input', () => {
 
   it('a fire alarm releases every live passage and nothing else', () => {
     fc.assert(
-      fc.property(input, policy, (i, p) => decide({ ...i, fireAlarm: true }, p).release === (i.mode === 'live')),
+      fc.property(
+        input,
+        policy,
+        (i, p) => decide({ ...i, fireAlarm: true }, p).release === (i.mode === 'live'),
+      ),
     );
   });
 });

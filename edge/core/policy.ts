@@ -74,8 +74,10 @@ export function temperatureOutcome(
   if (!t) return { decision: 'remeasure', reason: offline ? 'thermometer-offline' : 'no-measurement' };
   if (t.sensorFault) return { decision: 'remeasure', reason: 'sensor-fault' };
   if (!t.valid) return { decision: 'remeasure', reason: 'no-measurement' };
-  if (t.aboveRange || t.tenths > p.plausibleMaxTenths) return { decision: 'remeasure', reason: 'above-range' };
-  if (t.belowRange || t.tenths < p.plausibleMinTenths) return { decision: 'remeasure', reason: 'below-range' };
+  if (t.aboveRange || t.tenths > p.plausibleMaxTenths)
+    return { decision: 'remeasure', reason: 'above-range' };
+  if (t.belowRange || t.tenths < p.plausibleMinTenths)
+    return { decision: 'remeasure', reason: 'below-range' };
   if (t.tenths >= p.feverThresholdTenths) return { decision: 'flagged', reason: 'fever' };
   return { decision: 'pass', reason: 'ok' };
 }

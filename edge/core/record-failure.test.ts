@@ -105,7 +105,11 @@ describe('a recorder that would not keep the reading', () => {
     expect(h?.kind).toBe('decided');
     expect(t.io.releases).toEqual([]);
     expect(recorder.records).toHaveLength(1);
-    expect(recorder.records[0]).toMatchObject({ decision: 'denied', reason: 'not-recording', released: false });
+    expect(recorder.records[0]).toMatchObject({
+      decision: 'denied',
+      reason: 'not-recording',
+      released: false,
+    });
   });
 
   it('a fever is still flagged, and a fire alarm still opens', async () => {

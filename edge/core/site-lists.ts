@@ -30,7 +30,8 @@ export class SiteLists {
     },
   ) {}
 
-  onAccessList = (p: Uint8Array | string) => this.snapshot('access list', AccessListSnapshot, this.d.accessList, p);
+  onAccessList = (p: Uint8Array | string) =>
+    this.snapshot('access list', AccessListSnapshot, this.d.accessList, p);
   onAccessListChange = (p: Uint8Array | string) =>
     this.change('access list', AccessListChange, this.d.accessList, p);
   onHolds = (p: Uint8Array | string) => this.snapshot('holds', HoldsSnapshot, this.d.holds, p);
@@ -38,11 +39,19 @@ export class SiteLists {
 
   onPolicy(payload: Uint8Array | string): void {
     const r = parsePayload(SitePolicy, payload);
-    if (!r.ok) return this.bad('site policy', r.error);
+    if (!r.ok) {
+      this.bad('site policy', r.error);
+      return;
+    }
     if (!this.d.policy.apply(r.value)) return;
     const { conflict } = this.d.policy;
     this.d.log.info(
-      { version: r.value.version, by: r.value.issuedBy, rules: this.d.policy.rules, overrides: this.d.policy.overriddenKeys },
+      {
+        version: r.value.version,
+        by: r.value.issuedBy,
+        rules: this.d.policy.rules,
+        overrides: this.d.policy.overriddenKeys,
+      },
       'site policy updated',
     );
     if (conflict)
@@ -60,7 +69,10 @@ export class SiteLists {
     payload: Uint8Array | string,
   ): void {
     const r = parsePayload(schema, payload, LIST_MAX_BYTES);
-    if (!r.ok) return this.bad(what, r.error);
+    if (!r.ok) {
+      this.bad(what, r.error);
+      return;
+    }
     if (copy.apply(r.value)) {
       this.d.log.info({ version: r.value.version, entries: r.value.entries.length }, `${what} updated`);
       this.d.onChange();
@@ -74,7 +86,10 @@ export class SiteLists {
     payload: Uint8Array | string,
   ): void {
     const r = parsePayload(schema, payload, LIST_MAX_BYTES);
-    if (!r.ok) return this.bad(`${what} change`, r.error);
+    if (!r.ok) {
+      this.bad(`${what} change`, r.error);
+      return;
+    }
     const held = copy.version;
     if (copy.applyChange(r.value)) {
       this.d.log.info({ from: r.value.fromVersion, to: r.value.toVersion }, `${what} changed`);

@@ -7,7 +7,12 @@
  * threshold) is dropped as a whole, logged, and the site's rules apply.
  */
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { defaultSitePolicy, type SiteRules, SiteRules as SiteRulesSchema, SitePolicy } from '../../protocols/site/policy.ts';
+import {
+  defaultSitePolicy,
+  type SiteRules,
+  SiteRules as SiteRulesSchema,
+  SitePolicy,
+} from '../../protocols/site/policy.ts';
 import { describeIssues } from '../../protocols/parse.ts';
 import { SITE_RULE_KEYS } from '../../protocols/site/policy.ts';
 import type { EdgeConfig } from '../config/schema.ts';
@@ -41,7 +46,8 @@ export class SitePolicyCopy {
       return;
     }
     const r = SitePolicy.safeParse(JSON.parse(text));
-    if (!r.success) throw new Error(`TG_EDGE_POLICY_INVALID: ${this.persistPath}: ${describeIssues(r.error.issues)}`);
+    if (!r.success)
+      throw new Error(`TG_EDGE_POLICY_INVALID: ${this.persistPath}: ${describeIssues(r.error.issues)}`);
     this.apply(r.data, false);
   }
 

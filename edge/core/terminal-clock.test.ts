@@ -13,7 +13,10 @@ import { testGate } from './test-doubles.ts';
 const HOUR = 3600_000;
 
 function setup(terminalClockPath?: string) {
-  const t = testGate({ terminal: { temperatureSource: 'terminal' }, ...(terminalClockPath ? { terminalClockPath } : {}) });
+  const t = testGate({
+    terminal: { temperatureSource: 'terminal' },
+    ...(terminalClockPath ? { terminalClockPath } : {}),
+  });
   let serial = 0;
   /** A person at the terminal now, by a terminal clock `offsetMs` behind the gate's. */
   const present = (offsetMs: number, ageMs = 0) =>

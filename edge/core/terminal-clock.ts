@@ -83,7 +83,10 @@ export class TerminalClock {
     // holds (the terminal's clock was set, or it was replaced): during the backlog that proves
     // nothing about this event's age, so it is not acted on either. Found by the site test: a gate
     // that had learned 8 h took a backlog event from a since-corrected terminal as fresh.
-    return { ageMs: Math.max(0, ageMs), live: Math.abs(ageMs) <= actBeforeMs };
+    // Without a learned offset an event from the future is the terminal's clock being ahead, as
+    // before this rule existed; it cannot be a held one.
+    const live = offset === null ? ageMs <= actBeforeMs : Math.abs(ageMs) <= actBeforeMs;
+    return { ageMs: Math.max(0, ageMs), live };
   }
 
   private sample(raw: number): void {

@@ -102,5 +102,7 @@ export function terminalClockText(lang: Lang, offsetMs: number, active: boolean)
   if (lang === 'zh-CN')
     return active ? `人脸终端时钟比闸机${sign}${span}，请校准终端时间（NTP）` : '人脸终端时钟已恢复正常';
   const enSpan = `${(offsetMs / 1000).toFixed(1)} s`;
-  return active ? `face terminal clock off by ${enSpan} from the gate's; set its time (NTP)` : 'face terminal clock back in sync';
+  return active
+    ? `face terminal clock off by ${enSpan} from the gate's; set its time (NTP)`
+    : 'face terminal clock back in sync';
 }

@@ -18,7 +18,11 @@ describe('the terminal deadline (policy.verdictDeadlineMs, default 3 s)', () => 
     const t = setup();
     t.measure(366); // the next person's measurement, already here
     const late = await t.gate.onFaceEvent(t.event(1, 3500));
-    expect(late).toMatchObject({ kind: 'decided', released: false, record: { decision: 'denied', reason: 'late' } });
+    expect(late).toMatchObject({
+      kind: 'decided',
+      released: false,
+      record: { decision: 'denied', reason: 'late' },
+    });
     expect(t.io.releases).toEqual([]);
     // The measurement is still there for its own person.
     const next = await t.gate.onFaceEvent(t.event(2, 100));

@@ -40,10 +40,21 @@ export function holdCommand(sub: string | undefined, config: HubConfig, a: HoldA
       return;
     }
     if (sub !== 'lift' && sub !== 'open')
-      throw new HubError(HubErrorCode.BAD_ARGS, `unknown hold command ${JSON.stringify(sub ?? '')}: list, lift or open`);
+      throw new HubError(
+        HubErrorCode.BAD_ARGS,
+        `unknown hold command ${JSON.stringify(sub ?? '')}: list, lift or open`,
+      );
     if (!a.employee) throw new HubError(HubErrorCode.BAD_ARGS, '--employee NO is required');
-    if (!a.note) throw new HubError(HubErrorCode.BAD_ARGS, '--note TEXT is required (why: certificate seen, …)');
-    const base = { v: 1, id: `cli-${Date.now()}`, at: Date.now(), by: `cli:${a.by ?? process.env.USER ?? 'admin'}`, employeeNo: a.employee, note: a.note };
+    if (!a.note)
+      throw new HubError(HubErrorCode.BAD_ARGS, '--note TEXT is required (why: certificate seen, …)');
+    const base = {
+      v: 1,
+      id: `cli-${Date.now()}`,
+      at: Date.now(),
+      by: `cli:${a.by ?? process.env.USER ?? 'admin'}`,
+      employeeNo: a.employee,
+      note: a.note,
+    };
     const req =
       sub === 'lift'
         ? HoldRequest.safeParse({
@@ -54,7 +65,10 @@ export function holdCommand(sub: string | undefined, config: HubConfig, a: HoldA
           })
         : HoldRequest.safeParse({ ...base, action: 'open' });
     if (!req.success)
-      throw new HubError(HubErrorCode.BAD_ARGS, `${describeIssues(req.error.issues)} (reasons: ${LiftReason.options.join(', ')})`);
+      throw new HubError(
+        HubErrorCode.BAD_ARGS,
+        `${describeIssues(req.error.issues)} (reasons: ${LiftReason.options.join(', ')})`,
+      );
     const o = store.request(req.data);
     if (!o.ok) throw new HubError(o.code, o.error);
     out.write(`holds version ${o.version}\n`);
@@ -71,14 +85,20 @@ export function policyCommand(sub: string | undefined, config: HubConfig, a: Hol
       return;
     }
     if (sub !== 'set')
-      throw new HubError(HubErrorCode.BAD_ARGS, `unknown policy command ${JSON.stringify(sub ?? '')}: show or set`);
-    if (!a.file) throw new HubError(HubErrorCode.BAD_ARGS, '--file POLICY.yaml is required ({ rules: …, calendar: … })');
+      throw new HubError(
+        HubErrorCode.BAD_ARGS,
+        `unknown policy command ${JSON.stringify(sub ?? '')}: show or set`,
+      );
+    if (!a.file)
+      throw new HubError(HubErrorCode.BAD_ARGS, '--file POLICY.yaml is required ({ rules: …, calendar: … })');
     const raw = YAML.parse(readFileSync(a.file, 'utf8')) as { rules?: unknown; calendar?: unknown } | null;
     const rules = SiteRules.safeParse(raw?.rules ?? {});
     const calendar = SiteCalendar.safeParse(raw?.calendar ?? {});
     const issues = [
       ...(rules.success ? [] : rules.error.issues.map((i) => ({ ...i, path: ['rules', ...i.path] }))),
-      ...(calendar.success ? [] : calendar.error.issues.map((i) => ({ ...i, path: ['calendar', ...i.path] }))),
+      ...(calendar.success
+        ? []
+        : calendar.error.issues.map((i) => ({ ...i, path: ['calendar', ...i.path] }))),
     ];
     if (!rules.success || !calendar.success)
       throw new HubError(HubErrorCode.REQUEST_INVALID, `${a.file}: ${describeIssues(issues)}`);

@@ -11,7 +11,11 @@ import { parsePayload } from '../../protocols/parse.ts';
 import { type Change, diffEntries, type Snapshot } from '../../protocols/site/versioned-list.ts';
 import type { Logger } from '../log.ts';
 
-export type Publish = (topic: string, payload: string, opts: { qos: 0 | 1; retain: boolean }) => Promise<void>;
+export type Publish = (
+  topic: string,
+  payload: string,
+  opts: { qos: 0 | 1; retain: boolean },
+) => Promise<void>;
 
 export interface ListSource<E> {
   /** What this list is, for the logs ("access list", "holds"). */
@@ -40,7 +44,10 @@ export class ListDistributor<E> {
       const r = parsePayload(this.src.schema, retained, 256 * 1024 * 1024);
       if (r.ok) this.published = r.value;
       else
-        this.log.warn({ code: r.error.code, reason: r.error.message }, `retained ${this.src.what} unreadable; republishing`);
+        this.log.warn(
+          { code: r.error.code, reason: r.error.message },
+          `retained ${this.src.what} unreadable; republishing`,
+        );
     }
     await this.poll();
   }

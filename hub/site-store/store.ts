@@ -78,7 +78,9 @@ export class SiteStore {
       return r.data;
     }
     const first: SitePolicy = { ...defaultSitePolicy(), version: 1, issuedAt: this.now(), issuedBy: 'hub' };
-    this.db.prepare('INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)').run('policy', JSON.stringify(first));
+    this.db
+      .prepare('INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)')
+      .run('policy', JSON.stringify(first));
     return SitePolicy.parse(JSON.parse(this.meta('policy') as string));
   }
 
@@ -99,7 +101,9 @@ export class SiteStore {
         rules: req.rules,
         calendar: req.calendar,
       });
-      this.db.prepare('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)').run('policy', JSON.stringify(next));
+      this.db
+        .prepare('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)')
+        .run('policy', JSON.stringify(next));
       return { ok: true, version: next.version };
     })();
   }
@@ -212,7 +216,12 @@ export class SiteStore {
         }
         case 'stage':
           if (!active) return notFound();
-          this.put({ ...active, stage: req.stage, note: req.note, updatedAt: now, by: req.by }, `stage:${req.stage}`, req.by, req.note);
+          this.put(
+            { ...active, stage: req.stage, note: req.note, updatedAt: now, by: req.by },
+            `stage:${req.stage}`,
+            req.by,
+            req.note,
+          );
           break;
         case 'room':
           if (!active) {
@@ -222,7 +231,12 @@ export class SiteStore {
             this.pendingRooms.set(req.employeeNo, { room: req.room, at: now });
             return { ok: true, version: this.holdsVersion() };
           }
-          this.put({ ...active, room: req.room, updatedAt: now, by: req.by }, 'room', req.by, req.room?.id ?? '');
+          this.put(
+            { ...active, room: req.room, updatedAt: now, by: req.by },
+            'room',
+            req.by,
+            req.room?.id ?? '',
+          );
           break;
         case 'lift': {
           if (!active) return notFound();
@@ -269,15 +283,24 @@ export class SiteStore {
   }
 
   /** The change log of one person's holds, newest first. */
-  log(employeeNo?: string, limit = 100): Array<{ at: number; employeeNo: string; action: string; by: string; detail: string }> {
+  log(
+    employeeNo?: string,
+    limit = 100,
+  ): Array<{ at: number; employeeNo: string; action: string; by: string; detail: string }> {
     const q = employeeNo
-      ? this.db.prepare('SELECT at, employee_no AS employeeNo, action, by, detail FROM hold_log WHERE employee_no = ? ORDER BY id DESC LIMIT ?')
-      : this.db.prepare('SELECT at, employee_no AS employeeNo, action, by, detail FROM hold_log ORDER BY id DESC LIMIT ?');
+      ? this.db.prepare(
+          'SELECT at, employee_no AS employeeNo, action, by, detail FROM hold_log WHERE employee_no = ? ORDER BY id DESC LIMIT ?',
+        )
+      : this.db.prepare(
+          'SELECT at, employee_no AS employeeNo, action, by, detail FROM hold_log ORDER BY id DESC LIMIT ?',
+        );
     return (employeeNo ? q.all(employeeNo, limit) : q.all(limit)) as never;
   }
 
   private put(h: PersonHold, action: string, by: string, detail: string): void {
-    this.db.prepare('INSERT OR REPLACE INTO hold (employee_no, body) VALUES (?, ?)').run(h.employeeNo, JSON.stringify(h));
+    this.db
+      .prepare('INSERT OR REPLACE INTO hold (employee_no, body) VALUES (?, ?)')
+      .run(h.employeeNo, JSON.stringify(h));
     this.db
       .prepare('INSERT INTO hold_log (at, employee_no, action, by, detail) VALUES (?, ?, ?, ?, ?)')
       .run(this.now(), h.employeeNo, action, by, detail);
@@ -292,7 +315,9 @@ export class SiteStore {
   }
 
   private meta(key: string): string | undefined {
-    const row = this.db.prepare('SELECT value FROM meta WHERE key = ?').get(key) as { value: string } | undefined;
+    const row = this.db.prepare('SELECT value FROM meta WHERE key = ?').get(key) as
+      | { value: string }
+      | undefined;
     return row?.value;
   }
 }

@@ -8,7 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createDashboard, type Dashboard } from '../../dashboard/dashboard.ts';
 import { silentLogger } from '../../dashboard/log.ts';
 import type { AlertStateList } from '../../protocols/dashboard/messages.ts';
-import type { GateCommand, GateCommandAck } from '../../protocols/gate/messages.ts';
+import type { GateCommand, GateCommandAck, GateStatus } from '../../protocols/gate/messages.ts';
 import { waitFor } from '../harness/wait.ts';
 import { startTestBroker, type TestBroker } from './broker.ts';
 import { decision, FAST_SCRYPT, feverAlert, PASSWORD, SITE, tempDir, testConfig } from './fixture.ts';
@@ -46,7 +46,29 @@ async function fakeGate(url: string, gateId: string): Promise<{ client: MqttClie
     c.publish(`tg/${SITE}/gate/${gateId}/command-ack`, JSON.stringify(ack), { qos: 1 });
   });
   await c.subscribeAsync(`tg/${SITE}/gate/${gateId}/command`, { qos: 1 });
+  await announce(c, gateId);
   return { client: c, got };
+}
+
+/** A gate's retained status, as every real gate publishes on connect: the dashboard knows it then. */
+async function announce(c: MqttClient, gateId: string): Promise<void> {
+  const status: GateStatus = {
+    v: 1,
+    siteId: SITE,
+    gateId,
+    online: true,
+    at: Date.now(),
+    thermometer: 'online',
+    gateState: 'locked',
+    softwareVersion: '0.1.0',
+    configVersion: '',
+    accessListVersion: null,
+    policyVersion: null,
+    policyOverrides: [],
+    holdsVersion: null,
+    terminalClockOffsetMs: null,
+  };
+  await c.publishAsync(`tg/${SITE}/gate/${gateId}/status`, JSON.stringify(status), { qos: 1, retain: true });
 }
 
 async function start(b: TestBroker): Promise<{ d: Dashboard; port: number; cookie: string; csrf: string }> {
@@ -76,7 +98,13 @@ describe('dashboard on a broker', () => {
   it('a command goes pending → acknowledged by the gate; one to a silent gate times out', async () => {
     broker = await startTestBroker();
     const gate = await fakeGate(broker.url, 'gate-a');
+    // gate-b is known (its status is there) but answers no command.
+    const silentGate = await client(broker.url, 'fake-gate-b');
+    await announce(silentGate, 'gate-b');
     const { d, cookie, csrf } = await start(broker);
+    await waitFor(() => ['gate-a', 'gate-b'].every((g) => d.core.board.gateIds().includes(g)), {
+      what: 'the dashboard to know both gates',
+    });
     const send = (gateId: string, body: object) =>
       d.app.inject({
         method: 'POST',
