@@ -43,7 +43,10 @@ it('the demo site plays its scenario end to end', async () => {
     const secret = credentials.get(id)?.secret;
     expect(secret, id).toBeDefined();
     expect(
-      await verifyPassword(Buffer.from(readFileSync(file, 'utf8').trim()), secret as NonNullable<typeof secret>),
+      await verifyPassword(
+        Buffer.from(readFileSync(file, 'utf8').trim()),
+        secret as NonNullable<typeof secret>,
+      ),
       `${id}.password is ${id}'s password`,
     ).toBe(true);
   }
