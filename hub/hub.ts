@@ -40,6 +40,7 @@ import { CredentialsStore } from './auth/credentials.ts';
 import type { ClientCounters } from './broker/client-stats.ts';
 import { BrokerGuard } from './broker/guard.ts';
 import { type Listening, listen } from './broker/listeners.ts';
+import { SessionExpiry } from './broker/session-expiry.ts';
 import { SqlitePersistence } from './broker/sqlite-persistence.ts';
 import { storeBeforeAck } from './broker/store-before-ack.ts';
 import { accessListPath } from './config/load.ts';
@@ -130,6 +131,7 @@ export async function createHub(config: HubConfig, opts: HubOptions = {}): Promi
   const persistence = new SqlitePersistence({
     path: join(config.persistenceDir, 'broker.sqlite'),
     acceptSubscription: (clientId, topic) => guard.subscriptionAllowed(clientId, topic),
+    now,
   });
   // aedes publishes the wills of a previous run's clients after 4 broker heartbeats: tie that to
   // the fleet's own timeout, so a gate that never came back is reported in about that time.
@@ -147,7 +149,19 @@ export async function createHub(config: HubConfig, opts: HubOptions = {}): Promi
     authorizePublish: storeBeforeAck(hooks.authorizePublish, persistence, log),
   });
   broker = b;
+  // Persistent sessions of devices that never come back, or were revoked, are dropped.
+  const clients = (b as unknown as { clients: Record<string, Client | undefined> }).clients;
+  const sessions = new SessionExpiry({
+    persistence,
+    credentials,
+    expiryMs: config.limits.sessionExpiryDays * 86_400_000,
+    isConnected: (id) => !!clients[id]?.connected,
+    log,
+    now,
+  });
+  b.on('client', (c: Client) => sessions.connected(c.id));
   b.on('clientDisconnect', (c: Client) => {
+    sessions.disconnected(c.id);
     guard.forget(c);
     log.debug({ clientId: c.id }, 'client disconnected');
   });
@@ -436,6 +450,7 @@ export async function createHub(config: HubConfig, opts: HubOptions = {}): Promi
     () => {
       fleet.tick(now());
       guard.sweep();
+      sessions.sweep();
     },
     Math.min(1000, config.fleet.heartbeatTimeoutMs / 4),
   );
@@ -445,6 +460,7 @@ export async function createHub(config: HubConfig, opts: HubOptions = {}): Promi
       if (credentials.reloadIfChanged()) {
         log.info({ devices: credentials.list().length }, 'credentials reloaded');
         guard.kickRevoked();
+        sessions.purgeRevoked();
         topology();
       }
     } catch (e) {

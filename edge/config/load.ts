@@ -67,6 +67,25 @@ export function parseEdgeConfig(raw: unknown, source = 'config'): EdgeConfig {
       ]);
     }
   }
+  const sink = cfg.storage.sink;
+  if (sink.kind === 'influx') {
+    for (const [key, file] of [
+      ['username', sink.usernameFile],
+      ['password', sink.passwordFile],
+    ] as const) {
+      if (file === undefined || sink[key] !== undefined) continue;
+      try {
+        sink[key] = readFileSync(file, 'utf8').trim();
+      } catch (e) {
+        throw new ConfigError(source, [
+          {
+            path: `storage.sink.${key}File`,
+            message: `cannot read: ${(e as NodeJS.ErrnoException).code ?? e}`,
+          },
+        ]);
+      }
+    }
+  }
   if (cfg.mqtt.caFile !== undefined && !existsSync(cfg.mqtt.caFile))
     throw new ConfigError(source, [{ path: 'mqtt.caFile', message: `no such file: ${cfg.mqtt.caFile}` }]);
   return cfg;

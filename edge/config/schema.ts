@@ -208,7 +208,17 @@ export const EdgeConfig = z
               database: z.string().min(1).default('thermogate'),
               username: z.string().optional(),
               password: z.string().optional(),
+              /** Read the user name / password from these files (secrets stay out of config files). */
+              usernameFile: z.string().optional(),
+              passwordFile: z.string().optional(),
               retentionDays: z.number().int().min(1).max(3650).default(400),
+              /**
+               * true: the gate creates the database and retention policy and corrects its duration
+               * (needs an InfluxDB admin). false: least privilege, a user with WRITE on the database
+               * is enough; both must exist (edge/storage/README.md shows the statements), the gate
+               * never issues an admin statement, and a refused write is TG_STORE_PRIVILEGE.
+               */
+              manageSchema: z.boolean().default(true),
             }),
             z.strictObject({ kind: z.literal('sqlite'), path: z.string().min(1) }),
             z.strictObject({ kind: z.literal('none') }),

@@ -53,6 +53,13 @@ export const StorageErrorCode = {
   STORE_CONFIG: 'TG_STORE_CONFIG',
   /** Any other failure of the sink. */
   STORE_WRITE: 'TG_STORE_WRITE',
+  /**
+   * The store's user is known but may not do this (InfluxDB 403): no WRITE on the database, or an
+   * admin statement (CREATE DATABASE / RETENTION POLICY) with storage.sink.manageSchema true.
+   */
+  STORE_PRIVILEGE: 'TG_STORE_PRIVILEGE',
+  /** The database or retention policy does not exist and the gate may not create it (manageSchema false). */
+  STORE_MISSING: 'TG_STORE_MISSING',
 } as const;
 export type StorageErrorCode = (typeof StorageErrorCode)[keyof typeof StorageErrorCode];
 

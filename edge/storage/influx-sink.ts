@@ -1,7 +1,10 @@
 /**
  * Forwards readings to InfluxDB 1.x: batched writePoints at ns precision into our retention
  * policy (see README.md for the schema). init() creates the database and the retention policy,
- * or corrects the policy's duration to the configured one.
+ * or corrects the policy's duration to the configured one; with `manageSchema: false` (least
+ * privilege: a user with WRITE on the database only) it issues no statement at all, both must
+ * exist, and a write refused for want of a privilege is TG_STORE_PRIVILEGE, a missing database
+ * TG_STORE_MISSING, each with what to do in the message.
  *
  * Error handling is what keeps the outbox moving: link failures are thrown (the forwarder backs
  * off and retries the whole batch, which is idempotent); a 4xx for a batch means some point is
@@ -32,6 +35,11 @@ export interface InfluxSinkOptions {
   password?: string;
   retentionDays?: number;
   retentionPolicy?: string;
+  /**
+   * Default true: init() creates the database and the retention policy and corrects its duration
+   * (CREATE/ALTER need an InfluxDB admin). false: never an admin statement; WRITE is enough.
+   */
+  manageSchema?: boolean;
   /** Per HTTP request (default 10 s). */
   requestTimeoutMs?: number;
   clock?: Clock;
@@ -54,6 +62,8 @@ export class InfluxSink implements ReadingSink {
   readonly database: string;
   readonly retentionPolicy: string;
   readonly retentionDays: number;
+  readonly manageSchema: boolean;
+  private readonly username: string | undefined;
   private readonly influx: InfluxDB;
   private readonly clock: Clock;
   private readonly log: Logger;
@@ -71,6 +81,8 @@ export class InfluxSink implements ReadingSink {
     if (!Number.isInteger(this.retentionDays) || this.retentionDays < 1) {
       throw new StorageError(StorageErrorCode.STORE_CONFIG, `retentionDays must be a positive integer`);
     }
+    this.manageSchema = opts.manageSchema ?? true;
+    this.username = opts.username;
     this.clock = opts.clock ?? systemClock;
     this.log = opts.logger ?? pino({ level: 'silent' });
     const protocol = url.protocol === 'https:' ? 'https' : 'http';
@@ -86,6 +98,15 @@ export class InfluxSink implements ReadingSink {
   }
 
   async init(): Promise<void> {
+    if (!this.manageSchema) {
+      // A write-only user may not even look (SHOW RETENTION POLICIES needs READ): the first write
+      // tells whether database, policy and privilege are there.
+      this.log.info(
+        { database: this.database, rp: this.retentionPolicy, user: this.username ?? null },
+        'InfluxDB schema managed by the operator (manageSchema: false): no admin statements',
+      );
+      return;
+    }
     try {
       // CREATE DATABASE is a no-op when it exists.
       await this.influx.createDatabase(this.database);
@@ -117,8 +138,30 @@ export class InfluxSink implements ReadingSink {
         );
       }
     } catch (err) {
-      throw classify(err);
+      throw this.explain(classify(err), 'schema');
     }
+  }
+
+  /** Adds what the operator has to do to a privilege or missing-schema error. */
+  private explain(e: StorageError, during: 'schema' | 'write'): StorageError {
+    const who = this.username === undefined ? 'the anonymous user' : `InfluxDB user "${this.username}"`;
+    if (e.code === StorageErrorCode.STORE_PRIVILEGE) {
+      const fix =
+        during === 'schema'
+          ? `it may not create or alter database "${this.database}" / retention policy "${this.retentionPolicy}" (admin only): ` +
+            'create them as an admin and set storage.sink.manageSchema: false (edge/storage/README.md), or use an admin'
+          : `grant it WRITE: GRANT WRITE ON "${this.database}" TO "${this.username ?? ''}"`;
+      return new StorageError(e.code, `${who}: ${fix} (${e.message})`, { cause: e.cause });
+    }
+    if (e.code === StorageErrorCode.STORE_MISSING)
+      return new StorageError(
+        e.code,
+        `database "${this.database}" or retention policy "${this.retentionPolicy}" does not exist and ` +
+          'storage.sink.manageSchema is false: create them as an admin (edge/storage/README.md) ' +
+          `(${e.message})`,
+        { cause: e.cause },
+      );
+    return e;
   }
 
   async write(records: readonly ReadingRecord[]): Promise<void> {
@@ -166,11 +209,23 @@ export class InfluxSink implements ReadingSink {
         retentionPolicy: this.retentionPolicy,
       });
     } catch (err) {
-      const e = classify(err);
+      let e = classify(err);
+      if (!this.manageSchema) {
+        // Nothing to create: say what is missing (a lost retention policy answers a bare 500, which
+        // stays TG_STORE_SERVER and is retried like any server error).
+        if (isMissingSchema(err))
+          e = new StorageError(StorageErrorCode.STORE_MISSING, e.message, { cause: err });
+        if (e.code === StorageErrorCode.STORE_PRIVILEGE || e.code === StorageErrorCode.STORE_MISSING)
+          throw this.explain(e, 'write');
+      }
       // A lost database answers 404 "database not found"; a lost retention policy answers a bare
       // 500 (the client drops the body). Either way: make sure database and policy exist (an
       // operator's DROP, a fresh InfluxDB behind the same URL), then try once more.
-      if (mayInit && (isMissingSchema(err) || e.code === StorageErrorCode.STORE_SERVER)) {
+      if (
+        this.manageSchema &&
+        mayInit &&
+        (isMissingSchema(err) || e.code === StorageErrorCode.STORE_SERVER)
+      ) {
         this.log.warn(
           { database: this.database, rp: this.retentionPolicy, code: e.code },
           'write failed; checking database and retention policy',
@@ -178,7 +233,7 @@ export class InfluxSink implements ReadingSink {
         await this.init();
         return this.writeIsolating(records, rejected, false);
       }
-      if (e.code !== StorageErrorCode.STORE_REJECTED) throw e;
+      if (e.code !== StorageErrorCode.STORE_REJECTED) throw this.explain(e, 'write');
       if (records.length === 1) {
         const r = records[0] as ReadingRecord;
         const beyond = /beyond retention/i.test(e.message);
@@ -211,7 +266,10 @@ export function classify(err: unknown): StorageError {
   const status = statusOf(err);
   const sysCode = (err as { code?: unknown } | null)?.code;
   let code: StorageErrorCode;
-  if (status === 401 || status === 403) code = StorageErrorCode.STORE_AUTH;
+  // 401: unknown user or wrong password. 403: a known user without the privilege (no WRITE on the
+  // database, or an admin statement by a non-admin): the fix is a GRANT, not a password.
+  if (status === 401) code = StorageErrorCode.STORE_AUTH;
+  else if (status === 403) code = StorageErrorCode.STORE_PRIVILEGE;
   else if (status !== undefined && status >= 400 && status < 500 && !isMissingSchema(err)) {
     code = StorageErrorCode.STORE_REJECTED;
   } else if (/timed out/i.test(message) || sysCode === 'ETIMEDOUT') code = StorageErrorCode.STORE_TIMEOUT;

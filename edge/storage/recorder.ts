@@ -43,6 +43,8 @@ export type SinkConfig =
       /** Default 400. */
       retentionDays?: number;
       retentionPolicy?: string;
+      /** Default true: create / correct database and retention policy (admin). false: WRITE is enough. */
+      manageSchema?: boolean;
     }
   | { kind: 'sqlite'; path: string }
   /** Readings stay in the outbox (and fill it, with alerts) until a sink is configured. */

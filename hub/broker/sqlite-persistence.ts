@@ -46,6 +46,15 @@ export interface SqlitePersistenceOptions {
    * from collecting queued messages for that client.
    */
   acceptSubscription?: (clientId: string, topic: string) => boolean;
+  /** Clock for the sessions' last-seen times (session-expiry.ts); tests inject one. */
+  now?: () => number;
+}
+
+/** What purging one client's session removed. */
+export interface PurgedSession {
+  clientId: string;
+  subscriptions: number;
+  queued: number;
 }
 
 /** The stored form of a packet: own data properties only (aedes attaches callbacks to some). */
@@ -109,6 +118,11 @@ export class SqlitePersistence {
       CREATE TABLE IF NOT EXISTS incoming (client_id TEXT NOT NULL, message_id INTEGER NOT NULL, packet BLOB NOT NULL,
         PRIMARY KEY (client_id, message_id));
       CREATE TABLE IF NOT EXISTS wills (client_id TEXT PRIMARY KEY, broker_id TEXT, packet BLOB NOT NULL);
+      -- When each client was last connected (session-expiry.ts): persistent sessions of clients that
+      -- never come back are dropped after limits.sessionExpiryDays. connected = 1 while it is.
+      CREATE TABLE IF NOT EXISTS sessions (client_id TEXT PRIMARY KEY, last_seen INTEGER NOT NULL,
+        connected INTEGER NOT NULL DEFAULT 0);
+      CREATE INDEX IF NOT EXISTS sessions_by_last_seen ON sessions (last_seen);
     `);
     const db = this.db;
     this.q = {
@@ -149,7 +163,28 @@ export class SqlitePersistence {
       delWill: db.prepare('DELETE FROM wills WHERE client_id = ?'),
       allWills: db.prepare('SELECT broker_id, packet FROM wills'),
       queued: db.prepare('SELECT COUNT(*) AS n FROM outgoing'),
+      queuedFor: db.prepare('SELECT COUNT(*) AS n FROM outgoing WHERE client_id = ?'),
+      seen: db.prepare(
+        'INSERT INTO sessions (client_id, last_seen, connected) VALUES (?, ?, ?) ' +
+          'ON CONFLICT (client_id) DO UPDATE SET last_seen = excluded.last_seen, connected = excluded.connected',
+      ),
+      idleSince: db.prepare('SELECT client_id FROM sessions WHERE last_seen < ? AND connected = 0'),
+      delSession: db.prepare('DELETE FROM sessions WHERE client_id = ?'),
+      delOutgoingOf: db.prepare('DELETE FROM outgoing WHERE client_id = ?'),
+      sessionClients: db.prepare(
+        'SELECT client_id FROM sessions UNION SELECT client_id FROM subscriptions UNION SELECT client_id FROM outgoing',
+      ),
     };
+    const now = (opts.now ?? Date.now)();
+    // A hub killed while clients were connected never saw them go: they were there until it died,
+    // so their idle time starts now. Sessions stored before this table existed start now as well.
+    db.transaction(() => {
+      db.prepare('UPDATE sessions SET connected = 0, last_seen = ? WHERE connected = 1').run(now);
+      db.prepare(
+        'INSERT OR IGNORE INTO sessions (client_id, last_seen, connected) ' +
+          'SELECT client_id, ?, 0 FROM subscriptions UNION SELECT client_id, ?, 0 FROM outgoing',
+      ).run(now, now);
+    })();
   }
 
   get broker(): { id: string } | undefined {
@@ -166,6 +201,49 @@ export class SqlitePersistence {
   /** Messages waiting in all sessions (for the fleet snapshot and the benchmark). */
   queuedCount(): number {
     return (this.q.queued.get() as { n: number }).n;
+  }
+
+  /** Messages waiting for one client. */
+  queuedFor(clientId: string): number {
+    return (this.q.queuedFor.get(clientId) as { n: number }).n;
+  }
+
+  // --- session ages (session-expiry.ts) ---
+
+  /** A client connected (true) or went away (false) at `at`. */
+  sessionSeen(clientId: string, connected: boolean, at: number): void {
+    // The broker's last disconnect events can come after destroy() on close.
+    if (this.destroyed) return;
+    this.q.seen.run(clientId, at, connected ? 1 : 0);
+  }
+
+  /** Client ids not connected since before `before` (epoch ms). */
+  idleSessions(before: number): string[] {
+    return (this.q.idleSince.all(before) as { client_id: string }[]).map((r) => r.client_id);
+  }
+
+  /** Every client id the store holds anything for (a session row, subscriptions or queued messages). */
+  sessionClients(): string[] {
+    return (this.q.sessionClients.all() as { client_id: string }[]).map((r) => r.client_id);
+  }
+
+  /**
+   * Drops everything kept for a client: its subscriptions (so nothing more is queued for it), its
+   * queued and in-flight messages, QoS 2 receive state, its will and its last-seen row. Its next
+   * CONNECT finds no session (CONNACK sessionPresent = 0).
+   */
+  purgeSession(clientId: string): PurgedSession {
+    const topics = [...(this.subs.get(clientId)?.keys() ?? [])];
+    let queued = 0;
+    this.db.transaction(() => {
+      for (const topic of topics) this.q.delSub.run(clientId, topic);
+      queued = this.q.delOutgoingOf.run(clientId).changes;
+      this.q.cleanIncoming.run(clientId);
+      this.q.delWill.run(clientId);
+      this.q.delSession.run(clientId);
+    })();
+    for (const topic of topics) this.forget(clientId, topic);
+    return { clientId, subscriptions: topics.length, queued };
   }
 
   // --- retained ---

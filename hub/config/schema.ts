@@ -57,6 +57,12 @@ const Limits = z.strictObject({
   authConcurrentPerAccount: z.number().int().min(1).max(1000).default(2),
   /** Password checks in flight at once in all: bounds the CPU a burst of logins can take. */
   authConcurrentTotal: z.number().int().min(1).max(10_000).default(16),
+  /**
+   * A persistent session (clean session = 0) whose client has not been connected for this many days
+   * is dropped with its subscriptions and queued messages (hub/broker/session-expiry.ts). Devices
+   * that are merely offline for a long weekend keep theirs; revoked devices lose theirs at once.
+   */
+  sessionExpiryDays: z.number().positive().max(3650).default(7),
   /** Seconds: a client asking for a longer keepalive (or none) is refused; 0 = no limit. */
   keepaliveLimitS: z.number().int().min(0).max(65535).default(0),
 });

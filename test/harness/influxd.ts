@@ -23,6 +23,49 @@ export interface Influxd {
   destroy(): Promise<void>;
   /** Last lines influxd printed, for assertions and debugging. */
   log(): string;
+  /** With `auth`: the admin created at first start (all privileges). */
+  readonly admin: { username: string; password: string } | undefined;
+  /**
+   * One InfluxQL statement (or several, ";"-separated) through the HTTP /query API, as `as` (the
+   * admin by default when auth is on); throws with influxd's error text when any statement fails.
+   */
+  query(q: string, as?: { username: string; password: string }): Promise<unknown[]>;
+}
+
+export interface InfluxdOptions {
+  readyTimeoutMs?: number;
+  /**
+   * `auth-enabled = true`, as a production server runs: an admin with all privileges is created
+   * at first start (the one statement influxd accepts without credentials while it has no users).
+   */
+  auth?: { username: string; password: string };
+}
+
+/** POST /query; resolves with each statement's result, rejects on an HTTP or statement error. */
+export async function influxQuery(
+  url: string,
+  q: string,
+  as?: { username: string; password: string },
+): Promise<unknown[]> {
+  const body = new URLSearchParams({ q });
+  const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded' };
+  if (as) headers.authorization = `Basic ${Buffer.from(`${as.username}:${as.password}`).toString('base64')}`;
+  const r = await fetch(`${url}/query`, {
+    method: 'POST',
+    body,
+    headers,
+    signal: AbortSignal.timeout(10_000),
+  });
+  const text = await r.text();
+  let json: { error?: string; results?: Array<{ error?: string }> } = {};
+  try {
+    json = JSON.parse(text);
+  } catch {
+    /* reported below with the raw text */
+  }
+  const failed = json.error ?? json.results?.find((x) => x.error)?.error;
+  if (!r.ok || failed) throw new Error(`influxd ${r.status} for "${q}": ${failed ?? text}`);
+  return json.results ?? [];
 }
 
 export function influxdAvailable(): boolean {
@@ -34,7 +77,7 @@ export function influxdAvailable(): boolean {
  * shared one would mix data between tests), so each caller gets its own folder and ports.
  * Throws (never skips) when influxd is missing: `npm test` installs it.
  */
-export async function startInfluxd(opts: { readyTimeoutMs?: number } = {}): Promise<Influxd> {
+export async function startInfluxd(opts: InfluxdOptions = {}): Promise<Influxd> {
   if (!influxdAvailable()) {
     throw new Error(
       `${INFLUXD_BIN} not found: install Debian packages influxdb influxdb-client (test/run.sh does it as root)`,
@@ -76,6 +119,7 @@ bind-address = "127.0.0.1:${rpcPort}"
   bind-address = "127.0.0.1:${port}"
   log-enabled = false
   pprof-enabled = false
+  auth-enabled = ${opts.auth ? 'true' : 'false'}
 
 [logging]
   level = "warn"
@@ -115,6 +159,10 @@ bind-address = "127.0.0.1:${rpcPort}"
 
   try {
     await start();
+    if (opts.auth) {
+      const a = opts.auth;
+      await influxQuery(url, `CREATE USER "${a.username}" WITH PASSWORD '${a.password}' WITH ALL PRIVILEGES`);
+    }
   } catch (err) {
     await rm(dir, { recursive: true, force: true });
     keepOnExit(dir);
@@ -139,5 +187,7 @@ bind-address = "127.0.0.1:${rpcPort}"
       keepOnExit(dir);
     },
     log: () => tail(last?.output() ?? '', 50),
+    admin: opts.auth,
+    query: (q, as) => influxQuery(url, q, as ?? opts.auth),
   };
 }

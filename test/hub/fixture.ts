@@ -63,7 +63,7 @@ export interface TestHub {
 
 export async function startTestHub(
   patch: Partial<HubConfigInput> = {},
-  opts: { dir?: string; passwords?: Record<string, string> } = {},
+  opts: { dir?: string; passwords?: Record<string, string>; now?: () => number } = {},
 ): Promise<TestHub> {
   const dir = opts.dir ?? tempDir();
   mkdirSync(dir, { recursive: true });
@@ -78,7 +78,7 @@ export async function startTestHub(
     watchIntervalMs: 100,
     ...patch,
   });
-  const hub = await createHub(config, { log: silent });
+  const hub = await createHub(config, { log: silent, now: opts.now });
   const { port } = await hub.listen();
   const url = `mqtt://127.0.0.1:${port}`;
   return {

@@ -1,6 +1,8 @@
 /**
  * The hub's broker with real MQTT clients: credentials, client ids, topic ACLs, payload size and
- * per-client rate limits. Every refusal must also show in the per-client counters.
+ * per-client rate limits. Every refusal must also show in the per-client counters (an in-process
+ * API). The same attacks end to end against the hub process, judged by what the other devices see
+ * and by the hub's log: test/security/hostile-device.test.ts.
  */
 import type { MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -87,18 +89,9 @@ describe('topic ACLs', () => {
     seen = (await collector(observer, '#')).got;
   });
 
-  it('a gate publishing for another gate is disconnected, counted, and nothing is delivered', async () => {
-    const gate = await connect(t.url, t.as('gate-a'));
-    gate.publish(`tg/${SITE}/gate/gate-b/decision`, 'forged', { qos: 1 });
-    expect(await closed(gate)).toBe(true);
-    gate.end(true);
-    expect(t.hub.security.client('gate-a')).toMatchObject({
-      refusedPublishes: 1,
-      lastRefusal: { code: 'TG_HUB_PUBLISH_REFUSED', topic: `tg/${SITE}/gate/gate-b/decision` },
-    });
-    await new Promise((r) => setTimeout(r, 100));
-    expect(seen.find((m) => m.payload === 'forged')).toBeUndefined();
-  });
+  // A gate publishing under another gate's topics (cut off, nothing delivered) is attacked on the
+  // real hub process in test/security/hostile-device.test.ts; the counters of that refusal are
+  // checked by the next case (the same code path, TG_HUB_PUBLISH_REFUSED).
 
   it('a gate may publish its own topics and the verdict of its own terminal only', async () => {
     const gate = track(await connect(t.url, t.as('gate-a')));
@@ -107,7 +100,10 @@ describe('topic ACLs', () => {
     await waitFor(() => seen.find((m) => m.payload === 'v1'), { what: 'verdict delivered' });
     gate.publish('face/T2/verdict', 'v2', { qos: 1 });
     expect(await closed(gate)).toBe(true);
-    expect(t.hub.security.client('gate-a')?.refusedPublishes).toBe(2);
+    expect(t.hub.security.client('gate-a')).toMatchObject({
+      refusedPublishes: 1,
+      lastRefusal: { code: 'TG_HUB_PUBLISH_REFUSED', topic: 'face/T2/verdict' },
+    });
   });
 
   it('a terminal publishing as another terminal is refused and counted', async () => {
