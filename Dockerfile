@@ -23,6 +23,7 @@ RUN npm ci --omit=dev --no-audit --no-fund \
 FROM deps AS edge-build
 COPY tsconfig.json ./
 COPY protocols ./protocols
+COPY kernel ./kernel
 COPY edge ./edge
 COPY deploy/build-edge.ts ./deploy/
 RUN npm run build:edge
@@ -37,7 +38,9 @@ COPY --from=deps /app/node_modules ./node_modules
 COPY --from=edge-build /app/dist ./dist
 COPY package.json package-lock.json tsconfig.json ./
 COPY protocols ./protocols
+COPY kernel ./kernel
 COPY hub ./hub
+COPY site ./site
 COPY dashboard ./dashboard
 COPY firmware-sim ./firmware-sim
 COPY examples ./examples
@@ -50,4 +53,4 @@ RUN chmod 0755 deploy/docker-entrypoint.sh \
 USER node
 VOLUME ["/data"]
 ENTRYPOINT ["/app/deploy/docker-entrypoint.sh"]
-CMD ["tsx", "hub/cli.ts", "--config", "/config/hub.yaml"]
+CMD ["tsx", "site/cli.ts", "--config", "/config/hub.yaml"]

@@ -8,6 +8,8 @@ export default defineConfig({
       'firmware-sim/**/*.test.ts',
       'dashboard/**/*.test.ts',
       'hub/**/*.test.ts',
+      'kernel/**/*.test.ts',
+      'site/**/*.test.ts',
       'test/**/*.test.ts',
     ],
     testTimeout: 20_000,

@@ -1,7 +1,7 @@
 /**
  * OPC UA benchmark: what the hub's OPC UA server costs and how fast it shows a passage.
  *
- * - Memory: two hub processes (hub/cli.ts, same site, same credentials), one with `opcua.enabled`
+ * - Memory: two hub processes (site/cli.ts, same site, same credentials), one with `opcua.enabled`
  *   and one without, started and measured side by side: resident memory when idle, then again
  *   after both received the same passages (the OPC UA one with a client subscribed).
  * - Latency: a gate (MQTT client with gate credentials) publishes decisions; a node-opcua client
@@ -78,7 +78,7 @@ async function startHub(dir: string, name: string, opcuaPort: number | undefined
   writeFileSync(config, `${lines.join('\n')}\n`);
   const proc = spawnTracked(
     process.execPath,
-    ['--import', import.meta.resolve('tsx'), join(ROOT, 'hub', 'cli.ts'), '--config', config],
+    ['--import', import.meta.resolve('tsx'), join(ROOT, 'site', 'cli.ts'), '--config', config],
     { cwd: ROOT },
   );
   await waitFor(

@@ -91,7 +91,7 @@ export async function createDashboard(
   parsed: DashboardConfig,
   opts: DashboardOptions = {},
 ): Promise<Dashboard> {
-  // A config from parseDashboardConfig (hub/site.ts) has not read its password file yet.
+  // A config from parseDashboardConfig (site/site.ts) has not read its password file yet.
   const config = checkFiles(parsed);
   const log = opts.log ?? createLogger('dashboard', config.logLevel);
   const now = opts.now ?? Date.now;

@@ -1,4 +1,4 @@
-/** The dashboard's public entry (hub/site.ts runs it in-process). */
+/** The dashboard's public entry (site/site.ts runs it in-process). */
 export { ConfigError, loadDashboardConfig, parseDashboardConfig } from './config/load.ts';
 export { DashboardConfig, type DashboardConfigInput } from './config/schema.ts';
 export { createDashboard, type Dashboard, type DashboardOptions } from './dashboard.ts';

@@ -16,7 +16,7 @@ import mqtt from 'mqtt';
 import { parse as parseYaml, stringify as toYaml } from 'yaml';
 import { CredentialsStore } from '../hub/auth/credentials.ts';
 import { parseHubConfig } from '../hub/index.ts';
-import { startSite } from '../hub/site.ts';
+import { startSite } from '../site/site.ts';
 import type { AlertMessage, DecisionMessage } from '../protocols/gate/messages.ts';
 import { formatTenths } from '../protocols/temperature.ts';
 

@@ -9,8 +9,8 @@
 #   bash deploy/init-credentials.sh
 #
 # Environment (defaults in brackets):
-#   HUB_CLI          how to run the hub CLI [docker compose run --rm --no-deps -T hub tsx hub/cli.ts];
-#                    without Docker, from a checkout with Node 20: HUB_CLI="npx tsx hub/cli.ts"
+#   HUB_CLI          how to run the hub CLI [docker compose run --rm --no-deps -T hub tsx site/cli.ts];
+#                    without Docker, from a checkout with Node 20: HUB_CLI="npx tsx site/cli.ts"
 #   HUB_CREDENTIALS  the credentials file as HUB_CLI sees it [/data/hub/credentials.json]
 #   SECRETS_DIR      where the secret files go [deploy/secrets]
 #   SITE             the site id of hub.yaml [plant-1]
@@ -21,7 +21,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 SECRETS_DIR=${SECRETS_DIR:-deploy/secrets}
 HUB_CREDENTIALS=${HUB_CREDENTIALS:-/data/hub/credentials.json}
 SITE=${SITE:-plant-1}
-read -r -a HUB_CLI <<<"${HUB_CLI:-docker compose run --rm --no-deps -T hub tsx hub/cli.ts}"
+read -r -a HUB_CLI <<<"${HUB_CLI:-docker compose run --rm --no-deps -T hub tsx site/cli.ts}"
 umask 077
 mkdir -p "$SECRETS_DIR"
 
@@ -86,6 +86,6 @@ cat <<NEXT
 Secrets are in $SECRETS_DIR (mode 0600). The containers run as uid 1000: if you are neither root
 nor uid 1000, run: sudo chown 1000 $SECRETS_DIR/*_password. Next:
   docker compose up -d --build
-  docker compose exec hub tsx hub/cli.ts access-list import --config /config/hub.yaml --csv /config/access-list.example.csv
+  docker compose exec hub tsx site/cli.ts access-list import --config /config/hub.yaml --csv /config/access-list.example.csv
   docker compose exec -it hub tsx dashboard/cli.ts user add --config /config/dashboard.yaml --username admin --role admin
 NEXT

@@ -1,5 +1,5 @@
 /**
- * The site hub (`hub/cli.ts`, what `npm run hub` runs) in its own process for the benchmarks, with
+ * The site hub (`site/cli.ts`, what `npm run hub` runs) in its own process for the benchmarks, with
  * a credentials file for every simulated device, and Mosquitto 2 with the equivalent passwords
  * and ACL for comparison. One scrypt hash (N = 1024, the schema's minimum) serves every device:
  * login cost is not what these benchmarks measure.
@@ -60,7 +60,7 @@ export async function startHub(
     config,
     `siteId: ${site}\nmqtt: { host: 127.0.0.1, port: ${port} }\ncredentialsFile: credentials.json\npersistenceDir: data\nlogLevel: warn\n`,
   );
-  const hub: Tracked = spawnTs('hub/cli.ts', ['--config', config], extraArgs);
+  const hub: Tracked = spawnTs('site/cli.ts', ['--config', config], extraArgs);
   await awaitReady(hub, () => canConnect(port), {
     name: 'hub',
     what: 'hub listening',

@@ -15,7 +15,8 @@ import {
 } from '../../protocols/gate/messages.ts';
 import { DashboardTopic, GateTopic } from '../../protocols/topics.ts';
 import type { Webhook } from '../config/schema.ts';
-import type { EpisodeHoldAction } from '../site/service.ts';
+import type { EpisodeHoldAction } from './types.ts';
+
 import { createAlertsService } from './service.ts';
 import type { Actor, AlertsDeps, AlertsService, Room } from './types.ts';
 

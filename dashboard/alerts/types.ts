@@ -4,6 +4,7 @@
  * The domain owns its SQLite tables in the dashboard's database; time comes from an injected clock
  * and the escalation check runs on `tick()`, so tests drive it without real timers.
  */
+import type { LiftReason } from '../../protocols/site/holds.ts';
 import type { Database } from 'better-sqlite3';
 import type {
   AlertMessage,
@@ -19,7 +20,6 @@ import type {
 } from '../../protocols/dashboard/messages.ts';
 import type { SitePolicy } from '../../protocols/site/policy.ts';
 import type { RoomConfig, Webhook } from '../config/schema.ts';
-import type { EpisodeHoldAction } from '../site/service.ts';
 
 /** Who does something (from the session; 'opcua:<user>' for acknowledgements from OPC UA). */
 export interface Actor {
@@ -144,3 +144,9 @@ export interface AlertsService {
   /** Re-publishes the retained plans and alert list (after the MQTT link reconnects). */
   republish(): void;
 }
+
+/** What an episode action means for the person's hold (HoldRequest without the envelope). */
+export type EpisodeHoldAction =
+  | { action: 'lift'; employeeNo: string; reason: LiftReason; note: string; readingIds: string[] }
+  | { action: 'stage'; employeeNo: string; stage: 'sent-home' | 'referred-to-hospital'; note: string }
+  | { action: 'room'; employeeNo: string; room: { id: string; name: string } | null };

@@ -55,7 +55,7 @@ export function loadDashboardConfig(file: string, env: NodeJS.ProcessEnv = proce
   return checkFiles(resolvePaths(cfg, dirname(resolve(file))), file);
 }
 
-/** Validates an already loaded object (tests, hub/site.ts). Paths are taken as they are. */
+/** Validates an already loaded object (tests, site/site.ts). Paths are taken as they are. */
 export function parseDashboardConfig(raw: unknown, source = 'config'): DashboardConfig {
   const r = DashboardConfig.safeParse(raw);
   if (!r.success)

@@ -122,7 +122,7 @@ export const DashboardConfig = z
           .default(12 * 60),
         /**
          * Failed logins a minute per address, and per username from addresses that failed recently
-         * (dashboard/auth/login-throttle.ts). Successful logins never count.
+         * (kernel/auth-throttle.ts, shared with the hub). Successful logins never count.
          */
         loginAttemptsPerMinute: z.number().int().min(1).max(1000).default(10),
         /** Password checks in flight at once per username, and in all; more are answered 429. */

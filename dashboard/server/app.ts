@@ -6,31 +6,15 @@
 import cookie from '@fastify/cookie';
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
-import Fastify, {
-  type FastifyInstance,
-  type FastifyPluginAsync,
-  type FastifyRequest,
-  LogController,
-} from 'fastify';
+import Fastify, { type FastifyInstance, LogController } from 'fastify';
 import {
   hasZodFastifySchemaValidationErrors,
   jsonSchemaTransform,
   serializerCompiler,
   validatorCompiler,
 } from 'fastify-type-provider-zod';
-import type { AlertsService } from '../alerts/types.ts';
-import type { AuditLog } from '../audit/audit-log.ts';
 import { type DeclaredRoute, installGuard } from '../auth/guard.ts';
-import type { SessionStore } from '../auth/sessions.ts';
-import type { UserStore } from '../auth/users.ts';
-import type { CommandService } from '../commands/commands.ts';
-import type { DashboardConfig } from '../config/schema.ts';
-import type { Db } from '../db/open.ts';
-import type { LiveFeed } from '../feed/live-feed.ts';
-import { type Logger, silentLogger } from '../log.ts';
-import type { DashboardMetrics } from '../metrics/metrics.ts';
-import type { SiteService } from '../site/service.ts';
-import type { GateBoard } from '../wire/gate-board.ts';
+import { silentLogger } from '../log.ts';
 import { DashboardError, DashErrorCode, isCodedError } from './errors.ts';
 import { alertRoutes } from './routes/alerts.ts';
 import { auditRoutes } from './routes/audit.ts';
@@ -43,29 +27,7 @@ import { siteRoutes } from './routes/site.ts';
 import { systemRoutes } from './routes/system.ts';
 import { userRoutes } from './routes/users.ts';
 import { webRoutes } from '../web/index.ts';
-import type { SiteAdmin } from './site-admin.ts';
-
-export interface AppDeps {
-  config: DashboardConfig;
-  db: Db;
-  now: () => number;
-  log?: Logger;
-  users: UserStore;
-  sessions: SessionStore;
-  audit: AuditLog;
-  alerts: AlertsService;
-  feed: LiveFeed;
-  commands: CommandService;
-  board: GateBoard;
-  metrics: DashboardMetrics;
-  /** The hub's site policy and person holds, requests to the hub. */
-  site: SiteService;
-  siteAdmin?: SiteAdmin | undefined;
-  /** Link states for /healthz (the app itself knows only its database). */
-  health?: () => Promise<{ mqtt: boolean; readings: boolean }>;
-  /** More route plugins (reports, web pages); their routes declare roles like every other. */
-  plugins?: FastifyPluginAsync[];
-}
+import { type AppDeps, isHttps } from './context.ts';
 
 export type DashboardApp = FastifyInstance & {
   /** Every route as registered, with its declared roles (the role-matrix test walks these). */
@@ -189,9 +151,4 @@ export async function buildApp(deps: AppDeps): Promise<DashboardApp> {
   return Object.assign(app, { declaredRoutes });
 }
 
-export type RouteContext = AppDeps & { log: Logger };
-
-/** Served over TLS: configured so (secureCookies), or this request came in over https. */
-export function isHttps(req: FastifyRequest, config: DashboardConfig): boolean {
-  return config.http.secureCookies || req.protocol === 'https';
-}
+export { type AppDeps, isHttps, type RouteContext } from './context.ts';

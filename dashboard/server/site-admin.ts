@@ -1,6 +1,6 @@
 /**
  * What the dashboard needs from the site hub for its admin pages: importing HR's access list and
- * managing device credentials. The hub process (hub/site.ts) implements it and hands it to
+ * managing device credentials. The hub process (site/site.ts) implements it and hands it to
  * createDashboard; a dashboard running without it answers those routes with 503
  * TG_DASH_SITE_ADMIN_UNAVAILABLE. Kept as an interface so dashboard/ never imports hub/.
  */

@@ -4,12 +4,12 @@
  * `openHold`, which wait for the hub's reply; the alerts service calls `episodeHold` for what a
  * guard's episode action implies (queued, retried until the hub answers).
  */
-import type { PersonHold, HoldRequest, LiftReason } from '../../protocols/site/holds.ts';
+import type { PersonHold, HoldRequest } from '../../protocols/site/holds.ts';
 import { HoldRequest as HoldRequestSchema } from '../../protocols/site/holds.ts';
 import { PolicyRequest, type PolicyRequestInput } from '../../protocols/site/policy-request.ts';
 import type { SiteCalendar, SitePolicy, SiteRules } from '../../protocols/site/policy.ts';
 import { DashboardTopic } from '../../protocols/topics.ts';
-import type { Actor } from '../alerts/types.ts';
+import type { Actor, EpisodeHoldAction } from '../alerts/types.ts';
 import type { Db } from '../db/open.ts';
 import type { Logger } from '../log.ts';
 import { HubRequests, newRequestId, type OutboxView, type Publish } from './hub-requests.ts';
@@ -25,12 +25,6 @@ export interface SiteServiceDeps {
   replyTimeoutMs?: number;
   retryEveryMs?: number;
 }
-
-/** What an episode action means for the person's hold (HoldRequest without the envelope). */
-export type EpisodeHoldAction =
-  | { action: 'lift'; employeeNo: string; reason: LiftReason; note: string; readingIds: string[] }
-  | { action: 'stage'; employeeNo: string; stage: 'sent-home' | 'referred-to-hospital'; note: string }
-  | { action: 'room'; employeeNo: string; room: { id: string; name: string } | null };
 
 export interface HoldsView {
   /** The holds version this dashboard holds (null: no snapshot from the hub yet). */

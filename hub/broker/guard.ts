@@ -28,8 +28,8 @@ import type { Limits } from '../config/schema.ts';
 import { Refusal } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { ClientStats } from './client-stats.ts';
-import { AuthThrottle } from './auth-throttle.ts';
-import { TokenBucket } from './rate-limit.ts';
+import { AuthThrottle } from '../../kernel/auth-throttle.ts';
+import { TokenBucket } from '../../kernel/token-bucket.ts';
 
 export interface Session {
   cred: DeviceCredential;

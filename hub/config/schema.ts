@@ -45,7 +45,7 @@ const Limits = z.strictObject({
   maxConnections: z.number().int().min(1).default(5000),
   /**
    * Failed logins per minute per remote address before further tries from it are refused outright
-   * (CONNACK 3); successes never count. See hub/broker/auth-throttle.ts and docs/SECURITY.md.
+   * (CONNACK 3); successes never count. See kernel/auth-throttle.ts and docs/SECURITY.md.
    */
   authFailuresPerMinute: z.number().int().min(1).default(30),
   /**
@@ -117,7 +117,7 @@ export const HubConfig = z
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     /**
      * The dashboard's config file (dashboard/config/schema.ts): when set, the hub process also runs
-     * the dashboard (hub/site.ts). A dashboard `mqtt.url` of `internal` means this hub's own port.
+     * the dashboard (site/site.ts). A dashboard `mqtt.url` of `internal` means this hub's own port.
      */
     dashboardConfigFile: z.string().min(1).optional(),
     /** OPC UA server for the whole site (hub/opcua); off unless `enabled`. */

@@ -9,30 +9,10 @@
  * like the fleet's seed. It publishes as the hub itself (commands, alert acknowledgements).
  */
 import type { Aedes, AedesPublishPacket } from 'aedes';
-import type { FleetSnapshot } from '../../protocols/hub/fleet.ts';
-import type { Logger } from '../log.ts';
+import type { OpcuaHost, OpcuaServerHandle } from './host.ts';
 import type { OpcuaConfig } from './config.ts';
 
-export interface OpcuaHost {
-  siteId: string;
-  timeZone: string;
-  persistenceDir: string;
-  softwareVersion: string;
-  log: Logger;
-  now: () => number;
-  publish(topic: string, payload: string, opts: { qos: 0 | 1; retain?: boolean }): Promise<void>;
-  /** In-process subscription on the hub's broker; resolves to its unsubscribe. */
-  subscribe(filter: string, fn: (topic: string, payload: Buffer) => void): Promise<() => Promise<void>>;
-  /** The broker's retained messages matching the filters. */
-  retained(filters: string[]): AsyncIterable<{ topic: string; payload: Buffer }>;
-  fleet: { snapshot(): FleetSnapshot; onChange(fn: (s: FleetSnapshot) => void): () => void };
-}
-
-export interface OpcuaServerHandle {
-  /** opc.tcp://host:port (the port actually bound, also with port 0). */
-  readonly endpointUrl: string;
-  close(): Promise<void>;
-}
+export type { OpcuaHost, OpcuaServerHandle } from './host.ts';
 
 /** subscribe/retained of an OpcuaHost on an aedes broker and its persistence. */
 export function brokerTap(

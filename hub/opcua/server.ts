@@ -33,7 +33,7 @@ import { Conditions } from './conditions.ts';
 import { certificateFolder, type OpcuaConfig } from './config.ts';
 import { OpcuaError, OpcuaErrorCode } from './errors.ts';
 import { createFeed, feedFilters } from './feed.ts';
-import type { OpcuaHost, OpcuaServerHandle } from './index.ts';
+import type { OpcuaHost, OpcuaServerHandle } from './host.ts';
 import { GATE_FIELDS, SiteModel } from './site-model.ts';
 import { loadUsers } from './users.ts';
 

@@ -2,14 +2,14 @@
  * OPC UA users: username/password checked with the hub's scrypt (hub/auth/password.ts), roles
  * from the config. Passwords given as a file are hashed in memory at start, so every login costs
  * one scrypt on the thread pool either way. Logins are throttled by the hub's policy
- * (hub/broker/auth-throttle.ts: per source address and per username, counted before scrypt,
+ * (kernel/auth-throttle.ts: per source address and per username, counted before scrypt,
  * successes never count), and a throttled login is told so (BadTooManySessions), not "denied".
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { ScryptSecret } from '../../protocols/hub/credentials.ts';
 import { hashPassword, verifyPassword } from '../auth/password.ts';
-import { AuthThrottle } from '../broker/auth-throttle.ts';
+import { AuthThrottle } from '../../kernel/auth-throttle.ts';
 import type { OpcuaRole, OpcuaUser } from './config.ts';
 import { OpcuaError, OpcuaErrorCode } from './errors.ts';
 

@@ -107,7 +107,7 @@ const hasDashboardCli = existsSync(DASHBOARD_CLI);
 /** How each program is started on a config file. */
 const COMMAND: Record<Program, (file: string) => { script: string; args: string[] }> = {
   edge: (f) => ({ script: 'edge/cli.ts', args: ['--config', f] }),
-  hub: (f) => ({ script: 'hub/cli.ts', args: ['--config', f] }),
+  hub: (f) => ({ script: 'site/cli.ts', args: ['--config', f] }),
   sim: (f) => ({
     script: 'firmware-sim/cli.ts',
     args: ['scenario', '--file', f, '--ready-timeout', '60000'],

@@ -102,7 +102,7 @@ describe('the compose topology as plain processes', () => {
     await run('bash', [join(ROOT, 'deploy', 'init-credentials.sh')], {
       cwd: ROOT,
       env: env({
-        HUB_CLI: `${join(BIN, 'tsx')} hub/cli.ts`,
+        HUB_CLI: `${join(BIN, 'tsx')} site/cli.ts`,
         HUB_CREDENTIALS: credentials,
         SECRETS_DIR: secrets,
       }),
@@ -127,7 +127,7 @@ describe('the compose topology as plain processes', () => {
     await run(
       join(BIN, 'tsx'),
       [
-        'hub/cli.ts',
+        'site/cli.ts',
         'access-list',
         'import',
         '--config',

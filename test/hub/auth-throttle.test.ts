@@ -3,8 +3,8 @@
  * against a real broker is in test/security/mqtt-lockout.test.ts.
  */
 import { describe, expect, it } from 'vitest';
-import { AuthThrottle } from '../../hub/broker/auth-throttle.ts';
-import { TokenBucket } from '../../hub/broker/rate-limit.ts';
+import { AuthThrottle } from '../../kernel/auth-throttle.ts';
+import { TokenBucket } from '../../kernel/token-bucket.ts';
 
 const policy = {
   failuresPerAddressPerMinute: 10,

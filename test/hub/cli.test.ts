@@ -15,7 +15,7 @@ const TSX = import.meta.resolve('tsx');
 
 async function hub(args: string[], cwd: string): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const r = await exec(process.execPath, ['--import', TSX, join(ROOT, 'hub', 'cli.ts'), ...args], {
+    const r = await exec(process.execPath, ['--import', TSX, join(ROOT, 'site', 'cli.ts'), ...args], {
       cwd,
       env: { ...process.env, LOG_LEVEL: 'silent' },
       timeout: 30_000,

@@ -35,7 +35,7 @@ const received = new Map<number, number>();
 async function startHub(): Promise<void> {
   const p = spawnTracked(
     process.execPath,
-    ['--import', import.meta.resolve('tsx'), join(ROOT, 'hub', 'cli.ts'), '--config', configFile],
+    ['--import', import.meta.resolve('tsx'), join(ROOT, 'site', 'cli.ts'), '--config', configFile],
     { cwd: ROOT, env: { ...process.env, LOG_LEVEL: process.env.HUB_LOG_LEVEL ?? 'warn' } },
   );
   await waitFor(

@@ -28,7 +28,7 @@ let url: string;
 async function startHubProcess(): Promise<Tracked> {
   const p = spawnTracked(
     process.execPath,
-    ['--import', import.meta.resolve('tsx'), join(ROOT, 'hub', 'cli.ts'), '--config', configFile],
+    ['--import', import.meta.resolve('tsx'), join(ROOT, 'site', 'cli.ts'), '--config', configFile],
     {
       cwd: ROOT,
       env: { ...process.env, LOG_LEVEL: process.env.HUB_LOG_LEVEL ?? 'info' },

@@ -1,6 +1,6 @@
 /**
  * Issue 9 against the REAL dashboard (server.test.ts uses a stand-in): the site process from
- * hub/site.ts (hub + OPC UA server + dashboard), two real edge daemons with simulated terminals and
+ * site/site.ts (hub + OPC UA server + dashboard), two real edge daemons with simulated terminals and
  * GPIO, a guard and an admin over HTTP, an OPC UA operator and an anonymous event subscriber.
  * - a fever's alarm acknowledged in OPC UA is acknowledged on the dashboard (by `opcua:<user>`);
  * - a fever acknowledged by a guard on the dashboard becomes acknowledged in OPC UA;
@@ -23,7 +23,7 @@ import type { AuditEntry } from '../../dashboard/audit/audit-log.ts';
 import type { CommandView } from '../../dashboard/commands/commands.ts';
 import { GpioPeer } from '../../firmware-sim/gpio/peer.ts';
 import { parseHubConfig } from '../../hub/config/load.ts';
-import { type Site, startSite } from '../../hub/site.ts';
+import { type Site, startSite } from '../../site/site.ts';
 import type { AlertAckRequest, AlertState } from '../../protocols/dashboard/messages.ts';
 import { DashboardTopic } from '../../protocols/topics.ts';
 import { waitFor } from '../harness/wait.ts';

@@ -1,5 +1,5 @@
 /**
- * The security suite's site: the real hub process (`hub/cli.ts --config`), optionally running the
+ * The security suite's site: the real hub process (`site/cli.ts --config`), optionally running the
  * dashboard in the same process as shipped, and the attacker's tools: raw MQTT CONNECTs from any
  * loopback address (127.0.0.0/8 only: every address there is this machine), and a device client
  * bound to an address of its own.
@@ -178,7 +178,7 @@ ${dashboardLine}${o.hubYaml ?? ''}
   );
   const env: NodeJS.ProcessEnv = { ...process.env };
   for (const k of Object.keys(env)) if (k.startsWith('TG_DASH__') || k.startsWith('TG_HUB__')) delete env[k];
-  const proc = spawnTracked(process.execPath, ['--import', 'tsx', 'hub/cli.ts', '--config', hubYaml], {
+  const proc = spawnTracked(process.execPath, ['--import', 'tsx', 'site/cli.ts', '--config', hubYaml], {
     cwd: ROOT,
     env,
   });

@@ -1,5 +1,5 @@
 /**
- * A hostile device against the real hub process (`hub/cli.ts --config`, see harness.ts): ACL
+ * A hostile device against the real hub process (`site/cli.ts --config`, see harness.ts): ACL
  * probes, client-id takeover, a publish flood, oversized packets. Each attack is judged by what
  * the other devices see (nothing forged delivered, the victim's session intact, the others' QoS 1
  * messages all through) and by the hub's log, where every refusal is written with its code and

@@ -1,5 +1,5 @@
 /**
- * Issue 6 end to end, on real parts: the site process (hub + dashboard from hub/site.ts, started
+ * Issue 6 end to end, on real parts: the site process (hub + dashboard from site/site.ts, started
  * from config files), two real edge daemons and their simulated face terminals (each device with
  * its own credentials), a guard's browser played by an SSE client over real HTTP.
  * A fever at gate-a: the alert reaches the guard's live feed, the planned room is in the verdict
@@ -12,7 +12,7 @@ import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDashboard, type Dashboard, loadDashboardConfig } from '../../dashboard/index.ts';
 import { parseHubConfig } from '../../hub/config/load.ts';
-import { type Site, startSite } from '../../hub/site.ts';
+import { type Site, startSite } from '../../site/site.ts';
 import type { AlertState, IsolationPlan } from '../../protocols/dashboard/messages.ts';
 import type { DecisionMessage } from '../../protocols/gate/messages.ts';
 import { openSse, type SseStream } from '../dashboard/sse.ts';

@@ -244,7 +244,7 @@ logLevel: warn
       [
         '--import',
         'tsx',
-        'hub/cli.ts',
+        'site/cli.ts',
         'access-list',
         'import',
         '--config',
@@ -264,7 +264,7 @@ logLevel: warn
   async startHub(): Promise<void> {
     const p = spawnTracked(
       process.execPath,
-      ['--import', 'tsx', 'hub/cli.ts', '--config', join(this.dir, 'hub.yaml')],
+      ['--import', 'tsx', 'site/cli.ts', '--config', join(this.dir, 'hub.yaml')],
       {
         cwd: ROOT,
       },

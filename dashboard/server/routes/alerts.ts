@@ -7,7 +7,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { Disposition } from '../../../protocols/dashboard/messages.ts';
 import { ID_PATTERN } from '../../../protocols/topics.ts';
-import type { RouteContext } from '../app.ts';
+import type { RouteContext } from '../context.ts';
 import { actorOf, GUARDS, Limit } from './common.ts';
 
 const Params = z.object({ id: z.string().min(1).max(160) });

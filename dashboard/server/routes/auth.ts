@@ -1,6 +1,6 @@
 /**
  * POST /api/login, POST /api/logout, GET /api/me.
- * Login attempts are throttled by dashboard/auth/login-throttle.ts (per address and per username,
+ * Login attempts are throttled by kernel/auth-throttle.ts, shared with the hub (per address and per username,
  * counted before the password is checked, successes never count; a stranger's failures never lock
  * an account out from a clean address), answered 429 with Retry-After.
  */
@@ -8,8 +8,8 @@ import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { SESSION_COOKIE } from '../../auth/guard.ts';
-import { LoginThrottle } from '../../auth/login-throttle.ts';
-import { isHttps, type RouteContext } from '../app.ts';
+import { AuthThrottle } from '../../../kernel/auth-throttle.ts';
+import { isHttps, type RouteContext } from '../context.ts';
 import { DashboardError, DashErrorCode } from '../errors.ts';
 import { ANY, PUBLIC, userOf } from './common.ts';
 
@@ -22,7 +22,7 @@ export function authRoutes(ctx: RouteContext): FastifyPluginAsync {
   return async (root) => {
     const app = root.withTypeProvider<ZodTypeProvider>();
     const cfg = ctx.config;
-    const throttle = new LoginThrottle({
+    const throttle = new AuthThrottle({
       failuresPerAddressPerMinute: cfg.session.loginAttemptsPerMinute,
       failuresPerAccountPerMinute: cfg.session.loginAttemptsPerMinute,
       maxConcurrentPerAccount: cfg.session.loginConcurrentPerAccount,
@@ -63,7 +63,7 @@ export function authRoutes(ctx: RouteContext): FastifyPluginAsync {
       },
       async (req, reply) => {
         const username = req.body.username.toLowerCase();
-        // Counted before the password check (scrypt): see dashboard/auth/login-throttle.ts.
+        // Counted before the password check (scrypt): see kernel/auth-throttle.ts, shared with the hub.
         const admission = throttle.admit(username, req.ip, ctx.now());
         if (!admission.ok) {
           req.log.warn(

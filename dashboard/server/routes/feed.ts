@@ -2,7 +2,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { RouteContext } from '../app.ts';
+import type { RouteContext } from '../context.ts';
 import { DashboardError, DashErrorCode } from '../errors.ts';
 import { GUARDS } from './common.ts';
 

@@ -3,7 +3,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { ID_PATTERN } from '../../../protocols/topics.ts';
-import type { RouteContext } from '../app.ts';
+import type { RouteContext } from '../context.ts';
 import { DashboardError, DashErrorCode } from '../errors.ts';
 import { ANY, actorOf, GUARDS, Limit } from './common.ts';
 

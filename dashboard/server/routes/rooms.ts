@@ -4,7 +4,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { ID_PATTERN } from '../../../protocols/topics.ts';
 import { MAX_ROOMS, RoomDistances } from '../../config/schema.ts';
-import type { RouteContext } from '../app.ts';
+import type { RouteContext } from '../context.ts';
 import { DashboardError, DashErrorCode } from '../errors.ts';
 import { ADMIN, actorOf, GUARDS } from './common.ts';
 

@@ -9,7 +9,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { PersonHold } from '../../../protocols/site/holds.ts';
 import { SiteCalendar, SitePolicy, SiteRules } from '../../../protocols/site/policy.ts';
-import type { RouteContext } from '../app.ts';
+import type { RouteContext } from '../context.ts';
 import { ADMIN, ANY, actorOf, HR } from './common.ts';
 
 const EmployeeNo = z.string().min(1).max(64);

@@ -2,7 +2,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyPluginAsync } from 'fastify';
 import { dbHealthy } from '../../db/open.ts';
-import type { RouteContext } from '../app.ts';
+import type { RouteContext } from '../context.ts';
 import { DashboardError, DashErrorCode } from '../errors.ts';
 import { ADMIN, PUBLIC } from './common.ts';
 

@@ -4,7 +4,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { PASSWORD_MAX, PASSWORD_MIN } from '../../auth/password.ts';
 import { Lang, Role, Username } from '../../auth/users.ts';
-import type { RouteContext } from '../app.ts';
+import type { RouteContext } from '../context.ts';
 import { ADMIN, actorOf } from './common.ts';
 
 const Password = z.string().min(PASSWORD_MIN).max(PASSWORD_MAX);

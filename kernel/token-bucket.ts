@@ -1,4 +1,4 @@
-/** Token buckets: per-client publish rates and per-key login failure budgets. */
+/** Token buckets: per-client publish rates and per-key login failure budgets (shared kernel: imports nothing). */
 
 export class TokenBucket {
   private tokens: number;

@@ -4,13 +4,13 @@
  */
 import { parseArgs } from 'node:util';
 import { ConfigError as DashboardConfigError } from '../dashboard/index.ts';
-import { accessListCommand } from './cli/access-list.ts';
-import { deviceCommand } from './cli/device.ts';
-import { holdCommand, policyCommand } from './cli/holds.ts';
-import { HELP } from './cli/help.ts';
-import { loadHubConfig } from './config/load.ts';
-import type { HubConfig } from './config/schema.ts';
-import { HubError, HubErrorCode } from './errors.ts';
+import { accessListCommand } from '../hub/cli/access-list.ts';
+import { deviceCommand } from '../hub/cli/device.ts';
+import { holdCommand, policyCommand } from '../hub/cli/holds.ts';
+import { HELP } from '../hub/cli/help.ts';
+import { loadHubConfig } from '../hub/config/load.ts';
+import type { HubConfig } from '../hub/config/schema.ts';
+import { HubError, HubErrorCode } from '../hub/errors.ts';
 import { startSite } from './site.ts';
 
 const OPTIONS = {

@@ -1,8 +1,7 @@
 /**
- * Dashboard login throttling: the same policy as the hub's (hub/broker/auth-throttle.ts, kept in
- * step by hand: the dashboard and the hub share no code but protocols/), so a stranger's failures
- * can never lock `admin` out from a clean address and a guard room behind one address never locks
- * itself out. Refusals here are answered 429 with Retry-After, never 401.
+ * Login throttling that an attacker cannot turn against the owner of an account (issue #20).
+ * Used by the broker (MQTT CONNECT), the OPC UA server and the dashboard's login: one policy,
+ * one piece of code in the shared kernel (it was written twice and had to be kept in step by hand).
  *
  * The policy, in the order it is applied to an attempt that needs the expensive check (scrypt):
  *
@@ -19,49 +18,14 @@
  *    take. An (account, address) pair that logged in successfully before skips 2 and 3 (not 1):
  *    the gate that always connects from its own address is never queued behind strangers.
  *
- * Refusals here are "throttled", never "wrong password": callers answer them as such (HTTP 429 here). Refusals that are not charged to an address
+ * Refusals here are "throttled", never "wrong password": callers answer them as such (MQTT
+ * CONNACK 3, HTTP 429, OPC UA BadTooManySessions). Refusals that are not charged to an address
  * (2 and 3) leave that address clean, so the real device refused by a busy account once is not
  * then treated as an attacker.
  */
+import { TokenBucket } from './token-bucket.ts';
 
-/** Failures refilled continuously; never in debt (it is only ever taken when a token is there). */
-class TokenBucket {
-  private tokens: number;
-  private last: number;
-
-  constructor(
-    private readonly ratePerSec: number,
-    private readonly burst: number,
-    now: number,
-  ) {
-    this.tokens = burst;
-    this.last = now;
-  }
-
-  available(now: number): number {
-    const elapsed = Math.max(0, now - this.last);
-    this.last = now;
-    this.tokens = Math.min(this.burst, this.tokens + (elapsed * this.ratePerSec) / 1000);
-    return this.tokens;
-  }
-
-  tryTake(now: number): boolean {
-    if (this.available(now) < 1) return false;
-    this.tokens -= 1;
-    return true;
-  }
-
-  full(now: number): boolean {
-    return this.available(now) >= this.burst;
-  }
-
-  msUntilToken(now: number): number {
-    const t = this.available(now);
-    return t >= 1 ? 0 : Math.ceil(((1 - t) / this.ratePerSec) * 1000);
-  }
-}
-
-export interface LoginThrottleOptions {
+export interface AuthThrottleOptions {
   failuresPerAddressPerMinute: number;
   failuresPerAccountPerMinute: number;
   maxConcurrentPerAccount: number;
@@ -83,7 +47,7 @@ interface Budget {
   inFlight: number;
 }
 
-export class LoginThrottle {
+export class AuthThrottle {
   private readonly addresses = new Map<string, Budget>();
   private readonly accounts = new Map<string, Budget>();
   private readonly knownPairs = new Map<string, number>();
@@ -91,7 +55,7 @@ export class LoginThrottle {
   private readonly pairTtl: number;
   private readonly maxPairs: number;
 
-  constructor(private readonly o: LoginThrottleOptions) {
+  constructor(private readonly o: AuthThrottleOptions) {
     this.pairTtl = o.knownPairTtlMs ?? 7 * 24 * 3600_000;
     this.maxPairs = o.maxKnownPairs ?? 10_000;
   }

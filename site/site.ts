@@ -13,10 +13,10 @@ import {
   loadDashboardConfig,
   type SiteAdmin,
 } from '../dashboard/index.ts';
-import { CredentialsStore } from './auth/credentials.ts';
-import type { HubConfig } from './config/schema.ts';
-import { HubError, HubErrorCode } from './errors.ts';
-import { createHub, type Hub, type HubOptions } from './hub.ts';
+import { CredentialsStore } from '../hub/auth/credentials.ts';
+import type { HubConfig } from '../hub/config/schema.ts';
+import { HubError, HubErrorCode } from '../hub/errors.ts';
+import { createHub, type Hub, type HubOptions } from '../hub/hub.ts';
 
 export interface Site {
   hub: Hub;
