@@ -100,6 +100,7 @@ export async function startEdge(cfg: EdgeConfig, opts: StartOptions = {}): Promi
     clock,
     log: log.child({ part: 'gate-io' }),
     openMs: cfg.turnstile.openMs,
+    lampMs: cfg.turnstile.lampMs,
     // onoff debounces in the kernel already.
     debounceMs: cfg.gpio.backend === 'onoff' ? 0 : 20,
   });

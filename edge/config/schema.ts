@@ -104,8 +104,10 @@ export const EdgeConfig = z
         /** What opens the turnstile: our GPIO relay, the terminal's own relay via the verdict, or both. */
         drive: z.enum(['gpio', 'verdict', 'both']).default('gpio'),
         openMs: z.number().int().min(500).max(30_000).default(3000),
+        /** How long the green or red lamp (and the buzzer) stays on after a decision. */
+        lampMs: z.number().int().min(100).max(30_000).default(2000),
       })
-      .default({ drive: 'gpio', openMs: 3000 }),
+      .prefault({}),
     gpio: z
       .strictObject({
         backend: z.enum(['onoff', 'sim']).default('sim'),

@@ -341,7 +341,7 @@ describe('Gate', () => {
   });
 
   it('verdict drive: the terminal opens, our relay stays shut', async () => {
-    const t = setup({ turnstile: { drive: 'verdict', openMs: 3000 } });
+    const t = setup({ turnstile: { drive: 'verdict', lampMs: 2000, openMs: 3000 } });
     t.measure(366);
     const h = await t.gate.onFaceEvent(t.event());
     expect(h?.verdict?.open).toBe(true);

@@ -153,6 +153,11 @@ export class Gate {
     this.terminalClock.load();
   }
 
+  /** Face events waiting for their measurement right now. */
+  get waitingEvents(): number {
+    return this.inFlight.size;
+  }
+
   /** The broker link came up: what arrives in the next moments may be what the broker held. */
   onLinkUp(): void {
     this.terminalClock.linkUp();

@@ -21,22 +21,63 @@ afterAll(async () => {
   await site?.close();
 });
 
-/** A person steps up: the thermometer measures them, then the terminal recognises them. */
-async function pass(person: { employeeNo: string; name: string; mask?: 'yes' | 'no' }, tenths: number) {
-  // The previous person's release pulse must be over, or a new one would not show as a change.
-  if (site.gpio.output('release') === 1) await site.gpio.waitForOutput('release', 0, 2000);
+/** The simulated thermometer measures someone and the edge's poll has read it (no fixed sleep). */
+async function measured(tenths: number) {
+  const thermometer = site.edge.thermometer;
+  if (!thermometer) throw new Error('no thermometer');
+  const offs: Array<() => void> = [];
+  const off = () => {
+    for (const f of offs) f();
+  };
+  // A measurement, or (a sensor reporting a fault) the driver's state changing because of it.
+  const read = new Promise<void>((resolve) => {
+    offs.push(thermometer.on('measurement', () => resolve()));
+    offs.push(thermometer.on('state', () => resolve()));
+  });
   const m = await site.thermometer.measure(tenths);
-  expect(m.completed).toBe(true);
-  // Let the edge's poll pick the measurement up before the face event, as at a real gate.
-  await new Promise((r) => setTimeout(r, 150));
+  await Promise.race([
+    read,
+    waitFor(() => false, { what: 'the edge to read the measurement', timeoutMs: 5000 }),
+  ]);
+  off();
+  return m;
+}
+
+/**
+ * A person steps up: the thermometer measures them, then the terminal recognises them. Whether the
+ * turnstile was released is read from the gate's own output stream, in order: the gate writes the
+ * release before the lamp of the same decision (gate.ts actuates, then signals), so the changes up
+ * to that lamp say it for certain. (Waiting 150-200 ms for "no release" proved nothing on a busy
+ * machine.)
+ */
+async function pass(
+  person: { employeeNo: string; name: string; mask?: 'yes' | 'no' },
+  tenths: number,
+  o: { fireAlarm?: boolean } = {},
+) {
+  // The previous person's pulse and lamps must be over, or new ones would not show as changes.
+  // (Under a fire alarm every output is held in its released state: nothing to wait for.)
+  if (!o.fireAlarm)
+    for (const line of ['release', 'green', 'red'] as const)
+      if (site.gpio.output(line) === 1) expect(await site.gpio.waitForOutput(line, 0, 5000)).toBe(true);
+  expect((await measured(tenths)).completed).toBe(true);
   const cursor = site.gpio.cursor();
   const result = await site.terminal.present({ mask: 'yes', ...person });
   site.thermometer.leave();
   const decision = await site.decisionFor(result.serialNo);
-  const released = await site.gpio.waitForOutput('release', 1, decision.reading.released ? 1000 : 200, {
-    after: cursor,
-  });
+  const released = o.fireAlarm
+    ? site.gpio.output('release') === 1
+    : await releasedFor(decision.reading.decision, cursor);
   return { result, decision, released };
+}
+
+/** Whether a release came before the lamp of this decision (see pass()). */
+async function releasedFor(decision: string, cursor: number): Promise<boolean> {
+  const lamp = decision === 'pass' ? 'green' : 'red';
+  expect(await site.gpio.waitForOutput(lamp, 1, 5000, { after: cursor }), `${lamp} lamp`).toBe(true);
+  const changes = site.gpio.history().slice(cursor);
+  const lampAt = changes.findIndex((c) => c.line === lamp && c.value === 1);
+  return changes.slice(0, lampAt).some((c) => c.line === 'release' && c.value === 1);
 }
 
 describe('one gate, end to end', () => {
@@ -105,7 +146,8 @@ describe('one gate, end to end', () => {
 
   it('a measurement arriving after the face event is paired', async () => {
     const presenting = site.terminal.present({ ...E1, mask: 'yes' });
-    await new Promise((r) => setTimeout(r, 300));
+    // The face event first: the gate asks for a measurement and waits for it.
+    await waitFor(() => site.edge.gate.waitingEvents > 0, { what: 'the gate waiting for a measurement' });
     await site.thermometer.measure(364);
     const result = await presenting;
     site.thermometer.leave();
@@ -115,12 +157,10 @@ describe('one gate, end to end', () => {
   });
 
   it('two people in quick succession each get their own temperature', async () => {
-    await site.thermometer.measure(365);
-    await new Promise((r) => setTimeout(r, 120));
+    await measured(365);
     const first = site.terminal.present({ ...E1, mask: 'yes' });
     site.thermometer.leave();
-    await site.thermometer.measure(381);
-    await new Promise((r) => setTimeout(r, 120));
+    await measured(381);
     const second = site.terminal.present({ ...E3, mask: 'yes' });
     const [a, b] = await Promise.all([first, second]);
     site.thermometer.leave();
@@ -138,8 +178,7 @@ describe('one gate, end to end', () => {
 
   it('sensor fault: re-measure, and an alert', async () => {
     await site.thermometer.setFault({ kind: 'sensor-fault' }, true);
-    await site.thermometer.measure(366);
-    await new Promise((r) => setTimeout(r, 150));
+    await measured(366);
     const result = await site.terminal.present({ ...E1, mask: 'yes' });
     site.thermometer.leave();
     const decision = await site.decisionFor(result.serialNo);
@@ -184,11 +223,17 @@ describe('one gate, end to end', () => {
   it('fire alarm: held open whatever happens, closed when it clears', async () => {
     site.gpio.setFireAlarm(true);
     expect(await site.gpio.waitForOutput('release', 1, 2000)).toBe(true);
-    const { decision } = await pass(E2, 390);
+    const cursor = site.gpio.cursor();
+    const { decision } = await pass(E2, 390, { fireAlarm: true });
     expect(decision.reading).toMatchObject({ decision: 'flagged', released: true });
+    // Held open throughout: the release line never dropped while the alarm lasted.
     expect(site.gpio.output('release')).toBe(1);
-    await new Promise((r) => setTimeout(r, 200));
-    expect(site.gpio.output('release')).toBe(1);
+    expect(
+      site.gpio
+        .history('release')
+        .slice(0)
+        .filter((c) => c.value === 0 && site.gpio.history().indexOf(c) >= cursor),
+    ).toEqual([]);
     site.gpio.setFireAlarm(false);
     expect(await site.gpio.waitForOutput('release', 0, 2000)).toBe(true);
   });

@@ -82,7 +82,8 @@ export async function startSite(patch: Partial<EdgeConfigInput> = {}): Promise<S
     thermometer: { protocol: 'modbus-ir', port: pty.b, pollIntervalMs: 50 },
     terminal: { deviceId: 'T1' },
     gpio: { backend: 'sim', simPort: 0 },
-    turnstile: { drive: 'gpio', openMs: 500 },
+    // Short lamps: each passage waits for the previous one's lamps to go out (see chain.test.ts).
+    turnstile: { drive: 'gpio', openMs: 500, lampMs: 200 },
     policy: { pairingWindowMs: 1500, waitForMeasurementMs: 1200 },
     accessListFile,
     storage: { sink: { kind: 'sqlite', path: join(dir, 'site.sqlite') } },
