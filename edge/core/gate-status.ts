@@ -40,8 +40,13 @@ export function buildStatus(d: StatusDeps, online: boolean): GateStatus {
     policyOverrides: d.policy.overriddenKeys,
     holdsVersion: d.holds.version,
     terminalClockOffsetMs: d.terminalClockOffsetMs === null ? null : Math.round(d.terminalClockOffsetMs),
-    ...(d.terminalStatus ? { terminal: d.terminalStatus() } : {}),
+    ...terminalPart(d),
   };
+}
+
+function terminalPart(d: StatusDeps): Pick<GateStatus, 'terminal'> {
+  const t = d.terminalStatus?.() ?? null;
+  return t ? { terminal: t } : {};
 }
 
 export function buildHeartbeat(d: StatusDeps, startedAt: number, counters: Counters): Heartbeat {
