@@ -67,7 +67,12 @@ export class IsapiListener {
     // A terminal that opens a connection and never sends its headers does not hold it forever.
     this.server.headersTimeout = 10_000;
     this.server.requestTimeout = 30_000;
-    this.server.on('clientError', (err, socket) => {
+    this.server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
+      // A terminal that dropped its connection mid-request (a cut push) is not a bad request.
+      if (err.code === 'ECONNRESET' || !socket.writable) {
+        socket.destroy();
+        return;
+      }
       o.onRefused('bad-http');
       o.log.warn({ code: 'TG_ISAPI_BAD_HTTP', err: err.message }, 'isapi listener: malformed HTTP');
       if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
