@@ -225,7 +225,7 @@ describe('an ISAPI terminal pushing to the gate', () => {
   it('terminal down: offline on the site (face/T1/status) and in the gate status; back when it answers', async () => {
     await site.terminal.goOffline();
     expect(await site.driver.checkHealth()).toBe(false);
-    await waitFor(() => site.messages.findLast((m) => m.topic === 'face/T1/status')?.payload === 'offline', {
+    await waitFor(() => site.messages.filter((m) => m.topic === 'face/T1/status').at(-1)?.payload === 'offline', {
       what: 'terminal offline on face/T1/status',
     });
     expect(site.edge.gate.status(true).terminal).toMatchObject({ protocol: 'hik-isapi', online: false });
