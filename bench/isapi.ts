@@ -46,7 +46,13 @@ async function round(): Promise<number[]> {
     req.on('end', () => {
       if (req.url?.startsWith('/ISAPI/System/deviceInfo')) {
         res.end(
-          encodeDeviceInfoXml({ deviceName: 'b', model: 'M', serialNumber: 'S', firmwareVersion: 'F', macAddress: '' }),
+          encodeDeviceInfoXml({
+            deviceName: 'b',
+            model: 'M',
+            serialNumber: 'S',
+            firmwareVersion: 'F',
+            macAddress: '',
+          }),
         );
         return;
       }
@@ -116,7 +122,10 @@ async function round(): Promise<number[]> {
           path: '/isapi/event',
           method: 'POST',
           agent,
-          headers: { 'Content-Type': 'multipart/form-data; boundary=MIME_boundary', 'Content-Length': body.length },
+          headers: {
+            'Content-Type': 'multipart/form-data; boundary=MIME_boundary',
+            'Content-Length': body.length,
+          },
         },
         (res) => {
           res.resume();

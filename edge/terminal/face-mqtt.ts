@@ -14,7 +14,8 @@ export function faceMqttDriver(ctx: TerminalContext): TerminalDriver {
     eventsOverMqtt: true,
     reply: {
       verdict: (v) => ctx.bus.publish(FaceTopic.verdict(id), JSON.stringify(v), { qos: 1 }),
-      ack: (serialNo) => ctx.bus.publish(FaceTopic.ack(id), JSON.stringify({ serialNo } satisfies FaceAck), { qos: 1 }),
+      ack: (serialNo) =>
+        ctx.bus.publish(FaceTopic.ack(id), JSON.stringify({ serialNo } satisfies FaceAck), { qos: 1 }),
     },
     // The terminal's own retained status on the broker says whether it is online.
     status: () => null,

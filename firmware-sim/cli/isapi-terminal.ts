@@ -39,7 +39,10 @@ Check its Digest from a shell:
 
 function describe(r: IsapiPresentResult): string {
   if (!r.realtime) return 'not delivered: kept for re-sending (activePostCount + 1)';
-  if (!r.verdict) return r.timedOut ? 'no remoteCheck in time: DENIED (turnstile stays shut)' : 'delivered (local decision)';
+  if (!r.verdict)
+    return r.timedOut
+      ? 'no remoteCheck in time: DENIED (turnstile stays shut)'
+      : 'delivered (local decision)';
   return `remoteCheck ${r.verdict.checkResult} "${r.verdict.info ?? ''}" → ${r.opened ? 'OPEN' : 'SHUT'}`;
 }
 
@@ -69,7 +72,8 @@ export async function isapiTerminalCommand(argv: string[]): Promise<number> {
   }
   const password = v.password ?? badArgs('--password P is required (the Digest password of the terminal)');
   if (!v.push === !v.pull) badArgs('give exactly one of --push URL and --pull');
-  if (v.push && !/^http:\/\/[^/]+\/.*/.test(v.push)) badArgs(`--push must be an http:// URL with a path, got ${JSON.stringify(v.push)}`);
+  if (v.push && !/^http:\/\/[^/]+\/.*/.test(v.push))
+    badArgs(`--push must be an http:// URL with a path, got ${JSON.stringify(v.push)}`);
   let listen: { host: string; port: number };
   try {
     listen = parseTcpAddress(v.listen ?? '127.0.0.1:8080');
@@ -95,10 +99,18 @@ export async function isapiTerminalCommand(argv: string[]): Promise<number> {
     ...(temperatureTenths !== undefined ? { thermometer: { unit: 'celsius' as const } } : {}),
   });
   await terminal.start();
-  say(`ISAPI terminal on ${terminal.address} (Digest user ${terminal.username}) → ${v.push ?? 'alert stream (pull)'}`);
+  say(
+    `ISAPI terminal on ${terminal.address} (Digest user ${terminal.username}) → ${v.push ?? 'alert stream (pull)'}`,
+  );
   terminal.on('resent', (n: number) => say(`kept event #${n} delivered`));
   const stop = new AbortController();
-  const person = { employeeNo: v.employee ?? 'E10023', name: v.name ?? '张伟', recognised: !v.unknown, mask, temperatureTenths };
+  const person = {
+    employeeNo: v.employee ?? 'E10023',
+    name: v.name ?? '张伟',
+    recognised: !v.unknown,
+    mask,
+    temperatureTenths,
+  };
   const loop = (async () => {
     try {
       for (let n = 0; count === undefined || n < count; n++) {

@@ -19,7 +19,8 @@ export function smallJpeg(bytes: number): Buffer {
     seg.writeUInt16BE(0xfffe, 0);
     seg.writeUInt16BE(len + 2, 2);
     // Bytes a multipart parser must not trip over: CR, LF, dashes, 0xFF.
-    for (let i = 0; i < len; i++) seg[4 + i] = [0x0d, 0x0a, 0x2d, 0x2d, 0x41 + (n % 26), 0xff, 0x00][i % 7] as number;
+    for (let i = 0; i < len; i++)
+      seg[4 + i] = [0x0d, 0x0a, 0x2d, 0x2d, 0x41 + (n % 26), 0xff, 0x00][i % 7] as number;
     segments.push(seg);
     size += seg.length;
     n++;

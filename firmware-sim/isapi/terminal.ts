@@ -38,7 +38,12 @@ import {
   type RemoteCheck,
 } from '../../protocols/hik-isapi/index.ts';
 import { SimError, SimErrorCode } from '../errors.ts';
-import { type BuiltInThermometer, type FacePerson, fromTenthsCelsius, isRecognised } from '../face/event-builder.ts';
+import {
+  type BuiltInThermometer,
+  type FacePerson,
+  fromTenthsCelsius,
+  isRecognised,
+} from '../face/event-builder.ts';
 import { childLogger, type Logger } from '../log.ts';
 import { formatIsoWithOffset, parseUtcOffset } from '../time.ts';
 import { smallJpeg } from './jpeg.ts';
@@ -220,7 +225,10 @@ export class IsapiTerminal extends EventEmitter {
     return this.streams.size;
   }
 
-  async present(person: FacePerson, po: { remoteCheck?: boolean; atMs?: number } = {}): Promise<IsapiPresentResult> {
+  async present(
+    person: FacePerson,
+    po: { remoteCheck?: boolean; atMs?: number } = {},
+  ): Promise<IsapiPresentResult> {
     if (!this.server && !this.offline)
       throw new SimError(SimErrorCode.NOT_STARTED, `ISAPI terminal ${this.deviceId} is not started`);
     const remoteCheck = po.remoteCheck ?? this.o.remoteCheck ?? true;
@@ -261,7 +269,8 @@ export class IsapiTerminal extends EventEmitter {
       this.log.info({ serialNo, kept: this.undelivered.size }, 'event not delivered: kept for re-sending');
       return { serialNo, json, verdict: undefined, opened: false, timedOut: false, realtime: false };
     }
-    if (!remoteCheck) return { serialNo, json, verdict: undefined, opened: recognised, timedOut: false, realtime: true };
+    if (!remoteCheck)
+      return { serialNo, json, verdict: undefined, opened: recognised, timedOut: false, realtime: true };
     const verdict = await verdictP;
     if (!verdict) this.log.info({ serialNo }, 'no remote check in time: denied');
     return {
@@ -412,19 +421,26 @@ export class IsapiTerminal extends EventEmitter {
             : undefined;
     if (!route) {
       req.resume();
-      return this.status(res, 404, 4, 'Invalid Operation', 'notSupport');
+      this.status(res, 404, 4, 'Invalid Operation', 'notSupport');
+      return;
     }
     if (!this.authenticated(req, res)) return;
     if (route === 'deviceInfo') {
       req.resume();
       const xml = encodeDeviceInfoXml(this.info);
-      res.writeHead(200, { 'Content-Type': 'application/xml; charset="UTF-8"', 'Content-Length': Buffer.byteLength(xml) });
+      res.writeHead(200, {
+        'Content-Type': 'application/xml; charset="UTF-8"',
+        'Content-Length': Buffer.byteLength(xml),
+      });
       res.end(xml);
       return;
     }
     if (route === 'alertStream') {
       req.resume();
-      res.writeHead(200, { 'Content-Type': `multipart/mixed; boundary=${STREAM_BOUNDARY}`, Connection: 'keep-alive' });
+      res.writeHead(200, {
+        'Content-Type': `multipart/mixed; boundary=${STREAM_BOUNDARY}`,
+        Connection: 'keep-alive',
+      });
       res.flushHeaders();
       this.streams.add(res);
       res.on('close', () => this.streams.delete(res));
@@ -437,12 +453,16 @@ export class IsapiTerminal extends EventEmitter {
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       const r = parseRemoteCheck(Buffer.concat(chunks));
-      if (!r.ok) return this.status(res, 400, 6, 'Invalid Content', 'badJsonContent');
+      if (!r.ok) {
+        this.status(res, 400, 6, 'Invalid Content', 'badJsonContent');
+        return;
+      }
       const v = r.value.RemoteCheck;
       const waiter = this.waiters.get(v.serialNo);
       if (!waiter) {
         this.log.info({ serialNo: v.serialNo }, 'remote check for no waiting event');
-        return this.status(res, 400, 6, 'Invalid Content', 'invalidSerialNo');
+        this.status(res, 400, 6, 'Invalid Content', 'invalidSerialNo');
+        return;
       }
       this.waiters.delete(v.serialNo);
       this.remoteChecks.push(v);
@@ -452,7 +472,13 @@ export class IsapiTerminal extends EventEmitter {
     });
   }
 
-  private status(res: ServerResponse, http: number, statusCode: number, statusString: string, sub: string): void {
+  private status(
+    res: ServerResponse,
+    http: number,
+    statusCode: number,
+    statusString: string,
+    sub: string,
+  ): void {
     const body = encodeResponseStatus({ statusCode, statusString, subStatusCode: sub });
     res.writeHead(http, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) });
     res.end(body);
@@ -468,7 +494,11 @@ export class IsapiTerminal extends EventEmitter {
       this.challenges++;
       if (stale) this.staleChallenges++;
       req.resume();
-      const body = encodeResponseStatus({ statusCode: 4, statusString: 'Invalid Operation', subStatusCode: 'unauthorized' });
+      const body = encodeResponseStatus({
+        statusCode: 4,
+        statusString: 'Invalid Operation',
+        subStatusCode: 'unauthorized',
+      });
       res.writeHead(401, {
         'WWW-Authenticate': buildDigestChallenge({ realm: this.realm, nonce, opaque: this.opaque, stale }),
         'Content-Type': 'application/json',

@@ -88,14 +88,18 @@ export function parseDigestChallenge(header: string | string[] | undefined): Res
   if (text.length > MAX_HEADER)
     return fail(new ProtocolError(C.ISAPI_DIGEST, `challenge of ${text.length} characters`));
   const m = /(?:^|[\s,])digest\s+(.*)$/is.exec(text);
-  if (!m) return fail(new ProtocolError(C.ISAPI_DIGEST, `no Digest challenge in ${JSON.stringify(text.slice(0, 80))}`));
+  if (!m)
+    return fail(
+      new ProtocolError(C.ISAPI_DIGEST, `no Digest challenge in ${JSON.stringify(text.slice(0, 80))}`),
+    );
   // A Basic challenge after the Digest one would read as params of it: cut there.
   const rest = (m[1] as string).replace(/,\s*basic\s+realm=.*$/is, '');
   const p = parseParams(rest);
   if (!p) return fail(new ProtocolError(C.ISAPI_DIGEST, 'challenge params do not parse'));
   const realm = p.get('realm');
   const nonce = p.get('nonce');
-  if (realm === undefined || !nonce) return fail(new ProtocolError(C.ISAPI_DIGEST, 'challenge without realm or nonce'));
+  if (realm === undefined || !nonce)
+    return fail(new ProtocolError(C.ISAPI_DIGEST, 'challenge without realm or nonce'));
   const alg = (p.get('algorithm') ?? 'MD5').toUpperCase();
   if (alg !== 'MD5' && alg !== 'MD5-SESS')
     return fail(new ProtocolError(C.ISAPI_DIGEST, `algorithm ${alg.slice(0, 20)} not supported (MD5 only)`));
@@ -182,7 +186,8 @@ export interface DigestCredentials {
 /** Parses an `Authorization: Digest ...` header. */
 export function parseDigestAuthorization(header: string | undefined): Result<DigestCredentials> {
   const text = header ?? '';
-  if (text.length > MAX_HEADER) return fail(new ProtocolError(C.ISAPI_DIGEST, 'authorization header too long'));
+  if (text.length > MAX_HEADER)
+    return fail(new ProtocolError(C.ISAPI_DIGEST, 'authorization header too long'));
   const m = /^\s*digest\s+(.*)$/is.exec(text);
   if (!m) return fail(new ProtocolError(C.ISAPI_DIGEST, 'not a Digest authorization'));
   const p = parseParams(m[1] as string);
@@ -190,7 +195,8 @@ export function parseDigestAuthorization(header: string | undefined): Result<Dig
   const need = ['username', 'realm', 'nonce', 'uri', 'response'] as const;
   for (const k of need) if (p.get(k) === undefined) return fail(new ProtocolError(C.ISAPI_DIGEST, `no ${k}`));
   const alg = (p.get('algorithm') ?? 'MD5').toUpperCase();
-  if (alg !== 'MD5' && alg !== 'MD5-SESS') return fail(new ProtocolError(C.ISAPI_DIGEST, 'algorithm not MD5'));
+  if (alg !== 'MD5' && alg !== 'MD5-SESS')
+    return fail(new ProtocolError(C.ISAPI_DIGEST, 'algorithm not MD5'));
   const qop = p.get('qop');
   const nc = p.get('nc');
   const cnonce = p.get('cnonce');
@@ -229,7 +235,12 @@ export function digestMatches(cred: DigestCredentials, password: string, method:
 }
 
 /** A `WWW-Authenticate` value for a challenge (the simulator's 401). */
-export function buildDigestChallenge(c: { realm: string; nonce: string; opaque?: string; stale?: boolean }): string {
+export function buildDigestChallenge(c: {
+  realm: string;
+  nonce: string;
+  opaque?: string;
+  stale?: boolean;
+}): string {
   const parts = [`qop="auth"`, `realm=${quote(c.realm)}`, `nonce=${quote(c.nonce)}`];
   if (c.opaque !== undefined) parts.push(`opaque=${quote(c.opaque)}`);
   parts.push('algorithm=MD5');

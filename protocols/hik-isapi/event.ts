@@ -83,7 +83,9 @@ const MASKS = new Set(['yes', 'no', 'unknown']);
 export function parseIsapiEvent(payload: Uint8Array | string): Result<IsapiEvent> {
   const size = typeof payload === 'string' ? Buffer.byteLength(payload) : payload.byteLength;
   if (size > ISAPI_EVENT_MAX_BYTES)
-    return fail(new ProtocolError(C.ISAPI_TOO_LARGE, `event JSON of ${size} bytes > ${ISAPI_EVENT_MAX_BYTES}`));
+    return fail(
+      new ProtocolError(C.ISAPI_TOO_LARGE, `event JSON of ${size} bytes > ${ISAPI_EVENT_MAX_BYTES}`),
+    );
   let json: unknown;
   try {
     json = JSON.parse(typeof payload === 'string' ? payload : Buffer.from(payload).toString('utf8'));
@@ -111,7 +113,12 @@ export function parseIsapiEvent(payload: Uint8Array | string): Result<IsapiEvent
     return fail(
       new ProtocolError(
         C.ISAPI_SCHEMA,
-        describeIssues(inner.error.issues.map((i) => ({ ...i, path: [...(prefix ? [prefix.slice(0, -1)] : []), ...i.path] }))),
+        describeIssues(
+          inner.error.issues.map((i) => ({
+            ...i,
+            path: [...(prefix ? [prefix.slice(0, -1)] : []), ...i.path],
+          })),
+        ),
       ),
     );
   }
@@ -119,12 +126,18 @@ export function parseIsapiEvent(payload: Uint8Array | string): Result<IsapiEvent
   const face =
     e.majorEventType === ISAPI_MAJOR_EVENT &&
     (e.subEventType === ISAPI_SUB_FACE_MATCHED || e.subEventType === ISAPI_SUB_FACE_UNKNOWN);
-  if (!face) return ok({ kind: 'other', eventType, majorEventType: e.majorEventType, subEventType: e.subEventType });
+  if (!face)
+    return ok({ kind: 'other', eventType, majorEventType: e.majorEventType, subEventType: e.subEventType });
   if (e.serialNo === undefined)
-    return fail(new ProtocolError(C.ISAPI_SCHEMA, `${nested ? 'AccessControllerEvent.' : ''}serialNo: required`));
-  if (o.dateTime === undefined) return fail(new ProtocolError(C.ISAPI_SCHEMA, 'dateTime: required, with offset'));
+    return fail(
+      new ProtocolError(C.ISAPI_SCHEMA, `${nested ? 'AccessControllerEvent.' : ''}serialNo: required`),
+    );
+  if (o.dateTime === undefined)
+    return fail(new ProtocolError(C.ISAPI_SCHEMA, 'dateTime: required, with offset'));
   const matched = e.subEventType === ISAPI_SUB_FACE_MATCHED;
-  const employeeNo = matched ? (e.employeeNoString ?? (e.employeeNo !== undefined ? String(e.employeeNo) : '')) : '';
+  const employeeNo = matched
+    ? (e.employeeNoString ?? (e.employeeNo !== undefined ? String(e.employeeNo) : ''))
+    : '';
   const activePostCount = o.activePostCount ?? 1;
   const r = normalizeFaceEvent({
     serialNo: e.serialNo,
@@ -147,7 +160,13 @@ export function parseIsapiEvent(payload: Uint8Array | string): Result<IsapiEvent
         r.error.message.replace(/^TG_MSG_[A-Z_]+: /, ''),
       ),
     );
-  return ok({ kind: 'face', event: r.value, activePostCount, deviceName: e.deviceName, ipAddress: o.ipAddress });
+  return ok({
+    kind: 'face',
+    event: r.value,
+    activePostCount,
+    deviceName: e.deviceName,
+    ipAddress: o.ipAddress,
+  });
 }
 
 /** The fields of an access-control event as the simulator writes them (§5's example). */

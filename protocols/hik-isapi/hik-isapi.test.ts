@@ -35,13 +35,18 @@ const SPEC_EVENT = `{
     "isAbnomalTemperature": false, "remoteCheck": true, "picturesNumber": 1
   }
 }`;
-const spec = () => JSON.parse(SPEC_EVENT) as Record<string, unknown> & { AccessControllerEvent: Record<string, unknown> };
+const spec = () =>
+  JSON.parse(SPEC_EVENT) as Record<string, unknown> & { AccessControllerEvent: Record<string, unknown> };
 const withInner = (patch: Record<string, unknown>, outer: Record<string, unknown> = {}) => {
   const e = spec();
   return JSON.stringify({ ...e, ...outer, AccessControllerEvent: { ...e.AccessControllerEvent, ...patch } });
 };
 /** JPEG start and end markers around filler: what matters is that it is binary and sizeable. */
-const JPEG = Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0]), Buffer.alloc(20_000, 0xa5), Buffer.from([0xff, 0xd9])]);
+const JPEG = Buffer.concat([
+  Buffer.from([0xff, 0xd8, 0xff, 0xe0]),
+  Buffer.alloc(20_000, 0xa5),
+  Buffer.from([0xff, 0xd9]),
+]);
 
 describe('event JSON (§5)', () => {
   it('the datasheet example is a realtime matched face with 36.6 °C at 08:01:02+08:00', () => {
@@ -77,7 +82,12 @@ describe('event JSON (§5)', () => {
 
   it('takes the corrected spelling isAbnormalTemperature and the old numeric employeeNo', () => {
     const r = parseIsapiEvent(
-      withInner({ isAbnomalTemperature: undefined, isAbnormalTemperature: true, employeeNoString: undefined, employeeNo: 10023 }),
+      withInner({
+        isAbnomalTemperature: undefined,
+        isAbnormalTemperature: true,
+        employeeNoString: undefined,
+        employeeNo: 10023,
+      }),
     );
     if (!r.ok || r.value.kind !== 'face') throw new Error('expected a face event');
     expect(r.value.event.terminalAbnormal).toBe(true);
@@ -101,7 +111,14 @@ describe('event JSON (§5)', () => {
   it.each([
     ['door event (major 2)', withInner({ majorEventType: 2, subEventType: 39 })],
     ['other access event (major 5, sub 1)', withInner({ subEventType: 1 })],
-    ['heartbeat', JSON.stringify({ ipAddress: '10.0.0.21', dateTime: '2026-12-06T08:01:02+08:00', eventType: 'heartBeat' })],
+    [
+      'heartbeat',
+      JSON.stringify({
+        ipAddress: '10.0.0.21',
+        dateTime: '2026-12-06T08:01:02+08:00',
+        eventType: 'heartBeat',
+      }),
+    ],
   ])('%s is acknowledged and ignored', (_n, body) => {
     const r = parseIsapiEvent(body);
     expect(r.ok && r.value.kind).toBe('other');
@@ -137,14 +154,17 @@ describe('the push body (§5: multipart with event_log or AccessControllerEvent,
   const body = (partName: string) =>
     encodeMultipartPush({ boundary: 'MIME_boundary', partName, json: SPEC_EVENT, picture: JPEG });
 
-  it.each(['event_log', 'AccessControllerEvent'])('part %s carries the event; the picture is counted, not kept', (name) => {
-    const r = readIsapiPush(ct('MIME_boundary'), body(name));
-    if (!r.ok) throw r.error;
-    expect(r.value.eventJson?.toString()).toBe(SPEC_EVENT);
-    expect(r.value.pictureBytes).toBe(JPEG.length);
-    expect(r.value.pictures).toEqual([]);
-    expect(r.value.complete).toBe(true);
-  });
+  it.each(['event_log', 'AccessControllerEvent'])(
+    'part %s carries the event; the picture is counted, not kept',
+    (name) => {
+      const r = readIsapiPush(ct('MIME_boundary'), body(name));
+      if (!r.ok) throw r.error;
+      expect(r.value.eventJson?.toString()).toBe(SPEC_EVENT);
+      expect(r.value.pictureBytes).toBe(JPEG.length);
+      expect(r.value.pictures).toEqual([]);
+      expect(r.value.complete).toBe(true);
+    },
+  );
 
   it('fed one byte at a time, it reads the same', () => {
     const b = body('event_log');
@@ -193,7 +213,10 @@ describe('the alert stream (multipart/mixed, endless)', () => {
     const r = AlertStreamReader.forContentType('multipart/mixed; boundary=boundary');
     if (!r.ok) throw r.error;
     const second = withInner({ serialNo: 1043 });
-    const bytes = Buffer.concat([encodeStreamPart('boundary', SPEC_EVENT), encodeStreamPart('boundary', second)]);
+    const bytes = Buffer.concat([
+      encodeStreamPart('boundary', SPEC_EVENT),
+      encodeStreamPart('boundary', second),
+    ]);
     const seen: number[] = [];
     for (let i = 0; i < bytes.length; i += 7) {
       const out = r.value.push(bytes.subarray(i, i + 7));
@@ -223,7 +246,11 @@ describe('HTTP Digest (RFC 7616 §3.9.1, MD5)', () => {
   it('answers the RFC example with its response 8ca523f5e9506fed4657c9700eebdbec', () => {
     const c = parseDigestChallenge(CHALLENGE);
     if (!c.ok) throw c.error;
-    expect(c.value).toMatchObject({ realm: 'http-auth@example.org', qop: ['auth', 'auth-int'], stale: false });
+    expect(c.value).toMatchObject({
+      realm: 'http-auth@example.org',
+      qop: ['auth', 'auth-int'],
+      stale: false,
+    });
     const h = buildDigestAuthorization(c.value, {
       username: 'Mufasa',
       password: 'Circle of Life',
@@ -284,7 +311,10 @@ describe('verdict, answers, device info', () => {
       '<?xml version="1.0" encoding="UTF-8"?><ResponseStatus version="2.0" xmlns="http://www.isapi.org/ver20/XMLSchema">' +
       '<requestURL>/ISAPI/AccessControl/remoteCheck</requestURL><statusCode>6</statusCode>' +
       '<statusString>Invalid Content</statusString><subStatusCode>badParameters</subStatusCode></ResponseStatus>';
-    expect(parseResponseStatus(xml)).toMatchObject({ ok: true, value: { statusCode: 6, subStatusCode: 'badParameters' } });
+    expect(parseResponseStatus(xml)).toMatchObject({
+      ok: true,
+      value: { statusCode: 6, subStatusCode: 'badParameters' },
+    });
     expect(parseResponseStatus('<html>').ok).toBe(false);
   });
 
@@ -296,7 +326,11 @@ describe('verdict, answers, device info', () => {
       '<macAddress>a4:d5:c2:00:00:01</macAddress><firmwareVersion>V3.2.0</firmwareVersion></DeviceInfo>';
     expect(parseDeviceInfo(xml)).toMatchObject({
       ok: true,
-      value: { model: 'DS-K1T671TM-3XF', firmwareVersion: 'V3.2.0', serialNumber: expect.stringContaining('12345678') },
+      value: {
+        model: 'DS-K1T671TM-3XF',
+        firmwareVersion: 'V3.2.0',
+        serialNumber: expect.stringContaining('12345678'),
+      },
     });
     const json = JSON.stringify({ DeviceInfo: { model: 'M', serialNumber: 'S', firmwareVersion: 'F' } });
     expect(parseDeviceInfo(json)).toMatchObject({ ok: true, value: { model: 'M' } });

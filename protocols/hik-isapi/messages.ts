@@ -33,7 +33,11 @@ export type RemoteCheck = z.infer<typeof RemoteCheck>;
 /** The verdict body: `{"RemoteCheck":{"serialNo":…,"checkResult":…,"info":…}}`. */
 export function encodeRemoteCheck(v: { serialNo: number; open: boolean; display: string }): string {
   const body: RemoteCheck = {
-    RemoteCheck: { serialNo: v.serialNo, checkResult: v.open ? 'success' : 'failed', info: fitDisplay(v.display) },
+    RemoteCheck: {
+      serialNo: v.serialNo,
+      checkResult: v.open ? 'success' : 'failed',
+      info: fitDisplay(v.display),
+    },
   };
   return JSON.stringify(body);
 }
@@ -64,7 +68,11 @@ export function parseResponseStatus(payload: Uint8Array | string): Result<Respon
   if (text === undefined) return fail(new ProtocolError(C.ISAPI_RESPONSE, 'answer too large'));
   const t = text.trim();
   if (t.startsWith('{')) {
-    const r = parseJson(t, z.union([z.object({ ResponseStatus: ResponseStatusJson }), ResponseStatusJson]), 64 * 1024);
+    const r = parseJson(
+      t,
+      z.union([z.object({ ResponseStatus: ResponseStatusJson }), ResponseStatusJson]),
+      64 * 1024,
+    );
     if (!r.ok) return r;
     const v = 'ResponseStatus' in r.value ? r.value.ResponseStatus : r.value;
     return ok(clean(v));
@@ -88,7 +96,11 @@ export function parseResponseStatus(payload: Uint8Array | string): Result<Respon
 }
 
 function clean(v: z.infer<typeof ResponseStatusJson>): ResponseStatus {
-  const out: ResponseStatus = { statusCode: v.statusCode, statusString: v.statusString, subStatusCode: v.subStatusCode };
+  const out: ResponseStatus = {
+    statusCode: v.statusCode,
+    statusString: v.statusString,
+    subStatusCode: v.subStatusCode,
+  };
   if (v.errorCode !== undefined) out.errorCode = v.errorCode;
   if (v.errorMsg !== undefined) out.errorMsg = v.errorMsg;
   return out;
@@ -131,7 +143,9 @@ export function parseDeviceInfo(payload: Uint8Array | string): Result<DeviceInfo
   const serialNumber = xmlTag(t, 'serialNumber');
   const firmwareVersion = xmlTag(t, 'firmwareVersion');
   if (model === undefined || serialNumber === undefined || firmwareVersion === undefined)
-    return fail(new ProtocolError(C.ISAPI_RESPONSE, 'DeviceInfo without model, serialNumber or firmwareVersion'));
+    return fail(
+      new ProtocolError(C.ISAPI_RESPONSE, 'DeviceInfo without model, serialNumber or firmwareVersion'),
+    );
   return ok({
     deviceName: xmlTag(t, 'deviceName') ?? '',
     model: model.slice(0, 128),
@@ -196,7 +210,11 @@ function asText(payload: Uint8Array | string, max: number): string | undefined {
   return typeof payload === 'string' ? payload : Buffer.from(payload).toString('utf8');
 }
 
-function parseJson<S extends z.ZodType>(payload: Uint8Array | string, schema: S, max: number): Result<z.output<S>> {
+function parseJson<S extends z.ZodType>(
+  payload: Uint8Array | string,
+  schema: S,
+  max: number,
+): Result<z.output<S>> {
   const text = asText(payload, max);
   if (text === undefined) return fail(new ProtocolError(C.ISAPI_TOO_LARGE, `over ${max} bytes`));
   let json: unknown;

@@ -65,7 +65,13 @@ export class MultipartReader {
   /** `\r\n--boundary`: every later delimiter. */
   private readonly delim: Buffer;
   private current:
-    | { h: PartHeaders; chunks: Buffer[] | undefined; size: number; oversized: boolean; length: number | undefined }
+    | {
+        h: PartHeaders;
+        chunks: Buffer[] | undefined;
+        size: number;
+        oversized: boolean;
+        length: number | undefined;
+      }
     | undefined;
   private readonly maxPart: number;
   private readonly maxHeader: number;
@@ -148,7 +154,8 @@ export class MultipartReader {
         // Transport padding (spaces, tabs) is allowed before the CRLF.
         const eol = this.buf.indexOf('\r\n');
         if (eol < 0) {
-          if (this.buf.length > 256) return this.failWith(C.ISAPI_MULTIPART, 'delimiter line not ended by CRLF');
+          if (this.buf.length > 256)
+            return this.failWith(C.ISAPI_MULTIPART, 'delimiter line not ended by CRLF');
           return false;
         }
         if (!/^[ \t]*$/.test(this.buf.subarray(0, eol).toString('latin1')))
@@ -159,9 +166,11 @@ export class MultipartReader {
       }
       case 'headers': {
         // A part with no headers at all starts with the blank line straight away.
-        const blank = this.buf.subarray(0, 2).toString('latin1') === '\r\n' ? -2 : this.buf.indexOf('\r\n\r\n');
+        const blank =
+          this.buf.subarray(0, 2).toString('latin1') === '\r\n' ? -2 : this.buf.indexOf('\r\n\r\n');
         if (blank === -1) {
-          if (this.buf.length > this.maxHeader) return this.failWith(C.ISAPI_MULTIPART, 'part headers too long');
+          if (this.buf.length > this.maxHeader)
+            return this.failWith(C.ISAPI_MULTIPART, 'part headers too long');
           return false;
         }
         const text = blank === -2 ? '' : this.buf.subarray(0, blank).toString('utf8');
@@ -169,7 +178,8 @@ export class MultipartReader {
         this.buf = this.buf.subarray(blank === -2 ? 2 : blank + 4);
         const h = parsePartHeaders(text);
         const len = h.raw['content-length'];
-        const length = this.o.partLength && len !== undefined && /^\d{1,10}$/.test(len) ? Number(len) : undefined;
+        const length =
+          this.o.partLength && len !== undefined && /^\d{1,10}$/.test(len) ? Number(len) : undefined;
         this.current = { h, chunks: this.o.keep(h) ? [] : undefined, size: 0, oversized: false, length };
         this.state = 'body';
         return true;
@@ -285,6 +295,7 @@ export function multipartBoundary(contentType: string | undefined): Result<strin
   if (!t.startsWith('multipart/'))
     return fail(new ProtocolError(C.ISAPI_CONTENT_TYPE, `not multipart: ${JSON.stringify(t.slice(0, 60))}`));
   const b = headerParam(contentType ?? '', 'boundary');
-  if (!b || b.length > 70) return fail(new ProtocolError(C.ISAPI_CONTENT_TYPE, 'multipart without a usable boundary'));
+  if (!b || b.length > 70)
+    return fail(new ProtocolError(C.ISAPI_CONTENT_TYPE, 'multipart without a usable boundary'));
   return ok(b);
 }

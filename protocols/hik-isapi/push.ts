@@ -28,7 +28,12 @@ export class IsapiPushReader {
   private readonly multipart: MultipartReader | undefined;
   private readonly jsonChunks: Buffer[] = [];
   private jsonSize = 0;
-  private readonly content: PushContent = { eventJson: undefined, pictureBytes: 0, pictures: [], complete: false };
+  private readonly content: PushContent = {
+    eventJson: undefined,
+    pictureBytes: 0,
+    pictures: [],
+    complete: false,
+  };
 
   private constructor(
     mp: MultipartReader | undefined,
@@ -46,7 +51,8 @@ export class IsapiPushReader {
     const t = mediaType(contentType);
     const keepPictures = opts.keepPictures ?? false;
     const maxPic = opts.maxPictureBytes ?? 1024 * 1024;
-    if (t === 'application/json' || t === 'text/json') return ok(new IsapiPushReader(undefined, keepPictures, maxPic));
+    if (t === 'application/json' || t === 'text/json')
+      return ok(new IsapiPushReader(undefined, keepPictures, maxPic));
     const b = multipartBoundary(contentType);
     if (!b.ok)
       return fail(
@@ -109,7 +115,11 @@ export class IsapiPushReader {
 }
 
 /** Reads a whole push body at once (tests, fuzzing): the event JSON or why there is none. */
-export function readIsapiPush(contentType: string | undefined, body: Uint8Array, cut = false): Result<PushContent> {
+export function readIsapiPush(
+  contentType: string | undefined,
+  body: Uint8Array,
+  cut = false,
+): Result<PushContent> {
   const r = IsapiPushReader.forContentType(contentType);
   if (!r.ok) return r;
   const p = r.value.push(body);

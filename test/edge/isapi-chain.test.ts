@@ -23,7 +23,12 @@ import { PEOPLE } from './site-fixture.ts';
 import pino from 'pino';
 
 const run = promisify(execFile);
-const [E1, E2, E3, E4] = PEOPLE as [(typeof PEOPLE)[0], (typeof PEOPLE)[0], (typeof PEOPLE)[0], (typeof PEOPLE)[0]];
+const [E1, E2, E3, E4] = PEOPLE as [
+  (typeof PEOPLE)[0],
+  (typeof PEOPLE)[0],
+  (typeof PEOPLE)[0],
+  (typeof PEOPLE)[0],
+];
 
 /** Raw HTTP to the listener, as a (mis)behaving terminal would send it. */
 function post(
@@ -35,7 +40,15 @@ function post(
   const u = new URL(url);
   return new Promise((resolve, reject) => {
     const req = http.request(
-      { host: u.hostname, port: u.port, path: u.pathname, method: 'POST', headers, agent: false, localAddress },
+      {
+        host: u.hostname,
+        port: u.port,
+        path: u.pathname,
+        method: 'POST',
+        headers,
+        agent: false,
+        localAddress,
+      },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c) => chunks.push(c));
@@ -74,7 +87,12 @@ describe('an ISAPI terminal pushing to the gate', () => {
     const { result, decision } = await pass(E1, 366);
     expect(result.verdict).toMatchObject({ checkResult: 'success', info: '36.6°C 体温正常 请通行' });
     expect(result.opened).toBe(true);
-    expect(decision.reading).toMatchObject({ decision: 'pass', temperatureTenths: 366, terminalId: 'T1', realtime: true });
+    expect(decision.reading).toMatchObject({
+      decision: 'pass',
+      temperatureTenths: 366,
+      terminalId: 'T1',
+      realtime: true,
+    });
     // The first request was challenged; the answer came within the terminal's 3 s.
     expect(site.terminal.challenges).toBeGreaterThanOrEqual(1);
   });
@@ -85,9 +103,12 @@ describe('an ISAPI terminal pushing to the gate', () => {
     expect(result.verdict?.info).toContain('隔离');
     expect(result.opened).toBe(false);
     expect(decision.reading).toMatchObject({ decision: 'flagged', reason: 'fever', released: false });
-    await waitFor(() => site.messages.find((m) => m.topic.endsWith('/alert') && m.payload.includes('"fever"')), {
-      what: 'fever alert',
-    });
+    await waitFor(
+      () => site.messages.find((m) => m.topic.endsWith('/alert') && m.payload.includes('"fever"')),
+      {
+        what: 'fever alert',
+      },
+    );
   });
 
   it('the flagged person is held: refused at 36.5 °C a moment later', async () => {
@@ -123,9 +144,16 @@ describe('an ISAPI terminal pushing to the gate', () => {
   it('the same serialNo pushed again is answered 200 and ignored', async () => {
     const { result } = await pass(E1, 364);
     const before = site.edge.gate.counters.duplicateEvents;
-    const again = await post(site.listenUrl, result.json, { 'Content-Type': 'application/json' }, '127.0.0.2');
+    const again = await post(
+      site.listenUrl,
+      result.json,
+      { 'Content-Type': 'application/json' },
+      '127.0.0.2',
+    );
     expect(again).toEqual({ status: 200, body: '{"statusCode":1,"statusString":"OK"}' });
-    await waitFor(() => site.edge.gate.counters.duplicateEvents === before + 1, { what: 'duplicate counted' });
+    await waitFor(() => site.edge.gate.counters.duplicateEvents === before + 1, {
+      what: 'duplicate counted',
+    });
     expect(site.decisionsFor(result.serialNo)).toHaveLength(1);
   });
 
@@ -151,7 +179,9 @@ describe('an ISAPI terminal pushing to the gate', () => {
     expect(decision.reading.decision).toBe('pass');
     // The terminal got no 200 and sends it again (activePostCount 2): answered, not decided twice.
     await waitFor(() => site.terminal.pendingEvents().length === 0, { what: 'cut event re-sent' });
-    await waitFor(() => site.edge.gate.counters.duplicateEvents > dupBefore, { what: 're-send seen as duplicate' });
+    await waitFor(() => site.edge.gate.counters.duplicateEvents > dupBefore, {
+      what: 're-send seen as duplicate',
+    });
     expect(site.decisionsFor(result.serialNo)).toHaveLength(1);
   });
 
@@ -167,12 +197,22 @@ describe('an ISAPI terminal pushing to the gate', () => {
     const c = site.edge.gate.counters;
     const refused = c.refusedRequests ?? 0;
     const bad = c.badPayloads;
-    const big = await post(site.listenUrl, Buffer.alloc(300 * 1024, 0x41), { 'Content-Type': 'multipart/form-data; boundary=b' }, '127.0.0.2');
+    const big = await post(
+      site.listenUrl,
+      Buffer.alloc(300 * 1024, 0x41),
+      { 'Content-Type': 'multipart/form-data; boundary=b' },
+      '127.0.0.2',
+    );
     expect(big.status).toBe(413);
     expect(big.body).toContain('TG_ISAPI_TOO_LARGE');
-    const garbage = await post(site.listenUrl, '--b\r\nContent-Type: application/json\r\n\r\n{"dateTime":\r\n--b--\r\n', {
-      'Content-Type': 'multipart/form-data; boundary=b',
-    }, '127.0.0.2');
+    const garbage = await post(
+      site.listenUrl,
+      '--b\r\nContent-Type: application/json\r\n\r\n{"dateTime":\r\n--b--\r\n',
+      {
+        'Content-Type': 'multipart/form-data; boundary=b',
+      },
+      '127.0.0.2',
+    );
     expect(garbage.status).toBe(400);
     expect(garbage.body).toContain('TG_ISAPI_NOT_JSON');
     const stranger = await post(site.listenUrl, '{}', { 'Content-Type': 'application/json' }, '127.0.0.1');
@@ -225,9 +265,12 @@ describe('an ISAPI terminal pushing to the gate', () => {
   it('terminal down: offline on the site (face/T1/status) and in the gate status; back when it answers', async () => {
     await site.terminal.goOffline();
     expect(await site.driver.checkHealth()).toBe(false);
-    await waitFor(() => site.messages.filter((m) => m.topic === 'face/T1/status').at(-1)?.payload === 'offline', {
-      what: 'terminal offline on face/T1/status',
-    });
+    await waitFor(
+      () => site.messages.filter((m) => m.topic === 'face/T1/status').at(-1)?.payload === 'offline',
+      {
+        what: 'terminal offline on face/T1/status',
+      },
+    );
     expect(site.edge.gate.status(true).terminal).toMatchObject({ protocol: 'hik-isapi', online: false });
     await site.terminal.goOnline();
     await waitFor(() => site.driver.online === true, { what: 'terminal back online', timeoutMs: 5000 });
@@ -250,7 +293,11 @@ describe('Digest against the simulated terminal', () => {
     });
     await new Promise<void>((r) => target.listen(0, '127.0.0.1', r));
     const port = (target.address() as { port: number }).port;
-    terminal = new IsapiTerminal({ password: TERMINAL_PASSWORD, pushUrl: `http://127.0.0.1:${port}/e`, remoteCheckTimeoutMs: 8000 });
+    terminal = new IsapiTerminal({
+      password: TERMINAL_PASSWORD,
+      pushUrl: `http://127.0.0.1:${port}/e`,
+      remoteCheckTimeoutMs: 8000,
+    });
     await terminal.start();
   });
   afterAll(async () => {
@@ -263,9 +310,37 @@ describe('Digest against the simulated terminal', () => {
     await waitFor(() => terminal.lastSerialNo === 1, { what: 'event sent' });
     const body = JSON.stringify({ RemoteCheck: { serialNo: 1, checkResult: 'success', info: '请通行' } });
     const url = `${terminal.address}${IsapiPath.remoteCheck}`;
-    const wrong = await run('curl', ['-sS', '--digest', '-u', 'admin:wrong', '-X', 'PUT', '-H', 'Content-Type: application/json', '-d', body, '-w', '\n%{http_code}', url]);
+    const wrong = await run('curl', [
+      '-sS',
+      '--digest',
+      '-u',
+      'admin:wrong',
+      '-X',
+      'PUT',
+      '-H',
+      'Content-Type: application/json',
+      '-d',
+      body,
+      '-w',
+      '\n%{http_code}',
+      url,
+    ]);
     expect(wrong.stdout.split('\n').at(-1)).toBe('401');
-    const right = await run('curl', ['-sS', '--digest', '-u', `admin:${TERMINAL_PASSWORD}`, '-X', 'PUT', '-H', 'Content-Type: application/json', '-d', body, '-w', '\n%{http_code}', url]);
+    const right = await run('curl', [
+      '-sS',
+      '--digest',
+      '-u',
+      `admin:${TERMINAL_PASSWORD}`,
+      '-X',
+      'PUT',
+      '-H',
+      'Content-Type: application/json',
+      '-d',
+      body,
+      '-w',
+      '\n%{http_code}',
+      url,
+    ]);
     expect(right.stdout).toBe('{"statusCode":1,"statusString":"OK","subStatusCode":"ok"}\n200');
     const r = await presenting;
     expect(r).toMatchObject({ opened: true, verdict: { serialNo: 1, checkResult: 'success' } });
@@ -273,7 +348,12 @@ describe('Digest against the simulated terminal', () => {
 
   it("the edge's client: one challenge then counted nonces; a wrong password is TG_ISAPI_AUTH", async () => {
     const log = pino({ level: 'silent' });
-    const client = new IsapiHttpClient({ address: terminal.address, username: 'admin', password: TERMINAL_PASSWORD, log });
+    const client = new IsapiHttpClient({
+      address: terminal.address,
+      username: 'admin',
+      password: TERMINAL_PASSWORD,
+      log,
+    });
     const before = terminal.challenges;
     for (let i = 0; i < 3; i++) {
       const r = await client.request('GET', IsapiPath.deviceInfo, { deadline: Date.now() + 3000 });
@@ -282,7 +362,9 @@ describe('Digest against the simulated terminal', () => {
     expect(terminal.challenges).toBe(before + 1);
     client.close();
     const bad = new IsapiHttpClient({ address: terminal.address, username: 'admin', password: 'nope', log });
-    const err = await bad.request('GET', IsapiPath.deviceInfo, { deadline: Date.now() + 3000 }).catch((e) => e);
+    const err = await bad
+      .request('GET', IsapiPath.deviceInfo, { deadline: Date.now() + 3000 })
+      .catch((e) => e);
     expect(err).toBeInstanceOf(IsapiClientError);
     expect((err as IsapiClientError).code).toBe('TG_ISAPI_AUTH');
     bad.close();

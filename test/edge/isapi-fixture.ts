@@ -44,7 +44,12 @@ export async function startIsapiSite(
   const accessListFile = join(dir, 'access-list.json');
   writeFileSync(
     accessListFile,
-    JSON.stringify({ v: 1, version: 1, issuedAt: 0, entries: PEOPLE.map((p) => ({ ...p, department: 'QA' })) }),
+    JSON.stringify({
+      v: 1,
+      version: 1,
+      issuedAt: 0,
+      entries: PEOPLE.map((p) => ({ ...p, department: 'QA' })),
+    }),
   );
   const thermometer = new ThermometerSim({
     protocol: 'modbus-ir',

@@ -105,34 +105,40 @@ describe('ISAPI event JSON', () => {
 
 describe('the multipart push', () => {
   const json = JSON.stringify(EVENT);
-  const picture = Buffer.from(Array.from({ length: 5000 }, (_, i) => [0x0d, 0x0a, 0x2d, 0x2d, 0xff, i & 0xff][i % 6] as number));
+  const picture = Buffer.from(
+    Array.from({ length: 5000 }, (_, i) => [0x0d, 0x0a, 0x2d, 0x2d, 0xff, i & 0xff][i % 6] as number),
+  );
   const body = encodeMultipartPush({ boundary: 'MIME_boundary', partName: 'event_log', json, picture });
   const type = 'multipart/form-data; boundary=MIME_boundary';
 
   it('split into chunks anywhere: the same event; cut anywhere: the event exactly when its part was whole', () => {
     const jsonEnd = body.indexOf('\r\n--MIME_boundary', body.indexOf(json)) + '\r\n--MIME_boundary'.length;
     fc.assert(
-      fc.property(fc.array(fc.nat({ max: body.length }), { maxLength: 12 }), fc.nat({ max: body.length }), (cuts, cutAt) => {
-        const points = [...new Set(cuts)].sort((a, b) => a - b);
-        const r = IsapiPushReader.forContentType(type);
-        if (!r.ok) throw r.error;
-        let prev = 0;
-        for (const p of [...points, body.length]) {
-          expect(r.value.push(body.subarray(prev, p)).ok).toBe(true);
-          prev = p;
-        }
-        const whole = r.value.end();
-        expect(whole.eventJson?.toString()).toBe(json);
-        expect(whole.pictureBytes).toBe(picture.length);
-        expect(whole.complete).toBe(true);
+      fc.property(
+        fc.array(fc.nat({ max: body.length }), { maxLength: 12 }),
+        fc.nat({ max: body.length }),
+        (cuts, cutAt) => {
+          const points = [...new Set(cuts)].sort((a, b) => a - b);
+          const r = IsapiPushReader.forContentType(type);
+          if (!r.ok) throw r.error;
+          let prev = 0;
+          for (const p of [...points, body.length]) {
+            expect(r.value.push(body.subarray(prev, p)).ok).toBe(true);
+            prev = p;
+          }
+          const whole = r.value.end();
+          expect(whole.eventJson?.toString()).toBe(json);
+          expect(whole.pictureBytes).toBe(picture.length);
+          expect(whole.complete).toBe(true);
 
-        const c = IsapiPushReader.forContentType(type);
-        if (!c.ok) throw c.error;
-        expect(c.value.push(body.subarray(0, cutAt)).ok).toBe(true);
-        const cut = c.value.end(true);
-        if (cutAt >= jsonEnd) expect(cut.eventJson?.toString()).toBe(json);
-        else expect(cut.eventJson).toBeUndefined();
-      }),
+          const c = IsapiPushReader.forContentType(type);
+          if (!c.ok) throw c.error;
+          expect(c.value.push(body.subarray(0, cutAt)).ok).toBe(true);
+          const cut = c.value.end(true);
+          if (cutAt >= jsonEnd) expect(cut.eventJson?.toString()).toBe(json);
+          else expect(cut.eventJson).toBeUndefined();
+        },
+      ),
       runs(200),
     );
   });
@@ -142,11 +148,13 @@ describe('the multipart push', () => {
       fc.property(
         fc.oneof(
           fc.uint8Array({ maxLength: 2000 }),
-          fc.tuple(fc.nat({ max: body.length - 1 }), fc.uint8Array({ minLength: 1, maxLength: 20 })).map(([at, junk]) => {
-            const b = Buffer.from(body);
-            b.set(junk.subarray(0, b.length - at), at);
-            return new Uint8Array(b);
-          }),
+          fc
+            .tuple(fc.nat({ max: body.length - 1 }), fc.uint8Array({ minLength: 1, maxLength: 20 }))
+            .map(([at, junk]) => {
+              const b = Buffer.from(body);
+              b.set(junk.subarray(0, b.length - at), at);
+              return new Uint8Array(b);
+            }),
         ),
         fc.constantFrom(type, 'application/json', 'multipart/mixed; boundary=boundary'),
         (bytes, ct) => {
@@ -175,9 +183,25 @@ describe('Digest headers', () => {
         fc.oneof(
           fc.string({ maxLength: 200 }),
           fc
-            .array(fc.constantFrom('Digest ', 'Basic ', 'realm=', 'nonce=', 'qop=', '"', ',', 'auth', 'stale=true', '\\', ' ', 'x'), {
-              maxLength: 40,
-            })
+            .array(
+              fc.constantFrom(
+                'Digest ',
+                'Basic ',
+                'realm=',
+                'nonce=',
+                'qop=',
+                '"',
+                ',',
+                'auth',
+                'stale=true',
+                '\\',
+                ' ',
+                'x',
+              ),
+              {
+                maxLength: 40,
+              },
+            )
             .map((a) => a.join('')),
         ),
         (h) => {
@@ -199,7 +223,9 @@ describe('Digest headers', () => {
         fc.string({ minLength: 1, maxLength: 20 }).filter((s) => !s.includes('"') || true),
         fc.nat({ max: 0xffffffff }),
         (username, password, nonce, nc) => {
-          const ch = parseDigestChallenge(`Digest realm="r", qop="auth", nonce="${nonce.replace(/["\\]/g, '\\$&')}"`);
+          const ch = parseDigestChallenge(
+            `Digest realm="r", qop="auth", nonce="${nonce.replace(/["\\]/g, '\\$&')}"`,
+          );
           if (!ch.ok) return;
           const h = buildDigestAuthorization(ch.value, {
             username,

@@ -49,10 +49,17 @@ export class AlertStreamClient {
     if (!this.running) return;
     let res: IncomingMessage;
     try {
-      res = await this.o.client.send('GET', IsapiPath.alertStream, { deadline: Date.now() + 5000, stream: true });
+      res = await this.o.client.send('GET', IsapiPath.alertStream, {
+        deadline: Date.now() + 5000,
+        stream: true,
+      });
     } catch (err) {
-      const e = err instanceof IsapiClientError ? err : new IsapiClientError('TG_ISAPI_UNREACHABLE', String(err));
-      this.o.log[this.attempt === 0 ? 'warn' : 'debug']({ code: e.code, err: e.message }, 'alert stream: cannot connect');
+      const e =
+        err instanceof IsapiClientError ? err : new IsapiClientError('TG_ISAPI_UNREACHABLE', String(err));
+      this.o.log[this.attempt === 0 ? 'warn' : 'debug'](
+        { code: e.code, err: e.message },
+        'alert stream: cannot connect',
+      );
       return this.retry();
     }
     if (!this.running) {
@@ -78,7 +85,10 @@ export class AlertStreamClient {
       const out = reader.value.push(chunk);
       if (!out.ok) {
         this.o.onBadPayload(out.error.code);
-        this.o.log.warn({ code: out.error.code, reason: out.error.message }, 'alert stream framing broken: reconnecting');
+        this.o.log.warn(
+          { code: out.error.code, reason: out.error.message },
+          'alert stream framing broken: reconnecting',
+        );
         res.destroy();
         return;
       }
@@ -101,7 +111,10 @@ export class AlertStreamClient {
 
   private retry(): void {
     if (!this.running) return;
-    const delay = backoffDelay(this.attempt++, { minDelayMs: this.o.minDelayMs, maxDelayMs: this.o.maxDelayMs });
+    const delay = backoffDelay(this.attempt++, {
+      minDelayMs: this.o.minDelayMs,
+      maxDelayMs: this.o.maxDelayMs,
+    });
     this.timer = setTimeout(() => void this.connect(), delay);
   }
 }

@@ -238,7 +238,9 @@ class IsapiDriver implements HikIsapiDriver {
 
   async checkHealth(): Promise<boolean> {
     try {
-      const res = await this.client.request('GET', IsapiPath.deviceInfo, { deadline: Date.now() + HEALTH_TIMEOUT_MS });
+      const res = await this.client.request('GET', IsapiPath.deviceInfo, {
+        deadline: Date.now() + HEALTH_TIMEOUT_MS,
+      });
       const d = parseDeviceInfo(res.body);
       if (res.status !== 200 || !d.ok) {
         throw new IsapiClientError(
@@ -257,9 +259,13 @@ class IsapiDriver implements HikIsapiDriver {
       this.publishTerminalStatus(); // refresh: see the header comment
       return true;
     } catch (err) {
-      const e = err instanceof IsapiClientError ? err : new IsapiClientError('TG_ISAPI_UNREACHABLE', String(err));
+      const e =
+        err instanceof IsapiClientError ? err : new IsapiClientError('TG_ISAPI_UNREACHABLE', String(err));
       if (this.isOnline !== false)
-        this.log.warn({ code: e.code, httpStatus: e.httpStatus, err: e.message }, 'terminal health check failed');
+        this.log.warn(
+          { code: e.code, httpStatus: e.httpStatus, err: e.message },
+          'terminal health check failed',
+        );
       this.setOnline(false);
       return false;
     }
@@ -269,7 +275,8 @@ class IsapiDriver implements HikIsapiDriver {
     if (this.stopped || (this.isOnline === online && !force)) return;
     const was = this.isOnline;
     this.isOnline = online;
-    if (was !== online) this.log[online ? 'info' : 'warn']({ online }, `terminal ${online ? 'online' : 'offline'}`);
+    if (was !== online)
+      this.log[online ? 'info' : 'warn']({ online }, `terminal ${online ? 'online' : 'offline'}`);
     this.publishTerminalStatus();
     this.sink?.publishStatus(true);
   }

@@ -101,7 +101,8 @@ export class IsapiHttpClient {
 
   private once(method: string, path: string, opts: SendOptions): Promise<IncomingMessage> {
     const left = opts.deadline - Date.now();
-    if (left <= 0) return Promise.reject(new IsapiClientError('TG_ISAPI_TIMEOUT', `${method} ${path}: no time left`));
+    if (left <= 0)
+      return Promise.reject(new IsapiClientError('TG_ISAPI_TIMEOUT', `${method} ${path}: no time left`));
     const headers: http.OutgoingHttpHeaders = { Accept: 'application/json, application/xml, */*' };
     if (this.challenge) {
       this.nc += 1;
@@ -129,7 +130,9 @@ export class IsapiHttpClient {
         agent: this.agent,
       });
       const timer = setTimeout(() => {
-        req.destroy(new IsapiClientError('TG_ISAPI_TIMEOUT', `${method} ${path}: no answer within ${left} ms`));
+        req.destroy(
+          new IsapiClientError('TG_ISAPI_TIMEOUT', `${method} ${path}: no answer within ${left} ms`),
+        );
       }, left);
       req.on('response', (res) => {
         if (opts.stream) clearTimeout(timer);
@@ -141,7 +144,10 @@ export class IsapiHttpClient {
         reject(
           err instanceof IsapiClientError
             ? err
-            : new IsapiClientError('TG_ISAPI_UNREACHABLE', `${method} ${path}: ${(err as NodeJS.ErrnoException).code ?? err.message}`),
+            : new IsapiClientError(
+                'TG_ISAPI_UNREACHABLE',
+                `${method} ${path}: ${(err as NodeJS.ErrnoException).code ?? err.message}`,
+              ),
         );
       });
       req.end(body);
@@ -173,7 +179,9 @@ function readAll(res: IncomingMessage, deadline: number): Promise<Buffer> {
     });
     res.on('error', (err) => {
       clearTimeout(timer);
-      reject(err instanceof IsapiClientError ? err : new IsapiClientError('TG_ISAPI_UNREACHABLE', err.message));
+      reject(
+        err instanceof IsapiClientError ? err : new IsapiClientError('TG_ISAPI_UNREACHABLE', err.message),
+      );
     });
     res.on('close', () => {
       clearTimeout(timer);

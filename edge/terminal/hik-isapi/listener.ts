@@ -45,7 +45,8 @@ export interface ListenerOptions {
 }
 
 /** `::ffff:10.0.0.21` and `10.0.0.21` are the same source. */
-export const normalizeIp = (ip: string | undefined): string => (ip ?? '').replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/, '');
+export const normalizeIp = (ip: string | undefined): string =>
+  (ip ?? '').replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/, '');
 
 export class IsapiListener {
   private readonly server: http.Server;
@@ -75,7 +76,8 @@ export class IsapiListener {
       }
       o.onRefused('bad-http');
       o.log.warn({ code: 'TG_ISAPI_BAD_HTTP', err: err.message }, 'isapi listener: malformed HTTP');
-      if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      if (socket.writable)
+        socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
       else socket.destroy();
     });
   }
@@ -108,16 +110,22 @@ export class IsapiListener {
 
   private handle(req: IncomingMessage, res: ServerResponse): void {
     const from = normalizeIp(req.socket.remoteAddress);
-    if (!this.allowAny && !this.allowed.has(from))
-      return this.refuse(res, 403, 'TG_ISAPI_FORBIDDEN', 'source not allowed', { from });
     const path = (req.url ?? '').split('?')[0];
-    if (path !== this.o.path) return this.refuse(res, 404, 'TG_ISAPI_NOT_FOUND', 'wrong path', { from, path });
-    if (req.method !== 'POST')
-      return this.refuse(res, 405, 'TG_ISAPI_METHOD', 'wrong method', { from, method: req.method });
     const declared = Number(req.headers['content-length'] ?? 0);
-    if (declared > this.o.maxBodyBytes)
-      return this.refuse(res, 413, 'TG_ISAPI_TOO_LARGE', 'body over the limit', { from, declared });
-    const reader = IsapiPushReader.forContentType(req.headers['content-type'], { keepPictures: this.o.keepPictures });
+    if (!this.allowAny && !this.allowed.has(from))
+      this.refuse(res, 403, 'TG_ISAPI_FORBIDDEN', 'source not allowed', { from });
+    else if (path !== this.o.path) this.refuse(res, 404, 'TG_ISAPI_NOT_FOUND', 'wrong path', { from, path });
+    else if (req.method !== 'POST')
+      this.refuse(res, 405, 'TG_ISAPI_METHOD', 'wrong method', { from, method: req.method });
+    else if (declared > this.o.maxBodyBytes)
+      this.refuse(res, 413, 'TG_ISAPI_TOO_LARGE', 'body over the limit', { from, declared });
+    else this.read(req, res, from);
+  }
+
+  private read(req: IncomingMessage, res: ServerResponse, from: string): void {
+    const reader = IsapiPushReader.forContentType(req.headers['content-type'], {
+      keepPictures: this.o.keepPictures,
+    });
     if (!reader.ok) {
       this.o.onBadPayload(reader.error.code);
       this.o.log.warn({ code: reader.error.code, from, reason: reader.error.message }, 'isapi push refused');
@@ -183,7 +191,8 @@ export class IsapiListener {
       // Cut off mid-body: the event in it, if its JSON was whole, still counts.
       settled = true;
       const c = reader.value.end(true);
-      if (take(c.eventJson) && event) this.o.log.debug({ from }, 'isapi push cut off after its event JSON: event taken');
+      if (take(c.eventJson) && event)
+        this.o.log.debug({ from }, 'isapi push cut off after its event JSON: event taken');
       else this.o.onBadPayload('TG_ISAPI_CUT');
     });
   }
@@ -193,7 +202,10 @@ export class IsapiListener {
       const r = this.o.onEvent(ev);
       return r instanceof Promise
         ? r.catch((err: unknown) => {
-            this.o.log.error({ code: 'TG_EDGE_EVENT_FAILED', err: String(err) }, 'isapi event handling failed');
+            this.o.log.error(
+              { code: 'TG_EDGE_EVENT_FAILED', err: String(err) },
+              'isapi event handling failed',
+            );
             return 'retry' as const;
           })
         : r;
@@ -206,7 +218,10 @@ export class IsapiListener {
 
 function ok(res: ServerResponse): void {
   if (res.headersSent || res.destroyed) return;
-  res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(PUSH_OK_BODY) });
+  res.writeHead(200, {
+    'Content-Type': 'application/json',
+    'Content-Length': Buffer.byteLength(PUSH_OK_BODY),
+  });
   res.end(PUSH_OK_BODY);
 }
 
