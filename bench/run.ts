@@ -32,6 +32,12 @@ const BENCHES: Bench[] = [
     timeoutS: 120,
   },
   {
+    name: 'isapi',
+    file: 'bench/isapi.ts',
+    what: 'ISAPI terminal: event pushed → remoteCheck PUT at the terminal, on loopback',
+    timeoutS: 120,
+  },
+  {
     name: 'pipeline',
     file: 'bench/pipeline.ts',
     what: 'events → decisions → points in InfluxDB: ThermoGate vs Node-RED vs the influx client alone',

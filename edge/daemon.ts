@@ -7,7 +7,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { SCHEMA_VERSION, type GateStatus } from '../protocols/gate/messages.ts';
-import { GateTopic, HubTopic } from '../protocols/topics.ts';
+import { FaceTopic, GateTopic, HubTopic } from '../protocols/topics.ts';
 import { type Clock, steadyClock } from './clock.ts';
 import { ClockCheck } from './clock-check.ts';
 import type { EdgeConfig } from './config/schema.ts';
@@ -22,6 +22,8 @@ import type { GpioBackend } from './gpio/types.ts';
 import { createLogger } from './log.ts';
 import { MqttLink } from './mqtt/link.ts';
 import { createRecorder } from './storage/recorder.ts';
+import { createTerminalDriver } from './terminal/drivers.ts';
+import type { TerminalDriver } from './terminal/types.ts';
 import { startSystemdNotify } from './systemd-notify.ts';
 import { GyMlx90615Driver } from './thermometer/gy-mlx90615-driver.ts';
 import { ModbusIrDriver } from './thermometer/modbus-ir-driver.ts';
@@ -35,6 +37,8 @@ export interface RunningEdge {
   io: GateIo;
   link: MqttLink;
   thermometer: ThermometerDriver | undefined;
+  /** The face terminal's driver (edge/terminal/drivers.ts, by terminal.protocol). */
+  terminal: TerminalDriver;
   /** Port of the simulated GPIO line set, when that backend is used. */
   gpioSimPort: number | undefined;
   /** This gate's clock against the hub's (TG_EDGE_CLOCK_SKEW). */
@@ -143,6 +147,9 @@ export async function startEdge(cfg: EdgeConfig, opts: StartOptions = {}): Promi
     log.child({ part: 'mqtt' }),
   );
 
+  // One driver per terminal protocol, from one table: the gate decides the same for all.
+  const terminal = createTerminalDriver({ cfg, clock, log: log.child({ part: 'terminal' }), bus: link });
+
   const gate = new Gate({
     cfg,
     clock,
@@ -158,6 +165,8 @@ export async function startEdge(cfg: EdgeConfig, opts: StartOptions = {}): Promi
     requestMeasurement: () => thermometer?.requestMeasurement(),
     softwareVersion: SOFTWARE_VERSION,
     configVersion: configVersion(opts.configPath),
+    reply: terminal.reply,
+    terminalStatus: () => terminal.status(),
   });
 
   thermometer?.on('measurement', (m) => gate.onMeasurement(m));
@@ -166,13 +175,16 @@ export async function startEdge(cfg: EdgeConfig, opts: StartOptions = {}): Promi
   io.on('fireAlarm', (e) => gate.onFireAlarm(e.active));
   io.on('tailgating', () => gate.onTailgating());
   recorder.on('fill', (e) => gate.onOutboxFill(e));
-  for (const [topic, handler] of gate.subscriptions()) link.subscribe(topic, (_t, p) => handler(p));
+  const eventTopic = FaceTopic.event(cfg.terminal.deviceId);
+  for (const [topic, handler] of gate.subscriptions())
+    if (terminal.eventsOverMqtt || topic !== eventTopic) link.subscribe(topic, (_t, p) => handler(p));
   link.onConnect(() => gate.onLinkUp());
   link.onDisconnect(() => gate.onLinkDown());
   const clockCheck = new ClockCheck({ siteId: cfg.siteId, clock, log, thresholdMs: cfg.clockSkewWarnMs });
   link.subscribe(HubTopic.clock(cfg.siteId), (_t, p) => clockCheck.onMessage(p));
 
   link.start();
+  await terminal.start(gate);
   await thermometer?.start();
   if (io.fireAlarm) gate.onFireAlarm(true);
   const heartbeat = clock.setInterval(() => gate.publishHeartbeat(), cfg.heartbeatIntervalMs);
@@ -184,6 +196,7 @@ export async function startEdge(cfg: EdgeConfig, opts: StartOptions = {}): Promi
       thermometer: cfg.thermometer.protocol,
       port: cfg.thermometer.port,
       terminal: cfg.terminal.deviceId,
+      terminalProtocol: cfg.terminal.protocol,
       gpio: cfg.gpio.backend,
       gpioSimPort,
       sink: cfg.storage.sink.kind,
@@ -198,6 +211,7 @@ export async function startEdge(cfg: EdgeConfig, opts: StartOptions = {}): Promi
     io,
     link,
     thermometer,
+    terminal,
     gpioSimPort,
     clockCheck,
     async stop() {
@@ -209,6 +223,7 @@ export async function startEdge(cfg: EdgeConfig, opts: StartOptions = {}): Promi
       prune.cancel();
       gate.publishStatus(false);
       await thermometer?.stop();
+      await terminal.stop();
       await link.stop({ graceful: true });
       io.close();
       await recorder.close();

@@ -1,8 +1,9 @@
 /**
- * ThermoGate device simulator: `npm run sim -- <thermometer|terminal|scenario> [options]`.
+ * ThermoGate device simulator: `npm run sim -- <thermometer|terminal|isapi-terminal|scenario> [options]`.
  * Exit codes: 0 done, 1 runtime failure, 2 bad arguments or scenario file.
  * Human output (one line per event) on stdout; structured logs (pino) on stderr.
  */
+import { ISAPI_TERMINAL_HELP, isapiTerminalCommand } from './cli/isapi-terminal.ts';
 import { SCENARIO_HELP, scenarioCommand } from './cli/scenario.ts';
 import { TERMINAL_HELP, terminalCommand } from './cli/terminal.ts';
 import { THERMOMETER_HELP, thermometerCommand } from './cli/thermometer.ts';
@@ -14,6 +15,7 @@ Simulates the devices of a ThermoGate entrance (see shared/spec devices.md), as 
 
   thermometer   an infrared thermometer: Modbus RTU (modbus-ir) or GY-MLX90615, on a tty or TCP
   terminal      a face-recognition terminal on MQTT
+  isapi-terminal  a face-recognition terminal on the vendor's HTTP API (ISAPI, Digest, push or pull)
   scenario      people arriving at gate lanes (thermometer + terminal + gate I/O), with faults
 
 Run \`npm run sim -- <command> --help\` for the options of each command.
@@ -22,6 +24,7 @@ Set TG_SIM_LOG_LEVEL=debug for detailed logs on stderr.`;
 const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; help: string }> = {
   thermometer: { run: thermometerCommand, help: THERMOMETER_HELP },
   terminal: { run: terminalCommand, help: TERMINAL_HELP },
+  'isapi-terminal': { run: isapiTerminalCommand, help: ISAPI_TERMINAL_HELP },
   scenario: { run: scenarioCommand, help: SCENARIO_HELP },
 };
 

@@ -1,5 +1,5 @@
 import { SitePolicyCopy, siteRuleOverrides } from '../core/site-policy.ts';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -116,5 +116,36 @@ describe('examples/gate.yaml', () => {
       waitForMeasurementMs: 1500,
     });
     expect(cfg.storage).toMatchObject({ diskReserveMB: 64, outboxPolicy: 'keep' });
+  });
+});
+
+describe('examples/gate.yaml with its hik-isapi lines enabled', () => {
+  it('is valid, the terminal password comes from the environment, and the documented values are the defaults', () => {
+    const text = readFileSync(join(import.meta.dirname, '..', '..', 'examples', 'gate.yaml'), 'utf8');
+    const start = text.indexOf('  # --- protocol: hik-isapi only');
+    const end = text.indexOf('\nturnstile:');
+    // Uncomment the block's `  # key: value` lines (not the comment-only ones), pick the protocol.
+    const enabled =
+      text.slice(0, start).replace('protocol: face-mqtt', 'protocol: hik-isapi') +
+      text.slice(start, end).replace(/^ {2}# (?=[a-zA-Z]+: )/gm, '  ') +
+      text.slice(end);
+    const file = write('isapi.yaml', enabled);
+    const cfg = loadEdgeConfig(file, {
+      TG_EDGE__MQTT__PASSWORD: 'x',
+      TG_EDGE__TERMINAL__PASSWORD: 'terminal-secret',
+    });
+    expect(cfg.terminal).toMatchObject({
+      protocol: 'hik-isapi',
+      address: 'http://10.0.0.21',
+      username: 'admin',
+      password: 'terminal-secret',
+      mode: 'push',
+      listen: { host: '0.0.0.0', port: 8099, path: '/isapi/event' },
+      allowFrom: ['10.0.0.21'],
+      remoteCheckTimeoutMs: 3000,
+      healthIntervalMs: 10_000,
+      maxBodyBytes: 1_048_576,
+      storePictures: false,
+    });
   });
 });

@@ -86,6 +86,20 @@ export function parseEdgeConfig(raw: unknown, source = 'config'): EdgeConfig {
       }
     }
   }
+  const t = cfg.terminal;
+  if (t.protocol === 'hik-isapi' && t.password === undefined) {
+    if (t.passwordFile === undefined)
+      throw new ConfigError(source, [
+        { path: 'terminal.passwordFile', message: 'required for hik-isapi (or TG_EDGE__TERMINAL__PASSWORD)' },
+      ]);
+    try {
+      t.password = readFileSync(t.passwordFile, 'utf8').trim();
+    } catch (e) {
+      throw new ConfigError(source, [
+        { path: 'terminal.passwordFile', message: `cannot read: ${(e as NodeJS.ErrnoException).code ?? e}` },
+      ]);
+    }
+  }
   if (cfg.mqtt.caFile !== undefined && !existsSync(cfg.mqtt.caFile))
     throw new ConfigError(source, [{ path: 'mqtt.caFile', message: `no such file: ${cfg.mqtt.caFile}` }]);
   return cfg;

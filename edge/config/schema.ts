@@ -4,6 +4,7 @@
  * (`feverThresholdTenth`) is an error, not a setting silently left at its default. Defaults are the datasheet's and the
  * product's (37.3 °C threshold, 3 s release pulse).
  */
+import { isIP } from 'node:net';
 import { z } from 'zod';
 import { ID_PATTERN } from '../../protocols/topics.ts';
 
@@ -36,6 +37,89 @@ const Thermometer = z
     message: 'a port is required: a tty path or tcp://host:port',
     path: ['port'],
   });
+
+const terminalCommon = {
+  /** The terminal's id: `face/{deviceId}/...` topics, and the terminal named in every reading. */
+  deviceId: Id,
+  /** Which device measures the person. */
+  temperatureSource: z.enum(['gate-thermometer', 'terminal']).default('gate-thermometer'),
+};
+
+/** devices.md §3: the terminal speaks MQTT to the site's broker. */
+const FaceMqttTerminal = z.strictObject({ protocol: z.literal('face-mqtt'), ...terminalCommon });
+
+/** An IP literal, or `*` for any source (allowFrom). */
+const IpOrAny = z.string().refine((s) => s === '*' || isIP(s) !== 0, 'an IP address (10.0.0.21) or "*"');
+
+/**
+ * devices.md §5: the vendor's HTTP API (ISAPI). The terminal pushes events to the gate's listener
+ * (`push`) or the gate reads its alert stream (`pull`); verdicts go back by `PUT remoteCheck` with
+ * Digest authentication.
+ */
+const HikIsapiTerminal = z
+  .strictObject({
+    protocol: z.literal('hik-isapi'),
+    ...terminalCommon,
+    /** The terminal's own web address, e.g. http://10.0.0.21 (port 80 unless given). */
+    address: z.url({ protocol: /^http$/, error: "the terminal's address as http://host[:port]" }),
+    username: z.string().min(1).default('admin'),
+    /** Never in the file: passwordFile, or TG_EDGE__TERMINAL__PASSWORD. */
+    password: z.string().optional(),
+    passwordFile: z.string().optional(),
+    /** push: the terminal posts events to `listen` (its "listening host"); pull: the gate reads its alert stream. */
+    mode: z.enum(['push', 'pull']).default('push'),
+    listen: z
+      .strictObject({
+        host: z.string().min(1).default('0.0.0.0'),
+        port: z.number().int().min(0).max(65535).default(8099),
+        path: z
+          .string()
+          .regex(/^\/[\x21-\x7e]*$/, 'a URL path starting with "/"')
+          .default('/isapi/event'),
+      })
+      .prefault({}),
+    /** Sources the listener takes pushes from (IPs, or "*"); default: the terminal's address only. */
+    allowFrom: z.array(IpOrAny).min(1).optional(),
+    /** The terminal's remoteCheckTimeout (its web page: 3 to 8 s); the verdict must land within it. */
+    remoteCheckTimeoutMs: z.number().int().min(3000).max(8000).default(3000),
+    /** deviceInfo is asked at start and this often; a terminal that stops answering is offline. */
+    healthIntervalMs: z.number().int().min(1000).max(600_000).default(10_000),
+    /** A push bigger than this is refused (413): an event with a picture is tens of KB. */
+    maxBodyBytes: z
+      .number()
+      .int()
+      .min(16 * 1024)
+      .max(16 * 1024 * 1024)
+      .default(1024 * 1024),
+    /** Keep the pictures the terminal sends (under dataDir/pictures); off by default (personal data). */
+    storePictures: z.boolean().default(false),
+    /** pull: reconnect backoff after the stream drops. */
+    reconnectMinMs: z.number().int().min(100).default(500),
+    reconnectMaxMs: z.number().int().min(500).default(10_000),
+  })
+  .superRefine((t, ctx) => {
+    if (t.allowFrom !== undefined) return;
+    const host = new URL(t.address).hostname.replace(/^\[(.*)\]$/, '$1');
+    if (isIP(host) === 0)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['allowFrom'],
+        message: `the terminal's address is a name (${host}): list its IP address(es) in allowFrom`,
+      });
+  });
+
+/** Which terminal protocol (a missing `protocol` is the MQTT terminal, as before there was a choice). */
+const TerminalUnion = z.discriminatedUnion('protocol', [FaceMqttTerminal, HikIsapiTerminal]);
+type TerminalInput =
+  | (Omit<z.input<typeof FaceMqttTerminal>, 'protocol'> & { protocol?: 'face-mqtt' })
+  | z.input<typeof HikIsapiTerminal>;
+const Terminal = z.preprocess(
+  (v) => (v !== null && typeof v === 'object' && !('protocol' in v) ? { ...v, protocol: 'face-mqtt' } : v),
+  TerminalUnion,
+) as unknown as z.ZodType<z.output<typeof TerminalUnion>, TerminalInput>;
+
+export type TerminalConfig = z.output<typeof TerminalUnion>;
+export type HikIsapiTerminalConfig = z.output<typeof HikIsapiTerminal>;
 
 const Lines = z
   .strictObject({
@@ -94,11 +178,7 @@ export const EdgeConfig = z
       reconnectMaxMs: z.number().int().min(1000).default(30_000),
     }),
     thermometer: Thermometer,
-    terminal: z.strictObject({
-      deviceId: Id,
-      /** Which device measures the person. */
-      temperatureSource: z.enum(['gate-thermometer', 'terminal']).default('gate-thermometer'),
-    }),
+    terminal: Terminal,
     turnstile: z
       .strictObject({
         /** What opens the turnstile: our GPIO relay, the terminal's own relay via the verdict, or both. */
@@ -241,7 +321,16 @@ export const EdgeConfig = z
   .refine((c) => c.thermometer.protocol !== 'none' || c.terminal.temperatureSource === 'terminal', {
     message: 'with no gate thermometer the terminal must be the temperature source',
     path: ['terminal', 'temperatureSource'],
-  });
+  })
+  .refine(
+    (c) =>
+      c.terminal.protocol !== 'hik-isapi' || c.policy.verdictDeadlineMs <= c.terminal.remoteCheckTimeoutMs,
+    {
+      message:
+        'must not exceed terminal.remoteCheckTimeoutMs: the gate would open after the terminal gave up',
+      path: ['policy', 'verdictDeadlineMs'],
+    },
+  );
 
 export type EdgeConfig = z.output<typeof EdgeConfig>;
 export type EdgeConfigInput = z.input<typeof EdgeConfig>;

@@ -10,7 +10,7 @@ import type { EdgeConfig } from '../config/schema.ts';
 import type { ReadingRecorder } from '../storage/types.ts';
 import type { ThermometerLinkState } from '../thermometer/types.ts';
 import type { AccessList } from './access-list.ts';
-import type { GateActuator } from './gate-io-types.ts';
+import type { GateActuator, TerminalStatusInfo } from './gate-io-types.ts';
 import type { SiteHolds } from './holds.ts';
 import type { SitePolicyCopy } from './site-policy.ts';
 
@@ -26,6 +26,7 @@ export interface StatusDeps {
   softwareVersion?: string;
   configVersion?: string;
   terminalClockOffsetMs: number | null;
+  terminalStatus?: (() => TerminalStatusInfo | null) | undefined;
 }
 
 export function buildStatus(d: StatusDeps, online: boolean): GateStatus {
@@ -44,7 +45,13 @@ export function buildStatus(d: StatusDeps, online: boolean): GateStatus {
     policyOverrides: d.policy.overriddenKeys,
     holdsVersion: d.holds.version,
     terminalClockOffsetMs: d.terminalClockOffsetMs === null ? null : Math.round(d.terminalClockOffsetMs),
+    ...terminalPart(d),
   };
+}
+
+function terminalPart(d: StatusDeps): Pick<GateStatus, 'terminal'> {
+  const t = d.terminalStatus?.() ?? null;
+  return t ? { terminal: t } : {};
 }
 
 export function buildHeartbeat(d: StatusDeps, startedAt: number, counters: Counters): Heartbeat {

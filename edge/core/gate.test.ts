@@ -334,7 +334,7 @@ describe('Gate', () => {
   });
 
   it('terminal as the temperature source', async () => {
-    const t = setup({ terminal: { deviceId: 'T1', temperatureSource: 'terminal' } });
+    const t = setup({ terminal: { protocol: 'face-mqtt', deviceId: 'T1', temperatureSource: 'terminal' } });
     const h = await t.gate.onFaceEvent(t.event({ currTemperature: 99.1, thermometryUnit: 'fahrenheit' }));
     expect(h?.record).toMatchObject({ temperatureTenths: 373, source: 'terminal', sensor: 'terminal' });
     expect(h?.outcome?.decision).toBe('flagged');

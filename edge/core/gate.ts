@@ -29,7 +29,7 @@ import type { Measurement, ThermometerLinkState } from '../thermometer/types.ts'
 import type { AccessList } from './access-list.ts';
 import { executeCommand } from './commands.ts';
 import { GateAlerts } from './gate-alerts.ts';
-import type { GateActuator, Publisher } from './gate-io-types.ts';
+import type { GateActuator, Publisher, TerminalReply, TerminalStatusInfo } from './gate-io-types.ts';
 import { buildHeartbeat, buildStatus } from './gate-status.ts';
 import { type HoldView, SiteHolds } from './holds.ts';
 import { IsolationMemory } from './isolation-memory.ts';
@@ -41,7 +41,13 @@ import { StuckReadingDetector } from './stuck-reading.ts';
 import { TerminalClock } from './terminal-clock.ts';
 import { displayText, heldText, notRecordingText, terminalClockText } from './texts.ts';
 
-export type { GateActuator, GateState, Publisher } from './gate-io-types.ts';
+export type {
+  GateActuator,
+  GateState,
+  Publisher,
+  TerminalReply,
+  TerminalStatusInfo,
+} from './gate-io-types.ts';
 
 /** Time kept in hand before the terminal's deadline for the verdict and the release to land. */
 export const VERDICT_MARGIN_MS = 500;
@@ -69,6 +75,10 @@ export interface GateDeps {
   configVersion?: string;
   /** Where the terminal's learned clock offset is kept across restarts. */
   terminalClockPath?: string;
+  /** Where verdicts and acks go (edge/terminal/drivers.ts); the §3 MQTT topics when not given. */
+  reply?: TerminalReply;
+  /** The terminal's model, firmware and reachability for the status, when its driver knows them. */
+  terminalStatus?: () => TerminalStatusInfo | null;
 }
 
 interface Paired {
@@ -111,6 +121,7 @@ export class Gate {
   /** Serial numbers being decided right now: a redelivery during the wait is a duplicate too. */
   private readonly inFlight = new Set<number>();
   private lastThermometerState: ThermometerLinkState | undefined;
+  private readonly reply: TerminalReply;
 
   private readonly d: Required<Pick<GateDeps, 'holds' | 'policy'>> & GateDeps;
 
@@ -131,6 +142,11 @@ export class Gate {
     this.topics = {
       verdict: FaceTopic.verdict(d.cfg.terminal.deviceId),
       ack: FaceTopic.ack(d.cfg.terminal.deviceId),
+    };
+    this.reply = deps.reply ?? {
+      verdict: (v) => d.bus.publish(this.topics.verdict, JSON.stringify(v), { qos: 1 }),
+      ack: (serialNo) =>
+        d.bus.publish(this.topics.ack, JSON.stringify({ serialNo } satisfies FaceAck), { qos: 1 }),
     };
     this.alerts = new GateAlerts(d);
     this.rooms = new IsolationMemory(d.cfg.siteId, d.cfg.gateId, d.clock);
@@ -259,7 +275,14 @@ export class Gate {
       this.d.log.warn({ code: parsed.error.code, reason: parsed.error.message }, 'face event rejected');
       return undefined;
     }
-    const ev = parsed.value;
+    return this.onTerminalEvent(parsed.value, receivedAt);
+  }
+
+  /**
+   * Entry point for an event some terminal driver already parsed (edge/terminal/: the ISAPI
+   * listener and alert stream); answers go to `reply`. Never throws.
+   */
+  async onTerminalEvent(ev: FaceEvent, receivedAt = this.d.clock.now()): Promise<HandledEvent> {
     if (this.inFlight.has(ev.serialNo) || this.d.recorder.hasEvent(this.eventKey(ev)))
       return this.duplicate(ev);
     if (!ev.isRealtime) return this.decideAndAct(ev, receivedAt, 'offline', noTemperature(ev), 0);
@@ -366,7 +389,7 @@ export class Gate {
         display,
         lang: this.d.cfg.lang,
       };
-      this.d.bus.publish(this.topics.verdict, JSON.stringify(verdict), { qos: 1 });
+      this.reply.verdict(verdict);
     }
     let record: ReadingRecord | undefined;
     try {
@@ -696,8 +719,7 @@ export class Gate {
   }
 
   private ack(serialNo: number): void {
-    const ack: FaceAck = { serialNo };
-    this.d.bus.publish(this.topics.ack, JSON.stringify(ack), { qos: 1 });
+    this.reply.ack(serialNo);
   }
 
   private publishDecision(record: ReadingRecord, name: string, display: string, room: HoldRoom | null): void {

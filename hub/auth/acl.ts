@@ -26,7 +26,13 @@ export function rulesFor(d: Identity): TopicRules {
       const base = `tg/${d.site}/gate/${d.gate}`;
       const site = d.site as string;
       return {
-        publish: [`${base}/#`, `face/${d.terminal}/verdict`, `face/${d.terminal}/ack`],
+        // status: a gate speaks for an ISAPI terminal (devices.md §5), which has no MQTT of its own.
+        publish: [
+          `${base}/#`,
+          `face/${d.terminal}/verdict`,
+          `face/${d.terminal}/ack`,
+          `face/${d.terminal}/status`,
+        ],
         subscribe: [
           `face/${d.terminal}/event`,
           `${base}/command`,

@@ -255,6 +255,7 @@ export class FleetMonitor extends EventEmitter<FleetEvents> {
       g.policyOverrides = s.policyOverrides;
       g.holdsVersion = s.holdsVersion;
       g.terminalClockOffsetMs = s.terminalClockOffsetMs;
+      if (s.terminal !== undefined) g.terminal = s.terminal;
     }
     if (s.softwareVersion) g.softwareVersion = s.softwareVersion;
   }

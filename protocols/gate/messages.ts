@@ -168,6 +168,21 @@ export const GateStatus = z.object({
   holdsVersion: z.number().int().nonnegative().nullable().default(null),
   /** The face terminal's clock offset from the gate's, ms (null: not yet observed). */
   terminalClockOffsetMs: z.number().int().nullable().default(null),
+  /**
+   * The gate's face terminal as its driver sees it: for an ISAPI terminal (devices.md §5) its
+   * deviceInfo and whether it answers. Absent from older gates and from MQTT terminals (whose
+   * own status topic says whether they are online).
+   */
+  terminal: z
+    .object({
+      protocol: z.string().max(32),
+      online: z.boolean().nullable(),
+      model: z.string().max(128).nullable(),
+      serialNumber: z.string().max(128).nullable(),
+      firmwareVersion: z.string().max(128).nullable(),
+    })
+    .nullable()
+    .optional(),
 });
 export type GateStatus = z.infer<typeof GateStatus>;
 
@@ -183,6 +198,13 @@ export const Counters = z.object({
   duplicateEvents: z.number().int().nonnegative(),
   badFrames: z.number().int().nonnegative(),
   badPayloads: z.number().int().nonnegative(),
+  /**
+   * Requests the gate's ISAPI listener refused before reading an event: wrong source, wrong
+   * path or method, oversized (malformed ones count as badPayloads). Absent from older gates.
+   */
+  refusedRequests: z.number().int().nonnegative().optional(),
+  /** Verdicts that did not reach an ISAPI terminal in time. Absent from older gates. */
+  verdictsFailed: z.number().int().nonnegative().optional(),
 });
 export type Counters = z.infer<typeof Counters>;
 

@@ -3,7 +3,14 @@
  * and returned by the hub's fleet API. Times are epoch ms, like every other ThermoGate message.
  */
 import { z } from 'zod';
-import { AlertMessage, Counters, GateState, SCHEMA_VERSION, ThermometerState } from '../gate/messages.ts';
+import {
+  AlertMessage,
+  Counters,
+  GateState,
+  GateStatus,
+  SCHEMA_VERSION,
+  ThermometerState,
+} from '../gate/messages.ts';
 import { ID_PATTERN } from '../topics.ts';
 
 const Id = z.string().regex(ID_PATTERN);
@@ -55,6 +62,8 @@ export const FleetGate = z.object({
   uptimeS: z.number().nonnegative().nullable(),
   /** The gate's face terminal, from the credentials file. */
   terminalId: Id.nullable(),
+  /** Model, serial and firmware of an ISAPI terminal, as its gate reports them (absent otherwise). */
+  terminal: GateStatus.shape.terminal,
 });
 export type FleetGate = z.infer<typeof FleetGate>;
 

@@ -201,6 +201,87 @@ const ROWS: Row[] = [
     reason: /not valid YAML.*unique/i,
   },
   { program: 'edge', name: 'empty file', config: () => '', path: '', reason: /expected a mapping of keys/ },
+  // ---- edge: an ISAPI terminal (devices.md §5) --------------------------------------------
+  {
+    program: 'edge',
+    name: 'unknown terminal protocol',
+    config: (b) => set(b, 'terminal.protocol', 'hik-sdk'),
+    path: 'terminal.protocol',
+    reason: /face-mqtt.*hik-isapi|hik-isapi.*face-mqtt/,
+  },
+  {
+    program: 'edge',
+    name: 'ISAPI terminal without its address',
+    config: (b, c) => ({
+      ...b,
+      terminal: { protocol: 'hik-isapi', deviceId: 'term-a', passwordFile: c.password },
+    }),
+    path: 'terminal.address',
+    reason: /http:\/\/host/,
+    spawn: true,
+  },
+  {
+    program: 'edge',
+    name: 'ISAPI terminal password file missing',
+    config: (b, c) => ({
+      ...b,
+      terminal: {
+        protocol: 'hik-isapi',
+        deviceId: 'term-a',
+        address: 'http://127.0.0.1:9',
+        passwordFile: join(c.dir, 'no-such-terminal-password'),
+      },
+    }),
+    path: 'terminal.passwordFile',
+    reason: /cannot read: ENOENT/,
+    spawn: true,
+  },
+  {
+    program: 'edge',
+    name: 'ISAPI terminal named by host name with no allowFrom',
+    config: (b, c) => ({
+      ...b,
+      terminal: {
+        protocol: 'hik-isapi',
+        deviceId: 'term-a',
+        address: 'http://gate-1-terminal',
+        passwordFile: c.password,
+      },
+    }),
+    path: 'terminal.allowFrom',
+    reason: /list its IP address/,
+  },
+  {
+    program: 'edge',
+    name: 'verdict deadline past the ISAPI terminal timeout',
+    config: (b, c) => ({
+      ...set(b, 'policy.verdictDeadlineMs', 5000),
+      terminal: {
+        protocol: 'hik-isapi',
+        deviceId: 'term-a',
+        address: 'http://127.0.0.1:9',
+        passwordFile: c.password,
+      },
+    }),
+    path: 'policy.verdictDeadlineMs',
+    reason: /must not exceed terminal.remoteCheckTimeoutMs/,
+  },
+  {
+    program: 'edge',
+    name: 'mode misspelt in an ISAPI terminal',
+    config: (b, c) => ({
+      ...b,
+      terminal: {
+        protocol: 'hik-isapi',
+        deviceId: 'term-a',
+        address: 'http://127.0.0.1:9',
+        passwordFile: c.password,
+        mode: 'poll',
+      },
+    }),
+    path: 'terminal.mode',
+    reason: /push.*pull/,
+  },
   {
     program: 'edge',
     name: 'threshold as a float (°C, not tenths)',

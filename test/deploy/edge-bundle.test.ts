@@ -14,10 +14,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml, stringify as toYaml } from 'yaml';
 import { EDGE_NODE_FLAGS } from '../../deploy/build-edge.ts';
 import { FaceTerminal } from '../../firmware-sim/face/terminal.ts';
+import { IsapiTerminal } from '../../firmware-sim/isapi/terminal.ts';
 import { ThermometerSim } from '../../firmware-sim/thermometer-sim.ts';
 import type { DecisionMessage, GateStatus, Heartbeat } from '../../protocols/gate/messages.ts';
 import { cleanEnv } from '../config/run-cli.ts';
 import { type Mosquitto, startMosquitto } from '../harness/mosquitto.ts';
+import { freePorts } from '../harness/ports.ts';
 import { awaitReady, removeOnExit, spawnTracked, type Tracked, tail } from '../harness/proc.ts';
 import { createPtyPair, type PtyPair } from '../harness/pty.ts';
 import { waitFor } from '../harness/wait.ts';
@@ -127,6 +129,90 @@ describe('the shipped edge bundle (dist/edge.mjs)', () => {
       expect(exit.code, tail(edge.output())).toBe(0);
       expect(statuses.at(-1)?.online).toBe(false);
       expect(existsSync(join(dataDir, 'outbox.sqlite'))).toBe(true);
+    } finally {
+      await terminal.stop();
+      await edge?.stop('SIGKILL');
+      await observer.endAsync(true);
+    }
+  }, 60_000);
+
+  it('an ISAPI gate runs under --lite-mode: listener, Digest remoteCheck and deviceInfo over node:http', async () => {
+    // No WebAssembly under --lite-mode, so no fetch/undici: this proves the edge's HTTP is node:http.
+    const dataDir = join(dir, 'isapi-data');
+    const config = join(dir, 'isapi-gate.yaml');
+    const passwordFile = join(dir, 'terminal.password');
+    writeFileSync(passwordFile, 'Bundle-Terminal-1\n');
+    const [listenPort] = await freePorts(1);
+    const listenUrl = `http://127.0.0.1:${listenPort}/isapi/event`;
+    const terminal = new IsapiTerminal({
+      deviceId: 'term-i',
+      password: 'Bundle-Terminal-1',
+      pushUrl: listenUrl,
+    });
+    await terminal.start();
+    writeFileSync(
+      config,
+      toYaml({
+        siteId: SITE,
+        gateId: 'gate-i',
+        dataDir,
+        mqtt: { url: broker.url },
+        thermometer: { protocol: 'modbus-ir', port: pty.b },
+        terminal: {
+          protocol: 'hik-isapi',
+          deviceId: 'term-i',
+          address: terminal.address,
+          passwordFile,
+          listen: { host: '127.0.0.1', port: listenPort, path: '/isapi/event' },
+          healthIntervalMs: 1000,
+        },
+        gpio: { backend: 'sim', simHost: '127.0.0.1', simPort: 0 },
+        turnstile: { drive: 'verdict' },
+        policy: { accessListRequired: false },
+        storage: { sink: { kind: 'none' } },
+        heartbeatIntervalMs: 1000,
+        logLevel: 'info',
+      }),
+    );
+    const argv = execStart(shipped.installDir, config);
+    const statuses: GateStatus[] = [];
+    const heartbeats: Heartbeat[] = [];
+    const decisions: DecisionMessage[] = [];
+    const terminalStatus: string[] = [];
+    const observer: MqttClient = await mqtt.connectAsync(broker.url, { reconnectPeriod: 0 });
+    observer.on('message', (topic, payload) => {
+      if (topic === 'face/term-i/status') return void terminalStatus.push(payload.toString());
+      const m = JSON.parse(payload.toString());
+      if (topic.endsWith('/status')) statuses.push(m);
+      else if (topic.endsWith('/heartbeat')) heartbeats.push(m);
+      else if (topic.endsWith('/decision')) decisions.push(m);
+    });
+    await observer.subscribeAsync([`tg/${SITE}/gate/gate-i/+`, 'face/term-i/status'], { qos: 1 });
+    let edge: Tracked | undefined;
+    try {
+      edge = spawnTracked(argv[0] as string, argv.slice(1), { cwd: shipped.installDir, env: cleanEnv() });
+      await awaitReady(edge, () => statuses.some((s) => s.terminal?.model === 'DS-K1T671TM-3XF'), {
+        name: 'ISAPI edge bundle',
+        what: "a status with the terminal's deviceInfo",
+        timeoutMs: 20_000,
+        intervalMs: 100,
+        config,
+      });
+      await waitFor(() => heartbeats.some((h) => h.thermometer === 'online'), { what: 'thermometer online' });
+      expect(terminalStatus.at(-1)).toBe('online');
+      await thermometer.measure(364, 50);
+      const r = await terminal.present({ employeeNo: 'E1', name: '张伟', mask: 'yes' });
+      expect(r.verdict, tail(edge.output())).toMatchObject({
+        checkResult: 'success',
+        info: '36.4°C 体温正常 请通行',
+      });
+      const d = await waitFor(() => decisions.find((x) => x.reading.terminalSerialNo === r.serialNo), {
+        what: 'the decision on the broker',
+      });
+      expect(d.reading).toMatchObject({ decision: 'pass', temperatureTenths: 364, terminalId: 'term-i' });
+      thermometer.leave();
+      const exit = await edge.stop('SIGTERM', 15_000);
+      expect(exit.code, tail(edge.output())).toBe(0);
     } finally {
       await terminal.stop();
       await edge?.stop('SIGKILL');

@@ -14,6 +14,7 @@ pairs=(
   influxd=influxdb influx=influxdb-client chromium=chromium
   docker-compose=docker-compose # validates docker-compose.yml without an engine (test/deploy)
   faketime=faketime
+  curl=curl # Debian's curl speaks Digest and multipart to the ISAPI terminal and listener (test/edge)
   /usr/share/fonts/truetype/wqy/wqy-microhei.ttc=fonts-wqy-microhei
   "$@"
 )

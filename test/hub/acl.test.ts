@@ -67,6 +67,9 @@ describe('rules by role', () => {
     expect(canPublish(gate, 'tg/s/gate/g1/status')).toBe(true);
     expect(canPublish(gate, 'face/T1/verdict')).toBe(true);
     expect(canPublish(gate, 'face/T1/ack')).toBe(true);
+    // It speaks for its own terminal's status (an ISAPI terminal has no MQTT), never another's.
+    expect(canPublish(gate, 'face/T1/status')).toBe(true);
+    expect(canPublish(gate, 'face/T2/status')).toBe(false);
     expect(canPublish(gate, 'tg/s/gate/g2/decision')).toBe(false);
     expect(canPublish(gate, 'face/T2/verdict')).toBe(false);
     expect(canPublish(gate, 'face/T1/event')).toBe(false);
