@@ -11,6 +11,7 @@ import {
   AccessListSnapshot as AccessListSchema,
   accessKey,
 } from '../protocols/gate/access-list.ts';
+import { parseFaceStatus } from '../protocols/face-mqtt/index.ts';
 import { DecisionMessage, GateStatus, Heartbeat } from '../protocols/gate/messages.ts';
 import {
   HoldRequest,
@@ -366,10 +367,12 @@ export async function createHub(config: HubConfig, opts: HubOptions = {}): Promi
   const onFaceStatus = (topic: string, payload: Buffer, seeding: boolean) => {
     const t = parseFaceTopic(topic);
     if (t?.kind !== 'status') return;
-    const text = payload.toString('utf8').trim();
-    if (text !== 'online' && text !== 'offline') return;
-    if (seeding) fleet.seedTerminalStatus(t.deviceId, text === 'online', now());
-    else fleet.onTerminalStatus(t.deviceId, text === 'online', now());
+    // The protocol's one status parser (it also takes the quoted "online" some firmwares send).
+    const r = parseFaceStatus(payload);
+    if (!r.ok)
+      return log.warn({ topic, code: r.error.code, reason: r.error.message }, 'bad terminal status ignored');
+    if (seeding) fleet.seedTerminalStatus(t.deviceId, r.value === 'online', now());
+    else fleet.onTerminalStatus(t.deviceId, r.value === 'online', now());
   };
 
   // Seed from what the previous run left retained, then listen to everything new in-process.

@@ -154,4 +154,25 @@ describe('fleet status', () => {
     );
     gate = await startGate(t, 'gate-a', 'T1', t.dir);
   });
+
+  // Last: T2's alerts must not be taken for the other cases' alerts.
+  it('a terminal status sent quoted ("online", as some firmwares do) counts like the bare word', async () => {
+    // T2 has no gate here: it speaks for itself, as a terminal with its own credentials.
+    const t2 = await connect(t.url, t.as('T2'));
+    try {
+      await t2.publishAsync('face/T2/status', '"online"', { qos: 1, retain: true });
+      await waitFor(() => t.hub.fleet.snapshot().terminals.find((x) => x.terminalId === 'T2')?.online, {
+        what: 'T2 online in the fleet',
+      });
+      await t2.publishAsync('face/T2/status', '"offline"', { qos: 1, retain: true });
+      await waitFor(
+        () => t.hub.fleet.snapshot().terminals.find((x) => x.terminalId === 'T2')?.online === false,
+        {
+          what: 'T2 offline in the fleet',
+        },
+      );
+    } finally {
+      t2.end(true);
+    }
+  });
 });
