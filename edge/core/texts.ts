@@ -12,8 +12,9 @@ const T = {
   'zh-CN': {
     ok: '体温正常 请通行',
     fever: (area: string) => `体温异常 请前往${area}`,
-    remeasure: '请重新测温',
-    'sensor-fault': '测温设备故障 请重新测温',
+    // Not 复测: that word is the guard's contact re-check in the isolation room (the plans' wording).
+    remeasure: '测温无效，请重测',
+    'sensor-fault': '测温设备故障，请重测',
     'thermometer-offline': '测温设备离线 请稍候',
     'unknown-face': '未识别人员 禁止通行',
     'not-on-access-list': '无通行权限',

@@ -142,6 +142,8 @@ describe('one gate, end to end', () => {
       temperatureTenths: null,
     });
     expect(result.verdict?.checkResult).toBe('failed');
+    // The gate's word for "measure again" is not 复测 (the guard's contact re-check).
+    expect(result.verdict?.display).toBe('测温无效，请重测');
   });
 
   it('a measurement arriving after the face event is paired', async () => {
