@@ -25,8 +25,7 @@ import { createRecorder } from './storage/recorder.ts';
 import { createTerminalDriver } from './terminal/drivers.ts';
 import type { TerminalDriver } from './terminal/types.ts';
 import { startSystemdNotify } from './systemd-notify.ts';
-import { GyMlx90615Driver } from './thermometer/gy-mlx90615-driver.ts';
-import { ModbusIrDriver } from './thermometer/modbus-ir-driver.ts';
+import { THERMOMETER_DRIVERS } from './thermometer/drivers.ts';
 import type { ThermometerDriver } from './thermometer/types.ts';
 import { transportFromUrl } from './transport/from-url.ts';
 
@@ -240,24 +239,7 @@ function buildThermometer(
   const t = cfg.thermometer;
   if (t.protocol === 'none' || !t.port) return undefined;
   const transport = transportFromUrl(t.port, { baudRate: t.baudRate, lock: t.lock });
-  const dlog = log.child({ part: 'thermometer' });
-  if (t.protocol === 'modbus-ir')
-    return new ModbusIrDriver({
-      transport,
-      clock,
-      log: dlog,
-      slave: t.slave,
-      baudRate: t.baudRate,
-      pollIntervalMs: t.pollIntervalMs,
-    });
-  return new GyMlx90615Driver({
-    transport,
-    clock,
-    log: dlog,
-    mode: t.mode,
-    baudRate: t.baudRate,
-    pollIntervalMs: t.pollIntervalMs,
-  });
+  return THERMOMETER_DRIVERS[t.protocol]({ cfg: t, transport, clock, log: log.child({ part: 'thermometer' }) });
 }
 
 /** A short hash of the config file: fleet status shows which gates run which configuration. */

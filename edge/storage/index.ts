@@ -4,7 +4,8 @@
  *   recorder.on('fill', (e) => publish outbox-filling alert (active, severity, describeFill(e)));
  *   if (!recorder.accepting()) keep the turnstile shut: the reading could not be kept;
  *   heartbeat.outbox = { depth, oldestAgeS, freeDiskBytes, spilled } from recorder.stats();
- * Unit tests of other modules use `new MemoryRecorder()`.
+ * Unit tests of other modules use `new MemoryRecorder()` from ./memory-recorder.ts (a test double:
+ * never exported from here, so nothing in production can pick it up).
  */
 export { StorageError, StorageErrorCode, SinkRejection, type RejectedRecord } from './errors.ts';
 export { DiskWatch, type DiskWatchOptions, type StatFs } from './disk-space.ts';
@@ -29,7 +30,6 @@ export {
   type QuarantineEvent,
 } from './forwarder.ts';
 export { InfluxSink, type InfluxSinkOptions } from './influx-sink.ts';
-export { MemoryRecorder, type MemoryRecorderOptions } from './memory-recorder.ts';
 export {
   Outbox,
   type OutboxOptions,
