@@ -239,7 +239,12 @@ function buildThermometer(
   const t = cfg.thermometer;
   if (t.protocol === 'none' || !t.port) return undefined;
   const transport = transportFromUrl(t.port, { baudRate: t.baudRate, lock: t.lock });
-  return THERMOMETER_DRIVERS[t.protocol]({ cfg: t, transport, clock, log: log.child({ part: 'thermometer' }) });
+  return THERMOMETER_DRIVERS[t.protocol]({
+    cfg: t,
+    transport,
+    clock,
+    log: log.child({ part: 'thermometer' }),
+  });
 }
 
 /** A short hash of the config file: fleet status shows which gates run which configuration. */
