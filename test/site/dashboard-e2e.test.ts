@@ -269,4 +269,111 @@ describe('site: fever → alert → room → re-check → closed, across a dashb
     );
     expect(person.map((p) => p.source)).toEqual(['terminal', 'terminal', 'handheld']);
   });
+
+  it('closed as sent home, E1 is held at both gates until HR lifts the hold in the dashboard; an admin’s policy change there reaches every gate', async () => {
+    const d = dashboard as Dashboard;
+    const as = async (username: string, password: string, role: 'hr' | 'admin') => {
+      await d.core.users.create({ username, password, role });
+      const r = await fetch(`http://127.0.0.1:${port}/api/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ username, password }),
+      });
+      expect(r.status).toBe(200);
+      const cookie = (r.headers.get('set-cookie') ?? '').split(';')[0] as string;
+      const csrf = ((await r.json()) as { csrfToken: string }).csrfToken;
+      return async (method: string, path: string, body?: unknown) => {
+        const res = await fetch(`http://127.0.0.1:${port}${path}`, {
+          method,
+          headers: {
+            cookie,
+            'x-csrf-token': csrf,
+            ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+          },
+          ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+        });
+        const text = await res.text();
+        if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${text}`);
+        return text ? JSON.parse(text) : undefined;
+      };
+    };
+    const gatesHoldTheHubsHolds = () =>
+      waitFor(
+        () =>
+          [gateA, gateB].every(
+            (g) => g.edge.gate.status(true).holdsVersion === site.hub.holds.current()?.version,
+          ),
+        { what: 'both gates holding the hub’s holds', timeoutMs: 15_000 },
+      );
+    // The guard's close ("sent home") reached the hub through the dashboard's hold request.
+    await waitFor(
+      () => site.hub.holds.current()?.entries.find((h) => h.employeeNo === 'E1' && h.stage === 'sent-home'),
+      { what: 'the hub holding E1 as sent home', timeoutMs: 20_000 },
+    );
+    await gatesHoldTheHubsHolds();
+    for (const g of [gateA, gateB]) {
+      const r = await g.terminal.present({
+        employeeNo: 'E1',
+        name: '张伟',
+        mask: 'yes',
+        temperatureTenths: 365,
+      });
+      expect(r.verdict).toMatchObject({ checkResult: 'failed', open: false });
+      expect(r.verdict?.display).toBe('36.5°C 请持医院健康证明返岗 禁止通行');
+    }
+
+    const hr = await as('hr1', 'hr-password-1', 'hr');
+    await hr('POST', '/api/holds/E1/lift', {
+      reason: 'certificate',
+      note: '发热门诊证明，已排除',
+      returnDate: '2026-12-08',
+    });
+    expect(site.hub.holds.current()?.entries.find((h) => h.employeeNo === 'E1')).toMatchObject({
+      state: 'lifted',
+      liftReason: 'certificate',
+    });
+    await gatesHoldTheHubsHolds();
+    const back = await gateB.terminal.present({
+      employeeNo: 'E1',
+      name: '张伟',
+      mask: 'yes',
+      temperatureTenths: 365,
+    });
+    expect(back.verdict).toMatchObject({ checkResult: 'success', open: true });
+
+    const admin = await as('admin1', 'admin-password-1', 'admin');
+    const policy = (await admin('GET', '/api/policy')) as {
+      version: number;
+      rules: Record<string, unknown>;
+      calendar: unknown;
+    };
+    const next = (await admin('PUT', '/api/policy', {
+      baseVersion: policy.version,
+      rules: { ...policy.rules, feverThresholdTenths: 376 },
+      calendar: policy.calendar,
+    })) as { version: number };
+    expect(next.version).toBe(policy.version + 1);
+    await waitFor(
+      () => [gateA, gateB].every((g) => g.edge.gate.status(true).policyVersion === next.version),
+      {
+        what: 'the new policy at both gates',
+        timeoutMs: 15_000,
+      },
+    );
+    // 37.5 °C: a fever at 37.3, normal under this site's 37.6 (E2 is still held from its fever).
+    const r = await gateA.terminal.present({
+      employeeNo: 'E1',
+      name: '张伟',
+      mask: 'yes',
+      temperatureTenths: 375,
+    });
+    expect(r.verdict).toMatchObject({ checkResult: 'success', open: true });
+    const held = await gateA.terminal.present({
+      employeeNo: 'E2',
+      name: '李娜',
+      mask: 'yes',
+      temperatureTenths: 365,
+    });
+    expect(held.verdict).toMatchObject({ checkResult: 'failed', open: false });
+  });
 });
