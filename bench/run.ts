@@ -62,6 +62,12 @@ const BENCHES: Bench[] = [
     timeoutS: 300,
   },
   {
+    name: 'restart',
+    file: 'bench/restart.ts',
+    what: 'back after a power cut: shipped edge to first verdict (100k outbox), hub + 1,000 gates back online',
+    timeoutS: 240,
+  },
+  {
     name: 'storage',
     file: 'bench/storage.ts',
     what: 'outbox write cost, backlog replay, HR-scale queries',
