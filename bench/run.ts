@@ -68,6 +68,12 @@ const BENCHES: Bench[] = [
     timeoutS: 240,
   },
   {
+    name: 'lists',
+    file: 'bench/lists.ts',
+    what: '50,000 people: access list and holds changes to 1,000 gates; a gate loading and holding them',
+    timeoutS: 240,
+  },
+  {
     name: 'storage',
     file: 'bench/storage.ts',
     what: 'outbox write cost, backlog replay, HR-scale queries',
