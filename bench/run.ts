@@ -44,6 +44,12 @@ const BENCHES: Bench[] = [
     timeoutS: 420,
   },
   {
+    name: 'loss',
+    file: 'bench/loss.ts',
+    what: 'InfluxDB down 30 s and a SIGKILL: readings lost and doubled, ThermoGate beside Node-RED',
+    timeoutS: 300,
+  },
+  {
     name: 'latency',
     file: 'bench/latency.ts',
     what: '100 gates × 1 person/s: verdict and fever alert latency, CPU',
