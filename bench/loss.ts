@@ -77,6 +77,8 @@ interface Outcome {
   doubled: number;
   /** InfluxDB back → the last reading in the database, s (null: nothing came after). */
   catchUpS: number | null;
+  /** The stream's last event published → the last reading in the database, s (0: already in). */
+  afterStreamS: number;
   restartS: number;
 }
 
@@ -180,6 +182,7 @@ async function main(): Promise<void> {
       await Promise.all([tgBack, nrBack]);
     })();
     await Promise.all([events, outage, kills]);
+    const streamEnd = performance.now();
     say(`loss: ${fmt(sent)} events sent; waiting for the databases to settle…`);
     // Until both counts have not moved for 10 s (bounded: 3 minutes).
     const last = { tg: { n: -1, at: 0 }, nr: { n: -1, at: 0 } };
@@ -220,6 +223,7 @@ async function main(): Promise<void> {
         lost: sent - c.distinct,
         doubled: c.points - c.distinct,
         catchUpS: last[key].at > influxBackAt ? (last[key].at - influxBackAt) / 1000 : null,
+        afterStreamS: Math.max(0, (last[key].at - streamEnd) / 1000),
         restartS: restartS[key],
       };
     };
@@ -233,11 +237,12 @@ async function main(): Promise<void> {
         [
           'pipeline',
           'events sent',
-          'verdicts',
+          'answered',
           'points',
           'lost',
           'doubled',
-          'catch-up after InfluxDB back s',
+          'last reading in after InfluxDB back s',
+          'last reading in after the stream ended s',
           'back after SIGKILL s',
         ],
         rows.map((r) => [
@@ -248,6 +253,7 @@ async function main(): Promise<void> {
           fmt(r.lost),
           fmt(r.doubled),
           r.catchUpS === null ? 'nothing after' : fmt(r.catchUpS, 1),
+          fmt(r.afterStreamS, 1),
           fmt(r.restartS, 1),
         ]),
       ),
