@@ -44,6 +44,12 @@ const BENCHES: Bench[] = [
     timeoutS: 420,
   },
   {
+    name: 'loss',
+    file: 'bench/loss.ts',
+    what: 'InfluxDB down 30 s and a SIGKILL: readings lost and doubled, ThermoGate beside Node-RED',
+    timeoutS: 300,
+  },
+  {
     name: 'latency',
     file: 'bench/latency.ts',
     what: '100 gates × 1 person/s: verdict and fever alert latency, CPU',
@@ -58,8 +64,20 @@ const BENCHES: Bench[] = [
   {
     name: 'scale',
     file: 'bench/scale.ts',
-    what: 'hub CPU and latency with 10, 100, 300 gates (and Mosquitto); bench/scale.svg',
-    timeoutS: 300,
+    what: 'hub CPU and latency with 10, 100, 300, 1,000 gates (and Mosquitto); bench/scale.svg',
+    timeoutS: 480,
+  },
+  {
+    name: 'restart',
+    file: 'bench/restart.ts',
+    what: 'back after a power cut: shipped edge to first verdict (100k outbox), hub + 1,000 gates back online',
+    timeoutS: 240,
+  },
+  {
+    name: 'lists',
+    file: 'bench/lists.ts',
+    what: '50,000 people: access list and holds changes to 1,000 gates; a gate loading and holding them',
+    timeoutS: 240,
   },
   {
     name: 'storage',

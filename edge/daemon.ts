@@ -166,6 +166,7 @@ export async function startEdge(cfg: EdgeConfig, opts: StartOptions = {}): Promi
     configVersion: configVersion(opts.configPath),
     reply: terminal.reply,
     terminalStatus: () => terminal.status(),
+    fetch: (topic) => link.fetch(topic),
   });
 
   thermometer?.on('measurement', (m) => gate.onMeasurement(m));
@@ -175,9 +176,11 @@ export async function startEdge(cfg: EdgeConfig, opts: StartOptions = {}): Promi
   io.on('tailgating', () => gate.onTailgating());
   recorder.on('fill', (e) => gate.onOutboxFill(e));
   const eventTopic = FaceTopic.event(cfg.terminal.deviceId);
+  const onDemand = gate.onDemandTopics();
   for (const [topic, handler] of gate.subscriptions())
-    if (terminal.eventsOverMqtt || topic !== eventTopic) link.subscribe(topic, (_t, p) => handler(p));
-  link.onConnect(() => gate.onLinkUp());
+    if (onDemand.has(topic)) link.onDemand(topic, (_t, p) => handler(p));
+    else if (terminal.eventsOverMqtt || topic !== eventTopic) link.subscribe(topic, (_t, p) => handler(p));
+  link.onConnect((c) => gate.onLinkUp(c));
   link.onDisconnect(() => gate.onLinkDown());
   const clockCheck = new ClockCheck({ siteId: cfg.siteId, clock, log, thresholdMs: cfg.clockSkewWarnMs });
   link.subscribe(HubTopic.clock(cfg.siteId), (_t, p) => clockCheck.onMessage(p));

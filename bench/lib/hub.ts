@@ -43,11 +43,21 @@ export interface Broker {
   stop(): Promise<void>;
 }
 
+export interface RestartableHub extends Broker {
+  /** The hub's data folder (persistence, site store, access list). */
+  dir: string;
+  /** SIGKILL: a power cut, nothing flushed beyond what the hub had committed. */
+  kill(): Promise<void>;
+  /** Starts it again on the same port and data; resolves once it listens. */
+  start(): Promise<void>;
+}
+
 export async function startHub(
   site: string,
   devices: BenchDevice[],
   extraArgs: string[] = [],
-): Promise<Broker> {
+  extraConfig = '',
+): Promise<RestartableHub> {
   const dir = tempDir('tg-bench-hub-');
   writeFileSync(
     join(dir, 'credentials.json'),
@@ -58,24 +68,35 @@ export async function startHub(
   const config = join(dir, 'hub.yaml');
   writeFileSync(
     config,
-    `siteId: ${site}\nmqtt: { host: 127.0.0.1, port: ${port} }\ncredentialsFile: credentials.json\npersistenceDir: data\nlogLevel: warn\n`,
+    `siteId: ${site}\nmqtt: { host: 127.0.0.1, port: ${port} }\ncredentialsFile: credentials.json\npersistenceDir: data\nlogLevel: warn\n${extraConfig}`,
   );
-  const hub: Tracked = spawnTs('site/cli.ts', ['--config', config], extraArgs);
-  await awaitReady(hub, () => canConnect(port), {
-    name: 'hub',
-    what: 'hub listening',
-    timeoutMs: 30_000,
-    intervalMs: 100,
-    config,
-  });
-  return {
+  let hub: Tracked;
+  const start = async () => {
+    hub = spawnTs('site/cli.ts', ['--config', config], extraArgs);
+    await awaitReady(hub, () => canConnect(port), {
+      name: 'hub',
+      what: 'hub listening',
+      timeoutMs: 60_000,
+      intervalMs: 50,
+      config,
+    });
+    out.pid = hub.pid;
+  };
+  const out: RestartableHub = {
     name: 'hub (aedes + SQLite persistence)',
     url: `mqtt://127.0.0.1:${port}`,
-    pid: hub.pid,
+    pid: 0,
+    dir,
     async stop() {
       await hub.stop('SIGTERM', 10_000);
     },
+    async kill() {
+      await hub.stop('SIGKILL');
+    },
+    start,
   };
+  await start();
+  return out;
 }
 
 export async function startMosquittoFor(devices: BenchDevice[]): Promise<Broker> {

@@ -79,6 +79,11 @@ export interface GateDeps {
   reply?: TerminalReply;
   /** The terminal's model, firmware and reachability for the status, when its driver knows them. */
   terminalStatus?: () => TerminalStatusInfo | null;
+  /**
+   * Fetches a retained list snapshot once (the link's on-demand subscription to one of
+   * `onDemandTopics()`); not given: the snapshot topics are subscribed to for good.
+   */
+  fetch?: (topic: string) => void;
 }
 
 interface Paired {
@@ -157,6 +162,10 @@ export class Gate {
       log: d.log,
       onChange: () => this.publishStatus(true),
       onBadPayload: () => this.counters.badPayloads++,
+      fetchSnapshot: (which) =>
+        d.fetch?.(
+          which === 'access list' ? SiteTopic.accessList(d.cfg.siteId) : SiteTopic.holds(d.cfg.siteId),
+        ),
     });
     this.terminalClock = new TerminalClock(
       {
@@ -175,9 +184,16 @@ export class Gate {
   }
 
   /** The broker link came up: what arrives in the next moments may be what the broker held. */
-  onLinkUp(): void {
+  /** `sessionPresent`: the broker kept this gate's session (false when not known). */
+  onLinkUp(c: { sessionPresent: boolean } = { sessionPresent: false }): void {
     this.terminalClock.linkUp();
     this.publishStatus(true);
+    this.lists.onConnect(c.sessionPresent);
+  }
+
+  /** The list snapshots, fetched on demand (`fetch`) rather than subscribed to for good. */
+  onDemandTopics(): Set<string> {
+    return new Set([SiteTopic.accessList(this.d.cfg.siteId), SiteTopic.holds(this.d.cfg.siteId)]);
   }
 
   onLinkDown(): void {

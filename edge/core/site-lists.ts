@@ -2,6 +2,11 @@
  * The site's lists as they reach the gate: HR's access list and the person holds (versioned
  * snapshot + changes, one shape), and the site policy (a whole snapshot per version). A bad
  * payload is counted and logged and changes nothing; the gate keeps deciding with what it holds.
+ *
+ * Only changes travel while the gate is up to date: the full snapshot (megabytes for 50,000
+ * people) is fetched (`fetchSnapshot`, the link's on-demand subscription) when the gate holds no
+ * copy, when a change does not follow its version (a change was missed), and after a connect on
+ * which the broker no longer had the gate's session (changes were not queued for it).
  */
 import { AccessListChange, AccessListSnapshot } from '../../protocols/gate/access-list.ts';
 import { parsePayload } from '../../protocols/parse.ts';
@@ -18,7 +23,15 @@ import type { VersionedCopy } from './versioned-copy.ts';
 /** Lists of 50,000 people are a few MB: far above the default payload limit. */
 const LIST_MAX_BYTES = 32 * 1024 * 1024;
 
+export type ListName = 'access list' | 'holds';
+
 export class SiteLists {
+  /** Snapshots and changes received per list (for the tests and the benchmarks). */
+  readonly received: Record<ListName, { snapshots: number; changes: number }> = {
+    'access list': { snapshots: 0, changes: 0 },
+    holds: { snapshots: 0, changes: 0 },
+  };
+
   constructor(
     private readonly d: {
       accessList: AccessList;
@@ -27,8 +40,22 @@ export class SiteLists {
       log: Logger;
       onChange: () => void;
       onBadPayload: () => void;
+      /** Asks for the list's retained snapshot (not given: the gate is subscribed to it for good). */
+      fetchSnapshot?: (which: ListName) => void;
     },
   ) {}
+
+  /**
+   * After a (re)connect: fetch a list's snapshot unless the broker kept the session (then the
+   * changes made meanwhile were queued for the gate and arrive now) and the gate holds a copy.
+   */
+  onConnect(sessionPresent: boolean): void {
+    for (const [which, copy] of [
+      ['access list', this.d.accessList],
+      ['holds', this.d.holds],
+    ] as const)
+      if (!sessionPresent || copy.version === null) this.d.fetchSnapshot?.(which);
+  }
 
   onAccessList = (p: Uint8Array | string) =>
     this.snapshot('access list', AccessListSnapshot, this.d.accessList, p);
@@ -63,12 +90,13 @@ export class SiteLists {
   }
 
   private snapshot<E>(
-    what: string,
+    what: ListName,
     schema: z.ZodType<Snapshot<E>, unknown>,
     copy: VersionedCopy<E>,
     payload: Uint8Array | string,
   ): void {
     const r = parsePayload(schema, payload, LIST_MAX_BYTES);
+    this.received[what].snapshots++;
     if (!r.ok) {
       this.bad(what, r.error);
       return;
@@ -80,12 +108,13 @@ export class SiteLists {
   }
 
   private change<E>(
-    what: string,
+    what: ListName,
     schema: z.ZodType<Change<E>, unknown>,
     copy: VersionedCopy<E>,
     payload: Uint8Array | string,
   ): void {
     const r = parsePayload(schema, payload, LIST_MAX_BYTES);
+    this.received[what].changes++;
     if (!r.ok) {
       this.bad(`${what} change`, r.error);
       return;
@@ -94,11 +123,15 @@ export class SiteLists {
     if (copy.applyChange(r.value)) {
       this.d.log.info({ from: r.value.fromVersion, to: r.value.toVersion }, `${what} changed`);
       this.d.onChange();
-    } else
+    } else if (held !== null && r.value.toVersion <= held) {
+      // Already held (a redelivery, or the snapshot came first).
+    } else {
       this.d.log.info(
         { held, from: r.value.fromVersion, to: r.value.toVersion },
-        `${what} change skipped: waiting for a snapshot`,
+        `${what} change skipped: a change was missed; fetching the snapshot`,
       );
+      this.d.fetchSnapshot?.(what);
+    }
   }
 
   private bad(what: string, error: { code: string; message: string }): void {

@@ -10,6 +10,11 @@
  * arguments gives the client empty stores, which silently dropped every message in flight when
  * the hub died (one alert per hub SIGKILL in the soak); the link keeps one pair of stores for the
  * client's whole life instead.
+ *
+ * Retained snapshots fetched on demand (`onDemand` + `fetch`): a site's lists (50,000 people are
+ * megabytes) travel as changes; the full retained snapshot is subscribed to only while the gate
+ * needs it (no copy, a gap in the changes, a session the broker no longer had), and unsubscribed
+ * from as soon as it has arrived, so that neither a change nor a reconnect sends it again.
  */
 import mqtt, { type IClientOptions, type MqttClient, Store } from 'mqtt';
 import { backoffDelay } from '../backoff.ts';
@@ -40,7 +45,12 @@ export const HANDLER_GUARD_MS = 30_000;
 export class MqttLink {
   private client: MqttClient | undefined;
   private readonly subs = new Map<string, MessageHandler>();
-  private readonly connectHooks: Array<() => void> = [];
+  /** Topics subscribed to only while fetching their retained message, and those being fetched. */
+  private readonly onDemandSubs = new Map<string, MessageHandler>();
+  private readonly fetching = new Set<string>();
+  /** Retained snapshots fetched so far (for tests and the benchmarks). */
+  fetched = 0;
+  private readonly connectHooks: Array<(c: { sessionPresent: boolean }) => void> = [];
   private readonly disconnectHooks: Array<() => void> = [];
   private attempt = 0;
   private retry: Timer | undefined;
@@ -78,7 +88,7 @@ export class MqttLink {
     if (this.opts.ca !== undefined) options.ca = this.opts.ca;
     const client = mqtt.connect(this.opts.url, options);
     this.client = client;
-    client.on('connect', () => {
+    client.on('connect', (connack) => {
       // Nagle's algorithm holds a small write (a verdict, a PUBACK) while an earlier one is
       // unacknowledged; a verdict is the person's wait at the turnstile.
       (client.stream as { setNoDelay?: (on: boolean) => void }).setNoDelay?.(true);
@@ -86,10 +96,15 @@ export class MqttLink {
       this.connects++;
       this.attempt = 0;
       this.log.info({ url: this.opts.url, connects: this.connects }, 'mqtt connected');
-      const topics = [...this.subs.keys()];
+      const topics = [...this.subs.keys(), ...this.fetching];
       if (topics.length)
         client.subscribe(topics, { qos: 1 }, (err) => err && this.log.warn({ err }, 'subscribe failed'));
-      for (const hook of this.connectHooks) hook();
+      // A session kept by the broker may still hold an on-demand subscription (an older gate
+      // subscribed to its snapshots for good): drop it, or every change would bring the snapshot.
+      const idle = [...this.onDemandSubs.keys()].filter((t) => !this.fetching.has(t));
+      if (connack.sessionPresent && idle.length) client.unsubscribe(idle);
+      const session = { sessionPresent: connack.sessionPresent === true };
+      for (const hook of this.connectHooks) hook(session);
       for (const m of this.offline.splice(0)) this.send(m.topic, m.payload, 1, false);
     });
     // mqtt.js emits 'message' and then, synchronously, calls handleMessage, whose callback sends
@@ -142,7 +157,31 @@ export class MqttLink {
     if (this.connected) this.client?.subscribe(topic, { qos: 1 });
   }
 
-  onConnect(hook: () => void): void {
+  /**
+   * A topic whose retained message is fetched only when asked (`fetch`); its handler gets that
+   * message (and any other published on it while subscribed).
+   */
+  onDemand(topic: string, handler: MessageHandler): void {
+    this.onDemandSubs.set(topic, handler);
+  }
+
+  /**
+   * Subscribes to an on-demand topic until its next message (the retained one, at once, when the
+   * broker holds one) has arrived, then unsubscribes. Kept across reconnects until it arrives.
+   */
+  fetch(topic: string): void {
+    if (!this.onDemandSubs.has(topic) || this.fetching.has(topic)) return;
+    this.fetching.add(topic);
+    if (this.connected) this.client?.subscribe(topic, { qos: 1 });
+  }
+
+  /** Whether a fetch of this topic is under way. */
+  isFetching(topic: string): boolean {
+    return this.fetching.has(topic);
+  }
+
+  /** Runs on every connect; `sessionPresent`: the broker kept this gate's session (and queued its messages). */
+  onConnect(hook: (c: { sessionPresent: boolean }) => void): void {
     this.connectHooks.push(hook);
   }
 
@@ -216,6 +255,14 @@ export class MqttLink {
   }
 
   private dispatch(topic: string, payload: Buffer): unknown {
+    const onDemand = this.onDemandSubs.get(topic);
+    if (onDemand) {
+      if (this.fetching.delete(topic)) {
+        this.fetched++;
+        if (this.connected) this.client?.unsubscribe(topic);
+      }
+      return onDemand(topic, payload);
+    }
     const handler = this.subs.get(topic) ?? [...this.subs].find(([pattern]) => matches(pattern, topic))?.[1];
     return handler?.(topic, payload);
   }

@@ -80,15 +80,27 @@ describe('access list distribution', () => {
 
   it('a gate down during a change gets it when it reconnects, and decides by it', async () => {
     await b.stop();
+    const aGot = { ...a.edge.gate.lists.received['access list'] };
     const r = await t.hub.accessList.importCsv(
       `${HEADER}\nE1,张伟,QA,employee,,\nE3,Wang Fang,QA,visitor,2020-01-01,2099-12-31\n`,
     );
     expect(r).toMatchObject({ version: 2, upserts: 1, removals: 1 });
     await waitFor(() => gateVersion('gate-a') === 2, { what: 'gate-a holds version 2' });
+    // Only the change travelled to the gate that was up (issue 22): no snapshot again.
+    await waitFor(() => a.edge.gate.lists.received['access list'].changes === aGot.changes + 1, {
+      what: 'gate-a received the change',
+    });
+    expect(a.edge.gate.lists.received['access list'].snapshots).toBe(aGot.snapshots);
     expect((await a.terminal.present(person('E3'))).verdict?.checkResult).toBe('success');
     expect((await a.terminal.present(person('E2'))).verdict?.checkResult).toBe('failed');
     b = await startGate(t, 'gate-b', 'T2', t.dir);
     await waitFor(() => gateVersion('gate-b') === 2, { what: 'gate-b holds version 2 after reconnecting' });
+    // The hub kept gate-b's session: the change was queued for it; its copy was on disk.
+    expect(b.edge.gate.lists.received['access list'], `fetched ${b.edge.link.fetched}`).toMatchObject({
+      snapshots: 0,
+      changes: 1,
+    });
+    expect(b.edge.link.fetched).toBe(0);
     expect((await b.terminal.present(person('E3'))).verdict?.checkResult).toBe('success');
     expect((await b.terminal.present(person('E2'))).verdict?.checkResult).toBe('failed');
   }, 20_000);
@@ -104,4 +116,24 @@ describe('access list distribution', () => {
     });
     expect((await b.terminal.present(person('E4'))).verdict?.checkResult).toBe('success');
   });
+
+  it('a gate with a new data folder fetches the snapshot once; after that only changes reach it', async () => {
+    // The hub still has gate-b's session, but the gate has no copy: it asks for the snapshot.
+    await b.stop();
+    b = await startGate(t, 'gate-b', 'T2', join(t.dir, 'fresh'));
+    await waitFor(() => b.edge.gate.lists.received['access list'].snapshots === 1, {
+      what: 'gate-b received the snapshot',
+    });
+    // This site has no holds yet: that fetch waits (subscribed) for the first holds list.
+    expect(b.edge.link.fetched).toBe(1);
+    expect(b.edge.link.isFetching('tg/site-1/holds')).toBe(true);
+    expect(b.edge.link.isFetching('tg/site-1/access-list')).toBe(false);
+    expect((await b.terminal.present(person('E4'))).verdict?.checkResult).toBe('success');
+    const r = await t.hub.accessList.importCsv(`${HEADER}\nE1,张伟,QA,employee,,\nE5,Zhao,QA,employee,,\n`);
+    expect(r.version).toBe(4);
+    await waitFor(() => gateVersion('gate-b') === 4, { what: 'gate-b holds version 4' });
+    expect(b.edge.gate.lists.received['access list']).toEqual({ snapshots: 1, changes: 1 });
+    expect(b.edge.link.fetched).toBe(1);
+    expect((await b.terminal.present(person('E5'))).verdict?.checkResult).toBe('success');
+  }, 20_000);
 });
