@@ -21,11 +21,16 @@ it('biome check is clean', () => {
 
 /** The dependency check over the whole tree, as `npm run lint` runs it. */
 function depcruise(cwd: string, paths: string[]) {
-  return spawnSync(bin('depcruise'), ['--config', join(ROOT, '.dependency-cruiser.cjs'), ...paths], {
+  const r = spawnSync(bin('depcruise'), ['--config', join(ROOT, '.dependency-cruiser.cjs'), ...paths], {
     cwd,
     encoding: 'utf8',
     timeout: 120_000,
+    // CI's environment turns colours on (seen: the rule names came wrapped in escape codes).
+    env: { ...process.env, FORCE_COLOR: '0', NO_COLOR: '1' },
   });
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: stripping ANSI escapes is the point
+  const plain = (t: string | null) => (t ?? '').replace(/\u001b\[[0-9;]*m/g, '');
+  return { ...r, stdout: plain(r.stdout), stderr: plain(r.stderr) };
 }
 
 it('packages meet only on the wire: no import across packages, none into site/, no cycle', () => {
