@@ -188,7 +188,7 @@ async function main(): Promise<number> {
       await credentials.add(dev, passwords.get(id) as string);
     }
     // Every device's password in a file of its own, terminals too: to drive a lane by hand
-    // (`npm run sim -- terminal ... --password "$(cat DIR/term-2.password)"`) one needs it.
+    // (`npm run sim -- terminal ... --password="$(cat DIR/term-2.password)"`) one needs it.
     for (const id of [g.gateId, g.terminal])
       writeFileSync(join(dataDir, `${id}.password`), passwords.get(id) as string, { mode: 0o600 });
   }
@@ -327,7 +327,7 @@ async function main(): Promise<number> {
   const termPw = join(dataDir, 'term-1.password');
   process.stdout.write(
     `The site keeps running (hub, gates). Try another person at gate-1:\n  npm run sim -- terminal --broker ${brokerUrl} ` +
-      `--device-id term-1 --username term-1 --password "$(cat ${termPw})" --employee E10023 --celsius 37.5 --count 1\n` +
+      `--device-id term-1 --username term-1 --password="$(cat ${termPw})" --employee E10023 --celsius 37.5 --count 1\n` +
       '(gate-1 waits for its thermometer: run `npm run sim -- thermometer --tcp ...` too, or watch it ask to re-measure).\n' +
       `gate-2's terminal is term-2, password in ${join(dataDir, 'term-2.password')}. Ctrl-C to stop.\n`,
   );

@@ -25,8 +25,16 @@ read -r -a HUB_CLI <<<"${HUB_CLI:-docker compose run --rm --no-deps -T hub tsx s
 umask 077
 mkdir -p "$SECRETS_DIR"
 
-# 24 random bytes as URL-safe base64: no quoting trouble in any config or shell.
-random_secret() { head -c 24 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n'; }
+# 24 random bytes as URL-safe base64: no quoting trouble in any config or shell. Never starting
+# with "-", which a command line reads as an option (a CI run failed on one, 1 in 64).
+random_secret() {
+  local s
+  while :; do
+    s=$(head -c 24 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n')
+    [ "${s#-}" = "$s" ] && break
+  done
+  printf '%s' "$s"
+}
 
 SERVICE_SECRETS=(influx_admin_password influx_read_password grafana_admin_password)
 # device id | role | extra arguments of `device add`

@@ -4,7 +4,6 @@
  * only on MQTT (it logs in as its own `dashboard` device); what it gets from here is the SiteAdmin
  * adapter (HR's access list import, device credentials), which needs the hub's files.
  */
-import { randomBytes } from 'node:crypto';
 import type { FastifyPluginAsync } from 'fastify';
 import {
   createDashboard,
@@ -14,6 +13,7 @@ import {
   type SiteAdmin,
 } from '../dashboard/index.ts';
 import { CredentialsStore } from '../hub/auth/credentials.ts';
+import { generatePassword } from '../hub/auth/password.ts';
 import type { HubConfig } from '../hub/config/schema.ts';
 import { HubError, HubErrorCode } from '../hub/errors.ts';
 import { createHub, type Hub, type HubOptions } from '../hub/hub.ts';
@@ -64,7 +64,7 @@ export function siteAdminFor(hub: Hub, config: HubConfig): SiteAdmin {
     },
     async addDevice(input) {
       // 24 random bytes: the password is shown once and pasted into the device's config.
-      const password = randomBytes(24).toString('base64url');
+      const password = generatePassword();
       await credentials().add(input, password);
       return { password };
     },

@@ -45,7 +45,13 @@ export async function verifyPassword(password: Buffer | string, secret: ScryptSe
   return got.length === expected.length && timingSafeEqual(got, expected);
 }
 
-/** A new device password: 24 random bytes, URL-safe base64 (32 characters). */
+/**
+ * A new device password: 24 random bytes, URL-safe base64 (32 characters), never starting with
+ * "-": pasted after `--password` a leading dash reads as an option (a CI run failed on one, 1 in 64).
+ */
 export function generatePassword(): string {
-  return randomBytes(24).toString('base64url');
+  for (;;) {
+    const pw = randomBytes(24).toString('base64url');
+    if (!pw.startsWith('-')) return pw;
+  }
 }

@@ -114,7 +114,13 @@ export async function check(site: Site, injections: Injection[], startedAt: numb
   };
   for (const g of GATES) {
     const store = g === 'gate-3' ? stores.small : stores.big;
-    readings.set(g, await store.readingsByGate({ gateId: g, from: 0, to: Date.now() + 3_600_000 }));
+    // The gate's own readings: the guard's handheld re-checks are stored beside them (own ids and seqs).
+    readings.set(
+      g,
+      (await store.readingsByGate({ gateId: g, from: 0, to: Date.now() + 3_600_000 })).filter(
+        (r) => r.enteredBy === null,
+      ),
+    );
   }
 
   // ---- readings generated vs stored: per gate the seqs are dense, so a gap is a lost reading.
@@ -552,8 +558,13 @@ async function checkDashboard(
   for (const [key, list] of byKey) {
     const windowMs = key.includes('|person|') ? EPISODE_WINDOW_MS : ANONYMOUS_WINDOW_MS;
     list.sort((a, b) => a.raisedAt - b.raisedAt);
-    for (let k = 1; k < list.length; k++)
-      if ((list[k] as StoredAlert).raisedAt - (list[k - 1] as StoredAlert).lastSeenAt < windowMs) doubled++;
+    for (let k = 1; k < list.length; k++) {
+      const prev = list[k - 1] as StoredAlert;
+      const next = list[k] as StoredAlert;
+      // A fever after the guard closed the episode is a new episode (the guard on duty closes them).
+      const closedBefore = prev.clearedAt !== null && prev.clearedAt <= next.raisedAt;
+      if (!closedBefore && next.raisedAt - prev.lastSeenAt < windowMs) doubled++;
+    }
   }
   const listed = new Set(
     (await guardAlerts(site.dashboardUrl, site.guard)).filter((a) => a.kind === 'fever').map((a) => a.id),

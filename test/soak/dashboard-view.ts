@@ -50,6 +50,8 @@ export interface StoredAlert {
   raisedAt: number;
   lastSeenAt: number;
   occurrences: number;
+  /** When a guard closed it (null: still open). */
+  clearedAt: number | null;
 }
 
 export interface DashboardRecord {
@@ -64,7 +66,7 @@ export function readDashboardDb(path: string): DashboardRecord {
     const alerts = db
       .prepare(
         `SELECT id, kind, gate_id AS gateId, dedupe_key AS dedupeKey, raised_at AS raisedAt,
-                last_seen_at AS lastSeenAt, occurrences FROM alert`,
+                last_seen_at AS lastSeenAt, occurrences, cleared_at AS clearedAt FROM alert`,
       )
       .all() as StoredAlert[];
     const sources = db

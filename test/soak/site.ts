@@ -27,6 +27,7 @@ import { spawnTracked, type Tracked } from '../harness/proc.ts';
 import { createPtyPair, type PtyPair } from '../harness/pty.ts';
 import { waitFor } from '../harness/wait.ts';
 import { dashboardHealth } from './dashboard-view.ts';
+import { GuardOnDuty } from './guard-on-duty.ts';
 import { Lane, type Person } from './lane.ts';
 import { Observer } from './observer.ts';
 import { type Rng, seeded } from './rng.ts';
@@ -75,6 +76,8 @@ export class Site {
   dashboardPort = 0;
   /** The guard account the checks use on the dashboard's HTTP API. */
   readonly guard = { username: 'soak-guard', password: `guard-${Math.random().toString(36).slice(2)}` };
+  /** Works the fever episodes to a clearing close, lifting the holds (see guard-on-duty.ts). */
+  readonly guardOnDuty = new GuardOnDuty(() => this.dashboardUrl, this.guard);
   readonly edges = new Map<GateId, Tracked>();
   readonly lanes = new Map<GateId, Lane>();
   observer!: Observer;
@@ -128,6 +131,7 @@ export class Site {
     this.writeDashboardConfig();
     this.addGuardAccount();
     await this.startDashboard();
+    this.guardOnDuty.start();
     writeFileSync(this.clockFile, '+0');
     GATES.forEach((g, i) => {
       this.writeGateConfig(g, i);
@@ -297,7 +301,11 @@ logLevel: warn
     return join(this.dir, 'dashboard.yaml');
   }
 
-  /** No rooms: the soak checks that alerts arrive, not the isolation plan (dashboard-e2e does that). */
+  /**
+   * Shared isolation rooms: the guard on duty (guard-on-duty.ts) works every fever episode to its
+   * end, and an episode reaches the re-check only in a room. The soak checks that alerts arrive
+   * and holds are lifted, not the isolation plan (dashboard-e2e does that).
+   */
   private writeDashboardConfig(): void {
     writeFileSync(
       this.dashboardConfig,
@@ -307,6 +315,10 @@ dataDir: ${join(this.dir, 'dashboard')}
 mqtt: { url: "${this.brokerUrl}", username: dashboard, passwordFile: ${join(this.dir, 'dashboard.password')} }
 readings: { kind: influx, url: "${this.influx.url}", database: soak }
 alerts: { escalateAfterMs: 3600000 }
+rooms:
+  - { id: R1, name: 隔离室1, capacity: 4, shared: true }
+  - { id: R2, name: 隔离室2, capacity: 4, shared: true }
+  - { id: R3, name: 隔离室3, capacity: 4, shared: true }
 logLevel: warn
 `,
     );
@@ -442,6 +454,7 @@ logLevel: ${process.env.TG_SOAK_EDGE_LOG_LEVEL ?? 'warn'}
   }
 
   async stop(opts: { keep?: boolean } = {}): Promise<void> {
+    this.guardOnDuty.stop();
     try {
       for (const lane of this.lanes.values()) await lane.stop().catch(() => {});
       await this.observer?.stop().catch(() => {});
