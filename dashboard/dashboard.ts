@@ -153,6 +153,11 @@ export async function createDashboard(
     roster: () => core.board.roster(),
     policy: () => core.site.policy(),
     alerts: core.alerts,
+    names: {
+      gate: (id) => config.gateNames[id],
+      room: (id) => core.alerts.rooms().find((r) => r.id === id)?.name,
+      user: (username) => core.users.get(username)?.displayName,
+    },
     db,
     now,
     log,

@@ -62,6 +62,8 @@ export const DashboardConfig = z
   .object({
     siteId: Id,
     siteName: z.string().max(128).default(''),
+    /** Names people know the gates by ("东门"), for reports and exports; a gate without one shows its id. */
+    gateNames: z.record(Id, z.string().min(1).max(64)).default({}),
     timezone: TimeZone.default('Asia/Shanghai'),
     http: z
       .object({

@@ -60,6 +60,23 @@ export interface VisitorScreened {
   status: DayStatus;
 }
 
+/**
+ * Names for the ids a report mentions (gates, rooms, the users who entered readings), resolved
+ * when it is generated: the page and the export print names, never raw ids (issue #18), and a
+ * kept copy keeps the names of its day.
+ */
+export interface ReportNames {
+  gates: Record<string, string>;
+  rooms: Record<string, string>;
+  users: Record<string, string>;
+}
+
+export interface NameLookup {
+  gate(id: string): string | undefined;
+  room(id: string): string | undefined;
+  user(username: string): string | undefined;
+}
+
 export interface DailyReport {
   v: 1;
   siteId: string;
@@ -75,8 +92,10 @@ export interface DailyReport {
   screened: number;
   /** Of them, morning and afternoon both checked. */
   complete: number;
-  /** Of them, not complete (the length of `missing`). */
+  /** Of them, not complete (the length of `missing`): people, 缺测人数. */
   missingChecks: number;
+  /** Checks those people missed (an absent person missed two): 缺测次数. */
+  missedChecks: number;
   missing: MissingCheck[];
   /** Expected employees by status (fever counted as fever whatever the windows). */
   statusCounts: Record<DayStatus, number>;
@@ -90,6 +109,7 @@ export interface DailyReport {
   visitors: VisitorScreened[];
   /** Measured people who are neither expected employees nor visitors on the roster. */
   othersScreened: number;
+  names: ReportNames;
 }
 
 export interface DailyReportDeps {
@@ -97,6 +117,7 @@ export interface DailyReportDeps {
   siteName: string;
   alerts: Pick<AlertsService, 'list'>;
   now: () => number;
+  names?: NameLookup;
 }
 
 const first = (d: PersonDayLog): LogReading | null => {
@@ -125,6 +146,20 @@ export async function dailyReport(deps: DailyReportDeps, b: DayBounds): Promise<
       afternoon: r.afternoon,
     }));
   const fevers = feverCases(deps, b, [...log.rows, ...log.visitors]);
+  const missedChecks = missing.reduce((n, m) => n + (m.checks === 'absent' ? 2 : 1), 0);
+  const visitors = log.visitors.map((v) => ({
+    employeeNo: v.employeeNo,
+    name: v.name,
+    department: v.department,
+    first: first(v),
+    highest: v.highest,
+    status: v.status,
+  }));
+  const names = resolveNames(
+    deps.names,
+    [...missing.flatMap((m) => [m.morning, m.afternoon]), ...visitors.flatMap((v) => [v.first, v.highest])],
+    fevers,
+  );
   return {
     v: 1,
     siteId: log.siteId,
@@ -138,6 +173,7 @@ export async function dailyReport(deps: DailyReportDeps, b: DayBounds): Promise<
     screened: expected.filter((r) => r.readings > 0).length,
     complete: expected.filter((r) => r.checks === 'complete').length,
     missingChecks: missing.length,
+    missedChecks,
     missing,
     statusCounts,
     manualChecks,
@@ -145,16 +181,31 @@ export async function dailyReport(deps: DailyReportDeps, b: DayBounds): Promise<
     feverCount: fevers.length,
     zeroReport: fevers.length === 0,
     visitorsScreened: log.visitors.length,
-    visitors: log.visitors.map((v) => ({
-      employeeNo: v.employeeNo,
-      name: v.name,
-      department: v.department,
-      first: first(v),
-      highest: v.highest,
-      status: v.status,
-    })),
+    visitors,
     othersScreened: log.rows.filter((r) => !r.expected && r.readings > 0).length,
+    names,
   };
+}
+
+function resolveNames(
+  lookup: NameLookup | undefined,
+  readings: Array<LogReading | null>,
+  fevers: FeverCase[],
+): ReportNames {
+  const names: ReportNames = { gates: {}, rooms: {}, users: {} };
+  const put = (table: Record<string, string>, id: string | null, name: string | undefined) => {
+    if (id && name && name !== id) table[id] = name;
+  };
+  for (const r of readings) {
+    if (!r) continue;
+    put(names.gates, r.gateId, lookup?.gate(r.gateId));
+    if (r.enteredBy) put(names.users, r.enteredBy, lookup?.user(r.enteredBy));
+  }
+  for (const f of fevers) {
+    put(names.gates, f.gateId, lookup?.gate(f.gateId));
+    if (f.roomId) put(names.rooms, f.roomId, lookup?.room(f.roomId));
+  }
+  return names;
 }
 
 /** The day's fever episodes, then fever readings of people who had no episode that day. */

@@ -25,6 +25,23 @@ const CSV_LIMIT = 16 * 1024 * 1024;
 
 const Day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'a date YYYY-MM-DD');
 const EmployeeNo = z.string().min(1).max(64);
+/** The daily report's answer: the report (a loose object: its shape is DailyReport) and where it came from. */
+const DailyAnswer = z.object({
+  report: z.looseObject({ date: z.string(), generatedAt: z.number() }),
+  /** true: this is the copy kept and sent at reports.dailyAt; false: generated for this request. */
+  kept: z.boolean(),
+  /** The kept copy of the day, if any: when it was generated and whether it still says the same. */
+  sent: z.object({ generatedAt: z.number(), identical: z.boolean() }).nullable(),
+  deliveries: z.array(
+    z.object({
+      day: z.string(),
+      kind: z.string(),
+      state: z.enum(['pending', 'sent', 'failed']),
+      attempts: z.number().int(),
+      lastError: z.string().nullable(),
+    }),
+  ),
+});
 const File = z.object({ file: z.string().min(1).max(200) });
 
 interface Who {
@@ -142,15 +159,26 @@ export function registerRoutes(root: FastifyInstance, d: RouteDeps): void {
     {
       config: hr,
       schema: {
-        summary: 'The daily report: the kept one (sent at reports.dailyAt), or generated now',
+        summary:
+          'The daily report generated now (version=live, default), or the copy kept and sent at reports.dailyAt (version=sent)',
         params: z.object({ date: Day }),
-        querystring: z.object({ fresh: z.enum(['true', 'false']).optional() }),
+        // `fresh` is what older pages sent; a live report is always fresh now, so it changes nothing.
+        querystring: z.object({
+          version: z.enum(['live', 'sent']).default('live'),
+          fresh: z.enum(['true', 'false']).optional(),
+        }),
+        response: { 200: DailyAnswer },
       },
     },
     async (req) => {
       const day = svc.checkDay(req.params.date);
-      const r = await svc.daily(day, req.query.fresh === 'true');
-      return { ...r, deliveries: r.kept ? svc.kept.deliveries(day) : [] };
+      const r = await svc.daily(day, req.query.version);
+      // An interface has no index signature: the schema checks the envelope, the report passes whole.
+      return {
+        ...r,
+        report: r.report as unknown as Record<string, unknown> & { date: string; generatedAt: number },
+        deliveries: r.sent ? svc.kept.deliveries(day) : [],
+      };
     },
   );
 
@@ -198,10 +226,24 @@ export function registerRoutes(root: FastifyInstance, d: RouteDeps): void {
 
   app.get(
     '/api/exports/daily/:file',
-    { config: hr, schema: { summary: 'The daily report as <YYYY-MM-DD>.csv or .xlsx', params: File } },
+    {
+      config: hr,
+      schema: {
+        summary:
+          'The daily report as <YYYY-MM-DD>.csv or .xlsx: generated at the request like the page (version=live), or the copy sent (version=sent); the generation time is in it',
+        params: File,
+        querystring: z.object({ version: z.enum(['live', 'sent']).default('live') }),
+      },
+    },
     async (req, reply) => {
       const [day, format] = splitFile(req.params.file);
-      return stream(d, req, reply, format, await dailyExport(svc, who(req).lang, svc.checkDay(day)));
+      return stream(
+        d,
+        req,
+        reply,
+        format,
+        await dailyExport(svc, who(req).lang, svc.checkDay(day), req.query.version),
+      );
     },
   );
 

@@ -34,6 +34,11 @@ export function isoWeekday(day: string): number {
   return d === 0 ? 7 : d;
 }
 
+/** Two reports say the same (the generation time aside). */
+export function sameReport(a: DailyReport, b: DailyReport): boolean {
+  return JSON.stringify({ ...a, generatedAt: 0 }) === JSON.stringify({ ...b, generatedAt: 0 });
+}
+
 export interface ImportResult {
   /** Data lines in the file. */
   lines: number;
@@ -66,6 +71,11 @@ export class ReportService {
     this.now = deps.now ?? Date.now;
     this.clock = new LocalTime(deps.config.timezone);
     this.splitMinutes = parseSplit(deps.config.reports.split);
+  }
+
+  /** Names of gates, rooms and users for the exports (undefined: ids are shown). */
+  get names() {
+    return this.deps.names;
   }
 
   get siteId(): string {
@@ -166,17 +176,50 @@ export class ReportService {
     const ctx = this.context();
     return viaStore(() =>
       dailyReport(
-        { ctx, siteName: this.deps.config.siteName, alerts: this.deps.alerts, now: this.now },
+        {
+          ctx,
+          siteName: this.deps.config.siteName,
+          alerts: this.deps.alerts,
+          now: this.now,
+          ...(this.deps.names ? { names: this.deps.names } : {}),
+        },
         this.bounds(ctx, day),
       ),
     );
   }
 
-  /** The kept report of the day, or one generated now (not kept: the scheduler keeps what it sends). */
-  async daily(day: string, fresh = false): Promise<{ report: DailyReport; kept: boolean }> {
-    const kept = fresh ? null : this.kept.get(day);
-    if (kept) return { report: kept, kept: true };
-    return { report: await this.generateDaily(day), kept: false };
+  /**
+   * The daily report as HR sees it and downloads it. `live` (the default, for every day) is
+   * generated now, so the page and the export show what the data says at the moment of the
+   * request (issue #18: the export used to answer the copy kept at the send time, which had
+   * fewer people and no dispositions); `sent` is the copy the scheduler kept and sent, for HR to
+   * see what the authorities received. `sent` on a live answer says whether that copy exists and
+   * whether it still matches (everything but the generation time).
+   */
+  async daily(
+    day: string,
+    version: 'live' | 'sent' = 'live',
+  ): Promise<{
+    report: DailyReport;
+    kept: boolean;
+    sent: { generatedAt: number; identical: boolean } | null;
+  }> {
+    const kept = this.kept.get(day);
+    if (version === 'sent') {
+      if (!kept)
+        throw new DashboardError(
+          ReportErrorCode.NOT_SENT,
+          404,
+          `no daily report of ${day} was kept and sent`,
+        );
+      return { report: kept, kept: true, sent: { generatedAt: kept.generatedAt, identical: true } };
+    }
+    const report = await this.generateDaily(day);
+    return {
+      report,
+      kept: false,
+      sent: kept ? { generatedAt: kept.generatedAt, identical: sameReport(kept, report) } : null,
+    };
   }
 
   rules(roster = new Roster(this.deps.roster())) {

@@ -7,6 +7,7 @@ import type { Actor, AlertsService, ManualReadingSink } from '../alerts/types.ts
 import type { DashboardConfig } from '../config/schema.ts';
 import type { Logger } from '../log.ts';
 import type { ReadingStore } from '../store/types.ts';
+import type { NameLookup } from './daily-report.ts';
 import type { RetryPolicy } from './scheduler.ts';
 
 export type AuditFn = (by: Actor, action: string, target: string, detail?: object) => void;
@@ -22,6 +23,8 @@ export interface ReportsDeps {
   alerts: Pick<AlertsService, 'list'>;
   /** The site policy the hub published (threshold, plausible range, calendar); default: the built-in one. */
   policy?: () => SitePolicy;
+  /** Names of gates, rooms and users, so reports print names rather than ids (default: the ids). */
+  names?: NameLookup;
   /** The dashboard's own database: kept daily reports and their deliveries. */
   db: Database;
   now?: () => number;
