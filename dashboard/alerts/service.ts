@@ -516,6 +516,7 @@ class Service implements AlertsService, DomainCtx {
       rec.disposition = disposition as Disposition;
       this.ackBy(rec, actor);
       rec.note = [`closed by ${actor.username}: ${disposition}`, note?.trim()].filter(Boolean).join(' — ');
+      rec.userNote = note?.trim() || null;
       this.save(rec);
       this.roomsChanged();
       this.d.audit(actor, 'alert.close', rec.id, {
@@ -601,6 +602,7 @@ class Service implements AlertsService, DomainCtx {
       // a later report of it raises a new alert.
       if (rec.conditionActive === true) rec.conditionActive = false;
       rec.note = [`cleared by ${by.username}`, note?.trim()].filter(Boolean).join(' — ');
+      rec.userNote = note?.trim() || null;
       this.save(rec);
       this.d.audit(by, 'alert.clear', rec.id, {
         kind: rec.kind,

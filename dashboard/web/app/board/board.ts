@@ -50,6 +50,10 @@ export const renderBoard: Render = (root, ctx) => {
     roomName,
     (a) => onAlert(a),
     (no) => holds.get(no),
+    (a) => ({
+      clockOffsetMs: gates.find((g) => g.gateId === a.gateId)?.terminalClockOffsetMs ?? null,
+      roomsConfigured: rooms.length > 0,
+    }),
   );
   const holdsEl = h('section', { class: 'panel holds-panel', 'data-testid': 'board-holds' });
   const tiles = new GateTiles(ctx, (c) => onCommand(c));
