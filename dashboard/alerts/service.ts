@@ -126,7 +126,10 @@ class Service implements AlertsService, DomainCtx {
     this.escalator.enqueue({
       reason,
       alert,
-      text: escalationText(alert, reason, this.d.escalateAfterMs, this.d.language ?? 'zh-CN'),
+      text: escalationText(alert, reason, this.d.escalateAfterMs, this.d.language ?? 'zh-CN', {
+        siteName: this.d.siteName ?? '',
+        roomName: rec.roomId ? (this.roomStore.get(rec.roomId)?.name ?? rec.roomId) : null,
+      }),
     });
     this.escalations++;
     this.d.log.warn({ alertId: rec.id, kind: rec.kind, reason }, 'alert escalated');

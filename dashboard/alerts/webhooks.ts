@@ -92,14 +92,17 @@ export function escalationText(
   reason: Exclude<EscalationReason, 'raised'>,
   escalateAfterMs: number,
   language: NotifyLanguage = 'en',
+  names: { siteName?: string; roomName?: string | null } = {},
 ): string {
   if (language === 'zh-CN') {
+    // Said from the kind and fields, never with the gate's English detail (issue #18).
     const who = [a.name, a.employeeNo ? `（工号 ${a.employeeNo}）` : null].filter(Boolean).join('');
     const parts = [
-      `【告警升级】${a.siteId}：${KIND_ZH[a.kind]}，闸机 ${a.gateId}`,
+      `【告警升级】${names.siteName || a.siteId}：${KIND_ZH[a.kind]}，闸机 ${a.gateId}`,
       who || null,
       a.temperatureTenths !== null ? tenths(a.temperatureTenths) : null,
-      a.roomId ? `临时隔离室 ${a.roomId}` : null,
+      a.roomId ? `临时隔离室 ${names.roomName ?? a.roomId}` : null,
+      a.facts?.device === 'terminal' ? `人脸终端 ${a.facts.deviceId} 离线` : null,
     ].filter(Boolean);
     const why =
       reason === 'rooms-full'

@@ -29,6 +29,7 @@ export function reportRoutes(deps: ReportsDeps): ReportsPlugin {
     timeZone: deps.config.timezone,
     dailyAt: deps.config.reports.dailyAt,
     webhooks: deps.config.reports.webhooks,
+    language: deps.config.language,
     retentionDays: deps.config.reports.retentionDays,
     fetch: deps.fetch ?? fetch,
     retry: { ...DEFAULT_REPORT_RETRY, ...deps.webhookRetry },

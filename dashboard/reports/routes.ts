@@ -117,10 +117,11 @@ export function registerRoutes(root: FastifyInstance, d: RouteDeps): void {
   const { svc } = d;
   const hr = { roles: HR };
 
-  // Scoped to this plugin: other modules register their own text/csv parser.
+  // Scoped to this plugin: other modules register their own text/csv parser. Raw bytes: a
+  // string parser would already have replaced a GBK file's bytes with U+FFFD.
   root.addContentTypeParser(
     ['text/csv', 'application/csv'],
-    { parseAs: 'string', bodyLimit: CSV_LIMIT },
+    { parseAs: 'buffer', bodyLimit: CSV_LIMIT },
     (_req, body, done) => done(null, body),
   );
 
@@ -321,7 +322,7 @@ export function registerRoutes(root: FastifyInstance, d: RouteDeps): void {
     },
     async (req) => {
       const { actor } = who(req);
-      if (typeof req.body !== 'string' || req.body.trim() === '')
+      if (!Buffer.isBuffer(req.body) || req.body.toString('latin1').trim() === '')
         throw badRequest('send the CSV as the body (content-type text/csv)');
       try {
         const r = await svc.importSelfReports(req.body, actor.username);

@@ -5,6 +5,7 @@
  */
 import type { ReadingRecord } from '../../protocols/gate/messages.ts';
 import { defaultSitePolicy, isWorkingDay } from '../../protocols/site/policy.ts';
+import { decodeCsvBytes } from '../server/csv-decode.ts';
 import { DashboardError } from '../server/errors.ts';
 import { localDay, parseDay, parseSplit } from '../store/local-time.ts';
 import { type DailyReport, dailyReport } from './daily-report.ts';
@@ -240,11 +241,22 @@ export class ReportService {
   }
 
   /** All lines or none; a refused file throws TG_DASH_REPORT_IMPORT_INVALID with every bad line. */
-  async importSelfReports(csv: string, enteredBy: string): Promise<ImportResult> {
-    const parsed = parseSelfReports(csv, this.deps.config.timezone, this.rules());
+  async importSelfReports(bytes: Uint8Array, enteredBy: string): Promise<ImportResult> {
+    // Excel's GBK file as well as UTF-8; a file that is neither is refused, never read with U+FFFD.
+    const decoded = decodeCsvBytes(bytes);
+    const parsed =
+      'error' in decoded
+        ? {
+            entries: [],
+            lines: 0,
+            errors: [{ line: 1, reason: 'the file is neither UTF-8 nor GBK/GB18030', problem: 'encoding' }],
+          }
+        : parseSelfReports(decoded.text, this.deps.config.timezone, this.rules());
     if (parsed.errors.length > 0 || parsed.entries.length === 0) {
       const errors: LineError[] =
-        parsed.errors.length > 0 ? parsed.errors : [{ line: 1, reason: 'no readings in the file' }];
+        parsed.errors.length > 0
+          ? parsed.errors
+          : [{ line: 1, reason: 'no readings in the file', problem: 'no-readings' }];
       throw new DashboardError(
         ReportErrorCode.IMPORT_INVALID,
         400,

@@ -131,7 +131,10 @@ describe('the daily report scheduler', () => {
     });
     expect(generic.report.fevers[0]).toMatchObject({ employeeNo: 'E006', disposition: 'sent-home' });
     expect(generic.text).toContain(`测试工厂 ${DAY}`);
-    expect(generic.text).toContain('E006 孙八 38.2 °C 08:10:00 gate-1: 劝返回家 sent home');
+    expect(generic.text).toContain('E006 孙八 38.2 °C 08:10:00 gate-1: 劝返回家');
+    // In the site's language only, with the page's words (issue #18: robots got English).
+    expect(generic.text).toContain('体温异常人数：1');
+    expect(generic.text).not.toMatch(/fevers|screened|sent home/);
     const ding = received.find((r) => r.path === '/dingtalk') as Received;
     expect(ding.body).toEqual({ msgtype: 'text', text: { content: generic.text } });
     const ts = ding.query.get('timestamp') as string;
