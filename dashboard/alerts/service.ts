@@ -596,14 +596,18 @@ class Service implements AlertsService, DomainCtx {
         );
       if (rec.state === 'cleared')
         throw new AlertsError(AlertsErrorCode.ALERT_BAD_STAGE, `${rec.id} is already cleared`);
+      // A device that is still down cannot be declared fine: the alert would vanish from the
+      // board while the gate cannot screen anyone (issue #18). It clears when the device says so.
+      if (rec.conditionActive === true)
+        throw new AlertsError(
+          AlertsErrorCode.CONDITION_ACTIVE,
+          `${rec.kind} at ${rec.gateId} is still reported by the device: acknowledge it; it clears when it ends`,
+        );
       const now = this.now();
       this.ackBy(rec, by);
       rec.state = 'cleared';
       rec.clearedAt = now;
       rec.updatedAt = now;
-      // A guard may clear a condition the device still reports (a gate taken out of service):
-      // a later report of it raises a new alert.
-      if (rec.conditionActive === true) rec.conditionActive = false;
       rec.note = [`cleared by ${by.username}`, note?.trim()].filter(Boolean).join(' — ');
       rec.userNote = note?.trim() || null;
       this.save(rec);

@@ -99,6 +99,15 @@ describe('the alert queue', () => {
       'close',
     ]);
     expect(actionsFor(alert({ id: 'a', kind: 'gate-offline', stage: null }))).toEqual(['ack', 'clear']);
+    // Still down: nothing to clear yet (issue #18: a fault was "cleared" while the device was down).
+    const down = {
+      conditionActive: true,
+      device: 'gate' as const,
+      deviceId: 'gate-a',
+      recheckTenths: null,
+      userNote: null,
+    };
+    expect(actionsFor(alert({ id: 'a', kind: 'gate-offline', stage: null, facts: down }))).toEqual(['ack']);
     expect(actionsFor(alert({ id: 'a', state: 'cleared', stage: 'closed' }))).toEqual([]);
   });
 });

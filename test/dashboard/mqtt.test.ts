@@ -35,6 +35,23 @@ async function client(url: string, id: string): Promise<MqttClient> {
 }
 
 /** A gate that acknowledges every command it gets. */
+/** A gate's retained status, as the edge publishes it (the dashboard commands only gates it knows). */
+async function announce(c: MqttClient, gateId: string, online: boolean): Promise<void> {
+  const status = {
+    v: 1,
+    siteId: SITE,
+    gateId,
+    online,
+    at: Date.now(),
+    thermometer: 'online',
+    gateState: 'locked',
+    softwareVersion: 'test',
+    configVersion: 'test',
+    accessListVersion: null,
+  };
+  await c.publishAsync(`tg/${SITE}/gate/${gateId}/status`, JSON.stringify(status), { qos: 1, retain: true });
+}
+
 async function fakeGate(url: string, gateId: string): Promise<{ client: MqttClient; got: GateCommand[] }> {
   const c = await client(url, `fake-${gateId}`);
   const got: GateCommand[] = [];
@@ -90,6 +107,11 @@ describe('dashboard on a broker', () => {
         state: string;
       }>;
 
+    // gate-a answers; gate-b says it is online but never answers; gate-c is offline.
+    await announce(gate.client, 'gate-a', true);
+    await announce(gate.client, 'gate-b', true);
+    await announce(gate.client, 'gate-c', false);
+    await waitFor(() => d.core.board.gateIds().length === 3, { what: 'the dashboard to know the gates' });
     const open = await send('gate-a', { kind: 'open-once', reason: 'delivery' });
     expect(open.statusCode).toBe(202);
     expect(open.json().state).toBe('pending');
@@ -102,6 +124,11 @@ describe('dashboard on a broker', () => {
     expect(gate.got).toEqual([
       expect.objectContaining({ id: open.json().id, kind: 'open-once', by: 'guard1' }),
     ]);
+
+    // An offline gate is refused with a reason, not "sent" (issue #18); nothing is queued.
+    const offline = await send('gate-c', { kind: 'open-once', reason: 'delivery' });
+    expect([offline.statusCode, offline.json().code]).toEqual([409, 'TG_DASH_GATE_OFFLINE']);
+    expect((await commands()).some((c) => c.id === offline.json().id)).toBe(false);
 
     const silent = await send('gate-b', { kind: 'lockdown' });
     await waitFor(

@@ -84,7 +84,7 @@ export const en: Record<keyof typeof zh, string> = {
 
   'decision.pass': 'Pass',
   'decision.flagged': 'Flagged',
-  'decision.remeasure': 'Re-measure',
+  'decision.remeasure': 'Invalid reading, measure again',
   'decision.denied': 'Denied',
   'decision.unpaired': 'Unpaired',
   'decision.manual': 'Manual',
@@ -102,7 +102,7 @@ export const en: Record<keyof typeof zh, string> = {
   'stage.waiting-for-room': 'Waiting for a room',
   'stage.arrived': 'In the room',
   'stage.rechecked': 'Re-checked',
-  'stage.closed': 'Closed',
+  'stage.closed': 'Handled',
 
   'alertKind.fever': 'Fever',
   'alertKind.remeasure-repeated': 'Re-measure failed repeatedly',
@@ -129,13 +129,13 @@ export const en: Record<keyof typeof zh, string> = {
   'action.ack': 'Acknowledge',
   'action.arrival': 'Confirm arrival',
   'action.recheck': 'Record re-check',
-  'action.close': 'Close',
+  'action.close': 'Done',
   'action.clear': 'Clear',
 
   'done.ack': 'Alert acknowledged',
   'done.arrival': 'Arrival confirmed',
   'done.recheck': 'Re-check recorded',
-  'done.close': 'Closed; the room is free',
+  'done.close': 'Handled; the room is free',
   'done.clear': 'Alert cleared',
 
   'recheck.temp': 'Re-check',
@@ -145,7 +145,7 @@ export const en: Record<keyof typeof zh, string> = {
   'recheck.bad.range': 'The temperature must be between 30.0 and 45.0 °C.',
 
   'instrument.handheld': 'Handheld (IR)',
-  'instrument.contact': 'Contact thermometer',
+  'instrument.contact': 'Mercury / electronic thermometer',
 
   'close.disposition': 'Disposition',
   'close.choose': 'Choose a disposition…',
@@ -154,7 +154,7 @@ export const en: Record<keyof typeof zh, string> = {
 
   'disposition.cleared-to-enter': 'Cleared, may enter',
   'disposition.sent-home': 'Sent home',
-  'disposition.referred-to-hospital': 'Referred to hospital',
+  'disposition.referred-to-hospital': 'Sent to a fever clinic / designated hospital',
 
   'alarm.title': '⚠ FEVER ALERT',
   'alarm.more': '{n} more',
@@ -219,8 +219,8 @@ export const en: Record<keyof typeof zh, string> = {
   'status.complete': 'Complete',
   'status.morning-missing': 'Morning missing',
   'status.afternoon-missing': 'Afternoon missing',
-  'status.absent': 'Absent',
-  'status.fever': 'Fever',
+  'status.absent': 'Both missing',
+  'status.fever': 'High temperature',
 
   'source.gate-thermometer': 'gate thermometer',
   'source.terminal': 'face terminal',
@@ -530,4 +530,8 @@ export const en: Record<keyof typeof zh, string> = {
     'The file lists {incoming} people; the access list has {current}. Replacing would turn everybody else away at every gate. Choose:',
   'access.merge': 'Merge: update or add the {incoming} people of the file, keep the others',
   'access.replace': 'Replace: the list keeps only the {incoming} people of the file',
+  'status.screened': 'Screened',
+  'hr.noSuchPerson':
+    'No such person: nobody on the access list has the employee number or name "{q}", and there is no reading of them in the period.',
+  'hr.employeeNoOrName': 'Employee no. or name',
 };

@@ -82,7 +82,7 @@ export const zh = {
 
   'decision.pass': '通过',
   'decision.flagged': '体温异常',
-  'decision.remeasure': '请复测',
+  'decision.remeasure': '测温无效，请重测',
   'decision.denied': '拒绝',
   'decision.unpaired': '未配对',
   'decision.manual': '人工',
@@ -100,9 +100,9 @@ export const zh = {
   'stage.waiting-for-room': '等待隔离室',
   'stage.arrived': '已到达隔离室',
   'stage.rechecked': '已复测',
-  'stage.closed': '已结案',
+  'stage.closed': '处置完毕',
 
-  'alertKind.fever': '发热',
+  'alertKind.fever': '体温异常',
   'alertKind.remeasure-repeated': '多次复测失败',
   'alertKind.mask-missing': '未戴口罩',
   'alertKind.unknown-person': '陌生人',
@@ -127,13 +127,13 @@ export const zh = {
   'action.ack': '确认告警',
   'action.arrival': '确认到达',
   'action.recheck': '记录复测',
-  'action.close': '结案',
+  'action.close': '处置完毕',
   'action.clear': '解除',
 
   'done.ack': '告警已确认',
   'done.arrival': '已确认到达隔离室',
   'done.recheck': '复测已记录',
-  'done.close': '已结案，隔离室已释放',
+  'done.close': '已处置完毕，隔离室已释放',
   'done.clear': '告警已解除',
 
   'recheck.temp': '复测体温',
@@ -143,7 +143,7 @@ export const zh = {
   'recheck.bad.range': '体温应在 30.0 至 45.0 °C 之间。',
 
   'instrument.handheld': '手持测温枪',
-  'instrument.contact': '接触式体温计',
+  'instrument.contact': '水银/电子体温计',
 
   'close.disposition': '处置结果',
   'close.choose': '请选择处置结果…',
@@ -152,7 +152,7 @@ export const zh = {
 
   'disposition.cleared-to-enter': '复测正常，准予进入',
   'disposition.sent-home': '劝返回家',
-  'disposition.referred-to-hospital': '转送医院',
+  'disposition.referred-to-hospital': '送发热门诊/定点医院',
 
   'alarm.title': '⚠ 发热告警',
   'alarm.more': '另有 {n} 条',
@@ -217,8 +217,8 @@ export const zh = {
   'status.complete': '完整',
   'status.morning-missing': '上午缺测',
   'status.afternoon-missing': '下午缺测',
-  'status.absent': '未测',
-  'status.fever': '发热',
+  'status.absent': '全天缺测',
+  'status.fever': '体温异常',
 
   'source.gate-thermometer': '闸机测温仪',
   'source.terminal': '人脸终端',
@@ -291,7 +291,7 @@ export const zh = {
   'device.copied': '我已保存',
 
   'manual.title': '记录手工测温',
-  'manual.help': '用手持测温枪或接触式体温计测得的体温。以您的用户名保存，在员工体温记录中标为人工录入。',
+  'manual.help': '用手持测温枪或水银/电子体温计测得的体温。以您的用户名保存，在员工体温记录中标为人工录入。',
   'manual.temp': '体温 (°C)',
   'manual.instrument': '测温方式',
   'manual.time': '测温时间（可选）',
@@ -511,4 +511,7 @@ export const zh = {
     '文件只有 {incoming} 人，而当前通行名单有 {current} 人。直接替换会使其余人员在各闸机被拒绝。请选择：',
   'access.merge': '合并：更新或新增文件中的 {incoming} 人，保留其他人员',
   'access.replace': '替换：名单只保留文件中的 {incoming} 人',
+  'status.screened': '已检测',
+  'hr.noSuchPerson': '无此人：通行名单上没有工号或姓名为“{q}”的人员，该时段也没有其测温记录。',
+  'hr.employeeNoOrName': '工号或姓名',
 } as const;

@@ -11,6 +11,8 @@
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseCsv } from '../../../dashboard/reports/csv.ts';
+import { waitFor } from '../../harness/wait.ts';
+import { GBK_ONE_VISITOR, GBK_ROSTER } from './gbk.ts';
 import { launchBrowser, SCREENSHOTS, type TestBrowser } from './browser.ts';
 import { type RunningDashboard, startSiteDashboard, USERS } from './dashboard.ts';
 import { passGateA, PEOPLE, type SiteParts, startSiteParts } from './site.ts';
@@ -127,6 +129,166 @@ describe('HR: the exported daily report is the page', () => {
     expect(summary.get('生成时间')).toMatch(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/);
     expect(fileRows.some((r) => r[0] === person(2).employeeNo && r.includes('39.1'))).toBe(true);
     await shoot(page, 'hr-daily-report.zh-CN');
+    await page.context().close();
+  });
+});
+
+describe('the guard: a dead face terminal, focus while the board updates', () => {
+  let guard: Page;
+
+  it('sees gate-a down when its face terminal dies (last will), with the detail in Chinese', async () => {
+    ({ page: guard } = await tb.newPage('guard'));
+    await login(guard, 'guard');
+    const tile = guard.locator('.tile[data-gate=gate-a]');
+    await tile.waitFor();
+    await expect.poll(() => tile.getAttribute('data-down')).toBe('false');
+    expect(await tile.locator('[data-testid=gate-online]').textContent()).toBe('在线');
+
+    await site.gateA.terminal.crash();
+    await expect.poll(() => tile.getAttribute('data-down'), { timeout: 15_000 }).toBe('true');
+    expect(await tile.locator('[data-testid=gate-online]').textContent()).toBe('故障');
+    expect(await tile.locator('[data-problem=terminal-offline]').textContent()).toBe('人脸终端离线');
+    // The hub's gate-offline alert names the terminal, said from its facts, not the hub's English.
+    const card = guard.locator('li.alert[data-kind=gate-offline]');
+    await card.waitFor({ timeout: 10_000 });
+    expect(await card.locator('[data-testid=alert-detail]').textContent()).toBe(
+      '人脸终端 T1 离线，该通道无法识别人员',
+    );
+    // Still down: it can be acknowledged, not cleared.
+    expect(await card.locator('[data-action=clear]').count()).toBe(0);
+    await shoot(guard, 'guard-board-terminal-down.zh-CN');
+
+    await site.gateA.terminal.start();
+    await site.gateA.terminal.waitOnline(10_000);
+    await expect.poll(() => tile.getAttribute('data-down'), { timeout: 15_000 }).toBe('false');
+    await expect
+      .poll(() => card.locator('[data-testid=alert-detail]').textContent(), { timeout: 10_000 })
+      .toContain('设备已恢复，待确认');
+    await card.locator('[data-action=ack]').click();
+    await card.waitFor({ state: 'detached', timeout: 10_000 });
+  });
+
+  it('keeps the focus and every keystroke of the open-once reason, Chinese IME included, while decisions arrive', async () => {
+    const tile = guard.locator('.tile[data-gate=gate-a]');
+    await tile.locator('[data-cmd=open-once]').click();
+    const reason = tile.locator('[data-testid=cmd-reason]');
+    await reason.waitFor();
+    await expect.poll(() => reason.evaluate((el) => el === document.activeElement)).toBe(true);
+    const passagesBefore = await tile.locator('[data-testid=last-passage]').textContent();
+
+    // People pass gate-a while the guard types: the tile re-renders with every decision.
+    let passing = true;
+    let passed = 0;
+    const people = (async () => {
+      for (const [i, t] of [
+        [1, 365],
+        [3, 366],
+        [1, 364],
+        [3, 367],
+      ] as const) {
+        await passGateA(site.gateA, person(i), t);
+        passed += 1;
+      }
+      passing = false;
+    })();
+    const cdp = await guard.context().newCDPSession(guard);
+    const latin = 'delivery-';
+    let expected = '';
+    let round = 0;
+    // Type until every passage has been decided (and at least two rounds), one piece at a time.
+    while (passing || round < 2) {
+      await guard.keyboard.type(latin, { delay: 30 });
+      expected += latin;
+      // What a pinyin IME does: a composition, then the committed characters.
+      await cdp.send('Input.imeSetComposition', { text: 'songhuo', selectionStart: 7, selectionEnd: 7 });
+      await cdp.send('Input.insertText', { text: '送货' });
+      expected += '送货';
+      round += 1;
+      if (round > 40) throw new Error('the passages did not finish');
+    }
+    await people;
+    expect(passed).toBe(4);
+    await expect
+      .poll(() => tile.locator('[data-testid=last-passage]').textContent())
+      .not.toBe(passagesBefore);
+    expect(await reason.inputValue()).toBe(expected);
+    expect(await reason.evaluate((el) => el === document.activeElement)).toBe(true);
+    await tile.locator('[data-testid=cmd-reason] ~ button[type=submit]').click();
+    await expect
+      .poll(() => tile.locator('[data-testid=cmd-state]').getAttribute('data-state'), { timeout: 10_000 })
+      .toBe('acknowledged');
+  });
+});
+
+describe('the admin: Excel’s GBK file, replace or merge, rooms', () => {
+  it('imports the roster as Excel saves it (GBK, Chinese headers, 2026/1/5 dates)', async () => {
+    const { page } = await tb.newPage('admin-import');
+    await login(page, 'admin');
+    await page.goto(`${dash.url}/#/admin/access`);
+    const list = page.locator('[data-testid=access-list]');
+    await list.locator('tr[data-employee=E1]').waitFor();
+    await page.locator('[data-testid=csv-file]').setInputFiles({
+      name: '通行名单.csv',
+      mimeType: 'text/csv',
+      buffer: GBK_ROSTER,
+    });
+    await page.locator('form.inline button[type=submit]').click();
+    await page.locator('[data-testid=import-report] p.ok').waitFor();
+    const e5 = list.locator('tr[data-employee=E5]');
+    await e5.waitFor();
+    expect(await e5.locator('td').allTextContents()).toEqual([
+      'E5',
+      '赵磊',
+      '仓储部',
+      '员工',
+      '2026-01-05',
+      '',
+    ]);
+    expect(await list.locator('tr[data-employee=V2] td').nth(3).textContent()).toBe('访客');
+    expect(await list.locator('tbody tr').count()).toBe(6);
+
+    // One visitor in a file: asked, not applied; merge keeps everybody and adds the visitor.
+    await page.locator('[data-testid=csv-file]').setInputFiles({
+      name: '访客.csv',
+      mimeType: 'text/csv',
+      buffer: GBK_ONE_VISITOR,
+    });
+    await tb.expectErrors([/status of 409/], async () => {
+      await page.locator('form.inline button[type=submit]').click();
+      await page.locator('[data-testid=import-choice]').waitFor();
+    });
+    expect(await page.locator('[data-testid=import-choice] p').textContent()).toContain(
+      '文件只有 1 人，而当前通行名单有 6 人',
+    );
+    expect(await list.locator('tbody tr').count()).toBe(6);
+    expect(site.hub.hub.accessList.current()?.entries.length).toBe(6);
+    await shoot(page, 'admin-access-list-choice.zh-CN');
+    await page.locator('[data-testid=import-choice] button[data-mode=merge]').click();
+    await page.locator('[data-testid=import-report] p.ok').waitFor();
+    await list.locator('tr[data-employee=V3]').waitFor();
+    expect(await list.locator('tbody tr').count()).toBe(7);
+    await waitFor(() => site.hub.hub.accessList.current()?.entries.length === 7, {
+      what: 'the hub to hold the merged list',
+    });
+    await page.context().close();
+  });
+
+  it('refuses to overwrite a room with the same id from "add room", in Chinese', async () => {
+    const { page } = await tb.newPage('admin-rooms');
+    await login(page, 'admin');
+    await page.goto(`${dash.url}/#/admin/rooms`);
+    const form = page.locator('form.stack');
+    await form.waitFor();
+    await form.locator('input[name=id]').fill('A1');
+    await form.locator('input[name=name]').fill('新隔离室');
+    await tb.expectErrors([/status of 409/], async () => {
+      await form.locator('button[type=submit]').click();
+      await expect
+        .poll(() => form.locator('p.error').textContent())
+        .toBe('操作失败：已有相同编号的隔离室，未覆盖。如需修改，请在列表中点“编辑”。');
+    });
+    const res = await page.request.get(`${dash.url}/api/rooms`);
+    expect((await res.json()).find((r: { id: string }) => r.id === 'A1')?.name).toBe('隔离室 A1');
     await page.context().close();
   });
 });

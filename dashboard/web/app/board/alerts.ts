@@ -128,7 +128,12 @@ export class AlertQueue {
         { class: 'alert-main' },
         h('span', { class: 'person', 'data-testid': 'alert-person' }, person),
         a.temperatureTenths !== null
-          ? h('span', { class: 'alert-temp' }, fmtTempC(a.temperatureTenths))
+          ? h(
+              'span',
+              // Fever red only for a high temperature: a 36.5 °C unknown face is not a fever (issue #18).
+              { class: `alert-temp ${a.kind === 'fever' ? 'high' : 'normal'}`, 'data-testid': 'alert-temp' },
+              fmtTempC(a.temperatureTenths),
+            )
           : null,
         h('span', { class: 'gate' }, `${t('alert.gate')} ${a.gateId}`),
         roomText ? h('span', { class: 'room', 'data-testid': 'alert-room' }, `→ ${roomText}`) : null,

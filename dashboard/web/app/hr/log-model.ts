@@ -19,6 +19,11 @@ export interface LogDay {
   afternoon: LogEntry | null;
   highestTenths: number | null;
   status: string;
+  /**
+   * Expected that day (an employee on a working day). Missing checks are only theirs: a visitor
+   * or somebody measured on a day off is "screened", never "morning missing" (issue #18).
+   */
+  expected: boolean;
 }
 
 type Raw = Record<string, unknown>;
@@ -72,6 +77,7 @@ export function asLogDay(
               ? 'afternoon-missing'
               : 'morning-missing'),
     ),
+    expected: r.expected !== false,
   };
 }
 
