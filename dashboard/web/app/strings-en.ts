@@ -534,4 +534,9 @@ export const en: Record<keyof typeof zh, string> = {
   'hr.noSuchPerson':
     'No such person: nobody on the access list has the employee number or name "{q}", and there is no reading of them in the period.',
   'hr.employeeNoOrName': 'Employee no. or name',
+  'deviceRole.gate': 'gate',
+  'deviceRole.terminal': 'face terminal',
+  'deviceRole.dashboard': 'dashboard',
+  'deviceRole.service': 'service',
+  'tz.china': 'China Standard Time (Asia/Shanghai)',
 };

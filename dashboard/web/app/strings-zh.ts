@@ -514,4 +514,9 @@ export const zh = {
   'status.screened': '已检测',
   'hr.noSuchPerson': '无此人：通行名单上没有工号或姓名为“{q}”的人员，该时段也没有其测温记录。',
   'hr.employeeNoOrName': '工号或姓名',
+  'deviceRole.gate': '闸机',
+  'deviceRole.terminal': '人脸终端',
+  'deviceRole.dashboard': '管理平台',
+  'deviceRole.service': '外部服务',
+  'tz.china': '北京时间',
 } as const;

@@ -192,13 +192,15 @@ describe('the guard: a dead face terminal, focus while the board updates', () =>
       passing = false;
     })();
     const cdp = await guard.context().newCDPSession(guard);
-    const latin = 'delivery-';
+    // Key by key (digits and punctuation: what the guard types stays on the board, and the
+    // i18n walk below would take Latin words there for English).
+    const keys = '1-2-3 ';
     let expected = '';
     let round = 0;
     // Type until every passage has been decided (and at least two rounds), one piece at a time.
     while (passing || round < 2) {
-      await guard.keyboard.type(latin, { delay: 30 });
-      expected += latin;
+      await guard.keyboard.type(keys, { delay: 30 });
+      expected += keys;
       // What a pinyin IME does: a composition, then the committed characters.
       await cdp.send('Input.imeSetComposition', { text: 'songhuo', selectionStart: 7, selectionEnd: 7 });
       await cdp.send('Input.insertText', { text: '送货' });
@@ -290,5 +292,166 @@ describe('the admin: Excel’s GBK file, replace or merge, rooms', () => {
     const res = await page.request.get(`${dash.url}/api/rooms`);
     expect((await res.json()).find((r: { id: string }) => r.id === 'A1')?.name).toBe('隔离室 A1');
     await page.context().close();
+  });
+});
+
+/**
+ * Latin-letter words a zh-CN page may show: ids and employee numbers of the fixture (gate-a, T1,
+ * E1, V2, A1), names and a department of the fixture typed in Latin letters, file formats named
+ * as such, and the language switch's own name. Anything else in Latin letters is English that
+ * reached a Chinese page. Words are runs of two letters or more: "°C", "T1", "E10023" are no words.
+ * Login names (the users page lists them) and device ids (the devices page) are ids too, and the
+ * product's name is a name.
+ */
+const ALLOWED = [
+  /^gate-[ab]$/,
+  /^(admin1|guard1|hr1)$/,
+  /^(dash|dash-ops|svc)$/,
+  /^ThermoGate$/,
+  /^(Anna|Schmidt|Engineering)$/,
+  /^(CSV|Excel|UTF-8|GBK|GB18030|YYYY-MM-DD)$/,
+  /^English$/,
+];
+
+/** The Latin words of a page's visible text (and placeholders, which are read too) not allowed. */
+async function englishOn(page: Page): Promise<string[]> {
+  const text = await page.evaluate(() => {
+    const parts = [document.body.innerText];
+    for (const el of document.querySelectorAll('input[placeholder], textarea[placeholder]'))
+      parts.push((el as HTMLInputElement).placeholder);
+    return parts.join('\n');
+  });
+  const words = text.match(/[A-Za-z][A-Za-z0-9_\-./]*/g) ?? [];
+  return [...new Set(words.filter((w) => /[A-Za-z]{2}/.test(w) && !ALLOWED.some((re) => re.test(w))))];
+}
+
+/** Opens a page of the app and waits until it has drawn its data. */
+async function open(page: Page, hash: string, ready: string): Promise<void> {
+  await page.goto(`${dash.url}/#${hash}`);
+  await page.locator(`main[data-page="${hash.split('?')[0]}"]`).waitFor();
+  await page.locator(ready).first().waitFor({ timeout: 10_000 });
+  await expect.poll(() => page.locator('main').innerText()).not.toContain('加载中');
+}
+
+describe('no English in the Chinese pages', () => {
+  it('walks every page of every role in zh-CN, alerts, import errors and form errors included', async () => {
+    const found: Record<string, string[]> = {};
+    const check = async (page: Page, where: string) => {
+      const words = await englishOn(page);
+      if (words.length) found[where] = words;
+    };
+
+    // The guard's board with what a shift brings: fevers, held people, device alerts.
+    const { page: guard } = await tb.newPage('i18n-guard');
+    await login(guard, 'guard');
+    await open(guard, '/board', '.tile[data-gate=gate-b]');
+    await passGateA(site.gateA, person(3), 386);
+    await guard.locator('li.alert[data-kind=fever]').first().waitFor({ timeout: 10_000 });
+    await check(guard, 'guard /board');
+    // An open-once to an offline gate is refused in words, not a green "sent".
+    await site.gateB.stop();
+    const tileB = guard.locator('.tile[data-gate=gate-b]');
+    await expect.poll(() => tileB.getAttribute('data-down'), { timeout: 15_000 }).toBe('true');
+    await tileB.locator('[data-cmd=open-once]').click();
+    await tileB.locator('[data-testid=cmd-reason]').fill('送货');
+    await tb.expectErrors([/status of 409/], async () => {
+      await tileB.locator('form.inline button[type=submit]').click();
+      await guard.locator('.toast-error').waitFor();
+    });
+    expect(await guard.locator('.toast-error').last().textContent()).toBe(
+      '操作失败：该闸机离线，指令无法送达，未发送。请到现场处理或待闸机恢复后再试。',
+    );
+    expect(await guard.locator('.toast-ok').count()).toBe(0);
+    await check(guard, 'guard /board, gate-b offline');
+    await guard.context().close();
+
+    const { page: hr } = await tb.newPage('i18n-hr');
+    await login(hr, 'hr');
+    await open(hr, '/hr/person?no=E2', '[data-testid=person-log] table.log');
+    await check(hr, 'hr /hr/person');
+    // A name nobody has: 无此人, not two weeks of 缺测.
+    await open(hr, '/hr/person?no=王五', '[data-testid=no-such-person]');
+    expect(await hr.locator('[data-testid=no-such-person]').textContent()).toContain('无此人');
+    expect(await hr.locator('td.gap').count()).toBe(0);
+    await check(hr, 'hr /hr/person (nobody)');
+    // A name on the list finds the person.
+    await open(
+      hr,
+      `/hr/person?no=${encodeURIComponent(person(1).name)}`,
+      '[data-testid=person-log] table.log',
+    );
+    expect(await hr.locator('[data-testid=person-log] h2').textContent()).toBe(`E2 ${person(1).name}`);
+    await open(hr, '/hr/day', '[data-testid=site-day] tbody tr');
+    await check(hr, 'hr /hr/day');
+    await open(hr, '/hr/report', '[data-testid=report-summary]');
+    await check(hr, 'hr /hr/report');
+    await open(hr, '/hr/manual', '[data-testid=self-report-file]');
+    // A self-report file with problems: each said in Chinese.
+    await hr
+      .locator('[data-testid=self-report-file]')
+      .setInputFiles({
+        name: 'x.csv',
+        mimeType: 'text/csv',
+        buffer: Buffer.from('工号,体温,测温时间\nE9,39,昨天\nE1,3.6,2024-03-05 08:00\n'),
+      });
+    await tb.expectErrors([/status of 400/], async () => {
+      await hr.locator('[data-testid=self-report-submit]').click();
+      await hr.locator('[data-testid=self-report-report] ul.line-errors li').first().waitFor();
+    });
+    await check(hr, 'hr /hr/manual, refused import');
+    await open(hr, '/hr/holds', 'main h1');
+    await check(hr, 'hr /hr/holds');
+    await hr.context().close();
+
+    const { page: admin } = await tb.newPage('i18n-admin');
+    await login(admin, 'admin');
+    for (const [hash, ready] of [
+      ['/admin/policy', 'main form'],
+      ['/admin/users', 'main table'],
+      ['/admin/access', '[data-testid=access-list] tbody tr'],
+      ['/admin/rooms', 'main table'],
+      ['/admin/gates', 'main table'],
+      ['/admin/devices', 'main table'],
+      ['/hr/holds', 'main h1'],
+    ] as const) {
+      await open(admin, hash, ready);
+      await check(admin, `admin ${hash}`);
+    }
+    // A user that exists: a sentence, never TG_DASH_USER_EXISTS.
+    await open(admin, '/admin/users', 'main table');
+    const userForm = admin.locator('form', { has: admin.locator('input[name=username]') }).last();
+    await userForm.locator('input[name=username]').fill(USERS.guard.username);
+    await userForm.locator('input[name=password]').fill('another-password-1');
+    await tb.expectErrors([/status of 409/], async () => {
+      await userForm.locator('button[type=submit]').click();
+      await admin.locator('.toast-error').waitFor();
+    });
+    expect(await admin.locator('.toast-error').textContent()).toBe('操作失败：该用户名已存在，请换一个。');
+    await check(admin, 'admin /admin/users, user exists');
+    // An access-list file with problems.
+    await open(admin, '/admin/access', '[data-testid=access-list] tbody tr');
+    await admin.locator('[data-testid=csv-file]').setInputFiles({
+      name: 'bad.csv',
+      mimeType: 'text/csv',
+      buffer: Buffer.from('工号,姓名,类型,生效时间\nE1,张伟,机器人,\nE2,李娜,员工,明天\n'),
+    });
+    await tb.expectErrors([/status of 400/], async () => {
+      await admin.locator('form.inline button[type=submit]').click();
+      await admin.locator('[data-testid=import-report] ul.line-errors li').first().waitFor();
+    });
+    expect(await admin.locator('[data-testid=import-report] ul.line-errors li').allTextContents()).toEqual([
+      '第 2 行: 类型应为“员工”或“访客”，实际为“机器人”',
+      '第 3 行: 生效时间不是有效日期（如 2026-03-05 或 2026/3/5 8:00）：“明天”',
+    ]);
+    await check(admin, 'admin /admin/access, refused import');
+    await admin.context().close();
+
+    expect(found).toEqual({});
+  }, 120_000);
+});
+
+describe('the browser', () => {
+  it('logged no console error and no page error during the tests', () => {
+    expect(tb.errors).toEqual([]);
   });
 });

@@ -68,7 +68,7 @@ export async function startSiteParts(): Promise<SiteParts> {
     baseVersion: policy.version,
     rules: policy.rules,
     calendar: { ...policy.calendar, workingDays: [1, 2, 3, 4, 5, 6, 7], holidays: [] },
-    by: 'test',
+    by: '测试',
   });
   if (!set.ok) throw new Error(`policy not set: ${set.code}`);
   const storage = { sink: { kind: 'sqlite' as const, path: readingsPath } };
