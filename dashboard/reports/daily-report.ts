@@ -77,6 +77,18 @@ export interface NameLookup {
   user(username: string): string | undefined;
 }
 
+/** One department's line of the daily report (the plans' per-department daily submission). */
+export interface DepartmentLine {
+  department: string;
+  expected: number;
+  screened: number;
+  complete: number;
+  /** People with a missing check, and the checks they missed. */
+  missingChecks: number;
+  missedChecks: number;
+  feverCount: number;
+}
+
 export interface DailyReport {
   v: 1;
   siteId: string;
@@ -110,6 +122,8 @@ export interface DailyReport {
   /** Measured people who are neither expected employees nor visitors on the roster. */
   othersScreened: number;
   names: ReportNames;
+  /** The same counts per department of the expected employees (absent from reports kept before). */
+  departments?: DepartmentLine[];
 }
 
 export interface DailyReportDeps {
@@ -184,7 +198,42 @@ export async function dailyReport(deps: DailyReportDeps, b: DayBounds): Promise<
     visitors,
     othersScreened: log.rows.filter((r) => !r.expected && r.readings > 0).length,
     names,
+    departments: departmentLines(expected, fevers),
   };
+}
+
+function departmentLines(expected: PersonDayLog[], fevers: FeverCase[]): DepartmentLine[] {
+  const by = new Map<string, DepartmentLine>();
+  const line = (department: string): DepartmentLine => {
+    let l = by.get(department);
+    if (!l) {
+      l = {
+        department,
+        expected: 0,
+        screened: 0,
+        complete: 0,
+        missingChecks: 0,
+        missedChecks: 0,
+        feverCount: 0,
+      };
+      by.set(department, l);
+    }
+    return l;
+  };
+  for (const r of expected) {
+    const l = line(r.department);
+    l.expected += 1;
+    if (r.readings > 0) l.screened += 1;
+    if (r.checks === 'complete') l.complete += 1;
+    else {
+      l.missingChecks += 1;
+      l.missedChecks += r.checks === 'absent' ? 2 : 1;
+    }
+  }
+  const expectedNos = new Set(expected.map((r) => r.employeeNo));
+  for (const f of fevers)
+    if (f.employeeNo && expectedNos.has(f.employeeNo)) line(f.department).feverCount += 1;
+  return [...by.values()].sort((a, b) => a.department.localeCompare(b.department, 'zh-CN'));
 }
 
 function resolveNames(

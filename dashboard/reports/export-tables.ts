@@ -114,7 +114,7 @@ export function statusText(
 
 export interface ReportTable {
   /** Stable name for pages and tests; `name` is the sheet's title. */
-  id: 'summary' | 'missing' | 'fevers' | 'visitors';
+  id: 'summary' | 'departments' | 'missing' | 'fevers' | 'visitors';
   name: string;
   columns: Column[];
   rows: Cell[][];
@@ -153,6 +153,28 @@ export function reportTables(
       name: label(lang, 'summary'),
       columns: [col(lang, 'item', 'code', 30), col(lang, 'value', 'value', 40)],
       rows: summary.map(([k, v]) => [label(lang, k), v]),
+    },
+    {
+      id: 'departments',
+      name: label(lang, 'departments'),
+      columns: [
+        col(lang, 'department', 'text', 16),
+        col(lang, 'expected', 'int'),
+        col(lang, 'screened', 'int'),
+        col(lang, 'complete', 'int'),
+        col(lang, 'missingChecks', 'int'),
+        col(lang, 'missedChecks', 'int'),
+        col(lang, 'feverCount', 'int'),
+      ],
+      rows: (r.departments ?? []).map((d) => [
+        d.department,
+        d.expected,
+        d.screened,
+        d.complete,
+        d.missingChecks,
+        d.missedChecks,
+        d.feverCount,
+      ]),
     },
     {
       id: 'missing',

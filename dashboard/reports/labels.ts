@@ -48,6 +48,7 @@ const ZH = {
   summary: '汇总',
   missing: '缺测名单',
   missingTitle: '未完成早晚两检的员工',
+  departments: '各部门汇总',
   fevers: '体温异常人员',
   visitors: '访客',
   // summary items
@@ -112,6 +113,7 @@ const EN: Record<LabelKey, string> = {
   summary: 'Summary',
   missing: 'Missing checks',
   missingTitle: 'Employees without both daily checks',
+  departments: 'By department',
   fevers: 'People with a high temperature',
   visitors: 'Visitors',
   site: 'Site',

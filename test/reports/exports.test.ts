@@ -255,7 +255,13 @@ describe.each([
     const res = await t.app.inject({ url: `/api/exports/daily/${DAY}.xlsx`, headers: HR });
     expect(res.statusCode, res.body).toBe(200);
     const wb = await xlsx(res.rawPayload);
-    expect(wb.worksheets.map((w) => w.name)).toEqual(['汇总', '缺测名单', '体温异常人员', '访客']);
+    expect(wb.worksheets.map((w) => w.name)).toEqual([
+      '汇总',
+      '各部门汇总',
+      '缺测名单',
+      '体温异常人员',
+      '访客',
+    ]);
     const summary = new Map(values(wb.worksheets[0] as ExcelJS.Worksheet).map((r) => [r[0], r[1]]));
     // Counts are numbers in XLSX; people and checks are told apart (缺测人数 vs 缺测次数).
     expect([
@@ -266,7 +272,11 @@ describe.each([
       summary.get('缺测次数'),
       summary.get('零报告'),
     ]).toEqual([6, 4, 1, 5, 7, '否']);
-    const fevers = values(wb.worksheets[2] as ExcelJS.Worksheet).slice(1);
+    // Per department (the plans' per-department submission): the counts add up to the site's.
+    const depts = values(wb.worksheets[1] as ExcelJS.Worksheet).slice(1);
+    expect(depts.reduce((n, d) => n + (d[1] as number), 0)).toBe(6);
+    expect(depts.reduce((n, d) => n + (d[6] as number), 0)).toBe(1);
+    const fevers = values(wb.worksheets[3] as ExcelJS.Worksheet).slice(1);
     expect(fevers.map((f) => [f[0], f[1], f[5], f[9]])).toEqual([['E006', '孙八', 38.2, '劝返回家']]);
     const csv = await t.app.inject({
       url: `/api/exports/daily/${PREV}.csv`,

@@ -95,7 +95,8 @@ export const renderDailyReport: Render = (root, ctx) => {
       const lang = exportLang();
       const clock = new LocalTime(tz);
       const tables = reportTables(lang, r, clock.dateTime(r.generatedAt), body.kept);
-      const [summary, missing, fevers, visitors] = tables as [
+      const [summary, departments, missing, fevers, visitors] = tables as [
+        ReportTable,
         ReportTable,
         ReportTable,
         ReportTable,
@@ -131,6 +132,7 @@ export const renderDailyReport: Render = (root, ctx) => {
             h('dd', null, cellText('value', row[1] ?? null)),
           ]),
         ),
+        departments.rows.length > 0 ? [h('h2', null, departments.name), table(departments)] : null,
         h('h2', null, fevers.name),
         fevers.rows.length === 0
           ? h(
