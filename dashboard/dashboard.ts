@@ -153,6 +153,7 @@ export async function createDashboard(
     roster: () => core.board.roster(),
     policy: () => core.site.policy(),
     alerts: core.alerts,
+    openHold: (by, body) => core.site.openHold(by, body),
     names: {
       gate: (id) => config.gateNames[id],
       room: (id) => core.alerts.rooms().find((r) => r.id === id)?.name,

@@ -37,7 +37,7 @@ import { AlertPublisher, DEFAULT_MAX_LIST_BYTES } from './publisher.ts';
 import { recheckReading, validateRecheck } from './recheck.ts';
 import { type AlertRecord, AlertStore, toAlertState } from './store.ts';
 import type { Actor, AlertQuery, AlertsDeps, AlertsService, RecheckInput, Room, RoomView } from './types.ts';
-import { type EscalationReason, escalationText, raisedText } from './webhooks.ts';
+import { declaredText, type EscalationReason, escalationText, raisedText } from './webhooks.ts';
 
 /** Remembered message ids older than this are never redelivered by a broker any more. */
 const SOURCE_KEEP_MS = 7 * 24 * 3600_000;
@@ -305,6 +305,53 @@ class Service implements AlertsService, DomainCtx {
         sourceAt: a.at,
         idHint: a.id,
       });
+    });
+  }
+
+  declared(d: {
+    employeeNo: string;
+    name: string | null;
+    day: string;
+    what: string;
+    at: number;
+  }): AlertState {
+    return this.step(() => {
+      const source = `declaration:${d.employeeNo}:${d.day}`;
+      // The same declaration again (imported twice, HR saving it again) is no news.
+      const known = this.store.bySource(source) !== undefined;
+      const open = this.store.openByKey(
+        `declared-symptom|person|${d.employeeNo}`,
+        this.now() - this.d.episodeWindowMs,
+      );
+      const rec = ingestReport(this, {
+        kind: 'declared-symptom',
+        severity: 'major',
+        // At no gate: the same id as manual readings taken at no gate.
+        gateId: 'manual',
+        employeeNo: d.employeeNo,
+        name: d.name,
+        temperatureTenths: null,
+        detail: `declared: ${d.what}`,
+        sources: [source],
+        sourceAt: d.at,
+        idHint: `${this.d.siteId}:declaration:${d.employeeNo}:${d.day}`,
+      });
+      if (!known && !open) {
+        const alert = toAlertState(this.d.siteId, rec);
+        const person = this.d.person?.(d.employeeNo);
+        this.escalator.enqueue({
+          reason: 'raised',
+          alert,
+          text: declaredText(alert, {
+            language: this.d.language ?? 'zh-CN',
+            siteName: this.d.siteName ?? '',
+            department: person?.department || null,
+            what: d.what,
+          }),
+        });
+        this.escalations++;
+      }
+      return toAlertState(this.d.siteId, rec);
     });
   }
 

@@ -30,7 +30,31 @@ const KIND_ZH = {
   'unknown-person': '陌生人',
   'not-on-access-list': '不在通行名单',
   tailgating: '尾随通行',
+  'declared-symptom': '健康申报异常',
 } as const satisfies Record<AlertKind, string>;
+
+/** The message for a declaration that names a symptom or a contact, sent at once like a fever's. */
+export function declaredText(
+  a: AlertState,
+  c: { language: NotifyLanguage; siteName: string; department: string | null; what: string },
+): string {
+  if (c.language === 'en')
+    return [
+      `[Health declaration] ${c.siteName || a.siteId}`,
+      `${a.name ?? ''} (employee no. ${a.employeeNo ?? '—'})${c.department ? `, department ${c.department}` : ''}`,
+      c.what,
+      'contact the person before they come to work',
+    ].join(' — ');
+  return [
+    `【健康申报异常】${c.siteName || a.siteId}`,
+    `人员：${a.name ?? ''}（工号 ${a.employeeNo ?? '—'}）`,
+    c.department ? `部门：${c.department}` : null,
+    `申报：${c.what}`,
+    '请立即联系本人核实，必要时安排就医，暂勿到岗',
+  ]
+    .filter(Boolean)
+    .join('；');
+}
 
 /** What a fever notification says besides the alert: who the person is, where they were sent. */
 export interface RaisedContext {

@@ -121,6 +121,10 @@ export interface DailyReport {
   visitors: VisitorScreened[];
   /** Measured people who are neither expected employees nor visitors on the roster. */
   othersScreened: number;
+  /** Employees recorded as absent that day (leave, sick leave, …): not expected, not missing. */
+  absent?: number;
+  /** Health declarations of the day that declare a symptom or a contact. */
+  declaredSymptoms?: number;
   names: ReportNames;
   /** The same counts per department of the expected employees (absent from reports kept before). */
   departments?: DepartmentLine[];
@@ -196,7 +200,11 @@ export async function dailyReport(deps: DailyReportDeps, b: DayBounds): Promise<
     zeroReport: fevers.length === 0,
     visitorsScreened: log.visitors.length,
     visitors,
-    othersScreened: log.rows.filter((r) => !r.expected && r.readings > 0).length,
+    othersScreened: log.rows.filter((r) => !r.expected && !r.absence && r.readings > 0).length,
+    absent: log.rows.filter((r) => r.absence).length,
+    declaredSymptoms: [...log.rows, ...log.visitors].filter(
+      (r) => r.declaration && (r.declaration.symptoms.length > 0 || r.declaration.contact),
+    ).length,
     names,
     departments: departmentLines(expected, fevers),
   };

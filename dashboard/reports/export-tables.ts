@@ -71,7 +71,23 @@ export function logColumns(lang: ExportLang): Column[] {
     col(lang, 'highestTime', 'time'),
     col(lang, 'readings', 'int'),
     col(lang, 'status', 'code'),
+    // The register HR keeps by hand beside the temperatures (issue #18).
+    col(lang, 'absenceReason', 'code'),
+    col(lang, 'declared', 'text', 24),
+    col(lang, 'episodeDisposition', 'code', 20),
+    col(lang, 'notes', 'text', 24),
   ];
+}
+
+/** A declaration in words: symptoms (or 无), travel, contact. */
+export function declarationCell(lang: ExportLang, d: PersonDayLog['declaration']): string | null {
+  if (!d) return null;
+  const parts = d.symptoms.map((x) =>
+    x === 'fever' ? (lang === 'en' ? 'fever' : '发热') : (valueText(lang, x) ?? x),
+  );
+  if (d.contact) parts.push(label(lang, 'contactDeclared'));
+  if (d.travel) parts.push(`${label(lang, 'travelDeclared')}: ${d.travel}`);
+  return parts.length > 0 ? parts.join(lang === 'en' ? ', ' : '、') : lang === 'en' ? 'none' : '无';
 }
 
 /**
@@ -97,6 +113,10 @@ export function logRow(lang: ExportLang, r: PersonDayLog, n: Namer = namer(lang)
     r.highest?.time ?? null,
     r.readings,
     statusText(lang, r),
+    r.absence ? valueText(lang, r.absence.reason) : null,
+    declarationCell(lang, r.declaration),
+    r.episode ? (valueText(lang, r.episode.disposition) ?? valueText(lang, 'active-acknowledged')) : null,
+    [r.absence?.note, r.episode?.note].filter(Boolean).join('; ') || null,
   ];
 }
 
@@ -145,6 +165,8 @@ export function reportTables(
     ['visitorsScreened', r.visitorsScreened],
     ['othersScreened', r.othersScreened],
     ['manualChecks', r.manualChecks],
+    ['absent', r.absent ?? 0],
+    ['declaredSymptoms', r.declaredSymptoms ?? 0],
   ];
   const missingCell = (e: LogReading | null, v: Cell): Cell => (e ? v : label(lang, 'missingCheck'));
   return [

@@ -10,6 +10,8 @@
  */
 import type { FastifyPluginAsync } from 'fastify';
 import { silentLogger } from '../log.ts';
+import { HrRecords } from './hr-records.ts';
+import { registerHrRoutes } from './hr-routes.ts';
 import { ReportStore } from './report-store.ts';
 import { registerRoutes } from './routes.ts';
 import { DailyScheduler, DEFAULT_REPORT_RETRY } from './scheduler.ts';
@@ -21,7 +23,8 @@ export type ReportsPlugin = FastifyPluginAsync & { scheduler: DailyScheduler; se
 export function reportRoutes(deps: ReportsDeps): ReportsPlugin {
   const log = deps.log ?? silentLogger();
   const kept = new ReportStore(deps.db, deps.config.siteId);
-  const service = new ReportService(deps, kept);
+  const records = new HrRecords(deps.db);
+  const service = new ReportService(deps, kept, records);
   const scheduler = new DailyScheduler({
     store: kept,
     generate: (day) => service.generateDaily(day),
@@ -37,6 +40,13 @@ export function reportRoutes(deps: ReportsDeps): ReportsPlugin {
   });
   const plugin: FastifyPluginAsync = async (app) => {
     registerRoutes(app, { svc: service, audit: deps.audit, log });
+    registerHrRoutes(app, {
+      svc: service,
+      records,
+      audit: deps.audit,
+      ...(deps.alerts.declared ? { declared: (d) => deps.alerts.declared?.(d) } : {}),
+      ...(deps.openHold ? { openHold: deps.openHold } : {}),
+    });
     const every = deps.scheduleEveryMs ?? 30_000;
     // From listen, not ready: an app built only to be inject()ed (tests) sends nothing by itself.
     if (every !== false) app.addHook('onListen', async () => scheduler.start(every));

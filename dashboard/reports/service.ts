@@ -7,9 +7,10 @@ import type { ReadingRecord } from '../../protocols/gate/messages.ts';
 import { defaultSitePolicy, isWorkingDay } from '../../protocols/site/policy.ts';
 import { decodeCsvBytes } from '../server/csv-decode.ts';
 import { DashboardError } from '../server/errors.ts';
-import { localDay, parseDay, parseSplit } from '../store/local-time.ts';
+import { localDay, parseDay, parseSplit, wallToInstant } from '../store/local-time.ts';
 import { type DailyReport, dailyReport } from './daily-report.ts';
 import { badRequest, fromStoreError, ReportErrorCode } from './errors.ts';
+import type { HrRecords } from './hr-records.ts';
 import { type LineError, MAX_LISTED_ERRORS, parseSelfReports } from './import.ts';
 import { LocalTime } from './local-format.ts';
 import { checkEntry, type ManualEntry, manualRecord } from './manual.ts';
@@ -18,6 +19,7 @@ import { Roster } from './roster.ts';
 import {
   dayRange,
   type LogContext,
+  type LogNotes,
   type PersonLog,
   personLog,
   type SiteDayLog,
@@ -28,6 +30,9 @@ import type { DayBounds } from './twice-daily.ts';
 import type { ReportsDeps } from './types.ts';
 
 const DAY = 86_400_000;
+
+/** The first instant of a local day of the site. */
+const wallDayStart = (timeZone: string, day: string): number => wallToInstant(timeZone, parseDay(day));
 
 /** ISO weekday (1 = Monday … 7 = Sunday) of a local date YYYY-MM-DD. */
 export function isoWeekday(day: string): number {
@@ -68,6 +73,8 @@ export class ReportService {
   constructor(
     private readonly deps: ReportsDeps,
     readonly kept: ReportStore,
+    /** Absences and health declarations (HR's notes); without: logs carry no notes. */
+    readonly records?: HrRecords,
   ) {
     this.now = deps.now ?? Date.now;
     this.clock = new LocalTime(deps.config.timezone);
@@ -104,6 +111,43 @@ export class ReportService {
       rules: policy.rules,
       isWorkingDay: (day) => policy.version === 0 || isWorkingDay(policy.calendar, day, isoWeekday(day)),
       policyVersion: policy.version,
+      ...(this.records ? { notes: this.notes() } : {}),
+    };
+  }
+
+  /**
+   * HR's notes for the logs of one request: absences and declarations from the dashboard's
+   * database, and how each person's fever episode of a day ended (the alerts), read once per day.
+   */
+  private notes(): LogNotes {
+    const records = this.records as HrRecords;
+    const episodes = new Map<string, Map<string, { disposition: string | null; note: string | null }>>();
+    const ofDay = (day: string) => {
+      let m = episodes.get(day);
+      if (m) return m;
+      m = new Map();
+      const start = wallDayStart(this.deps.config.timezone, day);
+      const end = start + 36 * 3_600_000;
+      for (const a of this.deps.alerts.list({ state: 'all', since: start, limit: 10_000 })) {
+        if (
+          a.kind !== 'fever' ||
+          a.employeeNo === null ||
+          this.dayOf(a.raisedAt) !== day ||
+          a.raisedAt >= end
+        )
+          continue;
+        m.set(a.employeeNo, { disposition: a.disposition, note: a.facts?.userNote ?? null });
+      }
+      episodes.set(day, m);
+      return m;
+    };
+    return {
+      absence: (no, day) => {
+        const a = records.absence(no, day);
+        return a ? { reason: a.reason, note: a.note } : null;
+      },
+      declaration: (no, day) => records.declaration(no, day),
+      episode: (no, day) => ofDay(day).get(no) ?? null,
     };
   }
 
@@ -127,6 +171,18 @@ export class ReportService {
     if (day > this.today())
       throw new DashboardError(ReportErrorCode.FUTURE_DATE, 400, `${day} is after today (${this.today()})`);
     if (Number(day.slice(0, 4)) < MIN_YEAR) throw badRequest(`no readings before ${MIN_YEAR}: '${day}'`);
+    return day;
+  }
+
+  /** A valid local day, future ones included (an absence may be planned ahead), not before MIN_YEAR. */
+  checkDayAny(day: string): string {
+    if (!/^\d{4}-\d{2}-\d{2}$/.test(day)) throw badRequest(`not a date (YYYY-MM-DD): '${day}'`);
+    try {
+      parseDay(day);
+    } catch {
+      throw badRequest(`not a date (YYYY-MM-DD): '${day}'`);
+    }
+    if (Number(day.slice(0, 4)) < MIN_YEAR) throw badRequest(`no records before ${MIN_YEAR}: '${day}'`);
     return day;
   }
 

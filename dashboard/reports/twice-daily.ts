@@ -59,6 +59,14 @@ export interface PersonDayLog {
   readings: number;
   checks: Checks;
   status: DayStatus;
+  /**
+   * HR's notes of the day (reports/hr-records.ts, the alerts): an absence with its reason (then
+   * the person is not expected: on leave is not "missing"), the day's health declaration, and how
+   * a fever episode of the day ended. Absent when nothing is recorded.
+   */
+  absence?: { reason: string; note: string } | null;
+  declaration?: { symptoms: string[]; travel: string; contact: boolean } | null;
+  episode?: { disposition: string | null; note: string | null } | null;
 }
 
 export interface DayBounds {

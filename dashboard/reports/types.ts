@@ -20,7 +20,9 @@ export interface ReportsDeps {
   config: DashboardConfig;
   /** HR's roster: the access list snapshot last seen (null before the first). */
   roster: () => AccessListSnapshot | null;
-  alerts: Pick<AlertsService, 'list'>;
+  alerts: Pick<AlertsService, 'list'> & Partial<Pick<AlertsService, 'declared'>>;
+  /** Opens a hold at the hub (a declaration with hold=true); absent: such a request is a 503. */
+  openHold?: (by: Actor, body: { employeeNo: string; name?: string; note: string }) => Promise<unknown>;
   /** The site policy the hub published (threshold, plausible range, calendar); default: the built-in one. */
   policy?: () => SitePolicy;
   /** Names of gates, rooms and users, so reports print names rather than ids (default: the ids). */

@@ -133,6 +133,11 @@ describe.each([
       '12:00:00',
       '2',
       '完整',
+      // Absence reason, declaration, disposition, notes: nothing recorded for E001 that day.
+      '',
+      '',
+      '',
+      '',
     ]);
     expect(byNo.get('E003')?.slice(5, 10)).toEqual([
       '09:00:00',

@@ -539,4 +539,9 @@ export const en: Record<keyof typeof zh, string> = {
   'deviceRole.dashboard': 'dashboard',
   'deviceRole.service': 'service',
   'tz.china': 'China Standard Time (Asia/Shanghai)',
+  'alertKind.declared-symptom': 'Health declaration',
+  'alertDetail.declared-symptom':
+    'the person declared a symptom or a contact: contact them, send them to a doctor if needed',
+  'import.problem.bad-symptom':
+    'unknown symptom "{value}" (fever, cough, fatigue, sore-throat, shortness-of-breath, other, or none)',
 };

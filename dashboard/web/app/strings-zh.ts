@@ -519,4 +519,7 @@ export const zh = {
   'deviceRole.dashboard': '管理平台',
   'deviceRole.service': '外部服务',
   'tz.china': '北京时间',
+  'alertKind.declared-symptom': '健康申报异常',
+  'alertDetail.declared-symptom': '本人申报了症状或接触史，请联系核实，必要时安排就医',
+  'import.problem.bad-symptom': '无法识别的症状“{value}”（可填：发热、咳嗽、乏力、咽痛、气促、其他，或“无”）',
 } as const;
