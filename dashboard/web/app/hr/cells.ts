@@ -12,6 +12,17 @@ export function shownStatus(r: { status: string; expected: boolean }): string {
   return r.expected || r.status === 'fever' ? r.status : 'screened';
 }
 
+/** The status cell of a day row: an absence HR recorded says its reason instead of 缺测. */
+export function dayStatusCell(r: { status: string; expected: boolean; absence: string | null }): HTMLElement {
+  if (r.absence && r.status !== 'fever')
+    return h(
+      'td',
+      { class: 'status status-absence', 'data-absence': r.absence },
+      t(`absence.${r.absence}` as Key),
+    );
+  return statusCell(shownStatus(r));
+}
+
 export function sourceText(source: string): string {
   return SOURCES.includes(source) ? t(`source.${source}` as Key) : source;
 }

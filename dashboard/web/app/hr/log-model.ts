@@ -24,6 +24,8 @@ export interface LogDay {
    * or somebody measured on a day off is "screened", never "morning missing" (issue #18).
    */
   expected: boolean;
+  /** The absence HR recorded for the day (leave, …), if any. */
+  absence: string | null;
 }
 
 type Raw = Record<string, unknown>;
@@ -78,6 +80,10 @@ export function asLogDay(
               : 'morning-missing'),
     ),
     expected: r.expected !== false,
+    absence:
+      r.absence && typeof (r.absence as Raw).reason === 'string'
+        ? ((r.absence as Raw).reason as string)
+        : null,
   };
 }
 

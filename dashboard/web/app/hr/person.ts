@@ -8,7 +8,7 @@ import { h, mount } from '../dom.ts';
 import { addDays, fmtTempC, isDate, localDate } from '../format.ts';
 import { t } from '../i18n.ts';
 import type { Render } from '../router.ts';
-import { entryCell, exportLinks, statusCell } from './cells.ts';
+import { dayStatusCell, entryCell, exportLinks } from './cells.ts';
 import { liftForm } from '../admin/holds.ts';
 import { type HoldsAnswer, roomText, stageText } from '../holds-model.ts';
 import { asPersonLog } from './log-model.ts';
@@ -141,8 +141,8 @@ export const renderPerson: Render = (root, ctx) => {
                       'tr',
                       { 'data-day': d.day },
                       h('td', null, d.day),
-                      entryCell(d.morning, tz, log.thresholdTenths),
-                      entryCell(d.afternoon, tz, log.thresholdTenths),
+                      entryCell(d.morning, tz, log.thresholdTenths, d.expected),
+                      entryCell(d.afternoon, tz, log.thresholdTenths, d.expected),
                       h(
                         'td',
                         {
@@ -156,7 +156,7 @@ export const renderPerson: Render = (root, ctx) => {
                         },
                         fmtTempC(d.highestTenths),
                       ),
-                      statusCell(d.status),
+                      dayStatusCell(d),
                     ),
                   ),
               ),

@@ -5,7 +5,7 @@ import { h, mount } from '../dom.ts';
 import { fmtTempC, isDate, localDate } from '../format.ts';
 import { t } from '../i18n.ts';
 import { hashFor, type Render } from '../router.ts';
-import { entryCell, exportLinks, shownStatus, statusCell } from './cells.ts';
+import { dayStatusCell, entryCell, exportLinks } from './cells.ts';
 import { asLogDay, type LogDay } from './log-model.ts';
 
 export const renderSiteDay: Render = (root, ctx) => {
@@ -98,7 +98,7 @@ export const renderSiteDay: Render = (root, ctx) => {
               entryCell(r.morning, tz, threshold, r.expected),
               entryCell(r.afternoon, tz, threshold, r.expected),
               h('td', null, fmtTempC(r.highestTenths)),
-              statusCell(shownStatus(r)),
+              dayStatusCell(r),
             ),
           ),
         ),
