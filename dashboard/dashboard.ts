@@ -154,6 +154,7 @@ export async function createDashboard(
     policy: () => core.site.policy(),
     alerts: core.alerts,
     openHold: (by, body) => core.site.openHold(by, body),
+    ...(opts.siteAdmin ? { siteAdmin: opts.siteAdmin } : {}),
     names: {
       gate: (id) => config.gateNames[id],
       room: (id) => core.alerts.rooms().find((r) => r.id === id)?.name,

@@ -12,8 +12,9 @@ import { type ExportLang, label } from './labels.ts';
 import { type ReportService, viaStore } from './service.ts';
 import type { PersonLog, SiteDayLog } from './site-log.ts';
 import type { TableWriter } from './table-writer.ts';
+import { type VisitorStore, visitorColumns, visitorRow } from './visitors.ts';
 
-export type ExportKind = 'person' | 'site-day' | 'site-month' | 'daily';
+export type ExportKind = 'person' | 'site-day' | 'site-month' | 'daily' | 'visitors';
 
 export interface ExportJob {
   kind: ExportKind;
@@ -130,6 +131,35 @@ export async function dailyExport(
         await w.table(t.name, t.columns);
         for (const r of t.rows) await w.row(r);
       }
+    },
+  };
+}
+
+/** The visitors' register of a day (访客登记表), with the register's own columns. */
+export function visitorsExport(
+  svc: ReportService,
+  lang: ExportLang,
+  day: string,
+  store: VisitorStore,
+): ExportJob {
+  const list = store.onDay(day);
+  const n = liveNamer(lang, svc.names);
+  return {
+    kind: 'visitors',
+    filename: base(svc, 'visitors', day),
+    target: day,
+    detail: { visitors: list.length },
+    async write(w) {
+      await w.table(label(lang, 'visitorRegister'), visitorColumns(lang));
+      for (const v of list)
+        await w.row(
+          visitorRow(
+            lang,
+            v,
+            (t) => svc.clock.time(t),
+            (u) => n.user(u) ?? u,
+          ),
+        );
     },
   };
 }

@@ -15,7 +15,8 @@ import { registerHrRoutes } from './hr-routes.ts';
 import { ReportStore } from './report-store.ts';
 import { registerRoutes } from './routes.ts';
 import { DailyScheduler, DEFAULT_REPORT_RETRY } from './scheduler.ts';
-import { ReportService } from './service.ts';
+import { ReportService, viaStore } from './service.ts';
+import { registerVisitorRoutes, VisitorStore } from './visitors.ts';
 import type { ReportsDeps } from './types.ts';
 
 export type ReportsPlugin = FastifyPluginAsync & { scheduler: DailyScheduler; service: ReportService };
@@ -24,6 +25,7 @@ export function reportRoutes(deps: ReportsDeps): ReportsPlugin {
   const log = deps.log ?? silentLogger();
   const kept = new ReportStore(deps.db, deps.config.siteId);
   const records = new HrRecords(deps.db);
+  const visitors = new VisitorStore(deps.db);
   const service = new ReportService(deps, kept, records);
   const scheduler = new DailyScheduler({
     store: kept,
@@ -39,7 +41,16 @@ export function reportRoutes(deps: ReportsDeps): ReportsPlugin {
     log,
   });
   const plugin: FastifyPluginAsync = async (app) => {
-    registerRoutes(app, { svc: service, audit: deps.audit, log });
+    registerRoutes(app, { svc: service, audit: deps.audit, log, visitors });
+    registerVisitorRoutes(app, {
+      svc: service,
+      store: visitors,
+      audit: deps.audit,
+      roster: deps.roster,
+      ...(deps.siteAdmin ? { siteAdmin: deps.siteAdmin } : {}),
+      writeReading: (r) => viaStore(() => deps.manual.write(r)),
+      ...(deps.alerts.declared ? { declared: (d) => deps.alerts.declared?.(d) } : {}),
+    });
     registerHrRoutes(app, {
       svc: service,
       records,

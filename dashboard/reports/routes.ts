@@ -11,13 +11,21 @@ import type { Actor } from '../alerts/types.ts';
 import type { Logger } from '../log.ts';
 import { DashboardError, DashErrorCode } from '../server/errors.ts';
 import { badRequest, ReportErrorCode } from './errors.ts';
-import { dailyExport, type ExportJob, personExport, siteDayExport, siteMonthExport } from './exports.ts';
+import {
+  dailyExport,
+  type ExportJob,
+  personExport,
+  siteDayExport,
+  siteMonthExport,
+  visitorsExport,
+} from './exports.ts';
 import { contentDisposition } from './filename.ts';
 import type { ExportLang } from './labels.ts';
 import { MANUAL_GATE_ID } from './manual.ts';
 import type { ReportService } from './service.ts';
 import { ExportAborted, type ExportFormat, tableWriter } from './table-writer.ts';
 import type { AuditFn } from './types.ts';
+import type { VisitorStore } from './visitors.ts';
 
 const HR = ['hr', 'admin'] as const;
 const ANY = ['guard', 'hr', 'admin'] as const;
@@ -64,6 +72,7 @@ function splitFile(file: string): [string, ExportFormat] {
 
 export interface RouteDeps {
   svc: ReportService;
+  visitors?: VisitorStore;
   audit: AuditFn;
   log: Logger;
 }
@@ -245,6 +254,22 @@ export function registerRoutes(root: FastifyInstance, d: RouteDeps): void {
         format,
         await dailyExport(svc, who(req).lang, svc.checkDay(day), req.query.version),
       );
+    },
+  );
+
+  app.get(
+    '/api/exports/visitors/:file',
+    {
+      config: hr,
+      schema: {
+        summary: "The visitors' register (访客登记表) of a day as <YYYY-MM-DD>.csv or .xlsx",
+        params: File,
+      },
+    },
+    async (req, reply) => {
+      const [day, format] = splitFile(req.params.file);
+      if (!d.visitors) throw new DashboardError(DashErrorCode.NOT_FOUND, 404, 'no visitors register here');
+      return stream(d, req, reply, format, visitorsExport(svc, who(req).lang, svc.checkDay(day), d.visitors));
     },
   );
 

@@ -135,7 +135,7 @@ export class AlertQueue {
               fmtTempC(a.temperatureTenths),
             )
           : null,
-        h('span', { class: 'gate' }, `${t('alert.gate')} ${a.gateId}`),
+        h('span', { class: 'gate' }, gatePlace(a.gateId)),
         roomText ? h('span', { class: 'room', 'data-testid': 'alert-room' }, `→ ${roomText}`) : null,
       ),
       h(
@@ -303,3 +303,8 @@ function button(label: Parameters<typeof t>[0], action: string, onClick: (b: HTM
 
 /** Kept here for the pages that import it from the board (moved to errors.ts). */
 export { errorText } from '../errors.ts';
+
+/** Where an alert happened: its gate, or "not at a gate" for what was registered by hand ('manual'). */
+export function gatePlace(gateId: string): string {
+  return gateId === 'manual' ? t('alert.noGate') : `${t('alert.gate')} ${gateId}`;
+}

@@ -60,7 +60,11 @@ export function entryCell(
     h(
       'div',
       { class: 'muted small' },
-      [e.gateId, sourceText(e.source), manual && e.enteredBy ? `${t('hr.enteredBy')} ${e.enteredBy}` : null]
+      [
+        e.gateId === 'manual' ? t('alert.noGate') : e.gateId,
+        sourceText(e.source),
+        manual && e.enteredBy ? `${t('hr.enteredBy')} ${e.enteredBy}` : null,
+      ]
         .filter(Boolean)
         .join(' · '),
     ),

@@ -83,6 +83,13 @@ export const renderDailyReport: Render = (root, ctx) => {
       h('button', { type: 'submit', class: 'primary' }, t('hr.show')),
       exportLinks(`/api/exports/daily/${date}`, query),
     ),
+    h(
+      'p',
+      { class: 'exports-line', 'data-testid': 'visitor-register-export' },
+      t('visitor.registerExport'),
+      ' ',
+      exportLinks(`/api/exports/visitors/${date}`, ''),
+    ),
     result,
   );
 
