@@ -180,17 +180,28 @@ function actor(req: FastifyRequest): Actor {
   return { username: u.username, role: u.role };
 }
 
-/** The roster with `entries` in place of the visitor's (removed when null), handed to the hub whole. */
-async function setVisitorEntry(d: VisitorDeps, id: string, entry: AccessEntry | null): Promise<void> {
+/** Visitor entries that ended this long ago leave the roster (their register stays here). */
+const KEEP_ENDED_VISITORS_MS = 30 * 86_400_000;
+
+/**
+ * The roster with the visitor's entry put in (or replaced), handed to the hub whole. An exit
+ * ends the entry (validUntil = now) rather than removing it: the gates refuse the visitor from
+ * then on, and HR's logs still know whose readings these were. Visitor entries ended more than
+ * 30 days ago are dropped, so the roster does not grow with every visit.
+ */
+async function putVisitorEntry(d: VisitorDeps, entry: AccessEntry, now: number): Promise<void> {
   if (!d.siteAdmin)
     throw new DashboardError(
       DashErrorCode.SITE_ADMIN_UNAVAILABLE,
       503,
       'this dashboard runs without the site hub: a visitor cannot be admitted here',
     );
-  const current = (d.roster()?.entries ?? []).filter((e) => e.employeeNo !== id);
-  const rows = rowsFromEntries(entry ? [...current, entry] : current);
-  const r = await d.siteAdmin.importAccessList(canonicalCsv(rows));
+  const current = (d.roster()?.entries ?? []).filter(
+    (e) =>
+      e.employeeNo !== entry.employeeNo &&
+      !(e.kind === 'visitor' && e.validUntil !== null && e.validUntil < now - KEEP_ENDED_VISITORS_MS),
+  );
+  const r = await d.siteAdmin.importAccessList(canonicalCsv(rowsFromEntries([...current, entry])));
   if ('errors' in r)
     throw new DashboardError(
       'TG_DASH_SITE_ADMIN_REFUSED',
@@ -198,6 +209,15 @@ async function setVisitorEntry(d: VisitorDeps, id: string, entry: AccessEntry | 
       `the hub refused the access list: ${r.errors[0]?.message}`,
     );
 }
+
+const visitorEntry = (v: Visitor, until: number): AccessEntry => ({
+  employeeNo: v.id,
+  name: v.name,
+  department: v.company || '访客',
+  kind: 'visitor',
+  validFrom: v.registeredAt,
+  validUntil: until,
+});
 
 export function registerVisitorRoutes(root: FastifyInstance, d: VisitorDeps): void {
   const app = root.withTypeProvider<ZodTypeProvider>();
@@ -278,15 +298,7 @@ export function registerVisitorRoutes(root: FastifyInstance, d: VisitorDeps): vo
           now,
         ),
       );
-      if (v.admitted)
-        await setVisitorEntry(d, v.id, {
-          employeeNo: v.id,
-          name: v.name,
-          department: v.company || '访客',
-          kind: 'visitor',
-          validFrom: now,
-          validUntil: v.expectedUntil,
-        });
+      if (v.admitted) await putVisitorEntry(d, visitorEntry(v, v.expectedUntil), now);
       store.put(day, v);
       if (refused.includes('temperature') || refused.includes('declaration')) {
         const what = [
@@ -317,8 +329,10 @@ export function registerVisitorRoutes(root: FastifyInstance, d: VisitorDeps): vo
       const v = store.get(req.params.id);
       if (!v) throw new DashboardError(DashErrorCode.NOT_FOUND, 404, `no visitor ${req.params.id}`);
       if (v.exitAt !== null) return v;
-      if (v.admitted) await setVisitorEntry(d, v.id, null);
-      const out = { ...v, exitAt: svc.now(), exitBy: by.username };
+      const now = svc.now();
+      // The entry ends now (it may have ended by itself already: nothing to change then).
+      if (v.admitted && v.expectedUntil > now) await putVisitorEntry(d, visitorEntry(v, now), now);
+      const out = { ...v, exitAt: now, exitBy: by.username };
       store.put(svc.dayOf(v.registeredAt), out);
       d.audit(by, 'visitor.exit', v.id, {});
       return out;

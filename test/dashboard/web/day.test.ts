@@ -401,12 +401,12 @@ describe('visitors at the gate house', () => {
       .locator('li.alert[data-kind=declared-symptom]', { hasText: '吴发热' })
       .waitFor({ timeout: 10_000 });
 
-    // The exit ends the visit: the entry is gone and the gate turns the visitor away.
+    // The exit ends the visit: the entry ends now (its name stays for HR's logs) and the gate turns the visitor away.
     await item.locator('[data-action=visitor-exit]').click();
     await expect
       .poll(() => item.locator('[data-testid=visitor-state]').textContent())
       .toMatch(/^已于 \d{2}:\d{2}/);
-    expect(entry()).toBeUndefined();
+    expect(entry()?.validUntil).toBeLessThanOrEqual(Date.now());
     await expect
       .poll(async () => (await passGateA(site.gateA, visitor, 365)).verdict?.checkResult, { timeout: 15_000 })
       .toBe('failed');
@@ -507,6 +507,22 @@ describe('no English in the Chinese pages', () => {
     await check(hr, 'hr /hr/manual, refused import');
     await open(hr, '/hr/holds', 'main h1');
     await check(hr, 'hr /hr/holds');
+    // Absences and declarations, with one of each recorded through the page.
+    await open(hr, '/hr/records', '[data-testid=absence-form]');
+    await hr.locator('[data-testid=absence-employee]').fill('E2');
+    await hr.locator('[data-testid=absence-reason]').selectOption('sick-leave');
+    await hr.locator('[data-testid=absence-form] button[type=submit]').click();
+    await hr.locator('[data-testid=absences] tr[data-employee=E2]').waitFor();
+    await hr.locator('[data-testid=declaration-employee]').fill('E1');
+    await hr.locator('[data-testid=declaration-form] input[data-symptom=cough]').check();
+    await hr.locator('[data-testid=declaration-form] button[type=submit]').click();
+    await hr.locator('[data-testid=declarations] tr[data-employee=E1]').waitFor();
+    await check(hr, 'hr /hr/records');
+    // On the site's day, E2 on sick leave says so instead of a status of checks.
+    await open(hr, '/hr/day', '[data-testid=site-day] tbody tr');
+    expect(await hr.locator('[data-testid=site-day] tr[data-employee=E2] td.status').textContent()).toBe(
+      '病假',
+    );
     await hr.context().close();
 
     const { page: admin } = await tb.newPage('i18n-admin');
@@ -554,6 +570,35 @@ describe('no English in the Chinese pages', () => {
 
     expect(found).toEqual({});
   }, 120_000);
+});
+
+describe('a phone (390 px)', () => {
+  it('shows the tiles one under the other and the HR day table with whole words', async () => {
+    const ctx = await tb.browser.newContext({ viewport: { width: 390, height: 844 }, locale: 'zh-CN' });
+    const page = await ctx.newPage();
+    await login(page, 'guard');
+    const tiles = page.locator('.tile');
+    await tiles.first().waitFor();
+    const boxes = await tiles.evaluateAll((els) => els.map((e) => e.getBoundingClientRect().toJSON()));
+    for (const b of boxes) expect(b.right).toBeLessThanOrEqual(390);
+    // One per row: the second tile is below the first, not beside it.
+    expect((boxes[1] as DOMRect).top).toBeGreaterThan((boxes[0] as DOMRect).bottom - 1);
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+    await tb.screenshot(page, 'guard-board.phone.zh-CN').then((f) => shots.push(f));
+    await page.context().clearCookies();
+    await login(page, 'hr');
+    await page.goto(`${dash.url}/#/hr/day`);
+    const name = page.locator('[data-testid=site-day] tr[data-employee=E1] td').nth(1);
+    await name.waitFor();
+    // A name on one line: not one character per line.
+    const h = await name.evaluate((el) => {
+      const lh = Number.parseFloat(getComputedStyle(el).lineHeight) || 20;
+      return el.getBoundingClientRect().height / lh;
+    });
+    expect(h).toBeLessThan(2.5);
+    await tb.screenshot(page, 'hr-site-day.phone.zh-CN').then((f) => shots.push(f));
+    await ctx.close();
+  });
 });
 
 describe('the browser', () => {
