@@ -31,4 +31,7 @@ it('the demo site plays its scenario end to end', () => {
   expect(lines.some((l) => l.includes('ALERT fever (critical) E10031'))).toBe(true);
   expect(lines.find((l) => l.includes('E10052'))).toMatch(/offline record/);
   expect(r.stdout).toMatch(/\b8 decisions\b/);
+  // A newcomer's first screen is clean: nothing at level 50 or worse (issue #18: the report
+  // scheduler read the embedded store before the first gate had created it).
+  expect(`${r.stdout}\n${r.stderr}`.split('\n').filter((l) => /"level":(50|60)/.test(l))).toEqual([]);
 }, 120_000);
