@@ -235,6 +235,17 @@ export class GateBoard {
     });
   }
 
+  /**
+   * The gate is offline by what the hub's fleet (or, without one, the gate's own status) says. A
+   * gate heard of only through its decisions is not known to be offline.
+   */
+  knownOffline(gateId: string): { offline: boolean; reason: FleetGate['offlineReason'] } {
+    const f = this.fleet?.gates.find((g) => g.gateId === gateId);
+    if (f) return { offline: !f.online, reason: f.offlineReason };
+    const s = this.statuses.get(gateId);
+    return { offline: s?.online === false, reason: null };
+  }
+
   onlineCount(): number {
     return this.tiles().filter((t) => t.online).length;
   }

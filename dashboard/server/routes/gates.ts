@@ -46,12 +46,12 @@ export function gateRoutes(ctx: RouteContext): FastifyPluginAsync {
           throw new DashboardError(DashErrorCode.NOT_FOUND, 404, `no gate ${req.params.gateId} on this site`);
         // A gate that is offline cannot receive the command: a green "sent" would make the guard
         // think the turnstile opened (issue #18). Refused with the reason, nothing queued.
-        const tile = ctx.board.tiles().find((g) => g.gateId === req.params.gateId);
-        if (tile && !tile.online)
+        const state = ctx.board.knownOffline(req.params.gateId);
+        if (state.offline)
           throw new DashboardError(
             DashErrorCode.GATE_OFFLINE,
             409,
-            `gate ${req.params.gateId} is offline (${tile.offlineReason ?? 'unknown'}): the command was not sent`,
+            `gate ${req.params.gateId} is offline (${state.reason ?? 'its status says so'}): the command was not sent`,
           );
         const c = ctx.commands.send(req.params.gateId, req.body.kind, req.body.reason, actorOf(req));
         return reply.code(202).send(c);
