@@ -331,6 +331,7 @@ const ALLOWED = [
 /** The Latin words of a page's visible text (and placeholders, which are read too) not allowed. */
 async function englishOn(page: Page): Promise<string[]> {
   const text = await page.evaluate(() => {
+    // biome-ignore lint/performance/useDomNodeTextContent: what a person sees (hidden parts excluded) is the point
     const parts = [document.body.innerText];
     for (const el of document.querySelectorAll('input[placeholder], textarea[placeholder]'))
       parts.push((el as HTMLInputElement).placeholder);
@@ -345,6 +346,7 @@ async function open(page: Page, hash: string, ready: string): Promise<void> {
   await page.goto(`${dash.url}/#${hash}`);
   await page.locator(`main[data-page="${hash.split('?')[0]}"]`).waitFor();
   await page.locator(ready).first().waitFor({ timeout: 10_000 });
+  // biome-ignore lint/performance/useDomNodeTextContent: Playwright's innerText(), the text as shown
   await expect.poll(() => page.locator('main').innerText()).not.toContain('加载中');
 }
 
