@@ -154,7 +154,7 @@ export const zh = {
   'disposition.sent-home': '劝返回家',
   'disposition.referred-to-hospital': '送发热门诊/定点医院',
 
-  'alarm.title': '⚠ 发热告警',
+  'alarm.title': '⚠ 体温异常告警',
   'alarm.more': '另有 {n} 条',
   'alarm.silence': '静音',
   'alarm.silenced': '已静音，请在队列中确认',

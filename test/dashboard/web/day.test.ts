@@ -132,7 +132,13 @@ describe('HR: the exported daily report is the page', () => {
           await report.locator('table[data-table=fevers]').waitFor();
           pageRows = trimRows(await readPage());
           fileRows = await download();
-          return JSON.stringify(withoutEmptySections(strip(fileRows))) === JSON.stringify(strip(pageRows));
+          // ... and until both readings are in the store (the gate's outbox forwards them), so the
+          // comparison covers the screened people too, not only the episodes.
+          const screened = Number(pageRows.find((r) => r[0] === '实检人数')?.[1] ?? 0);
+          return (
+            screened >= 2 &&
+            JSON.stringify(withoutEmptySections(strip(fileRows))) === JSON.stringify(strip(pageRows))
+          );
         },
         { timeout: 40_000 },
       )
