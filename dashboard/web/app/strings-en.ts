@@ -623,4 +623,5 @@ export const en: Record<keyof typeof zh, string> = {
   'visitor.refusedToast': '{name} not admitted: follow the site plan',
   'visitor.registerExport': 'Visitors register of the day:',
   'alert.noGate': 'registered by hand (no gate)',
+  'cmd.refusedByGate': 'the gate refused the command',
 };

@@ -599,4 +599,5 @@ export const zh = {
   'visitor.refusedToast': '{name} 未准入，请按防疫预案处置',
   'visitor.registerExport': '当日访客登记表：',
   'alert.noGate': '人工登记（不在闸机）',
+  'cmd.refusedByGate': '闸机拒绝执行（例如闸机处于封锁状态，或指令已过期）',
 } as const;

@@ -463,8 +463,23 @@ describe('no English in the Chinese pages', () => {
     await open(guard, '/board', '.tile[data-gate=gate-b]');
     await passGateA(site.gateA, person(3), 386);
     await guard.locator('li.alert[data-kind=fever]').first().waitFor({ timeout: 10_000 });
+    // A command the gate refuses (open once while locked down): its result in Chinese too.
+    const tileA = guard.locator('.tile[data-gate=gate-a]');
+    const command = async (kind: string, reason: string, state: string) => {
+      await tileA.locator(`[data-cmd=${kind}]`).click();
+      await tileA.locator('[data-testid=cmd-reason]').fill(reason);
+      await tileA.locator('form.inline button[type=submit]').click();
+      await expect
+        .poll(() => tileA.locator('[data-testid=cmd-state]').getAttribute('data-state'), { timeout: 10_000 })
+        .toBe(state);
+    };
+    await command('lockdown', '演练', 'acknowledged');
+    await command('open-once', '送货', 'failed');
+    expect(await guard.locator('[data-testid=cmd-error]').first().textContent()).toContain('闸机拒绝执行');
     await check(guard, 'guard /board');
+    await command('release-lockdown', '演练结束', 'acknowledged');
     // An open-once to an offline gate is refused in words, not a green "sent".
+    await guard.evaluate(() => document.querySelector('.toasts')?.replaceChildren());
     await site.gateB.stop();
     const tileB = guard.locator('.tile[data-gate=gate-b]');
     await expect.poll(() => tileB.getAttribute('data-down'), { timeout: 15_000 }).toBe('true');
