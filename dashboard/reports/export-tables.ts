@@ -72,11 +72,19 @@ export function logColumns(lang: ExportLang): Column[] {
     col(lang, 'readings', 'int'),
     col(lang, 'status', 'code'),
     // The register HR keeps by hand beside the temperatures (issue #18).
+    col(lang, 'mask', 'code'),
     col(lang, 'absenceReason', 'code'),
     col(lang, 'declared', 'text', 24),
     col(lang, 'episodeDisposition', 'code', 20),
     col(lang, 'notes', 'text', 24),
   ];
+}
+
+/** 口罩: what the terminal saw at the day's checks (无口罩 wins: the register notes a missing mask). */
+function maskText(lang: ExportLang, r: PersonDayLog): string | null {
+  const seen = [r.morning?.mask, r.afternoon?.mask].filter((m): m is string => m === 'yes' || m === 'no');
+  if (seen.length === 0) return null;
+  return label(lang, seen.includes('no') ? 'maskNo' : 'maskYes');
 }
 
 /** A declaration in words: symptoms (or 无), travel, contact. */
@@ -113,6 +121,7 @@ export function logRow(lang: ExportLang, r: PersonDayLog, n: Namer = namer(lang)
     r.highest?.time ?? null,
     r.readings,
     statusText(lang, r),
+    maskText(lang, r),
     r.absence ? valueText(lang, r.absence.reason) : null,
     declarationCell(lang, r.declaration),
     r.episode ? (valueText(lang, r.episode.disposition) ?? valueText(lang, 'active-acknowledged')) : null,

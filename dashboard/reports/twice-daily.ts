@@ -41,6 +41,8 @@ export interface LogReading {
   enteredBy: string | null;
   /** Entered by a person rather than measured by a gate. */
   manual: boolean;
+  /** The mask as the face terminal saw it ('unknown' for hand entries). */
+  mask?: string;
 }
 
 export interface PersonDayLog {
@@ -134,6 +136,7 @@ export function logReading(r: LogReadingRecord | null, clock: LocalTime): LogRea
     source: r.source,
     enteredBy: r.enteredBy,
     manual: MANUAL_SOURCES.has(r.source),
+    ...(r.mask ? { mask: r.mask } : {}),
   };
 }
 

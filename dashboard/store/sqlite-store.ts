@@ -89,7 +89,7 @@ function toRecord(row: readonly Value[], o = 0): ReadingRecord {
 }
 
 const LOG_COLUMNS =
-  'r.id, r.site_id, r.gate_id, r.seq, r.at, r.employee_no, r.temperature_tenths, r.source, r.entered_by, r.decision';
+  'r.id, r.site_id, r.gate_id, r.seq, r.at, r.employee_no, r.temperature_tenths, r.source, r.entered_by, r.decision, r.mask';
 const toLogRecord = (row: Value[]): LogReadingRecord => ({
   id: row[0] as string,
   siteId: row[1] as string,
@@ -101,6 +101,7 @@ const toLogRecord = (row: Value[]): LogReadingRecord => ({
   source: row[7] as ReadingRecord['source'],
   enteredBy: row[8] as string | null,
   decision: row[9] as Decision,
+  mask: row[10] as ReadingRecord['mask'],
 });
 
 export class SqliteReadingStore implements ReadingStore {

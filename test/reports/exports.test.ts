@@ -133,7 +133,8 @@ describe.each([
       '12:00:00',
       '2',
       '完整',
-      // Absence reason, declaration, disposition, notes: nothing recorded for E001 that day.
+      // The mask the terminal saw; absence reason, declaration, disposition, notes: none that day.
+      '已戴',
       '',
       '',
       '',

@@ -71,9 +71,9 @@ describe('absences and health declarations', () => {
 
     const csv = await t.app.inject({ url: `/api/exports/site-day/${DAY}.csv`, headers: HR });
     const [head, ...rows] = parseCsv(csv.rawPayload.toString('utf8')).map((r) => r.cells);
-    expect(head?.slice(18)).toEqual(['状态', '缺勤原因', '健康申报', '处置情况', '备注']);
+    expect(head?.slice(18)).toEqual(['状态', '口罩', '缺勤原因', '健康申报', '处置情况', '备注']);
     const e2 = rows.find((r) => r[1] === 'E002') as string[];
-    expect([e2[19], e2[22]]).toEqual(['病假', '发烧请假']);
+    expect([e2[20], e2[23]]).toEqual(['病假', '发烧请假']);
     // The absence is listed for the day and audited.
     const list = (await t.app.inject({ url: `/api/absences?day=${DAY}`, headers: HR })).json();
     expect(list.map((x: { employeeNo: string; reason: string }) => [x.employeeNo, x.reason])).toEqual([
@@ -101,8 +101,8 @@ describe('absences and health declarations', () => {
     ]);
     const csv = await t.app.inject({ url: `/api/exports/site-day/${DAY}.csv`, headers: HR });
     const rows = parseCsv(csv.rawPayload.toString('utf8')).map((r) => r.cells);
-    expect(rows.find((r) => r[1] === 'E003')?.[20]).toBe('咳嗽、乏力、14天内行程: 武汉');
-    expect(rows.find((r) => r[1] === 'E001')?.[20]).toBe('无');
+    expect(rows.find((r) => r[1] === 'E003')?.[21]).toBe('咳嗽、乏力、14天内行程: 武汉');
+    expect(rows.find((r) => r[1] === 'E001')?.[21]).toBe('无');
     const report = (await t.app.inject({ url: `/api/reports/daily/${DAY}`, headers: HR })).json().report;
     expect(report.declaredSymptoms).toBe(1);
   });
