@@ -516,6 +516,13 @@ describe('no English in the Chinese pages', () => {
     await check(hr, 'hr /hr/day');
     await open(hr, '/hr/report', '[data-testid=report-summary]');
     await check(hr, 'hr /hr/report');
+    // A past day without a case: a zero report of that day, not "今日".
+    const yesterday = new Date(Date.now() + 8 * 3_600_000 - 86_400_000).toISOString().slice(0, 10);
+    await open(hr, `/hr/report?date=${yesterday}`, '[data-testid=zero-report]');
+    expect(await hr.locator('[data-testid=zero-report]').textContent()).toBe(
+      `${yesterday} 无体温异常人员（零报告）。`,
+    );
+    await check(hr, 'hr /hr/report (a past day)');
     await open(hr, '/hr/manual', '[data-testid=self-report-file]');
     // A self-report file with problems: each said in Chinese.
     await hr.locator('[data-testid=self-report-file]').setInputFiles({
