@@ -26,13 +26,10 @@ export const SiteRules = z
     /** A face match below this similarity (0..1) is an unknown face. 0 trusts the terminal's own threshold. */
     minSimilarity: z.number().min(0).max(1).default(0),
   })
-  .refine(
-    (p) => p.plausibleMinTenths < p.feverThresholdTenths && p.feverThresholdTenths <= p.plausibleMaxTenths,
-    {
-      message: 'need plausibleMinTenths < feverThresholdTenths <= plausibleMaxTenths',
-      path: ['feverThresholdTenths'],
-    },
-  );
+  .refine((p) => p.plausibleMinTenths < p.feverThresholdTenths && p.feverThresholdTenths <= p.plausibleMaxTenths, {
+    message: 'need plausibleMinTenths < feverThresholdTenths <= plausibleMaxTenths',
+    path: ['feverThresholdTenths'],
+  });
 export type SiteRules = z.infer<typeof SiteRules>;
 export const SITE_RULE_KEYS = [
   'feverThresholdTenths',
@@ -89,9 +86,6 @@ export function isWorkingDay(c: SiteCalendar, date: string, isoWeekday: number):
 }
 
 /** A plausible temperature by the rules: the only kind that counts as someone's check. */
-export function isPlausible(
-  r: Pick<SiteRules, 'plausibleMinTenths' | 'plausibleMaxTenths'>,
-  tenths: number,
-): boolean {
+export function isPlausible(r: Pick<SiteRules, 'plausibleMinTenths' | 'plausibleMaxTenths'>, tenths: number): boolean {
   return tenths >= r.plausibleMinTenths && tenths <= r.plausibleMaxTenths;
 }

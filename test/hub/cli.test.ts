@@ -155,73 +155,34 @@ describe('npm run hub', () => {
   it('hold and policy: HR lifts a hold and an admin sets the policy without a dashboard; bad input exits 3 naming the key', async () => {
     // The hub opened this hold on a gate's fever (what hub/hub.ts does on a flagged decision).
     const store = new SiteStore(join(dir, 'data', 'site.sqlite'));
-    store.flag({
-      employeeNo: 'E7',
-      name: '王芳',
-      gateId: 'gate-a',
-      readingId: 's1:gate-a:9',
-      temperatureTenths: 384,
-      room: null,
-      at: Date.now(),
-    });
+    store.flag({ employeeNo: 'E7', name: '王芳', gateId: 'gate-a', readingId: 's1:gate-a:9', temperatureTenths: 384, room: null, at: Date.now() });
     store.close();
     const list = await hub(['hold', 'list', '--config', 'hub.yaml', '--json'], dir);
     expect(list.code).toBe(0);
-    expect(JSON.parse(list.stdout)).toEqual([
-      expect.objectContaining({ employeeNo: 'E7', state: 'active', stage: 'fever' }),
-    ]);
+    expect(JSON.parse(list.stdout)).toEqual([expect.objectContaining({ employeeNo: 'E7', state: 'active', stage: 'fever' })]);
     const noNote = await hub(['hold', 'lift', '--config', 'hub.yaml', '--employee', 'E7'], dir);
     expect(noNote.code).toBe(2);
-    const unknown = await hub(
-      ['hold', 'lift', '--config', 'hub.yaml', '--employee', 'E404', '--note', 'x'],
-      dir,
-    );
+    const unknown = await hub(['hold', 'lift', '--config', 'hub.yaml', '--employee', 'E404', '--note', 'x'], dir);
     expect(unknown.code).toBe(3);
     expect(unknown.stderr).toMatch(/TG_HUB_HOLD_NOT_FOUND/);
     const lift = await hub(
-      [
-        'hold',
-        'lift',
-        '--config',
-        'hub.yaml',
-        '--employee',
-        'E7',
-        '--note',
-        '发热门诊证明',
-        '--return-date',
-        '2026-12-09',
-        '--by',
-        'hr1',
-      ],
+      ['hold', 'lift', '--config', 'hub.yaml', '--employee', 'E7', '--note', '发热门诊证明', '--return-date', '2026-12-09', '--by', 'hr1'],
       dir,
     );
     expect(lift.code).toBe(0);
     const after = JSON.parse((await hub(['hold', 'list', '--config', 'hub.yaml', '--json'], dir)).stdout);
     expect(after).toEqual([
-      expect.objectContaining({
-        employeeNo: 'E7',
-        state: 'lifted',
-        liftReason: 'certificate',
-        returnDate: '2026-12-09',
-        liftedBy: 'cli:hr1',
-      }),
+      expect.objectContaining({ employeeNo: 'E7', state: 'lifted', liftReason: 'certificate', returnDate: '2026-12-09', liftedBy: 'cli:hr1' }),
     ]);
 
     writeFileSync(join(dir, 'policy-bad.yaml'), 'rules: { feverThresholdTenths: 37.5 }\n');
     const bad = await hub(['policy', 'set', '--config', 'hub.yaml', '--file', 'policy-bad.yaml'], dir);
     expect(bad.code).toBe(3);
     expect(bad.stderr).toMatch(/rules\.feverThresholdTenths/);
-    writeFileSync(
-      join(dir, 'policy.yaml'),
-      'rules: { feverThresholdTenths: 375 }\ncalendar: { holidays: [2027-01-01] }\n',
-    );
+    writeFileSync(join(dir, 'policy.yaml'), 'rules: { feverThresholdTenths: 375 }\ncalendar: { holidays: [2027-01-01] }\n');
     const good = await hub(['policy', 'set', '--config', 'hub.yaml', '--file', 'policy.yaml'], dir);
     expect(good.code).toBe(0);
     const shown = JSON.parse((await hub(['policy', 'show', '--config', 'hub.yaml'], dir)).stdout);
-    expect(shown).toMatchObject({
-      version: 2,
-      rules: { feverThresholdTenths: 375, maskRequired: true },
-      calendar: { holidays: ['2027-01-01'] },
-    });
+    expect(shown).toMatchObject({ version: 2, rules: { feverThresholdTenths: 375, maskRequired: true }, calendar: { holidays: ['2027-01-01'] } });
   });
 });

@@ -16,11 +16,7 @@ import { waitFor } from '../harness/wait.ts';
 import { SITE, silent, startGate, type TestGate, tempDir, writeCredentials } from '../hub/fixture.ts';
 
 /** A request without its envelope (the union kept: Omit on a union would merge its members). */
-type Body = HoldRequestInput extends infer U
-  ? U extends unknown
-    ? Omit<U, 'v' | 'id' | 'at'>
-    : never
-  : never;
+type Body = HoldRequestInput extends infer U ? (U extends unknown ? Omit<U, 'v' | 'id' | 'at'> : never) : never;
 const HEADER = 'employeeNo,name,department,kind,validFrom,validUntil';
 const person = (employeeNo: string, name: string, celsius: number) => ({
   employeeNo,
@@ -90,12 +86,9 @@ describe('person holds across the site, hub alone', () => {
     const fever = await gateA.terminal.present(person('E1', '张伟', 38.2));
     expect(fever.verdict).toMatchObject({ checkResult: 'failed', open: false });
     expect(fever.verdict?.display).toMatch(/^38\.2°C 体温异常 请前往隔离观察区/);
-    await waitFor(
-      () => hub.holds.current()?.entries.find((h) => h.employeeNo === 'E1' && h.state === 'active'),
-      {
-        what: 'the hub’s hold on E1',
-      },
-    );
+    await waitFor(() => hub.holds.current()?.entries.find((h) => h.employeeNo === 'E1' && h.state === 'active'), {
+      what: 'the hub’s hold on E1',
+    });
     await gatesCaughtUp();
 
     // Forehead cooled by the walk: 36.5 °C. Refused at the other gate and at the same one.
@@ -118,18 +111,14 @@ describe('person holds across the site, hub alone', () => {
     });
     expect(lift.ok).toBe(true);
     await gatesCaughtUp();
-    for (const g of [gateA, gateB])
-      expect((await g.terminal.present(person('E1', '张伟', 36.5))).opened).toBe(true);
+    for (const g of [gateA, gateB]) expect((await g.terminal.present(person('E1', '张伟', 36.5))).opened).toBe(true);
   });
 
   it('a lift that has not seen the newest fever is refused: the person stays held', async () => {
     await gateB.terminal.present(person('E1', '张伟', 38.0));
-    await waitFor(
-      () => hub.holds.current()?.entries.find((h) => h.employeeNo === 'E1' && h.state === 'active'),
-      {
-        what: 'E1 held again',
-      },
-    );
+    await waitFor(() => hub.holds.current()?.entries.find((h) => h.employeeNo === 'E1' && h.state === 'active'), {
+      what: 'E1 held again',
+    });
     const r = await request({
       action: 'lift',
       employeeNo: 'E1',
@@ -144,22 +133,12 @@ describe('person holds across the site, hub alone', () => {
 
   it('“sent home” keeps the person out across restarts of the hub and both gates until HR lifts the hold', async () => {
     await gateA.terminal.present(person('E3', '王芳', 38.6));
-    await waitFor(
-      () => hub.holds.current()?.entries.find((h) => h.employeeNo === 'E3' && h.state === 'active'),
-      {
-        what: 'E3 held',
-      },
-    );
+    await waitFor(() => hub.holds.current()?.entries.find((h) => h.employeeNo === 'E3' && h.state === 'active'), {
+      what: 'E3 held',
+    });
     expect(
-      (
-        await request({
-          action: 'stage',
-          employeeNo: 'E3',
-          by: 'dashboard:guard1',
-          stage: 'sent-home',
-          note: '复测 38.4°C',
-        })
-      ).ok,
+      (await request({ action: 'stage', employeeNo: 'E3', by: 'dashboard:guard1', stage: 'sent-home', note: '复测 38.4°C' }))
+        .ok,
     ).toBe(true);
     await gatesCaughtUp();
 
@@ -187,8 +166,7 @@ describe('person holds across the site, hub alone', () => {
     });
     expect(lift.ok).toBe(true);
     await gatesCaughtUp();
-    for (const g of [gateA, gateB])
-      expect((await g.terminal.present(person('E3', '王芳', 36.4))).opened).toBe(true);
+    for (const g of [gateA, gateB]) expect((await g.terminal.present(person('E3', '王芳', 36.4))).opened).toBe(true);
     expect(hub.holds.current()?.entries.find((h) => h.employeeNo === 'E3')).toMatchObject({
       state: 'lifted',
       liftReason: 'certificate',
@@ -206,48 +184,24 @@ describe('person holds across the site, hub alone', () => {
       calendar: before.calendar,
     });
     expect(o).toMatchObject({ ok: true, version: before.version + 1 });
-    await waitFor(
-      () => [gateA, gateB].every((g) => g.edge.gate.status(true).policyVersion === before.version + 1),
-      {
-        what: 'the new policy at both gates',
-        timeoutMs: 15_000,
-      },
-    );
-    const obs = await mqtt.connectAsync(url(), {
-      username: 'svc',
-      password: passwords.svc,
-      clientId: 'svc-policy-obs',
+    await waitFor(() => [gateA, gateB].every((g) => g.edge.gate.status(true).policyVersion === before.version + 1), {
+      what: 'the new policy at both gates',
+      timeoutMs: 15_000,
     });
-    const seen: Array<{
-      decision: string;
-      employeeNo: string;
-      policyVersion: number | null;
-      thresholdTenths: number | null;
-    }> = [];
-    obs.on('message', (_t, p) =>
-      seen.push((JSON.parse(p.toString()) as { reading: (typeof seen)[number] }).reading),
-    );
+    const obs = await mqtt.connectAsync(url(), { username: 'svc', password: passwords.svc, clientId: 'svc-policy-obs' });
+    const seen: Array<{ decision: string; employeeNo: string; policyVersion: number | null; thresholdTenths: number | null }> = [];
+    obs.on('message', (_t, p) => seen.push((JSON.parse(p.toString()) as { reading: (typeof seen)[number] }).reading));
     await obs.subscribeAsync(`tg/${SITE}/gate/+/decision`, { qos: 1 });
     // 37.4 °C: flagged at 37.3, normal at 37.5.
-    for (const g of [gateA, gateB])
-      expect((await g.terminal.present(person('E2', '李娜', 37.4))).opened).toBe(true);
-    await waitFor(() => seen.filter((r) => r.employeeNo === 'E2').length >= 2, {
-      what: 'both decisions seen',
-    });
+    for (const g of [gateA, gateB]) expect((await g.terminal.present(person('E2', '李娜', 37.4))).opened).toBe(true);
+    await waitFor(() => seen.filter((r) => r.employeeNo === 'E2').length >= 2, { what: 'both decisions seen' });
     await obs.endAsync();
     expect(seen.filter((r) => r.employeeNo === 'E2')).toEqual([
       expect.objectContaining({ decision: 'pass', policyVersion: before.version + 1, thresholdTenths: 375 }),
       expect.objectContaining({ decision: 'pass', policyVersion: before.version + 1, thresholdTenths: 375 }),
     ]);
     // An edit of an outdated version is refused, not silently applied over the newer one.
-    expect(
-      await hub.policy.set({
-        baseVersion: before.version,
-        by: 'admin:bob',
-        rules: before.rules,
-        calendar: before.calendar,
-      }),
-    ).toMatchObject({
+    expect(await hub.policy.set({ baseVersion: before.version, by: 'admin:bob', rules: before.rules, calendar: before.calendar })).toMatchObject({
       ok: false,
       code: 'TG_HUB_POLICY_CONFLICT',
     });

@@ -36,77 +36,42 @@ describe('terminal clocks on a real site', () => {
   it.each([
     ['gate-a', 'T1', 8 * HOUR],
     ['gate-b', 'T2', 5000],
-  ])(
-    '%s: its terminal %s, %i ms behind, is answered, lets people through, and raises terminal-clock',
-    async (gateId, terminalId, offsetMs) => {
-      const g: TestGate = await startGate(
-        { url: t.url, passwords: t.passwords },
-        gateId,
-        terminalId,
-        dir,
-        {
-          policy: { accessListRequired: false },
-        },
-        { clock: () => Date.now() - offsetMs },
-      );
-      try {
-        let n = 0;
-        const present = () =>
-          g.terminal.present({ employeeNo: `P${++n}`, name: '张伟', mask: 'yes', temperatureTenths: 365 });
-        // Right after the gate connects it cannot tell this terminal's events from a broker's
-        // backlog; it answers them (no opening) until the link has settled. Then everyone passes.
-        await waitFor(async () => (await present()).opened, {
-          what: 'a person let through',
-          timeoutMs: 20_000,
-          intervalMs: 200,
-        });
-        for (let i = 0; i < 3; i++) {
-          const r = await present();
-          expect(r.verdict).toMatchObject({ checkResult: 'success', open: true });
-        }
-        await waitFor(
-          () => alerts.find((a) => a.gateId === gateId && a.kind === 'terminal-clock' && a.active),
-          {
-            what: 'terminal-clock alert',
-          },
-        );
-        expect(g.edge.gate.status(true).terminalClockOffsetMs).toBeGreaterThan(offsetMs - 1000);
-        expect(g.edge.gate.status(true).terminalClockOffsetMs).toBeLessThan(offsetMs + 1000);
-      } finally {
-        await g.stop();
+  ])('%s: its terminal %s, %i ms behind, is answered, lets people through, and raises terminal-clock', async (gateId, terminalId, offsetMs) => {
+    const g: TestGate = await startGate({ url: t.url, passwords: t.passwords }, gateId, terminalId, dir, {
+      policy: { accessListRequired: false },
+    }, { clock: () => Date.now() - offsetMs });
+    try {
+      let n = 0;
+      const present = () => g.terminal.present({ employeeNo: `P${++n}`, name: '张伟', mask: 'yes', temperatureTenths: 365 });
+      // Right after the gate connects it cannot tell this terminal's events from a broker's
+      // backlog; it answers them (no opening) until the link has settled. Then everyone passes.
+      await waitFor(async () => (await present()).opened, { what: 'a person let through', timeoutMs: 20_000, intervalMs: 200 });
+      for (let i = 0; i < 3; i++) {
+        const r = await present();
+        expect(r.verdict).toMatchObject({ checkResult: 'success', open: true });
       }
-    },
-  );
+      await waitFor(() => alerts.find((a) => a.gateId === gateId && a.kind === 'terminal-clock' && a.active), {
+        what: 'terminal-clock alert',
+      });
+      expect(g.edge.gate.status(true).terminalClockOffsetMs).toBeGreaterThan(offsetMs - 1000);
+      expect(g.edge.gate.status(true).terminalClockOffsetMs).toBeLessThan(offsetMs + 1000);
+    } finally {
+      await g.stop();
+    }
+  });
 
   it('an event the broker held while the gate was down is recorded as late and opens nothing', async () => {
-    const g = await startGate(
-      { url: t.url, passwords: t.passwords },
-      'gate-a',
-      'T1',
-      dir,
-      {
-        policy: { accessListRequired: false },
-      },
-      { remoteCheckTimeoutMs: 500 },
-    );
-    await waitFor(
-      async () =>
-        (await g.terminal.present({ employeeNo: 'W1', name: 'x', mask: 'yes', temperatureTenths: 365 }))
-          .opened,
-      {
-        what: 'gate serving',
-        timeoutMs: 20_000,
-        intervalMs: 200,
-      },
-    );
+    const g = await startGate({ url: t.url, passwords: t.passwords }, 'gate-a', 'T1', dir, {
+      policy: { accessListRequired: false },
+    }, { remoteCheckTimeoutMs: 500 });
+    await waitFor(async () => (await g.terminal.present({ employeeNo: 'W1', name: 'x', mask: 'yes', temperatureTenths: 365 })).opened, {
+      what: 'gate serving',
+      timeoutMs: 20_000,
+      intervalMs: 200,
+    });
     // The gate goes away; its persistent session keeps what the terminal sends meanwhile.
     await g.edge.stop();
-    const held = await g.terminal.present({
-      employeeNo: 'H1',
-      name: '李娜',
-      mask: 'yes',
-      temperatureTenths: 364,
-    });
+    const held = await g.terminal.present({ employeeNo: 'H1', name: '李娜', mask: 'yes', temperatureTenths: 364 });
     expect(held.timedOut).toBe(true);
     // Back after the terminal's deadline (3 s) has long passed for that event.
     await waitFor(() => Date.now() - Date.parse(held.event.dateTime) > 3500, {
@@ -117,24 +82,11 @@ describe('terminal clocks on a real site', () => {
       policy: { accessListRequired: false },
     });
     try {
-      const d = await waitFor(
-        () =>
-          decisions.find(
-            (x) =>
-              x.reading.terminalSerialNo === held.serialNo &&
-              x.reading.gateId === 'gate-a' &&
-              x.reading.employeeNo === 'H1',
-          ),
-        {
-          what: 'the held event decided',
-          timeoutMs: 20_000,
-        },
-      );
-      expect(d.reading, JSON.stringify(d.reading)).toMatchObject({
-        decision: 'denied',
-        reason: 'late',
-        released: false,
+      const d = await waitFor(() => decisions.find((x) => x.reading.terminalSerialNo === held.serialNo && x.reading.gateId === 'gate-a' && x.reading.employeeNo === 'H1'), {
+        what: 'the held event decided',
+        timeoutMs: 20_000,
       });
+      expect(d.reading, JSON.stringify(d.reading)).toMatchObject({ decision: 'denied', reason: 'late', released: false });
     } finally {
       await again.stop();
       await g.terminal.stop();
