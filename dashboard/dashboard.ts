@@ -153,6 +153,13 @@ export async function createDashboard(
     roster: () => core.board.roster(),
     policy: () => core.site.policy(),
     alerts: core.alerts,
+    openHold: (by, body) => core.site.openHold(by, body),
+    ...(opts.siteAdmin ? { siteAdmin: opts.siteAdmin } : {}),
+    names: {
+      gate: (id) => config.gateNames[id],
+      room: (id) => core.alerts.rooms().find((r) => r.id === id)?.name,
+      user: (username) => core.users.get(username)?.displayName,
+    },
     db,
     now,
     log,

@@ -50,4 +50,8 @@ it('the demo site plays its scenario end to end', async () => {
       `${id}.password is ${id}'s password`,
     ).toBe(true);
   }
+
+  // A newcomer's first screen is clean: nothing at level 50 or worse (issue #18: the report
+  // scheduler read the embedded store before the first gate had created it).
+  expect(`${r.stdout}\n${r.stderr}`.split('\n').filter((l) => /"level":(50|60)/.test(l))).toEqual([]);
 }, 120_000);

@@ -23,6 +23,8 @@ export const AlertsErrorCode = {
   RECHECK_NOT_NORMAL: 'TG_DASH_ALERT_RECHECK_NOT_NORMAL',
   /** The re-check could not be stored in the readings store; nothing changed, try again. */
   READINGS_UNAVAILABLE: 'TG_DASH_READINGS_UNAVAILABLE',
+  /** A device fault cleared while the device still reports it: acknowledge it; it clears when it ends. */
+  CONDITION_ACTIVE: 'TG_DASH_ALERT_CONDITION_ACTIVE',
 } as const;
 export type AlertsErrorCode = (typeof AlertsErrorCode)[keyof typeof AlertsErrorCode];
 
@@ -35,6 +37,7 @@ const STATUS: Record<AlertsErrorCode, number> = {
   TG_DASH_ROOM_OCCUPIED: 409,
   TG_DASH_ALERT_RECHECK_NOT_NORMAL: 409,
   TG_DASH_READINGS_UNAVAILABLE: 503,
+  TG_DASH_ALERT_CONDITION_ACTIVE: 409,
 };
 
 export interface Issue {

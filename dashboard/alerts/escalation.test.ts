@@ -213,4 +213,31 @@ describe('escalation webhooks (local HTTP receiver)', () => {
     expect(JSON.stringify(h.logs)).not.toContain('xyz');
     expect(JSON.stringify(gaveUp)).toContain('errcode 310000');
   });
+
+  it('a declared symptom goes on the board and out to the robots at once, in the site language, once per day', async () => {
+    h = openHarness({
+      language: 'zh-CN',
+      webhookRetry: { attempts: 3, baseDelayMs: 1000, timeoutMs: 3000 },
+      webhooks: [{ kind: 'wecom', url: `${rx.base}/cgi-bin/webhook/send?key=k-456` }],
+    });
+    const d = { employeeNo: 'E7', name: '王五', day: '2024-03-05', what: '咳嗽、乏力', at: 1 };
+    const a = h.svc.declared(d);
+    h.svc.declared(d); // the same declaration imported again
+    expect(h.svc.list().filter((x) => x.kind === 'declared-symptom')).toEqual([
+      expect.objectContaining({
+        id: a.id,
+        employeeNo: 'E7',
+        severity: 'major',
+        state: 'active-unacknowledged',
+      }),
+    ]);
+    await h.svc.tick();
+    const texts = rx
+      .on('/cgi-bin/webhook/send')
+      .map((r) => (r.body as { text: { content: string } }).text.content);
+    expect(texts).toHaveLength(1);
+    expect(texts[0]).toMatch(
+      /^【健康申报异常】[^；]+；人员：王五（工号 E7）；申报：咳嗽、乏力；请立即联系本人核实，必要时安排就医，暂勿到岗$/,
+    );
+  });
 });

@@ -72,6 +72,7 @@ function newRecord(ctx: DomainCtx, r: Report, dedupeKey: string): AlertRecord {
     rechecks: 0,
     recheckTenths: null,
     note: '',
+    userNote: null,
   };
 }
 

@@ -239,11 +239,19 @@ describe('device conditions: clearing and acknowledging are independent', () => 
     expect(h.svc.get('to-1')?.state).toBe('cleared');
   });
 
-  it('a guard may clear a condition still reported; a later report raises a new alert', () => {
+  it('a condition still reported cannot be cleared (issue #18); once over it can, and a later report raises a new alert', () => {
     h = openHarness();
     h.svc.onGateAlert(condition('sensor-fault', true, { id: 'sf-1' }));
-    h.svc.clear('sf-1', guard, 'sensor replaced');
+    expect(() => h.svc.clear('sf-1', guard, 'sensor replaced')).toThrow(
+      expect.objectContaining({ code: 'TG_DASH_ALERT_CONDITION_ACTIVE', statusCode: 409 }),
+    );
+    expect(h.svc.get('sf-1')).toMatchObject({
+      state: 'active-unacknowledged',
+      facts: { conditionActive: true },
+    });
     h.svc.onGateAlert(condition('sensor-fault', false, { id: 'sf-2' }));
+    h.svc.clear('sf-1', guard, 'sensor replaced');
+    expect(h.svc.get('sf-1')).toMatchObject({ state: 'cleared', facts: { userNote: 'sensor replaced' } });
     h.svc.onGateAlert(condition('sensor-fault', true, { id: 'sf-3' }));
     expect(h.svc.list().map((a) => a.id)).toEqual(['sf-3']);
   });

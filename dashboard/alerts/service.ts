@@ -37,7 +37,7 @@ import { AlertPublisher, DEFAULT_MAX_LIST_BYTES } from './publisher.ts';
 import { recheckReading, validateRecheck } from './recheck.ts';
 import { type AlertRecord, AlertStore, toAlertState } from './store.ts';
 import type { Actor, AlertQuery, AlertsDeps, AlertsService, RecheckInput, Room, RoomView } from './types.ts';
-import { type EscalationReason, escalationText, raisedText } from './webhooks.ts';
+import { declaredText, type EscalationReason, escalationText, raisedText } from './webhooks.ts';
 
 /** Remembered message ids older than this are never redelivered by a broker any more. */
 const SOURCE_KEEP_MS = 7 * 24 * 3600_000;
@@ -126,7 +126,10 @@ class Service implements AlertsService, DomainCtx {
     this.escalator.enqueue({
       reason,
       alert,
-      text: escalationText(alert, reason, this.d.escalateAfterMs, this.d.language ?? 'zh-CN'),
+      text: escalationText(alert, reason, this.d.escalateAfterMs, this.d.language ?? 'zh-CN', {
+        siteName: this.d.siteName ?? '',
+        roomName: rec.roomId ? (this.roomStore.get(rec.roomId)?.name ?? rec.roomId) : null,
+      }),
     });
     this.escalations++;
     this.d.log.warn({ alertId: rec.id, kind: rec.kind, reason }, 'alert escalated');
@@ -302,6 +305,53 @@ class Service implements AlertsService, DomainCtx {
         sourceAt: a.at,
         idHint: a.id,
       });
+    });
+  }
+
+  declared(d: {
+    employeeNo: string;
+    name: string | null;
+    day: string;
+    what: string;
+    at: number;
+  }): AlertState {
+    return this.step(() => {
+      const source = `declaration:${d.employeeNo}:${d.day}`;
+      // The same declaration again (imported twice, HR saving it again) is no news.
+      const known = this.store.bySource(source) !== undefined;
+      const open = this.store.openByKey(
+        `declared-symptom|person|${d.employeeNo}`,
+        this.now() - this.d.episodeWindowMs,
+      );
+      const rec = ingestReport(this, {
+        kind: 'declared-symptom',
+        severity: 'major',
+        // At no gate: the same id as manual readings taken at no gate.
+        gateId: 'manual',
+        employeeNo: d.employeeNo,
+        name: d.name,
+        temperatureTenths: null,
+        detail: `declared: ${d.what}`,
+        sources: [source],
+        sourceAt: d.at,
+        idHint: `${this.d.siteId}:declaration:${d.employeeNo}:${d.day}`,
+      });
+      if (!known && !open) {
+        const alert = toAlertState(this.d.siteId, rec);
+        const person = this.d.person?.(d.employeeNo);
+        this.escalator.enqueue({
+          reason: 'raised',
+          alert,
+          text: declaredText(alert, {
+            language: this.d.language ?? 'zh-CN',
+            siteName: this.d.siteName ?? '',
+            department: person?.department || null,
+            what: d.what,
+          }),
+        });
+        this.escalations++;
+      }
+      return toAlertState(this.d.siteId, rec);
     });
   }
 
@@ -516,6 +566,7 @@ class Service implements AlertsService, DomainCtx {
       rec.disposition = disposition as Disposition;
       this.ackBy(rec, actor);
       rec.note = [`closed by ${actor.username}: ${disposition}`, note?.trim()].filter(Boolean).join(' — ');
+      rec.userNote = note?.trim() || null;
       this.save(rec);
       this.roomsChanged();
       this.d.audit(actor, 'alert.close', rec.id, {
@@ -592,15 +643,20 @@ class Service implements AlertsService, DomainCtx {
         );
       if (rec.state === 'cleared')
         throw new AlertsError(AlertsErrorCode.ALERT_BAD_STAGE, `${rec.id} is already cleared`);
+      // A device that is still down cannot be declared fine: the alert would vanish from the
+      // board while the gate cannot screen anyone (issue #18). It clears when the device says so.
+      if (rec.conditionActive === true)
+        throw new AlertsError(
+          AlertsErrorCode.CONDITION_ACTIVE,
+          `${rec.kind} at ${rec.gateId} is still reported by the device: acknowledge it; it clears when it ends`,
+        );
       const now = this.now();
       this.ackBy(rec, by);
       rec.state = 'cleared';
       rec.clearedAt = now;
       rec.updatedAt = now;
-      // A guard may clear a condition the device still reports (a gate taken out of service):
-      // a later report of it raises a new alert.
-      if (rec.conditionActive === true) rec.conditionActive = false;
       rec.note = [`cleared by ${by.username}`, note?.trim()].filter(Boolean).join(' — ');
+      rec.userNote = note?.trim() || null;
       this.save(rec);
       this.d.audit(by, 'alert.clear', rec.id, {
         kind: rec.kind,

@@ -29,6 +29,8 @@ export interface AlertRecord extends Omit<AlertState, 'v' | 'siteId'> {
   recheckTenths: number | null;
   /** The dashboard's word on the last step (re-check result, disposition note, guard's clear note). */
   note: string;
+  /** Only what the guard typed when closing or clearing (pages show it as is, in any language). */
+  userNote: string | null;
 }
 
 const COLUMNS: Array<[keyof AlertRecord, string]> = [
@@ -61,6 +63,7 @@ const COLUMNS: Array<[keyof AlertRecord, string]> = [
   ['rechecks', 'rechecks'],
   ['recheckTenths', 'recheck_tenths'],
   ['note', 'note'],
+  ['userNote', 'user_note'],
 ];
 const BOOLEAN = new Set<keyof AlertRecord>(['escalated', 'conditionActive']);
 
@@ -115,6 +118,8 @@ CREATE TABLE IF NOT EXISTS alert_meta (
   value TEXT NOT NULL
 );
 `,
+  // Issue #18: the guard's own words apart from the English summary, for the pages' languages.
+  'ALTER TABLE alert ADD COLUMN user_note TEXT',
 ];
 
 type Row = Record<string, string | number | null>;
@@ -336,5 +341,22 @@ export function toAlertState(siteId: string, r: AlertRecord): AlertState {
     disposition: r.disposition,
     escalated: r.escalated,
     detail: r.detail,
+    facts: {
+      conditionActive: r.conditionActive,
+      ...offlineDevice(r),
+      recheckTenths: r.recheckTenths,
+      userNote: r.userNote ?? null,
+    },
   };
+}
+
+/**
+ * Which device a `gate-offline` alert is about. The hub raises it for a gate and for a face
+ * terminal with ids `<site>:<gate>:gate-offline:<t>` and `<site>:terminal/<id>:gate-offline:<t>`
+ * (hub/fleet/monitor.ts); the condition key keeps that id without its time (kinds.ts).
+ */
+function offlineDevice(r: AlertRecord): { device: 'gate' | 'terminal' | null; deviceId: string | null } {
+  if (r.kind !== 'gate-offline') return { device: null, deviceId: null };
+  const m = /:terminal\/([^:]+):gate-offline$/.exec(r.dedupeKey);
+  return m ? { device: 'terminal', deviceId: m[1] as string } : { device: 'gate', deviceId: r.gateId };
 }

@@ -108,6 +108,11 @@ export interface AlertsService {
   // Fed from MQTT by the server (already parsed and validated).
   onGateAlert(a: AlertMessage): void;
   onDecision(d: DecisionMessage): void;
+  /**
+   * A health declaration that names a symptom or a contact: an alert on the guards' board and a
+   * message to the webhooks at once, like a fever (issue #18). One per person and day.
+   */
+  declared(d: { employeeNo: string; name: string | null; day: string; what: string; at: number }): AlertState;
   onGateStatus(s: GateStatus): void;
   onAckRequest(r: AlertAckRequest): void;
 

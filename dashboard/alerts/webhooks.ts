@@ -30,7 +30,31 @@ const KIND_ZH = {
   'unknown-person': '陌生人',
   'not-on-access-list': '不在通行名单',
   tailgating: '尾随通行',
+  'declared-symptom': '健康申报异常',
 } as const satisfies Record<AlertKind, string>;
+
+/** The message for a declaration that names a symptom or a contact, sent at once like a fever's. */
+export function declaredText(
+  a: AlertState,
+  c: { language: NotifyLanguage; siteName: string; department: string | null; what: string },
+): string {
+  if (c.language === 'en')
+    return [
+      `[Health declaration] ${c.siteName || a.siteId}`,
+      `${a.name ?? ''} (employee no. ${a.employeeNo ?? '—'})${c.department ? `, department ${c.department}` : ''}`,
+      c.what,
+      'contact the person before they come to work',
+    ].join(' — ');
+  return [
+    `【健康申报异常】${c.siteName || a.siteId}`,
+    `人员：${a.name ?? ''}（工号 ${a.employeeNo ?? '—'}）`,
+    c.department ? `部门：${c.department}` : null,
+    `申报：${c.what}`,
+    '请立即联系本人核实，必要时安排就医，暂勿到岗',
+  ]
+    .filter(Boolean)
+    .join('；');
+}
 
 /** What a fever notification says besides the alert: who the person is, where they were sent. */
 export interface RaisedContext {
@@ -92,14 +116,17 @@ export function escalationText(
   reason: Exclude<EscalationReason, 'raised'>,
   escalateAfterMs: number,
   language: NotifyLanguage = 'en',
+  names: { siteName?: string; roomName?: string | null } = {},
 ): string {
   if (language === 'zh-CN') {
+    // Said from the kind and fields, never with the gate's English detail (issue #18).
     const who = [a.name, a.employeeNo ? `（工号 ${a.employeeNo}）` : null].filter(Boolean).join('');
     const parts = [
-      `【告警升级】${a.siteId}：${KIND_ZH[a.kind]}，闸机 ${a.gateId}`,
+      `【告警升级】${names.siteName || a.siteId}：${KIND_ZH[a.kind]}，闸机 ${a.gateId}`,
       who || null,
       a.temperatureTenths !== null ? tenths(a.temperatureTenths) : null,
-      a.roomId ? `临时隔离室 ${a.roomId}` : null,
+      a.roomId ? `临时隔离室 ${names.roomName ?? a.roomId}` : null,
+      a.facts?.device === 'terminal' ? `人脸终端 ${a.facts.deviceId} 离线` : null,
     ].filter(Boolean);
     const why =
       reason === 'rooms-full'

@@ -62,6 +62,8 @@ export const DashboardConfig = z
   .object({
     siteId: Id,
     siteName: z.string().max(128).default(''),
+    /** Names people know the gates by ("东门"), for reports and exports; a gate without one shows its id. */
+    gateNames: z.record(Id, z.string().min(1).max(64)).default({}),
     timezone: TimeZone.default('Asia/Shanghai'),
     http: z
       .object({
@@ -168,13 +170,14 @@ export const DashboardConfig = z
         /** Local time that splits morning and afternoon. */
         split: HHMM.default('12:00'),
         /** Local time at which the day's report is generated, kept and sent. */
-        dailyAt: HHMM.default('18:00'),
+        /** When the daily report is generated and sent (site time): one plan's deadline is 17:00. */
+        dailyAt: HHMM.default('17:00'),
         /** Where the daily report is sent. */
         webhooks: z.array(Webhook).default([]),
         /** Days of personal readings kept (the storage retention policy). */
         retentionDays: z.number().int().min(1).default(400),
       })
-      .default({ split: '12:00', dailyAt: '18:00', webhooks: [], retentionDays: 400 }),
+      .default({ split: '12:00', dailyAt: '17:00', webhooks: [], retentionDays: 400 }),
     /** Live feed events kept for browsers that reconnect (resume by Last-Event-ID). */
     feed: z.object({ keepEvents: z.number().int().min(100).default(50_000) }).default({ keepEvents: 50_000 }),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

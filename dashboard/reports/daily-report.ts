@@ -60,6 +60,35 @@ export interface VisitorScreened {
   status: DayStatus;
 }
 
+/**
+ * Names for the ids a report mentions (gates, rooms, the users who entered readings), resolved
+ * when it is generated: the page and the export print names, never raw ids (issue #18), and a
+ * kept copy keeps the names of its day.
+ */
+export interface ReportNames {
+  gates: Record<string, string>;
+  rooms: Record<string, string>;
+  users: Record<string, string>;
+}
+
+export interface NameLookup {
+  gate(id: string): string | undefined;
+  room(id: string): string | undefined;
+  user(username: string): string | undefined;
+}
+
+/** One department's line of the daily report (the plans' per-department daily submission). */
+export interface DepartmentLine {
+  department: string;
+  expected: number;
+  screened: number;
+  complete: number;
+  /** People with a missing check, and the checks they missed. */
+  missingChecks: number;
+  missedChecks: number;
+  feverCount: number;
+}
+
 export interface DailyReport {
   v: 1;
   siteId: string;
@@ -75,8 +104,10 @@ export interface DailyReport {
   screened: number;
   /** Of them, morning and afternoon both checked. */
   complete: number;
-  /** Of them, not complete (the length of `missing`). */
+  /** Of them, not complete (the length of `missing`): people, 缺测人数. */
   missingChecks: number;
+  /** Checks those people missed (an absent person missed two): 缺测次数. */
+  missedChecks: number;
   missing: MissingCheck[];
   /** Expected employees by status (fever counted as fever whatever the windows). */
   statusCounts: Record<DayStatus, number>;
@@ -90,6 +121,13 @@ export interface DailyReport {
   visitors: VisitorScreened[];
   /** Measured people who are neither expected employees nor visitors on the roster. */
   othersScreened: number;
+  /** Employees recorded as absent that day (leave, sick leave, …): not expected, not missing. */
+  absent?: number;
+  /** Health declarations of the day that declare a symptom or a contact. */
+  declaredSymptoms?: number;
+  names: ReportNames;
+  /** The same counts per department of the expected employees (absent from reports kept before). */
+  departments?: DepartmentLine[];
 }
 
 export interface DailyReportDeps {
@@ -97,6 +135,7 @@ export interface DailyReportDeps {
   siteName: string;
   alerts: Pick<AlertsService, 'list'>;
   now: () => number;
+  names?: NameLookup;
 }
 
 const first = (d: PersonDayLog): LogReading | null => {
@@ -125,6 +164,20 @@ export async function dailyReport(deps: DailyReportDeps, b: DayBounds): Promise<
       afternoon: r.afternoon,
     }));
   const fevers = feverCases(deps, b, [...log.rows, ...log.visitors]);
+  const missedChecks = missing.reduce((n, m) => n + (m.checks === 'absent' ? 2 : 1), 0);
+  const visitors = log.visitors.map((v) => ({
+    employeeNo: v.employeeNo,
+    name: v.name,
+    department: v.department,
+    first: first(v),
+    highest: v.highest,
+    status: v.status,
+  }));
+  const names = resolveNames(
+    deps.names,
+    [...missing.flatMap((m) => [m.morning, m.afternoon]), ...visitors.flatMap((v) => [v.first, v.highest])],
+    fevers,
+  );
   return {
     v: 1,
     siteId: log.siteId,
@@ -138,6 +191,7 @@ export async function dailyReport(deps: DailyReportDeps, b: DayBounds): Promise<
     screened: expected.filter((r) => r.readings > 0).length,
     complete: expected.filter((r) => r.checks === 'complete').length,
     missingChecks: missing.length,
+    missedChecks,
     missing,
     statusCounts,
     manualChecks,
@@ -145,16 +199,70 @@ export async function dailyReport(deps: DailyReportDeps, b: DayBounds): Promise<
     feverCount: fevers.length,
     zeroReport: fevers.length === 0,
     visitorsScreened: log.visitors.length,
-    visitors: log.visitors.map((v) => ({
-      employeeNo: v.employeeNo,
-      name: v.name,
-      department: v.department,
-      first: first(v),
-      highest: v.highest,
-      status: v.status,
-    })),
-    othersScreened: log.rows.filter((r) => !r.expected && r.readings > 0).length,
+    visitors,
+    othersScreened: log.rows.filter((r) => !r.expected && !r.absence && r.readings > 0).length,
+    absent: log.rows.filter((r) => r.absence).length,
+    declaredSymptoms: [...log.rows, ...log.visitors].filter(
+      (r) => r.declaration && (r.declaration.symptoms.length > 0 || r.declaration.contact),
+    ).length,
+    names,
+    departments: departmentLines(expected, fevers),
   };
+}
+
+function departmentLines(expected: PersonDayLog[], fevers: FeverCase[]): DepartmentLine[] {
+  const by = new Map<string, DepartmentLine>();
+  const line = (department: string): DepartmentLine => {
+    let l = by.get(department);
+    if (!l) {
+      l = {
+        department,
+        expected: 0,
+        screened: 0,
+        complete: 0,
+        missingChecks: 0,
+        missedChecks: 0,
+        feverCount: 0,
+      };
+      by.set(department, l);
+    }
+    return l;
+  };
+  for (const r of expected) {
+    const l = line(r.department);
+    l.expected += 1;
+    if (r.readings > 0) l.screened += 1;
+    if (r.checks === 'complete') l.complete += 1;
+    else {
+      l.missingChecks += 1;
+      l.missedChecks += r.checks === 'absent' ? 2 : 1;
+    }
+  }
+  const expectedNos = new Set(expected.map((r) => r.employeeNo));
+  for (const f of fevers)
+    if (f.employeeNo && expectedNos.has(f.employeeNo)) line(f.department).feverCount += 1;
+  return [...by.values()].sort((a, b) => a.department.localeCompare(b.department, 'zh-CN'));
+}
+
+function resolveNames(
+  lookup: NameLookup | undefined,
+  readings: Array<LogReading | null>,
+  fevers: FeverCase[],
+): ReportNames {
+  const names: ReportNames = { gates: {}, rooms: {}, users: {} };
+  const put = (table: Record<string, string>, id: string | null, name: string | undefined) => {
+    if (id && name && name !== id) table[id] = name;
+  };
+  for (const r of readings) {
+    if (!r) continue;
+    put(names.gates, r.gateId, lookup?.gate(r.gateId));
+    if (r.enteredBy) put(names.users, r.enteredBy, lookup?.user(r.enteredBy));
+  }
+  for (const f of fevers) {
+    put(names.gates, f.gateId, lookup?.gate(f.gateId));
+    if (f.roomId) put(names.rooms, f.roomId, lookup?.room(f.roomId));
+  }
+  return names;
 }
 
 /** The day's fever episodes, then fever readings of people who had no episode that day. */

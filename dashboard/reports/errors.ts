@@ -21,6 +21,8 @@ export const ReportErrorCode = {
   BACKDATE_FORBIDDEN: 'TG_DASH_REPORT_BACKDATE_FORBIDDEN',
   /** An import with bad lines: nothing imported; `errors` lists each line. */
   IMPORT_INVALID: 'TG_DASH_REPORT_IMPORT_INVALID',
+  /** `version=sent` for a day whose daily report was never kept and sent. */
+  NOT_SENT: 'TG_DASH_REPORT_NOT_SENT',
   /** The readings store cannot be reached; retry later (nothing was half-written). */
   STORE_UNAVAILABLE: 'TG_DASH_REPORT_STORE_UNAVAILABLE',
   /** The store refused the write. */

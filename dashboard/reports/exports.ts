@@ -6,14 +6,15 @@
  * memory), whatever the size of the site.
  */
 import type { DailyReport } from './daily-report.ts';
-import { logColumns, logRow, reportTables } from './export-tables.ts';
+import { liveNamer, logColumns, logRow, type Namer, reportTables } from './export-tables.ts';
 import { safePart } from './filename.ts';
 import { type ExportLang, label } from './labels.ts';
 import { type ReportService, viaStore } from './service.ts';
 import type { PersonLog, SiteDayLog } from './site-log.ts';
 import type { TableWriter } from './table-writer.ts';
+import { type VisitorStore, visitorColumns, visitorRow } from './visitors.ts';
 
-export type ExportKind = 'person' | 'site-day' | 'site-month' | 'daily';
+export type ExportKind = 'person' | 'site-day' | 'site-month' | 'daily' | 'visitors';
 
 export interface ExportJob {
   kind: ExportKind;
@@ -28,9 +29,9 @@ export interface ExportJob {
 /** An XLSX sheet holds 1,048,576 rows: a larger month goes on in a second sheet. */
 const XLSX_MAX_ROWS = 1_000_000;
 
-async function writeDay(w: TableWriter, lang: ExportLang, log: SiteDayLog): Promise<number> {
-  for (const r of log.rows) await w.row(logRow(lang, r));
-  for (const r of log.visitors) await w.row(logRow(lang, r));
+async function writeDay(w: TableWriter, lang: ExportLang, log: SiteDayLog, n: Namer): Promise<number> {
+  for (const r of log.rows) await w.row(logRow(lang, r, n));
+  for (const r of log.visitors) await w.row(logRow(lang, r, n));
   return log.rows.length + log.visitors.length;
 }
 
@@ -53,7 +54,8 @@ export async function personExport(
     detail: { from, to, days: log.days.length },
     async write(w) {
       await w.table(label(lang, 'log'), logColumns(lang));
-      for (const d of log.days) await w.row(logRow(lang, d));
+      const n = liveNamer(lang, svc.names);
+      for (const d of log.days) await w.row(logRow(lang, d, n));
     },
   };
 }
@@ -67,7 +69,7 @@ export async function siteDayExport(svc: ReportService, lang: ExportLang, day: s
     detail: { people: log.rows.length, visitors: log.visitors.length },
     async write(w) {
       await w.table(label(lang, 'log'), logColumns(lang));
-      await writeDay(w, lang, log);
+      await writeDay(w, lang, log, liveNamer(lang, svc.names));
     },
   };
 }
@@ -92,6 +94,7 @@ export async function siteMonthExport(
     async write(w) {
       let sheet = 1;
       let rows = 0;
+      const n = liveNamer(lang, svc.names);
       await w.table(label(lang, 'log'), logColumns(lang));
       let next = first;
       while (!next.done) {
@@ -103,25 +106,60 @@ export async function siteMonthExport(
           rows = 0;
           await w.table(`${label(lang, 'log')} (${sheet})`, logColumns(lang));
         }
-        rows += await writeDay(w, lang, next.value);
+        rows += await writeDay(w, lang, next.value, n);
         next = await days.next();
       }
     },
   };
 }
 
-export async function dailyExport(svc: ReportService, lang: ExportLang, day: string): Promise<ExportJob> {
-  const { report, kept }: { report: DailyReport; kept: boolean } = await svc.daily(day);
+/** The daily report exactly as the page shows it: generated for this request (or the sent copy when asked). */
+export async function dailyExport(
+  svc: ReportService,
+  lang: ExportLang,
+  day: string,
+  version: 'live' | 'sent' = 'live',
+): Promise<ExportJob> {
+  const { report, kept }: { report: DailyReport; kept: boolean } = await svc.daily(day, version);
   return {
     kind: 'daily',
     filename: base(svc, 'daily-report', day),
     target: day,
     detail: { kept, generatedAt: report.generatedAt },
     async write(w) {
-      for (const t of reportTables(lang, report, svc.clock.dateTime(report.generatedAt))) {
+      for (const t of reportTables(lang, report, svc.clock.dateTime(report.generatedAt), kept)) {
         await w.table(t.name, t.columns);
         for (const r of t.rows) await w.row(r);
       }
+    },
+  };
+}
+
+/** The visitors' register of a day (访客登记表), with the register's own columns. */
+export function visitorsExport(
+  svc: ReportService,
+  lang: ExportLang,
+  day: string,
+  store: VisitorStore,
+): ExportJob {
+  const list = store.onDay(day);
+  const n = liveNamer(lang, svc.names);
+  return {
+    kind: 'visitors',
+    filename: base(svc, 'visitors', day),
+    target: day,
+    detail: { visitors: list.length },
+    async write(w) {
+      await w.table(label(lang, 'visitorRegister'), visitorColumns(lang));
+      for (const v of list)
+        await w.row(
+          visitorRow(
+            lang,
+            v,
+            (t) => svc.clock.time(t),
+            (u) => n.user(u) ?? u,
+          ),
+        );
     },
   };
 }

@@ -73,12 +73,18 @@ describe('parseSelfReports', () => {
 
   it('refuses a file without the columns it needs, or broken CSV, at the right line', () => {
     expect(parseSelfReports('工号,体温\nE1,36.5\n', TZ, rules).errors).toEqual([
-      { line: 1, reason: 'the header row lacks at (测温时间), or date (日期) and time (时间)' },
+      {
+        line: 1,
+        reason: 'the header row lacks at (测温时间), or date (日期) and time (时间)',
+        problem: 'missing-columns',
+      },
     ]);
     expect(
       parseSelfReports('工号,体温,测温时间\nE1,"36.5,2024-03-05 08:00\n', TZ, rules).errors[0]?.line,
     ).toBe(2);
-    expect(parseSelfReports('', TZ, rules).errors).toEqual([{ line: 1, reason: 'the file is empty' }]);
+    expect(parseSelfReports('', TZ, rules).errors).toEqual([
+      { line: 1, reason: 'the file is empty', problem: 'empty-file' },
+    ]);
   });
 
   it('accepts anyone while there is no roster yet', () => {

@@ -18,7 +18,11 @@ export const MAX_LISTED_ERRORS = 500;
 export interface LineError {
   line: number;
   field?: string;
+  /** English, for logs and API users; pages say `problem` in their language. */
   reason: string;
+  /** Stable code of the problem (the same words as the access-list import where they overlap). */
+  problem: string;
+  params?: Record<string, string | number>;
 }
 
 export interface ParsedImport {
@@ -97,11 +101,20 @@ export function parseSelfReports(text: string, timeZone: string, rules: EntryRul
     records = parseCsv(text);
   } catch (err) {
     if (err instanceof CsvSyntaxError)
-      return { entries: [], errors: [{ line: err.line, reason: err.message }], lines: 0 };
+      return {
+        entries: [],
+        errors: [{ line: err.line, reason: err.message, problem: 'csv-syntax' }],
+        lines: 0,
+      };
     throw err;
   }
   const [head, ...rows] = records;
-  if (!head) return { entries: [], errors: [{ line: 1, reason: 'the file is empty' }], lines: 0 };
+  if (!head)
+    return {
+      entries: [],
+      errors: [{ line: 1, reason: 'the file is empty', problem: 'empty-file' }],
+      lines: 0,
+    };
   const at: Partial<Record<(typeof HEADERS)[string], number>> = {};
   head.cells.forEach((h, i) => {
     const key = HEADERS[normalize(h)];
@@ -115,13 +128,22 @@ export function parseSelfReports(text: string, timeZone: string, rules: EntryRul
   if (missing.length > 0)
     return {
       entries: [],
-      errors: [{ line: head.line, reason: `the header row lacks ${missing.join('; ')}` }],
+      errors: [
+        { line: head.line, reason: `the header row lacks ${missing.join('; ')}`, problem: 'missing-columns' },
+      ],
       lines: rows.length,
     };
   if (rows.length > MAX_IMPORT_LINES)
     return {
       entries: [],
-      errors: [{ line: head.line, reason: `at most ${MAX_IMPORT_LINES} lines per file, got ${rows.length}` }],
+      errors: [
+        {
+          line: head.line,
+          reason: `at most ${MAX_IMPORT_LINES} lines per file, got ${rows.length}`,
+          problem: 'too-many-lines',
+          params: { max: MAX_IMPORT_LINES },
+        },
+      ],
       lines: rows.length,
     };
 
@@ -137,6 +159,8 @@ export function parseSelfReports(text: string, timeZone: string, rules: EntryRul
         line,
         field: 'temperature',
         reason: `not a temperature in °C such as 36.6: '${celsius}'`,
+        problem: 'bad-temperature',
+        params: { value: celsius },
       });
       continue;
     }
@@ -145,7 +169,12 @@ export function parseSelfReports(text: string, timeZone: string, rules: EntryRul
         ? parseInstant(timeZone, cell(cells, at.at))
         : parseInstant(timeZone, cell(cells, at.date), cell(cells, at.time));
     if (when === null) {
-      errors.push({ line, field: 'at', reason: 'not a date and time such as 2024-03-05 08:30' });
+      errors.push({
+        line,
+        field: 'at',
+        reason: 'not a date and time such as 2024-03-05 08:30',
+        problem: 'bad-time',
+      });
       continue;
     }
     const entry: ManualEntry = {
@@ -156,7 +185,14 @@ export function parseSelfReports(text: string, timeZone: string, rules: EntryRul
       gateId: MANUAL_GATE_ID,
     };
     const problem = checkEntry(entry, rules);
-    if (problem) errors.push({ line, field: problem.field, reason: problem.reason });
+    if (problem)
+      errors.push({
+        line,
+        field: problem.field,
+        reason: problem.reason,
+        problem: problem.problem,
+        ...(problem.params ? { params: problem.params } : {}),
+      });
     else entries.push({ line, entry });
   }
   return { entries, errors, lines: rows.length };

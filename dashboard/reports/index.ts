@@ -10,10 +10,13 @@
  */
 import type { FastifyPluginAsync } from 'fastify';
 import { silentLogger } from '../log.ts';
+import { HrRecords } from './hr-records.ts';
+import { registerHrRoutes } from './hr-routes.ts';
 import { ReportStore } from './report-store.ts';
 import { registerRoutes } from './routes.ts';
 import { DailyScheduler, DEFAULT_REPORT_RETRY } from './scheduler.ts';
-import { ReportService } from './service.ts';
+import { ReportService, viaStore } from './service.ts';
+import { registerVisitorRoutes, VisitorStore } from './visitors.ts';
 import type { ReportsDeps } from './types.ts';
 
 export type ReportsPlugin = FastifyPluginAsync & { scheduler: DailyScheduler; service: ReportService };
@@ -21,7 +24,9 @@ export type ReportsPlugin = FastifyPluginAsync & { scheduler: DailyScheduler; se
 export function reportRoutes(deps: ReportsDeps): ReportsPlugin {
   const log = deps.log ?? silentLogger();
   const kept = new ReportStore(deps.db, deps.config.siteId);
-  const service = new ReportService(deps, kept);
+  const records = new HrRecords(deps.db);
+  const visitors = new VisitorStore(deps.db);
+  const service = new ReportService(deps, kept, records);
   const scheduler = new DailyScheduler({
     store: kept,
     generate: (day) => service.generateDaily(day),
@@ -29,13 +34,30 @@ export function reportRoutes(deps: ReportsDeps): ReportsPlugin {
     timeZone: deps.config.timezone,
     dailyAt: deps.config.reports.dailyAt,
     webhooks: deps.config.reports.webhooks,
+    language: deps.config.language,
     retentionDays: deps.config.reports.retentionDays,
     fetch: deps.fetch ?? fetch,
     retry: { ...DEFAULT_REPORT_RETRY, ...deps.webhookRetry },
     log,
   });
   const plugin: FastifyPluginAsync = async (app) => {
-    registerRoutes(app, { svc: service, audit: deps.audit, log });
+    registerRoutes(app, { svc: service, audit: deps.audit, log, visitors });
+    registerVisitorRoutes(app, {
+      svc: service,
+      store: visitors,
+      audit: deps.audit,
+      roster: deps.roster,
+      ...(deps.siteAdmin ? { siteAdmin: deps.siteAdmin } : {}),
+      writeReading: (r) => viaStore(() => deps.manual.write(r)),
+      ...(deps.alerts.declared ? { declared: (d) => deps.alerts.declared?.(d) } : {}),
+    });
+    registerHrRoutes(app, {
+      svc: service,
+      records,
+      audit: deps.audit,
+      ...(deps.alerts.declared ? { declared: (d) => deps.alerts.declared?.(d) } : {}),
+      ...(deps.openHold ? { openHold: deps.openHold } : {}),
+    });
     const every = deps.scheduleEveryMs ?? 30_000;
     // From listen, not ready: an app built only to be inject()ed (tests) sends nothing by itself.
     if (every !== false) app.addHook('onListen', async () => scheduler.start(every));

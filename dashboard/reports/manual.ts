@@ -38,6 +38,9 @@ export interface EntryProblem {
   reason: string;
   /** Not on the access list (answered with its own code for a single entry). */
   unknownPerson?: boolean;
+  /** Stable code of the problem, with what a page needs to say it (import errors). */
+  problem: string;
+  params?: Record<string, string | number>;
 }
 
 export interface EntryRules {
@@ -49,21 +52,39 @@ export interface EntryRules {
 
 export function checkEntry(e: ManualEntry, rules: EntryRules): EntryProblem | null {
   if (e.employeeNo.trim() === '' || e.employeeNo.length > 64)
-    return { field: 'employeeNo', reason: 'an employee number of 1 to 64 characters' };
+    return {
+      field: 'employeeNo',
+      reason: 'an employee number of 1 to 64 characters',
+      problem: e.employeeNo.trim() === '' ? 'employee-no-empty' : 'employee-no-too-long',
+    };
   // Without a roster yet nobody can be checked against it; the reading is kept all the same.
   if (rules.roster.snapshot && !rules.roster.get(e.employeeNo))
-    return { field: 'employeeNo', reason: `${e.employeeNo} is not on the access list`, unknownPerson: true };
+    return {
+      field: 'employeeNo',
+      reason: `${e.employeeNo} is not on the access list`,
+      unknownPerson: true,
+      problem: 'unknown-person',
+      params: { no: e.employeeNo },
+    };
   const t = e.temperatureTenths;
   if (!Number.isInteger(t) || t < BODY_MIN_TENTHS || t > BODY_MAX_TENTHS)
     return {
       field: 'temperature',
       reason: `a body temperature from ${BODY_MIN_TENTHS / 10} to ${BODY_MAX_TENTHS / 10} °C, got ${t / 10}`,
+      problem: 'temperature-range',
+      params: { value: t / 10 },
     };
   if (!Number.isInteger(e.at) || e.at > rules.now + FUTURE_SLACK_MS)
-    return { field: 'at', reason: 'a time that is not in the future' };
+    return { field: 'at', reason: 'a time that is not in the future', problem: 'future' };
   if (e.at < rules.now - rules.retentionDays * DAY)
-    return { field: 'at', reason: `older than the ${rules.retentionDays}-day retention of readings` };
-  if (!ID_PATTERN.test(e.gateId)) return { field: 'gateId', reason: 'letters, digits, "_" or "-" (1 to 64)' };
+    return {
+      field: 'at',
+      reason: `older than the ${rules.retentionDays}-day retention of readings`,
+      problem: 'too-old',
+      params: { days: rules.retentionDays },
+    };
+  if (!ID_PATTERN.test(e.gateId))
+    return { field: 'gateId', reason: 'letters, digits, "_" or "-" (1 to 64)', problem: 'bad-gate' };
   return null;
 }
 

@@ -1,45 +1,69 @@
 /**
  * The daily report as a webhook message: generic JSON (the whole report), or a text for the
  * DingTalk and WeCom group robots (the alerts' sender does the signing and the answer checks).
- * Chinese first, English after, so either reader of the group understands it.
+ * In the site's language (`language`, zh-CN by default), with the page's and the export's words.
  */
 import { formatTenths } from '../../protocols/temperature.ts';
 import { dingtalkSign, type WebhookRequest } from '../alerts/webhooks.ts';
 import type { Webhook } from '../config/schema.ts';
 import type { DailyReport, FeverCase } from './daily-report.ts';
+import { namer } from './export-tables.ts';
+import { type ExportLang, label, valueText } from './labels.ts';
 
-const DISPOSITION: Record<string, string> = {
-  'cleared-to-enter': '复测正常准予进入 cleared to enter',
-  'sent-home': '劝返回家 sent home',
-  'referred-to-hospital': '转送医院 referred to hospital',
-};
 /** Robots cut long messages; the full list is in the report. */
 const MAX_LINES = 20;
 
-function feverLine(f: FeverCase): string {
-  const who = [f.employeeNo, f.name].filter(Boolean).join(' ') || '未识别 unknown';
+/**
+ * One line per person with a high temperature, in the site's language, with the same words and
+ * names as the page and the export (labels.ts, the report's names).
+ */
+function feverLine(lang: ExportLang, r: DailyReport, f: FeverCase): string {
+  const n = namer(lang, r.names);
+  const who = [f.employeeNo, f.name].filter(Boolean).join(' ') || (lang === 'en' ? 'unknown' : '未识别人员');
   const t = f.temperatureTenths === null ? '' : ` ${formatTenths(f.temperatureTenths)} °C`;
   const what = f.disposition
-    ? (DISPOSITION[f.disposition] ?? f.disposition)
+    ? valueText(lang, f.disposition)
     : f.alertId
-      ? '处置中 open'
-      : '无处置记录 no episode';
-  return `- ${who}${t} ${f.time} ${f.gateId}: ${what}`;
+      ? valueText(lang, f.state)
+      : lang === 'en'
+        ? 'no episode'
+        : '无处置记录';
+  return `- ${who}${t} ${f.time} ${n.gate(f.gateId)}: ${what}`;
 }
 
-export function reportText(r: DailyReport): string {
+/** The text of the daily report for the group robots, in the site's language (config `language`). */
+export function reportText(r: DailyReport, lang: ExportLang = 'zh-CN'): string {
+  const L = (k: Parameters<typeof label>[1]) => label(lang, k);
+  const sep = lang === 'en' ? ': ' : '：';
   const lines = [
-    `ThermoGate 体温日报 daily report — ${r.siteName || r.siteId} ${r.date}`,
-    `应检 expected ${r.expected} · 已检 screened ${r.screened} · 两次齐全 complete ${r.complete} · 缺检 missing ${r.missingChecks}`,
-    `发热 fevers ${r.feverCount}${r.zeroReport ? ' (零报告 zero report)' : ''} · 访客 visitors ${r.visitorsScreened}`,
-    ...r.fevers.slice(0, MAX_LINES).map(feverLine),
+    lang === 'en'
+      ? `Daily temperature report — ${r.siteName || r.siteId} ${r.date}`
+      : `【体温日报】${r.siteName || r.siteId} ${r.date}`,
+    [
+      `${L('expected')}${sep}${r.expected}`,
+      `${L('screened')}${sep}${r.screened}`,
+      `${L('complete')}${sep}${r.complete}`,
+      `${L('missingChecks')}${sep}${r.missingChecks}`,
+      `${L('missedChecks')}${sep}${r.missedChecks ?? r.missingChecks}`,
+    ].join(' · '),
+    [
+      `${L('feverCount')}${sep}${r.feverCount}${r.zeroReport ? ` (${L('zeroReport')})` : ''}`,
+      `${L('visitorsScreened')}${sep}${r.visitorsScreened}`,
+    ].join(' · '),
+    ...r.fevers.slice(0, MAX_LINES).map((f) => feverLine(lang, r, f)),
   ];
   if (r.fevers.length > MAX_LINES) lines.push(`… +${r.fevers.length - MAX_LINES}`);
   return lines.join('\n');
 }
 
-export function reportRequest(w: Webhook, r: DailyReport, now: number, secret?: string): WebhookRequest {
-  const text = reportText(r);
+export function reportRequest(
+  w: Webhook,
+  r: DailyReport,
+  now: number,
+  secret?: string,
+  lang: ExportLang = 'zh-CN',
+): WebhookRequest {
+  const text = reportText(r, lang);
   if (w.kind === 'generic')
     return { url: w.url, body: JSON.stringify({ type: 'thermogate.report.daily', text, report: r }) };
   const body = JSON.stringify({ msgtype: 'text', text: { content: text } });

@@ -11,13 +11,21 @@ import type { Actor } from '../alerts/types.ts';
 import type { Logger } from '../log.ts';
 import { DashboardError, DashErrorCode } from '../server/errors.ts';
 import { badRequest, ReportErrorCode } from './errors.ts';
-import { dailyExport, type ExportJob, personExport, siteDayExport, siteMonthExport } from './exports.ts';
+import {
+  dailyExport,
+  type ExportJob,
+  personExport,
+  siteDayExport,
+  siteMonthExport,
+  visitorsExport,
+} from './exports.ts';
 import { contentDisposition } from './filename.ts';
 import type { ExportLang } from './labels.ts';
 import { MANUAL_GATE_ID } from './manual.ts';
 import type { ReportService } from './service.ts';
 import { ExportAborted, type ExportFormat, tableWriter } from './table-writer.ts';
 import type { AuditFn } from './types.ts';
+import type { VisitorStore } from './visitors.ts';
 
 const HR = ['hr', 'admin'] as const;
 const ANY = ['guard', 'hr', 'admin'] as const;
@@ -25,6 +33,23 @@ const CSV_LIMIT = 16 * 1024 * 1024;
 
 const Day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'a date YYYY-MM-DD');
 const EmployeeNo = z.string().min(1).max(64);
+/** The daily report's answer: the report (a loose object: its shape is DailyReport) and where it came from. */
+const DailyAnswer = z.object({
+  report: z.looseObject({ date: z.string(), generatedAt: z.number() }),
+  /** true: this is the copy kept and sent at reports.dailyAt; false: generated for this request. */
+  kept: z.boolean(),
+  /** The kept copy of the day, if any: when it was generated and whether it still says the same. */
+  sent: z.object({ generatedAt: z.number(), identical: z.boolean() }).nullable(),
+  deliveries: z.array(
+    z.object({
+      day: z.string(),
+      kind: z.string(),
+      state: z.enum(['pending', 'sent', 'failed']),
+      attempts: z.number().int(),
+      lastError: z.string().nullable(),
+    }),
+  ),
+});
 const File = z.object({ file: z.string().min(1).max(200) });
 
 interface Who {
@@ -47,6 +72,7 @@ function splitFile(file: string): [string, ExportFormat] {
 
 export interface RouteDeps {
   svc: ReportService;
+  visitors?: VisitorStore;
   audit: AuditFn;
   log: Logger;
 }
@@ -100,10 +126,11 @@ export function registerRoutes(root: FastifyInstance, d: RouteDeps): void {
   const { svc } = d;
   const hr = { roles: HR };
 
-  // Scoped to this plugin: other modules register their own text/csv parser.
+  // Scoped to this plugin: other modules register their own text/csv parser. Raw bytes: a
+  // string parser would already have replaced a GBK file's bytes with U+FFFD.
   root.addContentTypeParser(
     ['text/csv', 'application/csv'],
-    { parseAs: 'string', bodyLimit: CSV_LIMIT },
+    { parseAs: 'buffer', bodyLimit: CSV_LIMIT },
     (_req, body, done) => done(null, body),
   );
 
@@ -142,15 +169,26 @@ export function registerRoutes(root: FastifyInstance, d: RouteDeps): void {
     {
       config: hr,
       schema: {
-        summary: 'The daily report: the kept one (sent at reports.dailyAt), or generated now',
+        summary:
+          'The daily report generated now (version=live, default), or the copy kept and sent at reports.dailyAt (version=sent)',
         params: z.object({ date: Day }),
-        querystring: z.object({ fresh: z.enum(['true', 'false']).optional() }),
+        // `fresh` is what older pages sent; a live report is always fresh now, so it changes nothing.
+        querystring: z.object({
+          version: z.enum(['live', 'sent']).default('live'),
+          fresh: z.enum(['true', 'false']).optional(),
+        }),
+        response: { 200: DailyAnswer },
       },
     },
     async (req) => {
       const day = svc.checkDay(req.params.date);
-      const r = await svc.daily(day, req.query.fresh === 'true');
-      return { ...r, deliveries: r.kept ? svc.kept.deliveries(day) : [] };
+      const r = await svc.daily(day, req.query.version);
+      // An interface has no index signature: the schema checks the envelope, the report passes whole.
+      return {
+        ...r,
+        report: r.report as unknown as Record<string, unknown> & { date: string; generatedAt: number },
+        deliveries: r.sent ? svc.kept.deliveries(day) : [],
+      };
     },
   );
 
@@ -198,10 +236,40 @@ export function registerRoutes(root: FastifyInstance, d: RouteDeps): void {
 
   app.get(
     '/api/exports/daily/:file',
-    { config: hr, schema: { summary: 'The daily report as <YYYY-MM-DD>.csv or .xlsx', params: File } },
+    {
+      config: hr,
+      schema: {
+        summary:
+          'The daily report as <YYYY-MM-DD>.csv or .xlsx: generated at the request like the page (version=live), or the copy sent (version=sent); the generation time is in it',
+        params: File,
+        querystring: z.object({ version: z.enum(['live', 'sent']).default('live') }),
+      },
+    },
     async (req, reply) => {
       const [day, format] = splitFile(req.params.file);
-      return stream(d, req, reply, format, await dailyExport(svc, who(req).lang, svc.checkDay(day)));
+      return stream(
+        d,
+        req,
+        reply,
+        format,
+        await dailyExport(svc, who(req).lang, svc.checkDay(day), req.query.version),
+      );
+    },
+  );
+
+  app.get(
+    '/api/exports/visitors/:file',
+    {
+      config: hr,
+      schema: {
+        summary: "The visitors' register (访客登记表) of a day as <YYYY-MM-DD>.csv or .xlsx",
+        params: File,
+      },
+    },
+    async (req, reply) => {
+      const [day, format] = splitFile(req.params.file);
+      if (!d.visitors) throw new DashboardError(DashErrorCode.NOT_FOUND, 404, 'no visitors register here');
+      return stream(d, req, reply, format, visitorsExport(svc, who(req).lang, svc.checkDay(day), d.visitors));
     },
   );
 
@@ -279,7 +347,7 @@ export function registerRoutes(root: FastifyInstance, d: RouteDeps): void {
     },
     async (req) => {
       const { actor } = who(req);
-      if (typeof req.body !== 'string' || req.body.trim() === '')
+      if (!Buffer.isBuffer(req.body) || req.body.toString('latin1').trim() === '')
         throw badRequest('send the CSV as the body (content-type text/csv)');
       try {
         const r = await svc.importSelfReports(req.body, actor.username);

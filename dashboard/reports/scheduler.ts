@@ -36,6 +36,8 @@ export interface SchedulerLog {
 }
 
 export interface SchedulerDeps {
+  /** The robots' text language (the dashboard's `language`). */
+  language?: 'zh-CN' | 'en';
   store: ReportStore;
   generate: (day: string) => Promise<DailyReport>;
   now: () => number;
@@ -153,7 +155,7 @@ export class DailyScheduler {
     }
     try {
       const secret = await readSecret(x.webhook);
-      const req = reportRequest(x.webhook, report, this.d.now(), secret);
+      const req = reportRequest(x.webhook, report, this.d.now(), secret, this.d.language ?? 'zh-CN');
       await post(
         this.d.fetch,
         x.webhook,

@@ -5,10 +5,12 @@
  */
 import type { ReadingRecord } from '../../protocols/gate/messages.ts';
 import { defaultSitePolicy, isWorkingDay } from '../../protocols/site/policy.ts';
+import { decodeCsvBytes } from '../server/csv-decode.ts';
 import { DashboardError } from '../server/errors.ts';
-import { localDay, parseDay, parseSplit } from '../store/local-time.ts';
+import { localDay, parseDay, parseSplit, wallToInstant } from '../store/local-time.ts';
 import { type DailyReport, dailyReport } from './daily-report.ts';
 import { badRequest, fromStoreError, ReportErrorCode } from './errors.ts';
+import type { HrRecords } from './hr-records.ts';
 import { type LineError, MAX_LISTED_ERRORS, parseSelfReports } from './import.ts';
 import { LocalTime } from './local-format.ts';
 import { checkEntry, type ManualEntry, manualRecord } from './manual.ts';
@@ -17,6 +19,7 @@ import { Roster } from './roster.ts';
 import {
   dayRange,
   type LogContext,
+  type LogNotes,
   type PersonLog,
   personLog,
   type SiteDayLog,
@@ -28,10 +31,18 @@ import type { ReportsDeps } from './types.ts';
 
 const DAY = 86_400_000;
 
+/** The first instant of a local day of the site. */
+const wallDayStart = (timeZone: string, day: string): number => wallToInstant(timeZone, parseDay(day));
+
 /** ISO weekday (1 = Monday … 7 = Sunday) of a local date YYYY-MM-DD. */
 export function isoWeekday(day: string): number {
   const d = new Date(`${day}T00:00:00Z`).getUTCDay();
   return d === 0 ? 7 : d;
+}
+
+/** Two reports say the same (the generation time aside). */
+export function sameReport(a: DailyReport, b: DailyReport): boolean {
+  return JSON.stringify({ ...a, generatedAt: 0 }) === JSON.stringify({ ...b, generatedAt: 0 });
 }
 
 export interface ImportResult {
@@ -62,10 +73,17 @@ export class ReportService {
   constructor(
     private readonly deps: ReportsDeps,
     readonly kept: ReportStore,
+    /** Absences and health declarations (HR's notes); without: logs carry no notes. */
+    readonly records?: HrRecords,
   ) {
     this.now = deps.now ?? Date.now;
     this.clock = new LocalTime(deps.config.timezone);
     this.splitMinutes = parseSplit(deps.config.reports.split);
+  }
+
+  /** Names of gates, rooms and users for the exports (undefined: ids are shown). */
+  get names() {
+    return this.deps.names;
   }
 
   get siteId(): string {
@@ -93,6 +111,43 @@ export class ReportService {
       rules: policy.rules,
       isWorkingDay: (day) => policy.version === 0 || isWorkingDay(policy.calendar, day, isoWeekday(day)),
       policyVersion: policy.version,
+      ...(this.records ? { notes: this.notes() } : {}),
+    };
+  }
+
+  /**
+   * HR's notes for the logs of one request: absences and declarations from the dashboard's
+   * database, and how each person's fever episode of a day ended (the alerts), read once per day.
+   */
+  private notes(): LogNotes {
+    const records = this.records as HrRecords;
+    const episodes = new Map<string, Map<string, { disposition: string | null; note: string | null }>>();
+    const ofDay = (day: string) => {
+      let m = episodes.get(day);
+      if (m) return m;
+      m = new Map();
+      const start = wallDayStart(this.deps.config.timezone, day);
+      const end = start + 36 * 3_600_000;
+      for (const a of this.deps.alerts.list({ state: 'all', since: start, limit: 10_000 })) {
+        if (
+          a.kind !== 'fever' ||
+          a.employeeNo === null ||
+          this.dayOf(a.raisedAt) !== day ||
+          a.raisedAt >= end
+        )
+          continue;
+        m.set(a.employeeNo, { disposition: a.disposition, note: a.facts?.userNote ?? null });
+      }
+      episodes.set(day, m);
+      return m;
+    };
+    return {
+      absence: (no, day) => {
+        const a = records.absence(no, day);
+        return a ? { reason: a.reason, note: a.note } : null;
+      },
+      declaration: (no, day) => records.declaration(no, day),
+      episode: (no, day) => ofDay(day).get(no) ?? null,
     };
   }
 
@@ -116,6 +171,18 @@ export class ReportService {
     if (day > this.today())
       throw new DashboardError(ReportErrorCode.FUTURE_DATE, 400, `${day} is after today (${this.today()})`);
     if (Number(day.slice(0, 4)) < MIN_YEAR) throw badRequest(`no readings before ${MIN_YEAR}: '${day}'`);
+    return day;
+  }
+
+  /** A valid local day, future ones included (an absence may be planned ahead), not before MIN_YEAR. */
+  checkDayAny(day: string): string {
+    if (!/^\d{4}-\d{2}-\d{2}$/.test(day)) throw badRequest(`not a date (YYYY-MM-DD): '${day}'`);
+    try {
+      parseDay(day);
+    } catch {
+      throw badRequest(`not a date (YYYY-MM-DD): '${day}'`);
+    }
+    if (Number(day.slice(0, 4)) < MIN_YEAR) throw badRequest(`no records before ${MIN_YEAR}: '${day}'`);
     return day;
   }
 
@@ -166,17 +233,50 @@ export class ReportService {
     const ctx = this.context();
     return viaStore(() =>
       dailyReport(
-        { ctx, siteName: this.deps.config.siteName, alerts: this.deps.alerts, now: this.now },
+        {
+          ctx,
+          siteName: this.deps.config.siteName,
+          alerts: this.deps.alerts,
+          now: this.now,
+          ...(this.deps.names ? { names: this.deps.names } : {}),
+        },
         this.bounds(ctx, day),
       ),
     );
   }
 
-  /** The kept report of the day, or one generated now (not kept: the scheduler keeps what it sends). */
-  async daily(day: string, fresh = false): Promise<{ report: DailyReport; kept: boolean }> {
-    const kept = fresh ? null : this.kept.get(day);
-    if (kept) return { report: kept, kept: true };
-    return { report: await this.generateDaily(day), kept: false };
+  /**
+   * The daily report as HR sees it and downloads it. `live` (the default, for every day) is
+   * generated now, so the page and the export show what the data says at the moment of the
+   * request (issue #18: the export used to answer the copy kept at the send time, which had
+   * fewer people and no dispositions); `sent` is the copy the scheduler kept and sent, for HR to
+   * see what the authorities received. `sent` on a live answer says whether that copy exists and
+   * whether it still matches (everything but the generation time).
+   */
+  async daily(
+    day: string,
+    version: 'live' | 'sent' = 'live',
+  ): Promise<{
+    report: DailyReport;
+    kept: boolean;
+    sent: { generatedAt: number; identical: boolean } | null;
+  }> {
+    const kept = this.kept.get(day);
+    if (version === 'sent') {
+      if (!kept)
+        throw new DashboardError(
+          ReportErrorCode.NOT_SENT,
+          404,
+          `no daily report of ${day} was kept and sent`,
+        );
+      return { report: kept, kept: true, sent: { generatedAt: kept.generatedAt, identical: true } };
+    }
+    const report = await this.generateDaily(day);
+    return {
+      report,
+      kept: false,
+      sent: kept ? { generatedAt: kept.generatedAt, identical: sameReport(kept, report) } : null,
+    };
   }
 
   rules(roster = new Roster(this.deps.roster())) {
@@ -197,11 +297,22 @@ export class ReportService {
   }
 
   /** All lines or none; a refused file throws TG_DASH_REPORT_IMPORT_INVALID with every bad line. */
-  async importSelfReports(csv: string, enteredBy: string): Promise<ImportResult> {
-    const parsed = parseSelfReports(csv, this.deps.config.timezone, this.rules());
+  async importSelfReports(bytes: Uint8Array, enteredBy: string): Promise<ImportResult> {
+    // Excel's GBK file as well as UTF-8; a file that is neither is refused, never read with U+FFFD.
+    const decoded = decodeCsvBytes(bytes);
+    const parsed =
+      'error' in decoded
+        ? {
+            entries: [],
+            lines: 0,
+            errors: [{ line: 1, reason: 'the file is neither UTF-8 nor GBK/GB18030', problem: 'encoding' }],
+          }
+        : parseSelfReports(decoded.text, this.deps.config.timezone, this.rules());
     if (parsed.errors.length > 0 || parsed.entries.length === 0) {
       const errors: LineError[] =
-        parsed.errors.length > 0 ? parsed.errors : [{ line: 1, reason: 'no readings in the file' }];
+        parsed.errors.length > 0
+          ? parsed.errors
+          : [{ line: 1, reason: 'no readings in the file', problem: 'no-readings' }];
       throw new DashboardError(
         ReportErrorCode.IMPORT_INVALID,
         400,

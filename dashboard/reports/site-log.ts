@@ -34,6 +34,36 @@ export interface LogContext {
   isWorkingDay: (day: string) => boolean;
   /** The site policy version these logs were made with (0: the built-in one). */
   policyVersion: number;
+  /** HR's notes per person and day (absences, declarations, episodes); none: no notes. */
+  notes?: LogNotes;
+}
+
+export interface LogNotes {
+  absence(employeeNo: string, day: string): { reason: string; note: string } | null;
+  declaration(
+    employeeNo: string,
+    day: string,
+  ): { symptoms: string[]; travel: string; contact: boolean } | null;
+  episode(employeeNo: string, day: string): { disposition: string | null; note: string | null } | null;
+}
+
+/**
+ * A day's row with HR's notes. Somebody recorded as absent (leave, sick leave, a trip, a day off)
+ * is not expected that day, so never "missing" a check (issue #18, the plans' attendance rule).
+ */
+function annotate(ctx: LogContext, r: PersonDayLog): PersonDayLog {
+  const n = ctx.notes;
+  if (!n) return r;
+  const absence = n.absence(r.employeeNo, r.day);
+  const d = n.declaration(r.employeeNo, r.day);
+  const episode = n.episode(r.employeeNo, r.day);
+  return {
+    ...r,
+    expected: r.expected && !absence,
+    absence: absence ? { reason: absence.reason, note: absence.note } : null,
+    declaration: d ? { symptoms: d.symptoms, travel: d.travel, contact: d.contact } : null,
+    episode,
+  };
 }
 
 export interface SiteDayLog {
@@ -150,8 +180,8 @@ export async function siteDayLog(ctx: LogContext, b: DayBounds): Promise<SiteDay
     workingDay,
     thresholdTenths: ctx.rules.feverThresholdTenths,
     policyVersion: ctx.policyVersion,
-    rows: [...rows, ...others],
-    visitors,
+    rows: [...rows, ...others].map((r) => annotate(ctx, r)),
+    visitors: visitors.map((r) => annotate(ctx, r)),
   };
 }
 
@@ -199,7 +229,10 @@ export async function personLog(
       tally.offer(rs[i++] as (typeof rs)[number], b.split);
     }
     out.push(
-      personDayLog(b.day, person(ctx, employeeNo, b), tally, ctx.clock, ctx.rules.feverThresholdTenths),
+      annotate(
+        ctx,
+        personDayLog(b.day, person(ctx, employeeNo, b), tally, ctx.clock, ctx.rules.feverThresholdTenths),
+      ),
     );
   }
   const e = ctx.roster.get(employeeNo);

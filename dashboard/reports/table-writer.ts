@@ -14,10 +14,14 @@ import { once } from 'node:events';
 import { PassThrough, type Readable } from 'node:stream';
 import ExcelJS from 'exceljs';
 import { formatTenths } from '../../protocols/temperature.ts';
-import { BOM, CRLF, csvField, neutralize } from './csv.ts';
+import { BOM, CRLF, csvField } from './csv.ts';
 
-/** text: people's words (neutralized); temp: tenths of °C; int: a count; code: our own values. */
-export type CellKind = 'text' | 'temp' | 'int' | 'code';
+/**
+ * text: people's words (neutralized in CSV); temp: tenths of °C; int: a count; code: our own
+ * values; date 'YYYY-MM-DD', time 'HH:MM[:SS]' (site time): real dates and times in XLSX, a
+ * word in their place (缺测) stays a word; value: a number stays a number, anything else is text.
+ */
+export type CellKind = 'text' | 'temp' | 'int' | 'code' | 'date' | 'time' | 'value';
 export interface Column {
   key: string;
   header: string;
@@ -94,8 +98,8 @@ class CsvWriter implements TableWriter {
       if (i > 0) line += ',';
       if (v === null) continue;
       if (kind === 'temp') line += formatTenths(v as number);
-      else if (kind === 'int') line += String(v);
-      else line += csvField(v, kind === 'code' ? 'number' : 'text');
+      else if (kind === 'int' || (kind === 'value' && typeof v === 'number')) line += String(v);
+      else line += csvField(v, kind === 'code' || kind === 'date' || kind === 'time' ? 'number' : 'text');
     }
     this.buf += line + CRLF;
     if (this.buf.length >= FLUSH_BYTES) await this.flush();
@@ -116,6 +120,31 @@ class CsvWriter implements TableWriter {
     this.buf = '';
     await drained(this.stream);
   }
+}
+
+const NUM_FMT: Partial<Record<CellKind, string>> = { temp: '0.0', date: 'yyyy-mm-dd', time: 'hh:mm:ss' };
+
+/** 'YYYY-MM-DD' (+ time) as Excel's serial day number (days since 1899-12-30), no time zone involved. */
+function excelSerial(day: string, time: string): number | null {
+  const d = /^(\d{4})-(\d{2})-(\d{2})$/.exec(day);
+  const t = /^(\d{2}):(\d{2})(?::(\d{2}))?$/.exec(time);
+  if (!d || !t) return null;
+  const ms = Date.UTC(
+    Number(d[1]),
+    Number(d[2]) - 1,
+    Number(d[3]),
+    Number(t[1]),
+    Number(t[2]),
+    Number(t[3] ?? 0),
+  );
+  return ms / 86_400_000 + 25_569;
+}
+
+/** 'HH:MM[:SS]' as Excel's fraction of a day. */
+function excelTime(time: string): number | null {
+  const t = /^(\d{2}):(\d{2})(?::(\d{2}))?$/.exec(time);
+  if (!t) return null;
+  return (Number(t[1]) * 3600 + Number(t[2]) * 60 + Number(t[3] ?? 0)) / 86_400;
 }
 
 /** Worksheet names: at most 31 characters, none of []:*?/\ */
@@ -147,18 +176,21 @@ class XlsxWriter implements TableWriter {
       header: c.header,
       key: c.key,
       width: c.width ?? Math.max(10, Math.min(40, c.header.length + 4)),
-      ...(c.kind === 'temp' ? { style: { numFmt: '0.0' } } : {}),
+      ...(NUM_FMT[c.kind] ? { style: { numFmt: NUM_FMT[c.kind] } } : {}),
     }));
     this.kinds = columns.map((c) => c.kind);
     this.sheet = sheet;
   }
 
   async row(cells: readonly Cell[]): Promise<void> {
+    // Text is written as a string cell, which Excel never evaluates: the formula guard's
+    // apostrophe belongs to CSV only (in a cell it would be part of the person's name).
     const values = cells.map((v, i) => {
       if (v === null) return null;
       const kind = this.kinds[i];
       if (kind === 'temp') return (v as number) / 10;
-      if (kind === 'text') return neutralize(String(v));
+      if (kind === 'date' && typeof v === 'string') return excelSerial(v, '00:00:00') ?? v;
+      if (kind === 'time' && typeof v === 'string') return excelTime(v) ?? v;
       return v;
     });
     (this.sheet as ExcelJS.Worksheet).addRow(values).commit();

@@ -41,6 +41,8 @@ export interface LogReading {
   enteredBy: string | null;
   /** Entered by a person rather than measured by a gate. */
   manual: boolean;
+  /** The mask as the face terminal saw it ('unknown' for hand entries). */
+  mask?: string;
 }
 
 export interface PersonDayLog {
@@ -59,6 +61,14 @@ export interface PersonDayLog {
   readings: number;
   checks: Checks;
   status: DayStatus;
+  /**
+   * HR's notes of the day (reports/hr-records.ts, the alerts): an absence with its reason (then
+   * the person is not expected: on leave is not "missing"), the day's health declaration, and how
+   * a fever episode of the day ended. Absent when nothing is recorded.
+   */
+  absence?: { reason: string; note: string } | null;
+  declaration?: { symptoms: string[]; travel: string; contact: boolean } | null;
+  episode?: { disposition: string | null; note: string | null } | null;
 }
 
 export interface DayBounds {
@@ -126,6 +136,7 @@ export function logReading(r: LogReadingRecord | null, clock: LocalTime): LogRea
     source: r.source,
     enteredBy: r.enteredBy,
     manual: MANUAL_SOURCES.has(r.source),
+    ...(r.mask ? { mask: r.mask } : {}),
   };
 }
 

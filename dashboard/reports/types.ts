@@ -6,7 +6,9 @@ import type { ReadingRecord } from '../../protocols/gate/messages.ts';
 import type { Actor, AlertsService, ManualReadingSink } from '../alerts/types.ts';
 import type { DashboardConfig } from '../config/schema.ts';
 import type { Logger } from '../log.ts';
+import type { SiteAdmin } from '../server/site-admin.ts';
 import type { ReadingStore } from '../store/types.ts';
+import type { NameLookup } from './daily-report.ts';
 import type { RetryPolicy } from './scheduler.ts';
 
 export type AuditFn = (by: Actor, action: string, target: string, detail?: object) => void;
@@ -19,9 +21,15 @@ export interface ReportsDeps {
   config: DashboardConfig;
   /** HR's roster: the access list snapshot last seen (null before the first). */
   roster: () => AccessListSnapshot | null;
-  alerts: Pick<AlertsService, 'list'>;
+  alerts: Pick<AlertsService, 'list'> & Partial<Pick<AlertsService, 'declared'>>;
+  /** The hub's admin functions: a visitor is admitted through the access list. */
+  siteAdmin?: SiteAdmin;
+  /** Opens a hold at the hub (a declaration with hold=true); absent: such a request is a 503. */
+  openHold?: (by: Actor, body: { employeeNo: string; name?: string; note: string }) => Promise<unknown>;
   /** The site policy the hub published (threshold, plausible range, calendar); default: the built-in one. */
   policy?: () => SitePolicy;
+  /** Names of gates, rooms and users, so reports print names rather than ids (default: the ids). */
+  names?: NameLookup;
   /** The dashboard's own database: kept daily reports and their deliveries. */
   db: Database;
   now?: () => number;

@@ -25,6 +25,14 @@ export const DashErrorCode = {
   SITE_ADMIN_UNAVAILABLE: 'TG_DASH_SITE_ADMIN_UNAVAILABLE',
   /** The access list import was refused (per-line errors in `errors`). */
   ACCESS_LIST_INVALID: 'TG_DASH_ACCESS_LIST_INVALID',
+  /** An access-list file much smaller than the roster, without mode=replace|merge (409). */
+  ACCESS_LIST_SHRINKS: 'TG_DASH_ACCESS_LIST_SHRINKS',
+  /** A command to a gate that is offline: it could not reach it (409). */
+  GATE_OFFLINE: 'TG_DASH_GATE_OFFLINE',
+  /** An isolation room id that exists, on "add room" (409). */
+  ROOM_EXISTS: 'TG_DASH_ROOM_EXISTS',
+  /** Clearing a device fault while the device still reports it (409). */
+  ALERT_CONDITION_ACTIVE: 'TG_DASH_ALERT_CONDITION_ACTIVE',
   USER_EXISTS: 'TG_DASH_USER_EXISTS',
   USER_NOT_FOUND: 'TG_DASH_USER_NOT_FOUND',
   /** The change would leave the site without an enabled admin. */

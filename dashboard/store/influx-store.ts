@@ -259,12 +259,13 @@ const LOG_FIELDS = [
   'employeeNo',
   'source',
   'decision',
+  'mask',
 ] as const;
 const LOG_SELECT = LOG_FIELDS.map(ident).join(', ');
 
 function toLogRecords(s: Series): LogReadingRecord[] {
   const c = Object.fromEntries(s.columns.map((name, i) => [name, i])) as Record<string, number>;
-  const [time, id, seq, temp, by, site, gate, employee, source, decision] = [
+  const [time, id, seq, temp, by, site, gate, employee, source, decision, mask] = [
     c.time,
     c.id,
     c.seq,
@@ -275,6 +276,7 @@ function toLogRecords(s: Series): LogReadingRecord[] {
     c.employeeNo,
     c.source,
     c.decision,
+    c.mask,
   ] as number[];
   return s.values.map((row) => ({
     id: row[id as number] as string,
@@ -287,6 +289,7 @@ function toLogRecords(s: Series): LogReadingRecord[] {
     source: row[source as number] as ReadingRecord['source'],
     enteredBy: (row[by as number] as string | null | undefined) ?? null,
     decision: row[decision as number] as Decision,
+    ...(mask === undefined ? {} : { mask: row[mask] as ReadingRecord['mask'] }),
   }));
 }
 

@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import { dirname } from 'node:path';
 /**
  * Reads the embedded store the gate's SqliteSink writes (same machine, WAL, so reads never block
  * the writer). The connection is query_only: the dashboard cannot modify health records. The
@@ -9,6 +11,7 @@ import Database from 'better-sqlite3';
 import type { Decision, ReadingRecord } from '../../protocols/gate/messages.ts';
 import {
   SQLITE_COLUMNS,
+  SQLITE_DDL,
   SQLITE_READING_TABLE,
   SQLITE_SCHEMA_VERSION,
 } from '../../protocols/storage/sqlite-schema.ts';
@@ -86,7 +89,7 @@ function toRecord(row: readonly Value[], o = 0): ReadingRecord {
 }
 
 const LOG_COLUMNS =
-  'r.id, r.site_id, r.gate_id, r.seq, r.at, r.employee_no, r.temperature_tenths, r.source, r.entered_by, r.decision';
+  'r.id, r.site_id, r.gate_id, r.seq, r.at, r.employee_no, r.temperature_tenths, r.source, r.entered_by, r.decision, r.mask';
 const toLogRecord = (row: Value[]): LogReadingRecord => ({
   id: row[0] as string,
   siteId: row[1] as string,
@@ -98,6 +101,7 @@ const toLogRecord = (row: Value[]): LogReadingRecord => ({
   source: row[7] as ReadingRecord['source'],
   enteredBy: row[8] as string | null,
   decision: row[9] as Decision,
+  mask: row[10] as ReadingRecord['mask'],
 });
 
 export class SqliteReadingStore implements ReadingStore {
@@ -316,6 +320,12 @@ export class SqliteReadingStore implements ReadingStore {
 
   private open(): Database.Database {
     if (this.db) return this.db;
+    // The gates create the store with their first reading: until then there are no readings,
+    // which is an answer (an empty site), not a failure. A fresh demo's report scheduler asked
+    // before the first gate had started and logged a level-50 error (issue #18). Not kept: the
+    // next query looks for the file again. A missing folder is another matter (a wrong path, a
+    // volume not mounted): that stays an error.
+    if (!existsSync(this.opts.path) && existsSync(dirname(this.opts.path))) return emptyStore();
     let db: Database.Database;
     try {
       db = new Database(this.opts.path, { fileMustExist: true, timeout: this.opts.busyTimeoutMs ?? 5000 });
@@ -325,6 +335,11 @@ export class SqliteReadingStore implements ReadingStore {
       });
     }
     const version = db.pragma('user_version', { simple: true }) as number;
+    if (version === 0) {
+      // Created, but the gate has not written its schema yet: still empty.
+      db.close();
+      return emptyStore();
+    }
     if (version !== SQLITE_SCHEMA_VERSION) {
       db.close();
       throw new StoreError(
@@ -338,4 +353,13 @@ export class SqliteReadingStore implements ReadingStore {
     this.db = db;
     return db;
   }
+}
+
+/** An empty readings store (in memory, the gates' own schema): what a site has before any reading. */
+function emptyStore(): Database.Database {
+  const db = new Database(':memory:');
+  db.exec(SQLITE_DDL);
+  db.pragma(`user_version = ${SQLITE_SCHEMA_VERSION}`);
+  db.pragma('query_only = ON');
+  return db;
 }

@@ -69,7 +69,11 @@ export interface ScanQuery extends Period {
 export type LogReadingRecord = Pick<
   ReadingRecord,
   'id' | 'siteId' | 'gateId' | 'seq' | 'at' | 'employeeNo' | 'source' | 'enteredBy' | 'decision'
-> & { temperatureTenths: number };
+> & {
+  temperatureTenths: number;
+  /** Whether the person wore a mask (the log export's 口罩 column); absent from older stores' answers. */
+  mask?: ReadingRecord['mask'];
+};
 
 export type LogScanQuery = Omit<ScanQuery, 'measuredOnly'>;
 

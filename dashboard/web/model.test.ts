@@ -99,6 +99,15 @@ describe('the alert queue', () => {
       'close',
     ]);
     expect(actionsFor(alert({ id: 'a', kind: 'gate-offline', stage: null }))).toEqual(['ack', 'clear']);
+    // Still down: nothing to clear yet (issue #18: a fault was "cleared" while the device was down).
+    const down = {
+      conditionActive: true,
+      device: 'gate' as const,
+      deviceId: 'gate-a',
+      recheckTenths: null,
+      userNote: null,
+    };
+    expect(actionsFor(alert({ id: 'a', kind: 'gate-offline', stage: null, facts: down }))).toEqual(['ack']);
     expect(actionsFor(alert({ id: 'a', state: 'cleared', stage: 'closed' }))).toEqual([]);
   });
 });
@@ -195,17 +204,23 @@ describe('HR log and admin helpers', () => {
     expect(log.points).toEqual([{ at: 1, tenths: 366 }]);
   });
 
-  it('reads per-line import errors', () => {
+  it('says per-line import errors from their problem codes, never the server’s English', () => {
     expect(
       lineErrors({
-        code: 'TG_HUB_ACCESS_LIST_INVALID',
-        issues: [{ where: '4', reason: 'kind must be employee or visitor' }],
+        code: 'TG_DASH_ACCESS_LIST_INVALID',
+        errors: [
+          { line: 4, problem: 'bad-kind', field: 'kind', params: { value: 'robot' }, message: 'kind must…' },
+        ],
       }),
-    ).toEqual([{ line: 4, message: 'kind must be employee or visitor' }]);
-    expect(lineErrors({ code: 'X', errors: [{ line: 3, message: 'bad kind' }, 'whole file'] })).toEqual([
-      { line: 3, message: 'bad kind' },
-      { line: null, message: 'whole file' },
-    ]);
+    ).toEqual([{ line: 4, message: '类型应为“员工”或“访客”，实际为“robot”' }]);
+    // Without a code (an older hub's { where, reason }): a general sentence with the line.
+    expect(
+      lineErrors({
+        code: 'X',
+        issues: [{ where: '3', reason: 'kind must be employee or visitor' }],
+        errors: undefined,
+      }),
+    ).toEqual([{ line: 3, message: '该行有误，请检查该行内容' }]);
   });
 
   it('shows an access list validity as the days HR wrote', () => {

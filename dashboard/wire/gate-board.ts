@@ -34,6 +34,14 @@ export interface GateTile {
   lastSeenAt: number | null;
   outbox: FleetGate['outbox'];
   terminalId: string | null;
+  /** The gate's face terminal as the hub sees it (null: no terminal known for this gate). */
+  terminalOnline: boolean | null;
+  terminalOfflineReason: FleetGate['offlineReason'];
+  /** The site policy version the gate decides with, and the site rules its own config overrides. */
+  policyVersion: number | null;
+  policyOverrides: string[];
+  /** The face terminal's clock offset from the gate's, ms (null: not observed yet). */
+  terminalClockOffsetMs: number | null;
   lastPassage: LastPassage | null;
   passedToday: number;
   flaggedToday: number;
@@ -198,6 +206,10 @@ export class GateBoard {
       const s = this.statuses.get(gateId);
       const h = this.heartbeats.get(gateId);
       const c = counts.get(gateId) ?? { passed: 0, flagged: 0 };
+      const terminalId = f?.terminalId ?? null;
+      const term =
+        this.fleet?.terminals.find((t) => t.terminalId === terminalId) ??
+        this.fleet?.terminals.find((t) => t.gateId === gateId);
       return {
         gateId,
         online: f?.online ?? s?.online ?? false,
@@ -210,12 +222,28 @@ export class GateBoard {
         lastSeenAt:
           f?.lastSeenAt ?? (Math.max(s?.at ?? 0, h?.at ?? 0, this.last.get(gateId)?.at ?? 0) || null),
         outbox: f?.outbox ?? h?.outbox ?? null,
-        terminalId: f?.terminalId ?? null,
+        terminalId: terminalId ?? term?.terminalId ?? null,
+        terminalOnline: term ? term.online : null,
+        terminalOfflineReason: term?.offlineReason ?? null,
+        policyVersion: f?.policyVersion ?? s?.policyVersion ?? null,
+        policyOverrides: f?.policyOverrides ?? s?.policyOverrides ?? [],
+        terminalClockOffsetMs: f?.terminalClockOffsetMs ?? s?.terminalClockOffsetMs ?? null,
         lastPassage: this.last.get(gateId) ?? null,
         passedToday: c.passed,
         flaggedToday: c.flagged,
       };
     });
+  }
+
+  /**
+   * The gate is offline by what the hub's fleet (or, without one, the gate's own status) says. A
+   * gate heard of only through its decisions is not known to be offline.
+   */
+  knownOffline(gateId: string): { offline: boolean; reason: FleetGate['offlineReason'] } {
+    const f = this.fleet?.gates.find((g) => g.gateId === gateId);
+    if (f) return { offline: !f.online, reason: f.offlineReason };
+    const s = this.statuses.get(gateId);
+    return { offline: s?.online === false, reason: null };
   }
 
   onlineCount(): number {

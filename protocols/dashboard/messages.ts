@@ -77,7 +77,23 @@ export const AlertState = z.object({
   disposition: Disposition.nullable(),
   /** Escalated (webhook sent) because nobody acknowledged in time, or because every room was full. */
   escalated: z.boolean(),
+  /** English text for logs and other consumers; pages render `facts` and the fields above instead. */
   detail: z.string().max(500),
+  /**
+   * What a page needs to say the detail in its own language (added for issue #18; optional, so
+   * older consumers and producers are unaffected): whether a device condition still holds, which
+   * device went offline (a gate or its face terminal), the re-check taken, and the words a guard
+   * typed when closing or clearing.
+   */
+  facts: z
+    .object({
+      conditionActive: z.boolean().nullable(),
+      device: z.enum(['gate', 'terminal']).nullable(),
+      deviceId: z.string().max(64).nullable(),
+      recheckTenths: Tenths.nullable(),
+      userNote: z.string().max(500).nullable(),
+    })
+    .optional(),
 });
 export type AlertState = z.infer<typeof AlertState>;
 

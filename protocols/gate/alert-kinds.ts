@@ -21,6 +21,7 @@ export const ALERT_KINDS = {
   'fire-alarm': { severity: 'critical', scope: 'condition' },
   'remeasure-repeated': { severity: 'major', scope: 'person' },
   'held-person': { severity: 'major', scope: 'person' },
+  'declared-symptom': { severity: 'major', scope: 'person' },
   'sensor-fault': { severity: 'major', scope: 'condition' },
   'thermometer-offline': { severity: 'major', scope: 'condition' },
   'gate-offline': { severity: 'major', scope: 'condition' },

@@ -124,6 +124,11 @@ export const AlertKind = z.enum([
   'held-person',
   /** The face terminal's clock is off from the gate's by more than the tolerance. */
   'terminal-clock',
+  /**
+   * A person's health declaration names a symptom or a contact (raised by the dashboard, never by
+   * a gate; added for issue #18).
+   */
+  'declared-symptom',
 ]);
 export type AlertKind = z.infer<typeof AlertKind>;
 export const Severity = z.enum(['critical', 'major', 'minor', 'info']);

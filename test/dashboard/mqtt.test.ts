@@ -8,7 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createDashboard, type Dashboard } from '../../dashboard/dashboard.ts';
 import { silentLogger } from '../../dashboard/log.ts';
 import type { AlertStateList } from '../../protocols/dashboard/messages.ts';
-import type { GateCommand, GateCommandAck, GateStatus } from '../../protocols/gate/messages.ts';
+import type { GateCommand, GateCommandAck } from '../../protocols/gate/messages.ts';
 import { waitFor } from '../harness/wait.ts';
 import { startTestBroker, type TestBroker } from './broker.ts';
 import { decision, FAST_SCRYPT, feverAlert, PASSWORD, SITE, tempDir, testConfig } from './fixture.ts';
@@ -35,6 +35,23 @@ async function client(url: string, id: string): Promise<MqttClient> {
 }
 
 /** A gate that acknowledges every command it gets. */
+/** A gate's retained status, as the edge publishes it (the dashboard commands only gates it knows). */
+async function announce(c: MqttClient, gateId: string, online: boolean): Promise<void> {
+  const status = {
+    v: 1,
+    siteId: SITE,
+    gateId,
+    online,
+    at: Date.now(),
+    thermometer: 'online',
+    gateState: 'locked',
+    softwareVersion: 'test',
+    configVersion: 'test',
+    accessListVersion: null,
+  };
+  await c.publishAsync(`tg/${SITE}/gate/${gateId}/status`, JSON.stringify(status), { qos: 1, retain: true });
+}
+
 async function fakeGate(url: string, gateId: string): Promise<{ client: MqttClient; got: GateCommand[] }> {
   const c = await client(url, `fake-${gateId}`);
   const got: GateCommand[] = [];
@@ -46,29 +63,7 @@ async function fakeGate(url: string, gateId: string): Promise<{ client: MqttClie
     c.publish(`tg/${SITE}/gate/${gateId}/command-ack`, JSON.stringify(ack), { qos: 1 });
   });
   await c.subscribeAsync(`tg/${SITE}/gate/${gateId}/command`, { qos: 1 });
-  await announce(c, gateId);
   return { client: c, got };
-}
-
-/** A gate's retained status, as every real gate publishes on connect: the dashboard knows it then. */
-async function announce(c: MqttClient, gateId: string): Promise<void> {
-  const status: GateStatus = {
-    v: 1,
-    siteId: SITE,
-    gateId,
-    online: true,
-    at: Date.now(),
-    thermometer: 'online',
-    gateState: 'locked',
-    softwareVersion: '0.1.0',
-    configVersion: '',
-    accessListVersion: null,
-    policyVersion: null,
-    policyOverrides: [],
-    holdsVersion: null,
-    terminalClockOffsetMs: null,
-  };
-  await c.publishAsync(`tg/${SITE}/gate/${gateId}/status`, JSON.stringify(status), { qos: 1, retain: true });
 }
 
 async function start(b: TestBroker): Promise<{ d: Dashboard; port: number; cookie: string; csrf: string }> {
@@ -98,13 +93,7 @@ describe('dashboard on a broker', () => {
   it('a command goes pending → acknowledged by the gate; one to a silent gate times out', async () => {
     broker = await startTestBroker();
     const gate = await fakeGate(broker.url, 'gate-a');
-    // gate-b is known (its status is there) but answers no command.
-    const silentGate = await client(broker.url, 'fake-gate-b');
-    await announce(silentGate, 'gate-b');
     const { d, cookie, csrf } = await start(broker);
-    await waitFor(() => ['gate-a', 'gate-b'].every((g) => d.core.board.gateIds().includes(g)), {
-      what: 'the dashboard to know both gates',
-    });
     const send = (gateId: string, body: object) =>
       d.app.inject({
         method: 'POST',
@@ -118,6 +107,11 @@ describe('dashboard on a broker', () => {
         state: string;
       }>;
 
+    // gate-a answers; gate-b says it is online but never answers; gate-c is offline.
+    await announce(gate.client, 'gate-a', true);
+    await announce(gate.client, 'gate-b', true);
+    await announce(gate.client, 'gate-c', false);
+    await waitFor(() => d.core.board.gateIds().length === 3, { what: 'the dashboard to know the gates' });
     const open = await send('gate-a', { kind: 'open-once', reason: 'delivery' });
     expect(open.statusCode).toBe(202);
     expect(open.json().state).toBe('pending');
@@ -130,6 +124,11 @@ describe('dashboard on a broker', () => {
     expect(gate.got).toEqual([
       expect.objectContaining({ id: open.json().id, kind: 'open-once', by: 'guard1' }),
     ]);
+
+    // An offline gate is refused with a reason, not "sent" (issue #18); nothing is queued.
+    const offline = await send('gate-c', { kind: 'open-once', reason: 'delivery' });
+    expect([offline.statusCode, offline.json().code]).toEqual([409, 'TG_DASH_GATE_OFFLINE']);
+    expect((await commands()).some((c) => c.id === offline.json().id)).toBe(false);
 
     const silent = await send('gate-b', { kind: 'lockdown' });
     await waitFor(

@@ -57,6 +57,12 @@ describe.each([
     env = await backend().fresh();
     await env.gate.write(knownDay());
     t = await reportsApp(env, {
+      // Exports print names people know, not ids (issue #18).
+      names: {
+        gate: (id) => (id === 'gate-2' ? '南门' : undefined),
+        room: () => undefined,
+        user: (u) => (u === 'guard1' ? '王保安' : undefined),
+      },
       roster: () => ({
         ...ROSTER,
         entries: [
@@ -120,17 +126,35 @@ describe.each([
       '',
       '12:00:00',
       '36.6',
-      'gate-2',
+      '南门',
       '闸机测温仪',
       '',
       '36.6',
       '12:00:00',
       '2',
       '完整',
+      // The mask the terminal saw; absence reason, declaration, disposition, notes: none that day.
+      '已戴',
+      '',
+      '',
+      '',
+      '',
     ]);
-    expect(byNo.get('E003')?.slice(5, 10)).toEqual(['09:00:00', '36.8', 'manual', '人工手持', 'guard1']);
-    expect(byNo.get('E006')?.[18]).toBe('发热');
-    expect(byNo.get('V001')?.[4]).toBe('访客');
+    expect(byNo.get('E003')?.slice(5, 10)).toEqual([
+      '09:00:00',
+      '36.8',
+      '人工录入（不在闸机）',
+      '人工手持',
+      '王保安',
+    ]);
+    // A missing check says so; a visitor is screened, never "afternoon missing".
+    expect(byNo.get('E003')?.slice(10, 12)).toEqual(['缺测', '']);
+    expect(byNo.get('E006')?.[18]).toBe('体温异常');
+    expect([byNo.get('V001')?.[4], byNo.get('V001')?.[10], byNo.get('V001')?.[18]]).toEqual([
+      '访客',
+      '',
+      '已检测',
+    ]);
     // Formula-looking text is neutralized, quotes doubled on the wire and undone by the reader.
     expect(byNo.get('E900')?.slice(2, 4)).toEqual(['\'=HYPERLINK("http://evil")', "'@dept"]);
     expect(text).toContain(`"'=HYPERLINK(""http://evil"")"`);
@@ -162,11 +186,22 @@ describe.each([
     const [head, ...rows] = values(ws);
     expect(head?.slice(0, 3)).toEqual(['Date', 'Employee no.', 'Name']);
     const e1 = rows.find((r) => r[1] === 'E001') as unknown[];
-    expect(e1.slice(0, 8)).toEqual([DAY, 'E001', '张三', '研发部', 'employee', '11:59:59', 36.5, 'gate-1']);
+    // Dates and times are real ones (Excel's serial numbers, shown in the site's wall-clock time).
+    expect(e1[0]).toEqual(new Date(`${DAY}T00:00:00Z`));
+    expect(e1[5]).toEqual(new Date('1899-12-30T11:59:59Z'));
+    expect(e1.slice(1, 5)).toEqual(['E001', '张三', '研发部', 'employee']);
+    expect(e1.slice(6, 8)).toEqual([36.5, 'gate-1']);
     expect(e1[18]).toBe('complete');
-    expect(ws.getColumn(7).numFmt).toBe('0.0');
+    expect([ws.getColumn(1).numFmt, ws.getColumn(6).numFmt, ws.getColumn(7).numFmt]).toEqual([
+      'yyyy-mm-dd',
+      'hh:mm:ss',
+      '0.0',
+    ]);
     expect(rows.find((r) => r[1] === 'E006')?.[15]).toBe(38.2);
-    expect(rows.find((r) => r[1] === 'E900')?.[2]).toBe('\'=HYPERLINK("http://evil")');
+    // A string cell is never a formula in Excel: the CSV's apostrophe would only spoil the name.
+    const evil = ws.getRow(rows.findIndex((r) => r[1] === 'E900') + 2).getCell(3);
+    expect([evil.value, evil.type]).toEqual(['=HYPERLINK("http://evil")', ExcelJS.ValueType.String]);
+    expect(rows.find((r) => r[1] === 'E003')?.[10]).toBe('missing');
     expect(t.audits.at(-1)).toMatchObject({ action: 'export.site-day', detail: { format: 'xlsx' } });
   });
 
@@ -183,8 +218,8 @@ describe.each([
     expect(filenameStar(cd)).toBe(`thermogate_site-a_person_E001_张三_${PREV}_${DAY}.xlsx`);
     const rows = values((await xlsx(res.rawPayload)).worksheets[0] as ExcelJS.Worksheet).slice(1);
     expect(rows.map((r) => [r[0], r[18]])).toEqual([
-      [PREV, '未测'],
-      [DAY, '完整'],
+      [new Date(`${PREV}T00:00:00Z`), '全天缺测'],
+      [new Date(`${DAY}T00:00:00Z`), '完整'],
     ]);
     expect(t.audits.at(-1)).toEqual({
       by: 'hr1',
@@ -213,7 +248,9 @@ describe.each([
     const x = await t.app.inject({ url: '/api/exports/site-month/2024-03.xlsx', headers: HR });
     expect(x.statusCode).toBe(200);
     const back = values((await xlsx(x.rawPayload)).worksheets[0] as ExcelJS.Worksheet).slice(1);
-    expect(back.map((r) => [r[0], r[1], r[18]])).toEqual(rows.map((r) => [r[0], r[1], r[18]]));
+    expect(back.map((r) => [(r[0] as Date).toISOString().slice(0, 10), r[1], r[18]])).toEqual(
+      rows.map((r) => [r[0], r[1], r[18]]),
+    );
     expect(t.audits.filter((a) => a.action === 'export.site-month').map((a) => a.target)).toEqual([
       '2024-03',
       '2024-03',
@@ -224,15 +261,28 @@ describe.each([
     const res = await t.app.inject({ url: `/api/exports/daily/${DAY}.xlsx`, headers: HR });
     expect(res.statusCode, res.body).toBe(200);
     const wb = await xlsx(res.rawPayload);
-    expect(wb.worksheets.map((w) => w.name)).toEqual(['汇总', '缺测名单', '发热情况', '访客']);
+    expect(wb.worksheets.map((w) => w.name)).toEqual([
+      '汇总',
+      '各部门汇总',
+      '缺测名单',
+      '体温异常人员',
+      '访客',
+    ]);
     const summary = new Map(values(wb.worksheets[0] as ExcelJS.Worksheet).map((r) => [r[0], r[1]]));
+    // Counts are numbers in XLSX; people and checks are told apart (缺测人数 vs 缺测次数).
     expect([
       summary.get('应检人数'),
-      summary.get('已检人数'),
-      summary.get('两次齐全'),
+      summary.get('实检人数'),
+      summary.get('早晚两检完整人数'),
+      summary.get('缺测人数'),
+      summary.get('缺测次数'),
       summary.get('零报告'),
-    ]).toEqual(['6', '4', '1', '否']);
-    const fevers = values(wb.worksheets[2] as ExcelJS.Worksheet).slice(1);
+    ]).toEqual([6, 4, 1, 5, 7, '否']);
+    // Per department (the plans' per-department submission): the counts add up to the site's.
+    const depts = values(wb.worksheets[1] as ExcelJS.Worksheet).slice(1);
+    expect(depts.reduce((n, d) => n + (d[1] as number), 0)).toBe(6);
+    expect(depts.reduce((n, d) => n + (d[6] as number), 0)).toBe(1);
+    const fevers = values(wb.worksheets[3] as ExcelJS.Worksheet).slice(1);
     expect(fevers.map((f) => [f[0], f[1], f[5], f[9]])).toEqual([['E006', '孙八', 38.2, '劝返回家']]);
     const csv = await t.app.inject({
       url: `/api/exports/daily/${PREV}.csv`,

@@ -13,7 +13,19 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { DailyReport } from '../../dashboard/reports/index.ts';
 import { waitFor } from '../harness/wait.ts';
 import { shanghai } from '../storage/records.ts';
-import { DAY, type Env, knownDay, PREV, type ReportsApp, reportsApp, sqliteBackend } from './fixture.ts';
+import { parseCsv } from '../../dashboard/reports/csv.ts';
+import { reportTables, cellText } from '../../dashboard/reports/export-tables.ts';
+import { LocalTime } from '../../dashboard/reports/local-format.ts';
+import {
+  DAY,
+  type Env,
+  gateReading,
+  knownDay,
+  PREV,
+  type ReportsApp,
+  reportsApp,
+  sqliteBackend,
+} from './fixture.ts';
 
 interface Received {
   path: string;
@@ -119,7 +131,10 @@ describe('the daily report scheduler', () => {
     });
     expect(generic.report.fevers[0]).toMatchObject({ employeeNo: 'E006', disposition: 'sent-home' });
     expect(generic.text).toContain(`测试工厂 ${DAY}`);
-    expect(generic.text).toContain('E006 孙八 38.2 °C 08:10:00 gate-1: 劝返回家 sent home');
+    expect(generic.text).toContain('E006 孙八 38.2 °C 08:10:00 gate-1: 劝返回家');
+    // In the site's language only, with the page's words (issue #18: robots got English).
+    expect(generic.text).toContain('体温异常人数：1');
+    expect(generic.text).not.toMatch(/fevers|screened|sent home/);
     const ding = received.find((r) => r.path === '/dingtalk') as Received;
     expect(ding.body).toEqual({ msgtype: 'text', text: { content: generic.text } });
     const ts = ding.query.get('timestamp') as string;
@@ -132,9 +147,17 @@ describe('the daily report scheduler', () => {
       text: { content: generic.text },
     });
 
-    // Kept: the API answers the kept copy, with its deliveries.
-    const res = (
+    // Kept: the API answers the sent copy when asked for it, with its deliveries; by default the
+    // report is generated now, and says that the sent copy still matches.
+    const live = (
       await t.app.inject({ url: `/api/reports/daily/${DAY}`, headers: { 'x-test-user': 'hr1:hr' } })
+    ).json();
+    expect([live.kept, live.sent]).toEqual([false, { generatedAt: clock, identical: true }]);
+    const res = (
+      await t.app.inject({
+        url: `/api/reports/daily/${DAY}?version=sent`,
+        headers: { 'x-test-user': 'hr1:hr' },
+      })
     ).json();
     expect(res.kept).toBe(true);
     expect(res.report.generatedAt).toBe(clock);
@@ -147,6 +170,71 @@ describe('the daily report scheduler', () => {
     clock += 3_600_000;
     await t.plugin.scheduler.tick();
     expect(received).toHaveLength(3);
+  });
+
+  it('the export after the send time is what the page shows now, not the copy sent (issue #18)', async () => {
+    const HR = { 'x-test-user': 'hr1:hr' };
+    clock = shanghai(`${DAY}T18:00:00`);
+    await t.plugin.scheduler.tick();
+    const sent = t.plugin.service.kept.get(DAY) as DailyReport;
+    expect(sent.feverCount).toBe(1);
+    // After the report went out: a new fever, and an absent employee measured twice.
+    await env.gate.write([
+      gateReading('E003', `${DAY}T18:20:00`, {
+        temperatureTenths: 386,
+        decision: 'flagged',
+        reason: 'fever',
+      }),
+      gateReading('E005', `${DAY}T18:21:00`, { temperatureTenths: 365 }),
+    ]);
+    clock = shanghai(`${DAY}T18:30:00`);
+
+    const page = (await t.app.inject({ url: `/api/reports/daily/${DAY}`, headers: HR })).json();
+    expect(page.kept).toBe(false);
+    expect(page.sent).toEqual({ generatedAt: shanghai(`${DAY}T18:00:00`), identical: false });
+    expect(page.report.generatedAt).toBe(clock);
+    expect(page.report.feverCount).toBe(2);
+
+    const res = await t.app.inject({ url: `/api/exports/daily/${DAY}.csv`, headers: HR });
+    expect(res.statusCode, res.body).toBe(200);
+    const csv = parseCsv(res.rawPayload.toString('utf8')).map((r) => r.cells);
+    // What the page draws from the same answer (web/app/hr/daily-report.ts), cell by cell.
+    const tables = reportTables(
+      'zh-CN',
+      page.report,
+      new LocalTime('Asia/Shanghai').dateTime(page.report.generatedAt),
+    );
+    const drawn = tables.flatMap((tb) => [
+      tb.columns.map((c) => c.header),
+      ...tb.rows.map((r) => r.map((v, j) => cellText(tb.columns[j]?.kind ?? 'text', v))),
+    ]);
+    // The CSV's blank separator lines and empty trailing cells carry nothing.
+    const trim = (rows: string[][]) =>
+      rows
+        .map((r) => {
+          const c = [...r];
+          while (c.length > 0 && c.at(-1) === '') c.pop();
+          return c;
+        })
+        .filter((r) => r.length > 0);
+    expect(trim(csv)).toEqual(trim(drawn));
+    const summary = new Map(csv.map((r) => [r[0], r[1]]));
+    expect(summary.get('生成时间')).toBe(`${DAY} 18:30:00`);
+    expect(summary.get('版本')).toBe('按请求时的数据即时生成');
+    expect(summary.get('体温异常人数')).toBe('2');
+    expect(csv.some((r) => r[0] === 'E003' && r.includes('38.6'))).toBe(true);
+
+    // Asked for, the copy sent at 18:00 is exported as it was sent, and says so.
+    const old = await t.app.inject({ url: `/api/exports/daily/${DAY}.csv?version=sent`, headers: HR });
+    const oldRows = new Map(parseCsv(old.rawPayload.toString('utf8')).map((r) => [r.cells[0], r.cells[1]]));
+    expect([oldRows.get('生成时间'), oldRows.get('版本'), oldRows.get('体温异常人数')]).toEqual([
+      `${DAY} 18:00:00`,
+      '按时生成并已发送的存档',
+      '1',
+    ]);
+    // A day without a sent copy has none to ask for.
+    const none = await t.app.inject({ url: `/api/reports/daily/${PREV}?version=sent`, headers: HR });
+    expect([none.statusCode, none.json().code]).toEqual([404, 'TG_DASH_REPORT_NOT_SENT']);
   });
 
   it('retries a failing receiver with growing pauses', async () => {

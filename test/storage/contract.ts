@@ -400,6 +400,8 @@ export function readingStoreContract(backend: ContractBackend): void {
           source: r.source,
           enteredBy: r.enteredBy,
           decision: r.decision,
+          // The log export's mask column (issue #18).
+          mask: r.mask,
         });
         for (const q of [
           { ...ALL },

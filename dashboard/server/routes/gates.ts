@@ -33,7 +33,8 @@ export function gateRoutes(ctx: RouteContext): FastifyPluginAsync {
       {
         config: { roles: GUARDS },
         schema: {
-          summary: 'Send a command to a gate; pending until the gate acknowledges (open-once needs a reason)',
+          summary:
+            'Send a command to a gate; pending until the gate acknowledges (open-once needs a reason; 409 TG_DASH_GATE_OFFLINE when the gate is offline)',
           params: z.object({ gateId: GateId }),
           body: CommandBody,
         },
@@ -43,6 +44,15 @@ export function gateRoutes(ctx: RouteContext): FastifyPluginAsync {
         // typo would look like a gate that does not answer: refuse it (issue #20).
         if (!ctx.board.gateIds().includes(req.params.gateId))
           throw new DashboardError(DashErrorCode.NOT_FOUND, 404, `no gate ${req.params.gateId} on this site`);
+        // A gate that is offline cannot receive the command: a green "sent" would make the guard
+        // think the turnstile opened (issue #18). Refused with the reason, nothing queued.
+        const state = ctx.board.knownOffline(req.params.gateId);
+        if (state.offline)
+          throw new DashboardError(
+            DashErrorCode.GATE_OFFLINE,
+            409,
+            `gate ${req.params.gateId} is offline (${state.reason ?? 'its status says so'}): the command was not sent`,
+          );
         const c = ctx.commands.send(req.params.gateId, req.body.kind, req.body.reason, actorOf(req));
         return reply.code(202).send(c);
       },

@@ -33,10 +33,23 @@ export function roomRoutes(ctx: RouteContext): FastifyPluginAsync {
         config: { roles: ADMIN },
         // 1000 distances of 64-character gate ids fit in ~80 KB; anything bigger is not a room.
         bodyLimit: 128 * 1024,
-        schema: { summary: 'Add or change a room', params: Params, body: RoomBody },
+        schema: {
+          summary: 'Add or change a room; create=true only adds (409 TG_DASH_ROOM_EXISTS for an existing id)',
+          params: Params,
+          querystring: z.object({ create: z.enum(['true', 'false']).optional() }),
+          body: RoomBody,
+        },
       },
       async (req) => {
         const rooms = ctx.alerts.rooms();
+        // "Add room" with an id in use would silently replace that room, occupants and all (issue #18).
+        const existing = rooms.find((r) => r.id === req.params.id);
+        if (req.query.create === 'true' && existing)
+          throw new DashboardError(
+            DashErrorCode.ROOM_EXISTS,
+            409,
+            `room ${req.params.id} exists (${existing.occupants.length} inside): edit it instead`,
+          );
         if (!rooms.some((r) => r.id === req.params.id) && rooms.length >= MAX_ROOMS)
           throw new DashboardError(
             DashErrorCode.TOO_MANY_ROOMS,

@@ -10,6 +10,14 @@ import { ID_PATTERN } from '../../../protocols/topics.ts';
 import type { RouteContext } from '../context.ts';
 import { DashboardError, DashErrorCode, isCodedError } from '../errors.ts';
 import type { SiteAdmin } from '../site-admin.ts';
+import {
+  canonicalCsv,
+  type ImportLineError,
+  mergeRows,
+  parseAccessListFile,
+  rowsFromEntries,
+  shrinksTooMuch,
+} from '../access-list-import.ts';
 import { ADMIN, actorOf, HR } from './common.ts';
 
 const Id = z.string().regex(ID_PATTERN, 'letters, digits, "_" or "-" (1 to 64)');
@@ -50,10 +58,11 @@ export function siteAdminRoutes(ctx: RouteContext): FastifyPluginAsync {
         );
       return ctx.siteAdmin;
     };
-    // Scoped to this plugin so other modules may register their own text/csv parser.
+    // Scoped to this plugin so other modules may register their own text/csv parser. The raw
+    // bytes: a string parser would already have replaced a GBK file's bytes with U+FFFD.
     root.addContentTypeParser(
       ['text/csv', 'application/csv'],
-      { parseAs: 'string', bodyLimit: CSV_LIMIT },
+      { parseAs: 'buffer', bodyLimit: CSV_LIMIT },
       (_req, body, done) => done(null, body),
     );
 
@@ -72,32 +81,62 @@ export function siteAdminRoutes(ctx: RouteContext): FastifyPluginAsync {
         config: { roles: ADMIN },
         bodyLimit: CSV_LIMIT,
         schema: {
-          summary: "Import HR's CSV (employeeNo,name,department,kind,validFrom,validUntil); all or nothing",
+          summary:
+            "Import HR's CSV (UTF-8 or GBK; 工号/employeeNo, 姓名, 部门, 类型, 生效时间, 失效时间); all or nothing. A file much smaller than the roster needs mode=replace or mode=merge",
           consumes: ['text/csv'],
+          querystring: z.object({ mode: z.enum(['replace', 'merge']).optional() }),
         },
       },
       async (req) => {
         const site = admin();
-        if (typeof req.body !== 'string' || req.body.trim() === '')
+        if (!Buffer.isBuffer(req.body) || req.body.length === 0)
           throw new DashboardError(
             DashErrorCode.BAD_REQUEST,
             400,
             'send the CSV as the body (content-type text/csv)',
           );
-        const r = await site.importAccessList(req.body).catch(refused);
-        if ('errors' in r) {
+        const refuse = (errors: ImportLineError[]): never => {
           ctx.audit.write(actorOf(req), 'access-list.import-refused', 'access-list', {
-            errors: r.errors.length,
+            errors: errors.length,
           });
           throw new DashboardError(
             DashErrorCode.ACCESS_LIST_INVALID,
             400,
-            `nothing imported: ${r.errors.length} bad line(s)`,
-            { errors: r.errors },
+            `nothing imported: ${errors.length} bad line(s)`,
+            { errors },
           );
-        }
-        ctx.audit.write(actorOf(req), 'access-list.import', 'access-list', r);
-        return r;
+        };
+        const parsed = parseAccessListFile(req.body);
+        if ('errors' in parsed) return refuse(parsed.errors);
+        const current = ctx.board.roster()?.entries ?? [];
+        const mode = req.query.mode;
+        if (!mode && shrinksTooMuch(current.length, parsed.rows.length))
+          throw new DashboardError(
+            DashErrorCode.ACCESS_LIST_SHRINKS,
+            409,
+            `the file lists ${parsed.rows.length} people, the access list has ${current.length}: say mode=replace or mode=merge`,
+            { current: current.length, incoming: parsed.rows.length },
+          );
+        const rows = mode === 'merge' ? mergeRows(rowsFromEntries(current), parsed.rows) : parsed.rows;
+        const r = await site.importAccessList(canonicalCsv(rows)).catch(refused);
+        if ('errors' in r)
+          // The hub read the canonical file: its line n is row n - 1 of `rows` (a merge adds rows
+          // of the roster, which have no line in the admin's file).
+          return refuse(
+            r.errors.map((e) => ({
+              line: mode === 'merge' ? 0 : (parsed.lines[e.line - 2] ?? 0),
+              problem: 'hub' as const,
+              message: e.message,
+            })),
+          );
+        ctx.audit.write(actorOf(req), 'access-list.import', 'access-list', {
+          ...r,
+          mode: mode ?? 'replace',
+          fileRows: parsed.rows.length,
+          before: current.length,
+          encoding: parsed.encoding,
+        });
+        return { ...r, mode: mode ?? 'replace', fileRows: parsed.rows.length, before: current.length };
       },
     );
 

@@ -31,9 +31,9 @@ async function request<T>(method: string, path: string, body?: unknown, contentT
   let payload: BodyInit | undefined;
   if (method !== 'GET') {
     headers['x-csrf-token'] = csrfToken;
-    if (typeof body === 'string' && contentType) {
+    if ((typeof body === 'string' || body instanceof Blob || body instanceof ArrayBuffer) && contentType) {
       headers['content-type'] = contentType;
-      payload = body;
+      payload = body as BodyInit;
     } else if (body !== undefined) {
       headers['content-type'] = 'application/json';
       payload = JSON.stringify(body);
@@ -69,7 +69,8 @@ export const api = {
   put: <T>(path: string, body: unknown) => request<T>('PUT', path, body),
   patch: <T>(path: string, body: unknown) => request<T>('PATCH', path, body),
   del: <T>(path: string) => request<T>('DELETE', path),
-  postText: <T>(path: string, text: string, contentType: string) =>
+  /** A file's own bytes (a Blob): an uploaded CSV may be GBK, which the browser must not decode. */
+  postText: <T>(path: string, text: string | Blob | ArrayBuffer, contentType: string) =>
     request<T>('POST', path, text, contentType),
 };
 

@@ -53,7 +53,8 @@ export function actionsFor(a: AlertState): AlertAction[] {
   const out: AlertAction[] = [];
   if (a.state === 'active-unacknowledged') out.push('ack');
   if (a.stage === null) {
-    out.push('clear');
+    // A device still down cannot be cleared (the server refuses too): acknowledging is all there is.
+    if (a.facts?.conditionActive !== true) out.push('clear');
     return out;
   }
   // Arrival needs a room; a person waiting for one is the guard's to look after, nothing to confirm.

@@ -38,6 +38,13 @@ export const PAGES: readonly Page[] = [
     load: async () => (await import('./hr/manual.ts')).renderManual,
   },
   {
+    path: '/hr/records',
+    title: 'nav.records',
+    roles: ['hr', 'admin'],
+    nav: true,
+    load: async () => (await import('./hr/records.ts')).renderRecords,
+  },
+  {
     path: '/hr/holds',
     title: 'nav.holds',
     roles: ['hr', 'admin'],

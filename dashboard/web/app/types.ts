@@ -24,6 +24,13 @@ export interface GateTile {
   configVersion: string;
   accessListVersion: number | null;
   lastSeenAt: number | null;
+  /** The gate's face terminal (null: none known), its state as the hub sees it. */
+  terminalId: string | null;
+  terminalOnline: boolean | null;
+  /** Site rules this gate's own config overrides; the policy version it decides with. */
+  policyOverrides: string[];
+  policyVersion: number | null;
+  terminalClockOffsetMs: number | null;
   lastPassage: LastPassage | null;
   passedToday: number;
   flaggedToday: number;

@@ -203,7 +203,7 @@ describe('HR', () => {
     const report = page.locator('[data-testid=daily-report]');
     await report.locator('table.log').first().waitFor();
     const fever = report.locator('tr', { hasText: E2.name }).first();
-    expect(await fever.textContent()).toContain('Cleared, may enter');
+    expect(await fever.textContent()).toContain('cleared, may enter');
     await shoot(page, 'hr-daily-report.en');
 
     // HR may not open the admin pages.

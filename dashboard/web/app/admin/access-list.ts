@@ -6,7 +6,7 @@ import { ApiError, api } from '../api.ts';
 import { errorText } from '../board/alerts.ts';
 import { h, mount } from '../dom.ts';
 import { addDays, fmtDateTime } from '../format.ts';
-import { t } from '../i18n.ts';
+import { type Key, t, TABLES } from '../i18n.ts';
 import type { Render } from '../router.ts';
 import { load, table } from './ui.ts';
 
@@ -24,22 +24,42 @@ export interface LineError {
   message: string;
 }
 
-/** Per-line errors from an import refusal, whatever the exact field names. */
+const FIELDS = [
+  'employeeNo',
+  'name',
+  'department',
+  'kind',
+  'validFrom',
+  'validUntil',
+  'temperature',
+  'at',
+  'gateId',
+];
+
+/**
+ * Per-line errors from an import refusal, said in the page's language from each error's stable
+ * `problem` code and fields (the server's English `message`/`reason` is never shown: issue #18).
+ */
 export function lineErrors(body: unknown): LineError[] {
   const b = (body ?? {}) as Record<string, unknown>;
   const detail = b.detail as Record<string, unknown> | undefined;
   const list = (b.issues ?? b.errors ?? b.lines ?? detail?.issues ?? detail?.errors ?? []) as unknown[];
   if (!Array.isArray(list)) return [];
   return list.map((e) => {
-    if (typeof e === 'string') return { line: null, message: e };
-    const r = e as Record<string, unknown>;
-    // The hub says { where: "3", reason }; other importers { line: 3, message }.
+    const r = (typeof e === 'object' && e ? e : {}) as Record<string, unknown>;
     const raw = r.line ?? r.lineNo ?? r.where;
     const line =
-      typeof raw === 'number' ? raw : typeof raw === 'string' && /^\d+$/.test(raw) ? Number(raw) : null;
-    const where = line === null && typeof raw === 'string' ? raw : null;
-    const msg = [where, r.field ?? r.column, r.message ?? r.error ?? r.reason].filter(Boolean).join(': ');
-    return { line, message: msg || JSON.stringify(r) };
+      typeof raw === 'number' && raw > 0
+        ? raw
+        : typeof raw === 'string' && /^\d+$/.test(raw)
+          ? Number(raw)
+          : null;
+    const field =
+      typeof r.field === 'string' && FIELDS.includes(r.field) ? t(`import.field.${r.field}` as Key) : '';
+    const params = { ...((r.params as Record<string, string | number> | undefined) ?? {}), field };
+    const problem = typeof r.problem === 'string' ? `import.problem.${r.problem}` : '';
+    const message = problem in TABLES.zh ? t(problem as Key, params) : t('import.problem.unknown', params);
+    return { line, message };
   });
 }
 
@@ -121,49 +141,97 @@ export const renderAccessList: Render = (root, ctx) => {
         ev.preventDefault();
         const f = file.files?.[0];
         if (!f) return;
-        submit.disabled = true;
-        mount(report);
-        try {
-          const text = await f.text();
-          const r = await api.postText<Record<string, unknown>>('/api/access-list/import', text, 'text/csv');
-          const n =
-            typeof r?.entries === 'number' ? r.entries : Array.isArray(r?.entries) ? r.entries.length : null;
-          mount(
-            report,
-            h(
-              'p',
-              { class: 'ok' },
-              t('access.imported', { version: String(r?.version ?? '?'), n: String(n ?? '?') }),
-            ),
-          );
-          form.reset();
-          void refresh();
-        } catch (err) {
-          const lines = err instanceof ApiError ? lineErrors(err.body) : [];
-          mount(
-            report,
-            h(
-              'p',
-              { class: 'error' },
-              lines.length ? t('access.refused', { n: lines.length }) : errorText(err),
-            ),
-            lines.length
-              ? h(
-                  'ul',
-                  { class: 'line-errors' },
-                  lines.map((l) =>
-                    h(
-                      'li',
-                      null,
-                      l.line === null ? l.message : `${t('access.line', { n: l.line })}: ${l.message}`,
-                    ),
+        const send = async (mode: 'replace' | 'merge' | null) => {
+          submit.disabled = true;
+          mount(report);
+          try {
+            // The file's own bytes: Excel's GBK file must reach the server undecoded.
+            const r = await api.postText<Record<string, unknown>>(
+              `/api/access-list/import${mode ? `?mode=${mode}` : ''}`,
+              f,
+              'text/csv',
+            );
+            const n =
+              typeof r?.entries === 'number'
+                ? r.entries
+                : Array.isArray(r?.entries)
+                  ? r.entries.length
+                  : null;
+            mount(
+              report,
+              h(
+                'p',
+                { class: 'ok' },
+                t('access.imported', { version: String(r?.version ?? '?'), n: String(n ?? '?') }),
+              ),
+            );
+            form.reset();
+            void refresh();
+          } catch (err) {
+            if (err instanceof ApiError && err.code === 'TG_DASH_ACCESS_LIST_SHRINKS') {
+              const d = ((err.body as Record<string, unknown>)?.detail ?? err.body ?? {}) as Record<
+                string,
+                unknown
+              >;
+              const counts = { incoming: Number(d.incoming ?? 0), current: Number(d.current ?? 0) };
+              mount(
+                report,
+                h(
+                  'div',
+                  { class: 'choice warn', 'data-testid': 'import-choice' },
+                  h('p', null, t('access.shrinks', counts)),
+                  h(
+                    'button',
+                    {
+                      type: 'button',
+                      'data-mode': 'merge',
+                      class: 'primary',
+                      onclick: () => void send('merge'),
+                    },
+                    t('access.merge', counts),
                   ),
-                )
-              : null,
-          );
-        } finally {
-          submit.disabled = false;
-        }
+                  h(
+                    'button',
+                    {
+                      type: 'button',
+                      'data-mode': 'replace',
+                      class: 'danger',
+                      onclick: () => void send('replace'),
+                    },
+                    t('access.replace', counts),
+                  ),
+                  h('button', { type: 'button', onclick: () => mount(report) }, t('common.cancel')),
+                ),
+              );
+              return;
+            }
+            const lines = err instanceof ApiError ? lineErrors(err.body) : [];
+            mount(
+              report,
+              h(
+                'p',
+                { class: 'error' },
+                lines.length ? t('access.refused', { n: lines.length }) : errorText(err),
+              ),
+              lines.length
+                ? h(
+                    'ul',
+                    { class: 'line-errors' },
+                    lines.map((l) =>
+                      h(
+                        'li',
+                        null,
+                        l.line === null ? l.message : `${t('access.line', { n: l.line })}: ${l.message}`,
+                      ),
+                    ),
+                  )
+                : null,
+            );
+          } finally {
+            submit.disabled = false;
+          }
+        };
+        await send(null);
       },
     },
     h('label', null, t('access.csvFile'), file),

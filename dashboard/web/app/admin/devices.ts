@@ -5,7 +5,7 @@
 import { api } from '../api.ts';
 import { errorText } from '../board/alerts.ts';
 import { h, mount } from '../dom.ts';
-import { t } from '../i18n.ts';
+import { type Key, t } from '../i18n.ts';
 import type { Render } from '../router.ts';
 import { confirmButton } from './users.ts';
 import { field, load, table } from './ui.ts';
@@ -42,7 +42,11 @@ export const renderDevices: Render = (root, ctx) => {
                 'tr',
                 { 'data-device': d.id, class: revoked ? 'revoked' : null },
                 h('td', null, d.id),
-                h('td', null, d.role),
+                h(
+                  'td',
+                  { 'data-role': d.role },
+                  (ROLES as readonly string[]).includes(d.role) ? t(`deviceRole.${d.role}` as Key) : d.role,
+                ),
                 h('td', null, d.gate ?? ''),
                 h('td', null, d.terminal ?? ''),
                 h('td', null, revoked ? t('device.revoked') : t('device.active')),
@@ -73,7 +77,7 @@ export const renderDevices: Render = (root, ctx) => {
   const role = h(
     'select',
     { name: 'role' },
-    ROLES.map((r) => h('option', { value: r }, r)),
+    ROLES.map((r) => h('option', { value: r }, t(`deviceRole.${r}` as Key))),
   );
   const gate = h('input', { name: 'gate', placeholder: 'gate-a' });
   const terminal = h('input', { name: 'terminal', placeholder: 'T1' });

@@ -76,13 +76,17 @@ export const renderRooms: Render = (root, ctx) => {
             }
             err.textContent = '';
             try {
-              await api.put(`/api/rooms/${encodeURIComponent(id.value.trim())}`, {
-                id: id.value.trim(),
-                name: name.value.trim(),
-                capacity: cap,
-                shared: shared.checked,
-                distances: d,
-              });
+              // A new room must not replace one with the same id (with its occupants): the server refuses.
+              await api.put(
+                `/api/rooms/${encodeURIComponent(id.value.trim())}${room ? '' : '?create=true'}`,
+                {
+                  id: id.value.trim(),
+                  name: name.value.trim(),
+                  capacity: cap,
+                  shared: shared.checked,
+                  distances: d,
+                },
+              );
               ctx.toast(t('common.saved'));
               edit(null);
               void refresh();

@@ -2,7 +2,10 @@
  * The alert queue. Cards are kept per alert id and only their content is redrawn on a change, so
  * a guard typing a re-check temperature does not lose it when the feed brings something else.
  */
-import { ApiError, api } from '../api.ts';
+import { api } from '../api.ts';
+import { errorText } from '../errors.ts';
+import { alertDetailText, type DetailContext } from './alert-detail.ts';
+import { placeAt } from './gates-model.ts';
 import { h, mount } from '../dom.ts';
 import { fmtTempC, fmtTime, parseCelsius } from '../format.ts';
 import { getLang, t } from '../i18n.ts';
@@ -33,6 +36,8 @@ export class AlertQueue {
     private readonly onChanged: (a: AlertState) => void,
     /** The person's active hold at the hub (stage and the room the gate named), if any. */
     private readonly holdOf: (employeeNo: string) => PersonHold | undefined = () => undefined,
+    /** What the detail line needs from the rest of the board (a gate's terminal clock offset). */
+    private readonly detailContext: (a: AlertState) => DetailContext = () => ({}),
   ) {
     this.list = h('ol', { class: 'alerts', 'data-testid': 'alerts' });
     this.empty = h('p', { class: 'muted big' }, t('board.noAlerts'));
@@ -47,6 +52,7 @@ export class AlertQueue {
 
   render(alerts: AlertState[]): void {
     const seen = new Set<string>();
+    let i = 0;
     for (const a of alerts) {
       seen.add(a.id);
       let card = this.cards.get(a.id);
@@ -82,7 +88,9 @@ export class AlertQueue {
           acts.map((x) => this.action(a, x)),
         );
       }
-      this.list.appendChild(card.el); // keeps the order of `alerts`
+      // Keeps the order of `alerts`, moving a card only when it is out of place: a moved card
+      // loses the focus of the re-check field a guard is typing in.
+      placeAt(this.list, card.el, i++);
     }
     for (const [id, card] of this.cards) {
       if (!seen.has(id)) {
@@ -120,9 +128,14 @@ export class AlertQueue {
         { class: 'alert-main' },
         h('span', { class: 'person', 'data-testid': 'alert-person' }, person),
         a.temperatureTenths !== null
-          ? h('span', { class: 'alert-temp' }, fmtTempC(a.temperatureTenths))
+          ? h(
+              'span',
+              // Fever red only for a high temperature: a 36.5 °C unknown face is not a fever (issue #18).
+              { class: `alert-temp ${a.kind === 'fever' ? 'high' : 'normal'}`, 'data-testid': 'alert-temp' },
+              fmtTempC(a.temperatureTenths),
+            )
           : null,
-        h('span', { class: 'gate' }, `${t('alert.gate')} ${a.gateId}`),
+        h('span', { class: 'gate' }, gatePlace(a.gateId)),
         roomText ? h('span', { class: 'room', 'data-testid': 'alert-room' }, `→ ${roomText}`) : null,
       ),
       h(
@@ -131,7 +144,8 @@ export class AlertQueue {
         `${t('alert.raisedAt')} ${fmtTime(a.raisedAt, tz, lang)}`,
         a.occurrences > 1 ? ` · ${t('alert.occurrences', { n: a.occurrences })}` : '',
         a.acknowledgedBy ? ` · ${t('alert.ackedBy', { who: a.acknowledgedBy })}` : '',
-        a.detail ? ` · ${a.detail}` : '',
+        ` · `,
+        h('span', { 'data-testid': 'alert-detail' }, alertDetailText(a, this.detailContext(a))),
       ),
     ];
   }
@@ -287,10 +301,10 @@ function button(label: Parameters<typeof t>[0], action: string, onClick: (b: HTM
   return b;
 }
 
-export function errorText(err: unknown): string {
-  if (err instanceof ApiError) {
-    if (err.status === 0) return t('common.unreachable');
-    return t('common.failed', { message: `${err.message} (${err.code})` });
-  }
-  return t('common.failed', { message: String(err) });
+/** Kept here for the pages that import it from the board (moved to errors.ts). */
+export { errorText } from '../errors.ts';
+
+/** Where an alert happened: its gate, or "not at a gate" for what was registered by hand ('manual'). */
+export function gatePlace(gateId: string): string {
+  return gateId === 'manual' ? t('alert.noGate') : `${t('alert.gate')} ${gateId}`;
 }

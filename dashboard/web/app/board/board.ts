@@ -13,7 +13,7 @@ import { manualReadingForm } from '../manual/form.ts';
 import { alarmKey, alarming, applyAlert, applyCommand, mergeFetched } from '../model.ts';
 import type { Render } from '../router.ts';
 import type { AlertState, CommandView, DecisionMessage, GateTile, RoomView } from '../types.ts';
-import { AlertQueue, errorText } from './alerts.ts';
+import { AlertQueue, errorText, gatePlace } from './alerts.ts';
 import { asGateTiles, fromDecision, fromFleet } from './gates-model.ts';
 import { renderCommands, renderRooms } from './rooms.ts';
 import {
@@ -25,6 +25,7 @@ import {
   stageText,
 } from '../holds-model.ts';
 import { GateTiles } from './tiles.ts';
+import { visitorPanel } from './visitors.ts';
 
 export const renderBoard: Render = (root, ctx) => {
   const tz = ctx.me.site.timezone;
@@ -50,6 +51,10 @@ export const renderBoard: Render = (root, ctx) => {
     roomName,
     (a) => onAlert(a),
     (no) => holds.get(no),
+    (a) => ({
+      clockOffsetMs: gates.find((g) => g.gateId === a.gateId)?.terminalClockOffsetMs ?? null,
+      roomsConfigured: rooms.length > 0,
+    }),
   );
   const holdsEl = h('section', { class: 'panel holds-panel', 'data-testid': 'board-holds' });
   const tiles = new GateTiles(ctx, (c) => onCommand(c));
@@ -75,7 +80,7 @@ export const renderBoard: Render = (root, ctx) => {
         'div',
         { class: 'columns' },
         queue.el,
-        h('div', { class: 'side' }, holdsEl, roomsEl, commandsEl, manualEl),
+        h('div', { class: 'side' }, holdsEl, roomsEl, commandsEl, visitorPanel(ctx), manualEl),
       ),
     ),
   );
@@ -115,7 +120,7 @@ export const renderBoard: Render = (root, ctx) => {
       a.employeeNo,
       a.name,
       fmtTempC(a.temperatureTenths),
-      `${t('alert.gate')} ${a.gateId}`,
+      gatePlace(a.gateId),
       room ? `→ ${room}` : null,
     ]
       .filter(Boolean)

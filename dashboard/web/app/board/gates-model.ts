@@ -43,6 +43,11 @@ export function asGateTiles(body: unknown): GateTile[] {
       configVersion: String(f.configVersion ?? ''),
       accessListVersion: num(f.accessListVersion),
       lastSeenAt: num(f.lastSeenAt),
+      terminalId: typeof f.terminalId === 'string' ? f.terminalId : null,
+      terminalOnline: typeof f.terminalOnline === 'boolean' ? f.terminalOnline : null,
+      policyOverrides: Array.isArray(f.policyOverrides) ? f.policyOverrides.map(String) : [],
+      policyVersion: num(f.policyVersion),
+      terminalClockOffsetMs: num(f.terminalClockOffsetMs),
       lastPassage: lastPassage(raw),
       passedToday: num(raw.passedToday) ?? num(today.passed) ?? 0,
       flaggedToday: num(raw.flaggedToday) ?? num(today.flagged) ?? 0,
@@ -75,12 +80,24 @@ export function fromDecision(gates: GateTile[], d: DecisionMessage): GateTile[] 
 export function fromFleet(gates: GateTile[], data: unknown): { gates: GateTile[]; unknown: boolean } {
   const raw = data as Raw;
   const fleet = (Array.isArray(raw?.gates) ? raw.gates : raw?.gateId ? [raw] : []) as Raw[];
+  const terminals = (Array.isArray(raw?.terminals) ? raw.terminals : []) as Raw[];
   let unknown = false;
   const next = gates.map((g) => {
     const f = fleet.find((x) => x.gateId === g.gateId);
     if (!f) return g;
+    const terminalId = typeof f.terminalId === 'string' ? f.terminalId : g.terminalId;
+    const term =
+      terminals.find((x) => terminalId !== null && x.terminalId === terminalId) ??
+      terminals.find((x) => x.gateId === g.gateId);
     return {
       ...g,
+      terminalId: terminalId ?? (typeof term?.terminalId === 'string' ? term.terminalId : null),
+      // A snapshot without terminals (one FleetGate) says nothing about the terminal: keep what we had.
+      terminalOnline: term ? term.online === true : g.terminalOnline,
+      policyOverrides: Array.isArray(f.policyOverrides) ? f.policyOverrides.map(String) : g.policyOverrides,
+      policyVersion: f.policyVersion === undefined ? g.policyVersion : num(f.policyVersion),
+      terminalClockOffsetMs:
+        f.terminalClockOffsetMs === undefined ? g.terminalClockOffsetMs : num(f.terminalClockOffsetMs),
       online: f.online === true,
       offlineReason: (f.offlineReason ?? null) as GateTile['offlineReason'],
       thermometer: (f.thermometer ?? g.thermometer) as GateTile['thermometer'],
@@ -93,4 +110,29 @@ export function fromFleet(gates: GateTile[], data: unknown): { gates: GateTile[]
   });
   for (const f of fleet) if (!gates.some((g) => g.gateId === f.gateId)) unknown = true;
   return { gates: next, unknown };
+}
+
+/** What is wrong with a gate, worst first; empty when it can screen people. */
+export type GateProblem = 'gate-offline' | 'terminal-offline' | 'thermometer-offline' | 'thermometer-fault';
+
+/**
+ * A gate is down when any part a passage needs is: the gate itself, its face terminal (nobody is
+ * recognised: issue #18 saw "在线" on both tiles while the terminal was dead) or its thermometer.
+ * The relay is not on the wire (no gate status field says it), so it cannot be shown here.
+ */
+export function gateProblems(g: GateTile): GateProblem[] {
+  const out: GateProblem[] = [];
+  if (!g.online) out.push('gate-offline');
+  if (g.terminalOnline === false) out.push('terminal-offline');
+  if (g.thermometer === 'offline') out.push('thermometer-offline');
+  if (g.thermometer === 'fault') out.push('thermometer-fault');
+  return out;
+}
+
+/** The terminal-clock tolerance the gates use by default (edge `terminalClockToleranceMs`). */
+export const CLOCK_TOLERANCE_MS = 2000;
+
+/** Moves `el` to position `i` of `parent` only when it is elsewhere: moving a node blurs the focus inside it. */
+export function placeAt(parent: Element, el: Element, i: number): void {
+  if (parent.children[i] !== el) parent.insertBefore(el, parent.children[i] ?? null);
 }

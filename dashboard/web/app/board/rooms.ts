@@ -63,20 +63,26 @@ export function renderCommands(el: HTMLElement, commands: CommandView[], tz: str
       : h(
           'ul',
           { class: 'commands', 'data-testid': 'commands' },
-          commands
-            .slice(0, 10)
-            .map((c) =>
-              h(
-                'li',
-                { 'data-state': c.state, 'data-command': c.id },
-                h('span', { class: 'time' }, fmtTime(c.at, tz, lang)),
-                ` ${c.gateId} · ${t(`cmd.kind.${c.kind}`)}`,
-                c.reason ? ` · “${c.reason}”` : '',
-                ` · ${c.by} `,
-                h('span', { class: `pill cmd-${c.state}` }, t(`cmd.state.${c.state}`)),
-                c.error ? h('span', { class: 'error' }, ` ${c.error}`) : null,
-              ),
+          commands.slice(0, 10).map((c) =>
+            h(
+              'li',
+              { 'data-state': c.state, 'data-command': c.id },
+              h('span', { class: 'time' }, fmtTime(c.at, tz, lang)),
+              ` ${c.gateId} · ${t(`cmd.kind.${c.kind}`)}`,
+              c.reason ? ` · “${c.reason}”` : '',
+              ` · ${c.by} `,
+              h('span', { class: `pill cmd-${c.state}` }, t(`cmd.state.${c.state}`)),
+              // The gate's reason is English free text without a code (edge/core/commands.ts): a
+              // Chinese page says that the gate refused, not the English sentence (issue #18).
+              c.error
+                ? h(
+                    'span',
+                    { class: 'error', 'data-testid': 'cmd-error' },
+                    ` ${lang === 'en' ? c.error : t('cmd.refusedByGate')}`,
+                  )
+                : null,
             ),
+          ),
         ),
   );
 }

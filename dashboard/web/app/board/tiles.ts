@@ -5,10 +5,31 @@
 import { api } from '../api.ts';
 import { h, mount } from '../dom.ts';
 import { fmtTempC, fmtTime } from '../format.ts';
-import { getLang, t } from '../i18n.ts';
+import { getLang, type Key, t } from '../i18n.ts';
 import type { PageContext } from '../router.ts';
 import type { CommandKind, CommandView, GateTile } from '../types.ts';
-import { errorText } from './alerts.ts';
+import { errorText } from '../errors.ts';
+import { CLOCK_TOLERANCE_MS, gateProblems, placeAt } from './gates-model.ts';
+
+const RULE_LABELS: Record<string, Key> = {
+  feverThresholdTenths: 'policy.feverThreshold',
+  plausibleMinTenths: 'policy.plausibleMin',
+  plausibleMaxTenths: 'policy.plausibleMax',
+  maskRequired: 'policy.maskRequired',
+  healthCodeRequired: 'policy.healthCodeRequired',
+  accessListRequired: 'policy.accessListRequired',
+  minSimilarity: 'policy.minSimilarity',
+};
+
+/** A site rule's short name (the policy page's label without its explanation in brackets). */
+const ruleName = (key: string): string => {
+  const k = RULE_LABELS[key];
+  return k
+    ? t(k)
+        .replace(/[（(].*$/, '')
+        .trim()
+    : key;
+};
 
 interface Tile {
   el: HTMLElement;
@@ -32,6 +53,7 @@ export class GateTiles {
 
   render(gates: GateTile[], lastCommand: (gateId: string) => CommandView | undefined): void {
     const seen = new Set<string>();
+    let i = 0;
     for (const g of [...gates].sort((a, b) => a.gateId.localeCompare(b.gateId))) {
       seen.add(g.gateId);
       let tile = this.tiles.get(g.gateId);
@@ -48,7 +70,9 @@ export class GateTiles {
         mount(form, this.commandButtons(g.gateId, tile));
         this.tiles.set(g.gateId, tile);
       }
-      tile.el.classList.toggle('offline', !g.online);
+      const problems = gateProblems(g);
+      tile.el.classList.toggle('offline', problems.length > 0);
+      tile.el.dataset.down = problems.length > 0 ? 'true' : 'false';
       tile.el.classList.toggle('lockdown', g.gateState === 'lockdown');
       mount(tile.info, this.info(g));
       const c = lastCommand(g.gateId);
@@ -59,7 +83,9 @@ export class GateTiles {
           ? `${t(`cmd.kind.${c.kind}`)}: ${t(`cmd.state.${c.state}`)} (${fmtTime(c.at, this.ctx.me.site.timezone, getLang())})`
           : '',
       );
-      this.grid.appendChild(tile.el);
+      // Only a tile out of place is moved: moving it would take the focus (and the guard's
+      // half-typed open-once reason, IME composition included) away on every refresh.
+      placeAt(this.grid, tile.el, i++);
     }
     for (const [id, tile] of this.tiles) {
       if (!seen.has(id)) {
@@ -72,6 +98,8 @@ export class GateTiles {
   private info(g: GateTile): (Node | null)[] {
     const tz = this.ctx.me.site.timezone;
     const p = g.lastPassage;
+    const problems = gateProblems(g);
+    const offset = g.terminalClockOffsetMs;
     return [
       h(
         'header',
@@ -79,10 +107,33 @@ export class GateTiles {
         h('span', { class: 'gate-id' }, g.gateId),
         h(
           'span',
-          { class: `pill ${g.online ? 'ok' : 'bad'}`, 'data-testid': 'gate-online' },
-          g.online ? t('gate.online') : t('gate.offline'),
+          { class: `pill ${problems.length === 0 ? 'ok' : 'bad'}`, 'data-testid': 'gate-online' },
+          !g.online ? t('gate.offline') : problems.length > 0 ? t('gate.down') : t('gate.online'),
         ),
       ),
+      problems.some((x) => x !== 'gate-offline')
+        ? h(
+            'div',
+            { class: 'problems', 'data-testid': 'gate-problems' },
+            problems
+              .filter((x) => x !== 'gate-offline')
+              .map((x) => h('span', { class: 'pill bad', 'data-problem': x }, t(`gate.problem.${x}` as Key))),
+          )
+        : null,
+      g.policyOverrides.length > 0
+        ? h(
+            'div',
+            { class: 'overrides muted small', 'data-testid': 'gate-overrides' },
+            t('gate.overrides', { rules: g.policyOverrides.map(ruleName).join('、') }),
+          )
+        : null,
+      offset !== null && Math.abs(offset) > CLOCK_TOLERANCE_MS
+        ? h(
+            'div',
+            { class: 'clock warn small', 'data-testid': 'gate-clock' },
+            t('gate.clock', { s: (offset / 1000).toFixed(1) }),
+          )
+        : null,
       h(
         'div',
         { class: 'tile-row' },

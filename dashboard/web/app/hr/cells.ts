@@ -5,7 +5,23 @@ import { getLang, type Key, t } from '../i18n.ts';
 import type { LogEntry } from './log-model.ts';
 
 const SOURCES = ['gate-thermometer', 'terminal', 'handheld', 'self-report'];
-const STATUSES = ['complete', 'morning-missing', 'afternoon-missing', 'absent', 'fever'];
+const STATUSES = ['complete', 'morning-missing', 'afternoon-missing', 'absent', 'fever', 'screened'];
+
+/** The status a row shows: missing checks only for people expected that day. */
+export function shownStatus(r: { status: string; expected: boolean }): string {
+  return r.expected || r.status === 'fever' ? r.status : 'screened';
+}
+
+/** The status cell of a day row: an absence HR recorded says its reason instead of 缺测. */
+export function dayStatusCell(r: { status: string; expected: boolean; absence: string | null }): HTMLElement {
+  if (r.absence && r.status !== 'fever')
+    return h(
+      'td',
+      { class: 'status status-absence', 'data-absence': r.absence },
+      t(`absence.${r.absence}` as Key),
+    );
+  return statusCell(shownStatus(r));
+}
 
 export function sourceText(source: string): string {
   return SOURCES.includes(source) ? t(`source.${source}` as Key) : source;
@@ -24,8 +40,13 @@ export function statusCell(status: string): HTMLElement {
  * `threshold`: the site policy's fever threshold the log was made with (the server says which;
  * never a number of the page's own). null: no fever mark.
  */
-export function entryCell(e: LogEntry | null, tz: string, threshold: number | null): HTMLElement {
-  if (!e) return h('td', { class: 'gap' }, t('hr.missing'));
+export function entryCell(
+  e: LogEntry | null,
+  tz: string,
+  threshold: number | null,
+  expected = true,
+): HTMLElement {
+  if (!e) return expected ? h('td', { class: 'gap' }, t('hr.missing')) : h('td', { class: 'none' });
   const manual = e.source === 'handheld' || e.source === 'self-report';
   return h(
     'td',
@@ -39,7 +60,11 @@ export function entryCell(e: LogEntry | null, tz: string, threshold: number | nu
     h(
       'div',
       { class: 'muted small' },
-      [e.gateId, sourceText(e.source), manual && e.enteredBy ? `${t('hr.enteredBy')} ${e.enteredBy}` : null]
+      [
+        e.gateId === 'manual' ? t('alert.noGate') : e.gateId,
+        sourceText(e.source),
+        manual && e.enteredBy ? `${t('hr.enteredBy')} ${e.enteredBy}` : null,
+      ]
         .filter(Boolean)
         .join(' · '),
     ),

@@ -1,85 +1,57 @@
 /**
- * The daily report for the authorities: counts, and each fever with its disposition. A day with
- * no case still has its report (a "zero report").
+ * The daily report for the authorities. The page draws the very tables the CSV/XLSX export writes
+ * (reports/export-tables.ts `reportTables`: same labels, rows and names), from a report generated
+ * for this request like the export's, with its generation time on it: what HR downloads is what
+ * HR sees (issue #18). The copy kept and sent at the send time can be looked at on its own
+ * (`version=sent`), and the page says whether it still matches.
  */
+import type { DailyReport } from '../../../reports/daily-report.ts';
+import { cellText, type ReportTable, reportTables } from '../../../reports/export-tables.ts';
+import type { ExportLang } from '../../../reports/labels.ts';
+import { LocalTime } from '../../../reports/local-format.ts';
 import { api } from '../api.ts';
 import { errorText } from '../board/alerts.ts';
 import { h, mount } from '../dom.ts';
-import { fmtDateTime, fmtTempC, isDate, localDate } from '../format.ts';
-import { type Key, t } from '../i18n.ts';
+import { fmtDateTime, isDate, localDate } from '../format.ts';
+import { getLang, t } from '../i18n.ts';
 import type { Render } from '../router.ts';
-import { entryCell, exportLinks, statusCell } from './cells.ts';
-import { asLogDay } from './log-model.ts';
+import { exportLinks } from './cells.ts';
 
-type Raw = Record<string, unknown>;
-
-/** Report counters in the order HR reads them; the keys the reports API uses. */
-const COUNTERS: [string[], Key][] = [
-  [['expected', 'peopleExpected'], 'report.expected'],
-  [['screened', 'peopleScreened'], 'report.screened'],
-  [['complete', 'completeRecords'], 'report.complete'],
-  [['missingChecks', 'missing'], 'report.missing'],
-  [['feverCount', 'fevers'], 'report.fevers'],
-  [['visitorsScreened', 'visitors'], 'report.visitors'],
-  [['manualChecks'], 'report.manualChecks'],
-  [['othersScreened'], 'report.others'],
-];
-
-function pick(r: Raw, keys: string[]): unknown {
-  for (const k of keys) if (k in r) return r[k];
-  return undefined;
+interface Answer {
+  report: DailyReport;
+  kept: boolean;
+  sent: { generatedAt: number; identical: boolean } | null;
 }
 
-function count(v: unknown): string {
-  if (typeof v === 'number') return String(v);
-  if (Array.isArray(v)) return String(v.length);
-  if (v && typeof v === 'object' && typeof (v as Raw).count === 'number') return String((v as Raw).count);
-  return '—';
-}
+const exportLang = (): ExportLang => (getLang() === 'en' ? 'en' : 'zh-CN');
 
-/** Expected employees whose twice-daily record is not complete that day. */
-function missingTable(r: Raw, tz: string): HTMLElement | null {
-  const missing = Array.isArray(r.missing) ? (r.missing as Raw[]) : [];
-  if (missing.length === 0) return null;
+/** One of the report's tables as HTML; cells as the CSV writes them. */
+function table(tb: ReportTable): HTMLElement {
   return h(
-    'section',
-    null,
-    h('h2', null, t('report.missingList')),
+    'table',
+    { class: `log report-${tb.id}`, 'data-table': tb.id },
     h(
-      'table',
-      { class: 'log' },
+      'thead',
+      null,
       h(
-        'thead',
+        'tr',
         null,
+        tb.columns.map((c) => h('th', null, c.header)),
+      ),
+    ),
+    h(
+      'tbody',
+      null,
+      tb.rows.map((row) =>
         h(
           'tr',
-          null,
-          [
-            t('hr.employeeNo'),
-            t('hr.name'),
-            t('hr.department'),
-            t('hr.morning'),
-            t('hr.afternoon'),
-            t('hr.status'),
-          ].map((x) => h('th', null, x)),
+          { 'data-employee': tb.id === 'summary' ? null : String(row[0] ?? '') },
+          row.map((v, i) => {
+            const kind = tb.columns[i]?.kind ?? 'text';
+            const text = cellText(kind, v);
+            return h('td', { class: `k-${kind}` }, text);
+          }),
         ),
-      ),
-      h(
-        'tbody',
-        null,
-        missing.map((m) => {
-          const e = asLogDay(m);
-          return h(
-            'tr',
-            { 'data-employee': e.employeeNo },
-            h('td', null, e.employeeNo),
-            h('td', null, e.name),
-            h('td', null, e.department),
-            entryCell(e.morning, tz, null),
-            entryCell(e.afternoon, tz, null),
-            statusCell(typeof m.checks === 'string' ? m.checks : e.status),
-          );
-        }),
       ),
     ),
   );
@@ -87,9 +59,10 @@ function missingTable(r: Raw, tz: string): HTMLElement | null {
 
 export const renderDailyReport: Render = (root, ctx) => {
   const tz = ctx.me.site.timezone;
-  const date = isDate(ctx.params.get('date') ?? '')
-    ? (ctx.params.get('date') as string)
-    : localDate(Date.now(), tz);
+  const today = localDate(Date.now(), tz);
+  const date = isDate(ctx.params.get('date') ?? '') ? (ctx.params.get('date') as string) : today;
+  const sent = ctx.params.get('version') === 'sent';
+  const query = sent ? '?version=sent' : '';
   const dateInput = h('input', { type: 'date', name: 'date', value: date, 'aria-label': t('hr.date') });
   const result = h('div', { class: 'result', 'data-testid': 'daily-report' });
   let closed = false;
@@ -108,7 +81,14 @@ export const renderDailyReport: Render = (root, ctx) => {
       },
       h('label', null, t('hr.date'), dateInput),
       h('button', { type: 'submit', class: 'primary' }, t('hr.show')),
-      exportLinks(`/api/exports/daily/${date}`, ''),
+      exportLinks(`/api/exports/daily/${date}`, query),
+    ),
+    h(
+      'p',
+      { class: 'exports-line', 'data-testid': 'visitor-register-export' },
+      t('visitor.registerExport'),
+      ' ',
+      exportLinks(`/api/exports/visitors/${date}`, ''),
     ),
     result,
   );
@@ -116,77 +96,60 @@ export const renderDailyReport: Render = (root, ctx) => {
   mount(result, h('p', { class: 'muted' }, t('common.loading')));
   void (async () => {
     try {
-      // Today is not over: show it as it stands now (a fever after the scheduled report time is in
-      // it). A past day shows the report that was kept and sent.
-      const live = date === localDate(Date.now(), tz) ? '?fresh=true' : '';
-      const body = await api.get<Raw>(`/api/reports/daily/${date}${live}`);
+      const body = await api.get<Answer>(`/api/reports/daily/${date}${query}`);
       if (closed) return;
-      const r = ((body.report as Raw | undefined) ?? body) as Raw;
-      const feverList = (pick(r, ['feverCases', 'fevers', 'cases']) ?? []) as unknown;
-      const fevers = Array.isArray(feverList) ? (feverList as Raw[]) : [];
+      const r = body.report;
+      const lang = exportLang();
+      const clock = new LocalTime(tz);
+      const tables = reportTables(lang, r, clock.dateTime(r.generatedAt), body.kept);
+      const [summary, departments, missing, fevers, visitors] = tables as [
+        ReportTable,
+        ReportTable,
+        ReportTable,
+        ReportTable,
+        ReportTable,
+      ];
+      const isToday = date === today;
       mount(
         result,
         h(
-          'dl',
-          { class: 'summary' },
-          COUNTERS.flatMap(([keys, label]) => [h('dt', null, t(label)), h('dd', null, count(pick(r, keys)))]),
+          'p',
+          { class: 'muted', 'data-testid': 'report-version' },
+          body.kept
+            ? t('report.sentCopy', { at: fmtDateTime(r.generatedAt, tz) })
+            : t('report.liveCopy', { at: fmtDateTime(r.generatedAt, tz) }),
         ),
-        typeof r.generatedAt === 'number'
-          ? h('p', { class: 'muted' }, `${t('report.generatedAt')} ${fmtDateTime(r.generatedAt, tz)}`)
+        body.sent && !body.kept
+          ? h(
+              'p',
+              { class: body.sent.identical ? 'muted' : 'warn', 'data-testid': 'report-sent' },
+              t(body.sent.identical ? 'report.sentSame' : 'report.sentDiffers', {
+                at: fmtDateTime(body.sent.generatedAt, tz),
+              }),
+              ' ',
+              h('a', { href: `#/hr/report?date=${date}&version=sent` }, t('report.showSent')),
+            )
           : null,
-        typeof body.kept === 'boolean'
-          ? h('p', { class: 'muted' }, body.kept ? t('report.kept') : t('report.live'))
-          : null,
-        h('h2', null, t('report.feverCases')),
-        fevers.length === 0
-          ? h('p', { class: 'zero', 'data-testid': 'zero-report' }, t('report.zero'))
-          : h(
-              'table',
-              { class: 'log' },
-              h(
-                'thead',
-                null,
-                h(
-                  'tr',
-                  null,
-                  [
-                    t('hr.employeeNo'),
-                    t('hr.name'),
-                    t('report.time'),
-                    t('report.temp'),
-                    t('alert.gate'),
-                    t('report.disposition'),
-                  ].map((x) => h('th', null, x)),
-                ),
-              ),
-              h(
-                'tbody',
-                null,
-                fevers.map((f) =>
-                  h(
-                    'tr',
-                    null,
-                    h('td', null, String(f.employeeNo ?? '')),
-                    h('td', null, String(f.name ?? '')),
-                    h(
-                      'td',
-                      null,
-                      fmtDateTime(typeof f.at === 'number' ? f.at : (f.raisedAt as number | undefined), tz),
-                    ),
-                    h('td', null, fmtTempC(f.temperatureTenths as number | null)),
-                    h('td', null, String(f.gateId ?? '')),
-                    h(
-                      'td',
-                      null,
-                      typeof f.disposition === 'string'
-                        ? t(`disposition.${f.disposition}` as Key)
-                        : t('report.open'),
-                    ),
-                  ),
-                ),
-              ),
-            ),
-        missingTable(r, tz),
+        body.kept ? h('p', null, h('a', { href: `#/hr/report?date=${date}` }, t('report.showLive'))) : null,
+        h(
+          'dl',
+          { class: 'summary', 'data-testid': 'report-summary' },
+          summary.rows.flatMap((row) => [
+            h('dt', null, cellText('code', row[0] ?? null)),
+            h('dd', null, cellText('value', row[1] ?? null)),
+          ]),
+        ),
+        departments.rows.length > 0 ? [h('h2', null, departments.name), table(departments)] : null,
+        h('h2', null, fevers.name),
+        fevers.rows.length === 0
+          ? h(
+              'p',
+              { class: 'zero', 'data-testid': 'zero-report' },
+              isToday ? t('report.zeroToday') : t('report.zeroDay', { date }),
+            )
+          : table(fevers),
+        missing.rows.length > 0 ? [h('h2', null, missing.name), table(missing)] : null,
+        visitors.rows.length > 0 ? [h('h2', null, visitors.name), table(visitors)] : null,
       );
     } catch (err) {
       if (!closed) mount(result, h('p', { class: 'error' }, errorText(err)));

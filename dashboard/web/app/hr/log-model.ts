@@ -19,6 +19,13 @@ export interface LogDay {
   afternoon: LogEntry | null;
   highestTenths: number | null;
   status: string;
+  /**
+   * Expected that day (an employee on a working day). Missing checks are only theirs: a visitor
+   * or somebody measured on a day off is "screened", never "morning missing" (issue #18).
+   */
+  expected: boolean;
+  /** The absence HR recorded for the day (leave, …), if any. */
+  absence: string | null;
 }
 
 type Raw = Record<string, unknown>;
@@ -72,6 +79,11 @@ export function asLogDay(
               ? 'afternoon-missing'
               : 'morning-missing'),
     ),
+    expected: r.expected !== false,
+    absence:
+      r.absence && typeof (r.absence as Raw).reason === 'string'
+        ? ((r.absence as Raw).reason as string)
+        : null,
   };
 }
 

@@ -8,7 +8,7 @@ import { h, mount } from '../dom.ts';
 import { addDays, fmtTempC, isDate, localDate } from '../format.ts';
 import { t } from '../i18n.ts';
 import type { Render } from '../router.ts';
-import { entryCell, exportLinks, statusCell } from './cells.ts';
+import { dayStatusCell, entryCell, exportLinks } from './cells.ts';
 import { liftForm } from '../admin/holds.ts';
 import { type HoldsAnswer, roomText, stageText } from '../holds-model.ts';
 import { asPersonLog } from './log-model.ts';
@@ -26,7 +26,8 @@ export const renderPerson: Render = (root, ctx) => {
     name: 'employeeNo',
     value: no,
     required: true,
-    'aria-label': t('hr.employeeNo'),
+    'aria-label': t('hr.employeeNoOrName'),
+    placeholder: t('hr.employeeNoOrName'),
     'data-testid': 'employee-no',
   });
   const fromInput = h('input', { name: 'from', type: 'date', value: from, 'aria-label': t('hr.from') });
@@ -64,13 +65,30 @@ export const renderPerson: Render = (root, ctx) => {
 
   void (async () => {
     try {
+      // HR types an employee number or a name: a name on the roster is its employee number; a
+      // query that is neither, with no reading either, is "no such person" rather than 14 days
+      // of 缺测 for somebody who does not exist (issue #18).
+      const roster = await api
+        .get<{ entries?: Array<{ employeeNo: string; name: string }> }>('/api/access-list')
+        .catch(() => ({ entries: [] }));
+      const entries = roster.entries ?? [];
+      const listed =
+        entries.find((e) => e.employeeNo === no) ?? entries.filter((e) => e.name === no).at(0) ?? null;
+      const employeeNo = listed?.employeeNo ?? no;
       const [body, held] = await Promise.all([
-        api.get<unknown>(`/api/reports/person/${encodeURIComponent(no)}${qs({ from, to })}`),
+        api.get<unknown>(`/api/reports/person/${encodeURIComponent(employeeNo)}${qs({ from, to })}`),
         api.get<HoldsAnswer>('/api/holds?state=all'),
       ]);
       if (closed) return;
-      const hold = held.holds.find((x) => x.employeeNo === no);
-      const log = asPersonLog(body, no);
+      if (!listed && asPersonLog(body, employeeNo).points.length === 0) {
+        mount(
+          result,
+          h('p', { class: 'muted big', 'data-testid': 'no-such-person' }, t('hr.noSuchPerson', { q: no })),
+        );
+        return;
+      }
+      const hold = held.holds.find((x) => x.employeeNo === employeeNo);
+      const log = asPersonLog(body, employeeNo);
       const chartEl = h('div', { class: 'chart', 'data-testid': 'chart' });
       const q = qs({ from, to });
       mount(
@@ -80,7 +98,7 @@ export const renderPerson: Render = (root, ctx) => {
           { class: 'person-head' },
           h('h2', null, `${log.employeeNo} ${log.name}`),
           log.department ? h('span', { class: 'muted' }, log.department) : null,
-          exportLinks(`/api/exports/person/${encodeURIComponent(no)}`, q),
+          exportLinks(`/api/exports/person/${encodeURIComponent(employeeNo)}`, q),
         ),
         hold?.state === 'active'
           ? h(
@@ -89,7 +107,7 @@ export const renderPerson: Render = (root, ctx) => {
               h('strong', null, t('hold.personHeld', { stage: stageText(hold.stage) })),
               ` · ${roomText(hold)}`,
               hold.note ? ` · ${hold.note}` : '',
-              liftForm(ctx, no, () => ctx.go('/hr/person', { no, from, to })),
+              liftForm(ctx, employeeNo, () => ctx.go('/hr/person', { no: employeeNo, from, to })),
             )
           : hold?.state === 'lifted' && hold.returnDate
             ? h('p', { class: 'muted' }, t('hold.returnOn', { date: hold.returnDate }))
@@ -123,8 +141,8 @@ export const renderPerson: Render = (root, ctx) => {
                       'tr',
                       { 'data-day': d.day },
                       h('td', null, d.day),
-                      entryCell(d.morning, tz, log.thresholdTenths),
-                      entryCell(d.afternoon, tz, log.thresholdTenths),
+                      entryCell(d.morning, tz, log.thresholdTenths, d.expected),
+                      entryCell(d.afternoon, tz, log.thresholdTenths, d.expected),
                       h(
                         'td',
                         {
@@ -138,7 +156,7 @@ export const renderPerson: Render = (root, ctx) => {
                         },
                         fmtTempC(d.highestTenths),
                       ),
-                      statusCell(d.status),
+                      dayStatusCell(d),
                     ),
                   ),
               ),

@@ -34,9 +34,7 @@ export function selfReportImport(): HTMLElement {
     submit.disabled = true;
     mount(report);
     try {
-      const r = asImportResult(
-        await api.postText<unknown>('/api/manual-readings/import', await f.text(), 'text/csv'),
-      );
+      const r = asImportResult(await api.postText<unknown>('/api/manual-readings/import', f, 'text/csv'));
       mount(
         report,
         h(

@@ -5,7 +5,7 @@ import { h, mount } from '../dom.ts';
 import { fmtTempC, isDate, localDate } from '../format.ts';
 import { t } from '../i18n.ts';
 import { hashFor, type Render } from '../router.ts';
-import { entryCell, exportLinks, statusCell } from './cells.ts';
+import { dayStatusCell, entryCell, exportLinks } from './cells.ts';
 import { asLogDay, type LogDay } from './log-model.ts';
 
 export const renderSiteDay: Render = (root, ctx) => {
@@ -95,10 +95,10 @@ export const renderSiteDay: Render = (root, ctx) => {
               ),
               h('td', null, r.name),
               h('td', null, r.department),
-              entryCell(r.morning, tz, threshold),
-              entryCell(r.afternoon, tz, threshold),
+              entryCell(r.morning, tz, threshold, r.expected),
+              entryCell(r.afternoon, tz, threshold, r.expected),
               h('td', null, fmtTempC(r.highestTenths)),
-              statusCell(r.status),
+              dayStatusCell(r),
             ),
           ),
         ),

@@ -151,7 +151,7 @@ export function manualReadingForm(
       h('label', null, t('manual.time'), time),
       h('label', null, t('manual.gate'), gate),
     ),
-    h('p', { class: 'muted small' }, t('manual.timeHelp', { tz })),
+    h('p', { class: 'muted small' }, t('manual.timeHelp', { tz: tzName(tz) })),
     h('div', { class: 'actions' }, submit),
     result,
   );
@@ -171,4 +171,9 @@ export function manualReadingForm(
       gate.value = next.includes(chosen) ? chosen : '';
     },
   };
+}
+
+/** The site's zone as people say it: 北京时间 for China's one zone, otherwise its IANA name. */
+function tzName(tz: string): string {
+  return tz === 'Asia/Shanghai' || tz === 'Asia/Chongqing' || tz === 'PRC' ? t('tz.china') : tz;
 }
