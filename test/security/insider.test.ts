@@ -222,11 +222,14 @@ describe('admin input has limits; unknown targets are 404', () => {
     });
     expect(r.status).toBe(404);
     expect(r.json().code).toBe('TG_DASH_NOT_FOUND');
-    // A gate of the site (in the credentials, so in the fleet even before it connects) is accepted.
+    // A gate of the site (in the credentials, so in the fleet even before it connects) is known: while
+    // it has never connected it is refused as offline (409, issue #18), never as unknown.
     await waitFor(
-      async () =>
-        (await call(guard, 'POST', '/api/gates/gate-1/commands', { kind: 'lockdown' })).status === 202,
-      { what: 'a command to gate-1 accepted', timeoutMs: 10_000, intervalMs: 200 },
+      async () => {
+        const r = await call(guard, 'POST', '/api/gates/gate-1/commands', { kind: 'lockdown' });
+        return r.status === 409 && r.json().code === 'TG_DASH_GATE_OFFLINE';
+      },
+      { what: 'gate-1 known to the dashboard, refused as offline', timeoutMs: 10_000, intervalMs: 200 },
     );
   });
 
