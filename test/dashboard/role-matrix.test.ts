@@ -82,6 +82,18 @@ const INTENDED: Record<string, Intent> = {
   'GET /api/exports/daily/:file': ['admin', 'hr'],
   'POST /api/manual-readings': ['admin', 'guard', 'hr'],
   'POST /api/manual-readings/import': ['admin', 'hr'],
+  // HR's notes: absences and health declarations are HR data.
+  'GET /api/absences': ['admin', 'hr'],
+  'POST /api/absences': ['admin', 'hr'],
+  'DELETE /api/absences/:id': ['admin', 'hr'],
+  'GET /api/declarations': ['admin', 'hr'],
+  'POST /api/declarations': ['admin', 'hr'],
+  'POST /api/declarations/import': ['admin', 'hr'],
+  // The gate house's visitor register: guards register and sign out; HR reads and exports it.
+  'GET /api/visitors': ['admin', 'guard', 'hr'],
+  'POST /api/visitors': ['admin', 'guard'],
+  'POST /api/visitors/:id/exit': ['admin', 'guard'],
+  'GET /api/exports/visitors/:file': ['admin', 'hr'],
 };
 
 let t: Dashboard;
