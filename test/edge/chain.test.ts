@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitFor } from '../harness/wait.ts';
-import { PEOPLE, type Site, startSite } from './site-fixture.ts';
+import { measuredByEdge, PEOPLE, type Site, startSite } from './site-fixture.ts';
 
 const [E1, E2, E3, E4] = PEOPLE as [
   (typeof PEOPLE)[0],
@@ -21,27 +21,7 @@ afterAll(async () => {
   await site?.close();
 });
 
-/** The simulated thermometer measures someone and the edge's poll has read it (no fixed sleep). */
-async function measured(tenths: number) {
-  const thermometer = site.edge.thermometer;
-  if (!thermometer) throw new Error('no thermometer');
-  const offs: Array<() => void> = [];
-  const off = () => {
-    for (const f of offs) f();
-  };
-  // A measurement, or (a sensor reporting a fault) the driver's state changing because of it.
-  const read = new Promise<void>((resolve) => {
-    offs.push(thermometer.on('measurement', () => resolve()));
-    offs.push(thermometer.on('state', () => resolve()));
-  });
-  const m = await site.thermometer.measure(tenths);
-  await Promise.race([
-    read,
-    waitFor(() => false, { what: 'the edge to read the measurement', timeoutMs: 5000 }),
-  ]);
-  off();
-  return m;
-}
+const measured = (tenths: number) => measuredByEdge(site.edge, site.thermometer, tenths);
 
 /**
  * A person steps up: the thermometer measures them, then the terminal recognises them. Whether the

@@ -19,7 +19,7 @@ import { smallJpeg } from '../../firmware-sim/isapi/jpeg.ts';
 import { encodeIsapiEvent, IsapiPath } from '../../protocols/hik-isapi/index.ts';
 import { waitFor } from '../harness/wait.ts';
 import { type IsapiSite, startIsapiSite, TERMINAL_PASSWORD } from './isapi-fixture.ts';
-import { PEOPLE } from './site-fixture.ts';
+import { measuredByEdge, PEOPLE } from './site-fixture.ts';
 import pino from 'pino';
 
 const run = promisify(execFile);
@@ -72,11 +72,10 @@ describe('an ISAPI terminal pushing to the gate', () => {
   });
 
   async function pass(person: { employeeNo: string; name: string; mask?: 'yes' | 'no' }, tenths: number) {
-    const m = await site.thermometer.measure(tenths);
-    expect(m.completed).toBe(true);
     await waitFor(() => site.edge.gate.heartbeat().thermometer === 'online', { what: 'thermometer online' });
-    // Let the edge's poll pick the measurement up before the face, as at a real gate.
-    await new Promise((r) => setTimeout(r, 150));
+    // The edge has read the measurement before the face, as at a real gate.
+    const m = await measuredByEdge(site.edge, site.thermometer, tenths);
+    expect(m.completed).toBe(true);
     const result = await site.terminal.present({ mask: 'yes', ...person });
     site.thermometer.leave();
     const decision = await site.decisionFor(result.serialNo);
@@ -381,8 +380,7 @@ describe('an ISAPI terminal read through its alert stream (pull)', () => {
   });
 
   it('decides a streamed event and answers it by remoteCheck', async () => {
-    await site.thermometer.measure(366);
-    await new Promise((r) => setTimeout(r, 150));
+    await measuredByEdge(site.edge, site.thermometer, 366);
     const r = await site.terminal.present({ ...E1, mask: 'yes' });
     site.thermometer.leave();
     expect(r.verdict?.checkResult).toBe('success');

@@ -40,6 +40,34 @@ export interface Site {
   close(): Promise<void>;
 }
 
+/**
+ * The simulated thermometer measures someone and the edge's poll has read it (a measurement, or
+ * for a sensor reporting a fault, the driver's state changing because of it): the face comes after
+ * that, as at a real gate. A fixed 150 ms pause stood here and raced on a busy machine.
+ */
+export async function measuredByEdge(edge: RunningEdge, sim: ThermometerSim, tenths: number) {
+  const thermometer = edge.thermometer;
+  if (!thermometer) throw new Error('the edge has no thermometer');
+  const offs: Array<() => void> = [];
+  let timer: NodeJS.Timeout | undefined;
+  const read = new Promise<void>((resolve, reject) => {
+    offs.push(thermometer.on('measurement', () => resolve()));
+    offs.push(thermometer.on('state', () => resolve()));
+    timer = setTimeout(
+      () => reject(new Error('timed out after 5000 ms waiting for the edge to read the measurement')),
+      5000,
+    );
+  });
+  try {
+    const m = await sim.measure(tenths);
+    await read;
+    return m;
+  } finally {
+    clearTimeout(timer);
+    for (const off of offs) off();
+  }
+}
+
 export async function startBroker(port = 0): Promise<{ port: number; close(): Promise<void> }> {
   const broker = await Aedes.createBroker();
   const server = net.createServer(broker.handle);
