@@ -59,9 +59,19 @@ export class TerminalClock {
 
   /** The learned offset (gate time − terminal time), or null while fewer than a few samples came. */
   offsetMs(): number | null {
-    if (this.recent.length < MIN_SAMPLES) return null;
+    return this.median;
+  }
+
+  /** Kept up to date by sample()/load(): the decision path reads it, it does not sort per event. */
+  private median: number | null = null;
+
+  private updateMedian(): void {
+    if (this.recent.length < MIN_SAMPLES) {
+      this.median = null;
+      return;
+    }
     const s = [...this.recent].sort((a, b) => a - b);
-    return s[Math.floor(s.length / 2)] as number;
+    this.median = s[Math.floor(s.length / 2)] as number;
   }
 
   /**
@@ -92,6 +102,7 @@ export class TerminalClock {
   private sample(raw: number): void {
     this.recent.push(raw);
     if (this.recent.length > (this.opts.samples ?? 15)) this.recent.shift();
+    this.updateMedian();
     const offset = this.offsetMs();
     if (offset !== null && (this.saved === null || Math.abs(offset - this.saved) > 250)) this.save(offset);
   }
@@ -104,6 +115,7 @@ export class TerminalClock {
       if (typeof v.offsetMs === 'number' && Number.isFinite(v.offsetMs)) {
         this.saved = v.offsetMs;
         for (let i = 0; i < MIN_SAMPLES; i++) this.recent.push(v.offsetMs);
+        this.updateMedian();
       }
     } catch {
       // No file yet, or unreadable: the offset is learned again from the next events.

@@ -12,11 +12,12 @@
  * The dashboard asks for changes with a `HoldRequest`; the hub answers with a `HubReply`.
  */
 import { z } from 'zod';
+import { ID_PATTERN } from '../topics.ts';
 import { versionedChange, versionedSnapshot } from './versioned-list.ts';
 
 const SCHEMA_VERSION = 1;
 const EpochMs = z.number().int().nonnegative();
-const Id = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/);
+const Id = z.string().regex(ID_PATTERN);
 
 /**
  * Why a person is held now. `fever`: flagged at a gate, episode open (isolation room, re-check).
