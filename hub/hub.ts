@@ -28,6 +28,7 @@ import { parsePayload } from '../protocols/parse.ts';
 import {
   DashboardTopic,
   FaceTopic,
+  GateTopic,
   HubTopic,
   parseFaceTopic,
   parseGateTopic,
@@ -377,8 +378,8 @@ export async function createHub(config: HubConfig, opts: HubOptions = {}): Promi
 
   // Seed from what the previous run left retained, then listen to everything new in-process.
   const retained = persistence.createRetainedStreamCombi([
-    `tg/${site}/gate/+/status`,
-    FaceTopic.status('+'),
+    GateTopic.every(site, 'status'),
+    FaceTopic.every('status'),
     SiteTopic.accessList(site),
     SiteTopic.holds(site),
     SiteTopic.policy(site),
@@ -396,7 +397,7 @@ export async function createHub(config: HubConfig, opts: HubOptions = {}): Promi
   }
   const internal: Array<[string, (packet: AedesPublishPacket, cb: () => void) => void]> = [
     [
-      `tg/${site}/gate/+/+`,
+      GateTopic.allGates(site),
       (p, cb) => {
         onGateMessage(p.topic, p.payload as Buffer, false);
         cb();

@@ -12,6 +12,8 @@ export const FaceTopic = {
   status: (deviceId: string) => `face/${deviceId}/status`,
   /** Subscription covering one terminal's messages. */
   all: (deviceId: string) => `face/${deviceId}/#`,
+  /** Filter: one kind of message from every terminal (`face/+/status`). */
+  every: (kind: FaceTopicKind) => `face/+/${kind}`,
 } as const;
 
 export type FaceTopicKind = 'event' | 'verdict' | 'ack' | 'status';
@@ -52,6 +54,10 @@ export const GateTopic = {
   isolation: (s: string, g: string) => `${gateBase(s, g)}/isolation`,
   /** Everything from every gate of a site, for the hub and dashboard. */
   allGates: (s: string) => `tg/${s}/gate/+/+`,
+  /** Filter: one kind of message from every gate of a site (`tg/{site}/gate/+/status`). */
+  every: (s: string, kind: GateTopicKind) => `tg/${s}/gate/+/${kind}`,
+  /** Filter: everything under one gate (what the gate itself may publish). */
+  all: (s: string, g: string) => `${gateBase(s, g)}/#`,
 } as const;
 
 export function parseGateTopic(
@@ -65,6 +71,8 @@ export function parseGateTopic(
 }
 
 export const SiteTopic = {
+  /** Filter: every ThermoGate topic of a site (the dashboard's subscription). */
+  all: (s: string) => `tg/${s}/#`,
   /** Retained snapshot of the access list (HR's list of who may enter). */
   accessList: (s: string) => `tg/${s}/access-list`,
   /** Changes between snapshots (QoS 1). */
@@ -101,4 +109,20 @@ export const DashboardTopic = {
   holdRequest: (siteId: string) => `tg/${siteId}/dashboard/hold-request`,
   /** PolicyRequest to the hub (an admin's new site policy), QoS 1. */
   policyRequest: (siteId: string) => `tg/${siteId}/dashboard/policy-request`,
+  /** Filter: every dashboard topic of a site (what the dashboard may publish). */
+  all: (siteId: string) => `tg/${siteId}/dashboard/#`,
+} as const;
+
+/**
+ * Home Assistant's MQTT discovery (hub/homeassistant/): the hub mirrors each gate into retained
+ * state messages under our tree; the discovery configs go under HA's own prefix.
+ */
+export const HaTopic = {
+  /** Retained HaGateState of one gate. */
+  state: (siteId: string, gateId: string) => `tg/${siteId}/ha/${gateId}/state`,
+  /** Retained `online` while the hub runs, `offline` once it stopped. */
+  availability: (siteId: string) => `tg/${siteId}/ha/availability`,
+  /** One retained config per entity: `{prefix}/{component}/{node}/{key}/config` (HA's discovery scheme). */
+  discovery: (prefix: string, component: string, node: string, key: string) =>
+    `${prefix}/${component}/${node}/${key}/config`,
 } as const;

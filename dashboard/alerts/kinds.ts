@@ -2,7 +2,7 @@
  * What each alert kind is: its severity, whether it is a person episode or a gate condition, and
  * which incoming messages continue an open alert instead of raising a new one.
  */
-import { alertSeverity, isConditionKind } from '../../protocols/gate/alert-kinds.ts';
+import { alertConditionKey, alertSeverity, isConditionKind } from '../../protocols/gate/alert-kinds.ts';
 import type { AlertKind, AlertMessage } from '../../protocols/gate/messages.ts';
 
 export type Severity = AlertMessage['severity'];
@@ -23,16 +23,11 @@ export const escalates = (s: Severity): boolean => s === 'critical' || s === 'ma
 export const isCondition = (kind: AlertKind): boolean => isConditionKind(kind);
 
 /**
- * The condition an alert message is about. The gate sends a new id for every raise and clear of
- * its own conditions, so gate + kind names them. The hub's gate-offline alerts keep one id per
- * raise and clear (`{site}:{device}:gate-offline:{since}`) and one gate may have several (the gate
- * itself and its face terminal): the id without its trailing time names the device, which also
- * pairs a clear with a raise the hub sent before it restarted.
+ * The condition an alert message is about: the protocol's one key (protocols/gate/alert-kinds.ts),
+ * the same for a raise and its clear from the gate or the hub, across their restarts.
  */
-export function conditionKey(a: Pick<AlertMessage, 'kind' | 'gateId' | 'id'>): string {
-  if (a.kind === 'gate-offline') return `gate-offline|${a.id.replace(/:\d+$/, '')}`;
-  return `${a.kind}|gate|${a.gateId}`;
-}
+export const conditionKey = (a: Pick<AlertMessage, 'kind' | 'gateId' | 'device'>): string =>
+  alertConditionKey(a);
 
 /** Without an employee number several strangers cannot be told apart: only a short burst is one alert. */
 export const ANONYMOUS_WINDOW_MS = 2 * 60_000;

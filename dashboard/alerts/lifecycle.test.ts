@@ -185,8 +185,9 @@ describe('device conditions: clearing and acknowledging are independent', () => 
     h = openHarness();
     const gateId = `${SITE}:gate-a:gate-offline:1000`;
     const termId = `${SITE}:terminal/t-1:gate-offline:1500`;
+    const device = { kind: 'terminal' as const, id: 't-1' };
     h.svc.onGateAlert(condition('gate-offline', true, { id: gateId }));
-    h.svc.onGateAlert(condition('gate-offline', true, { id: termId }));
+    h.svc.onGateAlert(condition('gate-offline', true, { id: termId, device }));
     h.svc.onGateAlert(condition('gate-offline', true, { id: gateId })); // redelivered
     expect(
       h.svc
@@ -201,9 +202,12 @@ describe('device conditions: clearing and acknowledging are independent', () => 
     h.svc.onGateAlert(condition('gate-offline', false, { id: gateId }));
     expect(h.svc.get(gateId)?.state).toBe('cleared');
     expect(h.svc.get(termId)?.state).toBe('active-unacknowledged');
-    // After a hub restart the raise has a new time; the device part still pairs them.
+    // The board says which device it is from the message's device, not from parsing the id.
+    expect(h.svc.get(termId)?.facts).toMatchObject({ device: 'terminal', deviceId: 't-1' });
+    expect(h.svc.get(gateId)?.facts).toMatchObject({ device: 'gate', deviceId: 'gate-a' });
+    // After a hub restart the clear has another id (another time): the condition key pairs them.
     h.svc.acknowledge(termId, guard);
-    h.svc.onGateAlert(condition('gate-offline', false, { id: `${SITE}:terminal/t-1:gate-offline:9999` }));
+    h.svc.onGateAlert(condition('gate-offline', false, { id: 'any-other-id', device }));
     expect(h.svc.get(termId)?.state).toBe('cleared');
   });
 

@@ -1,7 +1,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ALERT_STORE_STEPS } from './store.ts';
 import {
   admin,
   condition,
@@ -57,6 +59,41 @@ describe('restart on the same database', () => {
   afterEach(() => {
     for (const h of open.splice(0)) h.close();
     rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("gate-offline alerts an older release keyed by the hub's message id still pair after the upgrade", () => {
+    const a = start();
+    const device = { kind: 'terminal' as const, id: 't-1' };
+    a.svc.onGateAlert(
+      condition('gate-offline', true, { id: 'site-1:terminal/t-1:gate-offline:1000', device }),
+    );
+    a.svc.onGateAlert(
+      condition('gate-offline', true, { id: 'site-1:gate-b:gate-offline:1000', gateId: 'gate-b' }),
+    );
+    stop(a);
+    // What the release before issue #21 stored: the hub's id without its time, at schema 2.
+    const db = new Database(path);
+    db.exec(`UPDATE alert SET dedupe_key = 'gate-offline|' || substr(id, 1, length(id) - 5)`);
+    db.prepare("UPDATE schema_versions SET version = ? WHERE module = 'alerts'").run(
+      ALERT_STORE_STEPS.length - 1,
+    );
+    db.close();
+    const b = start();
+    expect(b.svc.get('site-1:terminal/t-1:gate-offline:1000')?.facts).toMatchObject({
+      device: 'terminal',
+      deviceId: 't-1',
+    });
+    // The hub restarted meanwhile: its clears carry new ids; the condition key finds the raises.
+    b.svc.acknowledge('site-1:terminal/t-1:gate-offline:1000', guard);
+    b.svc.onGateAlert(
+      condition('gate-offline', false, { id: 'site-1:terminal/t-1:gate-offline:2000', device }),
+    );
+    expect(b.svc.get('site-1:terminal/t-1:gate-offline:1000')?.state).toBe('cleared');
+    b.svc.acknowledge('site-1:gate-b:gate-offline:1000', guard);
+    b.svc.onGateAlert(
+      condition('gate-offline', false, { id: 'site-1:gate-b:gate-offline:2000', gateId: 'gate-b' }),
+    );
+    expect(b.svc.get('site-1:gate-b:gate-offline:1000')?.state).toBe('cleared');
   });
 
   it('keeps open alerts, episode stages, room occupancy and escalation timing; rooms are not seeded again', async () => {

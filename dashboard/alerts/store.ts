@@ -7,6 +7,7 @@ import type { Database, Statement } from 'better-sqlite3';
 import type { AlertState } from '../../protocols/dashboard/messages.ts';
 import { SCHEMA_VERSION } from '../../protocols/gate/messages.ts';
 import type { AlertLifecycle } from '../../protocols/dashboard/messages.ts';
+import { parseConditionKey } from '../../protocols/gate/alert-kinds.ts';
 import { migrate } from '../db/migrate.ts';
 import type { AlertQuery } from './types.ts';
 
@@ -68,7 +69,7 @@ const COLUMNS: Array<[keyof AlertRecord, string]> = [
 const BOOLEAN = new Set<keyof AlertRecord>(['escalated', 'conditionActive']);
 
 /** Append-only (db/migrate.ts): add a step, never edit a shipped one. */
-const STEPS = [
+export const ALERT_STORE_STEPS = [
   `
 CREATE TABLE IF NOT EXISTS alert (
   id                 TEXT    PRIMARY KEY,
@@ -120,6 +121,15 @@ CREATE TABLE IF NOT EXISTS alert_meta (
 `,
   // Issue #18: the guard's own words apart from the English summary, for the pages' languages.
   'ALTER TABLE alert ADD COLUMN user_note TEXT',
+  // Issue #21: gate-offline alerts are keyed by the protocol's condition key
+  // (`gate-offline|terminal|<id>`, `gate-offline|gate|<id>`), no longer by the hub's message id
+  // without its time (`gate-offline|<site>:terminal/<id>:gate-offline`, `gate-offline|<site>:<gate>:gate-offline`).
+  `UPDATE alert SET dedupe_key = 'gate-offline|terminal|' ||
+     substr(dedupe_key, instr(dedupe_key, ':terminal/') + 10,
+            length(dedupe_key) - instr(dedupe_key, ':terminal/') - 9 - length(':gate-offline'))
+   WHERE kind = 'gate-offline' AND instr(dedupe_key, ':terminal/') > 0 AND dedupe_key LIKE '%:gate-offline';
+   UPDATE alert SET dedupe_key = 'gate-offline|gate|' || gate_id
+   WHERE kind = 'gate-offline' AND dedupe_key NOT LIKE 'gate-offline|terminal|%';`,
 ];
 
 type Row = Record<string, string | number | null>;
@@ -173,7 +183,7 @@ export class AlertStore {
   };
 
   constructor(private readonly db: Database) {
-    migrate(db, 'alerts', STEPS);
+    migrate(db, 'alerts', ALERT_STORE_STEPS);
     const cols = COLUMNS.map(([, c]) => c);
     this.s = {
       get: db.prepare('SELECT * FROM alert WHERE id = ?'),
@@ -350,13 +360,9 @@ export function toAlertState(siteId: string, r: AlertRecord): AlertState {
   };
 }
 
-/**
- * Which device a `gate-offline` alert is about. The hub raises it for a gate and for a face
- * terminal with ids `<site>:<gate>:gate-offline:<t>` and `<site>:terminal/<id>:gate-offline:<t>`
- * (hub/fleet/monitor.ts); the condition key keeps that id without its time (kinds.ts).
- */
+/** Which device a `gate-offline` alert is about: its condition key says (alert-kinds.ts conditionKey). */
 function offlineDevice(r: AlertRecord): { device: 'gate' | 'terminal' | null; deviceId: string | null } {
   if (r.kind !== 'gate-offline') return { device: null, deviceId: null };
-  const m = /:terminal\/([^:]+):gate-offline$/.exec(r.dedupeKey);
-  return m ? { device: 'terminal', deviceId: m[1] as string } : { device: 'gate', deviceId: r.gateId };
+  const k = parseConditionKey(r.dedupeKey);
+  return k ? { device: k.device, deviceId: k.deviceId } : { device: 'gate', deviceId: r.gateId };
 }

@@ -170,6 +170,7 @@ export function gateAlert(kind: AlertKind, o: Partial<AlertMessage> = {}): Alert
     temperatureTenths: o.temperatureTenths ?? null,
     readingId,
     detail: o.detail ?? kind,
+    ...(o.device ? { device: o.device } : {}),
   };
 }
 

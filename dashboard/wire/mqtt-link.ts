@@ -6,6 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import { SiteTopic } from '../../protocols/topics.ts';
 import type { DashboardConfig } from '../config/schema.ts';
 import type { Logger } from '../log.ts';
 
@@ -28,7 +29,7 @@ export interface MqttLinkOptions {
 
 export function connectMqtt(o: MqttLinkOptions): MqttLink {
   const m = o.config.mqtt;
-  const filter = `tg/${o.config.siteId}/#`;
+  const filter = SiteTopic.all(o.config.siteId);
   const opts: IClientOptions = {
     // A stable client id and a persistent session: while the dashboard restarts, the broker keeps
     // the gates' QoS 1 alerts and decisions for it, so none is missed. A second instance on the

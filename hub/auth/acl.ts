@@ -4,7 +4,7 @@
  * job needs: a gate cannot speak for another gate, a terminal cannot speak for another terminal.
  */
 import type { DeviceCredential, DeviceRole } from '../../protocols/hub/credentials.ts';
-import { HubTopic, SiteTopic } from '../../protocols/topics.ts';
+import { DashboardTopic, FaceTopic, GateTopic, HubTopic, SiteTopic } from '../../protocols/topics.ts';
 import { filterCovers, topicMatches } from './topic-filter.ts';
 
 export interface Identity {
@@ -23,20 +23,21 @@ export interface TopicRules {
 export function rulesFor(d: Identity): TopicRules {
   switch (d.role) {
     case 'gate': {
-      const base = `tg/${d.site}/gate/${d.gate}`;
       const site = d.site as string;
+      const gate = d.gate as string;
+      const terminal = d.terminal as string;
       return {
         // status: a gate speaks for an ISAPI terminal (devices.md §5), which has no MQTT of its own.
         publish: [
-          `${base}/#`,
-          `face/${d.terminal}/verdict`,
-          `face/${d.terminal}/ack`,
-          `face/${d.terminal}/status`,
+          GateTopic.all(site, gate),
+          FaceTopic.verdict(terminal),
+          FaceTopic.ack(terminal),
+          FaceTopic.status(terminal),
         ],
         subscribe: [
-          `face/${d.terminal}/event`,
-          `${base}/command`,
-          `${base}/isolation`,
+          FaceTopic.event(terminal),
+          GateTopic.command(site, gate),
+          GateTopic.isolation(site, gate),
           SiteTopic.accessList(site),
           SiteTopic.accessListChanges(site),
           SiteTopic.holds(site),
@@ -48,14 +49,20 @@ export function rulesFor(d: Identity): TopicRules {
     }
     case 'terminal':
       return {
-        publish: [`face/${d.id}/event`, `face/${d.id}/status`],
-        subscribe: [`face/${d.id}/verdict`, `face/${d.id}/ack`],
+        publish: [FaceTopic.event(d.id), FaceTopic.status(d.id)],
+        subscribe: [FaceTopic.verdict(d.id), FaceTopic.ack(d.id)],
       };
-    case 'dashboard':
+    case 'dashboard': {
+      const site = d.site as string;
       return {
-        publish: [`tg/${d.site}/gate/+/command`, `tg/${d.site}/gate/+/isolation`, `tg/${d.site}/dashboard/#`],
-        subscribe: [`tg/${d.site}/#`, 'face/+/status'],
+        publish: [
+          GateTopic.every(site, 'command'),
+          GateTopic.every(site, 'isolation'),
+          DashboardTopic.all(site),
+        ],
+        subscribe: [SiteTopic.all(site), FaceTopic.every('status')],
       };
+    }
     case 'service':
       return { publish: ['#'], subscribe: ['#'] };
   }

@@ -282,7 +282,10 @@ export class FleetMonitor extends EventEmitter<FleetEvents> {
 
   private raiseTerminal(t: FleetTerminal, now: number, announce: boolean): void {
     const detail = `face terminal ${t.terminalId} offline (${t.offlineReason})`;
-    this.raise(terminalKey(t.terminalId), t.gateId ?? t.terminalId, detail, now, announce, t.gateId === null);
+    this.raise(terminalKey(t.terminalId), t.gateId ?? t.terminalId, detail, now, announce, {
+      id: t.terminalId,
+      claimed: t.gateId !== null,
+    });
   }
 
   private raise(
@@ -291,9 +294,11 @@ export class FleetMonitor extends EventEmitter<FleetEvents> {
     detail: string,
     now: number,
     announce: boolean,
-    hubTopic = false,
+    terminal?: { id: string; claimed: boolean },
   ): void {
     if (this.alerts.has(key)) return;
+    // A terminal no gate claims is reported on the hub's own topic.
+    const hubTopic = terminal !== undefined && !terminal.claimed;
     const alert: AlertMessage = {
       v: SCHEMA_VERSION,
       // One id for the raise and its clear, so a reader can pair them.
@@ -309,6 +314,8 @@ export class FleetMonitor extends EventEmitter<FleetEvents> {
       temperatureTenths: null,
       readingId: null,
       detail,
+      // The condition is the terminal's, not its gate's (alert-kinds.ts conditionKey).
+      ...(terminal ? { device: { kind: 'terminal' as const, id: terminal.id } } : {}),
     };
     const topic = hubTopic ? HubTopic.alert(this.o.siteId) : GateTopic.alert(this.o.siteId, gateId);
     const entry = { topic, alert };

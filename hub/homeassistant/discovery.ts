@@ -6,6 +6,8 @@
  * state topic through value templates (one message per change instead of four). Availability is the
  * hub's: when the hub stops, HA shows the values as unavailable rather than stale.
  */
+import { HaTopic } from '../../protocols/topics.ts';
+
 export const HA_ENTITIES = [
   {
     key: 'last_temperature',
@@ -59,10 +61,6 @@ export interface HaGateState {
   at: number;
 }
 
-export const haStateTopic = (siteId: string, gateId: string) => `tg/${siteId}/ha/${gateId}/state`;
-/** Retained `online` while the hub runs, `offline` once it stopped. */
-export const haAvailabilityTopic = (siteId: string) => `tg/${siteId}/ha/availability`;
-
 export interface DiscoveryMessage {
   topic: string;
   payload: Record<string, unknown>;
@@ -85,12 +83,12 @@ export function discoveryMessages(o: {
     sw_version: o.softwareVersion,
   };
   return HA_ENTITIES.map(({ key, component, ...entity }) => ({
-    topic: `${o.prefix}/${component}/${node}/${key}/config`,
+    topic: HaTopic.discovery(o.prefix, component, node, key),
     payload: {
       ...entity,
       unique_id: `${node}_${key}`,
-      state_topic: haStateTopic(o.siteId, o.gateId),
-      availability_topic: haAvailabilityTopic(o.siteId),
+      state_topic: HaTopic.state(o.siteId, o.gateId),
+      availability_topic: HaTopic.availability(o.siteId),
       payload_available: 'online',
       payload_not_available: 'offline',
       device,

@@ -7,11 +7,11 @@
 import { DecisionMessage } from '../../protocols/gate/messages.ts';
 import type { FleetSnapshot } from '../../protocols/hub/fleet.ts';
 import { parsePayload } from '../../protocols/parse.ts';
-import { parseGateTopic } from '../../protocols/topics.ts';
+import { GateTopic, HaTopic, parseGateTopic } from '../../protocols/topics.ts';
 import type { Logger } from '../log.ts';
 import { SiteModel } from '../opcua/site-model.ts';
 import type { HomeAssistantConfig } from './config.ts';
-import { discoveryMessages, type HaGateState, haAvailabilityTopic, haStateTopic } from './discovery.ts';
+import { discoveryMessages, type HaGateState } from './discovery.ts';
 
 export interface HomeAssistantHost {
   siteId: string;
@@ -55,7 +55,7 @@ export async function startHomeAssistant(
       online: model.isOnline(gateId),
       at: host.now(),
     };
-    void send(haStateTopic(siteId, gateId), JSON.stringify(state));
+    void send(HaTopic.state(siteId, gateId), JSON.stringify(state));
   };
   const model: SiteModel = new SiteModel({
     timeZone: host.timeZone,
@@ -80,7 +80,7 @@ export async function startHomeAssistant(
     },
   });
 
-  await send(haAvailabilityTopic(siteId), 'online');
+  await send(HaTopic.availability(siteId), 'online');
   const applyFleet = (s: FleetSnapshot) => {
     for (const g of s.gates) {
       const known = model.has(g.gateId);
@@ -90,7 +90,7 @@ export async function startHomeAssistant(
   };
   applyFleet(host.fleet.snapshot());
   const offFleet = host.fleet.onChange(applyFleet);
-  const unsubscribe = await host.subscribe(`tg/${siteId}/gate/+/decision`, (topic, payload) => {
+  const unsubscribe = await host.subscribe(GateTopic.every(siteId, 'decision'), (topic, payload) => {
     const t = parseGateTopic(topic);
     if (!t || t.siteId !== siteId) return;
     const r = parsePayload(DecisionMessage, payload);
@@ -111,7 +111,7 @@ export async function startHomeAssistant(
       if (flush) clearImmediate(flush);
       offFleet();
       await unsubscribe();
-      await send(haAvailabilityTopic(siteId), 'offline');
+      await send(HaTopic.availability(siteId), 'offline');
     },
   };
 }

@@ -7,7 +7,7 @@
  * - `gate`: about a gate's passages with no person to tell apart (tailgating).
  * `severity: null`: the sender grades it (the outbox fill level) and that word is kept.
  */
-import type { AlertKind } from './messages.ts';
+import type { AlertKind, AlertMessage } from './messages.ts';
 
 type Severity = 'critical' | 'major' | 'minor' | 'info';
 
@@ -39,3 +39,26 @@ export function alertSeverity(kind: AlertKind, reported: Severity): Severity {
 }
 
 export const isConditionKind = (kind: AlertKind): boolean => ALERT_KINDS[kind].scope === 'condition';
+
+/** The device a condition alert is about: the gate itself or its face terminal. */
+export type AlertDevice = 'gate' | 'terminal';
+
+/**
+ * The one key of a device condition across gate, hub and dashboard: the same for its raise and its
+ * clear whoever sends them and across the sender's restarts. Message ids are not that key (a gate
+ * makes a new id for every raise and clear; the hub one per episode), so receivers pair on this.
+ * Issue #21: the dashboard used to pair by stripping the hub's id with a regex.
+ */
+export const conditionKey = (kind: AlertKind, device: AlertDevice, deviceId: string): string =>
+  `${kind}|${device}|${deviceId}`;
+
+export function parseConditionKey(
+  key: string,
+): { kind: string; device: AlertDevice; deviceId: string } | undefined {
+  const m = /^([a-z-]+)\|(gate|terminal)\|([^|]+)$/.exec(key);
+  return m ? { kind: m[1] as string, device: m[2] as AlertDevice, deviceId: m[3] as string } : undefined;
+}
+
+/** The condition key of a condition alert, from its message (no `device`: the gate itself). */
+export const alertConditionKey = (a: Pick<AlertMessage, 'kind' | 'gateId' | 'device'>): string =>
+  conditionKey(a.kind, a.device?.kind ?? 'gate', a.device?.id ?? a.gateId);

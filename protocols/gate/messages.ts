@@ -148,6 +148,12 @@ export const AlertMessage = z.object({
   temperatureTenths: Tenths.nullable(),
   readingId: z.string().nullable(),
   detail: z.string().max(500),
+  /**
+   * A condition alert's device when it is not the gate itself (the hub's `gate-offline` about a
+   * face terminal): with `kind` it names the condition (alert-kinds.ts `conditionKey`). Absent:
+   * the gate `gateId`.
+   */
+  device: z.object({ kind: z.enum(['gate', 'terminal']), id: Id }).optional(),
 });
 export type AlertMessage = z.infer<typeof AlertMessage>;
 

@@ -86,7 +86,13 @@ describe('fleet status', () => {
     const raised = await waitFor(() => alerts().find((a) => a.active && a.detail.includes('T1')), {
       what: 'terminal alert',
     });
-    expect(raised).toMatchObject({ kind: 'gate-offline', gateId: 'gate-a', severity: 'major' });
+    // The terminal's condition, not the gate's: receivers pair raise and clear on this (protocols).
+    expect(raised).toMatchObject({
+      kind: 'gate-offline',
+      gateId: 'gate-a',
+      severity: 'major',
+      device: { kind: 'terminal', id: 'T1' },
+    });
     expect(t.hub.fleet.snapshot().activeAlerts.map((a) => a.id)).toContain(raised.id);
     await gate.terminal.start();
     await gate.terminal.waitOnline();
@@ -94,6 +100,7 @@ describe('fleet status', () => {
       what: 'terminal alert cleared',
     });
     expect(cleared.detail).toContain('back online');
+    expect(cleared.device).toEqual({ kind: 'terminal', id: 'T1' });
     expect(t.hub.fleet.snapshot().activeAlerts).toEqual([]);
   });
 
