@@ -10,18 +10,13 @@
  * No personal data: the condition's message names the gate and the temperature, never the person
  * (anonymous OPC UA sessions may read it); the dashboard shows who.
  */
+import { OPCUA_KINDS, type OpcuaKind } from '../../protocols/gate/alert-kinds.ts';
 import type { AlertKind } from '../../protocols/gate/messages.ts';
 import type { AlertState, AlertStateList } from '../../protocols/dashboard/messages.ts';
 
-/** The alerts shown as OPC UA conditions; the others stay on the dashboard. */
-export const MIRRORED_KINDS = [
-  'fever',
-  'sensor-fault',
-  'thermometer-offline',
-  'gate-offline',
-  'fire-alarm',
-] as const;
-export type MirroredKind = (typeof MIRRORED_KINDS)[number];
+/** The alerts shown as OPC UA conditions (the registry's `opcua`); the others stay on the dashboard. */
+export const MIRRORED_KINDS = OPCUA_KINDS;
+export type MirroredKind = OpcuaKind;
 const MIRRORED: ReadonlySet<string> = new Set(MIRRORED_KINDS);
 
 /** OPC UA severity 1..1000 (Part 9: 801-1000 high ... 1-200 low). */

@@ -23,25 +23,14 @@ import {
   type Variant,
 } from 'node-opcua';
 import type { SiteNodes } from './address-space.ts';
-import type { ConditionView, MirrorAction, MirroredKind } from './alert-mirror.ts';
+import { ALERT_KINDS } from '../../protocols/gate/alert-kinds.ts';
+import { type ConditionView, MIRRORED_KINDS, type MirrorAction, type MirroredKind } from './alert-mirror.ts';
 import type { GateField } from './site-model.ts';
 
-const TYPE_NAMES: Record<MirroredKind, string> = {
-  fever: 'FeverAlarmType',
-  'sensor-fault': 'SensorFaultAlarmType',
-  'thermometer-offline': 'ThermometerOfflineAlarmType',
-  'gate-offline': 'GateOfflineAlarmType',
-  'fire-alarm': 'FireAlarmType',
-};
-
-/** The variable each alarm is about (its InputNode). */
-const INPUT: Record<MirroredKind, GateField> = {
-  fever: 'LastTemperature',
-  'sensor-fault': 'ThermometerState',
-  'thermometer-offline': 'ThermometerState',
-  'gate-offline': 'Online',
-  'fire-alarm': 'GateState',
-};
+/** Each mirrored kind's alarm type and the gate variable it is about (its InputNode): the registry's. */
+const opcuaOf = (kind: MirroredKind) => ALERT_KINDS[kind].opcua;
+// test/opcua/alert-mirror.test.ts checks that every registry input is one of GATE_FIELDS.
+const inputOf = (kind: MirroredKind): GateField => opcuaOf(kind).input as GateField;
 
 type MethodFn = (
   this: UAMethod,
@@ -76,7 +65,7 @@ export class Conditions {
     private readonly nodes: SiteNodes,
     private readonly o: { siteId: string; ack: Acknowledger },
   ) {
-    for (const [kind, browseName] of Object.entries(TYPE_NAMES) as [MirroredKind, string][])
+    for (const [kind, browseName] of MIRRORED_KINDS.map((k) => [k, opcuaOf(k).type] as const))
       this.types.set(
         kind,
         ns.addEventType({ browseName, subtypeOf: 'AlarmConditionType', isAbstract: false }),
@@ -161,7 +150,7 @@ export class Conditions {
       browseName: `Alert_${v.alertId}`,
       nodeId: `s=${this.o.siteId}.${v.gateId}.alerts.${v.alertId}`,
       conditionName: v.kind,
-      inputNode: gate.vars[INPUT[v.kind]],
+      inputNode: gate.vars[inputOf(v.kind)],
     });
     // SourceName: the bare gate id (node-opcua would put the qualified name `<ns>:<gate>`).
     node.sourceName.setValueFromSource({ dataType: DataType.String, value: v.gateId });

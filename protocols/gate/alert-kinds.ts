@@ -14,23 +14,49 @@ type Severity = 'critical' | 'major' | 'minor' | 'info';
 export interface AlertKindInfo {
   severity: Severity | null;
   scope: 'person' | 'condition' | 'gate';
+  /**
+   * How the hub's OPC UA server shows it (hub/opcua/): the ThermoGate subtype of
+   * AlarmConditionType and the gate variable it is about (its InputNode); null: dashboard only.
+   * Part of the OPC UA interface SCADA clients are configured against, so it lives with the kind.
+   */
+  opcua: { type: string; input: string } | null;
 }
 
 export const ALERT_KINDS = {
-  fever: { severity: 'critical', scope: 'person' },
-  'fire-alarm': { severity: 'critical', scope: 'condition' },
-  'remeasure-repeated': { severity: 'major', scope: 'person' },
-  'held-person': { severity: 'major', scope: 'person' },
-  'declared-symptom': { severity: 'major', scope: 'person' },
-  'sensor-fault': { severity: 'major', scope: 'condition' },
-  'thermometer-offline': { severity: 'major', scope: 'condition' },
-  'gate-offline': { severity: 'major', scope: 'condition' },
-  'terminal-clock': { severity: 'major', scope: 'condition' },
-  'outbox-filling': { severity: null, scope: 'condition' },
-  'mask-missing': { severity: 'minor', scope: 'person' },
-  'unknown-person': { severity: 'minor', scope: 'person' },
-  'not-on-access-list': { severity: 'minor', scope: 'person' },
-  tailgating: { severity: 'minor', scope: 'gate' },
+  fever: {
+    severity: 'critical',
+    scope: 'person',
+    opcua: { type: 'FeverAlarmType', input: 'LastTemperature' },
+  },
+  'fire-alarm': {
+    severity: 'critical',
+    scope: 'condition',
+    opcua: { type: 'FireAlarmType', input: 'GateState' },
+  },
+  'remeasure-repeated': { severity: 'major', scope: 'person', opcua: null },
+  'held-person': { severity: 'major', scope: 'person', opcua: null },
+  'declared-symptom': { severity: 'major', scope: 'person', opcua: null },
+  'sensor-fault': {
+    severity: 'major',
+    scope: 'condition',
+    opcua: { type: 'SensorFaultAlarmType', input: 'ThermometerState' },
+  },
+  'thermometer-offline': {
+    severity: 'major',
+    scope: 'condition',
+    opcua: { type: 'ThermometerOfflineAlarmType', input: 'ThermometerState' },
+  },
+  'gate-offline': {
+    severity: 'major',
+    scope: 'condition',
+    opcua: { type: 'GateOfflineAlarmType', input: 'Online' },
+  },
+  'terminal-clock': { severity: 'major', scope: 'condition', opcua: null },
+  'outbox-filling': { severity: null, scope: 'condition', opcua: null },
+  'mask-missing': { severity: 'minor', scope: 'person', opcua: null },
+  'unknown-person': { severity: 'minor', scope: 'person', opcua: null },
+  'not-on-access-list': { severity: 'minor', scope: 'person', opcua: null },
+  tailgating: { severity: 'minor', scope: 'gate', opcua: null },
 } as const satisfies Record<AlertKind, AlertKindInfo>;
 
 /** The registry's severity for a kind, or the sender's own grading where the registry has none. */
@@ -62,3 +88,11 @@ export function parseConditionKey(
 /** The condition key of a condition alert, from its message (no `device`: the gate itself). */
 export const alertConditionKey = (a: Pick<AlertMessage, 'kind' | 'gateId' | 'device'>): string =>
   conditionKey(a.kind, a.device?.kind ?? 'gate', a.device?.id ?? a.gateId);
+
+/** The kinds the OPC UA server mirrors as alarm conditions (the others stay on the dashboard). */
+export type OpcuaKind = {
+  [K in AlertKind]: (typeof ALERT_KINDS)[K]['opcua'] extends null ? never : K;
+}[AlertKind];
+export const OPCUA_KINDS = (Object.keys(ALERT_KINDS) as AlertKind[]).filter(
+  (k): k is OpcuaKind => ALERT_KINDS[k].opcua !== null,
+);

@@ -1,8 +1,20 @@
 /** Dashboard alerts → OPC UA condition actions, and gate commands: pure logic. */
 import { describe, expect, it } from 'vitest';
 import type { AlertState } from '../../protocols/dashboard/messages.ts';
-import { AlertMirror } from '../../hub/opcua/alert-mirror.ts';
+import { ALERT_KINDS } from '../../protocols/gate/alert-kinds.ts';
+import { AlertMirror, MIRRORED_KINDS } from '../../hub/opcua/alert-mirror.ts';
+import { GATE_FIELDS } from '../../hub/opcua/site-model.ts';
 import { CommandDispatcher } from '../../hub/opcua/commands.ts';
+
+describe('which alerts SCADA sees (the registry, protocols/gate/alert-kinds.ts)', () => {
+  it('mirrors the safety and device kinds a control room acts on, each about a gate variable', () => {
+    // The intent (hub/README.md, OPC UA): fever and fire alarm, and the gate's devices failing.
+    expect([...MIRRORED_KINDS].sort()).toEqual(
+      ['fever', 'fire-alarm', 'gate-offline', 'sensor-fault', 'thermometer-offline'].sort(),
+    );
+    for (const k of MIRRORED_KINDS) expect(GATE_FIELDS).toContain(ALERT_KINDS[k].opcua.input);
+  });
+});
 
 const state = (p: Partial<AlertState>): AlertState => ({
   v: 1,
