@@ -8,7 +8,12 @@
  */
 import { randomUUID } from 'node:crypto';
 import { GateTopic } from '../../protocols/topics.ts';
-import { type GateCommand, type GateCommandAck, SCHEMA_VERSION } from '../../protocols/gate/messages.ts';
+import {
+  type CommandRefusal,
+  type GateCommand,
+  type GateCommandAck,
+  SCHEMA_VERSION,
+} from '../../protocols/gate/messages.ts';
 import type { Actor } from '../alerts/types.ts';
 import { migrate } from '../db/migrate.ts';
 import type { Db } from '../db/open.ts';
@@ -28,6 +33,8 @@ export interface CommandView {
   origin: 'dashboard' | 'wire';
   state: CommandStateName;
   error: string | null;
+  /** Why the gate refused, as its stable code (translated on the pages); null if not refused or an older gate. */
+  errorCode: CommandRefusal | null;
   /** When the ack arrived (or when it timed out). */
   settledAt: number | null;
 }
@@ -56,6 +63,8 @@ const STEPS = [
    );
    CREATE INDEX commands_at ON commands (at);
    CREATE INDEX commands_pending ON commands (state) WHERE state = 'pending'`,
+  // Issue #21: the gate's refusal as a code, so a Chinese page can say why.
+  'ALTER TABLE commands ADD COLUMN error_code TEXT',
 ];
 
 interface Row {
@@ -68,6 +77,7 @@ interface Row {
   origin: 'dashboard' | 'wire';
   state: CommandStateName;
   error: string | null;
+  error_code: CommandRefusal | null;
   settled_at: number | null;
 }
 
@@ -81,6 +91,7 @@ const view = (r: Row): CommandView => ({
   origin: r.origin,
   state: r.state,
   error: r.error,
+  errorCode: r.error_code ?? null,
   settledAt: r.settled_at,
 });
 
@@ -161,8 +172,14 @@ export class CommandService {
     if (c.state === 'acknowledged' || c.state === 'failed') return; // a redelivered ack
     const state: CommandStateName = ack.ok ? 'acknowledged' : 'failed';
     this.d.db
-      .prepare('UPDATE commands SET state = ?, error = ?, settled_at = ? WHERE id = ?')
-      .run(state, ack.ok ? null : (ack.error ?? 'refused'), this.d.now(), c.id);
+      .prepare('UPDATE commands SET state = ?, error = ?, error_code = ?, settled_at = ? WHERE id = ?')
+      .run(
+        state,
+        ack.ok ? null : (ack.error ?? 'refused'),
+        ack.ok ? null : (ack.code ?? null),
+        this.d.now(),
+        c.id,
+      );
     if (c.state === 'timed-out')
       this.d.audit({ username: 'system', role: 'system' }, 'gate.command.late-ack', gateId, {
         commandId: c.id,

@@ -3,6 +3,7 @@ import { AlertLifecycle, Disposition, EpisodeStage } from '../../protocols/dashb
 import { OfflineReason } from '../../protocols/hub/fleet.ts';
 import {
   AlertKind,
+  CommandRefusal,
   Decision,
   GateState,
   Severity,
@@ -44,6 +45,7 @@ describe('zh-CN and English tables', () => {
       ...TemperatureSource.options.map((x) => `source.${x}`),
       ...['pending', 'acknowledged', 'failed', 'timed-out'].map((x) => `cmd.state.${x}`),
       ...['open-once', 'lockdown', 'release-lockdown'].map((x) => `cmd.kind.${x}`),
+      ...CommandRefusal.options.map((x) => `cmd.refused.${x}`),
       ...['complete', 'morning-missing', 'afternoon-missing', 'absent', 'fever'].map((x) => `status.${x}`),
       ...['guard', 'hr', 'admin'].map((x) => `role.${x}`),
     ];

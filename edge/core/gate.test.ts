@@ -1,5 +1,6 @@
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
+import type { GateCommandAck } from '../../protocols/gate/messages.ts';
 import { parseEdgeConfig } from '../config/load.ts';
 import type { Measurement, ThermometerLinkState } from '../thermometer/types.ts';
 import { AccessList } from './access-list.ts';
@@ -360,9 +361,11 @@ describe('Gate', () => {
     t.gate.onCommand(cmd('release-lockdown'));
     t.gate.onCommand(cmd('open-once'));
     expect(t.io.releases).toEqual([3000]);
-    const acks = t.bus.on('tg/plant-1/gate/gate-a/command-ack') as { ok: boolean; error: string | null }[];
+    const acks = t.bus.on('tg/plant-1/gate/gate-a/command-ack') as GateCommandAck[];
     expect(acks.map((a) => a.ok)).toEqual([true, false, true, true]);
     expect(acks[1]?.error).toMatch(/lockdown/);
+    // The refusal's code is what the pages translate (protocols CommandRefusal).
+    expect(acks.map((a) => a.code)).toEqual([null, 'lockdown', null, null]);
   });
 
   it('a command queued while the gate was away (older than staleEventMs) is refused, not executed', () => {
@@ -373,9 +376,10 @@ describe('Gate', () => {
     t.gate.onCommand(JSON.stringify({ v: 1, id: 'old2', kind: 'lockdown', reason: 'x', by: 'g', at }));
     expect(t.io.releases).toEqual([]);
     expect(t.io.lockdown).toBe(false);
-    const acks = t.bus.on('tg/plant-1/gate/gate-a/command-ack') as { ok: boolean; error: string }[];
+    const acks = t.bus.on('tg/plant-1/gate/gate-a/command-ack') as GateCommandAck[];
     expect(acks.map((a) => a.ok)).toEqual([false, false]);
     expect(acks[0]?.error).toMatch(/stale/);
+    expect(acks.map((a) => a.code)).toEqual(['stale', 'stale']);
   });
 
   it('repeated re-measures of one person raise one alert', async () => {

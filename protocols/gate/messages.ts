@@ -250,11 +250,21 @@ export const GateCommand = z.object({
 });
 export type GateCommand = z.infer<typeof GateCommand>;
 
+/**
+ * Why a gate refused a command, as a stable code the dashboard and OPC UA translate (the gate's
+ * `error` sentence is English, for logs): `stale` (older or newer than the gate's tolerance by its
+ * clock: a replay or a skewed clock), `lockdown` (open-once while locked down: release it first).
+ */
+export const CommandRefusal = z.enum(['stale', 'lockdown']);
+export type CommandRefusal = z.infer<typeof CommandRefusal>;
+
 export const GateCommandAck = z.object({
   v: z.literal(SCHEMA_VERSION),
   id: z.string().min(1).max(64),
   ok: z.boolean(),
   error: z.string().max(200).nullable(),
+  /** Set when ok is false (gates before issue #21 send only `error`). */
+  code: CommandRefusal.nullable().optional(),
   at: EpochMs,
 });
 export type GateCommandAck = z.infer<typeof GateCommandAck>;

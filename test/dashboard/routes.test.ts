@@ -195,7 +195,8 @@ describe('gates and commands', () => {
       v: 1,
       id: lock.id,
       ok: false,
-      error: 'fire alarm',
+      error: "stale command (90 s old by the gate's clock): not executed",
+      code: 'stale',
       at: T0,
     });
     const release = (
@@ -206,7 +207,10 @@ describe('gates and commands', () => {
     const list = (await t.call(guard, 'GET', '/api/commands')).json();
     const state = Object.fromEntries(list.map((c: { id: string; state: string }) => [c.id, c.state]));
     expect(state).toEqual({ [cmd.id]: 'acknowledged', [lock.id]: 'failed', [release.id]: 'timed-out' });
-    expect(list.find((c: { id: string }) => c.id === lock.id).error).toBe('fire alarm');
+    expect(list.find((c: { id: string }) => c.id === lock.id)).toMatchObject({
+      error: "stale command (90 s old by the gate's clock): not executed",
+      errorCode: 'stale',
+    });
     expect((await t.call(guard, 'GET', '/api/commands?gateId=gate-b')).json()).toHaveLength(1);
     // Each change went out on the live feed: three sent, then acknowledged, failed, timed out.
     const states = (

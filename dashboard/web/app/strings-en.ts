@@ -623,5 +623,7 @@ export const en: Record<keyof typeof zh, string> = {
   'visitor.refusedToast': '{name} not admitted: follow the site plan',
   'visitor.registerExport': 'Visitors register of the day:',
   'alert.noGate': 'registered by hand (no gate)',
+  'cmd.refused.stale': 'the gate refused: the command was stale by its clock, not executed',
+  'cmd.refused.lockdown': 'the gate refused: it is locked down, release it first',
   'cmd.refusedByGate': 'the gate refused the command',
 };

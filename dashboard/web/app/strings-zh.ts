@@ -599,5 +599,7 @@ export const zh = {
   'visitor.refusedToast': '{name} 未准入，请按防疫预案处置',
   'visitor.registerExport': '当日访客登记表：',
   'alert.noGate': '人工登记（不在闸机）',
+  'cmd.refused.stale': '闸机拒绝执行：指令已过期（按闸机时钟计时），未执行',
+  'cmd.refused.lockdown': '闸机拒绝执行：闸机处于封锁状态，请先解除封锁',
   'cmd.refusedByGate': '闸机拒绝执行（例如闸机处于封锁状态，或指令已过期）',
 } as const;

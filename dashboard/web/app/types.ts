@@ -48,6 +48,7 @@ export interface CommandView {
   at: number;
   state: CommandStateName;
   error?: string | null;
+  errorCode?: 'stale' | 'lockdown' | null;
 }
 
 export interface RoomOccupant {

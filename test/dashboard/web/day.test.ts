@@ -475,7 +475,8 @@ describe('no English in the Chinese pages', () => {
     };
     await command('lockdown', '演练', 'acknowledged');
     await command('open-once', '送货', 'failed');
-    expect(await guard.locator('[data-testid=cmd-error]').first().textContent()).toContain('闸机拒绝执行');
+    // The gate's refusal code says why: locked down (not the gate's English sentence).
+    expect(await guard.locator('[data-testid=cmd-error]').first().textContent()).toContain('封锁状态');
     await check(guard, 'guard /board');
     await command('release-lockdown', '演练结束', 'acknowledged');
     // An open-once to an offline gate is refused in words, not a green "sent".

@@ -72,13 +72,13 @@ export function renderCommands(el: HTMLElement, commands: CommandView[], tz: str
               c.reason ? ` · “${c.reason}”` : '',
               ` · ${c.by} `,
               h('span', { class: `pill cmd-${c.state}` }, t(`cmd.state.${c.state}`)),
-              // The gate's reason is English free text without a code (edge/core/commands.ts): a
-              // Chinese page says that the gate refused, not the English sentence (issue #18).
+              // Said from the gate's refusal code (GateCommandAck.code), never by showing its English
+              // sentence on a Chinese page; gates older than the code: "the gate refused".
               c.error
                 ? h(
                     'span',
-                    { class: 'error', 'data-testid': 'cmd-error' },
-                    ` ${lang === 'en' ? c.error : t('cmd.refusedByGate')}`,
+                    { class: 'error', 'data-testid': 'cmd-error', 'data-code': c.errorCode ?? '' },
+                    ` ${c.errorCode ? t(`cmd.refused.${c.errorCode}`) : t('cmd.refusedByGate')}`,
                   )
                 : null,
             ),
