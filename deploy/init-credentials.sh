@@ -36,7 +36,7 @@ random_secret() {
   printf '%s' "$s"
 }
 
-SERVICE_SECRETS=(influx_admin_password influx_read_password grafana_admin_password)
+SERVICE_SECRETS=(influx_admin_password influx_dashboard_password influx_gate_password influx_read_password grafana_admin_password)
 # device id | role | extra arguments of `device add`
 DEVICES=(
   "gate-1|gate|--site $SITE --gate gate-1 --terminal term-1"

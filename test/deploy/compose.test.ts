@@ -130,6 +130,42 @@ describe('docker-compose.yml', () => {
         expect(secretNames(c.services[s] ?? {})).toContain(m[1]);
   });
 
+  it('gives each service the InfluxDB user its job needs and no service the admin password', () => {
+    // The intent (edge/storage/README.md, least privilege): gates WRITE, the dashboard in the hub
+    // process ALL on the database (reads reports, writes manual re-checks), Grafana READ.
+    const intended: Record<string, string[]> = {
+      influxdb: [
+        'influx_admin_password',
+        'influx_dashboard_password',
+        'influx_gate_password',
+        'influx_read_password',
+      ],
+      hub: ['influx_dashboard_password'],
+      'edge-1': ['influx_gate_password'],
+      'edge-2': ['influx_gate_password'],
+      grafana: ['influx_read_password'],
+    };
+    for (const [name, svc] of Object.entries(c.services))
+      expect(
+        secretNames(svc)
+          .filter((x) => x.startsWith('influx_'))
+          .sort(),
+        name,
+      ).toEqual((intended[name] ?? []).sort());
+    const env = c.services.influxdb?.environment ?? {};
+    expect(env).toMatchObject({ INFLUXDB_WRITE_USER: 'gate_writer', INFLUXDB_USER: 'dashboard' });
+    for (const g of ['gate-1.yaml', 'gate-2.yaml']) {
+      const sink = (
+        parseYaml(readFileSync(join(CONFIG_DIR, g), 'utf8')) as {
+          storage: { sink: Record<string, unknown> };
+        }
+      ).storage.sink;
+      // A write-only user cannot create the policy: the first start's deploy/influxdb/*.iql does.
+      expect(sink, g).toMatchObject({ username: 'gate_writer', manageSchema: false });
+    }
+    expect(c.services.influxdb?.volumes?.map(String).join(' ')).toContain('/docker-entrypoint-initdb.d');
+  });
+
   it('builds from the Dockerfile: node 20 slim, production deps only, non-root, no secrets in the context', () => {
     const dockerfile = readFileSync(join(ROOT, 'Dockerfile'), 'utf8');
     expect(dockerfile).toMatch(/^FROM node:20-bookworm-slim AS deps$/m);

@@ -7,7 +7,7 @@
  * InfluxDB, where every query of the Grafana dashboard runs.
  */
 import { execFile } from 'node:child_process';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import mqtt from 'mqtt';
@@ -97,6 +97,12 @@ describe('the compose topology as plain processes', () => {
   beforeAll(async () => {
     mkdirSync(join(dir, 'hub'), { recursive: true });
     influxd = await startInfluxd();
+    // What the influxdb image's first start does for compose: INFLUXDB_DB, then every
+    // deploy/influxdb/*.iql. The gates (manageSchema: false) never create either themselves.
+    const influxEnv = compose.services.influxdb?.environment;
+    await influxd.query(`CREATE DATABASE ${influxEnv?.INFLUXDB_DB}`);
+    for (const f of readdirSync(join(ROOT, 'deploy', 'influxdb')).filter((x) => x.endsWith('.iql')))
+      await influxd.query(readFileSync(join(ROOT, 'deploy', 'influxdb', f), 'utf8').trim());
 
     // The documented credentials step, with the hub CLI run directly instead of through compose.
     await run('bash', [join(ROOT, 'deploy', 'init-credentials.sh')], {
@@ -121,7 +127,7 @@ describe('the compose topology as plain processes', () => {
       TG_DASH__DATA_DIR: join(dir, 'dashboard'),
       TG_DASH__MQTT__PASSWORD_FILE: join(secrets, 'dashboard_mqtt_password'),
       TG_DASH__READINGS__URL: influxd.url,
-      TG_DASH__READINGS__PASSWORD_FILE: join(secrets, 'influx_admin_password'),
+      TG_DASH__READINGS__PASSWORD_FILE: join(secrets, 'influx_dashboard_password'),
     });
     // HR's list, imported the documented way before the gates start (they get it from the hub).
     await run(
