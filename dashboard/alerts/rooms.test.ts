@@ -88,12 +88,26 @@ describe('room assignment', () => {
     ]);
     // Both fevers were told when raised.
     expect(sent.filter((c) => c.reason === 'raised').map((c) => c.alert.id)).toEqual([first.id, waiting.id]);
-    // Arrival needs a room.
-    expect(thrown(() => h.svc.confirmArrival(waiting.id, guard)).code).toBe('TG_DASH_ALERT_BAD_STAGE');
 
     await closeEpisode(h, first.id);
     expect(h.svc.get(waiting.id)).toMatchObject({ stage: 'assigned', roomId: 'R1' });
     expect(h.svc.get(waiting.id)?.detail).toContain('go to isolation room Room R1 (R1)');
+  });
+
+  it('no isolation room set up: the guard confirms the person at the isolation area, re-checks and closes', async () => {
+    h = openHarness({ rooms: [] });
+    const e = fever(h, { employeeNo: 'E1' });
+    expect(e).toMatchObject({ stage: 'waiting-for-room', roomId: null });
+    expect(thrown(() => h.svc.close(e.id, guard, 'sent-home')).code).toBe('TG_DASH_ALERT_BAD_STAGE');
+    expect(h.svc.confirmArrival(e.id, guard)).toMatchObject({ stage: 'arrived', roomId: null });
+    await h.svc.recordRecheck(e.id, guard, { temperatureTenths: 379, instrument: 'contact' });
+    expect(h.svc.close(e.id, guard, 'referred-to-hospital')).toMatchObject({
+      state: 'cleared',
+      stage: 'closed',
+      disposition: 'referred-to-hospital',
+    });
+    // Nothing is left waiting for a room, and no room is counted as taken.
+    expect(h.svc.rooms()).toEqual([]);
   });
 
   it('waiting episodes are placed oldest first when a room is added', () => {

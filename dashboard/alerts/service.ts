@@ -464,10 +464,18 @@ class Service implements AlertsService, DomainCtx {
     return this.step(() => {
       const rec = this.mustGet(alertId);
       this.mustBeEpisode(rec, 'arrival');
-      if (rec.stage !== 'assigned') throw this.badStage(rec, 'arrival', 'assigned');
+      if (rec.stage !== 'assigned' && rec.stage !== 'waiting-for-room')
+        throw this.badStage(rec, 'arrival', 'assigned or waiting for a room');
+      // No room free (or none set up): the person is with a guard at the gate's isolation area, and
+      // the re-check and the disposition must not wait for a room (a site without rooms could
+      // otherwise never close an episode). A guard can still move them to a room that frees up.
+      const inArea = rec.stage === 'waiting-for-room';
       rec.stage = 'arrived';
+      rec.waitingSince = null;
       rec.updatedAt = this.now();
-      rec.note = `arrived, confirmed by ${by.username}`;
+      rec.note = inArea
+        ? `at the isolation area (no room), confirmed by ${by.username}`
+        : `arrived, confirmed by ${by.username}`;
       this.save(rec);
       this.d.audit(by, 'alert.arrival', rec.id, { roomId: rec.roomId, employeeNo: rec.employeeNo });
       return toAlertState(this.d.siteId, rec);

@@ -90,7 +90,11 @@ describe('the alert queue', () => {
 
   it('offers the guard the next step of the episode', () => {
     expect(actionsFor(alert({ id: 'a' }))).toEqual(['ack', 'arrival']);
-    expect(actionsFor(alert({ id: 'a', stage: 'waiting-for-room', roomId: null }))).toEqual(['ack']);
+    // No room free: the guard confirms the person at the isolation area and re-checks there.
+    expect(actionsFor(alert({ id: 'a', stage: 'waiting-for-room', roomId: null }))).toEqual([
+      'ack',
+      'arrival',
+    ]);
     expect(actionsFor(alert({ id: 'a', state: 'active-acknowledged', stage: 'arrived' }))).toEqual([
       'recheck',
     ]);

@@ -57,8 +57,8 @@ export function actionsFor(a: AlertState): AlertAction[] {
     if (a.facts?.conditionActive !== true) out.push('clear');
     return out;
   }
-  // Arrival needs a room; a person waiting for one is the guard's to look after, nothing to confirm.
-  if (a.stage === 'assigned') out.push('arrival');
+  // Arrival in the room, or, with no room free, at the gate's isolation area (then re-checked there).
+  if (a.stage === 'assigned' || a.stage === 'waiting-for-room') out.push('arrival');
   if (a.stage === 'arrived' || a.stage === 'rechecked') out.push('recheck');
   if (a.stage === 'rechecked') out.push('close');
   return out;

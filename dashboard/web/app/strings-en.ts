@@ -127,12 +127,14 @@ export const en: Record<keyof typeof zh, string> = {
   'alert.escalated': 'Escalated',
 
   'action.ack': 'Acknowledge',
+  'action.arrivalArea': 'Confirm at the isolation area (no room free)',
   'action.arrival': 'Confirm arrival',
   'action.recheck': 'Record re-check',
   'action.close': 'Done',
   'action.clear': 'Clear',
 
   'done.ack': 'Alert acknowledged',
+  'done.arrivalArea': 'At the isolation area: re-check there',
   'done.arrival': 'Arrival confirmed',
   'done.recheck': 'Re-check recorded',
   'done.close': 'Handled; the room is free',

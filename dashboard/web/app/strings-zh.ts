@@ -125,12 +125,14 @@ export const zh = {
   'alert.escalated': '已升级通知',
 
   'action.ack': '确认告警',
+  'action.arrivalArea': '确认已到隔离区域（无空余隔离室）',
   'action.arrival': '确认到达',
   'action.recheck': '记录复测',
   'action.close': '处置完毕',
   'action.clear': '解除',
 
   'done.ack': '告警已确认',
+  'done.arrivalArea': '已确认到达隔离区域，请复测',
   'done.arrival': '已确认到达隔离室',
   'done.recheck': '复测已记录',
   'done.close': '已处置完毕，隔离室已释放',

@@ -182,9 +182,13 @@ export class AlertQueue {
       case 'ack':
         return button('action.ack', 'ack', (b) => this.runButton(b, a, 'ack', {}, t('done.ack')));
       case 'arrival':
-        return button('action.arrival', 'arrival', (b) =>
-          this.runButton(b, a, 'arrival', {}, t('done.arrival')),
-        );
+        return a.stage === 'waiting-for-room'
+          ? button('action.arrivalArea', 'arrival', (b) =>
+              this.runButton(b, a, 'arrival', {}, t('done.arrivalArea')),
+            )
+          : button('action.arrival', 'arrival', (b) =>
+              this.runButton(b, a, 'arrival', {}, t('done.arrival')),
+            );
       case 'clear':
         return button('action.clear', 'clear', (b) => this.runButton(b, a, 'clear', {}, t('done.clear')));
       case 'recheck':
