@@ -103,6 +103,11 @@ export interface Hub {
     current(): AccessListSnapshot | null;
     /** Validates and imports HR's CSV, then publishes it. Throws TG_HUB_ACCESS_LIST_INVALID with every bad line. */
     importCsv(csv: Uint8Array | string): Promise<ImportResult>;
+    /** Puts entries in on top of the current list (AccessListStore.putEntries), then publishes it. */
+    putEntries(
+      entries: readonly AccessEntry[],
+      o?: { dropVisitorsEndedBefore?: number },
+    ): Promise<ImportResult>;
   };
   /** Publishes as the hub itself (no ACL, no limits): for the dashboard in the same process. */
   publish(topic: string, payload: string | Buffer, opts?: { qos?: 0 | 1; retain?: boolean }): Promise<void>;
@@ -589,6 +594,11 @@ export async function createHub(config: HubConfig, opts: HubOptions = {}): Promi
       async importCsv(csv) {
         const bytes = typeof csv === 'string' ? Buffer.from(csv, 'utf8') : csv;
         const result = store.importCsv(bytes, { timeZone: config.timezone, now: now() });
+        await distributor.poll();
+        return result;
+      },
+      async putEntries(entries, o = {}) {
+        const result = store.putEntries(entries, { ...o, now: now() });
         await distributor.poll();
         return result;
       },

@@ -34,21 +34,23 @@ export interface SiteOptions extends HubOptions {
 }
 
 /** Access list import and device credentials, through the same files the hub's CLI uses. */
-export function siteAdminFor(hub: Hub, config: HubConfig): SiteAdmin {
+export function siteAdminFor(hub: Hub, config: Pick<HubConfig, 'credentialsFile'>): SiteAdmin {
   const credentials = () => new CredentialsStore(config.credentialsFile).load({ allowMissing: true });
+  const imported = async (apply: () => Promise<{ version: number; entries: number }>) => {
+    try {
+      const r = await apply();
+      return { version: r.version, entries: r.entries };
+    } catch (e) {
+      if (e instanceof HubError && e.code === HubErrorCode.ACCESS_LIST_INVALID)
+        return {
+          errors: e.issues.map((i) => ({ line: Number.parseInt(i.where, 10) || 0, message: i.reason })),
+        };
+      throw e;
+    }
+  };
   return {
-    async importAccessList(csv) {
-      try {
-        const r = await hub.accessList.importCsv(csv);
-        return { version: r.version, entries: r.entries };
-      } catch (e) {
-        if (e instanceof HubError && e.code === HubErrorCode.ACCESS_LIST_INVALID)
-          return {
-            errors: e.issues.map((i) => ({ line: Number.parseInt(i.where, 10) || 0, message: i.reason })),
-          };
-        throw e;
-      }
-    },
+    importAccessList: (csv) => imported(() => hub.accessList.importCsv(csv)),
+    putAccessEntries: (entries, o) => imported(() => hub.accessList.putEntries(entries, o)),
     async listDevices() {
       return credentials()
         .list()

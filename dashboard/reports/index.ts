@@ -46,7 +46,6 @@ export function reportRoutes(deps: ReportsDeps): ReportsPlugin {
       svc: service,
       store: visitors,
       audit: deps.audit,
-      roster: deps.roster,
       ...(deps.siteAdmin ? { siteAdmin: deps.siteAdmin } : {}),
       writeReading: (r) => viaStore(() => deps.manual.write(r)),
       ...(deps.alerts.declared ? { declared: (d) => deps.alerts.declared?.(d) } : {}),

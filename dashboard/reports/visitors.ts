@@ -13,10 +13,9 @@ import type { Database, Statement } from 'better-sqlite3';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { AccessEntry, AccessListSnapshot } from '../../protocols/gate/access-list.ts';
+import type { AccessEntry } from '../../protocols/gate/access-list.ts';
 import type { Actor } from '../alerts/types.ts';
 import { migrate } from '../db/migrate.ts';
-import { canonicalCsv, rowsFromEntries } from '../server/access-list-import.ts';
 import { DashboardError, DashErrorCode } from '../server/errors.ts';
 import type { SiteAdmin } from '../server/site-admin.ts';
 import { SYMPTOMS, type Symptom } from './hr-records.ts';
@@ -160,8 +159,6 @@ export interface VisitorDeps {
   svc: ReportService;
   store: VisitorStore;
   audit: AuditFn;
-  /** The roster the gates hold (to add the visitor's entry to it). */
-  roster: () => AccessListSnapshot | null;
   siteAdmin?: SiteAdmin;
   /** Stores the handheld reading in the readings store. */
   writeReading: (r: ReturnType<typeof manualRecord>) => Promise<void>;
@@ -184,10 +181,12 @@ function actor(req: FastifyRequest): Actor {
 const KEEP_ENDED_VISITORS_MS = 30 * 86_400_000;
 
 /**
- * The roster with the visitor's entry put in (or replaced), handed to the hub whole. An exit
- * ends the entry (validUntil = now) rather than removing it: the gates refuse the visitor from
- * then on, and HR's logs still know whose readings these were. Visitor entries ended more than
- * 30 days ago are dropped, so the roster does not grow with every visit.
+ * The visitor's entry put in (or replaced) on the hub's access list. An exit ends the entry
+ * (validUntil = now) rather than removing it: the gates refuse the visitor from then on, and HR's
+ * logs still know whose readings these were. Visitor entries ended more than 30 days ago are
+ * dropped, so the roster does not grow with every visit. The hub applies it to its own current
+ * list: sending a whole roster built from this dashboard's view lost a visitor admitted at the
+ * same moment, or undid an HR import the view had not seen yet.
  */
 async function putVisitorEntry(d: VisitorDeps, entry: AccessEntry, now: number): Promise<void> {
   if (!d.siteAdmin)
@@ -196,12 +195,9 @@ async function putVisitorEntry(d: VisitorDeps, entry: AccessEntry, now: number):
       503,
       'this dashboard runs without the site hub: a visitor cannot be admitted here',
     );
-  const current = (d.roster()?.entries ?? []).filter(
-    (e) =>
-      e.employeeNo !== entry.employeeNo &&
-      !(e.kind === 'visitor' && e.validUntil !== null && e.validUntil < now - KEEP_ENDED_VISITORS_MS),
-  );
-  const r = await d.siteAdmin.importAccessList(canonicalCsv(rowsFromEntries([...current, entry])));
+  const r = await d.siteAdmin.putAccessEntries([entry], {
+    dropVisitorsEndedBefore: now - KEEP_ENDED_VISITORS_MS,
+  });
   if ('errors' in r)
     throw new DashboardError(
       'TG_DASH_SITE_ADMIN_REFUSED',

@@ -18,7 +18,7 @@ import {
 import { dirname } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import {
-  type AccessEntry,
+  AccessEntry,
   type AccessListChange,
   AccessListSnapshot,
   accessKey,
@@ -79,36 +79,72 @@ export class AccessListStore {
         parsed.issues,
       );
     }
+    return this.withLock(() => this.commit(this.read(), parsed.entries, o.now ?? Date.now()));
+  }
+
+  /**
+   * Puts `entries` in on top of the current list (replacing those with the same employee number)
+   * and drops visitors whose visit ended before `dropVisitorsEndedBefore`. Read, change and write
+   * happen here under the lock, never from a copy the caller holds: a dashboard admitting a visitor
+   * from its view of the retained list would undo an HR import or another visitor admitted a
+   * moment before (issue #18 note: concurrent visitor admissions, last write won).
+   */
+  putEntries(
+    entries: readonly AccessEntry[],
+    o: { now?: number; dropVisitorsEndedBefore?: number } = {},
+  ): ImportResult {
+    const put = entries.map((e) => {
+      const r = AccessEntry.safeParse(e);
+      if (!r.success)
+        throw new HubError(
+          HubErrorCode.ACCESS_LIST_INVALID,
+          `entry ${e.employeeNo}: ${describeIssues(r.error.issues)}`,
+          [{ where: e.employeeNo, reason: describeIssues(r.error.issues) }],
+        );
+      return r.data;
+    });
+    const replaced = new Set(put.map(accessKey));
+    const cutoff = o.dropVisitorsEndedBefore;
     return this.withLock(() => {
       const current = this.read();
-      const change = diff(current?.entries ?? [], parsed.entries);
-      if (current && change.upserts.length === 0 && change.removals.length === 0)
-        return {
-          version: current.version,
-          previousVersion: current.version,
-          entries: current.entries.length,
-          upserts: 0,
-          removals: 0,
-          unchanged: true,
-          snapshot: current,
-        };
-      const snapshot: AccessListSnapshot = {
-        v: SCHEMA_VERSION,
-        version: (current?.version ?? 0) + 1,
-        issuedAt: o.now ?? Date.now(),
-        entries: parsed.entries,
-      };
-      this.write(snapshot);
-      return {
-        version: snapshot.version,
-        previousVersion: current?.version ?? null,
-        entries: snapshot.entries.length,
-        upserts: change.upserts.length,
-        removals: change.removals.length,
-        unchanged: false,
-        snapshot,
-      };
+      const kept = (current?.entries ?? []).filter(
+        (e) =>
+          !replaced.has(accessKey(e)) &&
+          !(cutoff !== undefined && e.kind === 'visitor' && e.validUntil !== null && e.validUntil < cutoff),
+      );
+      return this.commit(current, [...kept, ...put], o.now ?? Date.now());
     });
+  }
+
+  /** Makes `entries` the next version, unless they are what the current one already holds. */
+  private commit(current: AccessListSnapshot | null, entries: AccessEntry[], now: number): ImportResult {
+    const change = diff(current?.entries ?? [], entries);
+    if (current && change.upserts.length === 0 && change.removals.length === 0)
+      return {
+        version: current.version,
+        previousVersion: current.version,
+        entries: current.entries.length,
+        upserts: 0,
+        removals: 0,
+        unchanged: true,
+        snapshot: current,
+      };
+    const snapshot: AccessListSnapshot = {
+      v: SCHEMA_VERSION,
+      version: (current?.version ?? 0) + 1,
+      issuedAt: now,
+      entries,
+    };
+    this.write(snapshot);
+    return {
+      version: snapshot.version,
+      previousVersion: current?.version ?? null,
+      entries: snapshot.entries.length,
+      upserts: change.upserts.length,
+      removals: change.removals.length,
+      unchanged: false,
+      snapshot,
+    };
   }
 
   private write(snapshot: AccessListSnapshot): void {

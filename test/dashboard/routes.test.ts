@@ -363,6 +363,9 @@ describe('access list and devices', () => {
           return { errors: [{ line: 2, message: 'kind: expected employee or visitor' }] };
         return { version: 5, entries: csv.trim().split('\n').length - 1 };
       },
+      async putAccessEntries(entries) {
+        return { version: 6, entries: entries.length };
+      },
       async listDevices() {
         return [
           ...added.map((d) => ({ ...d, createdAt: T0, revokedAt: null })),

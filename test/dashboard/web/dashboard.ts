@@ -14,7 +14,7 @@ import type { ReadingRecord } from '../../../protocols/gate/messages.ts';
 import { openDatabase } from '../../../dashboard/db/open.ts';
 import type { SiteAdmin } from '../../../dashboard/server/site-admin.ts';
 import { CredentialsStore } from '../../../hub/auth/credentials.ts';
-import { HubError } from '../../../hub/errors.ts';
+import { siteAdminFor } from '../../../site/site.ts';
 import { freePort } from '../../harness/ports.ts';
 import { waitFor } from '../../harness/wait.ts';
 import { FAST_SCRYPT } from '../../hub/fixture.ts';
@@ -87,15 +87,8 @@ export async function seedHistory(readingsPath: string): Promise<void> {
 export function hubSiteAdmin(site: SiteParts): SiteAdmin {
   const creds = () => new CredentialsStore(site.hub.credentialsFile, FAST_SCRYPT).load();
   return {
-    async importAccessList(csv) {
-      try {
-        const r = await site.hub.hub.accessList.importCsv(csv);
-        return { version: r.version, entries: r.entries };
-      } catch (e) {
-        if (!(e instanceof HubError) || e.issues.length === 0) throw e;
-        return { errors: e.issues.map((i) => ({ line: Number(i.where) || 0, message: i.reason })) };
-      }
-    },
+    // HR's import and visitors: exactly what the site process hands its dashboard.
+    ...siteAdminFor(site.hub.hub, { credentialsFile: site.hub.credentialsFile }),
     async listDevices() {
       return creds()
         .list()
