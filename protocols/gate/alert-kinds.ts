@@ -31,6 +31,7 @@ export const ALERT_KINDS = {
   'unknown-person': { severity: 'minor', scope: 'person' },
   'not-on-access-list': { severity: 'minor', scope: 'person' },
   tailgating: { severity: 'minor', scope: 'gate' },
+  'terminal-person-sync': { severity: 'major', scope: 'condition' },
 } as const satisfies Record<AlertKind, AlertKindInfo>;
 
 /** The registry's severity for a kind, or the sender's own grading where the registry has none. */
