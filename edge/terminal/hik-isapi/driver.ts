@@ -14,6 +14,9 @@
  *   stops answering (or a verdict that cannot reach it) is offline on the guard's board with the
  *   same alert as an offline MQTT terminal. `online` is repeated each health check, since the
  *   hub counts a terminal it never sees connected as gone after its heartbeat timeout.
+ * - Persons (terminal.personSync, off by default): person-sync.ts keeps the terminal's person list
+ *   in line with the access list; this driver only starts and stops it, adds its status and tells
+ *   it when the terminal is back.
  */
 import { mkdirSync, writeFile } from 'node:fs';
 import { join } from 'node:path';
