@@ -9,12 +9,15 @@
  * shows the terminal's code in the gate's status and, when it lasts, as the guard's alert; and the
  * gate still refuses anyone not on its list whatever the terminal recognises.
  */
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AlertMessage, GateStatus } from '../../protocols/gate/messages.ts';
 import { waitFor } from '../harness/wait.ts';
-import { type IsapiSite, startIsapiSite } from './isapi-fixture.ts';
+import { type IsapiSite, startIsapiSite, TERMINAL_PASSWORD } from './isapi-fixture.ts';
 import { measuredByEdge } from './site-fixture.ts';
 
+const run = promisify(execFile);
 const CHANGES = 'tg/test-site/access-list/changes';
 /** 2026-12-06 08:00 and 18:00 in Shanghai (UTC+8). */
 const SH_0800 = Date.UTC(2026, 11, 6, 0, 0, 0);
@@ -223,5 +226,29 @@ describe('an ISAPI terminal whose person list the gate keeps in line with HR', (
     expect(event(result.json)).toMatchObject({ subEventType: 75, employeeNoString: 'X1' });
     expect(decision.reading).toMatchObject({ decision: 'denied', reason: 'not-on-access-list' });
     expect(result.opened).toBe(false);
+  });
+
+  it("Debian's curl --digest reads the simulated terminal's person list (UserInfo/Search)", async () => {
+    const { stdout } = await run('curl', [
+      '-sS',
+      '--digest',
+      '-u',
+      `admin:${TERMINAL_PASSWORD}`,
+      '-X',
+      'POST',
+      '-H',
+      'Content-Type: application/json',
+      '-d',
+      '{"UserInfoSearchCond":{"searchID":"curl","searchResultPosition":0,"maxResults":30}}',
+      `${site.terminal.address}/ISAPI/AccessControl/UserInfo/Search?format=json`,
+    ]);
+    const page = JSON.parse(stdout).UserInfoSearch;
+    expect(page).toMatchObject({ searchID: 'curl', responseStatusStrg: 'OK' });
+    expect(page.UserInfo.map((u: { employeeNo: string }) => u.employeeNo)).toContain('V1');
+    expect(page.UserInfo.find((u: { employeeNo: string }) => u.employeeNo === 'V1').Valid).toMatchObject({
+      enable: true,
+      beginTime: '2026-12-06T08:00:00',
+      timeType: 'local',
+    });
   });
 });
