@@ -174,7 +174,7 @@ export const PersonSyncStatus = z.object({
   listVersion: z.number().int().nonnegative().nullable(),
   /** Differences not applied yet (records, changes and deletions; null: the terminal not read yet). */
   pending: z.number().int().nonnegative().nullable(),
-  /** Persons the terminal holds, as last read. */
+  /** Persons the terminal holds: as last read, or as a pass that applied everything left it. */
   terminalPersons: z.number().int().nonnegative().nullable(),
   /** Why the last pass did not finish: a TG_ISAPI_* code, and the terminal's own answer when it gave one. */
   errorCode: z.string().max(64).nullable(),

@@ -253,6 +253,7 @@ describe('the person sync', () => {
       pending: 0,
       listVersion: 1,
       lastSyncAt: SH_0800,
+      terminalPersons: 2,
     });
     await t.sync.stop();
   });

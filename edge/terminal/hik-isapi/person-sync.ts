@@ -179,6 +179,9 @@ export class PersonSync {
   }
 
   private async pass(): Promise<void> {
+    // This pass is the retry: a timer left from an earlier one would only repeat it.
+    this.retryTimer?.cancel();
+    this.retryTimer = undefined;
     const version = this.o.list.version;
     if (version === null) {
       this.set({ state: 'waiting' }, true);
@@ -188,11 +191,13 @@ export class PersonSync {
     const failures: Failure[] = [];
     let interrupted = false;
     let read = false;
+    let wantedSize = 0;
     try {
       const onTerminal = await this.readTerminal();
       read = true;
       const wanted = new Map<string, IsapiUser>();
       for (const e of this.o.list.values()) wanted.set(e.employeeNo, terminalPerson(e, this.o.timeZone));
+      wantedSize = wanted.size;
       const plan = planPersonSync(wanted, onTerminal);
       this.set({ terminalPersons: onTerminal.size, pending: planSize(plan) }, true);
       interrupted = await this.apply(plan, failures);
@@ -205,7 +210,7 @@ export class PersonSync {
     this.passes++;
     if (this.stopped) return;
     if (failures.length === 0 && interrupted) return; // the list changed: the loop runs a fresh pass
-    if (failures.length === 0) this.succeeded(version);
+    if (failures.length === 0) this.succeeded(version, wantedSize);
     else this.failed(failures);
   }
 
@@ -342,7 +347,7 @@ export class PersonSync {
     }
   }
 
-  private succeeded(version: number): void {
+  private succeeded(version: number, terminalPersons: number): void {
     const was = this.st;
     const now = this.o.clock.now();
     this.attempt = 0;
@@ -354,6 +359,7 @@ export class PersonSync {
         lastSyncAt: now,
         listVersion: version,
         pending: 0,
+        terminalPersons,
         errorCode: null,
         statusCode: null,
         subStatusCode: null,
