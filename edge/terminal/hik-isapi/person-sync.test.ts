@@ -104,6 +104,8 @@ class MemoryTerminal implements UserInfoClient {
   users = new Map<string, IsapiUser>();
   calls: string[] = [];
   down = false;
+  /** A broken firmware: every Search answers the first page, with MORE. */
+  ignorePosition = false;
   async request(method: string, path: string, opts: { body?: string }): Promise<Response> {
     this.calls.push(`${method} ${path.split('?')[0]?.split('/').at(-1)}`);
     if (this.down) throw new IsapiClientError('TG_ISAPI_UNREACHABLE', 'ECONNREFUSED');
@@ -114,8 +116,9 @@ class MemoryTerminal implements UserInfoClient {
       const c = parseUserInfoSearch(body);
       if (!c.ok) throw c.error;
       const all = [...this.users.values()];
-      const page = all.slice(c.value.searchResultPosition, c.value.searchResultPosition + c.value.maxResults);
-      const more = c.value.searchResultPosition + page.length < all.length;
+      const from = this.ignorePosition ? 0 : c.value.searchResultPosition;
+      const page = all.slice(from, from + c.value.maxResults);
+      const more = this.ignorePosition || c.value.searchResultPosition + page.length < all.length;
       return answer(
         200,
         encodeUserInfoSearchPage({
@@ -299,6 +302,18 @@ describe('the person sync', () => {
     await t.sync.whenIdle();
     expect(t.sync.status()).toMatchObject({ state: 'in-sync', errorCode: null, outOfSyncSince: null });
     expect(t.alerts.at(-1)).toMatchObject({ active: false });
+    await t.sync.stop();
+  });
+
+  it('a terminal that ignores the search position: the pass ends (no endless paging), nothing is deleted', async () => {
+    const t = setup({ entries: [entry('E1')] });
+    for (const no of ['K1', 'K2', 'K3']) t.terminal.users.set(no, terminalPerson(entry(no), 'Asia/Shanghai'));
+    t.terminal.ignorePosition = true;
+    t.sync.start();
+    await t.sync.whenIdle();
+    expect(t.terminal.calls).toEqual(['POST Search', 'POST Search']);
+    expect(t.sync.status()).toMatchObject({ state: 'retrying', errorCode: 'TG_ISAPI_RESPONSE' });
+    expect([...t.terminal.users.keys()]).toEqual(['K1', 'K2', 'K3']);
     await t.sync.stop();
   });
 

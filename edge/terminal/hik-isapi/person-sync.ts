@@ -241,13 +241,15 @@ export class PersonSync {
               },
         );
       }
+      const before = out.size;
       for (const u of page.value.users) out.set(u.employeeNo, u);
       position += page.value.users.length;
       if (page.value.status !== 'MORE') return out;
-      if (page.value.users.length === 0 || pages > 100_000)
+      // A terminal that ignores the position would page forever: a page with nobody new ends it.
+      if (out.size === before || pages > 100_000)
         throw new PassAborted({
           code: 'TG_ISAPI_RESPONSE',
-          message: `UserInfo/Search said MORE with an empty page at position ${position}`,
+          message: `UserInfo/Search said MORE with no new person at position ${position}`,
           statusCode: null,
           subStatusCode: null,
           employeeNos: [],
