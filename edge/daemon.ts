@@ -147,7 +147,13 @@ export async function startEdge(cfg: EdgeConfig, opts: StartOptions = {}): Promi
   );
 
   // One driver per terminal protocol, from one table: the gate decides the same for all.
-  const terminal = createTerminalDriver({ cfg, clock, log: log.child({ part: 'terminal' }), bus: link });
+  const terminal = createTerminalDriver({
+    cfg,
+    clock,
+    log: log.child({ part: 'terminal' }),
+    bus: link,
+    accessList,
+  });
 
   const gate = new Gate({
     cfg,

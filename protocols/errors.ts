@@ -48,6 +48,10 @@ export const ProtocolErrorCode = {
   ISAPI_STATUS: 'TG_ISAPI_STATUS',
   /** ISAPI: an answer that is neither JSON nor XML ResponseStatus / DeviceInfo. */
   ISAPI_RESPONSE: 'TG_ISAPI_RESPONSE',
+  /** ISAPI: a UserInfo document (Record / Modify / Delete / Search, or its answer) that does not fit (field path in the message). */
+  ISAPI_USER_INFO: 'TG_ISAPI_USER_INFO',
+  /** ISAPI: a UserInfo validity time that is not `YYYY-MM-DDTHH:mm:ss` (or lies outside 2000–2037). */
+  ISAPI_LOCAL_TIME: 'TG_ISAPI_LOCAL_TIME',
 } as const;
 
 export type ProtocolErrorCode = (typeof ProtocolErrorCode)[keyof typeof ProtocolErrorCode];

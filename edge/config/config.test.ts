@@ -91,6 +91,22 @@ describe('edge config', () => {
       'mqtt.caFile',
     ],
     ['unknown sink', `${MIN}storage: { sink: { kind: mongo } }\n`, 'storage.sink.kind'],
+    [
+      'person sync with a misspelt zone',
+      MIN.replace(
+        'terminal: { deviceId: T1 }',
+        'terminal: { protocol: hik-isapi, deviceId: T1, address: "http://10.0.0.21", personSync: { enabled: true, timezone: Asia/Shangai } }',
+      ),
+      'terminal.personSync.timezone',
+    ],
+    [
+      'person sync with a misspelt key',
+      MIN.replace(
+        'terminal: { deviceId: T1 }',
+        'terminal: { protocol: hik-isapi, deviceId: T1, address: "http://10.0.0.21", personSync: { enable: true } }',
+      ),
+      'terminal.personSync',
+    ],
   ])('rejects %s naming the key', (_name, text, path) => {
     const issues = issuesOf(() => loadEdgeConfig(write('bad.yaml', text), {}));
     expect(issues.map((i) => i.path)).toContain(path);
@@ -127,10 +143,11 @@ describe('examples/gate.yaml with its hik-isapi lines enabled', () => {
     const text = readFileSync(join(import.meta.dirname, '..', '..', 'examples', 'gate.yaml'), 'utf8');
     const start = text.indexOf('  # --- protocol: hik-isapi only');
     const end = text.indexOf('\nturnstile:');
-    // Uncomment the block's `  # key: value` lines (not the comment-only ones), pick the protocol.
+    // Uncomment the block's `  # key: value` lines and the nested `  #   key: value` ones (not the
+    // comment-only ones), pick the protocol.
     const enabled =
       text.slice(0, start).replace('protocol: face-mqtt', 'protocol: hik-isapi') +
-      text.slice(start, end).replace(/^ {2}# (?=[a-zA-Z]+: )/gm, '  ') +
+      text.slice(start, end).replace(/^ {2}# (?=(?: {2})?[a-zA-Z]+:(?: |$))/gm, '  ') +
       text.slice(end);
     const file = write('isapi.yaml', enabled);
     const cfg = loadEdgeConfig(file, {
@@ -149,6 +166,17 @@ describe('examples/gate.yaml with its hik-isapi lines enabled', () => {
       healthIntervalMs: 10_000,
       maxBodyBytes: 1_048_576,
       storePictures: false,
+      personSync: {
+        enabled: false,
+        timezone: 'Asia/Shanghai',
+        pageSize: 30,
+        batchSize: 10,
+        requestTimeoutMs: 10_000,
+        retryMinMs: 5000,
+        retryMaxMs: 300_000,
+        alertAfterMs: 600_000,
+        resyncIntervalMs: 3_600_000,
+      },
     });
   });
 });

@@ -48,6 +48,47 @@ const terminalCommon = {
 /** devices.md §3: the terminal speaks MQTT to the site's broker. */
 const FaceMqttTerminal = z.strictObject({ protocol: z.literal('face-mqtt'), ...terminalCommon });
 
+/** An IANA time zone name (Asia/Shanghai, Europe/Berlin). */
+const TimeZone = z.string().refine((tz) => {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}, 'not a known IANA time zone, e.g. Asia/Shanghai or Europe/Berlin');
+
+/**
+ * Keeping an ISAPI terminal's person list in line with HR's access list
+ * (edge/terminal/hik-isapi/person-sync.ts). Off by default: once on, the gate owns the terminal's
+ * persons, and anybody on the terminal who is not on the access list is deleted from it (with
+ * their face). A site that enrols and manages persons on the terminal itself keeps it off.
+ */
+const PersonSync = z
+  .strictObject({
+    enabled: z.boolean().default(false),
+    /** The terminal's own time zone, for visitors' validity periods (default: the gate's `timezone`). */
+    timezone: TimeZone.optional(),
+    /** Persons per Search page (terminals answer at most 30 on many firmwares). */
+    pageSize: z.number().int().min(1).max(100).default(30),
+    /** Changes per batch: a batch of deletions is one request; the status is brought up to date after each. */
+    batchSize: z.number().int().min(1).max(100).default(10),
+    /** One request to the terminal may take this long. */
+    requestTimeoutMs: z.number().int().min(1000).max(60_000).default(10_000),
+    /** Retry backoff after a failed or incomplete pass: first delay and cap, with jitter. */
+    retryMinMs: z.number().int().min(100).default(5000),
+    retryMaxMs: z.number().int().min(500).default(300_000),
+    /** A terminal out of line for this long raises the `terminal-person-sync` alert. */
+    alertAfterMs: z.number().int().min(1000).default(600_000),
+    /** A full pass this often even without list changes: catches persons added on the terminal by hand. */
+    resyncIntervalMs: z.number().int().min(60_000).default(3_600_000),
+  })
+  .refine((p) => p.retryMinMs <= p.retryMaxMs, {
+    message: 'retryMinMs must not exceed retryMaxMs',
+    path: ['retryMinMs'],
+  })
+  .prefault({});
+
 /** An IP literal, or `*` for any source (allowFrom). */
 const IpOrAny = z.string().refine((s) => s === '*' || isIP(s) !== 0, 'an IP address (10.0.0.21) or "*"');
 
@@ -96,6 +137,8 @@ const HikIsapiTerminal = z
     /** pull: reconnect backoff after the stream drops. */
     reconnectMinMs: z.number().int().min(100).default(500),
     reconnectMaxMs: z.number().int().min(500).default(10_000),
+    /** The terminal's person list kept in line with HR's access list (off by default; see PersonSync). */
+    personSync: PersonSync,
   })
   .superRefine((t, ctx) => {
     if (t.allowFrom !== undefined) return;
@@ -120,6 +163,7 @@ const Terminal = z.preprocess(
 
 export type TerminalConfig = z.output<typeof TerminalUnion>;
 export type HikIsapiTerminalConfig = z.output<typeof HikIsapiTerminal>;
+export type PersonSyncConfig = z.output<typeof PersonSync>;
 
 const Lines = z
   .strictObject({

@@ -1,4 +1,5 @@
 /** What the gate needs from the turnstile I/O and the bus (implemented by gpio/gate-io.ts and mqtt/link.ts). */
+import type { PersonSyncStatus } from '../../protocols/gate/messages.ts';
 export type GateState = 'locked' | 'released' | 'lockdown' | 'fire';
 
 export interface GateActuator {
@@ -38,4 +39,6 @@ export interface TerminalStatusInfo {
   model: string | null;
   serialNumber: string | null;
   firmwareVersion: string | null;
+  /** ISAPI person sync (absent when the driver does not manage the terminal's persons). */
+  personSync?: PersonSyncStatus;
 }

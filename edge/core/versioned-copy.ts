@@ -12,6 +12,7 @@ export class VersionedCopy<E> {
   protected entries = new Map<string, E>();
   version: number | null = null;
   issuedAt = 0;
+  private readonly listeners = new Set<() => void>();
 
   constructor(
     private readonly schema: z.ZodType<Snapshot<E>, unknown>,
@@ -45,6 +46,7 @@ export class VersionedCopy<E> {
     this.issuedAt = snapshot.issuedAt;
     if (persist) this.persist();
     this.changed();
+    this.notify();
     return true;
   }
 
@@ -55,6 +57,7 @@ export class VersionedCopy<E> {
     this.issuedAt = change.issuedAt;
     this.persist();
     this.changed();
+    this.notify();
     return true;
   }
 
@@ -68,6 +71,19 @@ export class VersionedCopy<E> {
 
   get size(): number {
     return this.entries.size;
+  }
+
+  /**
+   * Called after every new version (a snapshot or a change): for what mirrors the list elsewhere
+   * (an ISAPI terminal's person list). Returns the unsubscribe.
+   */
+  onNewVersion(fn: () => void): () => void {
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
+  }
+
+  private notify(): void {
+    for (const fn of this.listeners) fn();
   }
 
   /** Hook for subclasses that keep derived state. */

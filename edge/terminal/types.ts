@@ -8,6 +8,7 @@ import type { FaceEvent } from '../../protocols/face-mqtt/index.ts';
 import type { Counters } from '../../protocols/gate/messages.ts';
 import type { Clock } from '../clock.ts';
 import type { EdgeConfig } from '../config/schema.ts';
+import type { AccessList } from '../core/access-list.ts';
 import type { HandledEvent, Publisher, TerminalReply, TerminalStatusInfo } from '../core/gate.ts';
 import type { Logger } from '../log.ts';
 
@@ -17,6 +18,8 @@ export interface TerminalContext {
   log: Logger;
   /** The site's MQTT link: the terminal's status topic, for drivers that speak for their terminal. */
   bus: Publisher;
+  /** The gate's copy of HR's access list: for drivers that keep the terminal's person list in line with it. */
+  accessList?: AccessList;
 }
 
 /** What a driver hands events to: the Gate. */

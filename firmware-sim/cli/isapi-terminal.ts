@@ -10,7 +10,7 @@ export const ISAPI_TERMINAL_HELP = `Usage: npm run sim -- isapi-terminal --passw
 
 Simulates one face terminal that speaks the vendor's HTTP API, ISAPI (devices.md §5), until Ctrl-C:
 its own web server with HTTP Digest (PUT /ISAPI/AccessControl/remoteCheck, GET /ISAPI/System/deviceInfo,
-GET /ISAPI/Event/notification/alertStream), and an access-control event every --every ms, pushed
+GET /ISAPI/Event/notification/alertStream, the UserInfo person list), and an access-control event every --every ms, pushed
 as multipart (event_log + a small JPEG) to the listening host, or streamed to alert-stream readers.
 With remote verification it waits --timeout ms for the remoteCheck, then denies. Events it could not
 deliver are kept and re-sent (activePostCount + 1).
@@ -30,6 +30,9 @@ deliver are kept and re-sent (activePostCount + 1).
   --count N           stop after N events (default: run until Ctrl-C)
   --local             remote verification off (no remoteCheck expected)
   --timeout MS        remoteCheckTimeout (default 3000)
+  --person-list       match faces only against its own person list (UserInfo Record/Modify/Delete/Search,
+                      kept by a gate with terminal.personSync on): --employee is an unknown face until
+                      the gate has recorded them, and again once HR removed them
   -h, --help          this text
 
 Example (one edge with terminal.protocol hik-isapi, address http://127.0.0.1:8080):
@@ -64,6 +67,7 @@ export async function isapiTerminalCommand(argv: string[]): Promise<number> {
     count: { type: 'string' },
     local: { type: 'boolean' },
     timeout: { type: 'string' },
+    'person-list': { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
   });
   if (v.help) {
@@ -96,6 +100,7 @@ export async function isapiTerminalCommand(argv: string[]): Promise<number> {
     jsonOnly: v['json-only'] === true,
     remoteCheck: !v.local,
     remoteCheckTimeoutMs: timeout,
+    enforcePersonList: v['person-list'] === true,
     ...(temperatureTenths !== undefined ? { thermometer: { unit: 'celsius' as const } } : {}),
   });
   await terminal.start();

@@ -129,6 +129,12 @@ export const AlertKind = z.enum([
    * a gate; added for issue #18).
    */
   'declared-symptom',
+  /**
+   * An ISAPI face terminal's person list has stayed out of line with HR's access list (person
+   * sync on, devices.md §5): somebody HR removed may still be recognised there (the gate still
+   * refuses them), or a new person is not yet.
+   */
+  'terminal-person-sync',
 ]);
 export type AlertKind = z.infer<typeof AlertKind>;
 export const Severity = z.enum(['critical', 'major', 'minor', 'info']);
@@ -159,6 +165,31 @@ export type AlertMessage = z.infer<typeof AlertMessage>;
 
 export const ThermometerState = z.enum(['online', 'offline', 'fault', 'none']);
 export const GateState = z.enum(['locked', 'released', 'lockdown', 'fire']);
+
+/** Where a gate stands in keeping its ISAPI terminal's person list in line with HR's access list. */
+export const PersonSyncStatus = z.object({
+  /**
+   * `waiting`: no access list held yet (nothing is changed on the terminal without one);
+   * `syncing`: a pass is running; `in-sync`: the last pass applied every difference;
+   * `retrying`: the last pass failed or left differences, another follows after a backoff.
+   */
+  state: z.enum(['waiting', 'syncing', 'in-sync', 'retrying']),
+  /** When a pass last left the terminal in line with the list (epoch ms; null: not yet). */
+  lastSyncAt: z.number().int().nonnegative().nullable(),
+  /** The access list version that pass applied. */
+  listVersion: z.number().int().nonnegative().nullable(),
+  /** Differences not applied yet (records, changes and deletions; null: the terminal not read yet). */
+  pending: z.number().int().nonnegative().nullable(),
+  /** Persons the terminal holds: as last read, or as a pass that applied everything left it. */
+  terminalPersons: z.number().int().nonnegative().nullable(),
+  /** Why the last pass did not finish: a TG_ISAPI_* code, and the terminal's own answer when it gave one. */
+  errorCode: z.string().max(64).nullable(),
+  statusCode: z.number().int().nullable(),
+  subStatusCode: z.string().max(128).nullable(),
+  /** Since when the terminal has been out of line (null: in line). */
+  outOfSyncSince: z.number().int().nonnegative().nullable(),
+});
+export type PersonSyncStatus = z.infer<typeof PersonSyncStatus>;
 
 /** Retained on `.../status`; the gate's last will publishes the same with online=false. */
 export const GateStatus = z.object({
@@ -191,6 +222,11 @@ export const GateStatus = z.object({
       model: z.string().max(128).nullable(),
       serialNumber: z.string().max(128).nullable(),
       firmwareVersion: z.string().max(128).nullable(),
+      /**
+       * Keeping the terminal's person list in line with the access list (ISAPI person sync;
+       * absent when the gate does not manage the terminal's persons).
+       */
+      personSync: PersonSyncStatus.optional(),
     })
     .nullable()
     .optional(),

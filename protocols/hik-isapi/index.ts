@@ -9,3 +9,4 @@ export * from './md5.ts';
 export * from './messages.ts';
 export * from './multipart.ts';
 export * from './push.ts';
+export * from './users.ts';

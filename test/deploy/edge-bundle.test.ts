@@ -136,8 +136,10 @@ describe('the shipped edge bundle (dist/edge.mjs)', () => {
     }
   }, 60_000);
 
-  it('an ISAPI gate runs under --lite-mode: listener, Digest remoteCheck and deviceInfo over node:http', async () => {
+  it('an ISAPI gate runs under --lite-mode: listener, Digest remoteCheck, deviceInfo and person sync over node:http', async () => {
     // No WebAssembly under --lite-mode, so no fetch/undici: this proves the edge's HTTP is node:http.
+    // The person sync (UserInfo calls, visitors' periods in Shanghai time through Intl) runs too:
+    // the terminal matches faces only against the persons the gate recorded on it.
     const dataDir = join(dir, 'isapi-data');
     const config = join(dir, 'isapi-gate.yaml');
     const passwordFile = join(dir, 'terminal.password');
@@ -148,7 +150,28 @@ describe('the shipped edge bundle (dist/edge.mjs)', () => {
       deviceId: 'term-i',
       password: 'Bundle-Terminal-1',
       pushUrl: listenUrl,
+      enforcePersonList: true,
     });
+    const accessListFile = join(dir, 'isapi-access-list.json');
+    writeFileSync(
+      accessListFile,
+      JSON.stringify({
+        v: 1,
+        version: 1,
+        issuedAt: 0,
+        entries: [
+          { employeeNo: 'E1', name: '张伟' },
+          // 2026-12-06 08:00 to 18:00 in Shanghai.
+          {
+            employeeNo: 'V1',
+            name: '访客王',
+            kind: 'visitor',
+            validFrom: Date.UTC(2026, 11, 6, 0),
+            validUntil: Date.UTC(2026, 11, 6, 10),
+          },
+        ],
+      }),
+    );
     await terminal.start();
     writeFileSync(
       config,
@@ -165,7 +188,9 @@ describe('the shipped edge bundle (dist/edge.mjs)', () => {
           passwordFile,
           listen: { host: '127.0.0.1', port: listenPort, path: '/isapi/event' },
           healthIntervalMs: 1000,
+          personSync: { enabled: true },
         },
+        accessListFile,
         gpio: { backend: 'sim', simHost: '127.0.0.1', simPort: 0 },
         turnstile: { drive: 'verdict' },
         policy: { accessListRequired: false },
@@ -200,6 +225,15 @@ describe('the shipped edge bundle (dist/edge.mjs)', () => {
       });
       await waitFor(() => heartbeats.some((h) => h.thermometer === 'online'), { what: 'thermometer online' });
       expect(terminalStatus.at(-1)).toBe('online');
+      await waitFor(() => statuses.some((s) => s.terminal?.personSync?.state === 'in-sync'), {
+        what: 'person sync done',
+      });
+      expect(terminal.persons.get('E1')).toMatchObject({ name: '张伟', userType: 'normal' });
+      expect(terminal.persons.get('V1')?.valid).toEqual({
+        enable: true,
+        beginTime: '2026-12-06T08:00:00',
+        endTime: '2026-12-06T17:59:59',
+      });
       await thermometer.measure(364, 50);
       const r = await terminal.present({ employeeNo: 'E1', name: '张伟', mask: 'yes' });
       expect(r.verdict, tail(edge.output())).toMatchObject({

@@ -31,11 +31,19 @@ export interface IsapiSite {
   messages: { topic: string; payload: string }[];
   decisionsFor(serialNo: number): DecisionMessage[];
   decisionFor(serialNo: number, timeoutMs?: number): Promise<DecisionMessage>;
+  /** Publishes on the site broker as the hub would (QoS 1). */
+  publish(topic: string, payload: string): Promise<void>;
   close(): Promise<void>;
 }
 
 export async function startIsapiSite(
-  o: { mode?: 'push' | 'pull'; terminal?: Partial<IsapiTerminalOptions>; terminalHost?: string } = {},
+  o: {
+    mode?: 'push' | 'pull';
+    terminal?: Partial<IsapiTerminalOptions>;
+    terminalHost?: string;
+    /** More keys of the gate's `terminal` section (e.g. personSync). */
+    edgeTerminal?: Record<string, unknown>;
+  } = {},
 ): Promise<IsapiSite> {
   const mode = o.mode ?? 'push';
   const dir = mkdtempSync(join(tmpdir(), 'tg-isapi-site-'));
@@ -88,6 +96,7 @@ export async function startIsapiSite(
       healthIntervalMs: 1000,
       reconnectMinMs: 100,
       reconnectMaxMs: 500,
+      ...o.edgeTerminal,
     },
     gpio: { backend: 'sim', simPort: 0 },
     turnstile: { drive: 'both', openMs: 500 },
@@ -126,6 +135,9 @@ export async function startIsapiSite(
     decisionsFor,
     decisionFor: (serialNo, timeoutMs = 5000) =>
       waitFor(() => decisionsFor(serialNo)[0], { what: `decision for serialNo ${serialNo}`, timeoutMs }),
+    async publish(topic, payload) {
+      await observer.publishAsync(topic, payload, { qos: 1 });
+    },
     async close() {
       observer.end(true);
       await terminal.stop();

@@ -5,7 +5,9 @@
  * alert-stream readers, and Digest headers. Properties: nothing throws; every failure carries a
  * stable TG_ISAPI_* code; an accepted face event has a temperature the chain can store and a time
  * the store accepts; chunking never changes what is read; a cut body yields the event exactly
- * when its JSON part was whole.
+ * when its JSON part was whole. The UserInfo codecs (Record / Delete / Search bodies and Search
+ * answers, validity times): never throw, fail with their own stable codes, and what they accept
+ * keeps its shape (employee numbers non-empty, a page's count matching its persons).
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -18,6 +20,11 @@ import {
   parseDigestAuthorization,
   parseDigestChallenge,
   parseIsapiEvent,
+  parseIsapiLocalTime,
+  parseUserInfo,
+  parseUserInfoDelete,
+  parseUserInfoSearch,
+  parseUserInfoSearchPage,
 } from '../../protocols/hik-isapi/index.ts';
 import { ReadingRecord } from '../../protocols/gate/messages.ts';
 import { jsonish, mutate, mutation } from './mutate.ts';
@@ -33,6 +40,8 @@ const CODES = [
   'TG_ISAPI_TOO_LARGE',
   'TG_ISAPI_DIGEST',
 ];
+/** What the UserInfo codecs (the terminal's person list) may fail with. */
+const USER_CODES = ['TG_ISAPI_USER_INFO', 'TG_ISAPI_TOO_LARGE', 'TG_ISAPI_LOCAL_TIME'];
 const Tenths = ReadingRecord.shape.temperatureTenths.unwrap();
 
 const EVENT = {
@@ -243,6 +252,111 @@ describe('Digest headers', () => {
         },
       ),
       runs(200),
+    );
+  });
+});
+
+describe("UserInfo (the terminal's person list)", () => {
+  const PAGE = {
+    UserInfoSearch: {
+      searchID: 's1',
+      responseStatusStrg: 'MORE',
+      numOfMatches: 2,
+      totalMatches: 40,
+      UserInfo: [
+        {
+          employeeNo: 'E10023',
+          name: '张伟',
+          userType: 'normal',
+          Valid: { enable: false, beginTime: '2000-01-01T00:00:00', endTime: '2037-12-31T23:59:59' },
+        },
+        {
+          employeeNo: 'V0001',
+          name: '李访客',
+          userType: 'visitor',
+          Valid: {
+            enable: true,
+            beginTime: '2026-12-06T08:00:00',
+            endTime: '2026-12-06T17:59:59',
+            timeType: 'local',
+          },
+        },
+      ],
+    },
+  };
+  const RECORD = { UserInfo: PAGE.UserInfoSearch.UserInfo[1] };
+  const DELETE = { UserInfoDelCond: { EmployeeNoList: [{ employeeNo: 'E1' }, { employeeNo: 'E2' }] } };
+  const SEARCH = { UserInfoSearchCond: { searchID: 's1', searchResultPosition: 0, maxResults: 30 } };
+
+  function check(payload: string): void {
+    const rec = parseUserInfo(payload);
+    if (!rec.ok) expect(USER_CODES).toContain(rec.error.code);
+    else for (const u of rec.value) expect(u.employeeNo.length).toBeGreaterThan(0);
+    const del = parseUserInfoDelete(payload);
+    if (!del.ok) expect(USER_CODES).toContain(del.error.code);
+    else expect(del.value.length).toBeGreaterThan(0);
+    const cond = parseUserInfoSearch(payload);
+    if (!cond.ok) expect(USER_CODES).toContain(cond.error.code);
+    const page = parseUserInfoSearchPage(payload);
+    if (!page.ok) expect(USER_CODES).toContain(page.error.code);
+    else expect(page.value.numOfMatches).toBe(page.value.users.length);
+  }
+
+  it('raw text and arbitrary JSON: never throws, stable codes', () => {
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          fc.string({ maxLength: 300 }),
+          jsonish.map((j) => JSON.stringify(j)),
+        ),
+        check,
+      ),
+      runs(100),
+    );
+  });
+
+  it('real bodies mutated field by field: never throws, stable codes, accepted shapes hold', () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom<unknown>(PAGE, RECORD, DELETE, SEARCH),
+        fc.array(mutation, { minLength: 1, maxLength: 4 }),
+        (doc, ms) => check(JSON.stringify(mutate(doc, ms))),
+      ),
+      runs(100),
+    );
+  });
+
+  it('any validity time text: never throws, TG_ISAPI_LOCAL_TIME or an instant in 2000–2037', () => {
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          fc.string({ maxLength: 40 }),
+          fc
+            .tuple(
+              fc.integer({ min: 1990, max: 2045 }),
+              fc.nat(14),
+              fc.nat(33),
+              fc.nat(25),
+              fc.nat(61),
+              fc.nat(61),
+            )
+            .map(
+              ([y, mo, d, h, mi, s]) =>
+                `${y}-${String(mo).padStart(2, '0')}-${String(d).padStart(2, '0')}T${String(h).padStart(2, '0')}:${String(mi).padStart(2, '0')}:${String(s).padStart(2, '0')}`,
+            ),
+        ),
+        fc.constantFrom<string | number>('Asia/Shanghai', 'Europe/Berlin', 480, -300),
+        (text, zone) => {
+          const r = parseIsapiLocalTime(text, zone);
+          if (!r.ok) expect(r.error.code).toBe('TG_ISAPI_LOCAL_TIME');
+          else {
+            expect(Number.isInteger(r.value)).toBe(true);
+            expect(r.value).toBeGreaterThan(Date.UTC(1999, 11, 30));
+            expect(r.value).toBeLessThan(Date.UTC(2038, 0, 2));
+          }
+        },
+      ),
+      runs(300),
     );
   });
 });

@@ -116,6 +116,7 @@ export const en: Record<keyof typeof zh, string> = {
   'alertKind.fire-alarm': 'Fire alarm',
   'alertKind.held-person': 'Held person at a gate',
   'alertKind.terminal-clock': 'Face terminal clock off',
+  'alertKind.terminal-person-sync': 'Face terminal person list out of sync',
   'alertKind.outbox-filling': 'Outbox filling',
 
   'alert.gate': 'Gate',
@@ -482,6 +483,8 @@ export const en: Record<keyof typeof zh, string> = {
   'alertDetail.held-person': 'a held person tried the gate and was refused',
   'alertDetail.terminal-clock': 'the face terminal’s clock disagrees with the gate’s',
   'alertDetail.terminal-clock.offset': 'the face terminal’s clock is {s} s off the gate’s',
+  'alertDetail.terminal-person-sync':
+    'the face terminal’s person list differs from the access list (a removed person may still be recognised; the gate still refuses them); check the terminal’s connection',
   'alertDetail.waiting': 'every isolation room is full: waiting for a room',
   'alertDetail.noRooms': 'no isolation room is set up: waiting for one',
   'alertDetail.conditionOver': 'the device is back: waiting for acknowledgement',

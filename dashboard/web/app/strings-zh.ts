@@ -115,6 +115,7 @@ export const zh = {
   'alertKind.outbox-filling': '数据积压',
   'alertKind.held-person': '体温异常人员（未解除）试图通行',
   'alertKind.terminal-clock': '人脸终端时钟偏差',
+  'alertKind.terminal-person-sync': '人脸终端人员名单未同步',
 
   'alert.gate': '闸机',
   'alert.noRoom': '隔离室已满，请原地等待保安',
@@ -464,6 +465,8 @@ export const zh = {
   'alertDetail.held-person': '体温异常尚未解除的人员试图通行，已拒绝',
   'alertDetail.terminal-clock': '人脸终端时钟与闸机不一致',
   'alertDetail.terminal-clock.offset': '人脸终端时钟与闸机相差 {s} 秒',
+  'alertDetail.terminal-person-sync':
+    '人脸终端上的人员名单与通行名单不一致（已删除的人员可能仍被识别，闸机仍会拒绝其通行），请检查终端连接',
   'alertDetail.waiting': '隔离室已满，等待空出隔离室',
   'alertDetail.noRooms': '尚未设置隔离室，等待安排',
   'alertDetail.conditionOver': '设备已恢复，待确认',

@@ -14,6 +14,9 @@
  *   stops answering (or a verdict that cannot reach it) is offline on the guard's board with the
  *   same alert as an offline MQTT terminal. `online` is repeated each health check, since the
  *   hub counts a terminal it never sees connected as gone after its heartbeat timeout.
+ * - Persons (terminal.personSync, off by default): person-sync.ts keeps the terminal's person list
+ *   in line with the access list; this driver only starts and stops it, adds its status and tells
+ *   it when the terminal is back.
  */
 import { mkdirSync, writeFile } from 'node:fs';
 import { join } from 'node:path';
@@ -32,6 +35,7 @@ import type { TerminalContext, TerminalDriver, TerminalEventSink } from '../type
 import { AlertStreamClient } from './alert-stream.ts';
 import { IsapiClientError, IsapiHttpClient } from './http-client.ts';
 import { type EventOutcome, IsapiListener } from './listener.ts';
+import { createPersonSync, type PersonSync } from './person-sync.ts';
 
 /** Verdicts not sent by now are no use: the terminal has shut the turnstile. */
 const PENDING_MAX = 1000;
@@ -47,6 +51,8 @@ export interface HikIsapiDriver extends TerminalDriver {
   readonly deviceInfo: DeviceInfo | undefined;
   /** Runs a health check now (tests; the periodic one runs on its own). */
   checkHealth(): Promise<boolean>;
+  /** The terminal's person list kept in line with the access list (terminal.personSync.enabled). */
+  readonly personSync: PersonSync | undefined;
 }
 
 export function hikIsapiDriver(ctx: TerminalContext): HikIsapiDriver {
@@ -69,6 +75,7 @@ class IsapiDriver implements HikIsapiDriver {
   private healthTimer: ReturnType<typeof setInterval> | undefined;
   private stopped = false;
   private readonly log;
+  readonly personSync: PersonSync | undefined;
 
   constructor(
     private readonly ctx: TerminalContext,
@@ -88,6 +95,7 @@ class IsapiDriver implements HikIsapiDriver {
       // The HTTP 200 of the push is the terminal's ack; nothing more to send.
       ack: () => {},
     };
+    this.personSync = createPersonSync(ctx, t, this.log, () => this.sink?.publishStatus(true));
   }
 
   get listenPort(): number | undefined {
@@ -109,6 +117,7 @@ class IsapiDriver implements HikIsapiDriver {
       model: this.info?.model ?? null,
       serialNumber: this.info?.serialNumber ?? null,
       firmwareVersion: this.info?.firmwareVersion ?? null,
+      ...(this.personSync ? { personSync: this.personSync.status() } : {}),
     };
   }
 
@@ -154,12 +163,14 @@ class IsapiDriver implements HikIsapiDriver {
     // At start and then periodically; the gate runs whether or not the terminal answers.
     void this.checkHealth();
     this.healthTimer = setInterval(() => void this.checkHealth(), this.t.healthIntervalMs);
+    this.personSync?.start();
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.healthTimer) clearInterval(this.healthTimer);
     this.stream?.stop();
+    await this.personSync?.stop();
     await this.listener?.close();
     this.client.close();
   }
@@ -277,6 +288,7 @@ class IsapiDriver implements HikIsapiDriver {
     this.isOnline = online;
     if (was !== online)
       this.log[online ? 'info' : 'warn']({ online }, `terminal ${online ? 'online' : 'offline'}`);
+    if (online && was === false) this.personSync?.kick('terminal back online');
     this.publishTerminalStatus();
     this.sink?.publishStatus(true);
   }
