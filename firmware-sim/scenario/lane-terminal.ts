@@ -20,6 +20,8 @@ export interface LaneTerminal {
   readonly deviceId: string;
   /** Where it is reached, for the console (broker URL or its web address). */
   readonly description: string;
+  /** ISAPI: its web server, http://host:port (once started); MQTT: undefined. */
+  readonly address: string | undefined;
   start(): Promise<void>;
   waitOnline(timeoutMs: number): Promise<void>;
   /** Loses its network (events are kept and re-sent later). */
@@ -47,6 +49,7 @@ export function createLaneTerminal(t: TerminalSpec, o: LaneTerminalOptions): Lan
 class MqttLaneTerminal implements LaneTerminal {
   readonly deviceId: string;
   readonly description: string;
+  readonly address = undefined;
   private readonly t: FaceTerminal;
 
   constructor(spec: TerminalSpec, o: LaneTerminalOptions) {
@@ -99,6 +102,10 @@ class IsapiLaneTerminal implements LaneTerminal {
       utcOffset: o.utcOffset,
       logger: o.logger,
     });
+  }
+
+  get address(): string {
+    return this.t.address;
   }
 
   get description(): string {
