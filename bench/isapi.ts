@@ -108,7 +108,7 @@ async function round(): Promise<number[]> {
     policy: { accessListRequired: false },
     turnstile: { drive: 'verdict' },
     storage: { sink: { kind: 'none' }, outboxCapacity: 10_000_000 },
-    logLevel: 'warn',
+    logLevel: 'error',
   });
   // The password from the environment, as a gate may have it (never in the file).
   process.env.TG_EDGE__TERMINAL__PASSWORD = 'bench';
