@@ -35,7 +35,8 @@ const BENCHES: Bench[] = [
     name: 'isapi',
     file: 'bench/isapi.ts',
     what: 'ISAPI terminal: event pushed → remoteCheck PUT at the terminal, on loopback',
-    timeoutS: 120,
+    // Four rounds, each starting a gate process (3–6 s under load) and taking 2,000 events.
+    timeoutS: 240,
   },
   {
     name: 'pipeline',

@@ -1,7 +1,9 @@
 /**
  * `npm start`: a whole small site on one machine. The site process (MQTT broker with per-device
  * credentials and ACLs, fleet status, access list distribution, and the dashboard for guards, HR
- * and admins), two gates (each its own edge process: one Modbus thermometer, one UART module), and
+ * and admins), two gates (each its own edge process: one Modbus thermometer, one UART module;
+ * gate-1's face terminal speaks MQTT (devices.md §3), gate-2's the vendor's ISAPI over HTTP (§5):
+ * the simulator's terminal pushes to gate-2's listener and takes its verdicts by Digest), and
  * the simulator playing a morning at the entrance against both. Every decision and alert is
  * printed as it happens. Readings go to the embedded SQLite store (data/demo/site.sqlite).
  * Ctrl-C stops everything.
@@ -36,6 +38,8 @@ accounts admin, guard and hr with fresh passwords, printed at start and kept in 
 Two gates are started as separate processes (npm run edge -- --config DIR/gate-N.yaml) and the
 simulator plays firmware-sim/examples/demo-scenario.yaml against them. Decisions and alerts are
 printed live; the simulator's own log is in DIR/sim.log, the gates' logs in DIR/gate-N.log.
+gate-1's face terminal speaks MQTT; gate-2's speaks ISAPI over HTTP (the simulated terminal's web
+server, Digest login admin / DIR/term-2.password, pushes events to gate-2's listener).
 `;
 
 const ROOT = resolve(import.meta.dirname, '..');
@@ -53,10 +57,23 @@ async function freePort(): Promise<number> {
 interface GatePlan {
   gateId: string;
   terminal: string;
+  /** ISAPI (§5): the simulated terminal's web server and the gate's listener; absent: MQTT (§3). */
+  isapi?: { terminalPort: number; listenPort: number };
   protocol: 'modbus-ir' | 'gy-mlx90615';
   thermometerPort: number;
   gpioPort: number;
   offsetTenths: number;
+}
+
+function terminalConfig(g: GatePlan, dataDir: string): string {
+  if (!g.isapi) return `terminal: { deviceId: ${g.terminal} }`;
+  return `terminal:
+  protocol: hik-isapi
+  deviceId: ${g.terminal}
+  address: http://127.0.0.1:${g.isapi.terminalPort}
+  username: admin
+  passwordFile: ${join(dataDir, `${g.terminal}.password`)}
+  listen: { host: 127.0.0.1, port: ${g.isapi.listenPort}, path: /isapi/event }`;
 }
 
 function gateConfig(g: GatePlan, brokerUrl: string, dataDir: string, passwordFile: string): string {
@@ -69,7 +86,7 @@ thermometer:
   protocol: ${g.protocol}
   port: tcp://127.0.0.1:${g.thermometerPort}
   offsetTenths: ${g.offsetTenths}
-terminal: { deviceId: ${g.terminal} }
+${terminalConfig(g, dataDir)}
 turnstile: { drive: both }
 gpio: { backend: sim, simPort: ${g.gpioPort} }
 storage: { sink: { kind: sqlite, path: ${join(dataDir, 'site.sqlite')} } }
@@ -168,6 +185,7 @@ async function main(): Promise<number> {
     {
       gateId: 'gate-2',
       terminal: 'term-2',
+      isapi: { terminalPort: await freePort(), listenPort: await freePort() },
       protocol: 'gy-mlx90615',
       thermometerPort: await freePort(),
       gpioPort: await freePort(),
@@ -241,6 +259,15 @@ async function main(): Promise<number> {
   for (const lane of withLogins.lanes) {
     lane.terminal.username = lane.terminal.deviceId;
     lane.terminal.password = passwords.get(lane.terminal.deviceId);
+    // gate-2's terminal speaks ISAPI: its own web server (Digest, user admin), pushing to the gate.
+    const isapi = gates.find((g) => g.terminal === lane.terminal.deviceId)?.isapi;
+    if (isapi)
+      Object.assign(lane.terminal, {
+        protocol: 'hik-isapi',
+        username: 'admin',
+        listen: `127.0.0.1:${isapi.terminalPort}`,
+        pushUrl: `http://127.0.0.1:${isapi.listenPort}/isapi/event`,
+      });
   }
   writeFileSync(scenarioFile, toYaml(withLogins), { mode: 0o600 });
 
@@ -283,7 +310,7 @@ async function main(): Promise<number> {
     writeFileSync(file, gateConfig(g, brokerUrl, dataDir, join(dataDir, `${g.gateId}.password`)));
     run(g.gateId, ['edge/cli.ts', '--config', file]);
     process.stdout.write(
-      `  ${g.gateId}: ${g.protocol} thermometer at tcp://127.0.0.1:${g.thermometerPort}, terminal ${g.terminal}, config ${file}\n`,
+      `  ${g.gateId}: ${g.protocol} thermometer at tcp://127.0.0.1:${g.thermometerPort}, terminal ${g.terminal} ${g.isapi ? `over ISAPI (its web server http://127.0.0.1:${g.isapi.terminalPort}, the gate listens on ${g.isapi.listenPort})` : 'over MQTT'}, config ${file}\n`,
     );
   }
   const lanes = gates.flatMap((g) => [
@@ -329,7 +356,8 @@ async function main(): Promise<number> {
     `The site keeps running (hub, gates). Try another person at gate-1:\n  npm run sim -- terminal --broker ${brokerUrl} ` +
       `--device-id term-1 --username term-1 --password="$(cat ${termPw})" --employee E10023 --celsius 37.5 --count 1\n` +
       '(gate-1 waits for its thermometer: run `npm run sim -- thermometer --tcp ...` too, or watch it ask to re-measure).\n' +
-      `gate-2's terminal is term-2, password in ${join(dataDir, 'term-2.password')}. Ctrl-C to stop.\n`,
+      `gate-2's terminal is term-2 over ISAPI (user admin, password in ${join(dataDir, 'term-2.password')}): ` +
+      `curl --digest -u admin:"$(cat ${join(dataDir, 'term-2.password')})" http://127.0.0.1:${gates[1]?.isapi?.terminalPort}/ISAPI/System/deviceInfo. Ctrl-C to stop.\n`,
   );
   await new Promise<void>((r) => {
     process.once('SIGINT', r);

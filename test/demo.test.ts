@@ -33,6 +33,15 @@ it('the demo site plays its scenario end to end', async () => {
   expect(lines.some((l) => l.includes('ALERT fever (critical) E10031'))).toBe(true);
   expect(lines.find((l) => l.includes('E10052'))).toMatch(/offline record/);
   expect(r.stdout).toMatch(/\b8 decisions\b/);
+  // gate-2's face terminal is the simulated ISAPI terminal (devices.md §5): its events reach the
+  // gate over HTTP and the gate decides them (pass, mask refused, the re-sent one stored).
+  expect(readFileSync(join(data, 'gate-2.yaml'), 'utf8')).toMatch(/protocol: hik-isapi/);
+  expect(lines.find((l) => l.includes('E10024'))).toMatch(/gate-2\s+\d+\.\d°C\s+PASS/);
+  expect(lines.find((l) => l.includes('E10040') && !l.includes('ALERT'))).toMatch(/gate-2.*DENIED/);
+  expect(lines.find((l) => l.includes('E10052'))).toMatch(/gate-2/);
+  const gate2Log = readFileSync(join(data, 'gate-2.log'), 'utf8');
+  expect(gate2Log).toContain('isapi listener up');
+  expect(gate2Log).toContain('terminal deviceInfo');
 
   // Every device of the demo has its password in DIR/<id>.password (0600), the one the hub
   // accepts: issue #20 found none for term-2, so gate-2's lane could not be driven by hand.

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { AlertState } from '../../protocols/dashboard/messages.ts';
 import type { DecisionMessage } from '../../protocols/gate/messages.ts';
+import type { GateTile } from './app/types.ts';
 import { fmtValidity, lineErrors } from './app/admin/access-list.ts';
 import { formatDistances, parseDistances } from './app/admin/rooms.ts';
 import { asGateTiles, fromDecision, fromFleet } from './app/board/gates-model.ts';
@@ -183,6 +184,28 @@ describe('gate tiles', () => {
     });
     expect(r.gates[0]).toMatchObject({ online: false, thermometer: 'offline', passedToday: 4 });
     expect(r.unknown).toBe(true);
+  });
+
+  it("carries the gate's terminal as its driver reports it (ISAPI deviceInfo), none for an MQTT terminal", () => {
+    const isapi = {
+      protocol: 'hik-isapi',
+      online: true,
+      model: 'DS-K1T671TM-3XF',
+      serialNumber: 'DS-K1T671TM-3XF20230101V030200ENF12345678',
+      firmwareVersion: 'V3.2.0 build 230101',
+    };
+    const [a, b] = asGateTiles([
+      { gateId: 'gate-a', terminalId: 'T1', terminal: isapi },
+      { gateId: 'gate-b', terminalId: 'T2', terminal: null },
+    ]);
+    expect(a?.terminal).toEqual(isapi);
+    expect(b?.terminal).toBeNull();
+    // A fleet snapshot updates it; one without the field keeps what was known.
+    const newer = { ...isapi, firmwareVersion: 'V3.3.0 build 240601' };
+    const r = fromFleet([a as GateTile], { gates: [{ gateId: 'gate-a', online: true, terminal: newer }] });
+    expect(r.gates[0]?.terminal?.firmwareVersion).toBe('V3.3.0 build 240601');
+    const kept = fromFleet(r.gates, { gates: [{ gateId: 'gate-a', online: true }] });
+    expect(kept.gates[0]?.terminal?.model).toBe('DS-K1T671TM-3XF');
   });
 });
 

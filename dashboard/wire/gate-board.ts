@@ -42,6 +42,11 @@ export interface GateTile {
   policyOverrides: string[];
   /** The face terminal's clock offset from the gate's, ms (null: not observed yet). */
   terminalClockOffsetMs: number | null;
+  /**
+   * The face terminal as its gate's driver reports it (protocol, and for an ISAPI terminal its
+   * deviceInfo: model, serial number, firmware); null from MQTT terminals and older gates.
+   */
+  terminal: NonNullable<FleetGate['terminal']> | null;
   lastPassage: LastPassage | null;
   passedToday: number;
   flaggedToday: number;
@@ -228,6 +233,7 @@ export class GateBoard {
         policyVersion: f?.policyVersion ?? s?.policyVersion ?? null,
         policyOverrides: f?.policyOverrides ?? s?.policyOverrides ?? [],
         terminalClockOffsetMs: f?.terminalClockOffsetMs ?? s?.terminalClockOffsetMs ?? null,
+        terminal: f?.terminal ?? s?.terminal ?? null,
         lastPassage: this.last.get(gateId) ?? null,
         passedToday: c.passed,
         flaggedToday: c.flagged,

@@ -167,7 +167,7 @@ export async function scenarioCommand(argv: string[]): Promise<number> {
   });
   for (const lane of runner.allLanes()) {
     note(
-      `lane ${lane.id}: ${lane.spec.thermometer.protocol} on ${lane.thermometer.link.description}, terminal ${lane.terminal.deviceId} → ${broker.url}` +
+      `lane ${lane.id}: ${lane.spec.thermometer.protocol} on ${lane.thermometer.link.description}, terminal ${lane.terminal.deviceId} → ${lane.terminal.description}` +
         (lane.gpio ? `, ${lane.gpio.description}` : ', no gpio'),
     );
   }

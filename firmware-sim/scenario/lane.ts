@@ -1,14 +1,14 @@
 /**
  * One gate lane's devices, built from its spec: the thermometer on its transport, the face
- * terminal on the broker, and (optionally) the GPIO peer of the edge's gate I/O. The devices stay
+ * terminal (on the broker, or over ISAPI), and (optionally) the GPIO peer of the edge's gate I/O. The devices stay
  * independent peers on their wires; the lane only starts, stops and fault-injects them together.
  */
 import { parseEndpoint, parseTcpAddress } from '../endpoint.ts';
 import { SimError, SimErrorCode } from '../errors.ts';
-import { FaceTerminal } from '../face/terminal.ts';
 import { GpioPeer } from '../gpio/peer.ts';
 import { childLogger, type Logger } from '../log.ts';
 import { ThermometerSim } from '../thermometer-sim.ts';
+import { createLaneTerminal, type LaneTerminal } from './lane-terminal.ts';
 import type { FaultSpec, LaneSpec } from './schema.ts';
 
 export interface BrokerSettings {
@@ -26,7 +26,8 @@ export interface LaneBuildOptions {
 export class Lane {
   readonly id: string;
   readonly thermometer: ThermometerSim;
-  readonly terminal: FaceTerminal;
+  /** MQTT (§3) or ISAPI (§5), as the lane's terminal.protocol says. */
+  readonly terminal: LaneTerminal;
   readonly gpio: GpioPeer | undefined;
   private readonly active = new Set<FaultSpec['kind']>();
   private readonly log: Logger;
@@ -49,19 +50,12 @@ export class Lane {
       offsetTenths: t.offsetTenths,
       logger: this.log.child({ device: 'thermometer' }),
     });
-    const term = spec.terminal;
-    this.terminal = new FaceTerminal({
+    this.terminal = createLaneTerminal(spec.terminal, {
       brokerUrl: opts.broker.url,
-      deviceId: term.deviceId,
-      // A terminal's own credentials win over the site-wide broker login.
-      username: term.username ?? opts.broker.username,
-      password: term.password ?? opts.broker.password,
+      brokerUsername: opts.broker.username,
+      brokerPassword: opts.broker.password,
       utcOffset: opts.utcOffset,
-      remoteCheck: term.remoteCheck,
-      remoteCheckTimeoutMs: term.remoteCheckTimeoutMs,
-      thermometer: term.thermometer,
-      protocolVersion: term.protocolVersion,
-      logger: this.log.child({ device: 'terminal', deviceId: term.deviceId }),
+      logger: this.log.child({ device: 'terminal', deviceId: spec.terminal.deviceId }),
     });
     this.gpio = spec.gpio
       ? new GpioPeer({ ...parseTcpAddress(spec.gpio), logger: this.log.child({ device: 'gpio' }) })
@@ -95,7 +89,7 @@ export class Lane {
     switch (f.kind) {
       case 'terminal-offline':
         if (on) await this.terminal.crash();
-        else await this.terminal.start();
+        else await this.terminal.recover();
         return;
       case 'fire-alarm':
         if (!this.gpio)

@@ -8,6 +8,7 @@ import type { TcpDeviceServer } from '../transport/tcp-server.ts';
 import { startBroker } from '../test-support/aedes-broker.ts';
 import { startFakeEdge } from '../test-support/fake-edge.ts';
 import { startFakeGpioEdge } from '../test-support/fake-gpio-edge.ts';
+import { startFakeIsapiGate } from '../test-support/fake-isapi-gate.ts';
 import { loadScenarioFile, parseScenario } from './load.ts';
 import { generateScenario } from './random.ts';
 import { type PersonOutcome, ScenarioRunner, type ScenarioStep } from './runner.ts';
@@ -223,5 +224,64 @@ describe('ScenarioRunner', () => {
     // Seen before the thermometer even had a target: the measurement still belongs to this person.
     expect(veryEarly.measurement?.reportedTenths).toBe(367);
     for (const p of report.people) expect(p.face).toMatchObject({ timedOut: true, opened: false });
+  });
+
+  it('an ISAPI lane: pushes to the gate, takes its Digest verdicts; offline events are re-sent, not realtime', async () => {
+    let runner: ScenarioRunner | undefined;
+    const gate = await startFakeIsapiGate({
+      terminal: () => runner?.lane('gate-1').terminal.address ?? '',
+      password: 'Web-Pw-1',
+    });
+    cleanups.push(() => gate.close());
+    const scenario = parseScenario({
+      timing: { skewMs: 20, walkMs: 10, releaseWaitMs: 100, deniedDwellMs: 10 },
+      lanes: [
+        lane({
+          openBy: 'verdict',
+          terminal: {
+            deviceId: 'term-1',
+            protocol: 'hik-isapi',
+            password: 'Web-Pw-1',
+            listen: '127.0.0.1:0',
+            pushUrl: gate.pushUrl,
+            remoteCheckTimeoutMs: 1000,
+            thermometer: { unit: 'celsius' },
+          },
+          // Wide margins: people at one lane are served one after another (a busy machine is slow).
+          faults: [{ kind: 'terminal-offline', atMs: 1000, durationMs: 600 }],
+        }),
+      ],
+      people: [
+        { employeeNo: 'E1', temperatureTenths: 365 },
+        { employeeNo: 'V2', temperatureTenths: 366, recognised: false },
+        { employeeNo: 'E3', temperatureTenths: 367 },
+        { employeeNo: 'E4', temperatureTenths: 364 },
+      ],
+      arrivals: [
+        { atMs: 0, person: 'E1' },
+        { atMs: 50, person: 'V2' },
+        { atMs: 1200, person: 'E3' },
+        { atMs: 2000, person: 'E4' },
+      ],
+    });
+    runner = new ScenarioRunner(scenario, { broker: { url: 'mqtt://127.0.0.1:1' } });
+    const r = runner;
+    cleanups.push(() => r.stop());
+    await r.start(3000);
+    const report = await r.run();
+    const [p1, p2, p3, p4] = report.people;
+    expect(p1?.face).toMatchObject({ realtime: true, opened: true, verdict: { checkResult: 'success' } });
+    expect(p2?.face).toMatchObject({ realtime: true, opened: false, verdict: { checkResult: 'failed' } });
+    expect(p3?.faults).toContain('terminal-offline');
+    expect(p3?.face).toMatchObject({ realtime: false, opened: false });
+    expect(p4?.face).toMatchObject({ realtime: true, opened: true });
+    // E3's event reached the gate once the terminal was back, marked as re-sent.
+    const deadline = Date.now() + 5000;
+    while (!gate.received.some((e) => e.employeeNo === 'E3') && Date.now() < deadline)
+      await new Promise((res) => setTimeout(res, 20));
+    expect(gate.received.filter((e) => e.employeeNo === 'E3')).toEqual([
+      { serialNo: p3?.face.serialNo, employeeNo: 'E3', realtime: false },
+    ]);
+    expect(r.lane('gate-1').terminal.pendingOfflineRecords()).toEqual([]);
   });
 });

@@ -63,18 +63,37 @@ export const ThermometerSpec = z.object({
 });
 export type ThermometerSpec = z.infer<typeof ThermometerSpec>;
 
-export const TerminalSpec = z.object({
-  deviceId: Id,
-  username: z.string().optional(),
-  password: z.string().optional(),
-  remoteCheck: z.boolean().default(true),
-  remoteCheckTimeoutMs: Ms.default(3000),
-  /** Present for terminal models with their own thermometer. */
-  thermometer: z
-    .object({ unit: ThermometryUnit.default('celsius'), abnormalTenths: z.number().int().optional() })
-    .optional(),
-  protocolVersion: z.union([z.literal(4), z.literal(5)]).default(4),
-});
+export const TerminalSpec = z
+  .object({
+    deviceId: Id,
+    /**
+     * face-mqtt: the §3 terminal on the broker (username/password: its broker login). hik-isapi:
+     * the §5 terminal, its own web server at `listen` with Digest (username/password: its web
+     * login, default user admin), pushing events to the gate's listener at `pushUrl`.
+     */
+    protocol: z.enum(['face-mqtt', 'hik-isapi']).default('face-mqtt'),
+    /** hik-isapi: HOST:PORT of the terminal's web server (port 0: any free one). */
+    listen: z.string().refine(parses(parseTcpAddress), 'must be HOST:PORT').optional(),
+    /** hik-isapi: the gate's listening host, e.g. http://127.0.0.1:8099/isapi/event. */
+    pushUrl: z.url({ protocol: /^http$/ }).optional(),
+    username: z.string().optional(),
+    password: z.string().optional(),
+    remoteCheck: z.boolean().default(true),
+    remoteCheckTimeoutMs: Ms.default(3000),
+    /** Present for terminal models with their own thermometer. */
+    thermometer: z
+      .object({ unit: ThermometryUnit.default('celsius'), abnormalTenths: z.number().int().optional() })
+      .optional(),
+    protocolVersion: z.union([z.literal(4), z.literal(5)]).default(4),
+  })
+  .superRefine((t, ctx) => {
+    if (t.protocol === 'hik-isapi' && !t.password)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['password'],
+        message: 'an ISAPI terminal needs its web password',
+      });
+  });
 export type TerminalSpec = z.infer<typeof TerminalSpec>;
 
 const FaultBase = { atMs: Ms, durationMs: Ms.optional() };

@@ -16,6 +16,24 @@
  * ISAPI events carry no similarity: the terminal matched with its own threshold, so a 75 counts
  * as 1 and a 76 as 0. A re-sent event (the terminal could not deliver it, `activePostCount` > 1;
  * or an explicit `isRealtime: false`) is not realtime: stored, never actuates (§5, as §3).
+ *
+ * Checked against public code (search of public repositories, December 2026; third-party
+ * captures, not vendor documents):
+ * - `isAbnomalTemperature` (sic), `currTemperature` printed as `36.600000`, `thermometryUnit:
+ *   "celsius"`, `mask: "unknown"`, `employeeNoString`, `serialNo`, major 5 / minor 75: a captured
+ *   `AcsEvent` answer in a PHP/HTML attendance page (search id 8884085028), the vendor SDK's
+ *   `byIsAbnomalTemperature` / `fCurrTemperature` in Java and C# integrations, and the EZVIZ open
+ *   platform's relayed `"currTemperature":37.2,"isAbnomalTemperature":false`.
+ * - Health code: real devices send `"HealthInfo": {"healthCode": 1}`, a number, in the same capture.
+ *   No public source found gives the numbers' meaning (the colour list of another vendor's cloud,
+ *   HealthCodeVerifyRecord.healthStatus 1 green, 2 yellow, 3 red, is not this field), so it is not read: `healthCode` stays absent, and a
+ *   policy that requires a green health code denies at such a terminal (never admits on a guess).
+ *   §5's own `healthCode: "green" | "yellow" | "red"` string is not part of this event either.
+ * - Re-sent events: `activePostCount` is the only marker found; on cameras it counts the posts of
+ *   one ongoing alarm and appears as a string ("38" in node-red-contrib-hikvision-ultimate's
+ *   sample, "0" in a Python alertStream client's docstring), so both forms are taken. No
+ *   `isOfflineEvent` / `offlineEvent` field appears in any ISAPI material searched; `isRealtime:
+ *   false` (§3's marker) is honoured when a firmware sends it.
  */
 import { z } from 'zod';
 import { ProtocolError, ProtocolErrorCode as C } from '../errors.ts';
@@ -53,7 +71,16 @@ const Inner = z.object({
 const Outer = z.object({
   dateTime: z.iso.datetime({ offset: true }).optional(),
   eventType: z.string().max(128).optional(),
-  activePostCount: z.number().int().nonnegative().optional(),
+  // A number in most pushes; a string ("38", "0") where firmwares print it so (see the header).
+  activePostCount: z
+    .union([
+      z.number().int().nonnegative(),
+      z
+        .string()
+        .regex(/^\d{1,9}$/, 'a count')
+        .transform(Number),
+    ])
+    .optional(),
   ipAddress: z.string().max(64).optional(),
   macAddress: z.string().max(64).optional(),
   AccessControllerEvent: z.unknown().optional(),

@@ -80,6 +80,19 @@ describe('event JSON (§5)', () => {
     expect(r.ok && r.value.kind === 'face' && r.value.event.isRealtime).toBe(false);
   });
 
+  it('takes activePostCount as the string some firmwares print ("1" realtime, "3" re-sent)', () => {
+    const first = parseIsapiEvent(withInner({}, { activePostCount: '1' }));
+    expect(first.ok && first.value.kind === 'face' && first.value.event.isRealtime).toBe(true);
+    const again = parseIsapiEvent(withInner({}, { activePostCount: '3' }));
+    expect(again.ok && again.value.kind === 'face' && again.value.event.isRealtime).toBe(false);
+    expect(parseIsapiEvent(withInner({}, { activePostCount: 'many' })).ok).toBe(false);
+  });
+
+  it('a numeric HealthInfo.healthCode (no documented colours) is not read as a health code', () => {
+    const r = parseIsapiEvent(withInner({ HealthInfo: { healthCode: 1 } }));
+    expect(r.ok && r.value.kind === 'face' && r.value.event.healthCode).toBeUndefined();
+  });
+
   it('takes the corrected spelling isAbnormalTemperature and the old numeric employeeNo', () => {
     const r = parseIsapiEvent(
       withInner({

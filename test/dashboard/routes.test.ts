@@ -146,6 +146,29 @@ describe('gates and commands', () => {
     });
   });
 
+  it("tiles show each gate's face terminal: protocol, model, serial number and firmware (fleet view)", async () => {
+    t = await startApp();
+    const snap = fleet([
+      { gateId: 'gate-a', online: true },
+      { gateId: 'gate-b', online: true },
+    ]);
+    const isapi = {
+      protocol: 'hik-isapi',
+      online: true,
+      model: 'DS-K1T671TM-3XF',
+      serialNumber: 'DS-K1T671TM-3XF20230101V030200ENF12345678',
+      firmwareVersion: 'V3.2.0 build 230101',
+    };
+    // gate-a runs an ISAPI terminal (its gate reports deviceInfo); gate-b an MQTT one (nothing reported).
+    snap.gates[0] = { ...snap.gates[0], terminalId: 'T-ISAPI', terminal: isapi } as (typeof snap.gates)[0];
+    wire(t.core, `tg/${SITE}/fleet`, snap);
+    for (const role of ['admin', 'guard', 'hr'] as const) {
+      const [a, b] = (await t.call(await t.login(role), 'GET', '/api/gates')).json();
+      expect(a).toMatchObject({ gateId: 'gate-a', terminalId: 'T-ISAPI', terminal: isapi });
+      expect(b).toMatchObject({ gateId: 'gate-b', terminalId: 'T1', terminal: null });
+    }
+  });
+
   it('a command is published QoS 1 and pending until the ack; audited; open-once needs a reason', async () => {
     t = await startApp({ config: { commands: { ackTimeoutMs: 5000 } } });
     const guard = await t.login('guard');

@@ -65,6 +65,13 @@ export const en: Record<keyof typeof zh, string> = {
   'gate.accessList': 'Access list version',
   'gate.lastSeen': 'Last seen',
   'gate.configsDiffer': 'The gates do not all run the same configuration version.',
+  'gate.terminal': 'Face terminal',
+  'terminal.protocol.face-mqtt': 'MQTT terminal',
+  'terminal.protocol.hik-isapi': 'ISAPI terminal (HTTP)',
+  'terminal.model': 'Model',
+  'terminal.serial': 'Serial number',
+  'terminal.firmware': 'Firmware',
+  'terminal.noInfo': 'no model reported',
 
   'offline.last-will': 'connection lost',
   'offline.stopped': 'stopped',

@@ -63,6 +63,13 @@ export const zh = {
   'gate.accessList': '名单版本',
   'gate.lastSeen': '最后联系',
   'gate.configsDiffer': '各闸机的配置版本不一致。',
+  'gate.terminal': '人脸终端',
+  'terminal.protocol.face-mqtt': 'MQTT 终端',
+  'terminal.protocol.hik-isapi': 'ISAPI 终端（HTTP）',
+  'terminal.model': '型号',
+  'terminal.serial': '序列号',
+  'terminal.firmware': '固件版本',
+  'terminal.noInfo': '未上报型号信息',
 
   'offline.last-will': '连接意外中断',
   'offline.stopped': '已正常关闭',

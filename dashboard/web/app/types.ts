@@ -14,6 +14,15 @@ export interface LastPassage {
   reason?: string;
 }
 
+/** A gate's face terminal as the gate reports it (GateStatus.terminal). */
+export interface TerminalInfo {
+  protocol: string;
+  online: boolean | null;
+  model: string | null;
+  serialNumber: string | null;
+  firmwareVersion: string | null;
+}
+
 export interface GateTile {
   gateId: string;
   online: boolean;
@@ -31,6 +40,8 @@ export interface GateTile {
   policyOverrides: string[];
   policyVersion: number | null;
   terminalClockOffsetMs: number | null;
+  /** What the gate's terminal driver reports (ISAPI: deviceInfo); null when nothing is known. */
+  terminal: TerminalInfo | null;
   lastPassage: LastPassage | null;
   passedToday: number;
   flaggedToday: number;

@@ -4,8 +4,9 @@
  * - Events: pushed to the gate's listener (mode `push`) or read from the terminal's alert stream
  *   (mode `pull`), turned into the same FaceEvent the MQTT terminal's events become and handed to
  *   the gate. The HTTP 200 of the push is the ack (sent by the listener).
- * - Verdicts: `PUT /ISAPI/AccessControl/remoteCheck?format=json` with Digest, by the terminal's
- *   deadline (its remoteCheckTimeout, counted from when the event reached the gate); retried
+ * - Verdicts: `PUT /ISAPI/AccessControl/remoteCheck?format=json` with Digest, written to the
+ *   terminal inside the gate's decision, before its outbox commit (a request opened ahead, see
+ *   http-client.ts), by the terminal's deadline (its remoteCheckTimeout, counted from when the event reached the gate); retried
  *   while the deadline allows when the terminal cannot be reached; a terminal that answers with a
  *   statusCode other than 1 is logged with it and not retried (it has refused that serialNo).
  * - Health: `GET /ISAPI/System/deviceInfo` at start and every healthIntervalMs; model, serial and
@@ -206,6 +207,7 @@ class IsapiDriver implements HikIsapiDriver {
         const res = await this.client.request('PUT', IsapiPath.remoteCheck, { body, deadline });
         const st = parseResponseStatus(res.body);
         if (res.status === 200 && st.ok && st.value.statusCode === 1) {
+          this.client.prepare('PUT', IsapiPath.remoteCheck);
           this.setOnline(true);
           this.log.debug({ serialNo, open, attempts, ms: Date.now() - receivedAt }, 'verdict delivered');
           return;
@@ -268,6 +270,8 @@ class IsapiDriver implements HikIsapiDriver {
       if (changed) this.log.info({ ...d.value }, 'terminal deviceInfo');
       this.setOnline(true, changed);
       this.publishTerminalStatus(); // refresh: see the header comment
+      // The next verdict's request, opened ahead: it leaves within the gate's decision (http-client.ts).
+      this.client.prepare('PUT', IsapiPath.remoteCheck);
       return true;
     } catch (err) {
       const e =

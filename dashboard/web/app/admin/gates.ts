@@ -3,9 +3,34 @@ import { api } from '../api.ts';
 import { asGateTiles } from '../board/gates-model.ts';
 import { h, mount } from '../dom.ts';
 import { fmtDateTime } from '../format.ts';
-import { t } from '../i18n.ts';
+import { type Key, t, TABLES } from '../i18n.ts';
 import type { Render } from '../router.ts';
+import type { GateTile } from '../types.ts';
 import { load, table } from './ui.ts';
+
+/** The gate's face terminal: its id and protocol, and what an ISAPI terminal's deviceInfo says. */
+function terminalCell(g: GateTile): HTMLElement {
+  const info = g.terminal;
+  const protocolKey = `terminal.protocol.${info?.protocol}`;
+  const protocol = info ? (protocolKey in TABLES.zh ? t(protocolKey as Key) : info.protocol) : null;
+  const head = [g.terminalId, protocol].filter((x) => x).join(' · ') || '—';
+  const facts = info
+    ? [
+        [t('terminal.model'), info.model],
+        [t('terminal.serial'), info.serialNumber],
+        [t('terminal.firmware'), info.firmwareVersion],
+      ]
+        .filter(([, v]) => v)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(' · ')
+    : '';
+  return h(
+    'td',
+    { 'data-terminal': g.terminalId ?? '' },
+    h('div', null, head),
+    info ? h('div', { class: 'muted' }, facts || t('terminal.noInfo')) : null,
+  );
+}
 
 export const renderGates: Render = (root, ctx) => {
   const tz = ctx.me.site.timezone;
@@ -28,6 +53,7 @@ export const renderGates: Render = (root, ctx) => {
             t('gate.software'),
             t('gate.config'),
             t('gate.accessList'),
+            t('gate.terminal'),
             t('gate.lastSeen'),
           ],
           gates.map((g) =>
@@ -48,6 +74,7 @@ export const renderGates: Render = (root, ctx) => {
               h('td', null, g.softwareVersion || '—'),
               h('td', null, g.configVersion || '—'),
               h('td', null, g.accessListVersion === null ? '—' : String(g.accessListVersion)),
+              terminalCell(g),
               h('td', null, fmtDateTime(g.lastSeenAt, tz)),
             ),
           ),

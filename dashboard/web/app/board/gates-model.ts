@@ -2,7 +2,7 @@
  * Gate tiles from GET /api/gates, kept current between fetches by the feed's decisions (last
  * passage) and fleet snapshots (online, thermometer, gate state). Pure, unit-tested.
  */
-import type { DecisionMessage, GateTile, LastPassage } from '../types.ts';
+import type { DecisionMessage, GateTile, LastPassage, TerminalInfo } from '../types.ts';
 
 type Raw = Record<string, unknown>;
 
@@ -27,6 +27,23 @@ function lastPassage(raw: Raw): LastPassage | null {
   };
 }
 
+const str = (v: unknown): string | null => (typeof v === 'string' && v !== '' ? v : null);
+
+/** The terminal a gate reports (its driver's view; ISAPI: deviceInfo), or null. */
+function terminalInfo(v: unknown): TerminalInfo | null {
+  if (!v || typeof v !== 'object') return null;
+  const r = v as Raw;
+  const protocol = str(r.protocol);
+  if (protocol === null) return null;
+  return {
+    protocol,
+    online: typeof r.online === 'boolean' ? r.online : null,
+    model: str(r.model),
+    serialNumber: str(r.serialNumber),
+    firmwareVersion: str(r.firmwareVersion),
+  };
+}
+
 /** Accepts `GateTile[]` or `{ gates: [...] }`, with the fleet's fields at the top or under `fleet`. */
 export function asGateTiles(body: unknown): GateTile[] {
   const list = (Array.isArray(body) ? body : ((body as { gates?: unknown[] })?.gates ?? [])) as Raw[];
@@ -48,6 +65,7 @@ export function asGateTiles(body: unknown): GateTile[] {
       policyOverrides: Array.isArray(f.policyOverrides) ? f.policyOverrides.map(String) : [],
       policyVersion: num(f.policyVersion),
       terminalClockOffsetMs: num(f.terminalClockOffsetMs),
+      terminal: terminalInfo(f.terminal),
       lastPassage: lastPassage(raw),
       passedToday: num(raw.passedToday) ?? num(today.passed) ?? 0,
       flaggedToday: num(raw.flaggedToday) ?? num(today.flagged) ?? 0,
@@ -98,6 +116,7 @@ export function fromFleet(gates: GateTile[], data: unknown): { gates: GateTile[]
       policyVersion: f.policyVersion === undefined ? g.policyVersion : num(f.policyVersion),
       terminalClockOffsetMs:
         f.terminalClockOffsetMs === undefined ? g.terminalClockOffsetMs : num(f.terminalClockOffsetMs),
+      terminal: f.terminal === undefined ? g.terminal : terminalInfo(f.terminal),
       online: f.online === true,
       offlineReason: (f.offlineReason ?? null) as GateTile['offlineReason'],
       thermometer: (f.thermometer ?? g.thermometer) as GateTile['thermometer'],
