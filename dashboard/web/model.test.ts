@@ -4,7 +4,8 @@ import type { DecisionMessage } from '../../protocols/gate/messages.ts';
 import type { GateTile } from './app/types.ts';
 import { fmtValidity, lineErrors } from './app/admin/access-list.ts';
 import { formatDistances, parseDistances } from './app/admin/rooms.ts';
-import { asGateTiles, fromDecision, fromFleet } from './app/board/gates-model.ts';
+import { asGateTiles, fromDecision, fromFleet, personSyncLine } from './app/board/gates-model.ts';
+import { TABLES, translate } from './app/i18n.ts';
 import { asPersonLog } from './app/hr/log-model.ts';
 import {
   actionsFor,
@@ -206,6 +207,37 @@ describe('gate tiles', () => {
     expect(r.gates[0]?.terminal?.firmwareVersion).toBe('V3.3.0 build 240601');
     const kept = fromFleet(r.gates, { gates: [{ gateId: 'gate-a', online: true }] });
     expect(kept.gates[0]?.terminal?.model).toBe('DS-K1T671TM-3XF');
+  });
+
+  it("says in Chinese whether the terminal's person list is in line, and if not why (the terminal's code)", () => {
+    const base = {
+      lastSyncAt: 1,
+      listVersion: 7,
+      pending: 0,
+      terminalPersons: 120,
+      errorCode: null,
+      statusCode: null,
+      subStatusCode: null,
+      outOfSyncSince: null,
+    };
+    const zh = (ps: Parameters<typeof personSyncLine>[0]) => {
+      const { key, params } = personSyncLine(ps);
+      return translate(TABLES.zh, key, params);
+    };
+    expect(zh({ ...base, state: 'in-sync' })).toBe('人员名单已同步（名单版本 7，终端 120 人）');
+    const refused = zh({
+      ...base,
+      state: 'retrying',
+      pending: 2,
+      errorCode: 'TG_ISAPI_REFUSED',
+      statusCode: 6,
+      subStatusCode: 'badParameters',
+      outOfSyncSince: 1,
+    });
+    expect(refused).toContain('未同步');
+    expect(refused).toContain('2 项');
+    expect(refused).toContain('6/badParameters');
+    expect(zh({ ...base, state: 'waiting', listVersion: null, pending: null })).toContain('等待');
   });
 });
 

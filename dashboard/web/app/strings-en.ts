@@ -71,6 +71,10 @@ export const en: Record<keyof typeof zh, string> = {
   'terminal.model': 'Model',
   'terminal.serial': 'Serial number',
   'terminal.firmware': 'Firmware',
+  'terminal.sync.inSync': 'person list in line (list version {version}, {n} on the terminal)',
+  'terminal.sync.waiting': 'person list: waiting for the gate to hold an access list',
+  'terminal.sync.syncing': 'person list syncing ({pending} pending)',
+  'terminal.sync.retrying': 'person list out of line: {pending} pending, error {code}, retrying',
   'terminal.noInfo': 'no model reported',
 
   'offline.last-will': 'connection lost',

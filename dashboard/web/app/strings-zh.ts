@@ -69,6 +69,10 @@ export const zh = {
   'terminal.model': '型号',
   'terminal.serial': '序列号',
   'terminal.firmware': '固件版本',
+  'terminal.sync.inSync': '人员名单已同步（名单版本 {version}，终端 {n} 人）',
+  'terminal.sync.waiting': '人员名单：等待闸机取得准入名单',
+  'terminal.sync.syncing': '人员名单同步中（待处理 {pending} 项）',
+  'terminal.sync.retrying': '人员名单未同步：待处理 {pending} 项，错误 {code}，稍后重试',
   'terminal.noInfo': '未上报型号信息',
 
   'offline.last-will': '连接意外中断',

@@ -3,7 +3,9 @@
  * from protocols/ (type-only imports: nothing of zod ends up in the bundle).
  */
 export type { AlertState, Disposition } from '../../../protocols/dashboard/messages.ts';
-export type { DecisionMessage, ReadingRecord } from '../../../protocols/gate/messages.ts';
+export type { DecisionMessage, PersonSyncStatus, ReadingRecord } from '../../../protocols/gate/messages.ts';
+
+import type { PersonSyncStatus } from '../../../protocols/gate/messages.ts';
 
 export interface LastPassage {
   at: number;
@@ -21,6 +23,8 @@ export interface TerminalInfo {
   model: string | null;
   serialNumber: string | null;
   firmwareVersion: string | null;
+  /** The gate keeping the terminal's person list in line with HR's (ISAPI; absent: not managed). */
+  personSync?: PersonSyncStatus;
 }
 
 export interface GateTile {

@@ -1,6 +1,6 @@
 /** Gates with their software, configuration and access-list versions. */
 import { api } from '../api.ts';
-import { asGateTiles } from '../board/gates-model.ts';
+import { asGateTiles, personSyncLine } from '../board/gates-model.ts';
 import { h, mount } from '../dom.ts';
 import { fmtDateTime } from '../format.ts';
 import { type Key, t, TABLES } from '../i18n.ts';
@@ -29,6 +29,17 @@ function terminalCell(g: GateTile): HTMLElement {
     { 'data-terminal': g.terminalId ?? '' },
     h('div', null, head),
     info ? h('div', { class: 'muted' }, facts || t('terminal.noInfo')) : null,
+    info?.personSync
+      ? h(
+          'div',
+          {
+            class: info.personSync.state === 'retrying' ? 'error' : 'muted',
+            'data-testid': 'person-sync',
+            'data-state': info.personSync.state,
+          },
+          (({ key, params }) => t(key, params))(personSyncLine(info.personSync)),
+        )
+      : null,
   );
 }
 

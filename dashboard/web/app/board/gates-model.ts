@@ -2,7 +2,8 @@
  * Gate tiles from GET /api/gates, kept current between fetches by the feed's decisions (last
  * passage) and fleet snapshots (online, thermometer, gate state). Pure, unit-tested.
  */
-import type { DecisionMessage, GateTile, LastPassage, TerminalInfo } from '../types.ts';
+import type { Key } from '../i18n.ts';
+import type { DecisionMessage, GateTile, LastPassage, PersonSyncStatus, TerminalInfo } from '../types.ts';
 
 type Raw = Record<string, unknown>;
 
@@ -154,4 +155,22 @@ export const CLOCK_TOLERANCE_MS = 2000;
 /** Moves `el` to position `i` of `parent` only when it is elsewhere: moving a node blurs the focus inside it. */
 export function placeAt(parent: Element, el: Element, i: number): void {
   if (parent.children[i] !== el) parent.insertBefore(el, parent.children[i] ?? null);
+}
+
+/**
+ * The line about the terminal's person list (ISAPI person sync): in line with which list version,
+ * or how many differences are pending and the terminal's own refusal code. Pure, for the test.
+ */
+export function personSyncLine(ps: PersonSyncStatus): { key: Key; params: Record<string, string | number> } {
+  const code = [ps.errorCode, ps.statusCode !== null ? `${ps.statusCode}/${ps.subStatusCode ?? ''}` : null]
+    .filter((x) => x)
+    .join(' ');
+  if (ps.state === 'in-sync')
+    return {
+      key: 'terminal.sync.inSync',
+      params: { version: ps.listVersion ?? '—', n: ps.terminalPersons ?? '—' },
+    };
+  if (ps.state === 'waiting') return { key: 'terminal.sync.waiting', params: {} };
+  if (ps.state === 'syncing') return { key: 'terminal.sync.syncing', params: { pending: ps.pending ?? '—' } };
+  return { key: 'terminal.sync.retrying', params: { pending: ps.pending ?? '—', code: code || '—' } };
 }
