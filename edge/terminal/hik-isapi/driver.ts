@@ -72,6 +72,7 @@ class IsapiDriver implements HikIsapiDriver {
   /** serialNo → when its event reached the gate (Date.now): the verdict's deadline counts from there. */
   private readonly pending = new Map<number, number>();
   private info: DeviceInfo | undefined;
+  private earlyInfoAsked = false;
   private isOnline: boolean | null = null;
   private healthTimer: ReturnType<typeof setInterval> | undefined;
   private stopped = false;
@@ -293,6 +294,14 @@ class IsapiDriver implements HikIsapiDriver {
     if (was !== online)
       this.log[online ? 'info' : 'warn']({ online }, `terminal ${online ? 'online' : 'offline'}`);
     if (online && was === false) this.personSync?.kick('terminal back online');
+    // Back through a push or a verdict before any health check reached it (it started after the
+    // gate, or was away during the check): read its deviceInfo now, not a health interval later,
+    // so the fleet view names the terminal at once (the demo's gate-2 missed it for a whole run).
+    // Once: a terminal whose deviceInfo fails while its pushes work must not be asked on every push.
+    if (online && this.info === undefined && !this.earlyInfoAsked) {
+      this.earlyInfoAsked = true;
+      void this.checkHealth();
+    }
     this.publishTerminalStatus();
     this.sink?.publishStatus(true);
   }
