@@ -44,7 +44,7 @@ const DeclarationBody = z.object({
   /** Also turn the person away at every gate until HR lifts it (a HoldRequest 'open' to the hub). */
   hold: z.boolean().default(false),
 });
-const AbsenceView = z.object({
+export const AbsenceView = z.object({
   id: z.number().int(),
   employeeNo: z.string(),
   from: z.string(),
@@ -54,7 +54,7 @@ const AbsenceView = z.object({
   by: z.string(),
   at: z.number(),
 });
-const DeclarationView = z.object({
+export const DeclarationView = z.object({
   id: z.number().int(),
   employeeNo: z.string(),
   day: z.string(),

@@ -41,7 +41,7 @@ const CSV_LIMIT = 16 * 1024 * 1024;
 const Day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'a date YYYY-MM-DD');
 const EmployeeNo = z.string().min(1).max(64);
 /** The daily report's answer: the report (a loose object: its shape is DailyReport) and where it came from. */
-const DailyAnswer = z.object({
+export const DailyAnswer = z.object({
   report: z.looseObject({ date: z.string(), generatedAt: z.number() }),
   /** true: this is the copy kept and sent at reports.dailyAt; false: generated for this request. */
   kept: z.boolean(),

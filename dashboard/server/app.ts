@@ -173,7 +173,11 @@ function declareErrorResponses(app: FastifyInstance): RouteResponses[] {
   app.addHook('onRoute', (r) => {
     r.schema ??= {};
     const response = (r.schema.response ?? {}) as Record<string, unknown>;
-    r.schema.response = { ...response, '4xx': response['4xx'] ?? ErrorBody, '5xx': response['5xx'] ?? ErrorBody };
+    r.schema.response = {
+      ...response,
+      '4xx': response['4xx'] ?? ErrorBody,
+      '5xx': response['5xx'] ?? ErrorBody,
+    };
     const methods = Array.isArray(r.method) ? r.method : [r.method];
     for (const method of methods) routes.push({ method, url: r.url, statuses: Object.keys(response) });
   });

@@ -11,10 +11,18 @@
 import { z } from 'zod';
 import { AlertState } from '../../protocols/dashboard/messages.ts';
 import { AccessEntry } from '../../protocols/gate/access-list.ts';
-import { GateCommand, ReadingRecord, TemperatureSource } from '../../protocols/gate/messages.ts';
+import {
+  CommandRefusal,
+  GateCommand,
+  GateStatus,
+  ReadingRecord,
+  TemperatureSource,
+} from '../../protocols/gate/messages.ts';
 import { FleetGate } from '../../protocols/hub/fleet.ts';
+import { PersonHold } from '../../protocols/site/holds.ts';
+import { SitePolicy } from '../../protocols/site/policy.ts';
 
-export { AlertState, ReadingRecord };
+export { AlertState, PersonHold, ReadingRecord, SitePolicy };
 
 /** Every error answer: a stable TG_* code, a message, and the extra fields some errors carry. */
 export const ErrorBody = z.looseObject({
@@ -82,6 +90,10 @@ export const LastPassage = z.object({
 });
 export type LastPassage = z.infer<typeof LastPassage>;
 
+/** A gate's face terminal as the gate reports it (GateStatus.terminal). */
+export const TerminalInfo = GateStatus.shape.terminal.unwrap().unwrap();
+export type TerminalInfo = z.infer<typeof TerminalInfo>;
+
 /** A guard's gate tile: the hub's fleet entry for the gate, its last passage and today's counts. */
 export const GateTile = FleetGate.pick({
   gateId: true,
@@ -101,6 +113,8 @@ export const GateTile = FleetGate.pick({
   policyVersion: z.number().int().nullable(),
   policyOverrides: z.array(z.string()),
   terminalClockOffsetMs: z.number().int().nullable(),
+  /** What the gate's terminal driver reports (ISAPI: deviceInfo); null when nothing is known. */
+  terminal: TerminalInfo.nullable(),
   lastPassage: LastPassage.nullable(),
   passedToday: z.number().int(),
   flaggedToday: z.number().int(),
@@ -123,6 +137,8 @@ export const CommandView = z.object({
   origin: z.enum(['dashboard', 'wire']),
   state: CommandStateName,
   error: z.string().nullable(),
+  /** Why the gate refused, as its stable code (the pages say it in their language); null otherwise. */
+  errorCode: CommandRefusal.nullable(),
   /** When the ack arrived (or when it timed out). */
   settledAt: z.number().int().nullable(),
 });
@@ -183,9 +199,38 @@ export type DeviceView = z.infer<typeof DeviceView>;
 /** A new device's generated password: in this answer only. */
 export const DeviceCreated = z.object({ id: z.string(), password: z.string() });
 
+// --- site policy and person holds (the hub's) ------------------------------------------------
+
+/** A hold request the hub has not settled yet (dashboard/site/requests.ts). */
+export const HoldRequestView = z.object({
+  id: z.string(),
+  employeeNo: z.string(),
+  action: z.enum(['open', 'stage', 'room', 'lift']),
+  state: z.enum(['pending', 'refused']),
+  attempts: z.number().int(),
+  createdAt: z.number().int(),
+  code: z.string().nullable(),
+  error: z.string().nullable(),
+  request: z.record(z.string(), z.unknown()),
+});
+export type HoldRequestView = z.infer<typeof HoldRequestView>;
+
+export const HoldsAnswer = z.object({
+  version: z.number().int().nullable(),
+  holds: z.array(PersonHold),
+  requests: z.array(HoldRequestView),
+});
+export type HoldsAnswer = z.infer<typeof HoldsAnswer>;
+export const HoldAnswer = z.object({ hold: PersonHold.nullable() });
+
 // --- system ------------------------------------------------------------------------------------
 
-export const Health = z.object({ ok: z.boolean(), db: z.boolean(), mqtt: z.boolean(), readings: z.boolean() });
+export const Health = z.object({
+  ok: z.boolean(),
+  db: z.boolean(),
+  mqtt: z.boolean(),
+  readings: z.boolean(),
+});
 
 /** Answers that are not JSON: a page, a script, Prometheus text, an event stream, a file. */
 export const Text = (what: string) => z.string().describe(what);
@@ -242,7 +287,10 @@ export const PersonDayRow = z.object({
     .object({ symptoms: z.array(z.string()), travel: z.string(), contact: z.boolean() })
     .nullable()
     .optional(),
-  episode: z.object({ disposition: z.string().nullable(), note: z.string().nullable() }).nullable().optional(),
+  episode: z
+    .object({ disposition: z.string().nullable(), note: z.string().nullable() })
+    .nullable()
+    .optional(),
 });
 
 export const PersonLogAnswer = z.object({

@@ -7,6 +7,7 @@
  */
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import { Text } from '../server/responses.ts';
+import { serializerCompiler } from '../server/serializer.ts';
 import { type Bundle, buildBundle } from './bundle.ts';
 
 export { WebBundleError } from './bundle.ts';
@@ -81,6 +82,8 @@ ${styles}
 
 export function webRoutes(opts: WebRoutesOptions = {}): FastifyPluginAsync {
   return async (app) => {
+    // The answers' schemas are zod (whatever app this plugin is mounted on; scoped to it).
+    app.setSerializerCompiler(serializerCompiler);
     const bundle = await getBundle(opts);
     const html = shellHtml(bundle);
 

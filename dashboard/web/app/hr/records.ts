@@ -10,29 +10,12 @@ import { ApiError, api } from '../api.ts';
 import { h, mount } from '../dom.ts';
 import { errorText } from '../errors.ts';
 import { isDate, localDate } from '../format.ts';
+import type { Absence, Declaration } from '../types.ts';
 import { type Key, t } from '../i18n.ts';
 import type { Render } from '../router.ts';
 
 const REASONS = ['leave', 'sick-leave', 'business-trip', 'day-off', 'other'] as const;
 const SYMPTOMS = ['fever', 'cough', 'fatigue', 'sore-throat', 'shortness-of-breath', 'other'] as const;
-
-interface Absence {
-  id: number;
-  employeeNo: string;
-  from: string;
-  to: string;
-  reason: (typeof REASONS)[number];
-  note: string;
-  by: string;
-}
-interface Declaration {
-  employeeNo: string;
-  day: string;
-  symptoms: Array<(typeof SYMPTOMS)[number]>;
-  travel: string;
-  contact: boolean;
-  source: 'hr' | 'self-report';
-}
 
 export const renderRecords: Render = (root, ctx) => {
   const tz = ctx.me.site.timezone;
