@@ -23,6 +23,7 @@ import {
 import type { LineError } from './import.ts';
 import type { ReportService } from './service.ts';
 import type { AuditFn } from './types.ts';
+import { NoContent } from '../server/responses.ts';
 
 const HR = ['hr', 'admin'] as const;
 const Day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'a date YYYY-MM-DD');
@@ -43,7 +44,7 @@ const DeclarationBody = z.object({
   /** Also turn the person away at every gate until HR lifts it (a HoldRequest 'open' to the hub). */
   hold: z.boolean().default(false),
 });
-const AbsenceView = z.object({
+export const AbsenceView = z.object({
   id: z.number().int(),
   employeeNo: z.string(),
   from: z.string(),
@@ -53,7 +54,7 @@ const AbsenceView = z.object({
   by: z.string(),
   at: z.number(),
 });
-const DeclarationView = z.object({
+export const DeclarationView = z.object({
   id: z.number().int(),
   employeeNo: z.string(),
   day: z.string(),
@@ -295,6 +296,7 @@ export function registerHrRoutes(root: FastifyInstance, d: HrRouteDeps): void {
       schema: {
         summary: 'Remove an absence recorded by mistake',
         params: z.object({ id: z.coerce.number().int() }),
+        response: { 204: NoContent },
       },
     },
     async (req, reply) => {
@@ -302,7 +304,7 @@ export function registerHrRoutes(root: FastifyInstance, d: HrRouteDeps): void {
       if (!a || !records.removeAbsence(req.params.id))
         throw new DashboardError(DashErrorCode.NOT_FOUND, 404, `no absence ${req.params.id}`);
       d.audit(actor(req), 'absence.remove', a.employeeNo, { from: a.from, to: a.to, reason: a.reason });
-      return reply.code(204).send();
+      return reply.code(204).send(null);
     },
   );
 

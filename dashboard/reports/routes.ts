@@ -26,6 +26,13 @@ import type { ReportService } from './service.ts';
 import { ExportAborted, type ExportFormat, tableWriter } from './table-writer.ts';
 import type { AuditFn } from './types.ts';
 import type { VisitorStore } from './visitors.ts';
+import {
+  ManualReadingAnswer,
+  PersonLogAnswer,
+  SelfReportImport,
+  SiteDayAnswer,
+  Text,
+} from '../server/responses.ts';
 
 const HR = ['hr', 'admin'] as const;
 const ANY = ['guard', 'hr', 'admin'] as const;
@@ -34,7 +41,7 @@ const CSV_LIMIT = 16 * 1024 * 1024;
 const Day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'a date YYYY-MM-DD');
 const EmployeeNo = z.string().min(1).max(64);
 /** The daily report's answer: the report (a loose object: its shape is DailyReport) and where it came from. */
-const DailyAnswer = z.object({
+export const DailyAnswer = z.object({
   report: z.looseObject({ date: z.string(), generatedAt: z.number() }),
   /** true: this is the copy kept and sent at reports.dailyAt; false: generated for this request. */
   kept: z.boolean(),
@@ -51,6 +58,8 @@ const DailyAnswer = z.object({
   ),
 });
 const File = z.object({ file: z.string().min(1).max(200) });
+/** A CSV or XLSX file, streamed (not JSON). */
+const ExportFile = Text('text/csv or application/vnd.openxmlformats-officedocument.spreadsheetml.sheet');
 
 interface Who {
   actor: Actor;
@@ -142,6 +151,7 @@ export function registerRoutes(root: FastifyInstance, d: RouteDeps): void {
         summary: 'Twice-daily log of one employee (a row per local day), with every reading for the chart',
         params: z.object({ employeeNo: EmployeeNo }),
         querystring: z.object({ from: Day.optional(), to: Day.optional() }),
+        response: { 200: PersonLogAnswer },
       },
     },
     async (req) => {
@@ -159,6 +169,7 @@ export function registerRoutes(root: FastifyInstance, d: RouteDeps): void {
       schema: {
         summary: 'Everybody on one local day: expected employees, others measured, visitors',
         params: z.object({ date: Day }),
+        response: { 200: SiteDayAnswer },
       },
     },
     async (req) => svc.siteDay(svc.checkDay(req.params.date)),
@@ -200,6 +211,7 @@ export function registerRoutes(root: FastifyInstance, d: RouteDeps): void {
         summary: 'One employee over a period as <employeeNo>.csv or .xlsx (streamed, audited)',
         params: File,
         querystring: z.object({ from: Day.optional(), to: Day.optional() }),
+        response: { 200: ExportFile },
       },
     },
     async (req, reply) => {
@@ -212,7 +224,14 @@ export function registerRoutes(root: FastifyInstance, d: RouteDeps): void {
 
   app.get(
     '/api/exports/site-day/:file',
-    { config: hr, schema: { summary: 'The site on one day as <YYYY-MM-DD>.csv or .xlsx', params: File } },
+    {
+      config: hr,
+      schema: {
+        summary: 'The site on one day as <YYYY-MM-DD>.csv or .xlsx',
+        params: File,
+        response: { 200: ExportFile },
+      },
+    },
     async (req, reply) => {
       const [day, format] = splitFile(req.params.file);
       return stream(d, req, reply, format, await siteDayExport(svc, who(req).lang, svc.checkDay(day)));
@@ -226,6 +245,7 @@ export function registerRoutes(root: FastifyInstance, d: RouteDeps): void {
       schema: {
         summary: 'The site for a month as <YYYY-MM>.csv or .xlsx (streamed day by day)',
         params: File,
+        response: { 200: ExportFile },
       },
     },
     async (req, reply) => {
@@ -243,6 +263,7 @@ export function registerRoutes(root: FastifyInstance, d: RouteDeps): void {
           'The daily report as <YYYY-MM-DD>.csv or .xlsx: generated at the request like the page (version=live), or the copy sent (version=sent); the generation time is in it',
         params: File,
         querystring: z.object({ version: z.enum(['live', 'sent']).default('live') }),
+        response: { 200: ExportFile },
       },
     },
     async (req, reply) => {
@@ -264,6 +285,7 @@ export function registerRoutes(root: FastifyInstance, d: RouteDeps): void {
       schema: {
         summary: "The visitors' register (访客登记表) of a day as <YYYY-MM-DD>.csv or .xlsx",
         params: File,
+        response: { 200: ExportFile },
       },
     },
     async (req, reply) => {
@@ -288,6 +310,7 @@ export function registerRoutes(root: FastifyInstance, d: RouteDeps): void {
           /** Where it was taken; default 'manual' (at no gate). */
           gateId: z.string().regex(ID_PATTERN).optional(),
         }),
+        response: { 201: ManualReadingAnswer },
       },
     },
     async (req, reply) => {
@@ -343,6 +366,7 @@ export function registerRoutes(root: FastifyInstance, d: RouteDeps): void {
         summary:
           'Import self-reports (text/csv: employeeNo, temperature, and at or date + time); all lines or none',
         consumes: ['text/csv'],
+        response: { 200: SelfReportImport },
       },
     },
     async (req) => {

@@ -133,7 +133,7 @@ const VisitorBody = z.object({
   instrument: z.enum(['handheld', 'contact']).default('handheld'),
 });
 
-const VisitorView = z.object({
+export const VisitorView = z.object({
   id: z.string(),
   name: z.string(),
   phone: z.string(),

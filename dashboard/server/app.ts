@@ -10,12 +10,12 @@ import Fastify, { type FastifyInstance, LogController } from 'fastify';
 import {
   hasZodFastifySchemaValidationErrors,
   jsonSchemaTransform,
-  serializerCompiler,
   validatorCompiler,
 } from 'fastify-type-provider-zod';
 import { type DeclaredRoute, installGuard } from '../auth/guard.ts';
 import { silentLogger } from '../log.ts';
 import { DashboardError, DashErrorCode, isCodedError } from './errors.ts';
+import { ErrorBody } from './responses.ts';
 import { alertRoutes } from './routes/alerts.ts';
 import { auditRoutes } from './routes/audit.ts';
 import { authRoutes } from './routes/auth.ts';
@@ -26,13 +26,23 @@ import { siteAdminRoutes } from './routes/site-admin.ts';
 import { siteRoutes } from './routes/site.ts';
 import { systemRoutes } from './routes/system.ts';
 import { userRoutes } from './routes/users.ts';
+import { serializerCompiler } from './serializer.ts';
 import { webRoutes } from '../web/index.ts';
 import { type AppDeps, isHttps } from './context.ts';
 
 export type DashboardApp = FastifyInstance & {
   /** Every route as registered, with its declared roles (the role-matrix test walks these). */
   declaredRoutes: DeclaredRoute[];
+  /** Every route as registered with the status codes its response schemas cover. */
+  routeResponses: RouteResponses[];
 };
+
+export interface RouteResponses {
+  method: string;
+  url: string;
+  /** Keys of `schema.response`: '200', '201', '4xx', … */
+  statuses: string[];
+}
 
 /** Fastify's own 4xx codes, answered with ours. */
 const STATUS_CODES: Record<number, string> = {
@@ -73,6 +83,7 @@ export async function buildApp(deps: AppDeps): Promise<DashboardApp> {
       return reply.code(400).send({ code: DashErrorCode.BAD_REQUEST, message: text });
     }
     if (isCodedError(err)) {
+      if (err.statusCode >= 500) req.log.error({ err, url: req.url, method: req.method }, 'request failed');
       const extra = (err as { extra?: Record<string, unknown> }).extra;
       const issues = (err as { issues?: unknown[] }).issues;
       return reply.code(err.statusCode).send({
@@ -127,6 +138,7 @@ export async function buildApp(deps: AppDeps): Promise<DashboardApp> {
     transform: jsonSchemaTransform,
   });
   const declaredRoutes = installGuard(app, deps.sessions);
+  const routeResponses = declareErrorResponses(app);
 
   const ctx = { ...deps, log };
   await app.register(systemRoutes(ctx));
@@ -148,7 +160,28 @@ export async function buildApp(deps: AppDeps): Promise<DashboardApp> {
     deps.feed.close();
   });
   await app.ready();
-  return Object.assign(app, { declaredRoutes });
+  return Object.assign(app, { declaredRoutes, routeResponses });
+}
+
+/**
+ * Every route answers errors in one shape (ErrorBody), declared here once for all 4xx and 5xx
+ * answers so each route module declares only its own success answers. Returns the routes with the
+ * statuses their schemas cover (test/dashboard/response-schemas.test.ts checks each has a 2xx).
+ */
+function declareErrorResponses(app: FastifyInstance): RouteResponses[] {
+  const routes: RouteResponses[] = [];
+  app.addHook('onRoute', (r) => {
+    r.schema ??= {};
+    const response = (r.schema.response ?? {}) as Record<string, unknown>;
+    r.schema.response = {
+      ...response,
+      '4xx': response['4xx'] ?? ErrorBody,
+      '5xx': response['5xx'] ?? ErrorBody,
+    };
+    const methods = Array.isArray(r.method) ? r.method : [r.method];
+    for (const method of methods) routes.push({ method, url: r.url, statuses: Object.keys(response) });
+  });
+  return routes;
 }
 
 export { type AppDeps, isHttps, type RouteContext } from './context.ts';

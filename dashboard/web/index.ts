@@ -6,6 +6,8 @@
  *   await app.register(webRoutes());
  */
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
+import { Text } from '../server/responses.ts';
+import { serializerCompiler } from '../server/serializer.ts';
 import { type Bundle, buildBundle } from './bundle.ts';
 
 export { WebBundleError } from './bundle.ts';
@@ -32,6 +34,10 @@ export interface WebRoutesOptions {
 }
 
 let shared: Promise<Bundle> | null = null;
+
+/** Not JSON, so not in /openapi.json; declared all the same (every route declares its answers). */
+const PAGE = { hide: true, response: { 200: Text('text/html: the app shell') } };
+const ASSET = { hide: true, response: { 200: Text('a script, a style sheet or an icon') } };
 
 /** One build per process: every dashboard in a process (tests start several) serves the same pages. */
 export function getBundle(opts: WebRoutesOptions = {}): Promise<Bundle> {
@@ -76,16 +82,18 @@ ${styles}
 
 export function webRoutes(opts: WebRoutesOptions = {}): FastifyPluginAsync {
   return async (app) => {
+    // The answers' schemas are zod (whatever app this plugin is mounted on; scoped to it).
+    app.setSerializerCompiler(serializerCompiler);
     const bundle = await getBundle(opts);
     const html = shellHtml(bundle);
 
-    app.get('/', { config: { roles: 'public' } }, async (_req, reply) =>
+    app.get('/', { config: { roles: 'public' }, schema: PAGE }, async (_req, reply) =>
       secure(reply).header('cache-control', 'no-store').type('text/html; charset=utf-8').send(html),
     );
 
     app.get<{ Params: { file: string } }>(
       '/assets/:file',
-      { config: { roles: 'public' } },
+      { config: { roles: 'public' }, schema: ASSET },
       async (req, reply) => {
         const asset = bundle.assets.get(req.params.file);
         if (!asset) {

@@ -143,40 +143,60 @@ describe('examples/gate.yaml with its hik-isapi lines enabled', () => {
     const text = readFileSync(join(import.meta.dirname, '..', '..', 'examples', 'gate.yaml'), 'utf8');
     const start = text.indexOf('  # --- protocol: hik-isapi only');
     const end = text.indexOf('\nturnstile:');
-    // Uncomment the block's `  # key: value` lines and the nested `  #   key: value` ones (not the
-    // comment-only ones), pick the protocol.
-    const enabled =
-      text.slice(0, start).replace('protocol: face-mqtt', 'protocol: hik-isapi') +
-      text.slice(start, end).replace(/^ {2}# (?=(?: {2})?[a-zA-Z]+:(?: |$))/gm, '  ') +
-      text.slice(end);
-    const file = write('isapi.yaml', enabled);
-    const cfg = loadEdgeConfig(file, {
-      TG_EDGE__MQTT__PASSWORD: 'x',
-      TG_EDGE__TERMINAL__PASSWORD: 'terminal-secret',
-    });
-    expect(cfg.terminal).toMatchObject({
-      protocol: 'hik-isapi',
-      address: 'http://10.0.0.21',
-      username: 'admin',
-      password: 'terminal-secret',
-      mode: 'push',
-      listen: { host: '0.0.0.0', port: 8099, path: '/isapi/event' },
-      allowFrom: ['10.0.0.21'],
-      remoteCheckTimeoutMs: 3000,
-      healthIntervalMs: 10_000,
-      maxBodyBytes: 1_048_576,
-      storePictures: false,
-      personSync: {
-        enabled: false,
-        timezone: 'Asia/Shanghai',
-        pageSize: 30,
-        batchSize: 10,
-        requestTimeoutMs: 10_000,
-        retryMinMs: 5000,
-        retryMaxMs: 300_000,
-        alertAfterMs: 600_000,
-        resyncIntervalMs: 3_600_000,
-      },
-    });
+    // Uncomment the block's `  # key: value` lines whose top-level key `keep` accepts, with their
+    // nested `  #   key: value` lines (not the comment-only ones), pick the protocol.
+    const enable = (keep: (key: string) => boolean) => {
+      let kept = false;
+      const block = text
+        .slice(start, end)
+        .split('\n')
+        .map((line) => {
+          const m = /^ {2}# ( {2})?([a-zA-Z]+):(?: |$)/.exec(line);
+          if (!m) return line;
+          if (!m[1]) kept = keep(m[2] as string);
+          return kept ? line.replace(/^ {2}# /, '  ') : line;
+        })
+        .join('\n');
+      return (
+        text.slice(0, start).replace('protocol: face-mqtt', 'protocol: hik-isapi') + block + text.slice(end)
+      );
+    };
+    const env = { TG_EDGE__MQTT__PASSWORD: 'x', TG_EDGE__TERMINAL__PASSWORD: 'terminal-secret' };
+    const cfg = loadEdgeConfig(
+      write(
+        'isapi.yaml',
+        enable(() => true),
+      ),
+      env,
+    );
+    // The same gate with only what has no default (its address): the schema's own defaults.
+    const min = loadEdgeConfig(
+      write(
+        'isapi-min.yaml',
+        enable((k) => k === 'address'),
+      ),
+      env,
+    );
+    if (cfg.terminal.protocol !== 'hik-isapi' || min.terminal.protocol !== 'hik-isapi')
+      throw new Error('not an ISAPI terminal');
+    // What the example says of this site: the terminal's address, and the password from the environment.
+    expect(cfg.terminal).toMatchObject({ address: 'http://10.0.0.21', password: 'terminal-secret' });
+    // The example's nested person-sync block was read (not left commented out).
+    expect(text.slice(start, end)).toMatch(/^ {2}# {3}enabled: /m);
+    const { passwordFile, allowFrom, personSync, ...documented } = cfg.terminal;
+    const { passwordFile: none, allowFrom: unset, personSync: minSync, ...defaults } = min.terminal;
+    expect(passwordFile).toBe('/etc/thermogate/terminal.password');
+    expect(none).toBeUndefined();
+    // Every other value the example writes down (person sync included) is the default.
+    expect(documented).toEqual(defaults);
+    const { timezone, ...sync } = personSync;
+    const { timezone: minZone, ...minSyncRest } = minSync;
+    expect(sync).toEqual(minSyncRest);
+    // Two defaults are not static values but "the same as": allowFrom is the terminal's address, the
+    // person sync's zone the gate's own; the example writes down what they come to.
+    expect(unset).toBeUndefined();
+    expect(allowFrom).toEqual([new URL(cfg.terminal.address).hostname]);
+    expect(minZone).toBeUndefined();
+    expect(timezone).toBe(min.timezone);
   });
 });

@@ -1,10 +1,8 @@
-/** `sim isapi-terminal`: a face terminal speaking ISAPI (devices.md §5), showing a person every few seconds. */
-import { formatTenths } from '../../protocols/temperature.ts';
 import { parseTcpAddress } from '../endpoint.ts';
 import { type IsapiPresentResult, IsapiTerminal } from '../isapi/terminal.ts';
-import { sleepUnlessAborted } from '../time.ts';
-import { badArgs, celsiusArg, intArg, oneOf, parse, untilSignal } from './args.ts';
+import { badArgs, intArg, oneOf, parse } from './args.ts';
 import { say } from './print.ts';
+import { PERSON_OPTIONS, personArgs, presentUntilStopped } from './show-person.ts';
 
 export const ISAPI_TERMINAL_HELP = `Usage: npm run sim -- isapi-terminal --password P (--push URL | --pull) [options]
 
@@ -58,13 +56,7 @@ export async function isapiTerminalCommand(argv: string[]): Promise<number> {
     pull: { type: 'boolean' },
     'part-name': { type: 'string' },
     'json-only': { type: 'boolean' },
-    employee: { type: 'string' },
-    name: { type: 'string' },
-    unknown: { type: 'boolean' },
-    mask: { type: 'string' },
-    celsius: { type: 'string' },
-    every: { type: 'string' },
-    count: { type: 'string' },
+    ...PERSON_OPTIONS,
     local: { type: 'boolean' },
     timeout: { type: 'string' },
     'person-list': { type: 'boolean' },
@@ -85,10 +77,7 @@ export async function isapiTerminalCommand(argv: string[]): Promise<number> {
     return badArgs(`--listen: ${(err as Error).message}`);
   }
   const partName = oneOf('part-name', v['part-name'], ['event_log', 'AccessControllerEvent'] as const);
-  const mask = oneOf('mask', v.mask, ['yes', 'no', 'unknown'] as const) ?? 'yes';
-  const temperatureTenths = celsiusArg('celsius', v.celsius);
-  const every = intArg('every', v.every, 100, 86_400_000) ?? 5000;
-  const count = intArg('count', v.count, 1, 1_000_000);
+  const show = personArgs(v);
   const timeout = intArg('timeout', v.timeout, 1000, 8000) ?? 3000;
   const terminal = new IsapiTerminal({
     host: listen.host,
@@ -101,41 +90,12 @@ export async function isapiTerminalCommand(argv: string[]): Promise<number> {
     remoteCheck: !v.local,
     remoteCheckTimeoutMs: timeout,
     enforcePersonList: v['person-list'] === true,
-    ...(temperatureTenths !== undefined ? { thermometer: { unit: 'celsius' as const } } : {}),
+    ...(show.person.temperatureTenths !== undefined ? { thermometer: { unit: 'celsius' as const } } : {}),
   });
   await terminal.start();
   say(
     `ISAPI terminal on ${terminal.address} (Digest user ${terminal.username}) → ${v.push ?? 'alert stream (pull)'}`,
   );
   terminal.on('resent', (n: number) => say(`kept event #${n} delivered`));
-  const stop = new AbortController();
-  const person = {
-    employeeNo: v.employee ?? 'E10023',
-    name: v.name ?? '张伟',
-    recognised: !v.unknown,
-    mask,
-    temperatureTenths,
-  };
-  const loop = (async () => {
-    try {
-      for (let n = 0; count === undefined || n < count; n++) {
-        const started = Date.now();
-        const who = person.recognised ? `${person.employeeNo} ${person.name}` : 'unknown face';
-        const temp = temperatureTenths !== undefined ? ` ${formatTenths(temperatureTenths)}°C` : '';
-        const r = await terminal.present(person);
-        say(`event #${r.serialNo} ${who}${temp} mask=${mask}: ${describe(r)}`);
-        if (count !== undefined && n + 1 >= count) break;
-        await sleepUnlessAborted(Math.max(0, every - (Date.now() - started)), stop.signal);
-      }
-    } catch {
-      /* aborted */
-    }
-  })();
-  const done = count !== undefined ? loop.then(() => 'done' as const) : new Promise<never>(() => {});
-  const why = await Promise.race([untilSignal(), done]);
-  if (why !== 'done') say(`${why}: stopping`);
-  stop.abort();
-  await loop;
-  await terminal.stop();
-  return 0;
+  return presentUntilStopped(show, terminal, describe);
 }

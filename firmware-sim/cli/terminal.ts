@@ -1,9 +1,8 @@
-/** `sim terminal`: one face terminal that shows the same person every few seconds, until Ctrl-C. */
-import { formatTenths } from '../../protocols/temperature.ts';
 import { FaceTerminal, type PresentResult } from '../face/terminal.ts';
-import { parseUtcOffset, sleepUnlessAborted } from '../time.ts';
-import { badArgs, celsiusArg, intArg, oneOf, parse, untilSignal } from './args.ts';
+import { parseUtcOffset } from '../time.ts';
+import { badArgs, intArg, oneOf, parse } from './args.ts';
 import { say } from './print.ts';
+import { PERSON_OPTIONS, personArgs, presentUntilStopped } from './show-person.ts';
 
 export const TERMINAL_HELP = `Usage: npm run sim -- terminal --broker URL --device-id ID [options]
 
@@ -45,15 +44,9 @@ export async function terminalCommand(argv: string[]): Promise<number> {
     'device-id': { type: 'string' },
     username: { type: 'string' },
     password: { type: 'string' },
-    employee: { type: 'string' },
-    name: { type: 'string' },
-    unknown: { type: 'boolean' },
-    mask: { type: 'string' },
-    celsius: { type: 'string' },
+    ...PERSON_OPTIONS,
     unit: { type: 'string' },
     'health-code': { type: 'string' },
-    every: { type: 'string' },
-    count: { type: 'string' },
     local: { type: 'boolean' },
     timeout: { type: 'string' },
     'utc-offset': { type: 'string' },
@@ -67,14 +60,12 @@ export async function terminalCommand(argv: string[]): Promise<number> {
   if (!/^(mqtts?|wss?|tcp|ssl):\/\//.test(v.broker))
     badArgs(`--broker must be a URL like mqtt://HOST:PORT, got ${JSON.stringify(v.broker)}`);
   const deviceId = v['device-id'] ?? badArgs('--device-id ID is required');
-  const mask = oneOf('mask', v.mask, ['yes', 'no', 'unknown'] as const) ?? 'yes';
+  const show = personArgs(v);
   const unit = oneOf('unit', v.unit, ['celsius', 'fahrenheit', 'kelvin'] as const);
   const healthCode = oneOf('health-code', v['health-code'], ['green', 'yellow', 'red'] as const);
-  const temperatureTenths = celsiusArg('celsius', v.celsius);
+  const { temperatureTenths } = show.person;
   if (unit && temperatureTenths === undefined)
     badArgs('--unit needs --celsius (a built-in thermometer reading)');
-  const every = intArg('every', v.every, 100, 86_400_000) ?? 5000;
-  const count = intArg('count', v.count, 1, 1_000_000);
   const timeout = intArg('timeout', v.timeout, 100, 60_000) ?? 3000;
   const utcOffset = v['utc-offset'] ?? '+08:00';
   try {
@@ -106,36 +97,5 @@ export async function terminalCommand(argv: string[]): Promise<number> {
   say(`terminal ${deviceId} → ${v.broker}`);
   // Give the first connection a moment, so the first event is not needlessly an offline record.
   await terminal.waitOnline(3000).catch(() => say('broker not reachable yet: events are cached until it is'));
-
-  const stop = new AbortController();
-  const person = {
-    employeeNo: v.employee ?? 'E10023',
-    name: v.name ?? '张伟',
-    recognised: !v.unknown,
-    mask,
-    healthCode,
-    temperatureTenths,
-  };
-  const loop = (async () => {
-    try {
-      for (let n = 0; count === undefined || n < count; n++) {
-        const started = Date.now();
-        const who = person.recognised ? `${person.employeeNo} ${person.name}` : 'unknown face';
-        const temp = temperatureTenths !== undefined ? ` ${formatTenths(temperatureTenths)}°C` : '';
-        const r = await terminal.present(person);
-        say(`event #${r.serialNo} ${who}${temp} mask=${mask}: ${describe(r)}`);
-        if (count !== undefined && n + 1 >= count) break;
-        await sleepUnlessAborted(Math.max(0, every - (Date.now() - started)), stop.signal);
-      }
-    } catch {
-      /* aborted */
-    }
-  })();
-  const done = count !== undefined ? loop.then(() => 'done' as const) : new Promise<never>(() => {});
-  const why = await Promise.race([untilSignal(), done]);
-  if (why !== 'done') say(`${why}: stopping`);
-  stop.abort();
-  await loop;
-  await terminal.stop();
-  return 0;
+  return presentUntilStopped({ ...show, person: { ...show.person, healthCode } }, terminal, describe);
 }

@@ -6,7 +6,7 @@
  * nothing ever accepting connections on the port the file names, and nothing written to its data
  * folder. One valid file per program runs too and must listen, so the port check is not vacuous.
  */
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -16,7 +16,7 @@ import { loadEdgeConfig } from '../../edge/config/load.ts';
 import { loadHubConfig } from '../../hub/config/load.ts';
 import { loadScenarioFile } from '../../firmware-sim/scenario/load.ts';
 import { freePorts } from '../harness/ports.ts';
-import { type CliRun, cleanEnv, pool, ROOT, runCli } from './run-cli.ts';
+import { type CliRun, cleanEnv, pool, runCli } from './run-cli.ts';
 
 type Program = 'edge' | 'hub' | 'sim' | 'dashboard';
 type Doc = Record<string, unknown>;
@@ -100,9 +100,6 @@ const BASE: Record<Program, (c: Ctx) => Doc> = {
     logLevel: 'warn',
   }),
 };
-
-const DASHBOARD_CLI = join(ROOT, 'dashboard/cli.ts');
-const hasDashboardCli = existsSync(DASHBOARD_CLI);
 
 /** How each program is started on a config file. */
 const COMMAND: Record<Program, (file: string) => { script: string; args: string[] }> = {
@@ -644,14 +641,12 @@ describe.each(['edge', 'hub', 'sim', 'dashboard'] as const)('%s: broken configur
 });
 
 describe('as real processes: exit 2, the key and the reason on stderr, nothing half-started', () => {
-  const spawned = ROWS.filter((r) => r.spawn && (r.program !== 'dashboard' || hasDashboardCli));
+  const spawned = ROWS.filter((r) => r.spawn);
   const runs = new Map<Row, CliRun>();
   const controls = new Map<Program, CliRun>();
 
   beforeAll(async () => {
-    const programs: Program[] = hasDashboardCli
-      ? ['edge', 'hub', 'sim', 'dashboard']
-      : ['edge', 'hub', 'sim'];
+    const programs: Program[] = ['edge', 'hub', 'sim', 'dashboard'];
     // A second freePorts() call could hand out a row's port again: a valid control program then
     // listens on the port a refused row is probed on, and that row seems half-started.
     const ports = controlPorts;
@@ -701,9 +696,5 @@ describe('as real processes: exit 2, the key and the reason on stderr, nothing h
       expect(run.listened, `${program} never listened:\n${run.stderr}`).toBe(true);
       if (program !== 'sim') expect(run.dataFiles.length, `${program} wrote nothing`).toBeGreaterThan(0);
     }
-  });
-
-  it.skipIf(hasDashboardCli)('dashboard/cli.ts does not exist yet: its process rows are not run', () => {
-    expect(hasDashboardCli).toBe(false);
   });
 });

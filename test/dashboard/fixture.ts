@@ -87,6 +87,8 @@ export interface TestApp {
 export interface AppOptions {
   dir?: string;
   config?: Partial<DashboardConfigInput>;
+  /** A whole config instead of the test config patched with `config` (its dataDir is used). */
+  configured?: DashboardConfig;
   clock?: Clock;
   siteAdmin?: SiteAdmin;
   plugins?: FastifyPluginAsync[];
@@ -97,7 +99,7 @@ export interface AppOptions {
 
 export async function startApp(o: AppOptions = {}): Promise<TestApp> {
   const dir = o.dir ?? tempDir();
-  const config = testConfig(dir, o.config);
+  const config = o.configured ?? testConfig(dir, o.config);
   const clock = o.clock ?? new Clock();
   const db = openDatabase(config.dataDir);
   const log = silentLogger();

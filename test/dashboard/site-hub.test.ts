@@ -1,27 +1,34 @@
 /**
- * The dashboard's side of the site policy and person holds, against a small hub responder on a real
- * broker (aedes): the responder answers PolicyRequest / HoldRequest with a HubReply (same id) and
- * publishes what a hub publishes (retained policy, holds snapshot + change). The end-to-end test
- * with the real hub lives with the hub.
+ * The dashboard's side of the site policy and person holds on a real broker (aedes), against the
+ * hub's own site store and list distributor behind a thin MQTT responder: the store decides each
+ * PolicyRequest / HoldRequest, the responder answers with a HubReply (same id) and publishes what
+ * the hub publishes (retained policy, holds change + retained snapshot). The end-to-end test with
+ * the whole hub process lives with the hub.
  *
  * Also: a fever's webhook message reaches a local HTTP receiver within 1 s, in Chinese.
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createDashboard, type Dashboard } from '../../dashboard/dashboard.ts';
 import { silentLogger } from '../../dashboard/log.ts';
 import type { AccessListSnapshot } from '../../protocols/gate/access-list.ts';
+import { ListDistributor } from '../../hub/lists/distributor.ts';
+import type { HubErrorCode } from '../../hub/errors.ts';
+import { type Flag, type Outcome, SiteStore } from '../../hub/site-store/store.ts';
 import {
   type HoldRequest,
   type HoldsChange,
-  type HoldsSnapshot,
+  HoldsSnapshot,
   type HubReply,
-  PersonHold,
+  holdKey,
+  type PersonHold,
 } from '../../protocols/site/holds.ts';
+import { DashboardTopic, HubTopic, SiteTopic } from '../../protocols/topics.ts';
 import type { PolicyRequest } from '../../protocols/site/policy-request.ts';
-import { defaultSitePolicy, type SitePolicy } from '../../protocols/site/policy.ts';
+import { defaultSitePolicy } from '../../protocols/site/policy.ts';
 import type { DashboardConfigInput } from '../../dashboard/config/schema.ts';
 import { waitFor } from '../harness/wait.ts';
 import { startTestBroker, type TestBroker } from './broker.ts';
@@ -41,11 +48,14 @@ let dash: Dashboard | undefined;
 const clients: MqttClient[] = [];
 const servers: Server[] = [];
 
+const responders: HubResponder[] = [];
+
 afterEach(async () => {
   await dash?.close();
   dash = undefined;
   for (const c of clients.splice(0)) await c.endAsync(true);
   for (const s of servers.splice(0)) await new Promise<void>((r) => s.close(() => r()));
+  for (const h of responders.splice(0)) h.close();
   await broker?.stop();
   broker = undefined;
 });
@@ -58,117 +68,91 @@ async function client(url: string, id: string): Promise<MqttClient> {
 
 type Mode = 'answer' | 'silent' | { refuse: string };
 
-/** What a hub does with the dashboard's requests, kept small: enough to answer and publish. */
-class FakeHub {
+/**
+ * The hub's side as the hub runs it: its own site store (hub/site-store/store.ts) decides every
+ * request and its list distributor publishes the holds (the change, then the retained snapshot).
+ * Only the MQTT glue is here, with a switch to stay silent or refuse, for the tests of those paths.
+ */
+class HubResponder {
   mode: Mode = 'answer';
-  policy: SitePolicy = defaultSitePolicy();
-  holds = new Map<string, PersonHold>();
-  version = 0;
+  readonly store = new SiteStore(join(tempDir('tg-site-hub-'), 'site.sqlite'));
+  readonly holds: ListDistributor<PersonHold>;
   policyRequests: PolicyRequest[] = [];
   holdRequests: HoldRequest[] = [];
-  constructor(readonly c: MqttClient) {}
+  constructor(readonly c: MqttClient) {
+    this.holds = new ListDistributor<PersonHold>(
+      {
+        what: 'holds',
+        schema: HoldsSnapshot,
+        key: holdKey,
+        snapshotTopic: SiteTopic.holds(SITE),
+        changeTopic: SiteTopic.holdsChanges(SITE),
+        read: () => this.store.holdsSnapshot(),
+      },
+      async (topic, payload, opts) => {
+        await this.c.publishAsync(topic, payload, opts);
+      },
+      silentLogger(),
+    );
+  }
 
-  static async start(url: string): Promise<FakeHub> {
-    const hub = new FakeHub(await client(url, 'fake-hub'));
+  static async start(url: string): Promise<HubResponder> {
+    const hub = new HubResponder(await client(url, 'hub-responder'));
+    responders.push(hub);
     hub.c.on('message', (topic, payload) => void hub.on(topic, JSON.parse(payload.toString())));
-    await hub.c.subscribeAsync([`tg/${SITE}/dashboard/policy-request`, `tg/${SITE}/dashboard/hold-request`], {
+    await hub.c.subscribeAsync([DashboardTopic.policyRequest(SITE), DashboardTopic.holdRequest(SITE)], {
       qos: 1,
     });
     return hub;
   }
 
-  private reply(id: string, ok: boolean, version: number | null, code: string | null = null) {
+  close(): void {
+    this.store.close();
+  }
+
+  /** What the hub publishes at start and after each change of the policy (retained). */
+  publishPolicy(): Promise<unknown> {
+    return this.c.publishAsync(SiteTopic.policy(SITE), JSON.stringify(this.store.policy()), {
+      qos: 1,
+      retain: true,
+    });
+  }
+
+  /** A gate's fever flag, as the hub records it from the decision; then the holds go out. */
+  async flag(f: Omit<Flag, 'at'>): Promise<void> {
+    this.store.flag({ ...f, at: Date.now() });
+    await this.holds.poll();
+  }
+
+  private reply(id: string, o: Outcome) {
     const r: HubReply = {
       v: 1,
       id,
-      ok,
-      code,
-      error: code ? `refused: ${code}` : null,
-      version,
+      ok: o.ok,
+      code: o.ok ? null : o.code,
+      error: o.ok ? null : o.error,
+      version: o.ok ? o.version : null,
       at: Date.now(),
     };
-    return this.c.publishAsync(`tg/${SITE}/hub/reply`, JSON.stringify(r), { qos: 1 });
-  }
-
-  async publishHolds(changed: PersonHold[]) {
-    const from = this.version;
-    this.version++;
-    for (const h of changed) this.holds.set(h.employeeNo, h);
-    const change: HoldsChange = {
-      v: 1,
-      fromVersion: from,
-      toVersion: this.version,
-      issuedAt: Date.now(),
-      upserts: changed,
-      removals: [],
-    };
-    await this.c.publishAsync(`tg/${SITE}/holds/changes`, JSON.stringify(change), { qos: 1 });
-    const snap: HoldsSnapshot = {
-      v: 1,
-      version: this.version,
-      issuedAt: Date.now(),
-      entries: [...this.holds.values()],
-    };
-    await this.c.publishAsync(`tg/${SITE}/holds`, JSON.stringify(snap), { qos: 1, retain: true });
+    return this.c.publishAsync(HubTopic.reply(SITE), JSON.stringify(r), { qos: 1 });
   }
 
   private async on(topic: string, m: unknown) {
-    if (topic.endsWith('/policy-request')) {
-      const req = m as PolicyRequest;
-      this.policyRequests.push(req);
-      if (this.mode === 'silent') return;
-      if (typeof this.mode === 'object') return this.reply(req.id, false, null, this.mode.refuse);
-      this.policy = {
-        v: 1,
-        version: this.policy.version + 1,
-        issuedAt: Date.now(),
-        issuedBy: req.by,
-        rules: req.rules,
-        calendar: req.calendar,
-      };
-      await this.c.publishAsync(`tg/${SITE}/policy`, JSON.stringify(this.policy), { qos: 1, retain: true });
-      return this.reply(req.id, true, this.policy.version);
-    }
-    const req = m as HoldRequest;
-    this.holdRequests.push(req);
+    const policy = topic === DashboardTopic.policyRequest(SITE);
+    if (policy) this.policyRequests.push(m as PolicyRequest);
+    else this.holdRequests.push(m as HoldRequest);
+    const id = (m as { id: string }).id;
     if (this.mode === 'silent') return;
-    if (typeof this.mode === 'object') return this.reply(req.id, false, null, this.mode.refuse);
-    const cur = this.holds.get(req.employeeNo);
-    const now = Date.now();
-    if (req.action === 'open')
-      await this.publishHolds([
-        PersonHold.parse({
-          employeeNo: req.employeeNo,
-          name: req.name,
-          state: 'active',
-          stage: 'manual',
-          since: now,
-          updatedAt: now,
-          gateId: null,
-          temperatureTenths: null,
-          readingIds: [],
-          room: null,
-          by: req.by,
-          note: req.note,
-        }),
-      ]);
-    else if (!cur) return this.reply(req.id, false, null, 'TG_HUB_HOLD_NOT_FOUND');
-    else if (req.action === 'lift')
-      await this.publishHolds([
-        {
-          ...cur,
-          state: 'lifted',
-          updatedAt: now,
-          liftedAt: now,
-          liftedBy: req.by,
-          liftReason: req.reason,
-          note: req.note,
-          returnDate: req.returnDate,
-        },
-      ]);
-    else if (req.action === 'stage') await this.publishHolds([{ ...cur, stage: req.stage, updatedAt: now }]);
-    else await this.publishHolds([{ ...cur, room: req.room, updatedAt: now }]);
-    return this.reply(req.id, true, this.version);
+    if (typeof this.mode === 'object')
+      return this.reply(id, { ok: false, code: this.mode.refuse as HubErrorCode, error: 'refused' });
+    if (policy) {
+      const o = this.store.setPolicy(m as PolicyRequest);
+      if (o.ok) await this.publishPolicy();
+      return this.reply(id, o);
+    }
+    const o = this.store.request(m as HoldRequest);
+    if (o.ok) await this.holds.poll();
+    return this.reply(id, o);
   }
 }
 
@@ -226,13 +210,18 @@ const auditOf = (d: Dashboard, action: string) =>
 describe('site policy through the hub', () => {
   it('GET answers the built-in policy until the hub publishes one; PUT asks the hub and answers what it published', async () => {
     broker = await startTestBroker();
-    const hub = await FakeHub.start(broker.url);
+    const hub = await HubResponder.start(broker.url);
     const { d, as } = await start(broker);
     const admin = await as('admin');
     const hr = await as('hr');
     const before = await call(d, hr, 'GET', '/api/policy');
     expect(before.statusCode).toBe(200);
     expect(before.json()).toMatchObject({ version: 0, rules: { feverThresholdTenths: 373 } });
+    // What the hub publishes when it starts: its store's policy, version 1 (the defaults).
+    await hub.publishPolicy();
+    await waitFor(async () => (await call(d, hr, 'GET', '/api/policy')).json().version === 1, {
+      what: "the hub's policy",
+    });
 
     const rules = { ...defaultSitePolicy().rules, feverThresholdTenths: 375 };
     const calendar = {
@@ -241,26 +230,26 @@ describe('site policy through the hub', () => {
       extraWorkingDays: ['2026-10-11'],
       afternoonFrom: '13:00',
     };
-    const put = await call(d, admin, 'PUT', '/api/policy', { baseVersion: 0, rules, calendar });
+    const put = await call(d, admin, 'PUT', '/api/policy', { baseVersion: 1, rules, calendar });
     expect(put.statusCode, put.body).toBe(200);
-    expect(put.json()).toMatchObject({ version: 1, issuedBy: 'dashboard:admin1', rules, calendar });
+    expect(put.json()).toMatchObject({ version: 2, issuedBy: 'dashboard:admin1', rules, calendar });
     expect(hub.policyRequests).toEqual([
-      expect.objectContaining({ v: 1, baseVersion: 0, by: 'dashboard:admin1', rules, calendar }),
+      expect.objectContaining({ v: 1, baseVersion: 1, by: 'dashboard:admin1', rules, calendar }),
     ]);
     expect((await call(d, hr, 'GET', '/api/policy')).json()).toMatchObject({
-      version: 1,
+      version: 2,
       calendar: { afternoonFrom: '13:00' },
     });
     expect(auditOf(d, 'policy.update')[0]?.detail).toMatchObject({
       outcome: 'ok',
-      version: 1,
-      baseVersion: 0,
+      version: 2,
+      baseVersion: 1,
     });
   });
 
   it("a hub that does not answer: 504 TG_DASH_HUB_TIMEOUT with a Chinese message, audited as unanswered; a refusal passes on the hub's code", async () => {
     broker = await startTestBroker();
-    const hub = await FakeHub.start(broker.url);
+    const hub = await HubResponder.start(broker.url);
     hub.mode = 'silent';
     const { d, as } = await start(broker);
     const admin = await as('admin');
@@ -275,7 +264,8 @@ describe('site policy through the hub', () => {
     expect(auditOf(d, 'policy.update')[0]?.detail).toMatchObject({ outcome: 'no-answer' });
     expect((await call(d, admin, 'GET', '/api/policy')).json().version).toBe(0);
 
-    hub.mode = { refuse: 'TG_HUB_POLICY_CONFLICT' };
+    // The hub's store is at version 1 (it has not published it yet): an edit of version 0 conflicts.
+    hub.mode = 'answer';
     const refused = await call(d, admin, 'PUT', '/api/policy', body);
     expect(refused.statusCode).toBe(409);
     expect(refused.json()).toMatchObject({
@@ -297,22 +287,18 @@ describe('site policy through the hub', () => {
 describe('person holds', () => {
   it('the list follows the retained snapshot and changes on exactly the held version; HR lifts and opens through the hub', async () => {
     broker = await startTestBroker();
-    const hub = await FakeHub.start(broker.url);
+    const hub = await HubResponder.start(broker.url);
     const now = Date.now();
-    const fever = PersonHold.parse({
+    const room = { id: 'r-a2', name: '隔离室 A2' };
+    await hub.flag({
       employeeNo: 'E1',
       name: '张伟',
-      state: 'active',
-      stage: 'sent-home',
-      since: now,
-      updatedAt: now,
       gateId: 'gate-a',
+      readingId: 'r1',
       temperatureTenths: 386,
-      readingIds: ['r1'],
-      room: { id: 'r-a2', name: '隔离室 A2' },
-      by: 'gate:gate-a',
+      room,
     });
-    await hub.publishHolds([fever]);
+    const fever = hub.store.hold('E1') as PersonHold;
     const { d, as } = await start(broker);
     const hr = await as('hr');
     const guard = await as('guard');
@@ -324,7 +310,7 @@ describe('person holds', () => {
       };
     await waitFor(async () => (await list(guard)).version === 1, { what: 'the retained holds snapshot' });
     expect((await list(guard)).holds.map((h) => [h.employeeNo, h.stage, h.room?.name])).toEqual([
-      ['E1', 'sent-home', '隔离室 A2'],
+      ['E1', 'fever', '隔离室 A2'],
     ]);
 
     // A change that does not start at the held version is not applied (a gap): the list stays.
@@ -337,18 +323,15 @@ describe('person holds', () => {
       removals: [],
     };
     await hub.c.publishAsync(`tg/${SITE}/holds/changes`, JSON.stringify(gap), { qos: 1 });
-    // A change on top of the held version is.
-    const change: HoldsChange = {
-      v: 1,
-      fromVersion: 1,
-      toVersion: 2,
-      issuedAt: now,
-      upserts: [{ ...fever, employeeNo: 'E2', name: '李娜' }],
-      removals: [],
-    };
-    hub.version = 2;
-    hub.holds.set('E2', { ...fever, employeeNo: 'E2', name: '李娜' });
-    await hub.c.publishAsync(`tg/${SITE}/holds/changes`, JSON.stringify(change), { qos: 1 });
+    // A change on top of the held version is: the hub's next change (another flag).
+    await hub.flag({
+      employeeNo: 'E2',
+      name: '李娜',
+      gateId: 'gate-a',
+      readingId: 'r2',
+      temperatureTenths: 384,
+      room,
+    });
     await waitFor(async () => (await list()).version === 2, { what: 'the change' });
     expect((await list()).holds.map((h) => h.employeeNo).sort()).toEqual(['E1', 'E2']);
 
@@ -398,7 +381,7 @@ describe('person holds', () => {
 
   it('closing an episode while the hub is silent is recorded; the lift is listed as pending and sent again until the hub answers', async () => {
     broker = await startTestBroker();
-    const hub = await FakeHub.start(broker.url);
+    const hub = await HubResponder.start(broker.url);
     const { d, as } = await start(broker);
     const guard = await as('guard');
     const gate = await client(broker.url, 'gate-a-sim');
@@ -407,23 +390,15 @@ describe('person holds', () => {
       '张伟',
     );
     flagged.isolationRoom = 'r-a2';
-    // The hub opens the hold itself on the flag (what the real hub does).
-    const now = Date.now();
-    await hub.publishHolds([
-      PersonHold.parse({
-        employeeNo: 'E1',
-        name: '张伟',
-        state: 'active',
-        stage: 'fever',
-        since: now,
-        updatedAt: now,
-        gateId: 'gate-a',
-        temperatureTenths: 386,
-        readingIds: [flagged.reading.id],
-        room: { id: 'r-a2', name: '隔离室 A2' },
-        by: 'gate:gate-a',
-      }),
-    ]);
+    // The hub opens the hold itself on the flag.
+    await hub.flag({
+      employeeNo: 'E1',
+      name: '张伟',
+      gateId: 'gate-a',
+      readingId: flagged.reading.id,
+      temperatureTenths: 386,
+      room: { id: 'r-a2', name: '隔离室 A2' },
+    });
     await gate.publishAsync(`tg/${SITE}/gate/gate-a/decision`, JSON.stringify(flagged), { qos: 1 });
     const alert = await waitFor(() => d.core.alerts.list()[0], { what: 'the fever episode' });
     expect(alert.roomId).toBe('r-a2');

@@ -1,24 +1,17 @@
 /**
  * Reports test helpers: both stores (embedded SQLite written by the edge's sink, a real InfluxDB
  * 1.6), a roster, the known day of readings the issue asks for, fake alerts with a fever
- * episode, and a minimal fastify app that mounts the reports plugin the way the dashboard does
- * (zod validation, a role hook, `request.user` from the x-test-user header, coded errors).
+ * episode, and the dashboard's real app with the reports plugin mounted (`reportsApp`).
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import Fastify, { type FastifyInstance } from 'fastify';
-import {
-  hasZodFastifySchemaValidationErrors,
-  serializerCompiler,
-  validatorCompiler,
-} from 'fastify-type-provider-zod';
+import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
 import { parseDashboardConfig } from '../../dashboard/config/load.ts';
 import type { DashboardConfig, DashboardConfigInput } from '../../dashboard/config/schema.ts';
 import { type ReportsPlugin, reportRoutes } from '../../dashboard/reports/index.ts';
 import type { AuditFn, ReportsDeps } from '../../dashboard/reports/types.ts';
-import { isCodedError } from '../../dashboard/server/errors.ts';
 import { InfluxReadingStore } from '../../dashboard/store/influx-store.ts';
 import { createManualReadingSink, type ManualSink } from '../../dashboard/store/manual-sink.ts';
 import { SqliteReadingStore } from '../../dashboard/store/sqlite-store.ts';
@@ -29,6 +22,7 @@ import type { ReadingSink } from '../../edge/storage/types.ts';
 import type { AlertState } from '../../protocols/dashboard/messages.ts';
 import type { AccessEntry, AccessListSnapshot } from '../../protocols/gate/access-list.ts';
 import type { ReadingRecord } from '../../protocols/gate/messages.ts';
+import { Clock, PASSWORD, type RoleName, startApp, tempDir } from '../dashboard/fixture.ts';
 import type { Influxd } from '../harness/influxd.ts';
 import { record, shanghai } from '../storage/records.ts';
 
@@ -236,7 +230,12 @@ export interface ReportsApp {
   close(): Promise<void>;
 }
 
-/** `x-test-user: hr1:hr[:en]` logs the request in. */
+/**
+ * The reports plugin mounted on the dashboard's real app (buildApp: its role guard, CSRF check,
+ * error handler and response serialiser), on a data dir of its own. `x-test-user: hr1:hr[:en]` on
+ * an inject() logs the request in: the user is created with that role and language and a real
+ * session's cookie and CSRF token replace the header, so the guard decides as in production.
+ */
 export async function reportsApp(
   env: Pick<Env, 'store' | 'manual' | 'config'>,
   over: Partial<ReportsDeps> = {},
@@ -257,42 +256,35 @@ export async function reportsApp(
     scheduleEveryMs: false,
     ...over,
   });
-  const app = Fastify();
-  app.setValidatorCompiler(validatorCompiler);
-  app.setSerializerCompiler(serializerCompiler);
-  app.decorateRequest('user', null);
-  app.addHook('onRequest', async (req, reply) => {
-    const h = req.headers['x-test-user'];
-    if (typeof h === 'string') {
-      const [username = '', role = 'hr', lang = 'zh-CN'] = h.split(':');
-      req.user = { username, role: role as 'hr', displayName: username, lang: lang as 'en' };
-    }
-    const roles = req.routeOptions.config?.roles;
-    if (!roles || roles === 'public') return;
-    if (!req.user) return reply.code(401).send({ code: 'TG_DASH_UNAUTHENTICATED', message: 'log in' });
-    if (!roles.includes(req.user.role))
-      return reply.code(403).send({ code: 'TG_DASH_FORBIDDEN', message: 'no' });
+  const dashboard = await startApp({
+    configured: { ...env.config, dataDir: join(tempDir('tg-reports-app-'), 'dash') },
+    clock: new Clock(NOW),
+    plugins: [plugin],
+    seedUsers: false,
   });
-  app.setErrorHandler((err, _req, reply) => {
-    if (hasZodFastifySchemaValidationErrors(err))
-      return reply.code(400).send({ code: 'TG_DASH_BAD_REQUEST', message: err.message });
-    if (isCodedError(err))
-      return reply.code(err.statusCode).send({
-        ...(err as { extra?: object }).extra,
-        code: err.code,
-        message: err.message,
-      });
-    return reply.code(500).send({ code: 'TG_DASH_INTERNAL', message: String(err) });
+  const { app, core } = dashboard;
+  const inject = app.inject.bind(app) as (o: InjectOptions) => Promise<LightMyRequestResponse>;
+  const asUser = async (header: string): Promise<Record<string, string>> => {
+    const [username = '', role = 'hr', lang = 'zh-CN'] = header.split(':');
+    const user = { username, role: role as RoleName, displayName: username, lang: lang as 'en' | 'zh-CN' };
+    if (!core.users.get(username)) await core.users.create({ ...user, password: PASSWORD });
+    else core.users.update(username, { role: user.role, lang: user.lang });
+    const { cookie, session } = core.sessions.create(user);
+    return { cookie: `tg_session=${cookie}`, 'x-csrf-token': session.csrfToken };
+  };
+  Object.assign(app, {
+    inject: async (o: InjectOptions) => {
+      const { 'x-test-user': who, ...headers } = (o.headers ?? {}) as Record<string, string>;
+      return inject({ ...o, headers: who ? { ...headers, ...(await asUser(who)) } : headers });
+    },
   });
-  await app.register(plugin);
-  await app.ready();
   return {
     app,
     plugin,
     audits,
     db,
     async close() {
-      await app.close();
+      await dashboard.close();
       if (!over.db) db.close();
     },
   };

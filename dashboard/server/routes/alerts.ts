@@ -9,6 +9,7 @@ import { Disposition } from '../../../protocols/dashboard/messages.ts';
 import { ID_PATTERN } from '../../../protocols/topics.ts';
 import type { RouteContext } from '../context.ts';
 import { actorOf, GUARDS, Limit } from './common.ts';
+import { AlertState, RecheckAnswer } from '../responses.ts';
 
 const Params = z.object({ id: z.string().min(1).max(160) });
 const Note = z.string().max(500).optional();
@@ -29,6 +30,7 @@ export function alertRoutes(ctx: RouteContext): FastifyPluginAsync {
             gateId: z.string().regex(ID_PATTERN).optional(),
             limit: Limit,
           }),
+          response: { 200: z.array(AlertState) },
         },
       },
       async (req) =>
@@ -43,6 +45,7 @@ export function alertRoutes(ctx: RouteContext): FastifyPluginAsync {
           summary: 'Acknowledge',
           params: Params,
           body: z.object({ comment: z.string().max(200).optional() }),
+          response: { 200: AlertState },
         },
       },
       async (req) => ctx.alerts.acknowledge(req.params.id, actorOf(req), req.body.comment),
@@ -50,7 +53,14 @@ export function alertRoutes(ctx: RouteContext): FastifyPluginAsync {
 
     app.post(
       '/api/alerts/:id/arrival',
-      { config, schema: { summary: 'The person reached the isolation room', params: Params } },
+      {
+        config,
+        schema: {
+          summary: 'The person reached the isolation room',
+          params: Params,
+          response: { 200: AlertState },
+        },
+      },
       async (req) => ctx.alerts.confirmArrival(req.params.id, actorOf(req)),
     );
 
@@ -66,6 +76,7 @@ export function alertRoutes(ctx: RouteContext): FastifyPluginAsync {
             instrument: z.enum(['handheld', 'contact']),
             at: z.number().int().nonnegative().optional(),
           }),
+          response: { 200: RecheckAnswer },
         },
       },
       async (req) => ctx.alerts.recordRecheck(req.params.id, actorOf(req), req.body),
@@ -79,6 +90,7 @@ export function alertRoutes(ctx: RouteContext): FastifyPluginAsync {
           summary: 'Close a fever episode with a disposition (frees the room)',
           params: Params,
           body: z.object({ disposition: Disposition, note: Note }),
+          response: { 200: AlertState },
         },
       },
       async (req) => ctx.alerts.close(req.params.id, actorOf(req), req.body.disposition, req.body.note),
@@ -92,6 +104,7 @@ export function alertRoutes(ctx: RouteContext): FastifyPluginAsync {
           summary: 'Send the person of an open fever episode to another isolation room (tells the hub)',
           params: Params,
           body: z.object({ roomId: z.string().regex(ID_PATTERN) }),
+          response: { 200: AlertState },
         },
       },
       async (req) => ctx.alerts.moveToRoom(req.params.id, actorOf(req), req.body.roomId),
@@ -105,6 +118,7 @@ export function alertRoutes(ctx: RouteContext): FastifyPluginAsync {
           summary: 'Clear an alert that is not a fever episode',
           params: Params,
           body: z.object({ note: Note }),
+          response: { 200: AlertState },
         },
       },
       async (req) => ctx.alerts.clear(req.params.id, actorOf(req), req.body.note),

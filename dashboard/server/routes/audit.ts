@@ -4,6 +4,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { RouteContext } from '../context.ts';
 import { ADMIN, Limit } from './common.ts';
+import { AuditEntry } from '../responses.ts';
 
 export function auditRoutes(ctx: RouteContext): FastifyPluginAsync {
   return async (root) => {
@@ -14,6 +15,7 @@ export function auditRoutes(ctx: RouteContext): FastifyPluginAsync {
         schema: {
           summary: 'The audit log, newest first',
           querystring: z.object({ limit: Limit, before: z.coerce.number().int().positive().optional() }),
+          response: { 200: z.array(AuditEntry) },
         },
       },
       async (req) => ctx.audit.list({ limit: req.query.limit, before: req.query.before }),

@@ -12,6 +12,7 @@ import { AuthThrottle } from '../../../kernel/auth-throttle.ts';
 import { isHttps, type RouteContext } from '../context.ts';
 import { DashboardError, DashErrorCode } from '../errors.ts';
 import { ANY, PUBLIC, userOf } from './common.ts';
+import { Ok, SessionAnswer } from '../responses.ts';
 
 const LoginBody = z.object({
   username: z.string().min(1).max(64),
@@ -59,6 +60,7 @@ export function authRoutes(ctx: RouteContext): FastifyPluginAsync {
         schema: {
           summary: 'Log in: sets the tg_session cookie, returns the user and the CSRF token',
           body: LoginBody,
+          response: { 200: SessionAnswer },
         },
       },
       async (req, reply) => {
@@ -104,19 +106,25 @@ export function authRoutes(ctx: RouteContext): FastifyPluginAsync {
 
     app.post(
       '/api/logout',
-      { config: { roles: ANY }, schema: { summary: 'End this session' } },
+      { config: { roles: ANY }, schema: { summary: 'End this session', response: { 200: Ok } } },
       async (req, reply) => {
         const u = userOf(req);
         if (req.session) ctx.sessions.destroy(req.session.idHash);
         ctx.audit.write({ username: u.username, role: u.role }, 'logout', u.username);
         reply.clearCookie(SESSION_COOKIE, cookieOpts(req));
-        return { ok: true };
+        return { ok: true as const };
       },
     );
 
     app.get(
       '/api/me',
-      { config: { roles: ANY }, schema: { summary: 'Who is logged in, the CSRF token, the site' } },
+      {
+        config: { roles: ANY },
+        schema: {
+          summary: 'Who is logged in, the CSRF token, the site',
+          response: { 200: SessionAnswer },
+        },
+      },
       async (req) => ({ user: userOf(req), csrfToken: req.session?.csrfToken ?? '', site }),
     );
   };

@@ -5,6 +5,7 @@ import { z } from 'zod';
 import type { RouteContext } from '../context.ts';
 import { DashboardError, DashErrorCode } from '../errors.ts';
 import { GUARDS } from './common.ts';
+import { Text } from '../responses.ts';
 
 const EventId = /^\d{1,15}$/;
 
@@ -18,6 +19,7 @@ export function feedRoutes(ctx: RouteContext): FastifyPluginAsync {
           summary:
             'Server-sent events: decision, alert, rooms, command (with ids; resume with Last-Event-ID) and fleet (state, no id)',
           querystring: z.object({ lastEventId: z.string().optional() }),
+          response: { 200: Text('text/event-stream: one event per change') },
         },
       },
       async (req, reply) => {

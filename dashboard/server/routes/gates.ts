@@ -6,6 +6,7 @@ import { ID_PATTERN } from '../../../protocols/topics.ts';
 import type { RouteContext } from '../context.ts';
 import { DashboardError, DashErrorCode } from '../errors.ts';
 import { ANY, actorOf, GUARDS, Limit } from './common.ts';
+import { CommandView, GateTile } from '../responses.ts';
 
 const GateId = z.string().regex(ID_PATTERN, 'a gate id');
 const CommandBody = z.object({
@@ -23,6 +24,7 @@ export function gateRoutes(ctx: RouteContext): FastifyPluginAsync {
         config: { roles: ANY },
         schema: {
           summary: 'Gate tiles: fleet state, last passage, passed and flagged today (site time zone)',
+          response: { 200: z.array(GateTile) },
         },
       },
       async () => ctx.board.tiles(),
@@ -37,6 +39,7 @@ export function gateRoutes(ctx: RouteContext): FastifyPluginAsync {
             'Send a command to a gate; pending until the gate acknowledges (open-once needs a reason; 409 TG_DASH_GATE_OFFLINE when the gate is offline)',
           params: z.object({ gateId: GateId }),
           body: CommandBody,
+          response: { 202: CommandView },
         },
       },
       async (req, reply) => {
@@ -65,6 +68,7 @@ export function gateRoutes(ctx: RouteContext): FastifyPluginAsync {
         schema: {
           summary: 'Recent commands, newest first, with their state',
           querystring: z.object({ gateId: GateId.optional(), limit: Limit }),
+          response: { 200: z.array(CommandView) },
         },
       },
       async (req) => ctx.commands.list({ gateId: req.query.gateId, limit: req.query.limit }),

@@ -7,6 +7,7 @@ import { MAX_ROOMS, RoomDistances } from '../../config/schema.ts';
 import type { RouteContext } from '../context.ts';
 import { DashboardError, DashErrorCode } from '../errors.ts';
 import { ADMIN, actorOf, GUARDS } from './common.ts';
+import { NoContent, RoomView } from '../responses.ts';
 
 const Params = z.object({ id: z.string().regex(ID_PATTERN, 'a room id') });
 /** The room's fields; the service checks the rules between them (capacity > 1 only when shared). */
@@ -23,7 +24,10 @@ export function roomRoutes(ctx: RouteContext): FastifyPluginAsync {
 
     app.get(
       '/api/rooms',
-      { config: { roles: GUARDS }, schema: { summary: 'Rooms with their occupants' } },
+      {
+        config: { roles: GUARDS },
+        schema: { summary: 'Rooms with their occupants', response: { 200: z.array(RoomView) } },
+      },
       async () => ctx.alerts.rooms(),
     );
 
@@ -38,6 +42,7 @@ export function roomRoutes(ctx: RouteContext): FastifyPluginAsync {
           params: Params,
           querystring: z.object({ create: z.enum(['true', 'false']).optional() }),
           body: RoomBody,
+          response: { 200: RoomView },
         },
       },
       async (req) => {
@@ -62,10 +67,13 @@ export function roomRoutes(ctx: RouteContext): FastifyPluginAsync {
 
     app.delete(
       '/api/rooms/:id',
-      { config: { roles: ADMIN }, schema: { summary: 'Remove an empty room', params: Params } },
+      {
+        config: { roles: ADMIN },
+        schema: { summary: 'Remove an empty room', params: Params, response: { 204: NoContent } },
+      },
       async (req, reply) => {
         ctx.alerts.removeRoom(req.params.id, actorOf(req));
-        return reply.code(204).send();
+        return reply.code(204).send(null);
       },
     );
   };

@@ -19,6 +19,7 @@ import {
   shrinksTooMuch,
 } from '../access-list-import.ts';
 import { ADMIN, actorOf, HR } from './common.ts';
+import { AccessListAnswer, AccessListImported, DeviceCreated, DeviceView, Ok } from '../responses.ts';
 
 const Id = z.string().regex(ID_PATTERN, 'letters, digits, "_" or "-" (1 to 64)');
 const NewDevice = z.object({
@@ -68,10 +69,16 @@ export function siteAdminRoutes(ctx: RouteContext): FastifyPluginAsync {
 
     app.get(
       '/api/access-list',
-      { config: { roles: HR }, schema: { summary: 'Who may enter: the access list the gates hold' } },
+      {
+        config: { roles: HR },
+        schema: {
+          summary: 'Who may enter: the access list the gates hold',
+          response: { 200: AccessListAnswer },
+        },
+      },
       async () => {
         const s = ctx.board.roster();
-        return s ?? { v: 1, version: null, issuedAt: null, entries: [] };
+        return s ?? { v: 1 as const, version: null, issuedAt: null, entries: [] };
       },
     );
 
@@ -85,6 +92,7 @@ export function siteAdminRoutes(ctx: RouteContext): FastifyPluginAsync {
             "Import HR's CSV (UTF-8 or GBK; 工号/employeeNo, 姓名, 部门, 类型, 生效时间, 失效时间); all or nothing. A file much smaller than the roster needs mode=replace or mode=merge",
           consumes: ['text/csv'],
           querystring: z.object({ mode: z.enum(['replace', 'merge']).optional() }),
+          response: { 200: AccessListImported },
         },
       },
       async (req) => {
@@ -142,7 +150,13 @@ export function siteAdminRoutes(ctx: RouteContext): FastifyPluginAsync {
 
     app.get(
       '/api/devices',
-      { config: { roles: ADMIN }, schema: { summary: 'Device credentials on the hub (no secrets)' } },
+      {
+        config: { roles: ADMIN },
+        schema: {
+          summary: 'Device credentials on the hub (no secrets)',
+          response: { 200: z.array(DeviceView) },
+        },
+      },
       async () => admin().listDevices(),
     );
 
@@ -153,6 +167,7 @@ export function siteAdminRoutes(ctx: RouteContext): FastifyPluginAsync {
         schema: {
           summary: 'Add a device; its generated password is in the answer, only this once',
           body: NewDevice,
+          response: { 201: DeviceCreated },
         },
       },
       async (req, reply) => {
@@ -170,7 +185,11 @@ export function siteAdminRoutes(ctx: RouteContext): FastifyPluginAsync {
       '/api/devices/:id/revoke',
       {
         config: { roles: ADMIN },
-        schema: { summary: 'Revoke a device (the hub disconnects it)', params: z.object({ id: Id }) },
+        schema: {
+          summary: 'Revoke a device (the hub disconnects it)',
+          params: z.object({ id: Id }),
+          response: { 200: Ok },
+        },
       },
       async (req) => {
         const site = admin();
@@ -179,7 +198,7 @@ export function siteAdminRoutes(ctx: RouteContext): FastifyPluginAsync {
           throw new DashboardError(DashErrorCode.NOT_FOUND, 404, `no device ${req.params.id}`);
         await site.revokeDevice(req.params.id).catch(refused);
         ctx.audit.write(actorOf(req), 'device.revoke', req.params.id);
-        return { ok: true };
+        return { ok: true as const };
       },
     );
   };

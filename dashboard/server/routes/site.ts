@@ -7,32 +7,13 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { PersonHold } from '../../../protocols/site/holds.ts';
 import { SiteCalendar, SitePolicy, SiteRules } from '../../../protocols/site/policy.ts';
 import type { RouteContext } from '../context.ts';
+import { HoldAnswer, HoldsAnswer } from '../responses.ts';
 import { ADMIN, ANY, actorOf, HR } from './common.ts';
 
 const EmployeeNo = z.string().min(1).max(64);
 const IsoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'expected YYYY-MM-DD');
-
-const HoldsAnswer = z.object({
-  version: z.number().int().nullable(),
-  holds: z.array(PersonHold),
-  requests: z.array(
-    z.object({
-      id: z.string(),
-      employeeNo: z.string(),
-      action: z.enum(['open', 'stage', 'room', 'lift']),
-      state: z.enum(['pending', 'refused']),
-      attempts: z.number().int(),
-      createdAt: z.number().int(),
-      code: z.string().nullable(),
-      error: z.string().nullable(),
-      request: z.record(z.string(), z.unknown()),
-    }),
-  ),
-});
-const HoldAnswer = z.object({ hold: PersonHold.nullable() });
 
 export function siteRoutes(ctx: RouteContext): FastifyPluginAsync {
   return async (root) => {

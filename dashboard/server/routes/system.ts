@@ -5,6 +5,8 @@ import { dbHealthy } from '../../db/open.ts';
 import type { RouteContext } from '../context.ts';
 import { DashboardError, DashErrorCode } from '../errors.ts';
 import { ADMIN, PUBLIC } from './common.ts';
+import { z } from 'zod';
+import { Health, Text } from '../responses.ts';
 
 /** Constant-time comparison of `Authorization: Bearer <token>` (hashed first: lengths may differ). */
 function bearerMatches(header: string | undefined, token: string): boolean {
@@ -21,7 +23,10 @@ export function systemRoutes(ctx: RouteContext): FastifyPluginAsync {
       '/healthz',
       {
         config: { roles: PUBLIC },
-        schema: { summary: 'Liveness: the database answers; MQTT and readings reported' },
+        schema: {
+          summary: 'Liveness: the database answers; MQTT and readings reported',
+          response: { 200: Health, 503: Health },
+        },
       },
       async (_req, reply) => {
         const db = dbHealthy(ctx.db);
@@ -41,6 +46,7 @@ export function systemRoutes(ctx: RouteContext): FastifyPluginAsync {
         schema: {
           summary: 'Prometheus metrics (public, admin, or Authorization: Bearer <metrics token>)',
           hide: false,
+          response: { 200: Text('Prometheus text exposition format') },
         },
       },
       async (req, reply) => {
@@ -59,8 +65,16 @@ export function systemRoutes(ctx: RouteContext): FastifyPluginAsync {
       },
     );
 
-    app.get('/openapi.json', { config: { roles: PUBLIC }, schema: { hide: true } }, async () =>
-      app.swagger(),
+    app.get(
+      '/openapi.json',
+      {
+        config: { roles: PUBLIC },
+        schema: {
+          hide: true,
+          response: { 200: z.looseObject({ openapi: z.string(), paths: z.record(z.string(), z.unknown()) }) },
+        },
+      },
+      async () => app.swagger(),
     );
   };
 }

@@ -6,6 +6,7 @@ import { PASSWORD_MAX, PASSWORD_MIN } from '../../auth/password.ts';
 import { Lang, Role, Username } from '../../auth/users.ts';
 import type { RouteContext } from '../context.ts';
 import { ADMIN, actorOf } from './common.ts';
+import { NoContent, UserView } from '../responses.ts';
 
 const Password = z.string().min(PASSWORD_MIN).max(PASSWORD_MAX);
 const NewUserBody = z.object({
@@ -31,13 +32,18 @@ export function userRoutes(ctx: RouteContext): FastifyPluginAsync {
     const app = root.withTypeProvider<ZodTypeProvider>();
     const config = { roles: ADMIN };
 
-    app.get('/api/users', { config, schema: { summary: 'Every account (no password hashes)' } }, async () =>
-      ctx.users.list(),
+    app.get(
+      '/api/users',
+      {
+        config,
+        schema: { summary: 'Every account (no password hashes)', response: { 200: z.array(UserView) } },
+      },
+      async () => ctx.users.list(),
     );
 
     app.post(
       '/api/users',
-      { config, schema: { summary: 'Add an account', body: NewUserBody } },
+      { config, schema: { summary: 'Add an account', body: NewUserBody, response: { 201: UserView } } },
       async (req, reply) => {
         const u = await ctx.users.create(req.body);
         ctx.audit.write(actorOf(req), 'user.create', u.username, {
@@ -56,6 +62,7 @@ export function userRoutes(ctx: RouteContext): FastifyPluginAsync {
           summary: 'Change role, name, language, password, or disable',
           params: Params,
           body: PatchBody,
+          response: { 200: UserView },
         },
       },
       async (req) => {
@@ -74,12 +81,19 @@ export function userRoutes(ctx: RouteContext): FastifyPluginAsync {
 
     app.delete(
       '/api/users/:username',
-      { config, schema: { summary: 'Delete an account (its sessions end)', params: Params } },
+      {
+        config,
+        schema: {
+          summary: 'Delete an account (its sessions end)',
+          params: Params,
+          response: { 204: NoContent },
+        },
+      },
       async (req, reply) => {
         ctx.users.remove(req.params.username);
         ctx.sessions.destroyUser(req.params.username);
         ctx.audit.write(actorOf(req), 'user.delete', req.params.username);
-        return reply.code(204).send();
+        return reply.code(204).send(null);
       },
     );
   };

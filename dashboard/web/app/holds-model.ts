@@ -7,23 +7,7 @@ import type { HoldStage, PersonHold } from '../../../protocols/site/holds.ts';
 import { t } from './i18n.ts';
 
 export type { PersonHold };
-
-export interface HoldRequestView {
-  id: string;
-  employeeNo: string;
-  action: 'open' | 'stage' | 'room' | 'lift';
-  state: 'pending' | 'refused';
-  attempts: number;
-  createdAt: number;
-  code: string | null;
-  error: string | null;
-}
-
-export interface HoldsAnswer {
-  version: number | null;
-  holds: PersonHold[];
-  requests: HoldRequestView[];
-}
+export type { HoldRequestView, HoldsAnswer } from './types.ts';
 
 export const stageText = (stage: HoldStage): string => t(`hold.stage.${stage}`);
 

@@ -1,13 +1,9 @@
 /** Who is logged in, on which site; shared by every page. */
 import { api, setCsrfToken } from './api.ts';
 
-export type Role = 'guard' | 'hr' | 'admin';
+import type { Me } from './types.ts';
 
-export interface Me {
-  user: { username: string; role: Role; displayName: string; lang?: string };
-  csrfToken: string;
-  site: { siteId: string; siteName: string; timezone: string };
-}
+export type { Me, Role } from './types.ts';
 
 /**
  * Set after a login, cleared on logout: without it the app shows the login form at once instead of

@@ -64,6 +64,36 @@ export function lineErrors(body: unknown): LineError[] {
 }
 
 /**
+ * What a refused import shows next to its upload (the access list, declarations, self-reports):
+ * `refused(n)` says how many lines were wrong, then each bad line in the page's language; any other
+ * failure is its error text.
+ */
+export function importRefusal(
+  err: unknown,
+  refused: (n: number) => string,
+  lineKey: Key = 'access.line',
+): HTMLElement[] {
+  const lines = (err instanceof ApiError ? lineErrors(err.body) : []).filter(
+    (l) => l.line !== null || l.message,
+  );
+  if (lines.length === 0) return [h('p', { class: 'error' }, errorText(err))];
+  return [
+    h('p', { class: 'error' }, refused(lines.length)),
+    h(
+      'ul',
+      { class: 'line-errors' },
+      lines.map((l) =>
+        h(
+          'li',
+          { 'data-line': l.line ?? '' },
+          l.line === null ? l.message : `${t(lineKey, { n: l.line })}: ${l.message}`,
+        ),
+      ),
+    ),
+  ];
+}
+
+/**
  * Validity bounds as HR wrote them: "valid until 2026-12-31" is stored as the first instant after
  * that day (exclusive end), and shown as the day again; a bound at another time shows the time.
  */
@@ -205,27 +235,9 @@ export const renderAccessList: Render = (root, ctx) => {
               );
               return;
             }
-            const lines = err instanceof ApiError ? lineErrors(err.body) : [];
             mount(
               report,
-              h(
-                'p',
-                { class: 'error' },
-                lines.length ? t('access.refused', { n: lines.length }) : errorText(err),
-              ),
-              lines.length
-                ? h(
-                    'ul',
-                    { class: 'line-errors' },
-                    lines.map((l) =>
-                      h(
-                        'li',
-                        null,
-                        l.line === null ? l.message : `${t('access.line', { n: l.line })}: ${l.message}`,
-                      ),
-                    ),
-                  )
-                : null,
+              importRefusal(err, (n) => t('access.refused', { n })),
             );
           } finally {
             submit.disabled = false;

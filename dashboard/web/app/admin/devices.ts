@@ -8,17 +8,10 @@ import { h, mount } from '../dom.ts';
 import { type Key, t } from '../i18n.ts';
 import type { Render } from '../router.ts';
 import { confirmButton } from './users.ts';
+import type { DeviceView } from '../types.ts';
 import { field, load, table } from './ui.ts';
 
-interface DeviceRow {
-  id: string;
-  role: string;
-  site?: string | null;
-  gate?: string | null;
-  terminal?: string | null;
-  revoked?: boolean;
-  revokedAt?: number | null;
-}
+type DeviceRow = DeviceView;
 
 const ROLES = ['gate', 'terminal', 'dashboard', 'service'] as const;
 
@@ -37,7 +30,7 @@ export const renderDevices: Render = (root, ctx) => {
           table(
             [t('device.id'), t('device.role'), t('device.gate'), t('device.terminal'), t('device.state'), ''],
             devices.map((d) => {
-              const revoked = d.revoked === true || typeof d.revokedAt === 'number';
+              const revoked = d.revokedAt !== null;
               return h(
                 'tr',
                 { 'data-device': d.id, class: revoked ? 'revoked' : null },

@@ -6,16 +6,10 @@ import { fmtDateTime } from '../format.ts';
 import { t } from '../i18n.ts';
 import type { Render } from '../router.ts';
 import type { Role } from '../session.ts';
+import type { UserView } from '../types.ts';
 import { field, load, table } from './ui.ts';
 
-interface UserRow {
-  username: string;
-  displayName?: string;
-  role: Role;
-  disabled?: boolean;
-  createdAt?: number;
-  lastLoginAt?: number | null;
-}
+type UserRow = UserView;
 
 const ROLES: Role[] = ['guard', 'hr', 'admin'];
 

@@ -24,7 +24,8 @@ function lastPassage(raw: Raw): LastPassage | null {
     name: (p.name ?? r.name ?? null) as string | null,
     temperatureTenths: num(r.temperatureTenths),
     decision: String(r.decision ?? ''),
-    reason: typeof r.reason === 'string' ? r.reason : undefined,
+    reason: typeof r.reason === 'string' ? r.reason : '',
+    readingId: String(r.readingId ?? r.id ?? ''),
   };
 }
 
@@ -63,6 +64,8 @@ export function asGateTiles(body: unknown): GateTile[] {
       lastSeenAt: num(f.lastSeenAt),
       terminalId: typeof f.terminalId === 'string' ? f.terminalId : null,
       terminalOnline: typeof f.terminalOnline === 'boolean' ? f.terminalOnline : null,
+      terminalOfflineReason: (f.terminalOfflineReason ?? null) as GateTile['terminalOfflineReason'],
+      outbox: (f.outbox ?? null) as GateTile['outbox'],
       policyOverrides: Array.isArray(f.policyOverrides) ? f.policyOverrides.map(String) : [],
       policyVersion: num(f.policyVersion),
       terminalClockOffsetMs: num(f.terminalClockOffsetMs),
@@ -89,6 +92,7 @@ export function fromDecision(gates: GateTile[], d: DecisionMessage): GateTile[] 
             temperatureTenths: r.temperatureTenths,
             decision: r.decision,
             reason: r.reason,
+            readingId: r.id,
           },
         }
       : g,

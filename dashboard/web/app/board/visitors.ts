@@ -9,22 +9,9 @@ import { errorText } from '../errors.ts';
 import { fmtTempC, fmtTime, parseCelsius } from '../format.ts';
 import { getLang, type Key, t } from '../i18n.ts';
 import type { PageContext } from '../router.ts';
+import type { VisitorView } from '../types.ts';
 
 const SYMPTOMS = ['fever', 'cough', 'fatigue', 'sore-throat', 'shortness-of-breath', 'other'] as const;
-
-interface VisitorView {
-  id: string;
-  name: string;
-  company: string;
-  host: string;
-  temperatureTenths: number;
-  healthCode: 'green' | 'yellow' | 'red';
-  admitted: boolean;
-  refused: string[];
-  registeredAt: number;
-  expectedUntil: number;
-  exitAt: number | null;
-}
 
 export function visitorPanel(ctx: PageContext): HTMLElement {
   const tz = ctx.me.site.timezone;

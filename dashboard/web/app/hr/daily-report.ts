@@ -10,6 +10,7 @@ import { cellText, type ReportTable, reportTables } from '../../../reports/expor
 import type { ExportLang } from '../../../reports/labels.ts';
 import { LocalTime } from '../../../reports/local-format.ts';
 import { api } from '../api.ts';
+import type { DailyAnswer } from '../types.ts';
 import { errorText } from '../board/alerts.ts';
 import { h, mount } from '../dom.ts';
 import { fmtDateTime, isDate, localDate } from '../format.ts';
@@ -17,11 +18,8 @@ import { getLang, t } from '../i18n.ts';
 import type { Render } from '../router.ts';
 import { exportLinks } from './cells.ts';
 
-interface Answer {
-  report: DailyReport;
-  kept: boolean;
-  sent: { generatedAt: number; identical: boolean } | null;
-}
+/** The route's answer, with the report as the report module types it (the schema keeps it loose). */
+type Answer = Omit<DailyAnswer, 'report'> & { report: DailyReport };
 
 const exportLang = (): ExportLang => (getLang() === 'en' ? 'en' : 'zh-CN');
 

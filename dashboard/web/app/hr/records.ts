@@ -4,35 +4,18 @@
  * self-report form's file). A declaration naming a symptom or a contact raises an alert on the
  * guards' board at once; HR may also stop the person at every gate (a hold).
  */
-import { lineErrors } from '../admin/access-list.ts';
+import { importRefusal } from '../admin/access-list.ts';
 import { load, table } from '../admin/ui.ts';
-import { ApiError, api } from '../api.ts';
+import { api } from '../api.ts';
 import { h, mount } from '../dom.ts';
 import { errorText } from '../errors.ts';
 import { isDate, localDate } from '../format.ts';
+import type { Absence, Declaration } from '../types.ts';
 import { type Key, t } from '../i18n.ts';
 import type { Render } from '../router.ts';
 
 const REASONS = ['leave', 'sick-leave', 'business-trip', 'day-off', 'other'] as const;
 const SYMPTOMS = ['fever', 'cough', 'fatigue', 'sore-throat', 'shortness-of-breath', 'other'] as const;
-
-interface Absence {
-  id: number;
-  employeeNo: string;
-  from: string;
-  to: string;
-  reason: (typeof REASONS)[number];
-  note: string;
-  by: string;
-}
-interface Declaration {
-  employeeNo: string;
-  day: string;
-  symptoms: Array<(typeof SYMPTOMS)[number]>;
-  travel: string;
-  contact: boolean;
-  source: 'hr' | 'self-report';
-}
 
 export const renderRecords: Render = (root, ctx) => {
   const tz = ctx.me.site.timezone;
@@ -261,27 +244,9 @@ export const renderRecords: Render = (root, ctx) => {
           );
           refresh();
         } catch (err) {
-          const lines = err instanceof ApiError ? lineErrors(err.body) : [];
           mount(
             importReport,
-            h(
-              'p',
-              { class: 'error' },
-              lines.length ? t('selfReport.refused', { n: lines.length }) : errorText(err),
-            ),
-            lines.length
-              ? h(
-                  'ul',
-                  { class: 'line-errors' },
-                  lines.map((l) =>
-                    h(
-                      'li',
-                      null,
-                      l.line === null ? l.message : `${t('access.line', { n: l.line })}: ${l.message}`,
-                    ),
-                  ),
-                )
-              : null,
+            importRefusal(err, (n) => t('selfReport.refused', { n })),
           );
         }
       },

@@ -4,8 +4,7 @@
  * import does; a good file shows how many readings went in.
  */
 import { ApiError, api } from '../api.ts';
-import { lineErrors } from '../admin/access-list.ts';
-import { errorText } from '../board/alerts.ts';
+import { importRefusal } from '../admin/access-list.ts';
 import { h, mount } from '../dom.ts';
 import { t } from '../i18n.ts';
 import { asImportResult, refusedCount } from '../manual/model.ts';
@@ -46,32 +45,10 @@ export function selfReportImport(): HTMLElement {
       );
       form.reset();
     } catch (err) {
-      const lines = err instanceof ApiError ? lineErrors(err.body) : [];
-      const shown = lines.filter((l) => l.line !== null || l.message);
+      const body = err instanceof ApiError ? err.body : null;
       mount(
         report,
-        h(
-          'p',
-          { class: 'error' },
-          shown.length
-            ? t('selfReport.refused', {
-                n: refusedCount(err instanceof ApiError ? err.body : null, shown.length),
-              })
-            : errorText(err),
-        ),
-        shown.length
-          ? h(
-              'ul',
-              { class: 'line-errors' },
-              shown.map((l) =>
-                h(
-                  'li',
-                  { 'data-line': l.line ?? '' },
-                  l.line === null ? l.message : `${t('selfReport.line', { n: l.line })}: ${l.message}`,
-                ),
-              ),
-            )
-          : null,
+        importRefusal(err, (n) => t('selfReport.refused', { n: refusedCount(body, n) }), 'selfReport.line'),
       );
     } finally {
       submit.disabled = false;

@@ -6,6 +6,7 @@
  */
 import { parseCelsius } from '../format.ts';
 import type { Key } from '../i18n.ts';
+import type { ImportResult } from '../types.ts';
 
 /** A clock a little ahead of the server's is not "the future" there either (reports/manual.ts). */
 const FUTURE_SLACK_MS = 60_000;
@@ -124,11 +125,7 @@ export function manualRefusal(code: string, serverMessage: string, employeeNo: s
   }
 }
 
-export interface ImportResult {
-  imported: number;
-  lines: number;
-  duplicates: number;
-}
+export type { ImportResult };
 
 /** The import's answer { lines, imported, duplicates }; missing numbers read as 0. */
 export function asImportResult(body: unknown): ImportResult {
