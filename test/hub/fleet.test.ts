@@ -7,6 +7,7 @@ import type { MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AlertMessage } from '../../protocols/gate/messages.ts';
 import { FleetSnapshot } from '../../protocols/hub/fleet.ts';
+import { ManualClock } from '../../kernel/clock.ts';
 import { HubTopic } from '../../protocols/topics.ts';
 import { waitFor } from '../harness/wait.ts';
 import { collector, connect, SITE, startGate, startTestHub, type TestGate, type TestHub } from './fixture.ts';
@@ -116,36 +117,6 @@ describe('fleet status', () => {
     expect(t.hub.fleet.snapshot().gates.find((x) => x.gateId === 'gate-a')?.online).toBe(true);
   }, 20_000);
 
-  it('a gate that goes silent without a will is offline after the heartbeat timeout', async () => {
-    // A bare client with gate-b's credentials: says online, then nothing (a hung edge).
-    const c = await connect(t.url, t.as('gate-b'));
-    await c.publishAsync(
-      `tg/${SITE}/gate/gate-b/status`,
-      JSON.stringify({
-        v: 1,
-        siteId: SITE,
-        gateId: 'gate-b',
-        online: true,
-        at: Date.now(),
-        thermometer: 'online',
-        gateState: 'locked',
-        softwareVersion: '0.1.0',
-        configVersion: 'abc',
-        accessListVersion: null,
-      }),
-      { qos: 1, retain: true },
-    );
-    await waitFor(() => t.hub.fleet.snapshot().gates.find((x) => x.gateId === 'gate-b')?.online, {
-      what: 'gate-b online',
-    });
-    const raised = await waitFor(() => alerts().find((a) => a.active && a.gateId === 'gate-b'), {
-      what: 'heartbeat-timeout alert',
-      timeoutMs: 6000,
-    });
-    expect(raised.detail).toBe('gate gate-b offline (heartbeat-timeout)');
-    c.end(true);
-  });
-
   it('a gate stopped cleanly says so', async () => {
     await gate.stop();
     await waitFor(
@@ -173,6 +144,57 @@ describe('fleet status', () => {
       );
     } finally {
       t2.end(true);
+    }
+  });
+});
+
+describe("fleet status on the hub's clock (a manual clock: no real-time waits)", () => {
+  it('a gate that goes silent without a will is offline after the heartbeat timeout, not before', async () => {
+    const clock = new ManualClock();
+    const h = await startTestHub({ fleet: { heartbeatTimeoutMs: 2500, publishIntervalMs: 100 } }, { clock });
+    const clients: MqttClient[] = [];
+    try {
+      const d = await connect(h.url, h.as('dash'));
+      clients.push(d);
+      const got = (await collector(d, `tg/${SITE}/#`)).got;
+      // A bare client with gate-b's credentials: says online, then nothing (a hung edge).
+      const c = await connect(h.url, h.as('gate-b'));
+      clients.push(c);
+      await c.publishAsync(
+        `tg/${SITE}/gate/gate-b/status`,
+        JSON.stringify({
+          v: 1,
+          siteId: SITE,
+          gateId: 'gate-b',
+          online: true,
+          at: clock.now(),
+          thermometer: 'online',
+          gateState: 'locked',
+          softwareVersion: '0.1.0',
+          configVersion: 'abc',
+          accessListVersion: null,
+        }),
+        { qos: 1, retain: true },
+      );
+      const gateB = () => h.hub.fleet.snapshot().gates.find((x) => x.gateId === 'gate-b');
+      await waitFor(() => gateB()?.online, { what: 'gate-b online' });
+      clock.advance(2000);
+      expect(gateB()?.online, 'offline before the heartbeat timeout').toBe(true);
+      clock.advance(1000);
+      expect(gateB()?.online).toBe(false);
+      expect(gateB()?.offlineReason).toBe('heartbeat-timeout');
+      const raised = await waitFor(
+        () =>
+          got
+            .filter((m) => m.topic.endsWith('/alert'))
+            .map((m) => JSON.parse(m.payload) as AlertMessage)
+            .find((a) => a.active && a.gateId === 'gate-b'),
+        { what: 'heartbeat-timeout alert' },
+      );
+      expect(raised.detail).toBe('gate gate-b offline (heartbeat-timeout)');
+    } finally {
+      for (const c of clients) c.end(true);
+      await h.close();
     }
   });
 });
