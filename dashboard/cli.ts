@@ -9,6 +9,7 @@ import { AuditLog } from './audit/audit-log.ts';
 import { SessionStore } from './auth/sessions.ts';
 import { Lang, Role, UserStore } from './auth/users.ts';
 import { HELP, USER_HELP } from './cli-help.ts';
+import { describeConfigError } from '../kernel/config.ts';
 import { ConfigError, loadDashboardConfig } from './config/load.ts';
 import type { DashboardConfig } from './config/schema.ts';
 import { openDatabase } from './db/open.ts';
@@ -194,8 +195,7 @@ main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (e: unknown) => {
     if (e instanceof ConfigError) {
-      process.stderr.write(`${e.code}: invalid configuration in ${e.file}\n`);
-      for (const i of e.issues) process.stderr.write(`  ${i.path || '(root)'}: ${i.message}\n`);
+      process.stderr.write(describeConfigError(e));
       process.exit(2);
     }
     if (e instanceof ArgsError) {

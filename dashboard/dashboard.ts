@@ -25,12 +25,14 @@ import { createReadingStore, type ReadingStore, type StoreConfig } from './store
 import { rosterLookup } from './site/roster-lookup.ts';
 import { createManualReadingSink, type ManualSink } from './store/manual-sink.ts';
 import { connectMqtt, type MqttLink } from './wire/mqtt-link.ts';
+import { type Clock, systemClock, type Timer } from '../kernel/clock.ts';
 
 export interface DashboardOptions {
   /** The hub's admin functions (access list import, devices); without it those routes answer 503. */
   siteAdmin?: SiteAdmin;
   log?: Logger;
-  now?: () => number;
+  /** Time and every timer of the dashboard (default the system clock). */
+  clock?: Clock;
   /** More route plugins (the web pages are always registered by buildApp). */
   plugins?: FastifyPluginAsync[];
   /** Where handheld re-checks and manual readings go (default: createManualReadingSink(config.readings)). */
@@ -71,19 +73,20 @@ function storeConfig(c: DashboardConfig): StoreConfig {
 }
 
 /** A readings store that answers a trivial query within 2 s counts as up. */
-async function readingsUp(store: ReadingStore, now: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
+async function readingsUp(store: ReadingStore, clock: Clock): Promise<boolean> {
+  let timer: Timer | undefined;
+  const now = clock.now();
   try {
     return await Promise.race([
       store.decisionCounts({ from: now, to: now + 1 }).then(() => true),
       new Promise<boolean>((r) => {
-        timer = setTimeout(() => r(false), 2000);
+        timer = clock.setTimeout(() => r(false), 2000);
       }),
     ]);
   } catch {
     return false;
   } finally {
-    clearTimeout(timer);
+    timer?.cancel();
   }
 }
 
@@ -94,7 +97,8 @@ export async function createDashboard(
   // A config from parseDashboardConfig (site/site.ts) has not read its password file yet.
   const config = checkFiles(parsed);
   const log = opts.log ?? createLogger('dashboard', config.logLevel);
-  const now = opts.now ?? Date.now;
+  const clock = opts.clock ?? systemClock;
+  const now = () => clock.now();
   const db = openDatabase(config.dataDir);
   const liveDb = openDatabase(config.dataDir, { synchronous: 'NORMAL' });
   const store = createReadingStore(storeConfig(config), {
@@ -116,6 +120,7 @@ export async function createDashboard(
     db,
     liveDb,
     now,
+    clock,
     log,
     publish,
     mqttConnected: () => link?.connected ?? false,
@@ -162,6 +167,7 @@ export async function createDashboard(
     },
     db,
     now,
+    clock,
     log,
     ...(opts.fetch ? { fetch: opts.fetch } : {}),
   });
@@ -173,11 +179,11 @@ export async function createDashboard(
     log,
     ...core,
     siteAdmin: opts.siteAdmin,
-    health: async () => ({ mqtt: link?.connected ?? false, readings: await readingsUp(store, now()) }),
+    health: async () => ({ mqtt: link?.connected ?? false, readings: await readingsUp(store, clock) }),
     plugins: [reports, ...(opts.plugins ?? [])],
   });
 
-  let ticker: NodeJS.Timeout | null = null;
+  let ticker: Timer | null = null;
   let ticking = false;
   let closed = false;
 
@@ -194,11 +200,12 @@ export async function createDashboard(
       link = connectMqtt({
         config,
         log,
+        clock,
         onMessage: core.onMessage,
         onConnect: () => core.alerts.republish(),
         ...(opts.mqttReconnectMs ? { reconnectPeriodMs: opts.mqttReconnectMs } : {}),
       });
-      ticker = setInterval(() => {
+      ticker = clock.setInterval(() => {
         if (ticking) return; // a slow webhook must not pile up ticks
         ticking = true;
         core
@@ -217,7 +224,7 @@ export async function createDashboard(
     async close() {
       if (closed) return;
       closed = true;
-      if (ticker) clearInterval(ticker);
+      ticker?.cancel();
       await app.close();
       core.close();
       await link?.close();

@@ -3,6 +3,7 @@
  * Exit codes: 0 clean stop, 2 bad configuration or arguments (nothing started), 1 failure at run time.
  */
 import { parseArgs } from 'node:util';
+import { describeConfigError } from '../kernel/config.ts';
 import { ConfigError, loadEdgeConfig } from './config/load.ts';
 import { startEdge } from './daemon.ts';
 
@@ -46,8 +47,7 @@ async function main(): Promise<number> {
     cfg = loadEdgeConfig(args.values.config);
   } catch (e) {
     if (!(e instanceof ConfigError)) throw e;
-    process.stderr.write(`${e.code}: invalid configuration in ${e.file}\n`);
-    for (const i of e.issues) process.stderr.write(`  ${i.path || '(root)'}: ${i.message}\n`);
+    process.stderr.write(describeConfigError(e));
     return 2;
   }
   if (args.values.check) {

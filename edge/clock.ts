@@ -1,28 +1,10 @@
 /**
- * Time as a dependency: state machines take a Clock so tests drive time without sleeping and
- * benchmarks measure only our own work.
+ * Time as a dependency: the kernel's Clock (kernel/clock.ts), and the gate's steady wall clock on
+ * top of it.
  */
-export interface Timer {
-  cancel(): void;
-}
+import { type Clock, systemClock } from '../kernel/clock.ts';
 
-export interface Clock {
-  now(): number;
-  setTimeout(fn: () => void, ms: number): Timer;
-  setInterval(fn: () => void, ms: number): Timer;
-}
-
-export const systemClock: Clock = {
-  now: () => Date.now(),
-  setTimeout: (fn, ms) => {
-    const t = setTimeout(fn, ms);
-    return { cancel: () => clearTimeout(t) };
-  },
-  setInterval: (fn, ms) => {
-    const t = setInterval(fn, ms);
-    return { cancel: () => clearInterval(t) };
-  },
-};
+export { type Clock, ManualClock, systemClock, type Timer } from '../kernel/clock.ts';
 
 export interface ClockStep {
   /** System time minus the time this clock kept, ms (positive: the system clock jumped forward). */

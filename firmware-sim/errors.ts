@@ -2,6 +2,7 @@
  * Typed errors of the simulator. Codes are stable strings (`TG_SIM_*`) that tests, logs and the
  * CLI key on; the message is for humans and may change.
  */
+import { type CodeOf, codedErrors } from '../kernel/errors.ts';
 export const SimErrorCode = {
   /** A command-line argument is missing, unknown or malformed (the CLI exits 2). */
   BAD_ARGS: 'TG_SIM_BAD_ARGS',
@@ -19,13 +20,6 @@ export const SimErrorCode = {
   WIRE_SCHEMA: 'TG_SIM_WIRE_SCHEMA',
 } as const;
 
-export type SimErrorCode = (typeof SimErrorCode)[keyof typeof SimErrorCode];
+export type SimErrorCode = CodeOf<typeof SimErrorCode>;
 
-export class SimError extends Error {
-  readonly code: SimErrorCode;
-  constructor(code: SimErrorCode, message: string, options?: { cause?: unknown }) {
-    super(`${code}: ${message}`, options);
-    this.name = 'SimError';
-    this.code = code;
-  }
-}
+export class SimError extends codedErrors('SimError', SimErrorCode) {}

@@ -1,8 +1,9 @@
 /**
- * Structured logs go to stderr (pino), so stdout stays free for the CLI's one-line-per-event output.
+ * Structured logs go to stderr (the kernel's pino factory, kernel/log.ts), so stdout stays free for
+ * the CLI's one-line-per-event output.
  * Level: TG_SIM_LOG_LEVEL, else `warn` under vitest (quiet test output) and `info` otherwise.
  */
-import { pino, type Logger } from 'pino';
+import { createLogger, type Logger } from '../kernel/log.ts';
 
 export type { Logger };
 
@@ -16,7 +17,7 @@ let root: Logger | undefined;
 /** The shared root logger; created on first use so importing a module has no side effect. */
 export function rootLogger(): Logger {
   // Sync writes: a CLI that exits on an error must not lose the line that explains it.
-  root ??= pino({ name: 'firmware-sim', level: defaultLevel() }, pino.destination({ fd: 2, sync: true }));
+  root ??= createLogger('firmware-sim', defaultLevel(), { sync: true });
   return root;
 }
 

@@ -2,6 +2,7 @@
  * Typed errors of the site hub. Codes are stable: scripts and the dashboard match on them, so a
  * code never changes meaning once shipped; new ones are appended.
  */
+import { type CodeOf, codedErrors } from '../kernel/errors.ts';
 export const HubErrorCode = {
   /** The configuration file is missing, unreadable or invalid (exit 2). */
   CONFIG_INVALID: 'TG_HUB_CONFIG_INVALID',
@@ -32,7 +33,7 @@ export const HubErrorCode = {
   /** A policy edit was made on an outdated version. */
   POLICY_CONFLICT: 'TG_HUB_POLICY_CONFLICT',
 } as const;
-export type HubErrorCode = (typeof HubErrorCode)[keyof typeof HubErrorCode];
+export type HubErrorCode = CodeOf<typeof HubErrorCode>;
 
 export interface Issue {
   /** Config key path (`mqtt.port`), CSV line number as text, or '' for the whole input. */
@@ -40,14 +41,13 @@ export interface Issue {
   reason: string;
 }
 
-export class HubError extends Error {
+export class HubError extends codedErrors('HubError', HubErrorCode) {
   constructor(
-    readonly code: HubErrorCode,
+    code: HubErrorCode,
     message: string,
     readonly issues: Issue[] = [],
   ) {
-    super(`${code}: ${message}`);
-    this.name = 'HubError';
+    super(code, message);
   }
 }
 

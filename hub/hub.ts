@@ -47,6 +47,7 @@ import { SqlitePersistence } from './broker/sqlite-persistence.ts';
 import { storeBeforeAck } from './broker/store-before-ack.ts';
 import { accessListPath } from './config/load.ts';
 import type { HubConfig } from './config/schema.ts';
+import { type Clock, systemClock, type Timer } from '../kernel/clock.ts';
 import { HubErrorCode, Refusal } from './errors.ts';
 import { type FleetAlert, FleetMonitor } from './fleet/monitor.ts';
 import { type HomeAssistantHandle, startHomeAssistant } from './homeassistant/index.ts';
@@ -65,7 +66,12 @@ const FRAME_OVERHEAD_BYTES = 16 * 1024;
 
 export interface HubOptions {
   log?: Logger;
-  now?: () => number;
+  /**
+   * Time for the fleet's ticks, the snapshot and clock publishers and every timestamp the hub
+   * writes (default the system clock). Tests use a ManualClock, or `offsetClock` for a site whose
+   * clock is off.
+   */
+  clock?: Clock;
 }
 
 export interface FleetApi {
@@ -121,7 +127,8 @@ export interface Hub {
 
 export async function createHub(config: HubConfig, opts: HubOptions = {}): Promise<Hub> {
   const log = opts.log ?? createLogger(`hub:${config.siteId}`, process.env.LOG_LEVEL ?? config.logLevel);
-  const now = opts.now ?? Date.now;
+  const clock = opts.clock ?? systemClock;
+  const now = () => clock.now();
   const site = config.siteId;
   const startedAt = now();
 
@@ -432,7 +439,7 @@ export async function createHub(config: HubConfig, opts: HubOptions = {}): Promi
   await publishPolicy();
 
   // Fleet snapshot: retained, QoS 0, at most every publishIntervalMs.
-  let snapshotTimer: NodeJS.Timeout | undefined;
+  let snapshotTimer: Timer | undefined;
   let lastSnapshotAt = 0;
   const publishSnapshot = () => {
     snapshotTimer = undefined;
@@ -444,7 +451,7 @@ export async function createHub(config: HubConfig, opts: HubOptions = {}): Promi
   fleet.on('change', () => {
     if (snapshotTimer || closing) return;
     const wait = Math.max(0, lastSnapshotAt + config.fleet.publishIntervalMs - now());
-    snapshotTimer = setTimeout(publishSnapshot, wait);
+    snapshotTimer = clock.setTimeout(publishSnapshot, wait);
   });
   fleet.on('alert', ({ topic, alert }) => {
     log.warn({ gateId: alert.gateId, active: alert.active, detail: alert.detail }, 'fleet alert');
@@ -453,9 +460,15 @@ export async function createHub(config: HubConfig, opts: HubOptions = {}): Promi
     );
   });
   publishSnapshot();
-  const clock = startClockPublisher({ siteId: site, intervalMs: config.clockIntervalMs, now, publish, log });
+  const clockPublisher = startClockPublisher({
+    siteId: site,
+    intervalMs: config.clockIntervalMs,
+    clock,
+    publish,
+    log,
+  });
 
-  const tick = setInterval(
+  const tick = clock.setInterval(
     () => {
       fleet.tick(now());
       guard.sweep();
@@ -464,7 +477,7 @@ export async function createHub(config: HubConfig, opts: HubOptions = {}): Promi
     Math.min(1000, config.fleet.heartbeatTimeoutMs / 4),
   );
   let lastPrune = 0;
-  const watch = setInterval(() => {
+  const watch = clock.setInterval(() => {
     try {
       if (credentials.reloadIfChanged()) {
         log.info({ devices: credentials.list().length }, 'credentials reloaded');
@@ -610,10 +623,10 @@ export async function createHub(config: HubConfig, opts: HubOptions = {}): Promi
       if (closing) return;
       await ha?.close(); // before `closing`: it still publishes HA's "offline"
       closing = true;
-      clock.stop();
-      clearInterval(tick);
-      clearInterval(watch);
-      if (snapshotTimer) clearTimeout(snapshotTimer);
+      clockPublisher.stop();
+      tick.cancel();
+      watch.cancel();
+      snapshotTimer?.cancel();
       await opcua?.close();
       await listening?.close();
       await new Promise<void>((r) => b.close(() => r()));

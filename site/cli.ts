@@ -3,7 +3,6 @@
  * Exit codes: 0 done, 1 failure at run time, 2 bad configuration or arguments, 3 input refused.
  */
 import { parseArgs } from 'node:util';
-import { ConfigError as DashboardConfigError } from '../dashboard/index.ts';
 import { accessListCommand } from '../hub/cli/access-list.ts';
 import { deviceCommand } from '../hub/cli/device.ts';
 import { holdCommand, policyCommand } from '../hub/cli/holds.ts';
@@ -11,6 +10,7 @@ import { HELP } from '../hub/cli/help.ts';
 import { loadHubConfig } from '../hub/config/load.ts';
 import type { HubConfig } from '../hub/config/schema.ts';
 import { HubError, HubErrorCode } from '../hub/errors.ts';
+import { ConfigError, describeConfigError } from '../kernel/config.ts';
 import { startSite } from './site.ts';
 
 const OPTIONS = {
@@ -115,18 +115,12 @@ async function main(argv: string[]): Promise<number> {
   return 0;
 }
 
-/** ' in FILE' from a config error's message, which starts with the file name. */
-function configSource(e: HubError): string {
-  const m = /^[A-Z_]+: (.+?): /.exec(e.message);
-  return m ? ` in ${m[1]}` : '';
-}
-
 /** Which exit code an error means; see the header. */
 function exitCodeFor(e: unknown): number {
-  if (e instanceof DashboardConfigError) return 2;
+  // The hub's (TG_HUB_CONFIG_INVALID) and the dashboard's (TG_CONFIG_INVALID) config.
+  if (e instanceof ConfigError) return 2;
   if (!(e instanceof HubError)) return 1;
   switch (e.code) {
-    case HubErrorCode.CONFIG_INVALID:
     case HubErrorCode.BAD_ARGS:
     case HubErrorCode.CREDENTIALS_INVALID:
     case HubErrorCode.TLS_FILES:
@@ -147,19 +141,17 @@ function exitCodeFor(e: unknown): number {
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (e) => {
-    if (e instanceof HubError) {
+    if (e instanceof ConfigError) process.stderr.write(describeConfigError(e));
+    else if (e instanceof HubError) {
       const head = !e.issues.length
         ? e.message
-        : e.code === HubErrorCode.CONFIG_INVALID
-          ? `${e.code}: invalid configuration${configSource(e)}`
-          : `${e.code}: nothing imported, ${e.issues.length} problem(s)`;
+        : `${e.code}: nothing imported, ${e.issues.length} problem(s)`;
       process.stderr.write(`${head}\n`);
       for (const i of e.issues)
         process.stderr.write(
           `  ${e.code === HubErrorCode.ACCESS_LIST_INVALID ? (i.where ? `line ${i.where}` : '(file)') : i.where || '(root)'}: ${i.reason}\n`,
         );
-    } else if (e instanceof DashboardConfigError) process.stderr.write(`${e.message}\n`);
-    else process.stderr.write(`TG_HUB_FATAL: ${(e as Error).stack ?? e}\n`);
+    } else process.stderr.write(`TG_HUB_FATAL: ${(e as Error).stack ?? e}\n`);
     process.exit(exitCodeFor(e));
   },
 );

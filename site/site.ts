@@ -16,6 +16,7 @@ import { CredentialsStore } from '../hub/auth/credentials.ts';
 import { generatePassword } from '../hub/auth/password.ts';
 import type { HubConfig } from '../hub/config/schema.ts';
 import { HubError, HubErrorCode } from '../hub/errors.ts';
+import { ConfigError } from '../kernel/config.ts';
 import { createHub, type Hub, type HubOptions } from '../hub/hub.ts';
 
 export interface Site {
@@ -85,17 +86,23 @@ export async function startSite(config: HubConfig, opts: SiteOptions = {}): Prom
     if (config.dashboardConfigFile) {
       let dc = loadDashboardConfig(config.dashboardConfigFile);
       if (dc.siteId !== config.siteId)
-        throw new HubError(
+        throw new ConfigError(
+          config.dashboardConfigFile,
+          [{ path: 'siteId', message: `must be ${config.siteId}, the hub's site (not ${dc.siteId})` }],
           HubErrorCode.CONFIG_INVALID,
-          `${config.dashboardConfigFile}: siteId ${dc.siteId} is not the hub's ${config.siteId}`,
-          [{ where: 'siteId', reason: `must be ${config.siteId}, the hub's site` }],
         );
       if (dc.mqtt.url === 'internal') {
         if (port === undefined)
-          throw new HubError(
+          throw new ConfigError(
+            config.dashboardConfigFile,
+            [
+              {
+                path: 'mqtt.url',
+                message:
+                  '"internal" needs the hub\'s plaintext listener (mqtt.plaintext): enable it, or use a mqtts:// url',
+              },
+            ],
             HubErrorCode.CONFIG_INVALID,
-            'dashboard mqtt.url "internal" needs the hub\'s plaintext listener',
-            [{ where: 'mqtt.plaintext', reason: 'enable it, or give the dashboard a mqtts:// url' }],
           );
         dc = { ...dc, mqtt: { ...dc.mqtt, url: `mqtt://127.0.0.1:${port}` } };
       }

@@ -3,6 +3,7 @@
  * on them); `statusCode` is what the HTTP layer answers, so fastify's error handler can map any
  * AlertsError without a table of its own.
  */
+import { type CodeOf, codedErrors } from '../../kernel/errors.ts';
 export const AlertsErrorCode = {
   /** No alert with that id. */
   ALERT_NOT_FOUND: 'TG_DASH_ALERT_NOT_FOUND',
@@ -26,7 +27,7 @@ export const AlertsErrorCode = {
   /** A device fault cleared while the device still reports it: acknowledge it; it clears when it ends. */
   CONDITION_ACTIVE: 'TG_DASH_ALERT_CONDITION_ACTIVE',
 } as const;
-export type AlertsErrorCode = (typeof AlertsErrorCode)[keyof typeof AlertsErrorCode];
+export type AlertsErrorCode = CodeOf<typeof AlertsErrorCode>;
 
 const STATUS: Record<AlertsErrorCode, number> = {
   TG_DASH_ALERT_NOT_FOUND: 404,
@@ -46,16 +47,15 @@ export interface Issue {
   reason: string;
 }
 
-export class AlertsError extends Error {
+export class AlertsError extends codedErrors('AlertsError', AlertsErrorCode, { codeInMessage: false }) {
   readonly statusCode: number;
   constructor(
-    readonly code: AlertsErrorCode,
+    code: AlertsErrorCode,
     message: string,
     readonly issues: Issue[] = [],
     options?: { cause?: unknown },
   ) {
-    super(message, options);
-    this.name = 'AlertsError';
+    super(code, message, options);
     this.statusCode = STATUS[code];
   }
 }

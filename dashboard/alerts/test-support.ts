@@ -19,18 +19,19 @@ import type { EpisodeHoldAction } from './types.ts';
 
 import { createAlertsService } from './service.ts';
 import type { Actor, AlertsDeps, AlertsService, Room } from './types.ts';
+import { ManualClock as KernelManualClock } from '../../kernel/clock.ts';
 
 export const SITE = 'site-1';
 export const T0 = Date.UTC(2026, 2, 2, 8, 0, 0);
 export const guard: Actor = { username: 'guard1', role: 'guard' };
 export const admin: Actor = { username: 'admin1', role: 'admin' };
 
-export class ManualClock {
-  constructor(public t = T0) {}
-  now = (): number => this.t;
-  advance(ms: number): void {
-    this.t += ms;
+/** The kernel's manual clock from T0, with `now` bound (passed around as `clock.now`). */
+export class ManualClock extends KernelManualClock {
+  constructor(t = T0) {
+    super(t);
   }
+  override now = (): number => super.now();
 }
 
 export interface Published {

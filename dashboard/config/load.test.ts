@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { applyEnvOverrides as applyWithPrefix } from '../../protocols/config/env-overrides.ts';
+import { applyEnvOverrides as applyWithPrefix } from '../../kernel/config.ts';
 import { ConfigError, ENV_PREFIX, loadDashboardConfig } from './load.ts';
 
 const applyEnvOverrides = (raw: Record<string, unknown>, env: Record<string, string>) =>

@@ -10,6 +10,7 @@
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { FeedEvent, FeedStore, FeedType } from './store.ts';
+import { type Clock, systemClock, type Timer } from '../../kernel/clock.ts';
 
 export interface FeedClient {
   id: number;
@@ -19,7 +20,8 @@ export interface FeedClient {
 }
 
 export interface LiveFeedOptions {
-  now?: () => number;
+  /** Event times and the heartbeat timer (default the system clock). */
+  clock?: Clock;
   /** Comment lines that keep proxies from closing an idle stream (default 15 s). */
   heartbeatMs?: number;
   /** Snapshot events (no id) sent to each new client, e.g. the current fleet. */
@@ -36,7 +38,7 @@ const frame = (e: { id?: number; type: string; data: string }) =>
 
 export class LiveFeed {
   private readonly clients = new Set<FeedClient>();
-  private readonly timer: NodeJS.Timeout;
+  private readonly timer: Timer;
   private nextClientId = 1;
   private closed = false;
   private readonly listeners = new Set<(e: FeedEvent) => void>();
@@ -45,8 +47,8 @@ export class LiveFeed {
     private readonly store: FeedStore,
     private readonly opts: LiveFeedOptions = {},
   ) {
-    this.timer = setInterval(() => this.heartbeat(), opts.heartbeatMs ?? 15_000);
-    this.timer.unref();
+    this.timer = (opts.clock ?? systemClock).setInterval(() => this.heartbeat(), opts.heartbeatMs ?? 15_000);
+    this.timer.unref?.();
   }
 
   get clientCount(): number {
@@ -55,7 +57,7 @@ export class LiveFeed {
 
   /** Persists and pushes an event; returns it with its id. */
   publish(type: FeedType, data: unknown): FeedEvent {
-    const e = this.store.append(type, JSON.stringify(data), (this.opts.now ?? Date.now)());
+    const e = this.store.append(type, JSON.stringify(data), (this.opts.clock ?? systemClock).now());
     const text = frame(e);
     for (const c of this.clients) this.write(c, text);
     for (const fn of this.listeners) fn(e);
@@ -146,7 +148,7 @@ export class LiveFeed {
   /** Ends every stream (app shutdown). */
   close(): void {
     this.closed = true;
-    clearInterval(this.timer);
+    this.timer.cancel();
     for (const c of this.clients) c.res.end();
     this.clients.clear();
     this.opts.onClientsChange?.(0);

@@ -5,6 +5,7 @@
  * tab or CR) get a leading apostrophe (OWASP's CSV injection advice): names and notes are typed
  * by people, and a CSV is opened by double-click.
  */
+import { codedErrors } from '../../kernel/errors.ts';
 
 export const BOM = '\uFEFF';
 export const CRLF = '\r\n';
@@ -29,13 +30,17 @@ export interface CsvRecord {
   cells: string[];
 }
 
-export class CsvSyntaxError extends Error {
+/** TG_DASH_CSV_SYNTAX; the message names the line and is shown to the user as it is. */
+export class CsvSyntaxError extends codedErrors(
+  'CsvSyntaxError',
+  { SYNTAX: 'TG_DASH_CSV_SYNTAX' },
+  { codeInMessage: false },
+) {
   constructor(
     readonly line: number,
     message: string,
   ) {
-    super(message);
-    this.name = 'CsvSyntaxError';
+    super('TG_DASH_CSV_SYNTAX', message, { details: { line } });
   }
 }
 

@@ -31,6 +31,7 @@ export function reportRoutes(deps: ReportsDeps): ReportsPlugin {
     store: kept,
     generate: (day) => service.generateDaily(day),
     now: service.now,
+    ...(deps.clock ? { clock: deps.clock } : {}),
     timeZone: deps.config.timezone,
     dailyAt: deps.config.reports.dailyAt,
     webhooks: deps.config.reports.webhooks,

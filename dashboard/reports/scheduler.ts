@@ -12,6 +12,7 @@ import { formatDay, localDay, parseDay, wallToInstant } from '../store/local-tim
 import type { DailyReport } from './daily-report.ts';
 import { reportRequest } from './notify.ts';
 import type { Delivery, ReportStore } from './report-store.ts';
+import { type Clock, systemClock, type Timer } from '../../kernel/clock.ts';
 
 const DAY = 86_400_000;
 const MAX_CATCH_UP = 7;
@@ -41,6 +42,8 @@ export interface SchedulerDeps {
   store: ReportStore;
   generate: (day: string) => Promise<DailyReport>;
   now: () => number;
+  /** The timer of start() (default the system clock). */
+  clock?: Clock;
   timeZone: string;
   /** Local 'HH:MM'. */
   dailyAt: string;
@@ -60,7 +63,7 @@ export function minutesOf(hhmm: string): number {
 
 export class DailyScheduler {
   private readonly dailyAtMs: number;
-  private timer: NodeJS.Timeout | null = null;
+  private timer: Timer | null = null;
   private running: Promise<void> | null = null;
   private readonly abort = new AbortController();
   private generateAfter = 0;
@@ -95,13 +98,13 @@ export class DailyScheduler {
 
   start(everyMs = 30_000): void {
     if (this.timer) return;
-    this.timer = setInterval(() => void this.tick(), everyMs);
-    this.timer.unref();
+    this.timer = (this.d.clock ?? systemClock).setInterval(() => void this.tick(), everyMs);
+    this.timer.unref?.();
     void this.tick();
   }
 
   async stop(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
+    this.timer?.cancel();
     this.timer = null;
     this.abort.abort();
     await this.running;

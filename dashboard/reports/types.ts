@@ -10,6 +10,7 @@ import type { SiteAdmin } from '../server/site-admin.ts';
 import type { ReadingStore } from '../store/types.ts';
 import type { NameLookup } from './daily-report.ts';
 import type { RetryPolicy } from './scheduler.ts';
+import type { Clock } from '../../kernel/clock.ts';
 
 export type AuditFn = (by: Actor, action: string, target: string, detail?: object) => void;
 
@@ -33,6 +34,8 @@ export interface ReportsDeps {
   /** The dashboard's own database: kept daily reports and their deliveries. */
   db: Database;
   now?: () => number;
+  /** The scheduler's timer (default the system clock). */
+  clock?: Clock;
   log?: Logger;
   /** For the report webhooks (default global fetch). */
   fetch?: typeof fetch;

@@ -18,6 +18,7 @@ import { DashboardMetrics } from '../metrics/metrics.ts';
 import { SiteService } from '../site/service.ts';
 import { GateBoard } from '../wire/gate-board.ts';
 import { createWireRouter } from '../wire/router.ts';
+import { type Clock, systemClock } from '../../kernel/clock.ts';
 
 export type Publish = (topic: string, payload: string, opts: { qos: 0 | 1; retain?: boolean }) => void;
 
@@ -27,6 +28,8 @@ export interface CoreOptions {
   /** The same database through a synchronous=NORMAL connection, for the feed and tile counters (db/open.ts). */
   liveDb?: Db;
   now: () => number;
+  /** The timers of the feed and of waits for the hub (default: the system's timers, with `now`). */
+  clock?: Clock;
   log: Logger;
   publish: Publish;
   mqttConnected?: () => boolean;
@@ -60,6 +63,7 @@ export interface Core {
 
 export function createCore(o: CoreOptions): Core {
   const { config, db, now, log } = o;
+  const clock: Clock = o.clock ?? { ...systemClock, now };
   const liveDb = o.liveDb ?? db;
   const users = new UserStore(db, { now, ...(o.scrypt ? { scrypt: o.scrypt } : {}) });
   const sessions = new SessionStore(db, { idleMs: config.session.idleMinutes * 60_000, now });
@@ -68,7 +72,7 @@ export function createCore(o: CoreOptions): Core {
   const site = new SiteService({
     db,
     siteId: config.siteId,
-    now,
+    clock,
     publish: o.publish,
     log,
     audit: audit.fn,
@@ -85,7 +89,7 @@ export function createCore(o: CoreOptions): Core {
     audit: audit.fn,
   });
   const feed = new LiveFeed(new FeedStore(liveDb, config.feed.keepEvents), {
-    now,
+    clock,
     heartbeatMs: o.feedHeartbeatMs ?? 15_000,
     snapshot: () => {
       const f = board.currentFleet();

@@ -4,6 +4,7 @@
  * Errors of other modules (alerts, isolation, reports) that carry a `TG_DASH_*` code and a
  * `statusCode` are answered the same way without being listed here.
  */
+import { type CodeOf, CodedError } from '../../kernel/errors.ts';
 export const DashErrorCode = {
   /** No valid session (never logged in, expired, logged out). */
   UNAUTHENTICATED: 'TG_DASH_UNAUTHENTICATED',
@@ -46,19 +47,20 @@ export const DashErrorCode = {
   /** Something broke inside; details are in the log, not in the answer. */
   INTERNAL: 'TG_DASH_INTERNAL',
 } as const;
-export type DashErrorCode = (typeof DashErrorCode)[keyof typeof DashErrorCode];
+export type DashErrorCode = CodeOf<typeof DashErrorCode>;
 
-export class DashboardError extends Error {
+export class DashboardError extends CodedError<DashErrorCode | `TG_DASH_${string}` | `TG_HUB_${string}`> {
   /** `statusCode` (not `status`) so fastify and the shared error handler read it as-is. */
   readonly statusCode: number;
   constructor(
-    readonly code: DashErrorCode | `TG_DASH_${string}` | `TG_HUB_${string}`,
+    code: DashErrorCode | `TG_DASH_${string}` | `TG_HUB_${string}`,
     status: number,
     message: string,
     /** Extra fields of the answer (e.g. per-line `errors` of an import). */
     readonly extra?: Record<string, unknown>,
   ) {
-    super(message);
+    // The message is answered to the user beside the code, so it does not repeat it.
+    super(code, message);
     this.name = 'DashboardError';
     this.statusCode = status;
   }

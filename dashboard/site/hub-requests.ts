@@ -18,13 +18,15 @@ import { migrate } from '../db/migrate.ts';
 import type { Db } from '../db/open.ts';
 import type { Logger } from '../log.ts';
 import { hubRefused, hubTimeout } from './errors.ts';
+import type { Clock } from '../../kernel/clock.ts';
 
 export type Publish = (topic: string, payload: string, opts: { qos: 0 | 1; retain?: boolean }) => void;
 
 export interface HubRequestsDeps {
   db: Db;
   siteId: string;
-  now: () => number;
+  /** Time and the reply timeout's timer. */
+  clock: Clock;
   publish: Publish;
   log: Pick<Logger, 'info' | 'warn' | 'error'>;
   /** How long a page's request waits for the hub (default 5 s). */
@@ -120,12 +122,12 @@ export class HubRequests {
    */
   async ask(topic: string, message: { id: string }): Promise<HubReply> {
     const reply = await new Promise<HubReply | null>((resolve) => {
-      const timer = setTimeout(() => {
+      const timer = this.d.clock.setTimeout(() => {
         this.waiting.delete(message.id);
         resolve(null);
       }, this.replyTimeoutMs);
       this.waiting.set(message.id, (r) => {
-        clearTimeout(timer);
+        timer.cancel();
         this.waiting.delete(message.id);
         resolve(r);
       });
@@ -138,7 +140,7 @@ export class HubRequests {
 
   /** Queues a HoldRequest that must reach the hub eventually (see the module comment). */
   send(req: HoldRequest): void {
-    const now = this.d.now();
+    const now = this.d.clock.now();
     this.s.insert.run(req.id, req.employeeNo, req.action, JSON.stringify(req), now + this.retryEveryMs, now);
     this.d.publish(DashboardTopic.holdRequest(this.d.siteId), JSON.stringify(req), { qos: 1 });
   }
@@ -156,7 +158,7 @@ export class HubRequests {
       return;
     }
     if (row.state !== 'pending') return; // answered already (a reply to a re-publication)
-    this.s.answer.run(r.ok ? 'done' : 'refused', this.d.now(), r.code, r.error, r.id);
+    this.s.answer.run(r.ok ? 'done' : 'refused', this.d.clock.now(), r.code, r.error, r.id);
     if (r.ok)
       this.d.log.info({ requestId: r.id, action: row.action, employeeNo: row.employee_no }, 'hub applied');
     else
@@ -168,7 +170,7 @@ export class HubRequests {
 
   /** Publishes the outbox requests that are due again (the dashboard's tick, every second). */
   tick(): void {
-    const now = this.d.now();
+    const now = this.d.clock.now();
     for (const row of this.s.due.all(now) as Row[]) {
       this.s.again.run(now + this.retryEveryMs, row.id);
       this.d.publish(DashboardTopic.holdRequest(this.d.siteId), row.payload, { qos: 1 });
@@ -182,7 +184,7 @@ export class HubRequests {
 
   /** Outbox requests not answered yet, and those the hub refused lately. */
   unsettled(): OutboxView[] {
-    return (this.s.open.all(this.d.now() - SHOW_REFUSED_MS) as Row[]).map((r) => ({
+    return (this.s.open.all(this.d.clock.now() - SHOW_REFUSED_MS) as Row[]).map((r) => ({
       id: r.id,
       employeeNo: r.employee_no,
       action: r.action,

@@ -14,11 +14,13 @@ import type { Db } from '../db/open.ts';
 import type { Logger } from '../log.ts';
 import { HubRequests, newRequestId, type OutboxView, type Publish } from './hub-requests.ts';
 import { type HoldFilter, SiteState } from './site-state.ts';
+import type { Clock } from '../../kernel/clock.ts';
 
 export interface SiteServiceDeps {
   db: Db;
   siteId: string;
-  now: () => number;
+  /** Time and the timers of waits for the hub. */
+  clock: Clock;
   publish: Publish;
   log: Pick<Logger, 'info' | 'warn' | 'error'>;
   audit: (by: Actor, action: string, target: string, detail?: object) => void;
@@ -65,7 +67,7 @@ export class SiteService {
     const input: PolicyRequestInput = {
       v: 1,
       id: newRequestId('policy'),
-      at: this.d.now(),
+      at: this.d.clock.now(),
       by: byOf(by),
       baseVersion: body.baseVersion,
       rules: body.rules,
@@ -102,7 +104,7 @@ export class SiteService {
     const req = HoldRequestSchema.parse({
       v: 1,
       id: newRequestId('lift'),
-      at: this.d.now(),
+      at: this.d.clock.now(),
       by: byOf(by),
       employeeNo,
       action: 'lift',
@@ -121,7 +123,7 @@ export class SiteService {
     const req = HoldRequestSchema.parse({
       v: 1,
       id: newRequestId('open'),
-      at: this.d.now(),
+      at: this.d.clock.now(),
       by: byOf(by),
       employeeNo: body.employeeNo,
       action: 'open',
@@ -136,7 +138,7 @@ export class SiteService {
     const req = HoldRequestSchema.parse({
       v: 1,
       id: newRequestId(a.action),
-      at: this.d.now(),
+      at: this.d.clock.now(),
       by: byOf(by),
       ...a,
     });
@@ -196,9 +198,9 @@ export class SiteService {
         done(true);
       };
       const off = what === 'policy' ? this.state.onPolicyChange(check) : this.state.onHoldsChanged(check);
-      const timer = setTimeout(() => done(false), 2000);
+      const timer = this.d.clock.setTimeout(() => done(false), 2000);
       const done = (v: boolean) => {
-        clearTimeout(timer);
+        timer.cancel();
         off();
         resolve(v);
       };

@@ -1,4 +1,5 @@
 /** Typed errors of the read side, with stable codes (TG_STORE_*, shared meaning with edge/storage). */
+import { type CodeOf, codedErrors } from '../../kernel/errors.ts';
 export const StoreErrorCode = {
   /** Bad store configuration (time zone, split, URL). */
   CONFIG: 'TG_STORE_CONFIG',
@@ -9,13 +10,6 @@ export const StoreErrorCode = {
   /** The store's schema is not the one this release reads. */
   SCHEMA: 'TG_STORE_SCHEMA',
 } as const;
-export type StoreErrorCode = (typeof StoreErrorCode)[keyof typeof StoreErrorCode];
+export type StoreErrorCode = CodeOf<typeof StoreErrorCode>;
 
-export class StoreError extends Error {
-  readonly code: StoreErrorCode;
-  constructor(code: StoreErrorCode, message: string, options?: { cause?: unknown }) {
-    super(`${code}: ${message}`, options);
-    this.name = 'StoreError';
-    this.code = code;
-  }
-}
+export class StoreError extends codedErrors('StoreError', StoreErrorCode) {}

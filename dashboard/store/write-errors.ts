@@ -2,6 +2,7 @@
  * Errors of the dashboard's writers (manual readings), with the codes edge/storage uses for the
  * same failures, so one code means one thing wherever a reading is written.
  */
+import { type CodeOf, codedErrors } from '../../kernel/errors.ts';
 export const WriteErrorCode = {
   /** The record does not match the ReadingRecord schema (a bug upstream). */
   INVALID: 'TG_STORE_INVALID',
@@ -16,13 +17,6 @@ export const WriteErrorCode = {
   /** The store's schema is newer than this release writes. */
   SCHEMA: 'TG_STORE_SCHEMA',
 } as const;
-export type WriteErrorCode = (typeof WriteErrorCode)[keyof typeof WriteErrorCode];
+export type WriteErrorCode = CodeOf<typeof WriteErrorCode>;
 
-export class WriteError extends Error {
-  readonly code: WriteErrorCode;
-  constructor(code: WriteErrorCode, message: string, options?: { cause?: unknown }) {
-    super(`${code}: ${message}`, options);
-    this.name = 'WriteError';
-    this.code = code;
-  }
-}
+export class WriteError extends codedErrors('WriteError', WriteErrorCode) {}

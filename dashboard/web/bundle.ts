@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { basename, join } from 'node:path';
 import { build } from 'esbuild';
+import { type CodedErrorOptions, codedErrors } from '../../kernel/errors.ts';
 
 export interface Asset {
   body: Buffer;
@@ -22,8 +23,10 @@ export interface Bundle {
   entry: { script: string; styles: string[] };
 }
 
-export class WebBundleError extends Error {
-  readonly code = 'TG_DASH_WEB_BUILD';
+export class WebBundleError extends codedErrors('WebBundleError', { BUILD: 'TG_DASH_WEB_BUILD' }) {
+  constructor(message: string, options?: CodedErrorOptions) {
+    super('TG_DASH_WEB_BUILD', message, options);
+  }
 }
 
 const APP_DIR = join(import.meta.dirname, 'app');

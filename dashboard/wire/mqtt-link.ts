@@ -1,11 +1,15 @@
 /**
- * The dashboard's MQTT connection (mqtt.js): connects as the site's `dashboard` device with a
- * persistent session (client id `<username>-dashboard` unless configured), subscribes
- * `tg/{site}/#` at QoS 1 on every (re)connect (harmless when the session kept it) and calls `onConnect` after each subscription (the alerts service republishes its
- * retained plans then). `publish` never throws: offline QoS 1 messages wait in mqtt.js's queue.
+ * The dashboard's MQTT connection, on the kernel's link (kernel/mqtt-link.ts: jittered reconnect,
+ * at-least-once stores, a bounded offline queue): connects as the site's `dashboard` device with a
+ * persistent session (client id `<username>-dashboard` unless configured), subscribes `tg/{site}/#`
+ * at QoS 1 on every (re)connect (harmless when the session kept it) and calls `onConnect` once the
+ * subscription is granted (the alerts service republishes its retained plans then). `publish`
+ * never throws: QoS 1 messages made while offline wait in the link's queue; retained ones are
+ * republished by `onConnect` instead.
  */
 import { readFileSync } from 'node:fs';
-import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import { type Clock, systemClock } from '../../kernel/clock.ts';
+import { MqttLink as Link } from '../../kernel/mqtt-link.ts';
 import { SiteTopic } from '../../protocols/topics.ts';
 import type { DashboardConfig } from '../config/schema.ts';
 import type { Logger } from '../log.ts';
@@ -23,85 +27,48 @@ export interface MqttLinkOptions {
   log: Logger;
   onMessage: (topic: string, payload: Buffer) => void;
   onConnect?: () => void;
-  /** Reconnect pause (default 1 s). */
+  /** Cap of the jittered reconnect pause (default 500 ms doubling up to 10 s); tests shorten it. */
   reconnectPeriodMs?: number;
+  clock?: Clock;
 }
 
 export function connectMqtt(o: MqttLinkOptions): MqttLink {
   const m = o.config.mqtt;
-  const filter = SiteTopic.all(o.config.siteId);
-  const opts: IClientOptions = {
-    // A stable client id and a persistent session: while the dashboard restarts, the broker keeps
-    // the gates' QoS 1 alerts and decisions for it, so none is missed. A second instance on the
-    // same site must set its own mqtt.clientId (two sessions with one id take turns).
-    clientId: m.clientId ?? `${m.username}-dashboard`,
-    username: m.username,
-    clean: false,
-    // Subscriptions are made on each connect below; mqtt.js's own resubscribe would double them.
-    resubscribe: false,
-    reconnectPeriod: o.reconnectPeriodMs ?? 1000,
-    connectTimeout: 10_000,
-  };
-  if (m.password !== undefined) opts.password = m.password;
-  if (m.caFile) opts.ca = readFileSync(m.caFile);
+  const link = new Link(
+    {
+      url: m.url,
+      // A stable client id and a persistent session: while the dashboard restarts, the broker keeps
+      // the gates' QoS 1 alerts and decisions for it, so none is missed. A second instance on the
+      // same site must set its own mqtt.clientId (two sessions with one id take turns).
+      clientId: m.clientId ?? `${m.username}-dashboard`,
+      username: m.username,
+      ...(m.password !== undefined ? { password: m.password } : {}),
+      ...(m.caFile ? { ca: readFileSync(m.caFile, 'utf8') } : {}),
+      reconnectMinMs: Math.min(o.reconnectPeriodMs ?? 500, 500),
+      reconnectMaxMs: o.reconnectPeriodMs ?? 10_000,
+    },
+    o.clock ?? systemClock,
+    o.log,
+  );
+  // Acknowledged once onMessage returns, as before (the handler returns no promise).
+  link.subscribe(SiteTopic.all(o.config.siteId), (topic, payload) => {
+    o.onMessage(topic, payload);
+  });
   let resolveReady: () => void = () => {};
   const ready = new Promise<void>((r) => {
     resolveReady = r;
   });
-  let connected = false;
-  let lastError = '';
-  const client: MqttClient = mqtt.connect(m.url, opts);
-
-  client.on('connect', () => {
-    connected = true;
-    lastError = '';
-    o.log.info({ url: m.url, clientId: opts.clientId }, 'connected to the broker');
-    client.subscribe(filter, { qos: 1 }, (err, granted) => {
-      if (err || granted?.some((g) => g.qos === 128)) {
-        o.log.error({ filter, err, granted }, 'subscription refused: check the dashboard device ACL');
-        return;
-      }
-      resolveReady();
-      try {
-        o.onConnect?.();
-      } catch (e) {
-        o.log.error({ err: e }, 'onConnect failed');
-      }
-    });
+  link.onSubscribed(() => {
+    resolveReady();
+    o.onConnect?.();
   });
-  client.on('message', (topic, payload) => o.onMessage(topic, payload));
-  client.on('close', () => {
-    if (connected) o.log.warn({ url: m.url }, 'broker connection lost; reconnecting');
-    connected = false;
-  });
-  client.on('error', (e) => {
-    // The same failure repeats on every reconnect attempt: log it once per change.
-    if (e.message !== lastError) o.log.warn({ err: e.message, url: m.url }, 'broker connection failed');
-    lastError = e.message;
-  });
-
+  link.start();
   return {
     get connected() {
-      return connected && client.connected;
+      return link.connected;
     },
     ready,
-    publish(topic, payload, popts) {
-      try {
-        client.publish(topic, payload, { qos: popts.qos, retain: popts.retain ?? false }, (err) => {
-          if (err) o.log.warn({ topic, err: err.message }, 'publish failed');
-        });
-      } catch (e) {
-        o.log.warn({ topic, err: (e as Error).message }, 'publish failed');
-      }
-    },
-    close: () =>
-      new Promise<void>((r) => {
-        // A graceful end waits for in-flight QoS 1 messages; a broker that is gone would make it wait forever.
-        const t = setTimeout(() => client.end(true, {}, () => r()), 2000);
-        client.end(false, {}, () => {
-          clearTimeout(t);
-          r();
-        });
-      }),
+    publish: (topic, payload, popts) => link.publish(topic, payload, popts),
+    close: () => link.stop(),
   };
 }

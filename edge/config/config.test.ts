@@ -113,6 +113,20 @@ describe('edge config', () => {
     expect(issues.every((i) => i.message.length > 0)).toBe(true);
   });
 
+  it('resolves relative paths against the config file, not the working directory, and freezes the result', () => {
+    write('gate-pw', 'beside-the-file\n');
+    const c = loadEdgeConfig(write('rel.yaml', `${MIN}dataDir: ./gate-data\n`), {
+      TG_EDGE__MQTT__PASSWORD_FILE: 'gate-pw',
+    });
+    expect(c.dataDir).toBe(join(dir, 'gate-data'));
+    expect(c.mqtt.passwordFile).toBe(join(dir, 'gate-pw'));
+    expect(c.mqtt.password).toBe('beside-the-file');
+    expect(Object.isFrozen(c.policy)).toBe(true);
+    expect(() => {
+      (c.turnstile as { openMs: number }).openMs = 1;
+    }).toThrow(TypeError);
+  });
+
   it('reports unreadable and unparsable files', () => {
     expect(issuesOf(() => loadEdgeConfig(join(dir, 'nope.yaml'), {}))[0]?.message).toMatch(/cannot read/);
     expect(issuesOf(() => loadEdgeConfig(write('x.json', '{'), {}))[0]?.message).toMatch(/not valid JSON/);

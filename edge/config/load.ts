@@ -1,106 +1,66 @@
 /**
- * Loads a gate's config: YAML or JSON file, then environment overrides, then validation.
+ * Loads a gate's config with the kernel's loader (kernel/config.ts): YAML or JSON file, then
+ * environment overrides, then validation; relative paths are relative to the config file.
  * Overrides: `TG_EDGE__MQTT__PASSWORD=...` sets `mqtt.password` (segments separated by "__",
  * matched to keys without regard to case or "_", values parsed as JSON when they parse).
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { parse as parseYaml } from 'yaml';
+import { existsSync } from 'node:fs';
+import {
+  ConfigError,
+  type ConfigIssue,
+  type ConfigSpec,
+  loadConfig,
+  parseConfig,
+  readSecretFile,
+} from '../../kernel/config.ts';
 import { EdgeConfig } from './schema.ts';
-import { applyEnvOverrides } from '../../protocols/config/env-overrides.ts';
+
+export { ConfigError, type ConfigIssue };
 
 export const ENV_PREFIX = 'TG_EDGE__';
 
-export interface ConfigIssue {
-  path: string;
-  message: string;
-}
+const SPEC: ConfigSpec<typeof EdgeConfig> = {
+  schema: EdgeConfig,
+  envPrefix: ENV_PREFIX,
+  paths: [
+    'dataDir',
+    'accessListFile',
+    'mqtt.passwordFile',
+    'mqtt.caFile',
+    'terminal.passwordFile',
+    'storage.sink.usernameFile',
+    'storage.sink.passwordFile',
+    'storage.sink.path',
+  ],
+  // Secrets come from files named in the config (or the environment), never from the file itself.
+  finish(cfg, fail) {
+    if (cfg.mqtt.passwordFile && cfg.mqtt.password === undefined)
+      cfg.mqtt.password = readSecretFile(cfg.mqtt.passwordFile, 'mqtt.passwordFile', fail);
+    const sink = cfg.storage.sink;
+    if (sink.kind === 'influx') {
+      if (sink.usernameFile !== undefined && sink.username === undefined)
+        sink.username = readSecretFile(sink.usernameFile, 'storage.sink.usernameFile', fail);
+      if (sink.passwordFile !== undefined && sink.password === undefined)
+        sink.password = readSecretFile(sink.passwordFile, 'storage.sink.passwordFile', fail);
+    }
+    const t = cfg.terminal;
+    if (t.protocol === 'hik-isapi' && t.password === undefined) {
+      t.password =
+        t.passwordFile === undefined
+          ? fail('terminal.passwordFile', 'required for hik-isapi (or TG_EDGE__TERMINAL__PASSWORD)')
+          : readSecretFile(t.passwordFile, 'terminal.passwordFile', fail);
+    }
+    if (cfg.mqtt.caFile !== undefined && !existsSync(cfg.mqtt.caFile))
+      fail('mqtt.caFile', `no such file: ${cfg.mqtt.caFile}`);
+  },
+};
 
-export class ConfigError extends Error {
-  readonly code = 'TG_CONFIG_INVALID';
-  constructor(
-    readonly file: string,
-    readonly issues: ConfigIssue[],
-  ) {
-    super(`${file}: ${issues.map((i) => `${i.path || '(root)'}: ${i.message}`).join('; ')}`);
-    this.name = 'ConfigError';
-  }
-}
-
-type Json = Record<string, unknown>;
-
+/** A gate's config from its file (frozen). */
 export function loadEdgeConfig(file: string, env: NodeJS.ProcessEnv = process.env): EdgeConfig {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (e) {
-    throw new ConfigError(file, [
-      { path: '', message: `cannot read file: ${(e as NodeJS.ErrnoException).code ?? e}` },
-    ]);
-  }
-  let raw: unknown;
-  try {
-    raw = file.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
-  } catch (e) {
-    throw new ConfigError(file, [
-      { path: '', message: `not valid ${file.endsWith('.json') ? 'JSON' : 'YAML'}: ${(e as Error).message}` },
-    ]);
-  }
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
-    throw new ConfigError(file, [{ path: '', message: 'expected a mapping of keys' }]);
-  return parseEdgeConfig(applyEnvOverrides(raw as Json, env, ENV_PREFIX), file);
+  return loadConfig(SPEC, file, env);
 }
 
+/** A gate's config built in code (tests, benchmarks): paths are taken as they are (frozen). */
 export function parseEdgeConfig(raw: unknown, source = 'config'): EdgeConfig {
-  const r = EdgeConfig.safeParse(raw);
-  if (!r.success)
-    throw new ConfigError(
-      source,
-      r.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })),
-    );
-  const cfg = r.data;
-  if (cfg.mqtt.passwordFile && cfg.mqtt.password === undefined) {
-    try {
-      cfg.mqtt.password = readFileSync(cfg.mqtt.passwordFile, 'utf8').trim();
-    } catch (e) {
-      throw new ConfigError(source, [
-        { path: 'mqtt.passwordFile', message: `cannot read: ${(e as NodeJS.ErrnoException).code ?? e}` },
-      ]);
-    }
-  }
-  const sink = cfg.storage.sink;
-  if (sink.kind === 'influx') {
-    for (const [key, file] of [
-      ['username', sink.usernameFile],
-      ['password', sink.passwordFile],
-    ] as const) {
-      if (file === undefined || sink[key] !== undefined) continue;
-      try {
-        sink[key] = readFileSync(file, 'utf8').trim();
-      } catch (e) {
-        throw new ConfigError(source, [
-          {
-            path: `storage.sink.${key}File`,
-            message: `cannot read: ${(e as NodeJS.ErrnoException).code ?? e}`,
-          },
-        ]);
-      }
-    }
-  }
-  const t = cfg.terminal;
-  if (t.protocol === 'hik-isapi' && t.password === undefined) {
-    if (t.passwordFile === undefined)
-      throw new ConfigError(source, [
-        { path: 'terminal.passwordFile', message: 'required for hik-isapi (or TG_EDGE__TERMINAL__PASSWORD)' },
-      ]);
-    try {
-      t.password = readFileSync(t.passwordFile, 'utf8').trim();
-    } catch (e) {
-      throw new ConfigError(source, [
-        { path: 'terminal.passwordFile', message: `cannot read: ${(e as NodeJS.ErrnoException).code ?? e}` },
-      ]);
-    }
-  }
-  if (cfg.mqtt.caFile !== undefined && !existsSync(cfg.mqtt.caFile))
-    throw new ConfigError(source, [{ path: 'mqtt.caFile', message: `no such file: ${cfg.mqtt.caFile}` }]);
-  return cfg;
+  return parseConfig(SPEC, raw, source);
 }

@@ -189,6 +189,34 @@ const Lines = z
     }
   });
 
+/** Where the outbox forwards readings (`storage.sink`); the recorder takes the same shape. */
+export const Sink = z
+  .discriminatedUnion('kind', [
+    z.strictObject({
+      kind: z.literal('influx'),
+      url: z.url(),
+      database: z.string().min(1).default('thermogate'),
+      username: z.string().optional(),
+      password: z.string().optional(),
+      /** Read the user name / password from these files (secrets stay out of config files). */
+      usernameFile: z.string().optional(),
+      passwordFile: z.string().optional(),
+      retentionDays: z.number().int().min(1).max(3650).default(400),
+      /**
+       * true: the gate creates the database and retention policy and corrects its duration
+       * (needs an InfluxDB admin). false: least privilege, a user with WRITE on the database
+       * is enough; both must exist (edge/storage/README.md shows the statements), the gate
+       * never issues an admin statement, and a refused write is TG_STORE_PRIVILEGE.
+       */
+      manageSchema: z.boolean().default(true),
+    }),
+    z.strictObject({ kind: z.literal('sqlite'), path: z.string().min(1) }),
+    z.strictObject({ kind: z.literal('none') }),
+  ])
+  .default({ kind: 'none' });
+/** `storage.sink` as written (defaults not yet filled): what edge/storage's recorder accepts. */
+export type SinkConfig = Exclude<z.input<typeof Sink>, undefined>;
+
 export const EdgeConfig = z
   .strictObject({
     siteId: Id,
@@ -240,12 +268,7 @@ export const EdgeConfig = z
         simHost: z.string().default('127.0.0.1'),
         simPort: z.number().int().min(0).max(65535).default(0),
       })
-      .default({
-        backend: 'sim',
-        lines: { release: 17, green: 27, red: 22, buzzer: 23, passage: 24, fireAlarm: 25 },
-        simHost: '127.0.0.1',
-        simPort: 0,
-      }),
+      .prefault({}),
     /**
      * The site rules (threshold, plausible range, mask / health code / access list, minimum face
      * similarity) come from the hub's site policy (protocols/site/policy.ts); set one here only to
@@ -326,37 +349,10 @@ export const EdgeConfig = z
          * 4× (minor), 2× (major) and 1× (critical) this.
          */
         diskReserveMB: z.number().int().min(1).default(64),
-        sink: z
-          .discriminatedUnion('kind', [
-            z.strictObject({
-              kind: z.literal('influx'),
-              url: z.url(),
-              database: z.string().min(1).default('thermogate'),
-              username: z.string().optional(),
-              password: z.string().optional(),
-              /** Read the user name / password from these files (secrets stay out of config files). */
-              usernameFile: z.string().optional(),
-              passwordFile: z.string().optional(),
-              retentionDays: z.number().int().min(1).max(3650).default(400),
-              /**
-               * true: the gate creates the database and retention policy and corrects its duration
-               * (needs an InfluxDB admin). false: least privilege, a user with WRITE on the database
-               * is enough; both must exist (edge/storage/README.md shows the statements), the gate
-               * never issues an admin statement, and a refused write is TG_STORE_PRIVILEGE.
-               */
-              manageSchema: z.boolean().default(true),
-            }),
-            z.strictObject({ kind: z.literal('sqlite'), path: z.string().min(1) }),
-            z.strictObject({ kind: z.literal('none') }),
-          ])
-          .default({ kind: 'none' }),
+        sink: Sink,
       })
-      .default({
-        outboxCapacity: 1_000_000,
-        outboxPolicy: 'keep',
-        diskReserveMB: 64,
-        sink: { kind: 'none' },
-      }),
+      // Parsed through the schema, so the defaults above are the only ones.
+      .prefault({}),
     heartbeatIntervalMs: z.number().int().min(1000).default(10_000),
     /** Warn (TG_EDGE_CLOCK_SKEW) when this clock and the hub's (tg/{site}/hub/clock) differ by more; 0 = off. */
     clockSkewWarnMs: z.number().int().min(0).max(3_600_000).default(2000),

@@ -1,4 +1,5 @@
 /** Typed errors of the gate I/O backends, with stable codes and a message that says what to do. */
+import { type CodeOf, codedErrors } from '../../kernel/errors.ts';
 export const GpioErrorCode = {
   /** No usable GPIO on this machine (no /sys/class/gpio, or onoff cannot load). */
   UNAVAILABLE: 'TG_EDGE_GPIO_UNAVAILABLE',
@@ -12,13 +13,6 @@ export const GpioErrorCode = {
   SIM_LISTEN_FAILED: 'TG_EDGE_GPIO_SIM_LISTEN_FAILED',
 } as const;
 
-export type GpioErrorCode = (typeof GpioErrorCode)[keyof typeof GpioErrorCode];
+export type GpioErrorCode = CodeOf<typeof GpioErrorCode>;
 
-export class GpioError extends Error {
-  readonly code: GpioErrorCode;
-  constructor(code: GpioErrorCode, message: string, options?: { cause?: unknown }) {
-    super(`${code}: ${message}`, options);
-    this.name = 'GpioError';
-    this.code = code;
-  }
-}
+export class GpioError extends codedErrors('GpioError', GpioErrorCode) {}

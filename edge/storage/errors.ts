@@ -2,6 +2,7 @@
  * Typed storage errors with stable codes. Codes never change meaning once shipped; new ones are
  * appended. TG_OUTBOX_* is the local durable queue, TG_STORE_* the sink behind it.
  */
+import { type CodeOf, codedErrors } from '../../kernel/errors.ts';
 export const StorageErrorCode = {
   /** The outbox holds `capacity` readings and the policy is 'refuse'. */
   OUTBOX_FULL: 'TG_OUTBOX_FULL',
@@ -61,16 +62,9 @@ export const StorageErrorCode = {
   /** The database or retention policy does not exist and the gate may not create it (manageSchema false). */
   STORE_MISSING: 'TG_STORE_MISSING',
 } as const;
-export type StorageErrorCode = (typeof StorageErrorCode)[keyof typeof StorageErrorCode];
+export type StorageErrorCode = CodeOf<typeof StorageErrorCode>;
 
-export class StorageError extends Error {
-  readonly code: StorageErrorCode;
-  constructor(code: StorageErrorCode, message: string, options?: { cause?: unknown }) {
-    super(`${code}: ${message}`, options);
-    this.name = 'StorageError';
-    this.code = code;
-  }
-}
+export class StorageError extends codedErrors('StorageError', StorageErrorCode) {}
 
 export interface RejectedRecord {
   id: string;

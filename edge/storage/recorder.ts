@@ -31,24 +31,10 @@ import { Spill } from './spill.ts';
 import { SqliteSink } from './sqlite-sink.ts';
 import type { NewReading, OutboxStats, ReadingRecorder, ReadingSink } from './types.ts';
 import { numberReading, validateReading } from './validate.ts';
+import type { SinkConfig } from '../config/schema.ts';
 
-/** Same shape as `storage.sink` in the edge config (edge/config/schema.ts). */
-export type SinkConfig =
-  | {
-      kind: 'influx';
-      url: string;
-      database?: string;
-      username?: string;
-      password?: string;
-      /** Default 400. */
-      retentionDays?: number;
-      retentionPolicy?: string;
-      /** Default true: create / correct database and retention policy (admin). false: WRITE is enough. */
-      manageSchema?: boolean;
-    }
-  | { kind: 'sqlite'; path: string }
-  /** Readings stay in the outbox (and fill it, with alerts) until a sink is configured. */
-  | { kind: 'none' };
+/** Derived from the edge config's schema (`storage.sink`), so the two cannot drift apart. */
+export type { SinkConfig };
 
 export interface RecorderConfig {
   /** e.g. `${dataDir}/outbox.sqlite`. Opened once, never recreated. */

@@ -1,19 +1,13 @@
 /** Typed errors of the thermometer drivers: only bad options throw; wire trouble is counted. */
+import { type CodeOf, codedErrors } from '../../kernel/errors.ts';
 export const ThermometerErrorCode = {
   /** A driver option is out of range (slave address, interval, thresholds). */
   BAD_OPTION: 'TG_EDGE_THERMOMETER_BAD_OPTION',
 } as const;
 
-export type ThermometerErrorCode = (typeof ThermometerErrorCode)[keyof typeof ThermometerErrorCode];
+export type ThermometerErrorCode = CodeOf<typeof ThermometerErrorCode>;
 
-export class ThermometerError extends Error {
-  readonly code: ThermometerErrorCode;
-  constructor(code: ThermometerErrorCode, message: string) {
-    super(`${code}: ${message}`);
-    this.name = 'ThermometerError';
-    this.code = code;
-  }
-}
+export class ThermometerError extends codedErrors('ThermometerError', ThermometerErrorCode) {}
 
 /** Throws BAD_OPTION unless `value` is an integer in [min, max]. */
 export function checkInt(name: string, value: number, min: number, max: number): number {

@@ -2,6 +2,7 @@
  * Typed errors of the byte transports. Codes are stable strings that logs, alerts and tests key on;
  * the message says what to check (path, host, permissions) in words a site technician can act on.
  */
+import { type CodeOf, codedErrors } from '../../kernel/errors.ts';
 export const TransportErrorCode = {
   /** The tty could not be opened (missing, busy/locked, no permission) or the TCP connect failed. */
   OPEN_FAILED: 'TG_EDGE_TRANSPORT_OPEN_FAILED',
@@ -13,13 +14,6 @@ export const TransportErrorCode = {
   BAD_URL: 'TG_EDGE_TRANSPORT_BAD_URL',
 } as const;
 
-export type TransportErrorCode = (typeof TransportErrorCode)[keyof typeof TransportErrorCode];
+export type TransportErrorCode = CodeOf<typeof TransportErrorCode>;
 
-export class TransportError extends Error {
-  readonly code: TransportErrorCode;
-  constructor(code: TransportErrorCode, message: string, options?: { cause?: unknown }) {
-    super(`${code}: ${message}`, options);
-    this.name = 'TransportError';
-    this.code = code;
-  }
-}
+export class TransportError extends codedErrors('TransportError', TransportErrorCode) {}

@@ -107,15 +107,6 @@ export const OpcuaConfig = z
 export type OpcuaConfig = z.infer<typeof OpcuaConfig>;
 export type OpcuaConfigInput = z.input<typeof OpcuaConfig>;
 
-/** Relative paths in a config file are relative to that file (hub/config/load.ts resolves them). */
-export function resolveOpcuaPaths(c: OpcuaConfig, abs: (p: string) => string): OpcuaConfig {
-  return {
-    ...c,
-    ...(c.certificateFolder ? { certificateFolder: abs(c.certificateFolder) } : {}),
-    users: c.users.map((u) => (u.passwordFile ? { ...u, passwordFile: abs(u.passwordFile) } : u)),
-  };
-}
-
 export function certificateFolder(c: OpcuaConfig, persistenceDir: string): string {
   const f = c.certificateFolder ?? join(persistenceDir, 'opcua-pki');
   return isAbsolute(f) ? f : join(process.cwd(), f);

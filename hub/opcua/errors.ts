@@ -1,4 +1,5 @@
 /** Stable codes of the OPC UA server, in logs and thrown errors; never reused for another meaning. */
+import { type CodeOf, codedErrors } from '../../kernel/errors.ts';
 export const OpcuaErrorCode = {
   /** A user's passwordFile cannot be read or is empty (the hub does not start). */
   PASSWORD_FILE: 'TG_OPCUA_PASSWORD_FILE',
@@ -17,14 +18,6 @@ export const OpcuaErrorCode = {
   /** A login not checked: too many failures from its address (or for its user from a failing one). */
   LOGIN_THROTTLED: 'TG_OPCUA_LOGIN_THROTTLED',
 } as const;
-export type OpcuaErrorCode = (typeof OpcuaErrorCode)[keyof typeof OpcuaErrorCode];
+export type OpcuaErrorCode = CodeOf<typeof OpcuaErrorCode>;
 
-export class OpcuaError extends Error {
-  constructor(
-    readonly code: OpcuaErrorCode,
-    message: string,
-  ) {
-    super(`${code}: ${message}`);
-    this.name = 'OpcuaError';
-  }
-}
+export class OpcuaError extends codedErrors('OpcuaError', OpcuaErrorCode) {}

@@ -14,6 +14,7 @@ import { stringify as toYaml } from 'yaml';
 import { loadDashboardConfig } from '../../dashboard/config/load.ts';
 import { loadEdgeConfig } from '../../edge/config/load.ts';
 import { loadHubConfig } from '../../hub/config/load.ts';
+import { ConfigError } from '../../kernel/config.ts';
 import { loadScenarioFile } from '../../firmware-sim/scenario/load.ts';
 import { freePorts } from '../harness/ports.ts';
 import { type CliRun, cleanEnv, pool, runCli } from './run-cli.ts';
@@ -614,11 +615,9 @@ async function loaderText(row: Row, file: string): Promise<string | undefined> {
     else if (row.program === 'dashboard') loadDashboardConfig(file, env);
     else await loadScenarioFile(file);
   } catch (e) {
-    const issues = (
-      e as { issues?: Array<{ path?: string; where?: string; message?: string; reason?: string }> }
-    ).issues;
-    if (issues?.length)
-      return issues.map((i) => `${i.path ?? i.where ?? ''}: ${i.message ?? i.reason ?? ''}`).join('\n');
+    // Every program's loader reports the kernel's ConfigError: one shape, { path, message }.
+    if (e instanceof ConfigError && e.issues.length)
+      return e.issues.map((i) => `${i.path}: ${i.message}`).join('\n');
     return (e as Error).message;
   }
   return undefined;

@@ -18,6 +18,7 @@ import { type Core, createCore } from '../../dashboard/server/core.ts';
 import { rosterLookup } from '../../dashboard/site/roster-lookup.ts';
 import type { SiteAdmin } from '../../dashboard/server/site-admin.ts';
 import type { FleetSnapshot } from '../../protocols/hub/fleet.ts';
+import { ManualClock } from '../../kernel/clock.ts';
 import {
   type AlertMessage,
   type DecisionMessage,
@@ -34,12 +35,12 @@ export const T0 = Date.UTC(2026, 2, 2, 2, 0, 0); // 10:00 in Asia/Shanghai
 export type RoleName = 'guard' | 'hr' | 'admin';
 export const USERS: Record<RoleName, string> = { guard: 'guard1', hr: 'hr1', admin: 'admin1' };
 
-export class Clock {
-  constructor(public t = T0) {}
-  now = (): number => this.t;
-  advance(ms: number): void {
-    this.t += ms;
+/** The kernel's manual clock from T0, with `now` bound (passed around as `clock.now`). */
+export class Clock extends ManualClock {
+  constructor(t = T0) {
+    super(t);
   }
+  override now = (): number => super.now();
 }
 
 export function tempDir(prefix = 'tg-dash-'): string {

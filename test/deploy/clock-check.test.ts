@@ -7,6 +7,7 @@ import mqtt from 'mqtt';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CLOCK_SKEW_CODE, ClockCheck } from '../../edge/clock-check.ts';
 import { FakeClock } from '../../edge/core/fake-clock.ts';
+import { offsetClock } from '../../kernel/clock.ts';
 import { HubClock } from '../../protocols/hub/clock.ts';
 import { HubTopic } from '../../protocols/topics.ts';
 import { SITE, silent, startGate, startTestHub, type TestGate, tempDir } from '../hub/fixture.ts';
@@ -109,10 +110,10 @@ describe('the hub publishes its clock and a gate checks against it', () => {
       const t = await startTestHub({ clockIntervalMs: 100 }, { dir });
       started.push(t);
       if (offsetMs !== 0) {
-        // The fixture's hub uses Date.now: restart it with a skewed clock on the same files.
+        // The fixture's hub uses the system clock: restart it with a skewed clock on the same files.
         await t.hub.close();
         const { createHub } = await import('../../hub/hub.ts');
-        const skewed = await createHub(t.hub.config, { log: silent, now: () => Date.now() + offsetMs });
+        const skewed = await createHub(t.hub.config, { log: silent, clock: offsetClock(offsetMs) });
         const { port } = await skewed.listen();
         started.push(skewed);
         t.url = `mqtt://127.0.0.1:${port}`;

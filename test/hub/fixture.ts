@@ -3,6 +3,7 @@
  * a free port, MQTT clients that report how a connection ended, and a gate (the real edge daemon)
  * with its simulated face terminal.
  */
+import type { Clock } from '../../kernel/clock.ts';
 import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -63,7 +64,7 @@ export interface TestHub {
 
 export async function startTestHub(
   patch: Partial<HubConfigInput> = {},
-  opts: { dir?: string; passwords?: Record<string, string>; now?: () => number } = {},
+  opts: { dir?: string; passwords?: Record<string, string>; clock?: Clock } = {},
 ): Promise<TestHub> {
   const dir = opts.dir ?? tempDir();
   mkdirSync(dir, { recursive: true });
@@ -78,7 +79,7 @@ export async function startTestHub(
     watchIntervalMs: 100,
     ...patch,
   });
-  const hub = await createHub(config, { log: silent, now: opts.now });
+  const hub = await createHub(config, { log: silent, clock: opts.clock });
   const { port } = await hub.listen();
   const url = `mqtt://127.0.0.1:${port}`;
   return {

@@ -7,6 +7,7 @@ import type { MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AlertMessage } from '../../protocols/gate/messages.ts';
 import { FleetSnapshot } from '../../protocols/hub/fleet.ts';
+import { ManualClock } from '../../kernel/clock.ts';
 import { HubTopic } from '../../protocols/topics.ts';
 import { waitFor } from '../harness/wait.ts';
 import { collector, connect, SITE, startGate, startTestHub, type TestGate, type TestHub } from './fixture.ts';
@@ -123,36 +124,6 @@ describe('fleet status', () => {
     expect(t.hub.fleet.snapshot().gates.find((x) => x.gateId === 'gate-a')?.online).toBe(true);
   }, 20_000);
 
-  it('a gate that goes silent without a will is offline after the heartbeat timeout', async () => {
-    // A bare client with gate-b's credentials: says online, then nothing (a hung edge).
-    const c = await connect(t.url, t.as('gate-b'));
-    await c.publishAsync(
-      `tg/${SITE}/gate/gate-b/status`,
-      JSON.stringify({
-        v: 1,
-        siteId: SITE,
-        gateId: 'gate-b',
-        online: true,
-        at: Date.now(),
-        thermometer: 'online',
-        gateState: 'locked',
-        softwareVersion: '0.1.0',
-        configVersion: 'abc',
-        accessListVersion: null,
-      }),
-      { qos: 1, retain: true },
-    );
-    await waitFor(() => t.hub.fleet.snapshot().gates.find((x) => x.gateId === 'gate-b')?.online, {
-      what: 'gate-b online',
-    });
-    const raised = await waitFor(() => alerts().find((a) => a.active && a.gateId === 'gate-b'), {
-      what: 'heartbeat-timeout alert',
-      timeoutMs: 6000,
-    });
-    expect(raised.detail).toBe('gate gate-b offline (heartbeat-timeout)');
-    c.end(true);
-  });
-
   it('a gate stopped cleanly says so', async () => {
     await gate.stop();
     await waitFor(
@@ -180,6 +151,59 @@ describe('fleet status', () => {
       );
     } finally {
       t2.end(true);
+    }
+  });
+});
+
+describe("fleet status on the hub's clock (a manual clock: no real-time waits)", () => {
+  it('a gate that goes silent without a will is offline after the heartbeat timeout, not before', async () => {
+    const clock = new ManualClock();
+    const h = await startTestHub({ fleet: { heartbeatTimeoutMs: 2500, publishIntervalMs: 100 } }, { clock });
+    let c: MqttClient | undefined;
+    try {
+      // The fleet's alerts as the hub hands them to its publisher (their publication is covered in
+      // real time above: the broker's own delivery is not driven by this clock).
+      const raised: AlertMessage[] = [];
+      h.hub.fleet.onAlert(({ alert }) => raised.push(alert));
+      // A bare client with gate-b's credentials: says online, then nothing (a hung edge).
+      c = await connect(h.url, h.as('gate-b'));
+      await c.publishAsync(
+        `tg/${SITE}/gate/gate-b/status`,
+        JSON.stringify({
+          v: 1,
+          siteId: SITE,
+          gateId: 'gate-b',
+          online: true,
+          at: clock.now(),
+          thermometer: 'online',
+          gateState: 'locked',
+          softwareVersion: '0.1.0',
+          configVersion: 'abc',
+          accessListVersion: null,
+        }),
+        { qos: 1, retain: true },
+      );
+      const gateB = () => h.hub.fleet.snapshot().gates.find((x) => x.gateId === 'gate-b');
+      await waitFor(() => gateB()?.online, { what: 'gate-b online' });
+      // The hub checks every min(1 s, timeout / 4) = 625 ms: silent for 2.5 s is still online, the
+      // first check after more than 2.5 s (at 3125 ms) takes it offline.
+      clock.advance(2500);
+      expect(gateB()?.online, 'offline before the heartbeat timeout').toBe(true);
+      expect(raised).toEqual([]);
+      clock.advance(625);
+      expect(gateB()?.online).toBe(false);
+      expect(gateB()?.offlineReason).toBe('heartbeat-timeout');
+      expect(raised).toEqual([
+        expect.objectContaining({
+          gateId: 'gate-b',
+          kind: 'gate-offline',
+          active: true,
+          detail: 'gate gate-b offline (heartbeat-timeout)',
+        }),
+      ]);
+    } finally {
+      c?.end(true);
+      await h.close();
     }
   });
 });

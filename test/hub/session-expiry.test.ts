@@ -8,6 +8,7 @@
 import type { MqttClient } from 'mqtt';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CredentialsStore } from '../../hub/auth/credentials.ts';
+import { offsetClock } from '../../kernel/clock.ts';
 import { waitFor } from '../harness/wait.ts';
 import { closed, connect, startTestHub, type TestHub } from './fixture.ts';
 
@@ -54,7 +55,7 @@ async function queueVerdicts(hub: TestHub, gateId: string, terminal: string, n: 
 describe('session expiry', () => {
   it('drops a session idle past the expiry with its queue, keeps a younger one', async () => {
     let offset = 0;
-    t = await startTestHub({ limits: { sessionExpiryDays: 7 } }, { now: () => Date.now() + offset });
+    t = await startTestHub({ limits: { sessionExpiryDays: 7 } }, { clock: offsetClock(() => offset) });
     const hub = t;
 
     await leaveSession(hub, 'T1');
@@ -100,7 +101,7 @@ describe('session expiry', () => {
 
   it('a client connected all along keeps its session, however long ago it connected', async () => {
     let offset = 0;
-    t = await startTestHub({ limits: { sessionExpiryDays: 1 } }, { now: () => Date.now() + offset });
+    t = await startTestHub({ limits: { sessionExpiryDays: 1 } }, { clock: offsetClock(() => offset) });
     const hub = t;
     const { c } = await persistent(hub, 'T1');
     await c.subscribeAsync('face/T1/verdict', { qos: 1 });

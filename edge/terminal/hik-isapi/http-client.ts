@@ -20,27 +20,29 @@ import {
   type DigestChallenge,
   parseDigestChallenge,
 } from '../../../protocols/hik-isapi/index.ts';
+import { type CodeOf, codedErrors } from '../../../kernel/errors.ts';
 import type { Logger } from '../../log.ts';
 
-export type IsapiClientErrorCode =
-  | 'TG_ISAPI_AUTH'
-  | 'TG_ISAPI_DIGEST'
-  | 'TG_ISAPI_UNREACHABLE'
-  | 'TG_ISAPI_TIMEOUT'
-  | 'TG_ISAPI_HTTP'
-  | 'TG_ISAPI_STATUS'
-  | 'TG_ISAPI_RESPONSE';
+export const IsapiClientErrorCode = {
+  AUTH: 'TG_ISAPI_AUTH',
+  DIGEST: 'TG_ISAPI_DIGEST',
+  UNREACHABLE: 'TG_ISAPI_UNREACHABLE',
+  TIMEOUT: 'TG_ISAPI_TIMEOUT',
+  HTTP: 'TG_ISAPI_HTTP',
+  STATUS: 'TG_ISAPI_STATUS',
+  RESPONSE: 'TG_ISAPI_RESPONSE',
+} as const;
+export type IsapiClientErrorCode = CodeOf<typeof IsapiClientErrorCode>;
 
-export class IsapiClientError extends Error {
+export class IsapiClientError extends codedErrors('IsapiClientError', IsapiClientErrorCode) {
   constructor(
-    readonly code: IsapiClientErrorCode,
+    code: IsapiClientErrorCode,
     message: string,
     readonly httpStatus?: number,
     readonly statusCode?: number,
     readonly subStatusCode?: string,
   ) {
-    super(`${code}: ${message}`);
-    this.name = 'IsapiClientError';
+    super(code, message);
   }
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { applyEnvOverrides } from './env-overrides.ts';
+import { applyEnvOverrides } from './config-env.ts';
 
 describe('applyEnvOverrides', () => {
   it('sets the key a variable names, matching existing keys regardless of case and underscores', () => {
