@@ -25,7 +25,7 @@ import { createRecorder } from './storage/recorder.ts';
 import { createTerminalDriver } from './terminal/drivers.ts';
 import type { TerminalDriver } from './terminal/types.ts';
 import { startSystemdNotify } from './systemd-notify.ts';
-import { THERMOMETER_DRIVERS } from './thermometer/drivers.ts';
+import { buildThermometerDriver } from './thermometer/drivers.ts';
 import type { ThermometerDriver } from './thermometer/types.ts';
 import { transportFromUrl } from './transport/from-url.ts';
 
@@ -202,7 +202,7 @@ export async function startEdge(cfg: EdgeConfig, opts: StartOptions = {}): Promi
   log.info(
     {
       thermometer: cfg.thermometer.protocol,
-      port: cfg.thermometer.port,
+      port: cfg.thermometer.protocol === 'none' ? null : cfg.thermometer.port,
       terminal: cfg.terminal.deviceId,
       terminalProtocol: cfg.terminal.protocol,
       gpio: cfg.gpio.backend,
@@ -246,14 +246,9 @@ function buildThermometer(
   log: ReturnType<typeof createLogger>,
 ): ThermometerDriver | undefined {
   const t = cfg.thermometer;
-  if (t.protocol === 'none' || !t.port) return undefined;
+  if (t.protocol === 'none') return undefined;
   const transport = transportFromUrl(t.port, { baudRate: t.baudRate, lock: t.lock });
-  return THERMOMETER_DRIVERS[t.protocol]({
-    cfg: t,
-    transport,
-    clock,
-    log: log.child({ part: 'thermometer' }),
-  });
+  return buildThermometerDriver(t, { transport, clock, log: log.child({ part: 'thermometer' }) });
 }
 
 /** A short hash of the config file: fleet status shows which gates run which configuration. */

@@ -37,7 +37,7 @@ describe('edge config', () => {
     expect(c.policy.feverThresholdTenths).toBeUndefined();
     expect(new SitePolicyCopy(siteRuleOverrides(c)).rules.feverThresholdTenths).toBe(373);
     expect(c.turnstile.openMs).toBe(3000);
-    expect(c.thermometer.baudRate).toBe(9600);
+    expect(c.thermometer).toMatchObject({ protocol: 'modbus-ir', baudRate: 9600, slave: 1 });
     expect(c.gpio.backend).toBe('sim');
     expect(c.storage.sink).toEqual({ kind: 'none' });
   });
@@ -49,7 +49,7 @@ describe('edge config', () => {
       TG_EDGE__POLICY__MASK_REQUIRED: 'false',
     });
     expect(c.mqtt.password).toBe('s3cret');
-    expect(c.thermometer.pollIntervalMs).toBe(500);
+    expect(c.thermometer).toMatchObject({ pollIntervalMs: 500 });
     expect(c.policy.maskRequired).toBe(false);
   });
 
@@ -76,6 +76,21 @@ describe('edge config', () => {
       'thermometer.slave',
     ],
     ['thermometer without a port', MIN.replace(', port: /dev/ttyUSB0', ''), 'thermometer.port'],
+    // Each protocol has only its own keys (issue #21): a key of another protocol is named, not ignored.
+    [
+      'a Modbus address on the UART module',
+      MIN.replace('protocol: modbus-ir', 'protocol: gy-mlx90615').replace(
+        'port: /dev/ttyUSB0',
+        'port: /dev/ttyUSB0, slave: 2',
+      ),
+      'thermometer',
+    ],
+    [
+      'a stream mode on the Modbus device',
+      MIN.replace('port: /dev/ttyUSB0', 'port: /dev/ttyUSB0, mode: query'),
+      'thermometer',
+    ],
+    ['an unknown protocol', MIN.replace('protocol: modbus-ir', 'protocol: acme-ir'), 'thermometer.protocol'],
     ['threshold as a float', `${MIN}policy: { feverThresholdTenths: 37.3 }\n`, 'policy.feverThresholdTenths'],
     [
       'wait longer than the terminal',
