@@ -63,6 +63,11 @@ export class ManualClock implements Clock {
     return this.schedule({ at: this.t + ms, fn, every: Math.max(1, ms), cancelled: false });
   }
 
+  /** Timers set and not cancelled (an interval counts once): lets a test say "nothing is armed". */
+  get pending(): number {
+    return this.queue.filter((s) => !s.cancelled).length;
+  }
+
   /** Runs every timer due up to now + ms, in time order. */
   advance(ms: number): void {
     const end = this.t + ms;

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { DailyReport } from '../../dashboard/reports/index.ts';
+import { ManualClock } from '../../kernel/clock.ts';
 import { waitFor } from '../harness/wait.ts';
 import { shanghai } from '../storage/records.ts';
 import { parseCsv } from '../../dashboard/reports/csv.ts';
@@ -269,10 +270,17 @@ describe('the daily report scheduler', () => {
   it('runs by itself once the app listens', async () => {
     await t.close();
     clock = shanghai(`${DAY}T18:30:00`);
-    t = await reportsApp(env, { now: () => clock, db, scheduleEveryMs: 50 });
-    await new Promise((r) => setTimeout(r, 200));
-    expect(received).toEqual([]); // inject()-only apps send nothing
+    // The scheduler's timer on a manual clock: "nothing by itself" is checked by moving time on,
+    // not by waiting and hoping a timer would have fired.
+    const timers = new ManualClock(clock);
+    t = await reportsApp(env, { now: () => clock, db, scheduleEveryMs: 50, clock: timers });
+    // inject()-only apps send nothing: no timer is armed, however far time moves.
+    expect(timers.pending).toBe(0);
+    timers.advance(10 * 50);
+    expect(received).toEqual([]);
     await t.app.listen({ host: '127.0.0.1', port: 0 });
+    expect(timers.pending).toBe(1);
+    timers.advance(50);
     await waitFor(() => received.length === 3, { what: 'three webhook posts' });
     expect(t.plugin.service.kept.get(DAY)?.date).toBe(DAY);
   });
