@@ -13,6 +13,7 @@ import { ClockCheck } from './clock-check.ts';
 import type { EdgeConfig } from './config/schema.ts';
 import { AccessList } from './core/access-list.ts';
 import { SiteHolds } from './core/holds.ts';
+import type { LoadOutcome } from './core/versioned-copy.ts';
 import { SitePolicyCopy, siteRuleOverrides } from './core/site-policy.ts';
 import { Gate } from './core/gate.ts';
 import { GateIo } from './gpio/gate-io.ts';
@@ -75,8 +76,19 @@ export async function startEdge(cfg: EdgeConfig, opts: StartOptions = {}): Promi
     },
     { clock, logger: log.child({ part: 'storage' }) },
   );
+  // The persisted lists load without per-entry validation when their integrity stamp matches;
+  // one that fails validation is not used, and its snapshot is fetched from the hub on connect.
+  const logListLoad = (what: string, o: LoadOutcome) => {
+    if (o.copy === 'rejected')
+      log.error(
+        { code: o.code, reason: o.reason },
+        `${what}: persisted copy rejected; waiting for the hub's snapshot`,
+      );
+    else if (o.copy === 'validated')
+      log.info({ entries: o.entries, why: o.why }, `${what}: persisted copy validated in full`);
+  };
   const accessList = new AccessList(join(cfg.dataDir, 'access-list.json'));
-  accessList.load(cfg.accessListFile);
+  logListLoad('access list', accessList.load(cfg.accessListFile));
   // The site's holds and policy as last received: a restarted gate refuses a held person and
   // decides with the site's threshold before the hub answers (or while it is away).
   const holds = new SiteHolds(
@@ -84,7 +96,7 @@ export async function startEdge(cfg: EdgeConfig, opts: StartOptions = {}): Promi
     join(cfg.dataDir, 'holds-local.json'),
     cfg.policy.localHoldExpiryMs,
   );
-  holds.load();
+  logListLoad('holds', holds.load());
   const policy = new SitePolicyCopy(siteRuleOverrides(cfg), join(cfg.dataDir, 'site-policy.json'));
   policy.load();
 

@@ -2,7 +2,8 @@
  * A gate starting with its persisted lists, alone in a process so its memory can be measured:
  * loads the access list and the holds the way edge/daemon.ts does (AccessList, SiteHolds from the
  * data folder) and prints one JSON line: load time and the resident memory and V8 heap before and
- * after (both after a full GC). Run by bench/lists.ts with --expose-gc and the edge's node flags.
+ * after (both after a full GC), and how each list loaded (`trusted`: its integrity stamp matched;
+ * `validated`: every entry validated). Run by bench/lists.ts with --expose-gc and the edge's node flags.
  *
  *   node --expose-gc --import tsx bench/support/list-load.ts DATA_DIR
  */
@@ -43,5 +44,6 @@ process.stdout.write(
     rssDeltaMB: (after.rss - before.rss) / 1e6,
     heapDeltaMB: (after.heap - before.heap) / 1e6,
     rssAfterMB: after.rss / 1e6,
+    copies: [accessList.lastLoad.copy, holds.lastLoad.copy],
   })}\n`,
 );
