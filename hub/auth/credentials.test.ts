@@ -16,7 +16,10 @@ const CHEAP = { N: 1024, r: 8, p: 1 };
 async function store() {
   const s = new CredentialsStore(join(mkdtempSync(join(tmpdir(), 'tg-creds-')), 'credentials.json'), CHEAP);
   s.load({ allowMissing: true });
-  await s.add({ id: 'gate-1', role: 'gate', site: 's1', gate: 'gate-1', terminal: 'term-1' }, 'password-gate-1');
+  await s.add(
+    { id: 'gate-1', role: 'gate', site: 's1', gate: 'gate-1', terminal: 'term-1' },
+    'password-gate-1',
+  );
   await s.add({ id: 'term-1', role: 'terminal', clientIds: ['HIK-0042'] }, 'password-term-1');
   await s.add({ id: 'dash', role: 'dashboard', site: 's1' }, 'password-dash-0');
   await s.add({ id: 'dash-ops', role: 'dashboard', site: 's1' }, 'password-dash-1');
@@ -48,7 +51,10 @@ describe('the owner of a client id', () => {
     expect(s.byClientId('dash-ops-1')?.id).toBe('dash');
     s.revoke('gate-1');
     expect(s.byClientId('tg-edge-s1-gate-1')).toBeUndefined();
-    await s.add({ id: 'gate-2', role: 'gate', site: 's1', gate: 'gate-1', terminal: 'term-1' }, 'password-gate-2');
+    await s.add(
+      { id: 'gate-2', role: 'gate', site: 's1', gate: 'gate-1', terminal: 'term-1' },
+      'password-gate-2',
+    );
     expect(s.byClientId('tg-edge-s1-gate-1')?.id).toBe('gate-2');
     const reread = new CredentialsStore(s.path, CHEAP).load();
     expect(reread.byClientId('tg-edge-s1-gate-1')?.id).toBe('gate-2');
