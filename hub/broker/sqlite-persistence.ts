@@ -285,6 +285,9 @@ export class SqlitePersistence {
         const record: SubRecord = { qos: sub.qos, rh: sub.rh, rap: sub.rap, nl: sub.nl } as SubRecord;
         if (sub.subscriptionIdentifier !== undefined)
           record.subscriptionIdentifier = sub.subscriptionIdentifier;
+        // A device re-subscribes to the same topics on every connect (its session has them): a
+        // site's reconnect after a hub restart need not rewrite thousands of identical rows.
+        if (sameSub(this.subs.get(client.id)?.get(sub.topic), record)) continue;
         this.q.putSub.run(client.id, sub.topic, serialize(record));
         this.remember(client.id, sub.topic, record);
       }
@@ -496,6 +499,17 @@ export class SqlitePersistence {
     stored.delete(topic);
     if (stored.size === 0) this.subs.delete(clientId);
   }
+}
+
+function sameSub(a: SubRecord | undefined, b: SubRecord): boolean {
+  return (
+    a !== undefined &&
+    a.qos === b.qos &&
+    a.rh === b.rh &&
+    a.rap === b.rap &&
+    a.nl === b.nl &&
+    a.subscriptionIdentifier === b.subscriptionIdentifier
+  );
 }
 
 function matches(filter: string, topic: string): boolean {
