@@ -205,6 +205,7 @@ async function distribution() {
 
 interface Load {
   loadMs: number;
+  loadCpuMs: number;
   accessListMs: number;
   accessRssDeltaMB: number;
   accessHeapDeltaMB: number;
@@ -341,6 +342,7 @@ async function main(): Promise<void> {
         [
           'run',
           'load both ms',
+          'CPU ms',
           'access list alone ms',
           'RSS / heap delta, both MB',
           'RSS / heap delta, access list alone MB',
@@ -349,6 +351,7 @@ async function main(): Promise<void> {
         loads.map((l, i) => [
           String(i + 1),
           fmt(l.loadMs),
+          fmt(l.loadCpuMs),
           fmt(l.accessListMs),
           `${fmt(l.rssDeltaMB, 1)} / ${fmt(l.heapDeltaMB, 1)}`,
           `${fmt(l.accessRssDeltaMB, 1)} / ${fmt(l.accessHeapDeltaMB, 1)}`,
@@ -356,7 +359,7 @@ async function main(): Promise<void> {
         ]),
       ),
       '',
-      `The same lists as an older version wrote them (whole entries, no integrity stamp: what a start after the upgrade, or with a torn or corrupted file, sees), validated entry by entry once: ${fmt(full.loadMs)} ms for both (access list ${fmt(full.accessListMs)} ms), then rewritten stamped.\n`,
+      `The same lists as an older version wrote them (whole entries, no integrity stamp: what a start after the upgrade, or with a torn or corrupted file, sees), validated entry by entry once: ${fmt(full.loadMs)} ms for both (CPU ${fmt(full.loadCpuMs)} ms) (access list ${fmt(full.accessListMs)} ms), then rewritten stamped.\n`,
     ];
     const targets: Target[] = [
       {
@@ -374,7 +377,7 @@ async function main(): Promise<void> {
       },
       {
         figure: `a gate starts with ${fmt(PEOPLE)}-entry access list + ${fmt(PEOPLE)} holds persisted`,
-        value: `${fmt(loadMs)} ms`,
+        value: `${fmt(loadMs)} ms (CPU ${fmt(median(loads.map((l) => l.loadCpuMs)))} ms)`,
         target: '< 1 s',
         met: loadMs < 1000,
       },
