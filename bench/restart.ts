@@ -14,19 +14,28 @@
  *    their own credentials and persistent sessions (clean: false, their subscriptions, retained
  *    status, will), as bench/scale.ts simulates them; the hub is killed (SIGKILL, a power cut),
  *    started again on the same data, and the gates reconnect with the edge's own backoff
- *    (edge/backoff.ts, the config's defaults: 500 ms .. 10 s, full jitter). Figure: hub process
+ *    (as edge/mqtt/link.ts: the config's defaults, 500 ms doubling to 30 s, full jitter, retries
+ *    within 2 s while the connection is refused, 30 s for a CONNACK). Figure: hub process
  *    start → the hub's fleet snapshot (`tg/{site}/fleet`) shows every gate online and heard from
  *    after the restart.
  *
  *   npx tsx bench/restart.ts [--outbox 100000] [--runs 3] [--probe-ms 20] [--gates 1000] [--no-edge] [--no-site]
+ *                            [--hub-cpu-prof DIR] [--shared-address]
+ *
+ * Each simulated gate connects from its own loopback address (127.1.x.y), as each gate PC has its
+ * own address on a site; with --shared-address all come from 127.0.0.1, and the hub's per-address
+ * login budget (docs/SECURITY.md) then throttles the whole site as one stranger.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import mqtt, { type MqttClient } from 'mqtt';
+import net from 'node:net';
+import mqtt, { MqttClient } from 'mqtt';
 import { EDGE_NODE_FLAGS } from '../deploy/build-edge.ts';
 import { backoffDelay } from '../edge/backoff.ts';
+import { EdgeConfig } from '../edge/config/schema.ts';
+import { CONNECT_TIMEOUT_MS, REFUSED_RETRY_MAX_MS } from '../edge/mqtt/link.ts';
 import { Outbox } from '../edge/storage/outbox.ts';
 import type { SpilledReading } from '../edge/storage/spill.ts';
 import { numberReading } from '../edge/storage/validate.ts';
@@ -53,6 +62,10 @@ const { values: args } = parseArgs({
     gates: { type: 'string', default: '1000' },
     'no-edge': { type: 'boolean' },
     'no-site': { type: 'boolean' },
+    /** A folder: the restarted hub runs with `--cpu-prof` into it (the reconnect storm's profile). */
+    'hub-cpu-prof': { type: 'string' },
+    /** Every simulated gate from 127.0.0.1 (the hub's per-address login budget then covers them all). */
+    'shared-address': { type: 'boolean' },
   },
 });
 const OUTBOX = Number(args.outbox);
@@ -61,6 +74,11 @@ const PROBE_MS = Number(args['probe-ms']);
 const GATES = Number(args.gates);
 const SITE = 'bench';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** The edge's reconnect backoff as its config defaults it (mqtt.reconnectMinMs / reconnectMaxMs). */
+const RECONNECT = {
+  minMs: EdgeConfig.shape.mqtt.shape.reconnectMinMs.parse(undefined),
+  maxMs: EdgeConfig.shape.mqtt.shape.reconnectMaxMs.parse(undefined),
+};
 
 /** Commits `n` readings of this gate with the edge's outbox code, 1,000 per transaction. */
 function prefill(path: string, gateId: string, n: number): number {
@@ -199,6 +217,10 @@ interface SiteResult {
   hubStartMs: number;
   hubCpuPct: number;
   hubRssMiB: number;
+  /** Failed attempts of all gates after the restart, by why. */
+  failures: Record<string, number>;
+  /** The hub's refusals since its restart (its fleet snapshot's security totals). */
+  hubSecurity: FleetSnapshot['security'] | null;
 }
 
 /** A simulated gate: its own credentials, persistent session, will and birth, the edge's backoff. */
@@ -206,6 +228,12 @@ class SimGate {
   client: MqttClient | undefined;
   attempts = 0;
   sessionPresent = false;
+  /** Why attempts failed since the restart: CONNACK refusals and socket errors by message; `no answer`: closed without either (connectTimeout). */
+  readonly failures = new Map<string, number>();
+  private failed = false;
+  private up = false;
+  private backoff = 0;
+  private refused = false;
   /** When it last got its CONNACK (performance.now()), and the retry count before that. */
   connectedAt = 0;
   attemptsBefore = 0;
@@ -215,6 +243,8 @@ class SimGate {
     readonly gateId: string,
     readonly terminalId: string,
     private readonly url: string,
+    /** The local address it connects from (undefined: the system's choice, 127.0.0.1). */
+    private readonly address?: string,
   ) {}
 
   private status(online: boolean) {
@@ -239,13 +269,22 @@ class SimGate {
   /** Connects once; on a lost connection retries like MqttLink (edge/mqtt/link.ts). */
   connect(): Promise<void> {
     return new Promise((resolve, reject) => {
-      const c = mqtt.connect(this.url, {
+      const url = new URL(this.url);
+      const address = this.address;
+      // Each gate from its own address, as on a site (one per gate PC), unless --shared-address.
+      const stream = () =>
+        net.createConnection({
+          host: url.hostname,
+          port: Number(url.port),
+          ...(address ? { localAddress: address } : {}),
+        });
+      const c = new MqttClient(stream, {
         clientId: `tg-edge-${SITE}-${this.gateId}`,
         username: this.gateId,
         password: BENCH_PASSWORD,
         clean: false,
         reconnectPeriod: 0,
-        connectTimeout: 5000,
+        connectTimeout: CONNECT_TIMEOUT_MS,
         keepalive: 15,
         resubscribe: false,
         will: {
@@ -258,9 +297,12 @@ class SimGate {
       this.client = c;
       let first = true;
       c.on('connect', (connack) => {
+        this.up = true;
         this.connectedAt = performance.now();
         this.attemptsBefore = this.attempts;
         this.attempts = 0;
+        this.backoff = 0;
+        this.refused = false;
         this.sessionPresent = connack.sessionPresent;
         // What the edge subscribes to (edge/core/gate.ts subscriptions() + the hub's clock).
         c.subscribe(
@@ -282,6 +324,9 @@ class SimGate {
         }
       });
       c.on('close', () => {
+        if (this.up) this.up = false;
+        else if (!this.failed && !this.stopped) this.count('no answer');
+        this.failed = false;
         if (first) {
           first = false;
           reject(new Error(`${this.gateId}: connection refused or lost before CONNACK`));
@@ -289,19 +334,33 @@ class SimGate {
         }
         this.schedule();
       });
-      c.on('error', () => undefined);
+      c.on('error', (e) => {
+        this.refused = (e as NodeJS.ErrnoException).code === 'ECONNREFUSED';
+        this.count(e.message);
+      });
     });
   }
 
+  private count(why: string) {
+    this.failed = true;
+    this.failures.set(why, (this.failures.get(why) ?? 0) + 1);
+  }
+
+  /** As MqttLink schedules its retries (edge/mqtt/link.ts), with the edge config's defaults. */
   private schedule() {
     if (this.stopped || this.retry) return;
+    const max = this.refused ? Math.min(RECONNECT.maxMs, REFUSED_RETRY_MAX_MS) : RECONNECT.maxMs;
     const delay = Math.max(
       100,
-      backoffDelay(this.attempts++, { minDelayMs: 500, maxDelayMs: 10_000, jitter: 1 }),
+      backoffDelay(this.backoff, { minDelayMs: RECONNECT.minMs, maxDelayMs: max, jitter: 1 }),
     );
+    if (!this.refused || RECONNECT.minMs * 2 ** this.backoff < max) this.backoff++;
+    this.attempts++;
     this.retry = setTimeout(() => {
       this.retry = undefined;
-      if (!this.stopped && !this.client?.connected) this.client?.reconnect();
+      if (this.stopped || this.client?.connected) return;
+      this.refused = false;
+      this.client?.reconnect();
     }, delay);
   }
 
@@ -322,7 +381,13 @@ async function siteRun(): Promise<SiteResult> {
     const tc = performance.now();
     for (const d of devices) {
       if (d.role !== 'gate') continue;
-      const g = new SimGate(d.id, d.terminal as string, hub.url);
+      const n = gates.length;
+      const g = new SimGate(
+        d.id,
+        d.terminal as string,
+        hub.url,
+        args['shared-address'] ? undefined : `127.1.${Math.floor(n / 250)}.${(n % 250) + 1}`,
+      );
       await g.connect();
       gates.push(g);
     }
@@ -334,7 +399,8 @@ async function siteRun(): Promise<SiteResult> {
     await sleep(1000); // the power is out for a second
     const restartedAt = Date.now();
     const t0 = performance.now();
-    await hub.start();
+    const prof = args['hub-cpu-prof'];
+    await hub.start(prof ? ['--cpu-prof', '--cpu-prof-dir', prof] : undefined);
     const hubStartMs = performance.now() - t0;
     const cpu = new CpuMeter([hub.pid]);
     // The dashboard's view: the retained fleet snapshot, republished as gates come back.
@@ -358,6 +424,7 @@ async function siteRun(): Promise<SiteResult> {
     // and the fleet snapshot shows it online.
     const born = new Set<string>();
     let fleetOnline = 0;
+    let hubSecurity: FleetSnapshot['security'] | null = null;
     const done = new Promise<void>((resolve) => {
       observer?.on('message', (topic, p) => {
         if (topic.endsWith('/status')) {
@@ -366,6 +433,7 @@ async function siteRun(): Promise<SiteResult> {
         } else {
           const s = JSON.parse(p.toString()) as FleetSnapshot;
           fleetOnline = s.gates.filter((g) => g.online).length;
+          hubSecurity = s.security;
         }
         if (born.size >= GATES && fleetOnline >= GATES && Number.isNaN(allOnline)) {
           allOnline = performance.now() - t0;
@@ -390,6 +458,12 @@ async function siteRun(): Promise<SiteResult> {
       hubStartMs,
       hubCpuPct,
       hubRssMiB: rssMiB(hub.pid),
+      failures: (() => {
+        const all: Record<string, number> = {};
+        for (const g of gates) for (const [k, n] of g.failures) all[k] = (all[k] ?? 0) + n;
+        return all;
+      })(),
+      hubSecurity,
     };
   } finally {
     await observer?.endAsync(true);
@@ -457,7 +531,7 @@ async function main(): Promise<void> {
     const s = await siteRun();
     figures.site = s;
     out.push(
-      `The hub (aedes + SQLite persistence) with ${fmt(s.gates)} simulated gates (own credentials, persistent sessions with the edge's subscriptions, retained status, will) killed with SIGKILL and started again after 1 s; the gates reconnect with the edge's backoff (500 ms doubling to 10 s, full jitter). Time from spawning the hub until its fleet snapshot shows every gate online and heard from since the restart.\n`,
+      `The hub (aedes + SQLite persistence) with ${fmt(s.gates)} simulated gates (own credentials, ${args['shared-address'] ? 'all from 127.0.0.1' : 'each from its own address'}, persistent sessions with the edge's subscriptions, retained status, will) killed with SIGKILL and started again after 1 s; the gates reconnect as the edge does (backoff ${fmt(RECONNECT.minMs)} ms doubling to ${fmt(RECONNECT.maxMs / 1000)} s, full jitter; within ${fmt(REFUSED_RETRY_MAX_MS / 1000)} s while the connection is refused; ${fmt(CONNECT_TIMEOUT_MS / 1000)} s for a CONNACK). Time from spawning the hub until its fleet snapshot shows every gate online and heard from since the restart.\n`,
       table(
         [
           'gates',
@@ -485,6 +559,17 @@ async function main(): Promise<void> {
         ],
       ),
       '',
+    );
+    out.push(
+      `Failed attempts after the restart, all gates: ${
+        Object.entries(s.failures)
+          .map(([why, n]) => `${why}: ${fmt(n)}`)
+          .join('; ') || 'none'
+      }. The hub's refusals since its restart: ${
+        s.hubSecurity
+          ? `${fmt(s.hubSecurity.throttled)} throttled, ${fmt(s.hubSecurity.authFailures)} authentication failures`
+          : 'no fleet snapshot'
+      }.\n`,
     );
     targets.push({
       figure: `whole site: hub restarted with ${fmt(s.gates)} gates' sessions → every gate online (fleet)`,

@@ -13,6 +13,7 @@ import { ClockCheck } from './clock-check.ts';
 import type { EdgeConfig } from './config/schema.ts';
 import { AccessList } from './core/access-list.ts';
 import { SiteHolds } from './core/holds.ts';
+import type { LoadOutcome } from './core/versioned-copy.ts';
 import { SitePolicyCopy, siteRuleOverrides } from './core/site-policy.ts';
 import { Gate } from './core/gate.ts';
 import { GateIo } from './gpio/gate-io.ts';
@@ -75,8 +76,23 @@ export async function startEdge(cfg: EdgeConfig, opts: StartOptions = {}): Promi
     },
     { clock, logger: log.child({ part: 'storage' }) },
   );
-  const accessList = new AccessList(join(cfg.dataDir, 'access-list.json'));
-  accessList.load(cfg.accessListFile);
+  // The persisted lists load without per-entry validation when their integrity stamp matches;
+  // one that fails validation is not used, and its snapshot is fetched from the hub on connect.
+  const logListLoad = (what: string, o: LoadOutcome) => {
+    if (o.copy === 'rejected')
+      log.error(
+        { code: o.code, reason: o.reason },
+        `${what}: persisted copy rejected; waiting for the hub's snapshot`,
+      );
+    else if (o.copy === 'validated')
+      log.info({ entries: o.entries, why: o.why }, `${what}: persisted copy validated in full`);
+  };
+  // Whole entries only where the terminal's person list is kept in line with it (names, visitors);
+  // otherwise the slim copy (who and when: 50,000 people in a few MB).
+  const personSync = cfg.terminal.protocol === 'hik-isapi' && cfg.terminal.personSync.enabled;
+  const accessListPath = join(cfg.dataDir, 'access-list.json');
+  const accessList = new AccessList(accessListPath, { details: personSync });
+  logListLoad('access list', accessList.load(cfg.accessListFile));
   // The site's holds and policy as last received: a restarted gate refuses a held person and
   // decides with the site's threshold before the hub answers (or while it is away).
   const holds = new SiteHolds(
@@ -84,7 +100,7 @@ export async function startEdge(cfg: EdgeConfig, opts: StartOptions = {}): Promi
     join(cfg.dataDir, 'holds-local.json'),
     cfg.policy.localHoldExpiryMs,
   );
-  holds.load();
+  logListLoad('holds', holds.load());
   const policy = new SitePolicyCopy(siteRuleOverrides(cfg), join(cfg.dataDir, 'site-policy.json'));
   policy.load();
 
@@ -152,7 +168,7 @@ export async function startEdge(cfg: EdgeConfig, opts: StartOptions = {}): Promi
     clock,
     log: log.child({ part: 'terminal' }),
     bus: link,
-    accessList,
+    ...(personSync ? { accessList: accessList.detailed() } : {}),
   });
 
   const gate = new Gate({

@@ -141,6 +141,7 @@ export async function createHub(config: HubConfig, opts: HubOptions = {}): Promi
     log: log.child({ part: 'guard' }),
     now,
     connectedClients: () => broker?.connectedClients ?? 0,
+    knownPairsPath: join(config.persistenceDir, 'login-addresses.json'),
   });
   const persistence = new SqlitePersistence({
     path: join(config.persistenceDir, 'broker.sqlite'),

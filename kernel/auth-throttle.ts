@@ -52,6 +52,7 @@ export class AuthThrottle {
   private readonly accounts = new Map<string, Budget>();
   private readonly knownPairs = new Map<string, number>();
   private inFlight = 0;
+  private pairsVersion = 0;
   private readonly pairTtl: number;
   private readonly maxPairs: number;
 
@@ -90,6 +91,7 @@ export class AuthThrottle {
         acct.inFlight--;
         this.inFlight--;
         if (success) {
+          this.pairsVersion++;
           this.knownPairs.delete(pairKey);
           this.knownPairs.set(pairKey, at);
           if (this.knownPairs.size > this.maxPairs) {
@@ -104,11 +106,41 @@ export class AuthThrottle {
     };
   }
 
+  /**
+   * The (account, address) pairs that logged in, and when, oldest first: a caller may keep them
+   * across restarts (they are not secrets), so that a device is not queued behind strangers, or
+   * refused as busy, after its hub restarted either. `knownPairsVersion` moves when they change.
+   */
+  knownPairList(): Array<{ account: string; address: string; at: number }> {
+    return [...this.knownPairs].map(([k, at]) => {
+      const nl = k.indexOf('\n');
+      return { account: k.slice(0, nl), address: k.slice(nl + 1), at };
+    });
+  }
+
+  get knownPairsVersion(): number {
+    return this.pairsVersion;
+  }
+
+  /** Takes the pairs a previous run kept; each still expires `knownPairTtlMs` after its login. */
+  restoreKnownPairs(pairs: Iterable<{ account: string; address: string; at: number }>, now: number): void {
+    const sorted = [...pairs].filter((p) => now - p.at < this.pairTtl).sort((a, b) => a.at - b.at);
+    for (const p of sorted.slice(-this.maxPairs)) {
+      const key = `${p.account}\n${p.address}`;
+      this.knownPairs.delete(key);
+      this.knownPairs.set(key, p.at);
+    }
+  }
+
   /** Forgets budgets that have refilled and pairs that expired, so the maps stay small. */
   sweep(now: number): void {
     for (const m of [this.addresses, this.accounts])
       for (const [k, b] of m) if (b.inFlight === 0 && b.bucket.full(now)) m.delete(k);
-    for (const [k, at] of this.knownPairs) if (now - at >= this.pairTtl) this.knownPairs.delete(k);
+    for (const [k, at] of this.knownPairs)
+      if (now - at >= this.pairTtl) {
+        this.knownPairs.delete(k);
+        this.pairsVersion++;
+      }
   }
 
   checksInFlight(): number {

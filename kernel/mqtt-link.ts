@@ -44,6 +44,10 @@ export type MessageHandler = (topic: string, payload: Buffer) => unknown;
 
 /** Longest a handler may hold the link's delivery of the next message (see handleMessage). */
 export const HANDLER_GUARD_MS = 30_000;
+/** How long a connection attempt waits for the broker's CONNACK. */
+export const CONNECT_TIMEOUT_MS = 30_000;
+/** The retry cap while the broker refuses connections (nothing listens yet). */
+export const REFUSED_RETRY_MAX_MS = 2000;
 
 export class MqttLink {
   private client: MqttClient | undefined;
@@ -58,6 +62,8 @@ export class MqttLink {
   private readonly subscribedHooks: Array<() => void> = [];
   private lastError = '';
   private attempt = 0;
+  /** The last attempt was refused (ECONNREFUSED). */
+  private refused = false;
   private retry: Timer | undefined;
   private stopped = false;
   connected = false;
@@ -80,7 +86,10 @@ export class MqttLink {
       clientId: this.opts.clientId,
       clean: false,
       reconnectPeriod: 0, // our own backoff below
-      connectTimeout: 5000,
+      // A hub that accepted the connection but has not answered yet is busy (a site's gates all
+      // reconnecting after a power cut): giving up after 5 s threw its work away and came back
+      // for more. A hub that hangs is noticed as late, and the gate decides on its own meanwhile.
+      connectTimeout: CONNECT_TIMEOUT_MS,
       keepalive: 15,
       resubscribe: false,
       queueQoSZero: false,
@@ -100,6 +109,7 @@ export class MqttLink {
       this.connected = true;
       this.connects++;
       this.attempt = 0;
+      this.refused = false;
       this.lastError = '';
       this.log.info({ url: this.opts.url, connects: this.connects }, 'mqtt connected');
       const topics = [...this.subs.keys(), ...this.fetching];
@@ -160,6 +170,7 @@ export class MqttLink {
       this.scheduleReconnect();
     });
     client.on('error', (err) => {
+      this.refused = (err as NodeJS.ErrnoException).code === 'ECONNREFUSED';
       // The same failure repeats on every reconnect attempt: logged once per change.
       if (err.message !== this.lastError)
         this.log.warn({ code: (err as NodeJS.ErrnoException).code, msg: err.message }, 'mqtt error');
@@ -287,19 +298,35 @@ export class MqttLink {
   nextDelay(): number {
     const delay = backoffDelay(
       this.attempt,
-      { minDelayMs: this.opts.reconnectMinMs, maxDelayMs: this.opts.reconnectMaxMs, jitter: 1 },
+      { minDelayMs: this.opts.reconnectMinMs, maxDelayMs: this.maxDelay(), jitter: 1 },
       this.random,
     );
     return Math.max(100, delay);
   }
 
+  /**
+   * A refused connection (the hub's machine is up, its broker not yet: it is starting) costs the
+   * hub nothing, so it does not push the backoff towards its cap: a gate retries within
+   * REFUSED_RETRY_MAX_MS and is there within that once the hub listens, instead of up to
+   * `reconnectMaxMs` later. A busy hub (no answer, CONNACK refused) and an unreachable one still
+   * back off to the cap.
+   */
+  private maxDelay(): number {
+    return this.refused
+      ? Math.min(this.opts.reconnectMaxMs, Math.max(this.opts.reconnectMinMs, REFUSED_RETRY_MAX_MS))
+      : this.opts.reconnectMaxMs;
+  }
+
   private scheduleReconnect(): void {
     if (this.stopped || this.retry) return;
     const delay = this.nextDelay();
-    this.attempt++;
+    // While refused, the backoff stays at the level that reaches the short cap.
+    if (!this.refused || this.opts.reconnectMinMs * 2 ** this.attempt < this.maxDelay()) this.attempt++;
     this.retry = this.clock.setTimeout(() => {
       this.retry = undefined;
-      if (!this.stopped && !this.connected) this.client?.reconnect(this.stores);
+      if (this.stopped || this.connected) return;
+      this.refused = false; // until this attempt is refused too
+      this.client?.reconnect(this.stores);
     }, delay);
   }
 

@@ -48,8 +48,8 @@ export interface RestartableHub extends Broker {
   dir: string;
   /** SIGKILL: a power cut, nothing flushed beyond what the hub had committed. */
   kill(): Promise<void>;
-  /** Starts it again on the same port and data; resolves once it listens. */
-  start(): Promise<void>;
+  /** Starts it again on the same port and data (node flags: those it was created with); resolves once it listens. */
+  start(nodeArgs?: string[]): Promise<void>;
 }
 
 export async function startHub(
@@ -71,8 +71,8 @@ export async function startHub(
     `siteId: ${site}\nmqtt: { host: 127.0.0.1, port: ${port} }\ncredentialsFile: credentials.json\npersistenceDir: data\nlogLevel: warn\n${extraConfig}`,
   );
   let hub: Tracked;
-  const start = async () => {
-    hub = spawnTs('site/cli.ts', ['--config', config], extraArgs);
+  const start = async (nodeArgs = extraArgs) => {
+    hub = spawnTs('site/cli.ts', ['--config', config], nodeArgs);
     await awaitReady(hub, () => canConnect(port), {
       name: 'hub',
       what: 'hub listening',

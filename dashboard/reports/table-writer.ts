@@ -11,8 +11,9 @@
  * queue (the sheet's pipe into the zip) and waits while it is above XLSX_BACKLOG_BYTES.
  */
 import { once } from 'node:events';
+import { createRequire } from 'node:module';
 import { PassThrough, type Readable } from 'node:stream';
-import ExcelJS from 'exceljs';
+import type ExcelJS from 'exceljs';
 import { formatTenths } from '../../protocols/temperature.ts';
 import { BOM, CRLF, csvField } from './csv.ts';
 
@@ -150,6 +151,16 @@ function excelTime(time: string): number | null {
 /** Worksheet names: at most 31 characters, none of []:*?/\ */
 const sheetName = (s: string): string => s.replace(/[[\]:*?/\\]/g, ' ').slice(0, 31) || 'Sheet';
 
+/**
+ * exceljs is loaded at the first XLSX export, not when the site process starts: it is about a
+ * second of a hub's start-up (bench/NOTES.md, back after a power cut) that no gate waits for.
+ */
+let excel: typeof ExcelJS | undefined;
+const loadExcel = (): typeof ExcelJS => {
+  excel ??= createRequire(import.meta.url)('exceljs') as typeof ExcelJS;
+  return excel;
+};
+
 class XlsxWriter implements TableWriter {
   readonly format = 'xlsx';
   readonly contentType = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
@@ -160,7 +171,7 @@ class XlsxWriter implements TableWriter {
   private rows = 0;
 
   constructor() {
-    this.wb = new ExcelJS.stream.xlsx.WorkbookWriter({
+    this.wb = new (loadExcel().stream.xlsx.WorkbookWriter)({
       stream: this.stream,
       useStyles: true,
       useSharedStrings: false,

@@ -6,18 +6,17 @@
  *
  * A gate that has never heard of a hub (a site on plain Mosquitto) has nobody to lift its flags:
  * there they expire after `localExpiryMs`.
+ *
+ * Of a lifted hold the gate keeps only what it decides with: whose it is, that it is lifted, and
+ * the readings it covers (the hub lists a lifted hold for 14 days only so that gates can drop
+ * their own flags). The rest of it is the dashboard's; a site's list of 50,000 holds, nearly all
+ * lifted, then fits in a few MB.
  */
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { z } from 'zod';
-import {
-  HoldRoom,
-  type HoldStage,
-  HoldsSnapshot,
-  holdKey,
-  isActiveHold,
-  type PersonHold,
-} from '../../protocols/site/holds.ts';
-import { VersionedCopy } from './versioned-copy.ts';
+import { HoldRoom, type HoldStage, HoldsSnapshot, holdKey, PersonHold } from '../../protocols/site/holds.ts';
+import { versionedSnapshot } from '../../protocols/site/versioned-list.ts';
+import { type LoadOutcome, VersionedCopy } from './versioned-copy.ts';
 
 export const LocalFlag = z.object({
   employeeNo: z.string().min(1).max(64),
@@ -29,6 +28,22 @@ export const LocalFlag = z.object({
 export type LocalFlag = z.infer<typeof LocalFlag>;
 const LocalFlags = z.array(LocalFlag);
 
+/** What the gate keeps of a lifted hold. */
+export const LiftedHold = z.object({
+  employeeNo: PersonHold.shape.employeeNo,
+  state: z.literal('lifted'),
+  readingIds: PersonHold.shape.readingIds,
+});
+export type LiftedHold = z.infer<typeof LiftedHold>;
+export type StoredHold = PersonHold | LiftedHold;
+
+/** The gate's persisted holds: active holds whole, lifted ones as kept (a full one is trimmed). */
+export const StoredHoldsSnapshot = versionedSnapshot(
+  z.discriminatedUnion('state', [PersonHold.extend({ state: z.literal('active') }), LiftedHold]),
+);
+
+const isActive = (h: StoredHold | undefined): h is PersonHold => h?.state === 'active';
+
 /** What the gate needs to know of a hold to refuse the person and tell them where to go. */
 export interface HoldView {
   stage: HoldStage;
@@ -38,7 +53,7 @@ export interface HoldView {
   source: 'site' | 'local';
 }
 
-export class SiteHolds extends VersionedCopy<PersonHold> {
+export class SiteHolds extends VersionedCopy<StoredHold, PersonHold> {
   /** One flag per person (the latest): the hub lists a hold's newest readings, so the latest is the one it names. */
   private local = new Map<string, LocalFlag>();
 
@@ -47,22 +62,23 @@ export class SiteHolds extends VersionedCopy<PersonHold> {
     private readonly localPath: string | undefined,
     private readonly localExpiryMs: number,
   ) {
-    super(HoldsSnapshot, holdKey, 'TG_EDGE_HOLDS_INVALID', persistPath);
+    super(HoldsSnapshot, holdKey, 'TG_EDGE_HOLDS_INVALID', persistPath, StoredHoldsSnapshot);
   }
 
-  override load(seedFile?: string): void {
-    super.load(seedFile);
-    if (!this.localPath) return;
+  override load(seedFile?: string): LoadOutcome {
+    const outcome = super.load(seedFile);
+    if (!this.localPath) return outcome;
     let text: string;
     try {
       text = readFileSync(this.localPath, 'utf8');
     } catch {
-      return;
+      return outcome;
     }
     const r = LocalFlags.safeParse(JSON.parse(text));
     if (!r.success) throw new Error(`TG_EDGE_HOLDS_INVALID: ${this.localPath}: ${r.error.message}`);
     for (const f of r.data) this.local.set(f.employeeNo, f);
     this.prune();
+    return outcome;
   }
 
   /** This gate flagged the person: they are held here from now on. */
@@ -75,7 +91,7 @@ export class SiteHolds extends VersionedCopy<PersonHold> {
   holdFor(employeeNo: string, now: number): HoldView | null {
     if (!employeeNo) return null;
     const h = this.entries.get(employeeNo);
-    if (isActiveHold(h)) return { stage: h.stage, room: h.room, since: h.since, source: 'site' };
+    if (isActive(h)) return { stage: h.stage, room: h.room, since: h.since, source: 'site' };
     const f = this.local.get(employeeNo);
     if (!f) return null;
     if (this.version === null && now - f.at > this.localExpiryMs) return null;
@@ -87,8 +103,12 @@ export class SiteHolds extends VersionedCopy<PersonHold> {
     let n = 0;
     for (const h of this.entries.values()) if (h.state === 'active') n++;
     for (const f of this.local.values())
-      if (!isActiveHold(this.entries.get(f.employeeNo)) && this.holdFor(f.employeeNo, now)) n++;
+      if (!isActive(this.entries.get(f.employeeNo)) && this.holdFor(f.employeeNo, now)) n++;
     return n;
+  }
+
+  protected override keep(h: PersonHold): StoredHold {
+    return h.state === 'active' ? h : { employeeNo: h.employeeNo, state: 'lifted', readingIds: h.readingIds };
   }
 
   get localFlags(): number {

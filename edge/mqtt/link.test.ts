@@ -3,6 +3,7 @@ import { Aedes } from 'aedes';
 import mqtt from 'mqtt';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
+import { freePorts } from '../../test/harness/ports.ts';
 import { waitFor } from '../../test/harness/wait.ts';
 import { systemClock } from '../clock.ts';
 import { FakeClock } from '../core/fake-clock.ts';
@@ -149,5 +150,48 @@ describe('MqttLink', () => {
     await waitFor(() => b.acks.includes('stuck') && got.includes('next'), {
       what: 'acknowledged, next delivered',
     });
+  });
+
+  it('a hub that is starting (connection refused) is retried within 2 s, without growing the backoff; a busy one backs off to the cap', async () => {
+    class RecordingClock extends FakeClock {
+      readonly delays: number[] = [];
+      override setTimeout(fn: () => void, ms: number) {
+        this.delays.push(ms);
+        return super.setTimeout(fn, ms);
+      }
+    }
+    // The delays a link schedules after each failed attempt (the top of each range: random 0).
+    async function delays(url: string, n: number): Promise<number[]> {
+      const clock = new RecordingClock();
+      const link = new MqttLink(
+        { url, clientId: 'gate-r', reconnectMinMs: 500, reconnectMaxMs: 30_000 },
+        clock,
+        log,
+        () => 0,
+      );
+      link.start();
+      try {
+        for (let i = 1; i <= n; i++) {
+          await waitFor(() => clock.delays.length >= i, { what: `retry ${i} scheduled` });
+          clock.advance(clock.delays[i - 1] as number);
+        }
+        return clock.delays.slice(0, n);
+      } finally {
+        await link.stop({ graceful: false });
+      }
+    }
+    // Nothing listens on the port: the hub's machine answers at once that nobody is there.
+    const [closed] = await freePorts(1);
+    expect(await delays(`mqtt://127.0.0.1:${closed}`, 6)).toEqual([500, 1000, 2000, 2000, 2000, 2000]);
+    // A hub that answers "server unavailable" (CONNACK 3, a throttled login) is busy: back off.
+    const busy = await Aedes.createBroker({
+      authenticate: (_c, _u, _p, done) =>
+        done(Object.assign(new Error('busy'), { returnCode: 3 as const }), false),
+    });
+    const server = net.createServer(busy.handle);
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    closers.push(() => new Promise<void>((r) => busy.close(() => server.close(() => r()))));
+    const port = (server.address() as net.AddressInfo).port;
+    expect(await delays(`mqtt://127.0.0.1:${port}`, 6)).toEqual([500, 1000, 2000, 4000, 8000, 16_000]);
   });
 });

@@ -3,4 +3,11 @@
  * at-least-once stores kept across reconnects, the bounded offline queue, retained snapshots
  * fetched on demand); the edge's modules import it from here.
  */
-export { HANDLER_GUARD_MS, type LinkOptions, type MessageHandler, MqttLink } from '../../kernel/mqtt-link.ts';
+export {
+  CONNECT_TIMEOUT_MS,
+  HANDLER_GUARD_MS,
+  type LinkOptions,
+  type MessageHandler,
+  MqttLink,
+  REFUSED_RETRY_MAX_MS,
+} from '../../kernel/mqtt-link.ts';

@@ -8,7 +8,7 @@ import type { FaceEvent } from '../../protocols/face-mqtt/index.ts';
 import type { Counters } from '../../protocols/gate/messages.ts';
 import type { Clock } from '../clock.ts';
 import type { EdgeConfig } from '../config/schema.ts';
-import type { AccessList } from '../core/access-list.ts';
+import type { DetailedAccessList } from '../core/access-list.ts';
 import type { HandledEvent, Publisher, TerminalReply, TerminalStatusInfo } from '../core/gate.ts';
 import type { Logger } from '../log.ts';
 
@@ -18,8 +18,11 @@ export interface TerminalContext {
   log: Logger;
   /** The site's MQTT link: the terminal's status topic, for drivers that speak for their terminal. */
   bus: Publisher;
-  /** The gate's copy of HR's access list: for drivers that keep the terminal's person list in line with it. */
-  accessList?: AccessList;
+  /**
+   * The gate's copy of HR's access list with whole entries (names, kinds): given only when a
+   * driver keeps the terminal's person list in line with it (edge/daemon.ts).
+   */
+  accessList?: DetailedAccessList;
 }
 
 /** What a driver hands events to: the Gate. */

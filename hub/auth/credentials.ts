@@ -20,8 +20,19 @@ export interface NewDevice {
 }
 
 export class CredentialsStore {
-  private devices = new Map<string, DeviceCredential>();
+  private devices_ = new Map<string, DeviceCredential>();
+  /** Who owns which client ids, built on first use after the list changed. */
+  private owners: ClientIdOwners | undefined;
   private stamp = '';
+
+  private get devices(): Map<string, DeviceCredential> {
+    return this.devices_;
+  }
+
+  private set devices(d: Map<string, DeviceCredential>) {
+    this.devices_ = d;
+    this.owners = undefined;
+  }
 
   constructor(
     readonly path: string,
@@ -66,16 +77,16 @@ export class CredentialsStore {
     return this.devices.get(id);
   }
 
-  /** The active device a client id belongs to (used for wills published after a hub restart). */
+  /**
+   * The active device a client id belongs to (used for wills published after a hub restart, and
+   * for every stored subscription). Indexed: it is asked for each of every client's subscriptions,
+   * and a scan of all devices per question made a hub restart with 1,000 gates quadratic.
+   */
   byClientId(clientId: string): DeviceCredential | undefined {
     const direct = this.devices.get(clientId);
     if (direct && direct.revokedAt === null) return direct;
-    // The most specific owner wins: 'dash-ops-1' is dash-ops's, not dash's.
-    let best: DeviceCredential | undefined;
-    for (const d of this.devices.values())
-      if (d.revokedAt === null && clientIdAllowed(d, clientId) && (!best || d.id.length > best.id.length))
-        best = d;
-    return best;
+    this.owners ??= new ClientIdOwners(this.devices.values());
+    return this.owners.owner(clientId);
   }
 
   list(): DeviceCredential[] {
@@ -134,5 +145,51 @@ export class CredentialsStore {
   private fileStamp(): string {
     const s = statSync(this.path);
     return `${s.size}:${s.mtimeMs}:${s.ino}`;
+  }
+}
+
+/**
+ * The owners of client ids other than a device's own id (acl.ts clientIdAllowed): the ids listed
+ * in a device's entry and a gate's edge id, exactly; a dashboard's or service's `{id}-…`, by
+ * prefix. The most specific owner (the longest device id) wins, the first listed among equals.
+ */
+class ClientIdOwners {
+  private readonly exact = new Map<string, Array<[number, DeviceCredential]>>();
+  private readonly prefixed = new Map<string, [number, DeviceCredential]>();
+
+  constructor(devices: Iterable<DeviceCredential>) {
+    let order = 0;
+    for (const d of devices) {
+      const n = order++;
+      if (d.revokedAt !== null) continue;
+      const ids = new Set([d.id, ...(d.clientIds ?? [])]);
+      if (d.role === 'gate') ids.add(`tg-edge-${d.site}-${d.gate}`);
+      for (const id of ids) {
+        const list = this.exact.get(id) ?? [];
+        list.push([n, d]);
+        this.exact.set(id, list);
+      }
+      if ((d.role === 'dashboard' || d.role === 'service') && !this.prefixed.has(d.id))
+        this.prefixed.set(d.id, [n, d]);
+    }
+  }
+
+  owner(clientId: string): DeviceCredential | undefined {
+    let best: [number, DeviceCredential] | undefined;
+    const consider = (c: [number, DeviceCredential]) => {
+      if (!clientIdAllowed(c[1], clientId)) return;
+      if (
+        !best ||
+        c[1].id.length > best[1].id.length ||
+        (c[1].id.length === best[1].id.length && c[0] < best[0])
+      )
+        best = c;
+    };
+    for (const c of this.exact.get(clientId) ?? []) consider(c);
+    for (let i = clientId.indexOf('-'); i > 0; i = clientId.indexOf('-', i + 1)) {
+      const c = this.prefixed.get(clientId.slice(0, i));
+      if (c) consider(c);
+    }
+    return best?.[1];
   }
 }

@@ -12,6 +12,9 @@
  * Every refusal is logged with a stable code and counted per client (client-stats.ts).
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { z } from 'zod';
+import { describeIssues } from '../../protocols/parse.ts';
 import type { AedesPublishPacket, Client, ConnectPacket, PublishPacket, Subscription } from 'aedes';
 import type { DeviceCredential } from '../../protocols/hub/credentials.ts';
 import {
@@ -45,7 +48,17 @@ export interface GuardOptions {
   now?: () => number;
   /** How many clients are connected now (the broker's count). */
   connectedClients: () => number;
+  /**
+   * Where the (device, address) pairs that logged in are kept across restarts (the hub's data
+   * folder): after a power cut a site's devices skip the login concurrency caps as they did before.
+   */
+  knownPairsPath?: string;
 }
+
+const KnownPairs = z.object({
+  v: z.literal(1),
+  pairs: z.array(z.object({ account: z.string(), address: z.string(), at: z.number() })),
+});
 
 type ConnackCode = 2 | 3 | 4 | 5;
 type AuthDone = (error: (Error & { returnCode: ConnackCode }) | null, success: boolean | null) => void;
@@ -61,6 +74,7 @@ export class BrokerGuard {
   private readonly verified = new Map<string, Buffer>();
   private readonly cacheKey = randomBytes(32);
   private dummySecret: Promise<DeviceCredential['secret']>;
+  private savedPairsVersion = 0;
   private readonly now: () => number;
 
   constructor(private readonly o: GuardOptions) {
@@ -73,6 +87,41 @@ export class BrokerGuard {
     });
     // Unknown usernames are checked against this, so they cost as long as a wrong password.
     this.dummySecret = hashPassword(randomBytes(16).toString('hex'));
+    this.restoreKnownPairs();
+  }
+
+  private restoreKnownPairs(): void {
+    const path = this.o.knownPairsPath;
+    if (!path) return;
+    let text: string;
+    try {
+      text = readFileSync(path, 'utf8');
+    } catch {
+      return;
+    }
+    try {
+      const r = KnownPairs.safeParse(JSON.parse(text));
+      if (!r.success) throw new Error(describeIssues(r.error.issues));
+      this.authThrottle.restoreKnownPairs(r.data.pairs, this.now());
+    } catch (e) {
+      // Only a convenience: without it the devices log in as after a first start.
+      this.o.log.warn({ path, err: (e as Error).message }, 'known login addresses not restored');
+    }
+    this.savedPairsVersion = this.authThrottle.knownPairsVersion;
+  }
+
+  /** Writes the known pairs when they changed (from sweep, every second or so). */
+  private saveKnownPairs(): void {
+    const path = this.o.knownPairsPath;
+    if (!path || this.authThrottle.knownPairsVersion === this.savedPairsVersion) return;
+    this.savedPairsVersion = this.authThrottle.knownPairsVersion;
+    try {
+      const tmp = `${path}.tmp`;
+      writeFileSync(tmp, JSON.stringify({ v: 1, pairs: this.authThrottle.knownPairList() }), { mode: 0o600 });
+      renameSync(tmp, path);
+    } catch (e) {
+      this.o.log.warn({ path, err: (e as Error).message }, 'known login addresses not saved');
+    }
   }
 
   /** Hooks in the shape Aedes.createBroker wants. */
@@ -144,6 +193,7 @@ export class BrokerGuard {
   sweep(): void {
     const now = this.now();
     this.authThrottle.sweep(now);
+    this.saveKnownPairs();
     for (const [id, until] of this.cooldowns) if (until <= now) this.cooldowns.delete(id);
     const live = new Set([...this.sessions.keys()].map((c) => c.id));
     for (const [id, b] of this.buckets) if (!live.has(id) && b.full(now)) this.buckets.delete(id);

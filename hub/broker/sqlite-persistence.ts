@@ -92,6 +92,8 @@ function literalPrefix(pattern: string): string {
 export class SqlitePersistence {
   private readonly db: Database.Database;
   private readonly index = new SubscriptionIndex();
+  /** The topics that have a retained message (loaded at the first exact-topic subscription). */
+  private retainedTopics: Set<string> | undefined;
   /** clientId → topic → record: every stored subscription, QoS 0 included. */
   private readonly subs = new Map<string, Map<string, SubRecord>>();
   private _broker: { id: string } | undefined;
@@ -130,6 +132,8 @@ export class SqlitePersistence {
       delRetained: db.prepare('DELETE FROM retained WHERE topic = ?'),
       retainedFrom: db.prepare('SELECT topic, packet FROM retained WHERE topic >= ? ORDER BY topic'),
       allRetained: db.prepare('SELECT topic, packet FROM retained ORDER BY topic'),
+      retainedTopics: db.prepare('SELECT topic FROM retained'),
+      retainedOne: db.prepare('SELECT packet FROM retained WHERE topic = ?'),
       putSub: db.prepare('INSERT OR REPLACE INTO subscriptions (client_id, topic, sub) VALUES (?, ?, ?)'),
       delSub: db.prepare('DELETE FROM subscriptions WHERE client_id = ? AND topic = ?'),
       allSubs: db.prepare('SELECT client_id, topic, sub FROM subscriptions'),
@@ -251,8 +255,13 @@ export class SqlitePersistence {
   async storeRetained(pkt: Packet): Promise<void> {
     const packet = { ...pkt };
     const payload = packet.payload as { length: number } | undefined;
-    if (!payload || payload.length === 0) this.q.delRetained.run(packet.topic);
-    else this.q.putRetained.run(packet.topic, encode(packet));
+    if (!payload || payload.length === 0) {
+      this.q.delRetained.run(packet.topic);
+      this.retainedTopics?.delete(packet.topic as string);
+    } else {
+      this.q.putRetained.run(packet.topic, encode(packet));
+      this.retainedTopics?.add(packet.topic as string);
+    }
   }
 
   createRetainedStream(pattern: string): Readable {
@@ -262,6 +271,16 @@ export class SqlitePersistence {
   createRetainedStreamCombi(patterns: string[]): Readable {
     const out: Packet[] = [];
     for (const pattern of patterns) {
+      if (!/[+#]/.test(pattern)) {
+        // One exact topic (most subscriptions): a lookup in memory, SQLite only when it is there.
+        this.retainedTopics ??= new Set(
+          (this.q.retainedTopics.all() as Array<{ topic: string }>).map((r) => r.topic),
+        );
+        if (!this.retainedTopics.has(pattern)) continue;
+        const row = this.q.retainedOne.get(pattern) as { packet: Buffer } | undefined;
+        if (row) out.push(decode(row.packet));
+        continue;
+      }
       const prefix = literalPrefix(pattern);
       const rows = (prefix ? this.q.retainedFrom.iterate(prefix) : this.q.allRetained.iterate()) as Iterable<{
         topic: string;
@@ -285,6 +304,9 @@ export class SqlitePersistence {
         const record: SubRecord = { qos: sub.qos, rh: sub.rh, rap: sub.rap, nl: sub.nl } as SubRecord;
         if (sub.subscriptionIdentifier !== undefined)
           record.subscriptionIdentifier = sub.subscriptionIdentifier;
+        // A device re-subscribes to the same topics on every connect (its session has them): a
+        // site's reconnect after a hub restart need not rewrite thousands of identical rows.
+        if (sameSub(this.subs.get(client.id)?.get(sub.topic), record)) continue;
         this.q.putSub.run(client.id, sub.topic, serialize(record));
         this.remember(client.id, sub.topic, record);
       }
@@ -496,6 +518,17 @@ export class SqlitePersistence {
     stored.delete(topic);
     if (stored.size === 0) this.subs.delete(clientId);
   }
+}
+
+function sameSub(a: SubRecord | undefined, b: SubRecord): boolean {
+  return (
+    a !== undefined &&
+    a.qos === b.qos &&
+    a.rh === b.rh &&
+    a.rap === b.rap &&
+    a.nl === b.nl &&
+    a.subscriptionIdentifier === b.subscriptionIdentifier
+  );
 }
 
 function matches(filter: string, topic: string): boolean {

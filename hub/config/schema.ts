@@ -20,7 +20,7 @@ const Tls = z.strictObject({
   keyFile: z.string().min(1),
 });
 
-const Limits = z.strictObject({
+export const Limits = z.strictObject({
   /** Largest PUBLISH payload accepted from a client; larger ones close its connection. */
   maxPayloadBytes: z
     .number()

@@ -20,7 +20,10 @@ export const AccessListSnapshot = versionedSnapshot(AccessEntry);
 export type AccessListSnapshot = z.infer<typeof AccessListSnapshot>;
 
 /** Pure check used by the gate: is this person admitted at this time? */
-export function isAdmitted(entry: AccessEntry | undefined, atMs: number): boolean {
+export function isAdmitted(
+  entry: Pick<AccessEntry, 'validFrom' | 'validUntil'> | undefined,
+  atMs: number,
+): boolean {
   if (!entry) return false;
   if (entry.validFrom !== null && atMs < entry.validFrom) return false;
   if (entry.validUntil !== null && atMs >= entry.validUntil) return false;

@@ -105,4 +105,26 @@ describe('AuthThrottle', () => {
     t.sweep(61_000);
     expect(t.admit('gate-1', '10.0.1.3', 61_000).ok).toBe(true);
   });
+
+  it('pairs kept by a previous run are known after a restart, until they expire', () => {
+    const before = new AuthThrottle({ ...policy, knownPairTtlMs: 3600_000 });
+    attempt(before, 'gate-1', '10.0.0.5', true, 1000);
+    attempt(before, 'gate-2', '10.0.0.6', true, 2000);
+    attempt(before, 'gate-3', '10.0.0.7', false, 2000);
+    const kept = JSON.parse(JSON.stringify(before.knownPairList()));
+    expect(kept).toEqual([
+      { account: 'gate-1', address: '10.0.0.5', at: 1000 },
+      { account: 'gate-2', address: '10.0.0.6', at: 2000 },
+    ]);
+    const after = new AuthThrottle({ ...policy, maxConcurrent: 1, knownPairTtlMs: 3600_000 });
+    after.restoreKnownPairs(kept, 3600_000 + 1500);
+    // Strangers fill the concurrency cap; the gate known from before the restart is still checked.
+    const stranger = after.admit('gate-9', '10.0.9.9', 3600_000 + 1500);
+    expect(stranger.ok).toBe(true);
+    expect(after.admit('gate-2', '10.0.0.6', 3600_000 + 1500).ok).toBe(true);
+    // gate-1's last login is more than an hour old: no longer known, so it waits like anyone.
+    expect(after.admit('gate-1', '10.0.0.5', 3600_000 + 1500)).toMatchObject({ ok: false, reason: 'busy' });
+    // The known pair needs its own address: from elsewhere gate-2 is a stranger too.
+    expect(after.admit('gate-2', '10.0.0.66', 3600_000 + 1500)).toMatchObject({ ok: false });
+  });
 });

@@ -1,0 +1,81 @@
+/**
+ * The (device, address) pairs that logged in are kept in the hub's data folder (issue 22): after a
+ * power cut, a site's devices skip the login concurrency caps as they did before it, instead of
+ * being answered "server unavailable" behind each other (and strangers) and backing off.
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Client } from 'aedes';
+import { describe, expect, it } from 'vitest';
+import { CredentialsStore } from '../auth/credentials.ts';
+import { Limits } from '../config/schema.ts';
+import { createLogger } from '../log.ts';
+import { BrokerGuard } from './guard.ts';
+
+const PASSWORD = 'gate-1-password-0123';
+
+async function site() {
+  const dir = mkdtempSync(join(tmpdir(), 'tg-guard-'));
+  const credentials = new CredentialsStore(join(dir, 'credentials.json'), { N: 1024, r: 8, p: 1 });
+  credentials.load({ allowMissing: true });
+  await credentials.add({ id: 'gate-1', role: 'gate', site: 's1', gate: 'gate-1', terminal: 't1' }, PASSWORD);
+  // One password check at a time in all: a single stranger's attempt fills the cap.
+  const limits = Limits.parse({ authConcurrentTotal: 1 });
+  const guard = (knownPairsPath?: string) =>
+    new BrokerGuard({
+      siteId: 's1',
+      credentials,
+      limits,
+      log: createLogger('test', 'silent'),
+      connectedClients: () => 0,
+      ...(knownPairsPath ? { knownPairsPath } : {}),
+    });
+  return { path: join(dir, 'login-addresses.json'), guard };
+}
+
+function login(g: BrokerGuard, clientId: string, user: string, password: string, address: string) {
+  const client = { id: clientId, conn: { remoteAddress: address } } as unknown as Client;
+  return new Promise<{ ok: boolean; returnCode?: number }>((resolve) =>
+    g
+      .hooks()
+      .authenticate(client, user, Buffer.from(password), (err, ok) =>
+        resolve({ ok: ok === true, ...(err ? { returnCode: err.returnCode } : {}) }),
+      ),
+  );
+}
+
+describe('login addresses kept across a hub restart', () => {
+  it("a gate's own address is known after the restart: a stranger filling the login cap does not hold it back", async () => {
+    const s = await site();
+    const before = s.guard(s.path);
+    expect(await login(before, 'tg-edge-s1-gate-1', 'gate-1', PASSWORD, '10.0.0.5')).toEqual({ ok: true });
+    before.sweep(); // what the hub does every second
+
+    const after = s.guard(s.path); // the hub started again on the same data
+    const stranger = login(after, 'x', 'gate-1', 'a-wrong-password', '10.0.9.9');
+    expect(await login(after, 'tg-edge-s1-gate-1', 'gate-1', PASSWORD, '10.0.0.5')).toEqual({ ok: true });
+    expect(await stranger).toMatchObject({ ok: false, returnCode: 5 });
+
+    // Without what was kept, the same gate would have been answered "server unavailable".
+    const forgetful = s.guard();
+    const stranger2 = login(forgetful, 'x', 'gate-1', 'a-wrong-password', '10.0.9.9');
+    expect(await login(forgetful, 'tg-edge-s1-gate-1', 'gate-1', PASSWORD, '10.0.0.5')).toEqual({
+      ok: false,
+      returnCode: 3,
+    });
+    await stranger2;
+  });
+
+  it('a wrong password from a known address is still a wrong password', async () => {
+    const s = await site();
+    const before = s.guard(s.path);
+    await login(before, 'tg-edge-s1-gate-1', 'gate-1', PASSWORD, '10.0.0.5');
+    before.sweep();
+    const after = s.guard(s.path);
+    expect(await login(after, 'tg-edge-s1-gate-1', 'gate-1', 'not-the-password', '10.0.0.5')).toMatchObject({
+      ok: false,
+      returnCode: 5,
+    });
+  });
+});
