@@ -12,7 +12,11 @@ import {
   readingLogFieldTexts,
   readingTagTexts,
 } from '../../protocols/storage/influx-line.ts';
-import { INFLUX_LOG_MEASUREMENT, INFLUX_MEASUREMENT, pointTimeNs } from '../../protocols/storage/influx-schema.ts';
+import {
+  INFLUX_LOG_MEASUREMENT,
+  INFLUX_MEASUREMENT,
+  pointTimeNs,
+} from '../../protocols/storage/influx-schema.ts';
 
 /** A value the client writes verbatim: without a schema it calls String() on non-strings. */
 class Literal {

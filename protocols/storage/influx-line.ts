@@ -105,7 +105,9 @@ export function readingLogFieldTexts(r: ReadingRecord): Array<[string, string]> 
     enteredBy: r.enteredBy,
   };
   const fields: Array<[string, string]> = [];
-  for (const [name, type] of Object.entries(INFLUX_LOG_FIELDS) as Array<[keyof typeof values, InfluxFieldType]>) {
+  for (const [name, type] of Object.entries(INFLUX_LOG_FIELDS) as Array<
+    [keyof typeof values, InfluxFieldType]
+  >) {
     const v = values[name];
     if (v !== null) fields.push([name, influxFieldText(v, type)]);
   }

@@ -134,10 +134,18 @@ export const INFLUX_LOG_FIELDS = {
  * already covered changes nothing. The tags not grouped by are written as fields, as InfluxQL's
  * INTO does.
  */
-export function influxLogBackfill(opts: { database: string; retentionPolicy?: string; where?: string }): string {
+export function influxLogBackfill(opts: {
+  database: string;
+  retentionPolicy?: string;
+  where?: string;
+}): string {
   const id = (x: string) => `"${x.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
   const rp = `${id(opts.database)}.${id(opts.retentionPolicy ?? INFLUX_RETENTION_POLICY)}`;
   const fields = Object.keys(INFLUX_LOG_FIELDS).map(id).join(', ');
-  const cond = [`"employeeNo" != ''`, `"temperatureTenths" >= -1000`, ...(opts.where ? [`(${opts.where})`] : [])];
+  const cond = [
+    `"employeeNo" != ''`,
+    `"temperatureTenths" >= -1000`,
+    ...(opts.where ? [`(${opts.where})`] : []),
+  ];
   return `SELECT ${fields} INTO ${rp}.${id(INFLUX_LOG_MEASUREMENT)} FROM ${rp}.${id(INFLUX_MEASUREMENT)} WHERE ${cond.join(' AND ')} GROUP BY ${INFLUX_LOG_TAGS.map(id).join(', ')}`;
 }
