@@ -10,7 +10,7 @@ import { DashboardError } from '../server/errors.ts';
 import { localDay, parseDay, parseSplit, wallToInstant } from '../store/local-time.ts';
 import { type DailyReport, dailyReport } from './daily-report.ts';
 import { badRequest, fromStoreError, ReportErrorCode } from './errors.ts';
-import type { HrRecords } from './hr-records.ts';
+import type { DayNotes, HrRecords } from './hr-records.ts';
 import { type LineError, MAX_LISTED_ERRORS, parseSelfReports } from './import.ts';
 import { LocalTime } from './local-format.ts';
 import { checkEntry, type ManualEntry, manualRecord } from './manual.ts';
@@ -141,12 +141,23 @@ export class ReportService {
       episodes.set(day, m);
       return m;
     };
+    // Read once per day too: asking the database per person and day cost a month export of
+    // 50,000 people 3.1 M queries (issue 22, bench/NOTES.md).
+    const dayNotes = new Map<string, DayNotes>();
+    const notesOf = (day: string): DayNotes => {
+      let n = dayNotes.get(day);
+      if (!n) {
+        n = records.notesFor(day, day);
+        dayNotes.set(day, n);
+      }
+      return n;
+    };
     return {
       absence: (no, day) => {
-        const a = records.absence(no, day);
+        const a = notesOf(day).absence(no, day);
         return a ? { reason: a.reason, note: a.note } : null;
       },
-      declaration: (no, day) => records.declaration(no, day),
+      declaration: (no, day) => notesOf(day).declaration(no, day),
       episode: (no, day) => ofDay(day).get(no) ?? null,
     };
   }

@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import type { ReadingRecord } from '../gate/messages.ts';
 import { decodeEmployeeTag, encodeEmployeeTag, pointTimeNs } from './influx-schema.ts';
 import { readingLines, readingToLine, readingToLogLine } from './influx-line.ts';
 
@@ -81,8 +82,8 @@ describe('readingToLine', () => {
 });
 
 describe('readingToLogLine (HR log projection, issue 22)', () => {
-  const base = {
-    v: 1 as const,
+  const base: ReadingRecord = {
+    v: 1,
     id: 's1:g 1:7',
     siteId: 's1',
     gateId: 'g 1',
@@ -94,18 +95,20 @@ describe('readingToLogLine (HR log projection, issue 22)', () => {
     rawTenths: 370,
     offsetTenths: 3,
     ambientTenths: null,
-    source: 'handheld' as const,
-    sensor: 'manual' as const,
+    source: 'handheld',
+    sensor: 'manual',
     sensorSeq: null,
-    decision: 'manual' as const,
-    reason: 'manual-entry' as const,
-    mask: 'no' as const,
+    decision: 'manual',
+    reason: 'manual-entry',
+    mask: 'no',
     pairingDelayMs: null,
     terminalId: null,
     terminalSerialNo: null,
     realtime: false,
     released: false,
     enteredBy: 'say "hi"',
+    policyVersion: null,
+    thresholdTenths: null,
   };
 
   it('a reading of a known person with a temperature: few tags, the log fields, the same point time', () => {
