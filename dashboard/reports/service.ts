@@ -3,6 +3,7 @@
  * generated), manual readings and imports. Dates are local days of the site; a day after today
  * is refused, since nothing about it is known yet.
  */
+import type { AccessListSnapshot } from '../../protocols/gate/access-list.ts';
 import type { ReadingRecord } from '../../protocols/gate/messages.ts';
 import { defaultSitePolicy, isWorkingDay } from '../../protocols/site/policy.ts';
 import { decodeCsvBytes } from '../server/csv-decode.ts';
@@ -107,12 +108,30 @@ export class ReportService {
       split,
       splitMinutes: split === this.deps.config.reports.split ? this.splitMinutes : parseSplit(split),
       clock: this.clock,
-      roster: new Roster(this.deps.roster()),
+      roster: this.roster(),
       rules: policy.rules,
       isWorkingDay: (day) => policy.version === 0 || isWorkingDay(policy.calendar, day, isoWeekday(day)),
       policyVersion: policy.version,
       ...(this.records ? { notes: this.notes() } : {}),
     };
+  }
+
+  /**
+   * The roster of the current snapshot, built once per snapshot: indexing and sorting 50,000
+   * entries per request was most of one employee's month at that size (issue 22, bench/NOTES.md).
+   */
+  private rosterCache: {
+    snapshot: AccessListSnapshot | null;
+    version: number | null;
+    roster: Roster;
+  } | null = null;
+  private roster(): Roster {
+    const snapshot = this.deps.roster();
+    const c = this.rosterCache;
+    if (c && c.snapshot === snapshot && c.version === (snapshot?.version ?? null)) return c.roster;
+    const roster = new Roster(snapshot);
+    this.rosterCache = { snapshot, version: snapshot?.version ?? null, roster };
+    return roster;
   }
 
   /**
