@@ -90,7 +90,7 @@ const BENCHES: Bench[] = [
     name: 'reports',
     file: 'bench/reports.ts',
     what: 'HR report figures (from the reports work)',
-    timeoutS: 300,
+    timeoutS: 1800, // 50,000 people: 6.2 M points into influxd (bench/NOTES.md § HR at 50,000 people)
   },
   {
     name: 'auth-burst',

@@ -67,6 +67,7 @@ function storeConfig(c: DashboardConfig): StoreConfig {
     kind: 'influx',
     url: r.url,
     database: r.database,
+    ...(r.logMeasurement ? { logMeasurement: true } : {}),
     ...(r.username ? { username: r.username } : {}),
     ...(r.passwordFile ? { password: readFileSync(r.passwordFile, 'utf8').trim() } : {}),
   };

@@ -112,6 +112,12 @@ export const DashboardConfig = z
         database: z.string().min(1),
         username: z.string().optional(),
         passwordFile: z.string().optional(),
+        /**
+         * HR's logs from the reading_log projection the writers keep beside each reading (issue 22,
+         * docs/SCALE.md): needed from a few thousand people on. Turn on once every writer is of this
+         * release and readings from before it are backfilled (influxLogBackfill).
+         */
+        logMeasurement: z.boolean().optional(),
       }),
     ]),
     session: z

@@ -3,6 +3,7 @@
  * generated), manual readings and imports. Dates are local days of the site; a day after today
  * is refused, since nothing about it is known yet.
  */
+import type { AccessListSnapshot } from '../../protocols/gate/access-list.ts';
 import type { ReadingRecord } from '../../protocols/gate/messages.ts';
 import { defaultSitePolicy, isWorkingDay } from '../../protocols/site/policy.ts';
 import { decodeCsvBytes } from '../server/csv-decode.ts';
@@ -10,7 +11,7 @@ import { DashboardError } from '../server/errors.ts';
 import { localDay, parseDay, parseSplit, wallToInstant } from '../store/local-time.ts';
 import { type DailyReport, dailyReport } from './daily-report.ts';
 import { badRequest, fromStoreError, ReportErrorCode } from './errors.ts';
-import type { HrRecords } from './hr-records.ts';
+import type { DayNotes, HrRecords } from './hr-records.ts';
 import { type LineError, MAX_LISTED_ERRORS, parseSelfReports } from './import.ts';
 import { LocalTime } from './local-format.ts';
 import { checkEntry, type ManualEntry, manualRecord } from './manual.ts';
@@ -107,12 +108,30 @@ export class ReportService {
       split,
       splitMinutes: split === this.deps.config.reports.split ? this.splitMinutes : parseSplit(split),
       clock: this.clock,
-      roster: new Roster(this.deps.roster()),
+      roster: this.roster(),
       rules: policy.rules,
       isWorkingDay: (day) => policy.version === 0 || isWorkingDay(policy.calendar, day, isoWeekday(day)),
       policyVersion: policy.version,
       ...(this.records ? { notes: this.notes() } : {}),
     };
+  }
+
+  /**
+   * The roster of the current snapshot, built once per snapshot: indexing and sorting 50,000
+   * entries per request was most of one employee's month at that size (issue 22, bench/NOTES.md).
+   */
+  private rosterCache: {
+    snapshot: AccessListSnapshot | null;
+    version: number | null;
+    roster: Roster;
+  } | null = null;
+  private roster(): Roster {
+    const snapshot = this.deps.roster();
+    const c = this.rosterCache;
+    if (c && c.snapshot === snapshot && c.version === (snapshot?.version ?? null)) return c.roster;
+    const roster = new Roster(snapshot);
+    this.rosterCache = { snapshot, version: snapshot?.version ?? null, roster };
+    return roster;
   }
 
   /**
@@ -141,12 +160,23 @@ export class ReportService {
       episodes.set(day, m);
       return m;
     };
+    // Read once per day too: asking the database per person and day cost a month export of
+    // 50,000 people 3.1 M queries (issue 22, bench/NOTES.md).
+    const dayNotes = new Map<string, DayNotes>();
+    const notesOf = (day: string): DayNotes => {
+      let n = dayNotes.get(day);
+      if (!n) {
+        n = records.notesFor(day, day);
+        dayNotes.set(day, n);
+      }
+      return n;
+    };
     return {
       absence: (no, day) => {
-        const a = records.absence(no, day);
+        const a = notesOf(day).absence(no, day);
         return a ? { reason: a.reason, note: a.note } : null;
       },
-      declaration: (no, day) => records.declaration(no, day),
+      declaration: (no, day) => notesOf(day).declaration(no, day),
       episode: (no, day) => ofDay(day).get(no) ?? null,
     };
   }

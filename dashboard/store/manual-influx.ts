@@ -17,7 +17,7 @@ import {
   INFLUX_RETENTION_POLICY,
   retentionDuration,
 } from '../../protocols/storage/influx-schema.ts';
-import { readingToLine } from '../../protocols/storage/influx-line.ts';
+import { readingLines } from '../../protocols/storage/influx-line.ts';
 import { WriteError, WriteErrorCode } from './write-errors.ts';
 
 export interface InfluxManualSinkOptions {
@@ -56,7 +56,7 @@ export class InfluxManualSink {
 
   async writeMany(rs: readonly ReadingRecord[]): Promise<void> {
     if (rs.length === 0) return;
-    const body = rs.map(readingToLine).join('\n');
+    const body = rs.flatMap(readingLines).join('\n');
     const first = await this.post(body);
     if (first.ok) return;
     if (first.status === 404 || /retention policy not found|database not found/i.test(first.text)) {

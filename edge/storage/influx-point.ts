@@ -6,8 +6,17 @@
 import { Raw } from 'influx';
 import type { IPoint } from 'influx';
 import type { ReadingRecord } from '../../protocols/gate/messages.ts';
-import { readingFieldTexts, readingTagTexts } from '../../protocols/storage/influx-line.ts';
-import { INFLUX_MEASUREMENT, pointTimeNs } from '../../protocols/storage/influx-schema.ts';
+import {
+  influxTagText,
+  readingFieldTexts,
+  readingLogFieldTexts,
+  readingTagTexts,
+} from '../../protocols/storage/influx-line.ts';
+import {
+  INFLUX_LOG_MEASUREMENT,
+  INFLUX_MEASUREMENT,
+  pointTimeNs,
+} from '../../protocols/storage/influx-schema.ts';
 
 /** A value the client writes verbatim: without a schema it calls String() on non-strings. */
 class Literal {
@@ -29,4 +38,27 @@ export function toPoint(r: ReadingRecord): IPoint {
     fields,
     timestamp: pointTimeNs(r.at, r.seq),
   } as unknown as IPoint;
+}
+
+/**
+ * The reading's point in HR's log projection (protocols/storage/influx-schema.ts
+ * INFLUX_LOG_MEASUREMENT), or null when the logs never read it (no temperature, unknown face).
+ */
+export function toLogPoint(r: ReadingRecord): IPoint | null {
+  const texts = readingLogFieldTexts(r);
+  if (texts === null) return null;
+  const fields: Record<string, Literal> = {};
+  for (const [k, v] of texts) fields[k] = new Literal(v);
+  return {
+    measurement: INFLUX_LOG_MEASUREMENT,
+    tags: { gateId: new Raw(influxTagText(r.gateId)), siteId: new Raw(influxTagText(r.siteId)) },
+    fields,
+    timestamp: pointTimeNs(r.at, r.seq),
+  } as unknown as IPoint;
+}
+
+/** Every point a reading is written as: the record, and its log projection when it has one. */
+export function toPoints(r: ReadingRecord): IPoint[] {
+  const log = toLogPoint(r);
+  return log === null ? [toPoint(r)] : [toPoint(r), log];
 }

@@ -24,7 +24,7 @@ import {
 import { type Clock, systemClock } from '../clock.ts';
 import type { Logger } from '../log.ts';
 import { type RejectedRecord, SinkRejection, StorageError, StorageErrorCode } from './errors.ts';
-import { toPoint } from './influx-point.ts';
+import { toPoints } from './influx-point.ts';
 import type { ReadingSink } from './types.ts';
 
 export interface InfluxSinkOptions {
@@ -204,7 +204,7 @@ export class InfluxSink implements ReadingSink {
   ): Promise<void> {
     if (records.length === 0) return;
     try {
-      await this.influx.writePoints(records.map(toPoint), {
+      await this.influx.writePoints(records.flatMap(toPoints), {
         precision: 'n',
         retentionPolicy: this.retentionPolicy,
       });

@@ -8,6 +8,8 @@ import type { ReadingRecord } from '../gate/messages.ts';
 import {
   encodeEmployeeTag,
   INFLUX_FIELDS,
+  INFLUX_LOG_FIELDS,
+  INFLUX_LOG_MEASUREMENT,
   INFLUX_MEASUREMENT,
   type InfluxField,
   type InfluxFieldType,
@@ -83,4 +85,44 @@ export function readingToLine(r: ReadingRecord): string {
   const tags = readingTagTexts(r).map(([k, v]) => `${k}=${v}`);
   const fields = readingFieldTexts(r).map(([k, v]) => `${k}=${v}`);
   return `${INFLUX_MEASUREMENT},${tags.join(',')} ${fields.join(',')} ${pointTimeNs(r.at, r.seq)}`;
+}
+
+/**
+ * The field literals of a reading in HR's log projection (INFLUX_LOG_MEASUREMENT), or null for a
+ * reading the logs never read (no temperature, or an unknown face). Its tags are siteId and gateId.
+ */
+export function readingLogFieldTexts(r: ReadingRecord): Array<[string, string]> | null {
+  const employee = encodeEmployeeTag(r.employeeNo);
+  if (employee === null || r.temperatureTenths === null) return null;
+  const values: Record<keyof typeof INFLUX_LOG_FIELDS, string | number | null> = {
+    id: r.id,
+    seq: r.seq,
+    employeeNo: employee,
+    temperatureTenths: r.temperatureTenths,
+    source: r.source,
+    decision: r.decision,
+    mask: r.mask,
+    enteredBy: r.enteredBy,
+  };
+  const fields: Array<[string, string]> = [];
+  for (const [name, type] of Object.entries(INFLUX_LOG_FIELDS) as Array<
+    [keyof typeof values, InfluxFieldType]
+  >) {
+    const v = values[name];
+    if (v !== null) fields.push([name, influxFieldText(v, type)]);
+  }
+  return fields;
+}
+
+/** The reading's line in HR's log projection, same point time as its `reading` line; or null. */
+export function readingToLogLine(r: ReadingRecord): string | null {
+  const fields = readingLogFieldTexts(r);
+  if (fields === null) return null;
+  return `${INFLUX_LOG_MEASUREMENT},gateId=${influxTagText(r.gateId)},siteId=${influxTagText(r.siteId)} ${fields.map(([k, v]) => `${k}=${v}`).join(',')} ${pointTimeNs(r.at, r.seq)}`;
+}
+
+/** Every line a reading is written as: the record, and its log projection when it has one. */
+export function readingLines(r: ReadingRecord): string[] {
+  const log = readingToLogLine(r);
+  return log === null ? [readingToLine(r)] : [readingToLine(r), log];
 }

@@ -103,3 +103,49 @@ export function decodeEmployeeTag(tag: string | null | undefined): string {
 
 /** A retention policy duration as InfluxQL spells it. */
 export const retentionDuration = (days: number): string => `${days}d`;
+
+/**
+ * HR's log projection (issue 22): every reading that counts for the logs (a temperature, a known
+ * person), once more, with only what the twice-daily logs read, in series of one gate of one
+ * site. `reading` keeps a series per person (employeeNo is a tag), and a site's day at 50,000
+ * people means InfluxDB opening 50,000 series per field: 2.6 s or more per day. Here a day is a
+ * few series and a scan of them. Written beside the reading by every writer (same batch, same
+ * point time, so a replay overwrites itself here too); `reading` stays the record. employeeNo is
+ * a string field holding the encoded tag form (encodeEmployeeTag), so the backfill statement
+ * below (which copies the tag as a field) and the writers store the same text.
+ */
+export const INFLUX_LOG_MEASUREMENT = 'reading_log';
+export const INFLUX_LOG_TAGS = ['siteId', 'gateId'] as const satisfies readonly InfluxTag[];
+export const INFLUX_LOG_FIELDS = {
+  id: 'string',
+  seq: 'integer',
+  employeeNo: 'string',
+  temperatureTenths: 'integer',
+  source: 'string',
+  decision: 'string',
+  mask: 'string',
+  enteredBy: 'string',
+} as const satisfies Record<string, InfluxFieldType>;
+
+/**
+ * Builds the log projection of readings written before it existed (a store older than issue 22):
+ * run once as an admin for a database, e.g. month by month with a time range in `where`. It is
+ * idempotent (the same points land on the same times), so running it over a period the writers
+ * already covered changes nothing. The tags not grouped by are written as fields, as InfluxQL's
+ * INTO does.
+ */
+export function influxLogBackfill(opts: {
+  database: string;
+  retentionPolicy?: string;
+  where?: string;
+}): string {
+  const id = (x: string) => `"${x.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+  const rp = `${id(opts.database)}.${id(opts.retentionPolicy ?? INFLUX_RETENTION_POLICY)}`;
+  const fields = Object.keys(INFLUX_LOG_FIELDS).map(id).join(', ');
+  const cond = [
+    `"employeeNo" != ''`,
+    `"temperatureTenths" >= -1000`,
+    ...(opts.where ? [`(${opts.where})`] : []),
+  ];
+  return `SELECT ${fields} INTO ${rp}.${id(INFLUX_LOG_MEASUREMENT)} FROM ${rp}.${id(INFLUX_MEASUREMENT)} WHERE ${cond.join(' AND ')} GROUP BY ${INFLUX_LOG_TAGS.map(id).join(', ')}`;
+}

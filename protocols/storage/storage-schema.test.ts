@@ -1,7 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import type { ReadingRecord } from '../gate/messages.ts';
 import { decodeEmployeeTag, encodeEmployeeTag, pointTimeNs } from './influx-schema.ts';
-import { readingToLine } from './influx-line.ts';
+import { readingLines, readingToLine, readingToLogLine } from './influx-line.ts';
 
 describe('pointTimeNs', () => {
   it('is at * 1e6 + seq mod 1e6, exactly, as a decimal string', () => {
@@ -77,5 +78,51 @@ describe('readingToLine', () => {
         'pairingDelayMs=250i,terminalId="T1",terminalSerialNo=1042i,realtime=true,released=false,' +
         'enteredBy="say \\"hi\\"\\\\" 1700000000123000007',
     );
+  });
+});
+
+describe('readingToLogLine (HR log projection, issue 22)', () => {
+  const base: ReadingRecord = {
+    v: 1,
+    id: 's1:g 1:7',
+    siteId: 's1',
+    gateId: 'g 1',
+    seq: 7,
+    at: 1_700_000_000_123,
+    recordedAt: 1_700_000_000_200,
+    employeeNo: 'line\nbreak',
+    temperatureTenths: 373,
+    rawTenths: 370,
+    offsetTenths: 3,
+    ambientTenths: null,
+    source: 'handheld',
+    sensor: 'manual',
+    sensorSeq: null,
+    decision: 'manual',
+    reason: 'manual-entry',
+    mask: 'no',
+    pairingDelayMs: null,
+    terminalId: null,
+    terminalSerialNo: null,
+    realtime: false,
+    released: false,
+    enteredBy: 'say "hi"',
+    policyVersion: null,
+    thresholdTenths: null,
+  };
+
+  it('a reading of a known person with a temperature: few tags, the log fields, the same point time', () => {
+    // employeeNo as the tag would hold it (a newline is hex-encoded), in a string field.
+    expect(readingToLogLine(base)).toBe(
+      'reading_log,gateId=g\\ 1,siteId=s1 id="s1:g 1:7",seq=7i,employeeNo="~6c696e650a627265616b",' +
+        'temperatureTenths=373i,source="handheld",decision="manual",mask="no",enteredBy="say \\"hi\\"" 1700000000123000007',
+    );
+    expect(readingLines(base)).toEqual([readingToLine(base), readingToLogLine(base)]);
+  });
+
+  it('none for what the logs never read: no temperature, an unknown face', () => {
+    expect(readingToLogLine({ ...base, temperatureTenths: null })).toBeNull();
+    expect(readingToLogLine({ ...base, employeeNo: '' })).toBeNull();
+    expect(readingLines({ ...base, employeeNo: '' })).toEqual([readingToLine({ ...base, employeeNo: '' })]);
   });
 });

@@ -50,6 +50,7 @@ const filenameStar = (h: string): string =>
 describe.each([
   ['sqlite', () => sqliteBackend()],
   ['influx', () => influxBackend(() => influxd)],
+  ['influx (reading_log)', () => influxBackend(() => influxd, {}, { logMeasurement: true })],
 ] as Array<[string, () => Backend]>)('exports on %s', (_name, backend) => {
   let env: Env;
   let t: ReportsApp;

@@ -86,7 +86,12 @@ export function sqliteBackend(patch: Partial<DashboardConfigInput> = {}): Backen
 }
 
 let dbs = 0;
-export function influxBackend(influxd: () => Influxd, patch: Partial<DashboardConfigInput> = {}): Backend {
+/** logMeasurement: HR's logs from the reading_log projection (issue 22), as a large site runs. */
+export function influxBackend(
+  influxd: () => Influxd,
+  patch: Partial<DashboardConfigInput> = {},
+  { logMeasurement = false } = {},
+): Backend {
   return {
     name: 'influx',
     async fresh() {
@@ -95,10 +100,14 @@ export function influxBackend(influxd: () => Influxd, patch: Partial<DashboardCo
       // The fixed 2024 dates must stay inside the retention policy whenever this runs.
       const gate = new InfluxSink({ url, database, retentionDays: 36_500 });
       await gate.init();
-      const config = testConfig({ kind: 'influx', url, database }, patch);
+      const config = testConfig(
+        { kind: 'influx', url, database, ...(logMeasurement ? { logMeasurement } : {}) },
+        patch,
+      );
       const store = new InfluxReadingStore({
         url,
         database,
+        logMeasurement,
         timeZone: config.timezone,
         split: config.reports.split,
       });

@@ -40,6 +40,7 @@ const row = (log: SiteDayLog, no: string) => log.rows.find((r) => r.employeeNo =
 describe.each([
   ['sqlite', () => sqliteBackend()],
   ['influx', () => influxBackend(() => influxd)],
+  ['influx (reading_log)', () => influxBackend(() => influxd, {}, { logMeasurement: true })],
 ] as Array<[string, () => Backend]>)('reports on %s', (_name, backend) => {
   let env: Env;
   let t: ReportsApp;

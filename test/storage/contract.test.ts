@@ -8,6 +8,8 @@ import { SqliteReadingStore } from '../../dashboard/store/sqlite-store.ts';
 import type { ReadingStore } from '../../dashboard/store/types.ts';
 import { InfluxSink } from '../../edge/storage/influx-sink.ts';
 import { SqliteSink } from '../../edge/storage/sqlite-sink.ts';
+import { influxLogBackfill } from '../../protocols/storage/influx-schema.ts';
+import { readingToLine } from '../../protocols/storage/influx-line.ts';
 import { type Influxd, startInfluxd } from '../harness/influxd.ts';
 import { readingStoreContract } from './contract.ts';
 
@@ -54,6 +56,21 @@ readingStoreContract({
     return {
       sink,
       store: (time) => new InfluxReadingStore({ url: influxd.url, database, ...time }),
+      summaryStore: (time) =>
+        new InfluxReadingStore({ url: influxd.url, database, logMeasurement: true, ...time }),
+      legacy: {
+        // The lines a writer of before issue 22 sent: the reading only.
+        async write(rs) {
+          const res = await fetch(`${influxd.url}/write?db=${database}&rp=readings&precision=n`, {
+            method: 'POST',
+            body: rs.map(readingToLine).join('\n'),
+          });
+          if (res.status !== 204) throw new Error(`legacy write: ${res.status} ${await res.text()}`);
+        },
+        async migrate() {
+          await influxd.query(influxLogBackfill({ database }));
+        },
+      },
       async cleanup() {
         await sink.close();
       },

@@ -13,6 +13,13 @@ export interface ContractEnv {
   sink: ReadingSink;
   /** A reader on the same data; closed by cleanup(). */
   store(time?: StoreTimeOptions): ReadingStore;
+  /**
+   * The same data read through the backend's HR summary, where it keeps one (InfluxDB: the
+   * reading_log projection, issue 22). Absent where HR reads the raw readings at every scale.
+   */
+  summaryStore?(time?: StoreTimeOptions): ReadingStore;
+  /** Writes readings as a store of before the summary did (no summary), then the migration builds it. */
+  legacy?: { write(rs: readonly ReadingRecord[]): Promise<void>; migrate(): Promise<void> };
   cleanup(): Promise<void>;
 }
 
@@ -415,6 +422,90 @@ export function readingStoreContract(backend: ContractBackend): void {
         const all = [];
         for await (const page of store.scanLogReadings(ALL)) all.push(...page);
         expect(all.map((r) => r.seq)).toEqual([2, 1, 5]);
+      });
+
+      describe('HR summary: the same answers as the raw readings (issue 22)', () => {
+        const t = shanghai(`${DAY}T08:00:00`);
+        // One table for every backend: what a site's logs meet in a day.
+        const table: ReadingRecord[] = [
+          record(1, { at: t, employeeNo: 'E1' }),
+          // Same millisecond, other gate and other site: only site, gate, seq order them.
+          record(2, { at: t, employeeNo: 'E1', gateId: 'gate-0' }),
+          record(3, { at: t, employeeNo: 'E1', siteId: 'site-0' }),
+          record(4, { at: t + 1, employeeNo: 'E2', temperatureTenths: 200, decision: 'pass' }), // implausible
+          record(5, { at: t + 2, employeeNo: 'E2', temperatureTenths: 372, decision: 'remeasure' }),
+          record(6, { at: t + 3, employeeNo: 'E2', temperatureTenths: null, decision: 'remeasure' }),
+          record(7, { at: t + 4, employeeNo: '', decision: 'denied', reason: 'unknown-face' }),
+          record(8, {
+            at: t + 5,
+            employeeNo: 'line\nbreak',
+            source: 'handheld',
+            sensor: 'manual',
+            decision: 'manual',
+            reason: 'manual-entry',
+            enteredBy: 'O\'Brien "n"\nward 3',
+            mask: 'no',
+          }),
+          record(9, { at: t + 6, employeeNo: '~tilde', temperatureTenths: 385, decision: 'flagged' }),
+          record(10, { at: t + 7, employeeNo: 'E 1,=x', source: 'terminal' }),
+          record(11, { at: shanghai(`${DAY}T00:00:00`), employeeNo: '中文工号' }),
+          record(12, { at: shanghai(`${DAY}T23:59:59.999`), employeeNo: '中文工号' }),
+          record(13, { at: shanghai('2024-03-06T00:00:00'), employeeNo: '中文工号' }),
+          record(14, { at: shanghai(`${DAY}T13:00:00`), employeeNo: 'E1', temperatureTenths: 366 }),
+        ];
+        const day = { from: shanghai(`${DAY}T00:00:00`), to: shanghai('2024-03-06T00:00:00') };
+        const queries = [
+          { ...ALL },
+          { ...day, siteId: SITE },
+          { ...day, siteId: SITE, pageSize: 2 },
+          { ...ALL, employeeNos: ['中文工号', 'line\nbreak', 'E9'] },
+          { ...day, siteId: 'site-0' },
+        ];
+        const logs = async (s: ReadingStore, q: (typeof queries)[number]) => {
+          const out = [];
+          for await (const page of s.scanLogReadings(q)) out.push(...page);
+          return out;
+        };
+        const raw = async (q: (typeof queries)[number]) => {
+          const out: ReadingRecord[] = [];
+          for await (const page of store.scanReadings({ ...q, measuredOnly: true })) out.push(...page);
+          return out.map((r) => ({
+            id: r.id,
+            siteId: r.siteId,
+            gateId: r.gateId,
+            seq: r.seq,
+            at: r.at,
+            employeeNo: r.employeeNo,
+            temperatureTenths: r.temperatureTenths,
+            source: r.source,
+            enteredBy: r.enteredBy,
+            decision: r.decision,
+            mask: r.mask,
+          }));
+        };
+
+        it('the summary answers every query of the table exactly as the raw readings do, replays included', async () => {
+          await env.sink.write(table);
+          await env.sink.write(table.slice(0, 5)); // a replay of a batch changes nothing
+          const summary = env.summaryStore?.({ timeZone: 'Asia/Shanghai' }) ?? store;
+          for (const q of queries) expect(await logs(summary, q)).toEqual(await raw(q));
+          // From intent: measured readings of known people only (not 6, no temperature; not 7, unknown).
+          expect((await logs(summary, { ...day, siteId: SITE })).map((r) => r.seq)).toEqual([
+            11, 2, 1, 4, 5, 8, 9, 10, 14, 12,
+          ]);
+          expect((await logs(summary, { ...day, siteId: 'site-0' })).map((r) => r.seq)).toEqual([3]);
+        });
+
+        it('a store written before the summary: the migration builds it equal to the raw readings', async () => {
+          if (!env.legacy || !env.summaryStore) return; // nothing to migrate where there is no summary
+          await env.legacy.write(table);
+          const summary = env.summaryStore({ timeZone: 'Asia/Shanghai' });
+          // Before the migration the summary knows nothing of them: why it is opt-in until then.
+          expect(await logs(summary, { ...ALL })).toEqual([]);
+          await env.legacy.migrate();
+          await env.legacy.migrate(); // idempotent
+          for (const q of queries) expect(await logs(summary, q)).toEqual(await raw(q));
+        });
       });
 
       it('spans many days in one scan and answers empty when nothing matches', async () => {
