@@ -164,8 +164,7 @@ async function main(): Promise<void> {
           mqttUrl: hub.url,
           username: 'dashboard',
           password: BENCH_PASSWORD,
-          influxUrl: influxd.url,
-          database: 'tg_latency',
+          readings: { kind: 'influx', url: influxd.url, database: 'tg_latency' },
           onAlert: (a, now) => {
             if (a.kind !== 'fever') return;
             const t0 = feverAtFeed.get(a.employeeNo ?? '');

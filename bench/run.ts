@@ -65,7 +65,7 @@ const BENCHES: Bench[] = [
   {
     name: 'scale',
     file: 'bench/scale.ts',
-    what: 'hub CPU and latency with 10, 100, 300, 1,000 gates (and Mosquitto); bench/scale.svg',
+    what: '10 to 1,000 gates on one hub with the dashboard and a guard’s live feed, beside Mosquitto; bench/scale.svg',
     timeoutS: 480,
   },
   {

@@ -1,326 +1,361 @@
 /**
- * Scale of the site broker: how the hub's CPU and latency grow with 10, 100 and 300 gates, next
- * to Mosquitto 2 with the equivalent passwords and ACL, same load, same run. Writes bench/scale.svg.
+ * A campus on one hub (issue 22): how latency, CPU and memory of the site grow with 10, 100, 300
+ * and 1,000 gates at one passage per gate per second, the hub beside Mosquitto 2 with the
+ * equivalent passwords and ACL, same load, same run. Writes bench/scale.svg.
  *
- * A simulated gate is the traffic a real one makes on the broker: its terminal publishes a face
- * event (QoS 1), the gate answers with the verdict and publishes its decision and reading (QoS 1,
- * about 1 KB each) and a heartbeat every 10 s (QoS 0); a dashboard-role client subscribed to
- * `tg/{site}/#` (as the dashboard is) takes everything the gates publish. One person per gate
- * per second (--rate). Every client authenticates with its own credentials and is held to its ACL.
- * Latencies: terminal event → verdict back at the terminal (two hops through the broker), and
- * gate's decision → dashboard client. CPU and memory of the broker process from /proc.
+ * The site: the hub (`site/cli.ts`, what `npm run hub` runs, its own process) and the dashboard
+ * server (`createDashboard`, bench/support/dashboard-host.ts, its own process, logged in to the
+ * broker as its own device, 50 shared isolation rooms) with a guard logged in on its live feed
+ * (GET /api/feed, SSE). With Mosquitto the same dashboard runs against Mosquitto instead.
  *
- * The largest size is judged against issue 22's targets for a campus on one hub: event → verdict
- * p99 < 50 ms and nothing lost at 1,000 gates (Mosquitto is measured up to --mosquitto-max gates).
+ * The load: simulated gates and terminals with their own credentials and ACLs
+ * (bench/support/scale-worker.ts: what a real edge and terminal put on the broker, valid payloads,
+ * the edge's subscriptions, persistent sessions), played by several worker processes so that one
+ * event loop holding 2,000 connections does not become what is measured. One person per gate
+ * per second (--rate); 5 fevers a second over the whole site at every size (--fevers-per-s), each a
+ * different person (as bench/latency.ts at 100 gates).
  *
- *   npx tsx bench/scale.ts [--gates 10,100,300,1000] [--rate 1] [--seconds 15] [--no-mosquitto] [--mosquitto-max 1000]
+ * Figures per step: terminal event → verdict back at the terminal (two broker hops); fever event →
+ * the alert on the guard's live feed; lost (events without a verdict, fevers that never reached
+ * the feed, decisions missing from the feed); CPU and RSS of the broker and the dashboard from
+ * /proc; CPU of the load generator. The 1,000-gate step is judged against issue 22's targets.
+ *
+ *   npx tsx bench/scale.ts [--gates 10,100,300,1000] [--rate 1] [--seconds 10] [--fevers-per-s 5] [--workers 4]
+ *                          [--no-mosquitto] [--profile DIR]   (DIR: --cpu-prof of hub and dashboard)
  */
-import { writeFileSync } from 'node:fs';
+import { type ChildProcess, fork } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { mosquittoAvailable } from '../test/harness/mosquitto.ts';
-import { faceEvent } from './lib/events.ts';
-import { BENCH_PASSWORD, type Broker, siteDevices, startHub, startMosquittoFor } from './lib/hub.ts';
+import { type DashboardFeed, startDashboardFeed } from './lib/dashboard-feed.ts';
+import {
+  BENCH_PASSWORD,
+  type Broker,
+  type BenchDevice,
+  siteDevices,
+  startHub,
+  startMosquittoFor,
+} from './lib/hub.ts';
 import { CpuMeter, rssMiB } from './lib/procfs.ts';
 import { emitResult, fmt, say } from './lib/result.ts';
-import { linePlots } from './lib/svg-plot.ts';
+import { linePlots, type Series } from './lib/svg-plot.ts';
 import { summarize, table } from './stats.ts';
+import type { WorkerCommand, WorkerMessage, WorkerReport } from './support/scale-worker.ts';
 
 const { values: args } = parseArgs({
   options: {
     gates: { type: 'string', default: '10,100,300,1000' },
-    'mosquitto-max': { type: 'string', default: '1000' },
-    seconds: { type: 'string', default: '15' },
+    seconds: { type: 'string', default: '10' },
     /** People per gate per second. */
     rate: { type: 'string', default: '1' },
+    workers: { type: 'string', default: '4' },
+    /** Fevers per second over the whole site, the same at every size (at most every passage). */
+    'fevers-per-s': { type: 'string', default: '5' },
     'no-mosquitto': { type: 'boolean' },
+    profile: { type: 'string' },
   },
 });
 const SIZES = (args.gates as string).split(',').map(Number);
 const SECONDS = Number(args.seconds);
 const RATE = Number(args.rate);
+const WORKERS = Number(args.workers);
+const FEVERS_PER_S = Number(args['fevers-per-s']);
+const PROFILE = args.profile ? resolve(args.profile) : undefined;
 const WARMUP_S = 3;
 const SITE = 'bench';
 const ROOT = resolve(import.meta.dirname, '..');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** Wall-clock ms with sub-ms resolution, comparable with the workers' (scale-worker.ts). */
+const epoch = () => performance.timeOrigin + performance.now();
+
+type Kind = 'hub' | 'mosquitto';
+type Summary = { n: number; p50: number; p99: number; max: number };
 
 interface Point {
-  broker: 'hub' | 'mosquitto';
+  broker: Kind;
   gates: number;
   passagesPerS: number;
-  verdict: { n: number; p50: number; p99: number; max: number };
-  decision: { n: number; p50: number; p99: number; max: number };
-  lost: number;
-  cpuPct: number;
-  rssMiB: number;
+  verdict: Summary;
+  feverToFeed: Summary;
+  lost: { verdicts: number; fevers: number; decisions: number };
+  wrong: number;
+  cpuPct: { broker: number; dashboard: number; generator: number };
+  rssMiB: { broker: number; dashboard: number };
+  feedReconnects: number;
 }
 
-async function connect(url: string, o: IClientOptions): Promise<MqttClient> {
-  return mqtt.connectAsync(url, { reconnectPeriod: 0, connectTimeout: 30_000, ...o });
+// --- the load generator's worker processes ---
+
+interface Worker {
+  child: ChildProcess;
+  next(msg: WorkerMessage['msg']): Promise<WorkerMessage>;
+  send(c: WorkerCommand): void;
 }
 
-const pad = 'x'.repeat(400);
-
-async function load(kind: Point['broker'], broker: Broker, gates: number): Promise<Point> {
-  const ids = Array.from({ length: gates }, (_, i) => String(i + 1).padStart(3, '0'));
-  const verdictMs: number[] = [];
-  const decisionMs: number[] = [];
-  const decisionSent = new Map<string, number>();
-  let measuring = false;
-  const dashboard = await connect(broker.url, {
-    username: 'observer',
-    password: BENCH_PASSWORD,
-    clientId: 'observer',
+function startWorker(): Worker {
+  const child = fork(join(ROOT, 'bench/support/scale-worker.ts'), [], {
+    execArgv: ['--import', import.meta.resolve('tsx')],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
-  dashboard.on('message', (topic, payload) => {
-    if (!topic.endsWith('/decision')) return;
-    const now = performance.now();
-    const text = payload.toString();
-    const id = text.slice(7, text.indexOf('"', 7));
-    const t = decisionSent.get(id);
-    if (t === undefined) return;
-    decisionSent.delete(id);
-    if (measuring) decisionMs.push(now - t);
+  const inbox: WorkerMessage[] = [];
+  let wake: (() => void) | undefined;
+  child.on('message', (m: WorkerMessage) => {
+    inbox.push(m);
+    wake?.();
   });
-  await dashboard.subscribeAsync(`tg/${SITE}/#`, { qos: 1 });
-
-  const clients: MqttClient[] = [dashboard];
-  const lanes: Array<() => void> = [];
-  for (const n of ids) {
-    const gateId = `gate-${n}`;
-    const termId = `term-${n}`;
-    const gate = await connect(broker.url, {
-      username: gateId,
-      password: BENCH_PASSWORD,
-      clientId: `tg-edge-${SITE}-${gateId}`,
-      clean: false,
-    });
-    const term = await connect(broker.url, { username: termId, password: BENCH_PASSWORD, clientId: termId });
-    clients.push(gate, term);
-    let seq = 0;
-    gate.on('message', (_t, payload) => {
-      const ev = JSON.parse(payload.toString()) as { serialNo: number; currTemperature: number };
-      const ok = ev.currTemperature < 37.3;
-      gate.publish(
-        `face/${termId}/verdict`,
-        JSON.stringify({
-          serialNo: ev.serialNo,
-          checkResult: ok ? 'success' : 'failed',
-          open: false,
-          display: `${ev.currTemperature}°C`,
-          lang: 'zh-CN',
-        }),
-        { qos: 1 },
-      );
-      const id = `${gateId}:${seq++}`;
-      decisionSent.set(id, performance.now());
-      gate.publish(
-        `tg/${SITE}/gate/${gateId}/decision`,
-        `{"id":"${id}","kind":"decision","pad":"${pad}${pad}"}`,
-        {
-          qos: 1,
-        },
-      );
-      gate.publish(`tg/${SITE}/gate/${gateId}/reading`, `{"id":"${id}","kind":"reading","pad":"${pad}"}`, {
-        qos: 1,
-      });
-    });
-    await gate.subscribeAsync(`face/${termId}/event`, { qos: 1 });
-    const eventSent = new Map<number, number>();
-    term.on('message', (_t, payload) => {
-      const now = performance.now();
-      const serialNo = (JSON.parse(payload.toString()) as { serialNo: number }).serialNo;
-      const t = eventSent.get(serialNo);
-      if (t === undefined) return;
-      eventSent.delete(serialNo);
-      if (measuring) verdictMs.push(now - t);
-    });
-    await term.subscribeAsync(`face/${termId}/verdict`, { qos: 1 });
-    let serial = 0;
-    lanes.push(() => {
-      serial++;
-      eventSent.set(serial, performance.now());
-      term.publish(`face/${termId}/event`, faceEvent(serial, serial), { qos: 1 });
-    });
-    lanes.push(() =>
-      gate.publish(`tg/${SITE}/gate/${gateId}/heartbeat`, `{"gate":"${gateId}","pad":"${pad}"}`, { qos: 0 }),
-    );
-  }
-
-  const timers: NodeJS.Timeout[] = [];
-  ids.forEach((_, i) => {
-    const person = lanes[2 * i] as () => void;
-    const heartbeat = lanes[2 * i + 1] as () => void;
-    // Spread the gates over the second so they do not publish in lockstep.
-    timers.push(
-      setTimeout(
-        () => {
-          person();
-          timers.push(setInterval(person, 1000 / RATE), setInterval(heartbeat, 10_000));
-        },
-        (i * 1000) / gates,
-      ),
-    );
-  });
-  await sleep(WARMUP_S * 1000);
-  const cpu = new CpuMeter([broker.pid]);
-  measuring = true;
-  const t0 = performance.now();
-  await sleep(SECONDS * 1000);
-  measuring = false;
-  const elapsed = (performance.now() - t0) / 1000;
-  const cpuPct = cpu.percent();
-  for (const t of timers) clearTimeout(t);
-  await sleep(1000); // in-flight messages land
-  const rss = rssMiB(broker.pid);
-  await Promise.all(clients.map((c) => c.endAsync(true)));
-  const v = summarize(verdictMs);
+  child.on('exit', () => wake?.());
   return {
-    broker: kind,
-    gates,
-    passagesPerS: v.n / elapsed,
-    verdict: v,
-    decision: summarize(decisionMs),
-    lost: decisionSent.size,
-    cpuPct,
-    rssMiB: rss,
+    child,
+    send: (c) => child.send(c),
+    async next(want) {
+      for (;;) {
+        const i = inbox.findIndex((m) => m.msg === want || m.msg === 'error');
+        if (i >= 0) {
+          const m = inbox.splice(i, 1)[0] as WorkerMessage;
+          if (m.msg === 'error') throw new Error(`load worker: ${m.error}`);
+          return m;
+        }
+        if (child.exitCode !== null || child.signalCode !== null)
+          throw new Error(`load worker exited (${child.exitCode ?? child.signalCode})`);
+        await new Promise<void>((r) => {
+          wake = r;
+        });
+      }
+    },
   };
+}
+
+// --- one step ---
+
+async function step(kind: Kind, gates: number, workers: Worker[]): Promise<Point> {
+  const dir = mkdtempSync(join(tmpdir(), 'tg-bench-scale-'));
+  const devices: BenchDevice[] = [
+    ...siteDevices(SITE, gates),
+    { id: 'dashboard', role: 'dashboard', site: SITE },
+  ];
+  const profArgs = (what: string) =>
+    // One folder per process: tsx's loader thread writes a profile of its own beside the main one.
+    PROFILE ? ['--cpu-prof', '--cpu-prof-dir', join(PROFILE, `${what}-${kind}-${gates}`)] : [];
+  let broker: Broker | undefined;
+  let dashboard: DashboardFeed | undefined;
+  const feverSeen = new Map<string, number>();
+  try {
+    broker =
+      kind === 'hub' ? await startHub(SITE, devices, profArgs('hub')) : await startMosquittoFor(devices);
+    dashboard = await startDashboardFeed({
+      dir,
+      siteId: SITE,
+      mqttUrl: broker.url,
+      username: 'dashboard',
+      password: BENCH_PASSWORD,
+      readings: { kind: 'sqlite', path: join(dir, 'readings.sqlite') },
+      nodeArgs: profArgs('dashboard'),
+      onAlert: (a, receivedAt) => {
+        if (a.kind !== 'fever' || !a.employeeNo || feverSeen.has(a.employeeNo)) return;
+        feverSeen.set(a.employeeNo, performance.timeOrigin + receivedAt);
+      },
+    });
+    // Gate i goes to worker i mod W: every worker plays about the same share at every size.
+    const slices = workers.map((_, w) =>
+      Array.from({ length: gates }, (_, i) => i + 1).filter((g) => (g - 1) % workers.length === w),
+    );
+    const url = broker.url;
+    slices.forEach((s, w) => {
+      workers[w]?.send({ cmd: 'connect', url, site: SITE, gates: s, password: BENCH_PASSWORD });
+    });
+    await Promise.all(workers.map((w) => w.next('connected')));
+    const startAt = Date.now() + 200;
+    const feverEvery = Math.max(1, Math.round((gates * RATE) / FEVERS_PER_S));
+    for (const w of workers) w.send({ cmd: 'start', startAt, totalGates: gates, rate: RATE, feverEvery });
+    await sleep(startAt - Date.now() + WARMUP_S * 1000);
+
+    const cpu = {
+      broker: new CpuMeter([broker.pid]),
+      dashboard: new CpuMeter([dashboard.pid]),
+      generator: new CpuMeter(workers.map((w) => w.child.pid as number)),
+    };
+    const t0 = epoch();
+    await sleep(SECONDS * 1000);
+    const t1 = epoch();
+    const cpuPct = {
+      broker: cpu.broker.percent(),
+      dashboard: cpu.dashboard.percent(),
+      generator: cpu.generator.percent(),
+    };
+    const rss = { broker: rssMiB(broker.pid), dashboard: rssMiB(dashboard.pid) };
+    for (const w of workers) w.send({ cmd: 'stop' });
+    const reports = (await Promise.all(workers.map((w) => w.next('report')))).map(
+      (m) => (m as { report: WorkerReport }).report,
+    );
+    const fevers = reports.flatMap((r) => r.fevers);
+    const decisions = reports.reduce((s, r) => s + r.decisions, 0);
+    // The feed catches up with the last decisions and fevers (at most 5 s).
+    const stats = dashboard.stats;
+    const deadline = Date.now() + 5000;
+    while (
+      ((stats.frames.decision ?? 0) < decisions || fevers.some(([e]) => !feverSeen.has(e))) &&
+      Date.now() < deadline
+    )
+      await sleep(50);
+    for (const w of workers) w.send({ cmd: 'close' });
+    await Promise.all(workers.map((w) => w.next('closed')));
+
+    const inWindow = (at: number) => at >= t0 && at < t1;
+    const verdict = summarize(
+      reports.flatMap((r) => r.verdicts.filter(([at]) => inWindow(at)).map(([, ms]) => ms)),
+    );
+    const feverToFeed = summarize(
+      fevers
+        .filter(([e, at]) => inWindow(at) && feverSeen.has(e))
+        .map(([e, at]) => (feverSeen.get(e) as number) - at),
+    );
+    return {
+      broker: kind,
+      gates,
+      passagesPerS: verdict.n / ((t1 - t0) / 1000),
+      verdict,
+      feverToFeed,
+      lost: {
+        verdicts: reports.reduce((s, r) => s + r.noVerdict, 0),
+        fevers: fevers.filter(([e]) => !feverSeen.has(e)).length,
+        decisions: Math.max(0, decisions - (stats.frames.decision ?? 0)),
+      },
+      wrong: reports.reduce((s, r) => s + r.wrong, 0),
+      cpuPct,
+      rssMiB: rss,
+      feedReconnects: stats.reconnects,
+    };
+  } finally {
+    await dashboard?.stop();
+    await broker?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const lostTotal = (p: Point) => p.lost.verdicts + p.lost.fevers + p.lost.decisions;
+
+function plot(points: Point[], withMosquitto: boolean): string {
+  const of = (kind: Kind, y: (p: Point) => number): [number, number][] =>
+    points.filter((p) => p.broker === kind).map((p) => [p.gates, y(p)]);
+  const pair = (name: string, y: (p: Point) => number, colors: [string, string]): Series[] => [
+    { name: `hub ${name}`, color: colors[0], points: of('hub', y) },
+    ...(withMosquitto
+      ? [{ name: `Mosquitto ${name}`, color: colors[1], dashed: true, points: of('mosquitto', y) }]
+      : []),
+  ];
+  const x = `gates (${RATE} person/s each)`;
+  return linePlots([
+    {
+      title: 'Terminal event → verdict (two broker hops)',
+      xLabel: x,
+      yLabel: 'ms',
+      series: [
+        ...pair('p50', (p) => p.verdict.p50, ['#c0392b', '#7f8c8d']),
+        ...pair('p99', (p) => p.verdict.p99, ['#e67e22', '#2c3e50']),
+      ],
+    },
+    {
+      title: 'Fever → guard’s live feed (SSE)',
+      xLabel: x,
+      yLabel: 'ms',
+      series: [
+        ...pair('p50', (p) => p.feverToFeed.p50, ['#c0392b', '#7f8c8d']),
+        ...pair('p99', (p) => p.feverToFeed.p99, ['#e67e22', '#2c3e50']),
+      ],
+    },
+    {
+      title: 'CPU',
+      xLabel: x,
+      yLabel: '% of one core',
+      series: [
+        ...pair('(broker)', (p) => p.cpuPct.broker, ['#c0392b', '#7f8c8d']),
+        ...pair('+ dashboard', (p) => p.cpuPct.broker + p.cpuPct.dashboard, ['#8e44ad', '#2c3e50']),
+      ],
+    },
+  ]);
 }
 
 async function main(): Promise<void> {
   const withMosquitto = !args['no-mosquitto'] && mosquittoAvailable();
+  const started = Date.now();
+  const workers = Array.from({ length: WORKERS }, startWorker);
   const points: Point[] = [];
-  for (const gates of SIZES) {
-    const devices = siteDevices(SITE, gates);
-    say(`scale: hub, ${gates} gates, ${SECONDS} s…`);
-    const hub = await startHub(SITE, devices);
-    try {
-      points.push(await load('hub', hub, gates));
-    } finally {
-      await hub.stop();
-    }
-    if (withMosquitto && gates <= Number(args['mosquitto-max'])) {
-      say(`scale: Mosquitto, ${gates} gates, ${SECONDS} s…`);
-      const m = await startMosquittoFor(devices);
-      try {
-        points.push(await load('mosquitto', m, gates));
-      } finally {
-        await m.stop();
+  try {
+    for (const gates of SIZES)
+      for (const kind of withMosquitto ? (['hub', 'mosquitto'] as const) : (['hub'] as const)) {
+        say(`scale: ${kind}, ${gates} gates, ${SECONDS} s…`);
+        const p = await step(kind, gates, workers);
+        say(
+          `scale: ${kind}, ${gates} gates: verdict p99 ${fmt(p.verdict.p99, 1)} ms, fever → feed p99 ${fmt(p.feverToFeed.p99, 1)} ms, lost ${lostTotal(p)}, CPU ${fmt(p.cpuPct.broker)} + ${fmt(p.cpuPct.dashboard)} % (generator ${fmt(p.cpuPct.generator)} %)`,
+        );
+        points.push(p);
       }
-    }
+  } finally {
+    for (const w of workers) w.child.kill('SIGTERM');
   }
-  const svg = linePlots([
-    {
-      title: 'Broker CPU',
-      xLabel: `gates (${RATE} person/s each)`,
-      yLabel: '% of one core',
-      series: [
-        {
-          name: 'hub',
-          color: '#c0392b',
-          points: points.filter((p) => p.broker === 'hub').map((p) => [p.gates, p.cpuPct]),
-        },
-        ...(withMosquitto
-          ? [
-              {
-                name: 'Mosquitto 2',
-                color: '#7f8c8d',
-                dashed: true,
-                points: points
-                  .filter((p) => p.broker === 'mosquitto')
-                  .map((p) => [p.gates, p.cpuPct] as [number, number]),
-              },
-            ]
-          : []),
-      ],
-    },
-    {
-      title: 'Terminal event → verdict (two broker hops)',
-      xLabel: `gates (${RATE} person/s each)`,
-      yLabel: 'ms',
-      series: [
-        {
-          name: 'hub p50',
-          color: '#c0392b',
-          points: points.filter((p) => p.broker === 'hub').map((p) => [p.gates, p.verdict.p50]),
-        },
-        {
-          name: 'hub p99',
-          color: '#e67e22',
-          points: points.filter((p) => p.broker === 'hub').map((p) => [p.gates, p.verdict.p99]),
-        },
-        ...(withMosquitto
-          ? [
-              {
-                name: 'Mosquitto p50',
-                color: '#7f8c8d',
-                dashed: true,
-                points: points
-                  .filter((p) => p.broker === 'mosquitto')
-                  .map((p) => [p.gates, p.verdict.p50] as [number, number]),
-              },
-              {
-                name: 'Mosquitto p99',
-                color: '#2c3e50',
-                dashed: true,
-                points: points
-                  .filter((p) => p.broker === 'mosquitto')
-                  .map((p) => [p.gates, p.verdict.p99] as [number, number]),
-              },
-            ]
-          : []),
-      ],
-    },
-  ]);
-  writeFileSync(join(ROOT, 'bench', 'scale.svg'), svg);
+  writeFileSync(join(ROOT, 'bench', 'scale.svg'), plot(points, withMosquitto));
+  const name = (k: Kind) => (k === 'hub' ? 'hub (aedes + SQLite)' : 'Mosquitto 2');
   const out = [
-    `## Scale: the site broker with ${SIZES.join(', ')} gates\n`,
-    `Simulated gates and terminals (MQTT clients with their own credentials and ACLs), ${RATE} person(s) per gate per second: event → verdict → decision + reading, heartbeats every 10 s, a dashboard-role client on \`tg/${SITE}/#\`. ${SECONDS} s measured after ${WARMUP_S} s of warm-up. Broker CPU from /proc; the load generator shares the machine.\n`,
+    `## Scale: a campus on one hub, ${SIZES.map((n) => fmt(n)).join(', ')} gates\n`,
+    `Each step: the broker (the hub, \`site/cli.ts\` in its own process, or Mosquitto 2 with the equivalent passwords and ACL) and the dashboard server (its own process) with a guard logged in on its live feed (SSE); simulated gates and terminals with their own credentials, persistent sessions and the edge's subscriptions, played by ${WORKERS} load-generator processes; ${RATE} person(s) per gate per second, ${FEVERS_PER_S} fevers per second over the site at every size (each a new person, so a new alert; far more than a real site sees: a stress figure). ${SECONDS} s measured after ${WARMUP_S} s of warm-up. CPU and RSS from /proc; everything shares the machine's ${'2'} cores. ${Math.round((Date.now() - started) / 1000)} s in all.\n`,
     table(
       [
         'broker',
         'gates',
         'passages/s',
         'event → verdict p50 / p99 ms',
-        'decision → dashboard p50 / p99 ms',
-        'lost',
-        'broker CPU %',
-        'broker RSS MiB',
+        'fever → live feed p50 / p99 ms (n)',
+        'lost: verdicts / fevers / decisions',
+        'CPU % broker / dashboard',
+        'RSS MiB broker / dashboard',
+        'generator CPU %',
       ],
       points.map((p) => [
-        p.broker === 'hub' ? 'hub (aedes + SQLite)' : 'Mosquitto 2',
-        String(p.gates),
+        name(p.broker),
+        fmt(p.gates),
         fmt(p.passagesPerS),
         `${fmt(p.verdict.p50, 1)} / ${fmt(p.verdict.p99, 1)}`,
-        `${fmt(p.decision.p50, 1)} / ${fmt(p.decision.p99, 1)}`,
-        String(p.lost),
-        fmt(p.cpuPct),
-        fmt(p.rssMiB),
+        `${fmt(p.feverToFeed.p50, 1)} / ${fmt(p.feverToFeed.p99, 1)} (${fmt(p.feverToFeed.n)})`,
+        `${p.lost.verdicts} / ${p.lost.fevers} / ${p.lost.decisions}`,
+        `${fmt(p.cpuPct.broker)} / ${fmt(p.cpuPct.dashboard)}`,
+        `${fmt(p.rssMiB.broker)} / ${fmt(p.rssMiB.dashboard)}`,
+        fmt(p.cpuPct.generator),
       ]),
     ),
     '',
-    '![hub CPU and latency against the number of gates](scale.svg)',
+    `Verdicts with the wrong result: ${points.reduce((s, p) => s + p.wrong, 0)}. Live feed reconnects (the dashboard drops a client that falls 4 MB behind; it resumes from the store): ${points.map((p) => p.feedReconnects).join(', ')}.`,
+    '',
+    '![latency and CPU against the number of gates, hub beside Mosquitto](scale.svg)',
     '',
   ];
   process.stdout.write(`${out.join('\n')}\n`);
   const top = points.filter((p) => p.broker === 'hub').at(-1);
+  const site = (p: Point) =>
+    `hub CPU ${fmt(p.cpuPct.broker)} %, RSS ${fmt(p.rssMiB.broker)} MiB; dashboard CPU ${fmt(p.cpuPct.dashboard)} %, RSS ${fmt(p.rssMiB.dashboard)} MiB`;
   emitResult({
     bench: 'scale',
-    figures: { seconds: SECONDS, points },
+    figures: { seconds: SECONDS, rate: RATE, workers: WORKERS, points },
     targets: top
       ? [
           {
             figure: `hub, ${fmt(top.gates)} gates × ${RATE} passage/s: event → verdict p99 (simulated gates)`,
-            value: `${fmt(top.verdict.p99, 1)} ms (${fmt(top.passagesPerS)} passages/s; hub CPU ${fmt(top.cpuPct)} %, RSS ${fmt(top.rssMiB)} MiB)`,
+            value: `${fmt(top.verdict.p99, 1)} ms (p50 ${fmt(top.verdict.p50, 1)}; ${fmt(top.passagesPerS)} passages/s; ${site(top)})`,
             target: '< 50 ms',
             met: top.verdict.p99 < 50,
           },
           {
-            figure: `hub, ${fmt(top.gates)} gates: decisions lost`,
-            value: fmt(top.lost),
+            figure: `hub, ${fmt(top.gates)} gates: fever → guard's live feed p99`,
+            value: `${fmt(top.feverToFeed.p99, 1)} ms (p50 ${fmt(top.feverToFeed.p50, 1)}, ${fmt(top.feverToFeed.n)} fevers)`,
+            target: '< 100 ms',
+            met: top.feverToFeed.n > 0 && top.feverToFeed.p99 < 100,
+          },
+          {
+            figure: `hub, ${fmt(top.gates)} gates: lost (verdicts / fevers on the feed / decisions on the feed)`,
+            value: `${top.lost.verdicts} / ${top.lost.fevers} / ${top.lost.decisions}`,
             target: '0',
-            met: top.lost === 0,
+            met: lostTotal(top) === 0,
           },
         ]
       : [],

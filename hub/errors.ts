@@ -32,6 +32,8 @@ export const HubErrorCode = {
   REQUEST_INVALID: 'TG_HUB_REQUEST_INVALID',
   /** A policy edit was made on an outdated version. */
   POLICY_CONFLICT: 'TG_HUB_POLICY_CONFLICT',
+  /** The broker database's background checkpoint failed; commits checkpoint again (slower). */
+  CHECKPOINT_FAILED: 'TG_HUB_CHECKPOINT_FAILED',
 } as const;
 export type HubErrorCode = CodeOf<typeof HubErrorCode>;
 

@@ -147,6 +147,11 @@ export async function createHub(config: HubConfig, opts: HubOptions = {}): Promi
     path: join(config.persistenceDir, 'broker.sqlite'),
     acceptSubscription: (clientId, topic) => guard.subscriptionAllowed(clientId, topic),
     now,
+    onCheckpointerFailure: (err) =>
+      log.error(
+        { code: HubErrorCode.CHECKPOINT_FAILED, err },
+        'background WAL checkpoint failed; checkpointing in commits',
+      ),
   });
   // aedes publishes the wills of a previous run's clients after 4 broker heartbeats: tie that to
   // the fleet's own timeout, so a gate that never came back is reported in about that time.
@@ -521,6 +526,7 @@ export async function createHub(config: HubConfig, opts: HubOptions = {}): Promi
           plaintext: config.mqtt.plaintext,
           tls: config.mqtt.tls,
           maxPacketBytes: config.limits.maxPayloadBytes + FRAME_OVERHEAD_BYTES,
+          socketBufferBytes: config.limits.socketBufferBytes,
           onOversizedFrame: (clientId, bytes) => {
             guard.stats.totals.oversized++;
             if (clientId) {

@@ -37,9 +37,11 @@ export async function startDashboardFeed(o: {
   mqttUrl: string;
   username: string;
   password: string;
-  influxUrl: string;
-  database: string;
+  /** Where the dashboard reads readings from (its config's `readings`). */
+  readings: { kind: 'influx'; url: string; database: string } | { kind: 'sqlite'; path: string };
   onAlert: (a: FeedAlert, receivedAt: number) => void;
+  /** Node flags for the dashboard's process (e.g. `--cpu-prof`). */
+  nodeArgs?: string[];
 }): Promise<DashboardFeed> {
   const config = join(o.dir, 'dashboard.json');
   writeFileSync(
@@ -49,7 +51,7 @@ export async function startDashboardFeed(o: {
       http: { host: '127.0.0.1', port: 0 },
       dataDir: join(o.dir, 'dashboard'),
       mqtt: { url: o.mqttUrl, username: o.username, password: o.password },
-      readings: { kind: 'influx', url: o.influxUrl, database: o.database },
+      readings: o.readings,
       rooms: Array.from({ length: 50 }, (_, i) => ({
         id: `room-${i + 1}`,
         name: `R${i + 1}`,
@@ -59,7 +61,7 @@ export async function startDashboardFeed(o: {
       logLevel: 'warn',
     }),
   );
-  const p = spawnTs('bench/support/dashboard-host.ts', [config, GUARD_PASSWORD]);
+  const p = spawnTs('bench/support/dashboard-host.ts', [config, GUARD_PASSWORD], o.nodeArgs);
   await awaitReady(p, () => /ready \d+/.test(p.output()), {
     name: 'dashboard',
     what: 'dashboard listening and subscribed',

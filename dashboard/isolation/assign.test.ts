@@ -153,4 +153,76 @@ describe('planRooms', () => {
       }),
     );
   });
+
+  it('property: the same plan as matching the closest gate–room pair one place at a time (previous plans included)', () => {
+    // The rule written out the slow way: every free place goes to the closest remaining gate–room
+    // pair (ties: the gate's order, then the least full room, then the rooms' order).
+    const reference = (
+      rooms: Room[],
+      occ: Map<string, number>,
+      gates: string[],
+      prev: Map<string, string>,
+    ) => {
+      const reserved = new Map(occ);
+      const free = (r: Room) => (reserved.get(r.id) ?? 0) < r.capacity;
+      const d = (r: Room, g: string) => r.distances[g] ?? 1e6;
+      const plan = new Map<string, string | null>();
+      for (const g of gates) {
+        const p = rooms.find((r) => r.id === prev.get(g));
+        if (!p || !free(p)) continue;
+        if (d(p, g) > Math.min(...rooms.filter(free).map((r) => d(r, g)))) continue;
+        plan.set(g, p.id);
+        reserved.set(p.id, (reserved.get(p.id) ?? 0) + 1);
+      }
+      for (;;) {
+        const pairs = gates
+          .filter((g) => !plan.has(g))
+          .flatMap((g) => rooms.filter(free).map((r) => ({ g, r })));
+        if (pairs.length === 0) break;
+        pairs.sort(
+          (a, b) =>
+            d(a.r, a.g) - d(b.r, b.g) ||
+            gates.indexOf(a.g) - gates.indexOf(b.g) ||
+            (reserved.get(a.r.id) ?? 0) - (reserved.get(b.r.id) ?? 0) ||
+            rooms.indexOf(a.r) - rooms.indexOf(b.r),
+        );
+        const { g, r } = pairs[0] as { g: string; r: Room };
+        plan.set(g, r.id);
+        reserved.set(r.id, (reserved.get(r.id) ?? 0) + 1);
+      }
+      return plan;
+    };
+    const arb = fc.record({
+      rooms: fc.array(
+        fc.record({
+          capacity: fc.integer({ min: 1, max: 4 }),
+          used: fc.integer({ min: 0, max: 4 }),
+          d: fc.array(fc.option(fc.integer({ min: 0, max: 5 })), { minLength: 6, maxLength: 6 }),
+        }),
+        { minLength: 1, maxLength: 6 },
+      ),
+      gates: fc.integer({ min: 1, max: 6 }),
+      prev: fc.array(fc.integer({ min: -1, max: 5 }), { minLength: 6, maxLength: 6 }),
+    });
+    fc.assert(
+      fc.property(arb, ({ rooms: spec, gates, prev }) => {
+        const gateIds = Array.from({ length: gates }, (_, i) => `g${i}`);
+        const rooms = spec.map((s, i) =>
+          room(
+            `r${i}`,
+            Object.fromEntries(gateIds.flatMap((g, j) => (s.d[j] == null ? [] : [[g, s.d[j] as number]]))),
+            s.capacity,
+          ),
+        );
+        const occ = new Map(spec.map((s, i) => [`r${i}`, Math.min(s.used, s.capacity)]));
+        const previous = new Map(
+          gateIds.flatMap((g, j) => ((prev[j] ?? -1) >= 0 ? [[g, `r${prev[j]}`] as [string, string]] : [])),
+        );
+        const plan = planRooms(rooms, occ, gateIds, previous);
+        const expected = reference(rooms, occ, gateIds, previous);
+        for (const g of gateIds) if (expected.has(g)) expect(plan.get(g)?.id ?? null).toBe(expected.get(g));
+      }),
+      { numRuns: 500 },
+    );
+  });
 });

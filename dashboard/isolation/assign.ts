@@ -64,6 +64,20 @@ export function planRooms(
   const reserved = new Map(occ);
   const plan = new Map<string, Room | null>();
   const gates = [...new Set(gateIds)].sort();
+  // Each gate's rooms by distance, and how far down that list the rooms are full: places are only
+  // taken while planning, so a full room stays full and the pointer only moves on. This keeps a
+  // plan for 1,000 gates and 50 rooms cheap enough to run on every fever (bench/scale.ts).
+  const byDistance = new Map(
+    gates.map((g) => [g, [...rooms].sort((a, b) => distanceOf(a, g) - distanceOf(b, g))]),
+  );
+  const skipped = new Map<string, number>();
+  const nearestFree = (gate: string): Room | undefined => {
+    const list = byDistance.get(gate) as Room[];
+    let i = skipped.get(gate) ?? 0;
+    while (i < list.length && !hasSpace(list[i] as Room, reserved)) i++;
+    skipped.set(gate, i);
+    return list[i];
+  };
   // A gate keeps the room it already names while that room still has a place for it and no free
   // room is nearer: re-matching from scratch after every fever would move many gates' plans at
   // once (each a retained message, and a terminal text that changes for no reason).
@@ -71,29 +85,37 @@ export function planRooms(
     const prevId = previous.get(gate);
     const prev = prevId ? rooms.find((r) => r.id === prevId) : undefined;
     if (!prev || !hasSpace(prev, reserved)) continue;
-    const nearest = Math.min(...rooms.filter((r) => hasSpace(r, reserved)).map((r) => distanceOf(r, gate)));
-    if (distanceOf(prev, gate) > nearest) continue;
+    const nearest = nearestFree(gate);
+    if (nearest && distanceOf(prev, gate) > distanceOf(nearest, gate)) continue;
     plan.set(gate, prev);
     reserved.set(prev.id, used(reserved, prev.id) + 1);
   }
+  // Then the closest gate–room pair, one place at a time: the first gate (in order) whose nearest
+  // free room is the nearest of all, and of its rooms at that distance the least full, then the
+  // rooms' own order.
   for (;;) {
-    let pick: { gate: string; room: Room } | undefined;
-    for (const gate of gates) {
-      if (plan.has(gate)) continue;
-      for (const room of rooms) {
-        if (!hasSpace(room, reserved)) continue;
-        if (!pick) {
-          pick = { gate, room };
-          continue;
-        }
-        const d = distanceOf(room, gate) - distanceOf(pick.room, pick.gate);
-        if (d < 0 || (d === 0 && pick.gate === gate && better(room, pick.room, gate, reserved, rank) < 0))
-          pick = { gate, room };
+    let gate: string | undefined;
+    let distance = Number.POSITIVE_INFINITY;
+    for (const g of gates) {
+      if (plan.has(g)) continue;
+      const r = nearestFree(g);
+      if (r && distanceOf(r, g) < distance) {
+        gate = g;
+        distance = distanceOf(r, g);
       }
     }
-    if (!pick) break;
-    plan.set(pick.gate, pick.room);
-    reserved.set(pick.room.id, used(reserved, pick.room.id) + 1);
+    if (gate === undefined) break;
+    let room: Room | undefined;
+    for (const r of rooms)
+      if (
+        hasSpace(r, reserved) &&
+        distanceOf(r, gate) === distance &&
+        (!room || better(r, room, gate, reserved, rank) < 0)
+      )
+        room = r;
+    const picked = room as Room;
+    plan.set(gate, picked);
+    reserved.set(picked.id, used(reserved, picked.id) + 1);
   }
   for (const gate of gates) if (!plan.has(gate)) plan.set(gate, chooseRoom(rooms, occ, gate) ?? null);
   return plan;

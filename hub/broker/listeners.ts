@@ -24,6 +24,8 @@ export interface ListenOptions {
   tls?: { host?: string | undefined; port: number; certFile: string; keyFile: string } | undefined;
   /** Largest MQTT packet accepted (payload limit plus room for topic and headers). */
   maxPacketBytes: number;
+  /** Each connection's write (and read) buffer before the hub waits for it (limits.socketBufferBytes). */
+  socketBufferBytes?: number;
   onOversizedFrame: (clientId: string | null, bytes: number) => void;
   log: Logger;
 }
@@ -43,7 +45,7 @@ export async function listen(broker: Aedes, o: ListenOptions): Promise<Listening
   let tlsPort: number | undefined;
   try {
     if (o.plaintext) {
-      const server = net.createServer(onConnection);
+      const server = net.createServer({ highWaterMark: o.socketBufferBytes }, onConnection);
       port = await bind(server, o.port, o.host);
       servers.push(server);
     }
@@ -59,7 +61,10 @@ export async function listen(broker: Aedes, o: ListenOptions): Promise<Listening
           `${(e as NodeJS.ErrnoException).path ?? ''}: ${(e as Error).message}`,
         );
       }
-      const server = tls.createServer({ cert, key, minVersion: 'TLSv1.2' }, onConnection);
+      const server = tls.createServer(
+        { cert, key, minVersion: 'TLSv1.2', highWaterMark: o.socketBufferBytes },
+        onConnection,
+      );
       server.on('tlsClientError', (err) => o.log.warn({ err: err.message }, 'TLS handshake failed'));
       tlsPort = await bind(server, o.tls.port, o.tls.host ?? o.host);
       servers.push(server);

@@ -18,6 +18,7 @@ import { Readable } from 'node:stream';
 import { deserialize, serialize } from 'node:v8';
 import Database from 'better-sqlite3';
 import { type IndexedSub, SubscriptionIndex } from './subscription-index.ts';
+import { startWalCheckpointer, type WalCheckpointer } from './wal-checkpointer.ts';
 
 type Packet = Record<string, unknown> & {
   topic?: string;
@@ -48,7 +49,12 @@ export interface SqlitePersistenceOptions {
   acceptSubscription?: (clientId: string, topic: string) => boolean;
   /** Clock for the sessions' last-seen times (session-expiry.ts); tests inject one. */
   now?: () => number;
+  /** The background checkpoint stopped working; the database checkpoints in its commits again. */
+  onCheckpointerFailure?: (err: string) => void;
 }
+
+/** SQLite's default `wal_autocheckpoint`, the fallback when the checkpoint worker fails. */
+const AUTO_CHECKPOINT_PAGES = 1000;
 
 /** What purging one client's session removed. */
 export interface PurgedSession {
@@ -102,12 +108,24 @@ export class SqlitePersistence {
   private readonly early = new WeakMap<object, number[]>();
   private earlyCounter = 0;
   private readonly q;
+  private readonly checkpointer: WalCheckpointer | undefined;
 
   constructor(private readonly opts: SqlitePersistenceOptions) {
     if (opts.path !== ':memory:') mkdirSync(dirname(opts.path), { recursive: true });
     this.db = new Database(opts.path);
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = NORMAL');
+    if (opts.path !== ':memory:') {
+      // Checkpoints run on a worker thread (wal-checkpointer.ts), never inside a commit here.
+      this.db.pragma('wal_autocheckpoint = 0');
+      this.checkpointer = startWalCheckpointer({
+        path: opts.path,
+        onFailure: (err) => {
+          if (!this.destroyed) this.db.pragma(`wal_autocheckpoint = ${AUTO_CHECKPOINT_PAGES}`);
+          opts.onCheckpointerFailure?.(err);
+        },
+      });
+    }
     this.db.exec(`
       CREATE TABLE IF NOT EXISTS retained (topic TEXT PRIMARY KEY, packet BLOB NOT NULL);
       CREATE TABLE IF NOT EXISTS subscriptions (client_id TEXT NOT NULL, topic TEXT NOT NULL, sub BLOB NOT NULL,
@@ -494,6 +512,7 @@ export class SqlitePersistence {
   async destroy(): Promise<void> {
     if (this.destroyed) throw new Error('destroyed called twice!');
     this.destroyed = true;
+    await this.checkpointer?.stop();
     this.db.close();
   }
 

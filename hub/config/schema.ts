@@ -65,6 +65,20 @@ export const Limits = z.strictObject({
   sessionExpiryDays: z.number().positive().max(3650).default(7),
   /** Seconds: a client asking for a longer keepalive (or none) is refused; 0 = no limit. */
   keepaliveLimitS: z.number().int().min(0).max(65535).default(0),
+  /**
+   * Bytes the hub buffers per connection before it waits for that client to read (the socket's
+   * high-water mark). aedes delivers a message to every subscriber before it takes the next one
+   * (100 at a time): with Node's default of 16 KiB, a subscriber that lags a few milliseconds
+   * behind the whole site's traffic (the dashboard) held up every gate's verdicts
+   * (bench/scale.ts, bench/NOTES.md). A client that does not read for drainTimeout (10 s) is cut off.
+   * Plain listener only: TLS connections keep Node's 16 KiB.
+   */
+  socketBufferBytes: z
+    .number()
+    .int()
+    .min(16 * 1024)
+    .max(256 * 1024 * 1024)
+    .default(4 * 1024 * 1024),
 });
 
 const Fleet = z.strictObject({
