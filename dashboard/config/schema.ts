@@ -3,6 +3,7 @@
  * Validated at start: a bad file stops the dashboard with the key path and the reason (exit 2)
  * before anything listens. Sections are owned by the modules that read them.
  */
+import { isTimeZone, TIME_ZONE_MESSAGE } from '../../protocols/time-zone.ts';
 import { z } from 'zod';
 import { ID_PATTERN } from '../../protocols/topics.ts';
 
@@ -11,14 +12,7 @@ const Id = z
   .regex(ID_PATTERN, 'letters, digits, "_" or "-" (1 to 64): it becomes part of MQTT topics');
 const Port = z.number().int().min(0).max(65535);
 const HHMM = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'a local time HH:MM');
-const TimeZone = z.string().refine((tz) => {
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: tz });
-    return true;
-  } catch {
-    return false;
-  }
-}, 'not a known IANA time zone');
+const TimeZone = z.string().refine(isTimeZone, TIME_ZONE_MESSAGE);
 
 /**
  * Size limits of the rooms an admin may define (issue #20: PUT /api/rooms took 40,000 distances).

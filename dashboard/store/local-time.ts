@@ -3,52 +3,16 @@
  * rules. Both stores cut periods with these bounds (computed here, not by the database), so a
  * reading at 00:30 local on day D is on day D everywhere, DST days included.
  */
+import { isTimeZone, offsetAt, wallClock } from '../../protocols/time-zone.ts';
 import { StoreError, StoreErrorCode } from './errors.ts';
 
 const MINUTE = 60_000;
 const DAY = 86_400_000;
-const formatters = new Map<string, Intl.DateTimeFormat>();
-
-function formatter(timeZone: string): Intl.DateTimeFormat {
-  let f = formatters.get(timeZone);
-  if (!f) {
-    try {
-      f = new Intl.DateTimeFormat('en-US', {
-        timeZone,
-        hourCycle: 'h23',
-        year: 'numeric',
-        month: '2-digit',
-        day: '2-digit',
-        hour: '2-digit',
-        minute: '2-digit',
-        second: '2-digit',
-      });
-    } catch (err) {
-      throw new StoreError(StoreErrorCode.CONFIG, `unknown time zone ${timeZone}`, { cause: err });
-    }
-    formatters.set(timeZone, f);
-  }
-  return f;
-}
-
 export function assertTimeZone(timeZone: string): void {
-  formatter(timeZone);
+  if (!isTimeZone(timeZone)) throw new StoreError(StoreErrorCode.CONFIG, `unknown time zone ${timeZone}`);
 }
 
-/** The local wall-clock time of instant t, expressed as if it were UTC (ms, whole seconds). */
-function wallClock(timeZone: string, t: number): number {
-  const p: Record<string, number> = {};
-  for (const part of formatter(timeZone).formatToParts(new Date(t))) {
-    if (part.type !== 'literal') p[part.type] = Number(part.value);
-  }
-  return Date.UTC(p.year as number, (p.month as number) - 1, p.day, p.hour, p.minute, p.second);
-}
-
-/** Offset of local time from UTC at instant t, ms. */
-export function offsetAt(timeZone: string, t: number): number {
-  const whole = Math.floor(t / 1000) * 1000;
-  return wallClock(timeZone, whole) - whole;
-}
+export { offsetAt };
 
 /**
  * The instant at which the local clock shows `wall` (a local time written as UTC ms). In a DST

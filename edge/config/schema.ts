@@ -4,6 +4,7 @@
  * (`feverThresholdTenth`) is an error, not a setting silently left at its default. Defaults are the datasheet's and the
  * product's (37.3 °C threshold, 3 s release pulse).
  */
+import { isTimeZone, TIME_ZONE_MESSAGE } from '../../protocols/time-zone.ts';
 import { isIP } from 'node:net';
 import { z } from 'zod';
 import { ID_PATTERN } from '../../protocols/topics.ts';
@@ -70,14 +71,7 @@ const terminalCommon = {
 const FaceMqttTerminal = z.strictObject({ protocol: z.literal('face-mqtt'), ...terminalCommon });
 
 /** An IANA time zone name (Asia/Shanghai, Europe/Berlin). */
-const TimeZone = z.string().refine((tz) => {
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: tz });
-    return true;
-  } catch {
-    return false;
-  }
-}, 'not a known IANA time zone, e.g. Asia/Shanghai or Europe/Berlin');
+const TimeZone = z.string().refine(isTimeZone, TIME_ZONE_MESSAGE);
 
 /**
  * Keeping an ISAPI terminal's person list in line with HR's access list
@@ -243,17 +237,7 @@ export const EdgeConfig = z
     siteId: Id,
     gateId: Id,
     /** IANA time zone of the site: verdict texts and logs. */
-    timezone: z
-      .string()
-      .refine((tz) => {
-        try {
-          new Intl.DateTimeFormat('en-US', { timeZone: tz });
-          return true;
-        } catch {
-          return false;
-        }
-      }, 'not a known IANA time zone, e.g. Asia/Shanghai or Europe/Berlin')
-      .default('Asia/Shanghai'),
+    timezone: TimeZone.default('Asia/Shanghai'),
     lang: z.enum(['zh-CN', 'en']).default('zh-CN'),
     /** Folder for the outbox, dedupe state and the last access list. */
     dataDir: z.string().min(1).default('./data/edge'),

@@ -3,6 +3,8 @@
  * wall-clock time in the site's time zone (HR writes "2026-12-01", not "2026-11-30T16:00:00Z").
  * Accepted: YYYY-MM-DD, YYYY-MM-DDTHH:mm[:ss[.sss]] (or a space for T), with an optional Z or ±HH:MM.
  */
+import { offsetAt } from '../../protocols/time-zone.ts';
+
 const RE =
   /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,3}))?)?)?(Z|[+-]\d{2}:?\d{2})?$/;
 
@@ -41,33 +43,9 @@ function daysIn(y: number, m: number): number {
   return new Date(Date.UTC(y, m, 0)).getUTCDate();
 }
 
-/** Offset of `timeZone` from UTC at instant `t`, in ms. */
-function offsetAt(t: number, timeZone: string): number {
-  const parts = new Intl.DateTimeFormat('en-US', {
-    timeZone,
-    hourCycle: 'h23',
-    year: 'numeric',
-    month: 'numeric',
-    day: 'numeric',
-    hour: 'numeric',
-    minute: 'numeric',
-    second: 'numeric',
-  }).formatToParts(new Date(t));
-  const get = (type: string) => Number(parts.find((p) => p.type === type)?.value);
-  const asUtc = Date.UTC(
-    get('year'),
-    get('month') - 1,
-    get('day'),
-    get('hour'),
-    get('minute'),
-    get('second'),
-  );
-  return asUtc - (t - (((t % 1000) + 1000) % 1000));
-}
-
 /** The instant at which the wall clock in `timeZone` shows `wall` (given as if it were UTC). */
 export function zonedToUtc(wall: number, timeZone: string): number {
-  const first = wall - offsetAt(wall, timeZone);
-  const second = wall - offsetAt(first, timeZone);
+  const first = wall - offsetAt(timeZone, wall);
+  const second = wall - offsetAt(timeZone, first);
   return second;
 }

@@ -2,6 +2,7 @@
  * The hub's configuration. Validated at start: a bad file stops the hub with the key path and the
  * reason (exit 2) before anything listens.
  */
+import { isTimeZone, TIME_ZONE_MESSAGE } from '../../protocols/time-zone.ts';
 import { z } from 'zod';
 import { ID_PATTERN } from '../../protocols/topics.ts';
 import { HomeAssistantConfig } from '../homeassistant/config.ts';
@@ -92,17 +93,7 @@ export const HubConfig = z
   .object({
     siteId: Id,
     /** IANA time zone of the site: access-list dates without an offset are read in it. */
-    timezone: z
-      .string()
-      .default('Asia/Shanghai')
-      .refine((tz) => {
-        try {
-          new Intl.DateTimeFormat('en-US', { timeZone: tz });
-          return true;
-        } catch {
-          return false;
-        }
-      }, 'not a known IANA time zone'),
+    timezone: z.string().default('Asia/Shanghai').refine(isTimeZone, TIME_ZONE_MESSAGE),
     mqtt: z
       // Strict like every section: a misspelt key is an error, not a setting left at its default.
       .strictObject({

@@ -30,6 +30,7 @@ import { z } from 'zod';
 import { ProtocolError, ProtocolErrorCode as C } from '../errors.ts';
 import { describeIssues } from '../parse.ts';
 import { fail, ok, type Result } from '../result.ts';
+import { wallClock } from '../time-zone.ts';
 
 export const UserInfoPath = {
   record: '/ISAPI/AccessControl/UserInfo/Record?format=json',
@@ -228,26 +229,17 @@ export function encodeUserInfoSearchPage(p: UserInfoSearchPage): string {
 
 // ---- terminal-local time ---------------------------------------------------------------------
 
-const formatters = new Map<string, Intl.DateTimeFormat>();
-
+/** The zone's wall clock at `ms`: year, month, day, hour, minute, second (protocols/time-zone.ts). */
 function partsIn(ms: number, timeZone: string): number[] {
-  let f = formatters.get(timeZone);
-  if (!f) {
-    f = new Intl.DateTimeFormat('en-US', {
-      timeZone,
-      hourCycle: 'h23',
-      year: 'numeric',
-      month: 'numeric',
-      day: 'numeric',
-      hour: 'numeric',
-      minute: 'numeric',
-      second: 'numeric',
-    });
-    formatters.set(timeZone, f);
-  }
-  const parts = f.formatToParts(new Date(ms));
-  const get = (type: string) => Number(parts.find((p) => p.type === type)?.value);
-  return [get('year'), get('month'), get('day'), get('hour'), get('minute'), get('second')];
+  const w = new Date(wallClock(timeZone, ms));
+  return [
+    w.getUTCFullYear(),
+    w.getUTCMonth() + 1,
+    w.getUTCDate(),
+    w.getUTCHours(),
+    w.getUTCMinutes(),
+    w.getUTCSeconds(),
+  ];
 }
 
 const pad = (n: number, w = 2) => String(n).padStart(w, '0');
