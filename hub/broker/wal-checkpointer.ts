@@ -48,6 +48,13 @@ export function startWalCheckpointer(o: {
   });
   let stopping = false;
   let failed = false;
+  let gone = false;
+  const exited = new Promise<void>((r) =>
+    worker.once('exit', () => {
+      gone = true;
+      r();
+    }),
+  );
   const fail = (err: string) => {
     if (stopping || failed) return;
     failed = true;
@@ -60,9 +67,12 @@ export function startWalCheckpointer(o: {
   worker.unref();
   return {
     async stop() {
-      if (stopping) return;
+      if (stopping || gone) return;
       stopping = true;
-      const exited = new Promise<void>((r) => worker.once('exit', () => r()));
+      // Held while stopping: an unref'd worker let the event loop end before its exit came, so
+      // the hub's close() never finished (test/opcua/config.test.ts exited 13, "unsettled
+      // top-level await", on a loaded machine).
+      worker.ref();
       if (failed) await worker.terminate();
       else worker.postMessage('stop');
       await exited;

@@ -3,7 +3,8 @@
  * inside the broker's commits: what is queued reaches the database file while the hub runs, and
  * survives a restart.
  */
-import { statSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SqlitePersistence } from '../../hub/broker/sqlite-persistence.ts';
@@ -58,5 +59,24 @@ describe('broker database checkpoints', () => {
     const queued: unknown[] = [];
     for await (const q of second.outgoingStream({ id: 'gate-a' })) queued.push(q);
     expect(queued).toHaveLength(500);
+  });
+
+  it('stop() finishes even when nothing else keeps the process alive (a hub closing at the end)', () => {
+    const dir = tempDir();
+    const script = join(dir, 'stop.mts');
+    writeFileSync(
+      script,
+      `import { createRequire } from 'node:module';
+       const Database = createRequire(${JSON.stringify(join(process.cwd(), 'package.json'))})('better-sqlite3');
+       import { startWalCheckpointer } from ${JSON.stringify(join(process.cwd(), 'hub/broker/wal-checkpointer.ts'))};
+       const path = ${JSON.stringify(join(dir, 'x.sqlite'))};
+       const db = new Database(path); db.pragma('journal_mode = WAL'); db.close();
+       const c = startWalCheckpointer({ path, onFailure: (e) => process.stderr.write(e) });
+       await c.stop();
+       process.stdout.write('stopped');`,
+    );
+    const r = spawnSync(process.execPath, ['--import', 'tsx', script], { encoding: 'utf8', timeout: 60_000 });
+    // Exit 13 is Node's "unsettled top-level await": the loop ended before the worker's exit came.
+    expect({ status: r.status, out: r.stdout }, r.stderr).toEqual({ status: 0, out: 'stopped' });
   });
 });
