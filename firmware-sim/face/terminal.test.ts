@@ -87,6 +87,28 @@ function answerVerdicts(client: MqttClient, open: (ev: FaceEventWire) => boolean
 }
 
 describe('event payload', () => {
+  it('keeps trying when the broker answers "server unavailable" (a hub throttling a burst of logins)', async () => {
+    const b = await broker();
+    let refused = 0;
+    // CONNACK 3 for the first two attempts, as the hub's login throttle answers a busy moment.
+    (b.aedes as unknown as { authenticate: unknown }).authenticate = (
+      _c: unknown,
+      _u: unknown,
+      _p: unknown,
+      done: (err: Error | null, ok: boolean) => void,
+    ) => {
+      if (refused < 2) {
+        refused++;
+        return done(Object.assign(new Error('server unavailable'), { returnCode: 3 }), false);
+      }
+      done(null, true);
+    };
+    const t = terminal({ brokerUrl: b.url });
+    await t.start();
+    await t.waitOnline(10_000);
+    expect(refused).toBe(2);
+  });
+
   it('has the datasheet shape, offset time, and no name for an unknown face', () => {
     const at = Date.parse('2026-11-29T00:01:02.345Z');
     const ev = buildFaceEvent({

@@ -130,6 +130,10 @@ export class FaceTerminal extends EventEmitter {
       clean: true,
       protocolVersion: this.opts.protocolVersion ?? 4,
       reconnectPeriod: this.opts.reconnectPeriodMs ?? 500,
+      // A real terminal keeps trying when the broker says "server unavailable" (the hub's login
+      // throttle when many devices log in at once); mqtt.js 5 gives up on any CONNACK refusal
+      // unless told (bench/latency.ts's 100 terminals: term-017.. never came online).
+      reconnectOnConnackError: true,
       connectTimeout: this.opts.connectTimeoutMs ?? 2000,
       // We subscribe on every connect ourselves, before announcing `online`.
       resubscribe: false,
