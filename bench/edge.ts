@@ -16,7 +16,7 @@ import { parseEdgeConfig } from '../edge/config/load.ts';
 import { AccessList } from '../edge/core/access-list.ts';
 import { Gate, type Publisher } from '../edge/core/gate.ts';
 import { GateIo } from '../edge/gpio/gate-io.ts';
-import { MemoryBackend } from '../edge/gpio/test-backend.ts';
+import { MemoryBackend } from '../test/doubles/edge/gpio-memory.ts';
 import { createRecorder } from '../edge/storage/recorder.ts';
 import type { Measurement } from '../edge/thermometer/types.ts';
 import { emitResult } from './lib/result.ts';

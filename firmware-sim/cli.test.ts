@@ -9,7 +9,7 @@ import { decodeInputRegisters, decodeResponse } from '../protocols/modbus-ir/ind
 import { freePort } from '../test/harness/ports.ts';
 import { waitFor } from '../test/harness/wait.ts';
 import type { ScenarioReport } from './scenario/runner.ts';
-import { startBroker } from './test-support/aedes-broker.ts';
+import { startBroker } from '../test/doubles/firmware-sim/aedes-broker.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const TSX = `${ROOT}node_modules/.bin/tsx`;

@@ -9,7 +9,7 @@ import {
   type Harness,
   openHarness,
   room,
-} from './test-support.ts';
+} from '../../test/doubles/dashboard/alerts.ts';
 
 describe('one alert per person episode', () => {
   let h: Harness;

@@ -6,7 +6,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { AlertState } from '../../protocols/dashboard/messages.ts';
-import { condition, fever, gateAlert, guard, type Harness, openHarness, room } from './test-support.ts';
+import {
+  condition,
+  fever,
+  gateAlert,
+  guard,
+  type Harness,
+  openHarness,
+  room,
+} from '../../test/doubles/dashboard/alerts.ts';
 
 interface Received {
   path: string;

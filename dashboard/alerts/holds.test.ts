@@ -7,7 +7,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { defaultSitePolicy, type SitePolicy } from '../../protocols/site/policy.ts';
 import type { AlertsError } from './errors.ts';
-import { feverPassage, guard, type Harness, openHarness, room } from './test-support.ts';
+import { feverPassage, guard, type Harness, openHarness, room } from '../../test/doubles/dashboard/alerts.ts';
 import { raisedText } from './webhooks.ts';
 
 let h: Harness;

@@ -14,7 +14,7 @@ import {
   retainedList,
   SITE,
   status,
-} from './test-support.ts';
+} from '../../test/doubles/dashboard/alerts.ts';
 
 const code = (fn: () => unknown): string => {
   try {

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ReadingRecord } from '../../protocols/gate/messages.ts';
 import { AlertsError } from './errors.ts';
 import { recheckReadingId } from './recheck.ts';
-import { fever, guard, type Harness, openHarness, room, SITE } from './test-support.ts';
+import { fever, guard, type Harness, openHarness, room, SITE } from '../../test/doubles/dashboard/alerts.ts';
 
 const rejects = async (p: Promise<unknown>): Promise<string> => {
   try {

@@ -17,7 +17,7 @@ import {
   plans,
   retainedList,
   room,
-} from './test-support.ts';
+} from '../../test/doubles/dashboard/alerts.ts';
 
 describe('restart on the same database', () => {
   let dir: string;

@@ -12,7 +12,7 @@ import {
   plans,
   room,
   status,
-} from './test-support.ts';
+} from '../../test/doubles/dashboard/alerts.ts';
 
 async function closeEpisode(h: Harness, id: string): Promise<AlertState> {
   h.svc.confirmArrival(id, guard);

@@ -4,9 +4,9 @@ import type { GateCommandAck } from '../../protocols/gate/messages.ts';
 import { parseEdgeConfig } from '../config/load.ts';
 import type { Measurement, ThermometerLinkState } from '../thermometer/types.ts';
 import { AccessList } from './access-list.ts';
-import { FakeClock } from './fake-clock.ts';
+import { FakeClock } from '../../test/doubles/edge/fake-clock.ts';
 import { Gate } from './gate.ts';
-import { ArrayRecorder, CapturingBus, FakeActuator } from './test-doubles.ts';
+import { ArrayRecorder, CapturingBus, FakeActuator } from '../../test/doubles/edge/gate-io.ts';
 
 const cfg = parseEdgeConfig({
   siteId: 'plant-1',

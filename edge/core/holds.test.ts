@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { HoldsSnapshot, PersonHold } from '../../protocols/site/holds.ts';
 import { SiteHolds } from './holds.ts';
-import { testGate } from './test-doubles.ts';
+import { testGate } from '../../test/doubles/edge/gate-io.ts';
 
 const HOUR = 3600_000;
 const hold = (o: Partial<PersonHold> & Pick<PersonHold, 'employeeNo'>): PersonHold => ({

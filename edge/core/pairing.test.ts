@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Measurement } from '../thermometer/types.ts';
-import { FakeClock } from './fake-clock.ts';
+import { FakeClock } from '../../test/doubles/edge/fake-clock.ts';
 import { MeasurementPairing } from './pairing.ts';
 
 const m = (at: number, rawTenths: number, valid = true): Measurement => ({

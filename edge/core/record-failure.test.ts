@@ -7,12 +7,12 @@ import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { parseEdgeConfig } from '../config/load.ts';
 import { StorageError, StorageErrorCode } from '../storage/errors.ts';
-import { MemoryRecorder } from '../storage/memory-recorder.ts';
+import { MemoryRecorder } from '../../test/doubles/edge/memory-recorder.ts';
 import type { ReadingRecorder } from '../storage/types.ts';
 import { AccessList } from './access-list.ts';
-import { FakeClock } from './fake-clock.ts';
+import { FakeClock } from '../../test/doubles/edge/fake-clock.ts';
 import { Gate } from './gate.ts';
-import { ArrayRecorder, CapturingBus, FakeActuator } from './test-doubles.ts';
+import { ArrayRecorder, CapturingBus, FakeActuator } from '../../test/doubles/edge/gate-io.ts';
 
 const cfg = parseEdgeConfig({
   siteId: 'plant-1',

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Measurement } from '../thermometer/types.ts';
 import { StuckReadingDetector } from './stuck-reading.ts';
-import { testGate } from './test-doubles.ts';
+import { testGate } from '../../test/doubles/edge/gate-io.ts';
 
 let seq = 0;
 const m = (rawTenths: number, extra: Partial<Measurement> = {}): Measurement => ({

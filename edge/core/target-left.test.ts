@@ -6,7 +6,7 @@ import {
   encodeRequest,
 } from '../../protocols/modbus-ir/index.ts';
 import { ModbusIrSession } from '../thermometer/modbus-ir-session.ts';
-import { testGate } from './test-doubles.ts';
+import { testGate } from '../../test/doubles/edge/gate-io.ts';
 
 describe('the target leaving the thermometer', () => {
   it('the Modbus session reports it once, on the poll where the target-present bit falls', () => {

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { AlertMessage } from '../../protocols/gate/messages.ts';
-import { testGate } from './test-doubles.ts';
+import { testGate } from '../../test/doubles/edge/gate-io.ts';
 
 const HOUR = 3600_000;
 

@@ -4,7 +4,7 @@
  * turnstile for whoever stood there. Past the terminal's deadline an event is stored, never acted on.
  */
 import { describe, expect, it } from 'vitest';
-import { testGate } from './test-doubles.ts';
+import { testGate } from '../../test/doubles/edge/gate-io.ts';
 
 function setup() {
   const t = testGate({ policy: { waitForMeasurementMs: 2000 } });

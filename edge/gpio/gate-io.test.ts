@@ -1,8 +1,8 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { GateActuator } from '../core/gate.ts';
-import { FakeClock } from '../core/fake-clock.ts';
+import { FakeClock } from '../../test/doubles/edge/fake-clock.ts';
 import { GateIo, type GateIoEvents } from './gate-io.ts';
-import { MemoryBackend } from './test-backend.ts';
+import { MemoryBackend } from '../../test/doubles/edge/gpio-memory.ts';
 
 function rig(init: Partial<MemoryBackend['inputs']> = {}) {
   const clock = new FakeClock();

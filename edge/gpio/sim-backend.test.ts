@@ -1,7 +1,7 @@
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { encodeLine, GpioSimServerMessage, LineSplitter } from '../../protocols/gate/gpio-sim.ts';
-import { FakeClock } from '../core/fake-clock.ts';
+import { FakeClock } from '../../test/doubles/edge/fake-clock.ts';
 import { GateIo } from './gate-io.ts';
 import { SimGpioBackend } from './sim-backend.ts';
 

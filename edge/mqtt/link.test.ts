@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { freePorts } from '../../test/harness/ports.ts';
 import { waitFor } from '../../test/harness/wait.ts';
 import { systemClock } from '../clock.ts';
-import { FakeClock } from '../core/fake-clock.ts';
+import { FakeClock } from '../../test/doubles/edge/fake-clock.ts';
 import { HANDLER_GUARD_MS, MqttLink } from './link.ts';
 
 const log = pino({ level: 'silent' });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { FakeClock } from '../core/fake-clock.ts';
+import { FakeClock } from '../../test/doubles/edge/fake-clock.ts';
 import { DiskWatch } from './disk-space.ts';
 import { DiskGauge, describeFill, diskLevelFor, type FillLevel, formatMB } from './fill-level.ts';
 

@@ -4,7 +4,7 @@
  *   recorder.on('fill', (e) => publish outbox-filling alert (active, severity, describeFill(e)));
  *   if (!recorder.accepting()) keep the turnstile shut: the reading could not be kept;
  *   heartbeat.outbox = { depth, oldestAgeS, freeDiskBytes, spilled } from recorder.stats();
- * Unit tests of other modules use `new MemoryRecorder()` from ./memory-recorder.ts (a test double:
+ * Unit tests of other modules use `new MemoryRecorder()` from test/doubles/edge/memory-recorder.ts (a test double:
  * never exported from here, so nothing in production can pick it up).
  */
 export { StorageError, StorageErrorCode, SinkRejection, type RejectedRecord } from './errors.ts';

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { FakeClock } from '../core/fake-clock.ts';
+import { FakeClock } from '../../test/doubles/edge/fake-clock.ts';
 import { newReading } from '../../test/storage/records.ts';
 import type { FillEvent } from './fill-level.ts';
 import { Outbox, type OutboxOptions } from './outbox.ts';

@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FakeSink } from '../../test/storage/fake-sink.ts';
 import { newReading } from '../../test/storage/records.ts';
 import type { FillEvent } from './fill-level.ts';
-import { MemoryRecorder } from './memory-recorder.ts';
+import { MemoryRecorder } from '../../test/doubles/edge/memory-recorder.ts';
 import { createRecorder, type DurableRecorder, type RecorderConfig } from './recorder.ts';
 
 const logger = pino({ level: 'silent' });

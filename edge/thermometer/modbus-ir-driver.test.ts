@@ -1,10 +1,10 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { fromHex, toHex } from '../../protocols/hex.ts';
 import { encodeResponse, FunctionCode } from '../../protocols/modbus-ir/index.ts';
-import { FakeClock } from '../core/fake-clock.ts';
+import { FakeClock } from '../../test/doubles/edge/fake-clock.ts';
 import { MockTransport } from '../transport/mock-transport.ts';
 import { ModbusIrDriver, type ModbusIrDriverOptions } from './modbus-ir-driver.ts';
-import { FakeIrDevice } from './test-devices.ts';
+import { FakeIrDevice } from '../../test/doubles/edge/thermometer-devices.ts';
 import type { Measurement, ThermometerLinkState } from './types.ts';
 
 const POLL = '01 04 00 00 00 05 30 09';

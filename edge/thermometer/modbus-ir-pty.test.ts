@@ -9,7 +9,7 @@ import { encodeFrame, matchCommand } from '../../protocols/gy-mlx90615/index.ts'
 import { SerialTransport } from '../transport/serial-transport.ts';
 import { GyMlx90615Driver } from './gy-mlx90615-driver.ts';
 import { ModbusIrDriver } from './modbus-ir-driver.ts';
-import { FakeIrDevice } from './test-devices.ts';
+import { FakeIrDevice } from '../../test/doubles/edge/thermometer-devices.ts';
 import type { Measurement, ThermometerLinkState } from './types.ts';
 
 /** Serves a FakeIrDevice on one end of the pair. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { FakeClock } from '../core/fake-clock.ts';
+import { FakeClock } from '../../test/doubles/edge/fake-clock.ts';
 import { backoffDelay } from '../backoff.ts';
 import { MockTransport } from './mock-transport.ts';
 import { ReconnectingTransport } from './reconnecting.ts';

@@ -2,7 +2,7 @@ import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { fromHex, toHex } from '../../protocols/hex.ts';
 import { ModbusIrDriver } from '../thermometer/modbus-ir-driver.ts';
-import { FakeIrDevice } from '../thermometer/test-devices.ts';
+import { FakeIrDevice } from '../../test/doubles/edge/thermometer-devices.ts';
 import type { Measurement } from '../thermometer/types.ts';
 import { TcpTransport } from './tcp-transport.ts';
 

@@ -7,7 +7,7 @@ import { FaceEventWire, parseFaceEvent } from '../../protocols/face-mqtt/index.t
 import { FaceTopic } from '../../protocols/topics.ts';
 import { freePort } from '../../test/harness/ports.ts';
 import { waitFor } from '../../test/harness/wait.ts';
-import { startBroker, type TestBroker } from '../test-support/aedes-broker.ts';
+import { startBroker, type TestBroker } from '../../test/doubles/firmware-sim/aedes-broker.ts';
 import { FaceTerminal, type FaceTerminalOptions } from './terminal.ts';
 import { buildFaceEvent, fromTenthsCelsius } from './event-builder.ts';
 

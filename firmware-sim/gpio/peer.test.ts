@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { waitFor } from '../../test/harness/wait.ts';
-import { type FakeGpioEdge, startFakeGpioEdge } from '../test-support/fake-gpio-edge.ts';
+import { type FakeGpioEdge, startFakeGpioEdge } from '../../test/doubles/firmware-sim/fake-gpio-edge.ts';
 import { GpioPeer } from './peer.ts';
 
 const cleanups: (() => Promise<unknown> | unknown)[] = [];

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CLOCK_SKEW_CODE, ClockCheck } from '../../edge/clock-check.ts';
-import { FakeClock } from '../../edge/core/fake-clock.ts';
+import { FakeClock } from '../doubles/edge/fake-clock.ts';
 import { offsetClock } from '../../kernel/clock.ts';
 import { HubClock } from '../../protocols/hub/clock.ts';
 import { HubTopic } from '../../protocols/topics.ts';

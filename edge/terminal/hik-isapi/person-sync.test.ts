@@ -18,7 +18,7 @@ import {
   UserInfoPath,
 } from '../../../protocols/hik-isapi/index.ts';
 import { EdgeConfig } from '../../config/schema.ts';
-import { FakeClock } from '../../core/fake-clock.ts';
+import { FakeClock } from '../../../test/doubles/edge/fake-clock.ts';
 import { createLogger } from '../../log.ts';
 import { IsapiClientError, type Response } from './http-client.ts';
 import { planPersonSync, terminalPerson } from './person-plan.ts';

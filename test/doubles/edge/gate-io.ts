@@ -1,13 +1,13 @@
 /** In-memory stand-ins for the gate's I/O, shared by the core's tests and benchmarks. */
-import type { ReadingRecord } from '../../protocols/gate/messages.ts';
-import { type NewReading, type ReadingRecorder, readingId } from '../storage/types.ts';
+import type { ReadingRecord } from '../../../protocols/gate/messages.ts';
+import { type NewReading, type ReadingRecorder, readingId } from '../../../edge/storage/types.ts';
 import pino from 'pino';
-import { parseEdgeConfig } from '../config/load.ts';
-import type { Measurement } from '../thermometer/types.ts';
-import { AccessList } from './access-list.ts';
-import type { SiteHolds } from './holds.ts';
+import { parseEdgeConfig } from '../../../edge/config/load.ts';
+import type { Measurement } from '../../../edge/thermometer/types.ts';
+import { AccessList } from '../../../edge/core/access-list.ts';
+import type { SiteHolds } from '../../../edge/core/holds.ts';
 import { FakeClock } from './fake-clock.ts';
-import { type GateActuator, type GateState, Gate, type Publisher } from './gate.ts';
+import { type GateActuator, type GateState, Gate, type Publisher } from '../../../edge/core/gate.ts';
 
 export class FakeActuator implements GateActuator {
   releases: number[] = [];

@@ -3,15 +3,15 @@
  * fill events as the durable one, no disk. With `autoForward: false` readings stay "queued" until
  * forward() is called, to exercise outbox-filling alerts and heartbeat depth.
  */
-import type { ReadingRecord } from '../../protocols/gate/messages.ts';
-import { type Clock, systemClock } from '../clock.ts';
-import { Emitter } from '../events.ts';
-import { StorageError, StorageErrorCode } from './errors.ts';
-import { FillGauge } from './fill-level.ts';
-import type { OutboxPolicy } from './outbox.ts';
-import type { RecorderEvents, RecorderStats, StorageRecorder } from './recorder.ts';
-import type { NewReading } from './types.ts';
-import { numberReading, validateReading } from './validate.ts';
+import type { ReadingRecord } from '../../../protocols/gate/messages.ts';
+import { type Clock, systemClock } from '../../../edge/clock.ts';
+import { Emitter } from '../../../edge/events.ts';
+import { StorageError, StorageErrorCode } from '../../../edge/storage/errors.ts';
+import { FillGauge } from '../../../edge/storage/fill-level.ts';
+import type { OutboxPolicy } from '../../../edge/storage/outbox.ts';
+import type { RecorderEvents, RecorderStats, StorageRecorder } from '../../../edge/storage/recorder.ts';
+import type { NewReading } from '../../../edge/storage/types.ts';
+import { numberReading, validateReading } from '../../../edge/storage/validate.ts';
 
 export interface MemoryRecorderOptions {
   capacity?: number;

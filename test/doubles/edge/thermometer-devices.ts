@@ -11,7 +11,7 @@ import {
   HOLDING_REGISTER_FIRST,
   type IrStatus,
   RtuStreamDecoder,
-} from '../../protocols/modbus-ir/index.ts';
+} from '../../../protocols/modbus-ir/index.ts';
 
 export interface IrDeviceState {
   slave: number;

@@ -6,7 +6,7 @@
  */
 import net from 'node:net';
 import { connect, type MqttClient } from 'mqtt';
-import { FaceEventWire } from '../../protocols/face-mqtt/index.ts';
+import { FaceEventWire } from '../../../protocols/face-mqtt/index.ts';
 import {
   decodeInputRegisters,
   decodeResponse,
@@ -15,9 +15,9 @@ import {
   isNewMeasurement,
   pollRequest,
   RtuStreamDecoder,
-} from '../../protocols/modbus-ir/index.ts';
-import { DEFAULT_FEVER_THRESHOLD_TENTHS, formatTenths } from '../../protocols/temperature.ts';
-import { parseFaceTopic } from '../../protocols/topics.ts';
+} from '../../../protocols/modbus-ir/index.ts';
+import { DEFAULT_FEVER_THRESHOLD_TENTHS, formatTenths } from '../../../protocols/temperature.ts';
+import { parseFaceTopic } from '../../../protocols/topics.ts';
 import type { FakeGpioEdge } from './fake-gpio-edge.ts';
 
 export interface FakeEdgeOptions {

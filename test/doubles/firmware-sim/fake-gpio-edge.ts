@@ -10,7 +10,7 @@ import {
   type InputLine,
   LineSplitter,
   type OutputLine,
-} from '../../protocols/gate/gpio-sim.ts';
+} from '../../../protocols/gate/gpio-sim.ts';
 
 type Level = 0 | 1;
 

@@ -3,8 +3,8 @@
  * database with a manual clock, recording what it publishes, audits, logs and stores.
  */
 import Database from 'better-sqlite3';
-import { IsolationPlan } from '../../protocols/dashboard/messages.ts';
-import { AlertState, AlertStateList } from '../../protocols/dashboard/messages.ts';
+import { IsolationPlan } from '../../../protocols/dashboard/messages.ts';
+import { AlertState, AlertStateList } from '../../../protocols/dashboard/messages.ts';
 import {
   type AlertKind,
   type AlertMessage,
@@ -12,14 +12,14 @@ import {
   type GateStatus,
   type ReadingRecord,
   SCHEMA_VERSION,
-} from '../../protocols/gate/messages.ts';
-import { DashboardTopic, GateTopic } from '../../protocols/topics.ts';
-import type { Webhook } from '../config/schema.ts';
-import type { EpisodeHoldAction } from './types.ts';
+} from '../../../protocols/gate/messages.ts';
+import { DashboardTopic, GateTopic } from '../../../protocols/topics.ts';
+import type { Webhook } from '../../../dashboard/config/schema.ts';
+import type { EpisodeHoldAction } from '../../../dashboard/alerts/types.ts';
 
-import { createAlertsService } from './service.ts';
-import type { Actor, AlertsDeps, AlertsService, Room } from './types.ts';
-import { ManualClock as KernelManualClock } from '../../kernel/clock.ts';
+import { createAlertsService } from '../../../dashboard/alerts/service.ts';
+import type { Actor, AlertsDeps, AlertsService, Room } from '../../../dashboard/alerts/types.ts';
+import { ManualClock as KernelManualClock } from '../../../kernel/clock.ts';
 
 export const SITE = 'site-1';
 export const T0 = Date.UTC(2026, 2, 2, 8, 0, 0);

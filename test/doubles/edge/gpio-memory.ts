@@ -1,5 +1,5 @@
 /** Test-only in-memory GpioBackend: records every write, lets a test drive the inputs. */
-import type { GpioBackend, InputLine, Level, OutputLine } from './types.ts';
+import type { GpioBackend, InputLine, Level, OutputLine } from '../../../edge/gpio/types.ts';
 
 export class MemoryBackend implements GpioBackend {
   readonly name = 'memory';

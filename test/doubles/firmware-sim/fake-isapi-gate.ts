@@ -16,7 +16,7 @@ import {
   parseIsapiEvent,
   PUSH_OK_BODY,
   readIsapiPush,
-} from '../../protocols/hik-isapi/index.ts';
+} from '../../../protocols/hik-isapi/index.ts';
 
 export interface ReceivedEvent {
   serialNo: number;
