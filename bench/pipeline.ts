@@ -351,19 +351,14 @@ async function main(): Promise<void> {
         ],
       ),
       '',
+      // Issue #22: throughput was the wrong measure (a gate sees about one person a second, and
+      // ThermoGate commits every reading while the flow keeps nothing when the database is down);
+      // bench/loss.ts has the comparison at equal guarantees. These rows stay as information.
       table(
-        ['target', 'measured', 'met'],
+        ['figure (information, not a target)', 'measured'],
         [
-          [
-            'ThermoGate ≥ 10× Node-RED',
-            `${fmt(ratio, 2)}× (${fmt(tgRate)} vs ${fmt(nrRate)} readings/s)`,
-            ratio >= 10 ? 'yes' : 'NO',
-          ],
-          [
-            'ThermoGate ≥ 50 % of the ceiling',
-            `${fmt(ofCeiling * 100)} % (${fmt(tgRate)} of ${fmt(ceilingBest)})`,
-            ofCeiling >= 0.5 ? 'yes' : 'NO',
-          ],
+          ['ThermoGate vs Node-RED', `${fmt(ratio, 2)}× (${fmt(tgRate)} vs ${fmt(nrRate)} readings/s)`],
+          ['ThermoGate of the ceiling', `${fmt(ofCeiling * 100)} % (${fmt(tgRate)} of ${fmt(ceilingBest)})`],
         ],
       ),
       '',
@@ -402,14 +397,14 @@ async function main(): Promise<void> {
         {
           figure: 'pipeline readings/s: ThermoGate vs Node-RED',
           value: `${fmt(tgRate)} vs ${fmt(nrRate)} = ${fmt(ratio, 2)}×`,
-          target: '≥ 10×',
-          met: ratio >= 10,
+          target: 'information (issue 22: see loss)',
+          met: null,
         },
         {
           figure: 'pipeline readings/s: ThermoGate vs influx client alone (ceiling)',
           value: `${fmt(tgRate)} of ${fmt(ceilingBest)} = ${fmt(ofCeiling * 100)} %`,
-          target: '≥ 50 %',
-          met: ofCeiling >= 0.5,
+          target: 'information (issue 22: see loss)',
+          met: null,
         },
       ],
     });
