@@ -106,7 +106,7 @@ const BENCHES: Bench[] = [
   },
 ];
 
-const HELP = `Usage: npm run bench [-- --only NAME[,NAME]] [-- --no-write] [-- --list]
+const HELP = `Usage: npm run bench [-- --only NAME[,NAME] [--keep-others]] [-- --no-write] [-- --list]
 
 Runs the benchmarks one after another (each prints progress on stderr), then writes
 bench/RESULTS.md and bench/results.json. The whole suite takes about 10 minutes on a
@@ -118,6 +118,8 @@ ${BENCHES.map((b) => `  ${b.name.padEnd(10)} ${b.what}`).join('\n')}
 
 Options:
   --only NAME[,NAME]  run only these (RESULTS.md then holds only them)
+  --keep-others       with --only: keep the other benchmarks' figures of the last run (results.json
+                      and RESULTS.md), each marked with when it ran
   --no-write          print, do not write RESULTS.md / results.json
   --list              list the benchmarks and whether their script exists
   -h, --help          this text
@@ -128,6 +130,7 @@ Each benchmark also runs alone (npx tsx bench/NAME.ts); its options are in its h
 const { values } = parseArgs({
   options: {
     only: { type: 'string' },
+    'keep-others': { type: 'boolean' },
     'no-write': { type: 'boolean' },
     list: { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
@@ -236,6 +239,47 @@ function figuresTable(o: Record<string, unknown>): string {
   return ['| figure | value |', '|---|---|', ...rows.map(([k, v]) => `| ${k} | ${v} |`)].join('\n');
 }
 
+/**
+ * The benchmarks not run this time, as the last run left them (--keep-others): figures from
+ * results.json, text from results.json or else from that run's RESULTS.md section (the text
+ * between the previous bench's footer line and its own), in BENCHES order, marked with the date.
+ */
+function keepOthers(outcomes: Outcome[]): void {
+  const jsonFile = join(ROOT, 'bench', 'results.json');
+  const mdFile = join(ROOT, 'bench', 'RESULTS.md');
+  if (!existsSync(jsonFile)) return;
+  const last = JSON.parse(readFileSync(jsonFile, 'utf8')) as {
+    writtenAt: string;
+    benches: Record<
+      string,
+      { file: string; exit: string; seconds: number; result: Outcome['result']; markdown?: string }
+    >;
+  };
+  const md = existsSync(mdFile) ? readFileSync(mdFile, 'utf8') : '';
+  const sections = new Map<string, string>();
+  let from = md.indexOf('\n## ', md.indexOf('## Runs') + 1);
+  for (const m of md.matchAll(/^_(bench\/[\w-]+\.ts): [^\n]*_$/gm)) {
+    sections.set(m[1] as string, md.slice(from, m.index).trim());
+    from = (m.index ?? 0) + m[0].length;
+  }
+  const ran = new Set(outcomes.map((o) => o.name));
+  for (const b of BENCHES) {
+    const prev = last.benches[b.name];
+    if (ran.has(b.name) || !prev || prev.exit === 'not present') continue;
+    outcomes.push({
+      name: b.name,
+      file: prev.file,
+      ok: prev.exit === 'ok',
+      exit: `${prev.exit} (kept from ${last.writtenAt})`,
+      seconds: prev.seconds,
+      markdown: prev.markdown ?? sections.get(prev.file) ?? '',
+      result: prev.result,
+    });
+  }
+  const order = new Map(BENCHES.map((b, i) => [b.name, i]));
+  outcomes.sort((a, b) => (order.get(a.name) ?? 0) - (order.get(b.name) ?? 0));
+}
+
 const targetsOf = (r: Outcome['result']): Target[] =>
   r && Array.isArray((r as BenchResult).targets) ? (r as BenchResult).targets : [];
 
@@ -267,6 +311,7 @@ async function main(): Promise<void> {
     outcomes.push(o);
   }
   const totalS = (Date.now() - t0) / 1000;
+  if (values['keep-others'] && only) keepOthers(outcomes);
 
   const cpus = os.cpus();
   const machine = {
@@ -332,7 +377,10 @@ async function main(): Promise<void> {
     versions,
     targets,
     benches: Object.fromEntries(
-      outcomes.map((o) => [o.name, { file: o.file, exit: o.exit, seconds: o.seconds, result: o.result }]),
+      outcomes.map((o) => [
+        o.name,
+        { file: o.file, exit: o.exit, seconds: o.seconds, result: o.result, markdown: o.markdown },
+      ]),
     ),
   };
   if (!values['no-write'] && outcomes.some((o) => o.exit !== 'not present')) {

@@ -5,7 +5,7 @@ import { parseEdgeConfig } from '../config/load.ts';
 import type { Measurement, ThermometerLinkState } from '../thermometer/types.ts';
 import { AccessList } from './access-list.ts';
 import { FakeClock } from '../../test/doubles/edge/fake-clock.ts';
-import { Gate } from './gate.ts';
+import { Gate, STATUS_COALESCE_MS } from './gate.ts';
 import { ArrayRecorder, CapturingBus, FakeActuator } from '../../test/doubles/edge/gate-io.ts';
 
 const cfg = parseEdgeConfig({
@@ -420,6 +420,37 @@ describe('Gate', () => {
     );
     t.measure(366);
     expect((await t.gate.onFaceEvent(t.event({ employeeNoString: 'E7' })))?.outcome?.decision).toBe('pass');
+  });
+
+  it('list changes re-publish the status once per second at most, and never after an offline status', () => {
+    const t = setup();
+    const statuses = () =>
+      t.bus.on('tg/plant-1/gate/gate-a/status') as { accessListVersion: number | null; online: boolean }[];
+    const change = (from: number, to: number) =>
+      JSON.stringify({
+        v: 1,
+        fromVersion: from,
+        toVersion: to,
+        issuedAt: 0,
+        upserts: [{ employeeNo: `E${to}` }],
+        removals: [],
+      });
+    const before = statuses().length;
+    // A burst of changes (a site's fevers change the holds): decided with at once, published once.
+    for (let v = 1; v < 6; v++) t.gate.lists.onAccessListChange(change(v, v + 1));
+    expect(t.gate.status(true).accessListVersion).toBe(6);
+    expect(statuses().length).toBe(before);
+    t.clock.advance(STATUS_COALESCE_MS);
+    expect(
+      statuses()
+        .slice(before)
+        .map((s) => s.accessListVersion),
+    ).toEqual([6]);
+    // A change just before the gate stops: its last word is "offline", nothing after it.
+    t.gate.lists.onAccessListChange(change(6, 7));
+    t.gate.publishStatus(false);
+    t.clock.advance(2 * STATUS_COALESCE_MS);
+    expect(statuses().at(-1)).toMatchObject({ online: false, accessListVersion: 7 });
   });
 
   it('a newer access list replaces an older one, an older one is ignored', async () => {

@@ -20,7 +20,7 @@ import { SCHEMA_VERSION } from '../../protocols/gate/messages.ts';
 import type { HoldRoom } from '../../protocols/site/holds.ts';
 import { formatTenths } from '../../protocols/temperature.ts';
 import { FaceTopic, GateTopic, SiteTopic } from '../../protocols/topics.ts';
-import type { Clock } from '../clock.ts';
+import type { Clock, Timer } from '../clock.ts';
 import type { EdgeConfig } from '../config/schema.ts';
 import type { Logger } from '../log.ts';
 import { describeFill, type FillEvent } from '../storage/fill-level.ts';
@@ -102,7 +102,11 @@ export interface HandledEvent {
   verdict?: FaceVerdict;
 }
 
+/** Status re-publications after list changes are coalesced to one per this (statusSoon). */
+export const STATUS_COALESCE_MS = 1000;
+
 export class Gate {
+  private statusTimer: Timer | undefined;
   readonly counters: Counters = {
     passed: 0,
     flagged: 0,
@@ -160,7 +164,7 @@ export class Gate {
       holds: d.holds,
       policy: d.policy,
       log: d.log,
-      onChange: () => this.publishStatus(true),
+      onChange: () => this.statusSoon(),
       onBadPayload: () => this.counters.badPayloads++,
       fetchSnapshot: (which) =>
         d.fetch?.(
@@ -501,6 +505,9 @@ export class Gate {
   }
 
   publishStatus(online: boolean): void {
+    // Whatever was pending is covered by this one (and must not follow a last "offline").
+    this.statusTimer?.cancel();
+    this.statusTimer = undefined;
     this.d.bus.publish(
       GateTopic.status(this.d.cfg.siteId, this.d.cfg.gateId),
       JSON.stringify(this.status(online)),
@@ -509,6 +516,21 @@ export class Gate {
         retain: true,
       },
     );
+  }
+
+  /**
+   * The status after a list change (it carries the versions), at most once per
+   * STATUS_COALESCE_MS: each fever changes the site's holds (opened, then its room), and every
+   * gate re-publishing its retained status per change kept the hub writing retained messages —
+   * bench/latency.ts, 100 gates with 5 fevers a second: verdict p99 468 ms, hub 52 % of a core.
+   * The fleet view shows a new version at most this much later; decisions use it at once.
+   */
+  private statusSoon(): void {
+    if (this.statusTimer) return;
+    this.statusTimer = this.d.clock.setTimeout(() => {
+      this.statusTimer = undefined;
+      this.publishStatus(true);
+    }, STATUS_COALESCE_MS);
   }
 
   heartbeat() {
