@@ -3,7 +3,11 @@
  * rules. Both stores cut periods with these bounds (computed here, not by the database), so a
  * reading at 00:30 local on day D is on day D everywhere, DST days included.
  */
-import { isTimeZone, offsetAt, wallClock } from '../../protocols/time-zone.ts';
+import {
+  isTimeZone,
+  offsetAt as zoneOffsetAt,
+  wallClock as zoneWallClock,
+} from '../../protocols/time-zone.ts';
 import { StoreError, StoreErrorCode } from './errors.ts';
 
 const MINUTE = 60_000;
@@ -12,7 +16,17 @@ export function assertTimeZone(timeZone: string): void {
   if (!isTimeZone(timeZone)) throw new StoreError(StoreErrorCode.CONFIG, `unknown time zone ${timeZone}`);
 }
 
-export { offsetAt };
+/** protocols/time-zone.ts, with an unknown zone a TG_STORE_CONFIG error as the stores report it. */
+function wallClock(timeZone: string, t: number): number {
+  assertTimeZone(timeZone);
+  return zoneWallClock(timeZone, t);
+}
+
+/** Offset of the zone's wall clock from UTC at instant t, ms (TG_STORE_CONFIG for an unknown zone). */
+export function offsetAt(timeZone: string, t: number): number {
+  assertTimeZone(timeZone);
+  return zoneOffsetAt(timeZone, t);
+}
 
 /**
  * The instant at which the local clock shows `wall` (a local time written as UTC ms). In a DST
