@@ -4,6 +4,7 @@
  * clock, never the browser's), and the server's refusals become a sentence in the user's language.
  * Pure, unit-tested (dashboard/web/manual-model.test.ts).
  */
+import { wallClock } from '../../../../protocols/time-zone.ts';
 import { parseCelsius } from '../format.ts';
 import type { Key } from '../i18n.ts';
 import type { ImportResult } from '../types.ts';
@@ -37,29 +38,6 @@ export type Message = { key: Key; params?: Record<string, string | number> };
 export type ManualCheck =
   | { ok: true; body: ManualBody }
   | { ok: false; field: 'employeeNo' | 'temperature' | 'time'; message: Message };
-
-const formatters = new Map<string, Intl.DateTimeFormat>();
-
-/** The wall clock of the zone at instant t, written as if it were UTC (ms, whole seconds). */
-function wallClock(timeZone: string, t: number): number {
-  let f = formatters.get(timeZone);
-  if (!f) {
-    f = new Intl.DateTimeFormat('en-US', {
-      timeZone,
-      hourCycle: 'h23',
-      year: 'numeric',
-      month: '2-digit',
-      day: '2-digit',
-      hour: '2-digit',
-      minute: '2-digit',
-      second: '2-digit',
-    });
-    formatters.set(timeZone, f);
-  }
-  const p: Record<string, number> = {};
-  for (const part of f.formatToParts(t)) if (part.type !== 'literal') p[part.type] = Number(part.value);
-  return Date.UTC(p.year as number, (p.month as number) - 1, p.day, p.hour, p.minute, p.second);
-}
 
 /**
  * 'YYYY-MM-DDTHH:MM[:SS]' read as the site's local time → epoch ms; null when it is no such time.
