@@ -8,6 +8,8 @@ import { isTimeZone, TIME_ZONE_MESSAGE } from '../../protocols/time-zone.ts';
 import { isIP } from 'node:net';
 import { z } from 'zod';
 import { ID_PATTERN } from '../../protocols/topics.ts';
+import { thermometerCommon } from '../thermometer/config.ts';
+import { THERMOMETER_SECTIONS } from '../thermometer/drivers.ts';
 
 const Id = z
   .string()
@@ -15,48 +17,18 @@ const Id = z
 const Tenths = z.number().int('tenths of a degree as an integer, e.g. 373 for 37.3 °C');
 
 /**
- * The thermometer, one entry per protocol (a discriminated union on `protocol`): each protocol
- * names only the keys it has, so `slave` on the UART module or `mode` on the Modbus device is an
- * error naming the key, not a value silently ignored (issue #21: one flat options bag). A new
- * protocol is one more entry here and in edge/thermometer/drivers.ts. `protocol` may be left out:
- * modbus-ir, the datasheet's main device (§1).
+ * The thermometer, one section per protocol (a discriminated union on `protocol`), made from the
+ * driver table (edge/thermometer/drivers.ts): each protocol names only the keys it has, so `slave`
+ * on the UART module or `mode` on the Modbus device is an error naming the key, not a value silently
+ * ignored (issue #21: one flat options bag). A new protocol is one entry there, nothing here.
+ * `protocol` may be left out: modbus-ir, the datasheet's main device (§1).
  */
-const thermometerCommon = {
-  /** Added by the edge to the device value (skin → body for the UART module). */
-  offsetTenths: z.number().int().min(-100).max(100).default(0),
-  /**
-   * This many people in a row measured at exactly the same value mean a stuck sensor: they are
-   * asked to re-measure and a sensor-fault alert is raised (0 = off).
-   */
-  stuckAfter: z.number().int().min(0).max(100).default(5),
-};
-/** What every thermometer on a serial line has. */
-const serialThermometer = {
-  ...thermometerCommon,
-  /** A tty path (/dev/ttyUSB0) or a serial device server `tcp://host:port`. */
-  port: z.string({ error: 'a port is required: a tty path or tcp://host:port' }).min(1),
-  baudRate: z.union([4800, 9600, 19200, 38400, 57600, 115200].map((b) => z.literal(b))).default(9600),
-  pollIntervalMs: z.number().int().min(20).max(10_000).default(200),
-  /** Exclusive lock on a tty; turn off only for ptys shared in tests. */
-  lock: z.boolean().default(true),
-};
-const ModbusIrThermometer = z.strictObject({
-  protocol: z.literal('modbus-ir'),
-  ...serialThermometer,
-  slave: z.number().int().min(1).max(247).default(1),
-});
-const GyMlx90615Thermometer = z.strictObject({
-  protocol: z.literal('gy-mlx90615'),
-  ...serialThermometer,
-  /** Ask for each reading, or let the module stream every 100 ms. */
-  mode: z.enum(['query', 'continuous']).default('continuous'),
-});
 /** No gate thermometer: the terminal's own temperature is used (terminal.temperatureSource). */
 const NoThermometer = z.strictObject({ protocol: z.literal('none'), ...thermometerCommon });
 
 const Thermometer = z.preprocess(
   (v) => (v !== null && typeof v === 'object' && !('protocol' in v) ? { ...v, protocol: 'modbus-ir' } : v),
-  z.discriminatedUnion('protocol', [ModbusIrThermometer, GyMlx90615Thermometer, NoThermometer]),
+  z.discriminatedUnion('protocol', [NoThermometer, ...THERMOMETER_SECTIONS]),
 );
 export type ThermometerConfig = z.infer<typeof Thermometer>;
 

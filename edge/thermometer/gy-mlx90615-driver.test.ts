@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { encodeFrame, matchCommand } from '../../protocols/gy-mlx90615/index.ts';
 import { fromHex, toHex } from '../../protocols/hex.ts';
 import { FakeClock } from '../../test/doubles/edge/fake-clock.ts';
-import { MockTransport } from '../transport/mock-transport.ts';
+import { MockTransport } from '../../test/doubles/edge/mock-transport.ts';
 import { GyMlx90615Driver, type GyMlx90615DriverOptions } from './gy-mlx90615-driver.ts';
 import type { Measurement, ThermometerLinkState } from './types.ts';
 

@@ -20,22 +20,13 @@ import {
   type GyReading,
   hundredthsToTenths,
 } from '../../protocols/gy-mlx90615/index.ts';
-import { type Clock, systemClock, type Timer } from '../clock.ts';
-import { Emitter } from '../events.ts';
-import type { Logger } from '../log.ts';
-import { ReconnectingTransport, type ReconnectOptions } from '../transport/reconnecting.ts';
-import type { ByteTransport } from '../transport/types.ts';
+import type { Timer } from '../clock.ts';
 import { checkInt } from './errors.ts';
 import { LinkHealth } from './link-health.ts';
 import { PollLoop } from './poll-loop.ts';
+import { SerialThermometerDriver, type SerialDriverOptions } from './serial-driver.ts';
 import { responseTimeoutMs } from './timing.ts';
-import type {
-  Measurement,
-  ThermometerDriver,
-  ThermometerEvents,
-  ThermometerLinkState,
-  ThermometerStats,
-} from './types.ts';
+import type { Measurement, ThermometerEvents, ThermometerLinkState, ThermometerStats } from './types.ts';
 
 export type GyMode = 'query' | 'continuous';
 
@@ -45,10 +36,7 @@ export type GyMode = 'query' | 'continuous';
  */
 const GY_ANSWER_BOUND_MS = 20;
 
-export interface GyMlx90615DriverOptions {
-  transport: ByteTransport;
-  clock?: Clock;
-  log?: Logger;
+export interface GyMlx90615DriverOptions extends SerialDriverOptions {
   /** Default 'continuous' (the config default). */
   mode?: GyMode;
   /** For timing only (default 9600). */
@@ -65,7 +53,6 @@ export interface GyMlx90615DriverOptions {
   offlineAfterMisses?: number;
   /** Drop and reopen the link after this many misses in a row (default 25, 0 = never). */
   recycleAfterMisses?: number;
-  reconnect?: Omit<ReconnectOptions, 'clock' | 'log'>;
 }
 
 export interface GyStats extends ThermometerStats {
@@ -73,10 +60,10 @@ export interface GyStats extends ThermometerStats {
   measurements: number;
 }
 
-export class GyMlx90615Driver
-  extends Emitter<Pick<ThermometerEvents, keyof ThermometerEvents>>
-  implements ThermometerDriver
-{
+export class GyMlx90615Driver extends SerialThermometerDriver<
+  Pick<ThermometerEvents, keyof ThermometerEvents>,
+  GyStats
+> {
   readonly sensor = 'gy-mlx90615' as const;
   readonly mode: GyMode;
   readonly stats: GyStats = {
@@ -90,22 +77,16 @@ export class GyMlx90615Driver
   /** Query mode timeout in use, ms. */
   readonly responseTimeoutMs: number;
   readonly silenceMs: number;
-  private readonly clock: Clock;
-  private readonly log: Logger | undefined;
-  private readonly link: ReconnectingTransport;
   private readonly parser = new GyFrameParser();
   private readonly health: LinkHealth;
   private readonly loop: PollLoop;
   private readonly recycleAfter: number;
   private watchdog: Timer | undefined;
-  private started = false;
 
   constructor(opts: GyMlx90615DriverOptions) {
-    super();
+    super(opts);
     this.mode = opts.mode ?? 'continuous';
     const baudRate = checkInt('baudRate', opts.baudRate ?? 9600, 1200, 921_600);
-    this.clock = opts.clock ?? systemClock;
-    this.log = opts.log;
     this.silenceMs = checkInt('silenceMs', opts.silenceMs ?? 3 * CONTINUOUS_PERIOD_MS, 1, 60_000);
     this.recycleAfter = checkInt('recycleAfterMisses', opts.recycleAfterMisses ?? 25, 0, 1_000_000);
     this.health = new LinkHealth(checkInt('offlineAfterMisses', opts.offlineAfterMisses ?? 3, 1, 1000));
@@ -130,15 +111,6 @@ export class GyMlx90615Driver
       send: () => this.send(Command.Query),
       onTimeout: () => this.missed(),
     });
-    this.link = new ReconnectingTransport(opts.transport, {
-      ...opts.reconnect,
-      clock: this.clock,
-      log: opts.log,
-    });
-    this.link.on('data', (d) => this.onData(d));
-    this.link.on('up', () => this.onUp());
-    this.link.on('down', () => this.onDown());
-    this.link.on('error', (e) => this.log?.debug({ err: e.message }, 'thermometer transport error'));
   }
 
   get state(): ThermometerLinkState {
@@ -149,22 +121,13 @@ export class GyMlx90615Driver
     return `gy-mlx90615 (${this.mode}) on ${this.link.description}`;
   }
 
-  async start(): Promise<void> {
-    if (this.started) return;
-    this.started = true;
-    await this.link.open();
-  }
-
-  /** Stops the module's stream (continuous mode), then closes the link. No state event: a stop is no outage. */
-  async stop(): Promise<void> {
-    if (!this.started) return;
-    this.started = false;
+  /** Stops the module's stream (continuous mode) before the link closes. */
+  protected async beforeClose(): Promise<void> {
     this.loop.stop();
     this.cancelWatchdog();
     if (this.mode === 'continuous' && this.link.isOpen)
       await this.link.write(Command.StopContinuous).catch(() => {});
     this.health.down();
-    await this.link.close();
   }
 
   /** Query mode: ask now. Continuous mode: nothing to do, a fresh frame is at most 100 ms away. */
@@ -172,11 +135,7 @@ export class GyMlx90615Driver
     if (this.mode === 'query') this.loop.pollNow();
   }
 
-  private send(cmd: Uint8Array): void {
-    this.link.write(cmd).catch((e: Error) => this.log?.debug({ err: e.message }, 'thermometer write failed'));
-  }
-
-  private onUp(): void {
+  protected onUp(): void {
     this.parser.reset();
     this.syncStats();
     if (!this.started) return;
@@ -190,7 +149,7 @@ export class GyMlx90615Driver
     }
   }
 
-  private onDown(): void {
+  protected onDown(): void {
     this.loop.stop();
     this.cancelWatchdog();
     this.parser.reset();
@@ -199,7 +158,7 @@ export class GyMlx90615Driver
     if (s) this.emitState(s);
   }
 
-  private onData(chunk: Uint8Array): void {
+  protected onData(chunk: Uint8Array): void {
     const at = this.clock.now();
     const readings = this.parser.push(chunk);
     this.syncStats();
@@ -244,11 +203,6 @@ export class GyMlx90615Driver
   private cancelWatchdog(): void {
     this.watchdog?.cancel();
     this.watchdog = undefined;
-  }
-
-  private emitState(state: ThermometerLinkState): void {
-    this.log?.info({ state }, 'thermometer state');
-    this.emit('state', state);
   }
 
   private syncStats(): void {

@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { fromHex, toHex } from '../../protocols/hex.ts';
 import { encodeResponse, FunctionCode } from '../../protocols/modbus-ir/index.ts';
 import { FakeClock } from '../../test/doubles/edge/fake-clock.ts';
-import { MockTransport } from '../transport/mock-transport.ts';
+import { MockTransport } from '../../test/doubles/edge/mock-transport.ts';
 import { ModbusIrDriver, type ModbusIrDriverOptions } from './modbus-ir-driver.ts';
 import { FakeIrDevice } from '../../test/doubles/edge/thermometer-devices.ts';
 import type { Measurement, ThermometerLinkState } from './types.ts';

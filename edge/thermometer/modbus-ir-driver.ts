@@ -14,27 +14,14 @@ import {
   pollRequest,
   RtuStreamDecoder,
 } from '../../protocols/modbus-ir/index.ts';
-import { type Clock, systemClock } from '../clock.ts';
-import { Emitter } from '../events.ts';
-import type { Logger } from '../log.ts';
-import { ReconnectingTransport, type ReconnectOptions } from '../transport/reconnecting.ts';
-import type { ByteTransport } from '../transport/types.ts';
 import { checkInt } from './errors.ts';
 import { type FrameOutcome, ModbusIrSession } from './modbus-ir-session.ts';
 import { PollLoop } from './poll-loop.ts';
+import { SerialThermometerDriver, type SerialDriverOptions } from './serial-driver.ts';
 import { interFrameGapMs, responseTimeoutMs } from './timing.ts';
-import type {
-  ThermometerDriver,
-  ThermometerEvents,
-  ThermometerLinkState,
-  ThermometerStats,
-} from './types.ts';
+import type { ThermometerEvents, ThermometerLinkState, ThermometerStats } from './types.ts';
 
-export interface ModbusIrDriverOptions {
-  /** Usually transportFromUrl(cfg.thermometer.port, ...); the driver keeps it open. */
-  transport: ByteTransport;
-  clock?: Clock;
-  log?: Logger;
+export interface ModbusIrDriverOptions extends SerialDriverOptions {
   /** Slave address 1..247 (default 1). */
   slave?: number;
   /** Line rate, for timing only (default 9600); the transport sets the rate itself. */
@@ -54,8 +41,6 @@ export interface ModbusIrDriverOptions {
   recycleAfterTimeouts?: number;
   /** Read holding registers 0x10..0x12 once after each (re)connect (default true). */
   readSettings?: boolean;
-  /** Reopen backoff (defaults: 250 ms doubling to 5 s, 50 % jitter). */
-  reconnect?: Omit<ReconnectOptions, 'clock' | 'log'>;
 }
 
 export interface ModbusIrStats extends ThermometerStats {
@@ -76,7 +61,7 @@ export type ModbusIrEvents = Pick<ThermometerEvents, keyof ThermometerEvents> & 
   settings: IrSettings;
 };
 
-export class ModbusIrDriver extends Emitter<ModbusIrEvents> implements ThermometerDriver {
+export class ModbusIrDriver extends SerialThermometerDriver<ModbusIrEvents, ModbusIrStats> {
   readonly sensor = 'modbus-ir' as const;
   readonly stats: ModbusIrStats = {
     badFrames: 0,
@@ -92,24 +77,18 @@ export class ModbusIrDriver extends Emitter<ModbusIrEvents> implements Thermomet
   /** The timeout in use, ms (computed from the baud rate unless given). */
   readonly responseTimeoutMs: number;
   readonly slave: number;
-  private readonly clock: Clock;
-  private readonly log: Logger | undefined;
-  private readonly link: ReconnectingTransport;
   private readonly decoder = new RtuStreamDecoder('response');
   private readonly session: ModbusIrSession;
   private readonly loop: PollLoop;
   private readonly recycleAfter: number;
   private malformed = 0;
-  private started = false;
 
   constructor(opts: ModbusIrDriverOptions) {
-    super();
+    super(opts);
     this.slave = checkInt('slave', opts.slave ?? 1, 1, 247);
     const baudRate = checkInt('baudRate', opts.baudRate ?? 9600, 1200, 921_600);
     const pollIntervalMs = checkInt('pollIntervalMs', opts.pollIntervalMs ?? 200, 1, 60_000);
     this.recycleAfter = checkInt('recycleAfterTimeouts', opts.recycleAfterTimeouts ?? 25, 0, 1_000_000);
-    this.clock = opts.clock ?? systemClock;
-    this.log = opts.log;
     this.responseTimeoutMs =
       opts.responseTimeoutMs ??
       responseTimeoutMs({
@@ -129,23 +108,14 @@ export class ModbusIrDriver extends Emitter<ModbusIrEvents> implements Thermomet
       offlineAfterTimeouts: checkInt('offlineAfterTimeouts', opts.offlineAfterTimeouts ?? 3, 1, 1000),
       readSettings: opts.readSettings ?? true,
     });
-    this.link = new ReconnectingTransport(opts.transport, {
-      ...opts.reconnect,
-      clock: this.clock,
-      log: opts.log,
-    });
     this.loop = new PollLoop({
       clock: this.clock,
       intervalMs: pollIntervalMs,
       gapMs: interFrameGapMs(baudRate),
       timeoutMs: this.responseTimeoutMs,
-      send: () => this.send(),
+      send: () => this.send(this.session.nextRequest().frame),
       onTimeout: () => this.onTimeout(),
     });
-    this.link.on('data', (d) => this.onData(d));
-    this.link.on('up', () => this.onUp());
-    this.link.on('down', () => this.onDown());
-    this.link.on('error', (e) => this.log?.debug({ err: e.message }, 'thermometer transport error'));
   }
 
   get state(): ThermometerLinkState {
@@ -161,34 +131,17 @@ export class ModbusIrDriver extends Emitter<ModbusIrEvents> implements Thermomet
     return `modbus-ir slave ${this.slave} on ${this.link.description}`;
   }
 
-  /** Opens the link (or starts retrying it) and starts polling; never rejects for a missing device. */
-  async start(): Promise<void> {
-    if (this.started) return;
-    this.started = true;
-    await this.link.open();
-  }
-
-  /** Stops polling and closes the link. The state becomes 'offline' silently: a stop is no outage. */
-  async stop(): Promise<void> {
-    this.started = false;
-    this.loop.stop();
-    this.session.onLinkDown();
-    await this.link.close();
-  }
-
   requestMeasurement(): void {
     this.loop.pollNow();
   }
 
-  private send(): void {
-    const { frame } = this.session.nextRequest();
-    // A failed write is not handled here: the request times out, and a vanished port closes the link.
-    this.link
-      .write(frame)
-      .catch((e: Error) => this.log?.debug({ err: e.message }, 'thermometer write failed'));
+  /** The state becomes 'offline' silently: a stop is no outage. */
+  protected async beforeClose(): Promise<void> {
+    this.loop.stop();
+    this.session.onLinkDown();
   }
 
-  private onData(chunk: Uint8Array): void {
+  protected onData(chunk: Uint8Array): void {
     const at = this.clock.now();
     for (const frame of this.decoder.push(chunk)) this.handle(this.session.onFrame(frame, at));
     this.syncStats();
@@ -228,24 +181,19 @@ export class ModbusIrDriver extends Emitter<ModbusIrEvents> implements Thermomet
       this.link.recycle(`no answer to ${misses} requests in a row`);
   }
 
-  private onUp(): void {
+  protected onUp(): void {
     this.decoder.flush();
     this.session.onLinkUp();
     this.syncStats();
     if (this.started) this.loop.start();
   }
 
-  private onDown(): void {
+  protected onDown(): void {
     this.loop.stop();
     this.decoder.flush();
     const { state } = this.session.onLinkDown();
     this.syncStats();
     if (state) this.emitState(state);
-  }
-
-  private emitState(state: ThermometerLinkState): void {
-    this.log?.info({ state }, 'thermometer state');
-    this.emit('state', state);
   }
 
   private syncStats(): void {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { FakeClock } from '../../test/doubles/edge/fake-clock.ts';
 import { backoffDelay } from '../backoff.ts';
-import { MockTransport } from './mock-transport.ts';
+import { MockTransport } from '../../test/doubles/edge/mock-transport.ts';
 import { ReconnectingTransport } from './reconnecting.ts';
 
 const settle = () => new Promise<void>((r) => setImmediate(r));

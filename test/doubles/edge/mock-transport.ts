@@ -3,9 +3,9 @@
  * (or the peer of a pair) before write() returns, and feed() delivers to listeners at once, so
  * tests with a fake clock never need to wait for I/O.
  */
-import { Emitter } from '../events.ts';
-import { TransportError, TransportErrorCode as C } from './errors.ts';
-import type { ByteTransport, TransportEvents } from './types.ts';
+import { Emitter } from '../../../edge/events.ts';
+import { TransportError, TransportErrorCode as C } from '../../../edge/transport/errors.ts';
+import type { ByteTransport, TransportEvents } from '../../../edge/transport/types.ts';
 
 export class MockTransport
   extends Emitter<Pick<TransportEvents, keyof TransportEvents>>
