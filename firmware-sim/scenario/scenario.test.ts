@@ -6,6 +6,7 @@ import { formatTenths } from '../../protocols/temperature.ts';
 import { SimErrorCode } from '../errors.ts';
 import type { TcpDeviceServer } from '../transport/tcp-server.ts';
 import { startBroker } from '../../test/doubles/firmware-sim/aedes-broker.ts';
+import { waitFor } from '../../test/harness/wait.ts';
 import { startFakeEdge } from '../../test/doubles/firmware-sim/fake-edge.ts';
 import { startFakeGpioEdge } from '../../test/doubles/firmware-sim/fake-gpio-edge.ts';
 import { startFakeIsapiGate } from '../../test/doubles/firmware-sim/fake-isapi-gate.ts';
@@ -153,9 +154,12 @@ describe('ScenarioRunner', () => {
         lane({
           openBy: 'verdict',
           terminal: { deviceId: 'term-1', remoteCheckTimeoutMs: 200 },
+          // Wall-clock windows (the scenario runs in real time): each person is due a few hundred ms
+          // inside their window, so a loaded machine's late timers do not move them out of it
+          // (the windows were 140 ms wide and failed under load).
           faults: [
-            { kind: 'sensor-fault', atMs: 0, durationMs: 150 },
-            { kind: 'terminal-offline', atMs: 250, durationMs: 300 },
+            { kind: 'sensor-fault', atMs: 0, durationMs: 500 },
+            { kind: 'terminal-offline', atMs: 600, durationMs: 1000 },
           ],
         }),
       ],
@@ -166,8 +170,8 @@ describe('ScenarioRunner', () => {
       ],
       arrivals: [
         { atMs: 10, person: 'E1' },
-        { atMs: 300, person: 'E2' },
-        { atMs: 700, person: 'E3' },
+        { atMs: 800, person: 'E2' },
+        { atMs: 1900, person: 'E3' },
       ],
     });
     const runner = new ScenarioRunner(scenario, { broker: { url: broker.url } });
@@ -276,9 +280,10 @@ describe('ScenarioRunner', () => {
     expect(p3?.face).toMatchObject({ realtime: false, opened: false });
     expect(p4?.face).toMatchObject({ realtime: true, opened: true });
     // E3's event reached the gate once the terminal was back, marked as re-sent.
-    const deadline = Date.now() + 5000;
-    while (!gate.received.some((e) => e.employeeNo === 'E3') && Date.now() < deadline)
-      await new Promise((res) => setTimeout(res, 20));
+    await waitFor(() => gate.received.some((e) => e.employeeNo === 'E3'), {
+      what: "E3's re-sent event at the gate",
+      intervalMs: 20,
+    });
     expect(gate.received.filter((e) => e.employeeNo === 'E3')).toEqual([
       { serialNo: p3?.face.serialNo, employeeNo: 'E3', realtime: false },
     ]);

@@ -8,6 +8,7 @@
 import { Worker } from 'node:worker_threads';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
+import { waitFor } from '../../../test/harness/wait.ts';
 import { IsapiHttpClient } from './http-client.ts';
 
 const TERMINAL = `
@@ -43,13 +44,7 @@ async function start(): Promise<{ arrived: Int32Array; port: number }> {
   return { arrived: new Int32Array(shared), port };
 }
 
-async function until(cond: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + 5000;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`not ${what} within 5 s`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
+const until = (cond: () => boolean, what: string) => waitFor(cond, { what, intervalMs: 5 });
 
 describe('IsapiHttpClient: a prepared request', () => {
   it('is on the wire before the call returns (the caller may block right after)', async () => {
