@@ -333,15 +333,22 @@ export class SqlitePersistence {
 
   // --- retained ---
 
+  /**
+   * Written in the current batch (see flush): aedes stores a retained message after its PUBACK
+   * anyway, so a commit one turn later promises nothing less. Reads of retained messages commit
+   * the batch first.
+   */
   async storeRetained(pkt: Packet): Promise<void> {
     const packet = { ...pkt };
     const payload = packet.payload as { length: number } | undefined;
+    const topic = packet.topic as string;
     if (!payload || payload.length === 0) {
-      this.q.delRetained.run(packet.topic);
-      this.retainedTopics?.delete(packet.topic as string);
+      this.write(() => this.q.delRetained.run(topic));
+      this.retainedTopics?.delete(topic);
     } else {
-      this.q.putRetained.run(packet.topic, encode(packet));
-      this.retainedTopics?.add(packet.topic as string);
+      const blob = encode(packet);
+      this.write(() => this.q.putRetained.run(topic, blob));
+      this.retainedTopics?.add(topic);
     }
   }
 
@@ -350,6 +357,7 @@ export class SqlitePersistence {
   }
 
   createRetainedStreamCombi(patterns: string[]): Readable {
+    this.flush();
     const out: Packet[] = [];
     for (const pattern of patterns) {
       if (!/[+#]/.test(pattern)) {
