@@ -125,7 +125,9 @@ describe('QoS 1 queue written in batches', () => {
         ),
       ),
     );
-    expect(pubacks).toBe(80);
+    // At least one PUBACK per message: under a heavily loaded machine mqtt.js has been seen to send
+    // a publisher's burst twice (QoS 1 allows it; each copy is stored before its own PUBACK).
+    expect(pubacks).toBeGreaterThanOrEqual(80);
     expect(shortfalls).toEqual([]);
     await waitFor(() => stuck.got.length === 80, { what: 'the online subscriber got all 80' });
 
@@ -135,10 +137,12 @@ describe('QoS 1 queue written in batches', () => {
 
     const b2 = await broker(new SqlitePersistence({ path }));
     const back = await subscriber(b2.url, 'away', true);
-    await waitFor(() => back.got.length >= 80, { what: 'the away subscriber got its 80 after the restart' });
-    expect([...back.got].sort()).toEqual([...sent].sort());
+    await waitFor(() => new Set(back.got).size === 80, {
+      what: 'the away subscriber got its 80 after the restart',
+    });
+    expect(new Set(back.got)).toEqual(new Set(sent));
     for (let i = 0; i < 4; i++) {
-      const mine = back.got.filter((m) => m.startsWith(`p${i}-`));
+      const mine = [...new Set(back.got.filter((m) => m.startsWith(`p${i}-`)))];
       expect(mine, `publisher ${i} in order`).toEqual(sent.filter((m) => m.startsWith(`p${i}-`)));
     }
     // Never acknowledged by the subscriber that was online: sent again, under new packet ids.
