@@ -55,6 +55,8 @@ export class MqttLink {
   /** Topics subscribed to only while fetching their retained message, and those being fetched. */
   private readonly onDemandSubs = new Map<string, MessageHandler>();
   private readonly fetching = new Set<string>();
+  /** Filters an older version of this client subscribed to in its persistent session (`retire`). */
+  private readonly retired = new Set<string>();
   /** Retained snapshots fetched so far (for tests and the benchmarks). */
   fetched = 0;
   private readonly connectHooks: Array<(c: { sessionPresent: boolean }) => void> = [];
@@ -124,7 +126,11 @@ export class MqttLink {
       else queueMicrotask(() => this.runSubscribedHooks());
       // A session kept by the broker may still hold an on-demand subscription (an older gate
       // subscribed to its snapshots for good): drop it, or every change would bring the snapshot.
-      const idle = [...this.onDemandSubs.keys()].filter((t) => !this.fetching.has(t));
+      // Likewise a filter an older version subscribed to and this one no longer wants (retire).
+      const idle = [
+        ...[...this.onDemandSubs.keys()].filter((t) => !this.fetching.has(t)),
+        ...[...this.retired].filter((t) => !this.subs.has(t)),
+      ];
       if (connack.sessionPresent && idle.length) client.unsubscribe(idle);
       const session = { sessionPresent: connack.sessionPresent === true };
       for (const hook of this.connectHooks) hook(session);
@@ -182,6 +188,15 @@ export class MqttLink {
   subscribe(topic: string, handler: MessageHandler): void {
     this.subs.set(topic, handler);
     if (this.connected) this.client?.subscribe(topic, { qos: 1 });
+  }
+
+  /**
+   * A filter an older version of this client subscribed to and this one does not: dropped from a
+   * session the broker kept (on every connect with `sessionPresent`), or the broker would go on
+   * queueing its messages for nobody.
+   */
+  retire(topic: string): void {
+    this.retired.add(topic);
   }
 
   /**

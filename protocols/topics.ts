@@ -71,7 +71,7 @@ export function parseGateTopic(
 }
 
 export const SiteTopic = {
-  /** Filter: every ThermoGate topic of a site (the dashboard's subscription). */
+  /** Filter: every ThermoGate topic of a site (what the dashboard device may read). */
   all: (s: string) => `tg/${s}/#`,
   /** Retained snapshot of the access list (HR's list of who may enter). */
   accessList: (s: string) => `tg/${s}/access-list`,
@@ -111,6 +111,29 @@ export const DashboardTopic = {
   policyRequest: (siteId: string) => `tg/${siteId}/dashboard/policy-request`,
   /** Filter: every dashboard topic of a site (what the dashboard may publish). */
   all: (siteId: string) => `tg/${siteId}/dashboard/#`,
+  /**
+   * The filters the dashboard subscribes to (on its persistent session): what its wire router
+   * (dashboard/wire/router.ts) reads, nothing more. Not the readings (a third of a site's messages;
+   * they go to the readings store, not through the dashboard), the isolation plans and alert lists
+   * it publishes itself, or the hub's clock: a persistent session makes the hub store every QoS 1
+   * message it is subscribed to before acknowledging it.
+   */
+  subscriptions: (siteId: string): string[] => [
+    GateTopic.every(siteId, 'decision'),
+    GateTopic.every(siteId, 'alert'),
+    GateTopic.every(siteId, 'status'),
+    GateTopic.every(siteId, 'heartbeat'),
+    GateTopic.every(siteId, 'command'),
+    GateTopic.every(siteId, 'command-ack'),
+    HubTopic.fleet(siteId),
+    HubTopic.alert(siteId),
+    HubTopic.reply(siteId),
+    SiteTopic.accessList(siteId),
+    SiteTopic.policy(siteId),
+    SiteTopic.holds(siteId),
+    SiteTopic.holdsChanges(siteId),
+    DashboardTopic.alertAck(siteId),
+  ],
 } as const;
 
 /**

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { AlertState } from '../../protocols/dashboard/messages.ts';
+import { waitFor } from '../../test/harness/wait.ts';
 import { AlertsError } from './errors.ts';
 import {
   admin,
@@ -157,10 +158,12 @@ describe('isolation plans', () => {
     expect(plans(h).get('gate-a')?.room?.id).toBe('RA');
   });
 
-  it('a gate seen for the first time gets its plan; republish() re-sends every plan', () => {
+  it('a gate seen for the first time gets its plan; republish() re-sends every plan', async () => {
     h = openHarness({ gates: [], rooms: [room('R1')] });
     expect(plans(h).size).toBe(0);
     h.svc.onGateStatus(status('gate-new'));
+    // Made at the end of the turn, once for every gate first seen in it.
+    await waitFor(() => plans(h).get('gate-new'), { what: 'the new gate’s plan' });
     expect(plans(h).get('gate-new')?.room?.id).toBe('R1');
     const before = h.published.length;
     h.svc.onGateStatus(status('gate-new'));

@@ -72,6 +72,8 @@ class Service implements AlertsService, DomainCtx {
   private again = false;
   private lastPrune = 0;
   private closed = false;
+  /** Plans for newly seen gates are due at the end of this turn (plansForNewGates). */
+  private plansDue = false;
 
   constructor(readonly d: AlertsDeps) {
     this.db = d.db;
@@ -275,7 +277,28 @@ class Service implements AlertsService, DomainCtx {
   private seeGate(gateId: string): void {
     if (this.seenGates.has(gateId)) return;
     this.seenGates.add(gateId);
-    this.roomsChanged();
+    this.plansForNewGates();
+  }
+
+  /**
+   * A gate heard of for the first time needs its isolation plan. A site's gates come online
+   * together (a thousand statuses after a restart, bench/scale.ts) and planRooms covers every
+   * gate, so the plans are made once for all the gates seen in this turn of the event loop, not
+   * once per gate (which kept a 1,000-gate dashboard seconds behind, and the hub's deliveries with
+   * it). Rooms and occupancy do not change with a new gate: the room views are not announced.
+   */
+  private plansForNewGates(): void {
+    if (this.plansDue) return;
+    this.plansDue = true;
+    setImmediate(() => {
+      this.plansDue = false;
+      if (this.closed) return;
+      try {
+        this.publishPlans(false);
+      } catch (e) {
+        this.d.log.error({ err: e }, 'isolation plans for new gates failed');
+      }
+    });
   }
 
   private foreign(siteId: string, what: string): boolean {

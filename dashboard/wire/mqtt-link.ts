@@ -1,16 +1,17 @@
 /**
  * The dashboard's MQTT connection, on the kernel's link (kernel/mqtt-link.ts: jittered reconnect,
  * at-least-once stores, a bounded offline queue): connects as the site's `dashboard` device with a
- * persistent session (client id `<username>-dashboard` unless configured), subscribes `tg/{site}/#`
- * at QoS 1 on every (re)connect (harmless when the session kept it) and calls `onConnect` once the
- * subscription is granted (the alerts service republishes its retained plans then). `publish`
+ * persistent session (client id `<username>-dashboard` unless configured), subscribes to what it
+ * reads (`DashboardTopic.subscriptions`: not the readings) at QoS 1 on every (re)connect (harmless
+ * when the session kept them), drops the `tg/{site}/#` of older versions from a kept session, and
+ * calls `onConnect` once the subscriptions are granted (the alerts service republishes its retained plans then). `publish`
  * never throws: QoS 1 messages made while offline wait in the link's queue; retained ones are
  * republished by `onConnect` instead.
  */
 import { readFileSync } from 'node:fs';
 import { type Clock, systemClock } from '../../kernel/clock.ts';
 import { MqttLink as Link } from '../../kernel/mqtt-link.ts';
-import { SiteTopic } from '../../protocols/topics.ts';
+import { DashboardTopic, SiteTopic } from '../../protocols/topics.ts';
 import type { DashboardConfig } from '../config/schema.ts';
 import type { Logger } from '../log.ts';
 
@@ -51,9 +52,12 @@ export function connectMqtt(o: MqttLinkOptions): MqttLink {
     o.log,
   );
   // Acknowledged once onMessage returns, as before (the handler returns no promise).
-  link.subscribe(SiteTopic.all(o.config.siteId), (topic, payload) => {
+  const onMessage = (topic: string, payload: Buffer) => {
     o.onMessage(topic, payload);
-  });
+  };
+  for (const filter of DashboardTopic.subscriptions(o.config.siteId)) link.subscribe(filter, onMessage);
+  // Versions before this one took the whole site, readings included, on the same session.
+  link.retire(SiteTopic.all(o.config.siteId));
   let resolveReady: () => void = () => {};
   const ready = new Promise<void>((r) => {
     resolveReady = r;

@@ -11,6 +11,21 @@
  *
  * Calls are synchronous under the async signatures: each is a few microseconds on the broker's
  * thread, cheaper than the promise round trip of an asynchronous store.
+ *
+ * The queue of QoS 1/2 messages to persistent sessions (`outgoing`) is the hot path: every message
+ * a gate publishes is queued for every persistent session subscribed to it. Its writes are made
+ * cheap without weakening what an acknowledgement promises (hub/README.md § Persistence, guarantee
+ * → mechanism → test):
+ * - rows are written in batches, one transaction per turn of the event loop (`flush`); a write
+ *   that a promise depends on (the copies stored before a PUBACK, storeBeforeAck) calls back only
+ *   after its batch committed, and every read of the queue commits the batch first;
+ * - aedes's own copy of a message does not replace the rows stored before the PUBACK: it is an
+ *   alias of them, kept in memory (`ClientQueue.rows`), written to the row only when a client's
+ *   aliases outgrow memory (an offline session collecting a backlog);
+ * - the packet id of a QoS 1 message in flight lives in memory only (`ClientQueue.inflight`); the
+ *   row is deleted at its PUBACK, in the next batch. After a hub kill the message is sent again
+ *   from its row with a new packet id (at least once, as QoS 1 promises). QoS 2 keeps its packet
+ *   ids on disk (a new id would make the receiver deliver it twice).
  */
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -55,6 +70,27 @@ export interface SqlitePersistenceOptions {
 
 /** SQLite's default `wal_autocheckpoint`, the fallback when the checkpoint worker fails. */
 const AUTO_CHECKPOINT_PAGES = 1000;
+
+/**
+ * Aliases of queued rows kept in memory, per client and in all (sessions away collect them until
+ * they are back); beyond these they are written to the rows.
+ */
+const MAX_ALIASES_PER_CLIENT = 10_000;
+const MAX_ALIASES = 200_000;
+
+/** What is known in memory about one client's queued rows (see the top of the file). */
+interface ClientQueue {
+  /** aedes's identity of a queued message (`brokerId` + `brokerCounter`) → the row holding it. */
+  rows: Map<string, number>;
+  /** row → its keys in `rows`, to forget the aliases when the row goes. */
+  aliasOf: Map<number, string[]>;
+  /** Packet id of a QoS 1 message in flight → its row and the packet as stored with that id. */
+  inflight: Map<number, { seq: number; packet: Packet }>;
+  /** row → its packet id in flight. */
+  idOf: Map<number, number>;
+}
+
+const identity = (brokerId: unknown, brokerCounter: unknown) => `${brokerId}\u0000${brokerCounter}`;
 
 /** What purging one client's session removed. */
 export interface PurgedSession {
@@ -105,8 +141,18 @@ export class SqlitePersistence {
   private _broker: { id: string } | undefined;
   private destroyed = false;
   /** Rows queued by storeBeforeAck, by the message's payload object (aedes hands the same Buffer on). */
-  private readonly early = new WeakMap<object, number[]>();
+  private readonly early = new WeakMap<object, Array<{ clientId: string; seq: number }>>();
   private earlyCounter = 0;
+  /** What memory knows of each client's queue (aliases, packet ids in flight). */
+  private readonly queues = new Map<string, ClientQueue>();
+  /** The next row id of `outgoing` (assigned here, so that a row is known before its batch commits). */
+  private nextSeq: number;
+  /** Writes of the current batch, and what waits for its commit. */
+  private pending: Array<() => void> = [];
+  private afterCommit: Array<(err: Error | null) => void> = [];
+  private flushScheduled = false;
+  /** Aliases held in all `queues`. */
+  private aliases = 0;
   private readonly q;
   private readonly checkpointer: WalCheckpointer | undefined;
 
@@ -156,10 +202,17 @@ export class SqlitePersistence {
       delSub: db.prepare('DELETE FROM subscriptions WHERE client_id = ? AND topic = ?'),
       allSubs: db.prepare('SELECT client_id, topic, sub FROM subscriptions'),
       enqueue: db.prepare(
-        'INSERT INTO outgoing (client_id, broker_id, broker_counter, message_id, packet) VALUES (?, ?, ?, NULL, ?)',
+        'INSERT INTO outgoing (seq, client_id, broker_id, broker_counter, message_id, packet) VALUES (?, ?, ?, ?, NULL, ?)',
+      ),
+      alias: db.prepare('UPDATE outgoing SET broker_id = ?, broker_counter = ? WHERE seq = ?'),
+      maxSeq: db.prepare(
+        "SELECT MAX(COALESCE((SELECT MAX(seq) FROM outgoing), 0), COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'outgoing'), 0)) AS n",
       ),
       byCounter: db.prepare(
         'SELECT seq, packet FROM outgoing WHERE client_id = ? AND broker_id = ? AND broker_counter = ? ORDER BY seq LIMIT 1',
+      ),
+      seqByCounter: db.prepare(
+        'SELECT seq FROM outgoing WHERE client_id = ? AND broker_id = ? AND broker_counter = ? ORDER BY seq LIMIT 1',
       ),
       byMessage: db.prepare(
         'SELECT seq, packet FROM outgoing WHERE client_id = ? AND message_id = ? ORDER BY seq LIMIT 1',
@@ -173,7 +226,10 @@ export class SqlitePersistence {
         'UPDATE outgoing SET message_id = ?, broker_id = NULL, broker_counter = NULL, packet = ? WHERE seq = ?',
       ),
       delOutgoing: db.prepare('DELETE FROM outgoing WHERE seq = ?'),
-      outgoingOf: db.prepare('SELECT packet FROM outgoing WHERE client_id = ? ORDER BY seq'),
+      outgoingOf: db.prepare(
+        'SELECT seq, broker_id, broker_counter, packet FROM outgoing WHERE client_id = ? ORDER BY seq',
+      ),
+      packetOf: db.prepare('SELECT broker_id, broker_counter, packet FROM outgoing WHERE seq = ?'),
       putIncoming: db.prepare(
         'INSERT OR REPLACE INTO incoming (client_id, message_id, packet) VALUES (?, ?, ?)',
       ),
@@ -207,6 +263,7 @@ export class SqlitePersistence {
           'SELECT client_id, ?, 0 FROM subscriptions UNION SELECT client_id, ?, 0 FROM outgoing',
       ).run(now, now);
     })();
+    this.nextSeq = (this.q.maxSeq.get() as { n: number }).n + 1;
   }
 
   get broker(): { id: string } | undefined {
@@ -222,11 +279,13 @@ export class SqlitePersistence {
 
   /** Messages waiting in all sessions (for the fleet snapshot and the benchmark). */
   queuedCount(): number {
+    this.flush();
     return (this.q.queued.get() as { n: number }).n;
   }
 
   /** Messages waiting for one client. */
   queuedFor(clientId: string): number {
+    this.flush();
     return (this.q.queuedFor.get(clientId) as { n: number }).n;
   }
 
@@ -246,6 +305,7 @@ export class SqlitePersistence {
 
   /** Every client id the store holds anything for (a session row, subscriptions or queued messages). */
   sessionClients(): string[] {
+    this.flush();
     return (this.q.sessionClients.all() as { client_id: string }[]).map((r) => r.client_id);
   }
 
@@ -256,6 +316,9 @@ export class SqlitePersistence {
    */
   purgeSession(clientId: string): PurgedSession {
     const topics = [...(this.subs.get(clientId)?.keys() ?? [])];
+    this.flush();
+    this.aliases -= this.queues.get(clientId)?.rows.size ?? 0;
+    this.queues.delete(clientId);
     let queued = 0;
     this.db.transaction(() => {
       for (const topic of topics) this.q.delSub.run(clientId, topic);
@@ -270,15 +333,22 @@ export class SqlitePersistence {
 
   // --- retained ---
 
+  /**
+   * Written in the current batch (see flush): aedes stores a retained message after its PUBACK
+   * anyway, so a commit one turn later promises nothing less. Reads of retained messages commit
+   * the batch first.
+   */
   async storeRetained(pkt: Packet): Promise<void> {
     const packet = { ...pkt };
     const payload = packet.payload as { length: number } | undefined;
+    const topic = packet.topic as string;
     if (!payload || payload.length === 0) {
-      this.q.delRetained.run(packet.topic);
-      this.retainedTopics?.delete(packet.topic as string);
+      this.write(() => this.q.delRetained.run(topic));
+      this.retainedTopics?.delete(topic);
     } else {
-      this.q.putRetained.run(packet.topic, encode(packet));
-      this.retainedTopics?.add(packet.topic as string);
+      const blob = encode(packet);
+      this.write(() => this.q.putRetained.run(topic, blob));
+      this.retainedTopics?.add(topic);
     }
   }
 
@@ -287,6 +357,7 @@ export class SqlitePersistence {
   }
 
   createRetainedStreamCombi(patterns: string[]): Readable {
+    this.flush();
     const out: Packet[] = [];
     for (const pattern of patterns) {
       if (!/[+#]/.test(pattern)) {
@@ -369,9 +440,118 @@ export class SqlitePersistence {
 
   // --- outgoing (QoS > 0 to persistent sessions) ---
 
+  /**
+   * Commits the writes of the current batch in one transaction, then calls back whatever waited
+   * for them. Runs once per turn of the event loop (setImmediate) and before every read of the
+   * queue, so reads see every write made before them.
+   */
+  flush(): void {
+    if (this.pending.length === 0 && this.afterCommit.length === 0) return;
+    const ops = this.pending;
+    const waiting = this.afterCommit;
+    this.pending = [];
+    this.afterCommit = [];
+    let failure: Error | null = null;
+    if (this.destroyed) failure = new Error('persistence closed');
+    else if (ops.length > 0) {
+      try {
+        this.db.transaction(() => {
+          for (const op of ops) op();
+        })();
+      } catch (e) {
+        failure = e as Error;
+      }
+    }
+    for (const cb of waiting) cb(failure);
+  }
+
+  private write(op: () => void): void {
+    this.pending.push(op);
+    this.schedule();
+  }
+
+  private schedule(): void {
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    setImmediate(() => {
+      this.flushScheduled = false;
+      this.flush();
+    });
+  }
+
+  private queueOf(clientId: string): ClientQueue {
+    let q = this.queues.get(clientId);
+    if (!q) {
+      q = { rows: new Map(), aliasOf: new Map(), inflight: new Map(), idOf: new Map() };
+      this.queues.set(clientId, q);
+    }
+    return q;
+  }
+
+  /** Queues a new row for a client (in the current batch); returns its id. */
+  private insert(
+    clientId: string,
+    brokerId: string | null,
+    brokerCounter: number | null,
+    blob: Buffer,
+  ): number {
+    const seq = this.nextSeq++;
+    this.write(() => this.q.enqueue.run(seq, clientId, brokerId, brokerCounter, blob));
+    return seq;
+  }
+
+  /**
+   * aedes's identity of a message (broker id + counter) now names this row: in memory, or written
+   * to the row when the client already has many (a backlog for a session that is away).
+   */
+  private alias(clientId: string, brokerId: unknown, brokerCounter: unknown, seq: number): void {
+    const q = this.queueOf(clientId);
+    const key = identity(brokerId, brokerCounter);
+    if (q.rows.get(key) === seq) return;
+    if (q.rows.size < MAX_ALIASES_PER_CLIENT && this.aliases < MAX_ALIASES) {
+      if (!q.rows.has(key)) this.aliases++;
+      q.rows.set(key, seq);
+      const keys = q.aliasOf.get(seq);
+      if (keys) keys.push(key);
+      else q.aliasOf.set(seq, [key]);
+    } else {
+      this.write(() => this.q.alias.run(brokerId ?? null, brokerCounter ?? null, seq));
+    }
+  }
+
+  /** The row aedes's identity names, from memory, else from disk. */
+  private rowOf(clientId: string, brokerId: unknown, brokerCounter: unknown): number | undefined {
+    const seq = this.queues.get(clientId)?.rows.get(identity(brokerId, brokerCounter));
+    if (seq !== undefined) return seq;
+    this.flush();
+    const row = this.q.seqByCounter.get(clientId, brokerId ?? null, brokerCounter ?? 0) as
+      | { seq: number }
+      | undefined;
+    return row?.seq;
+  }
+
+  /** The row is gone (delivered and acknowledged, or dropped): forget what memory knew of it. */
+  private forgetRow(clientId: string, seq: number): void {
+    const q = this.queues.get(clientId);
+    if (!q) return;
+    for (const key of q.aliasOf.get(seq) ?? [])
+      if (q.rows.get(key) === seq) {
+        q.rows.delete(key);
+        this.aliases--;
+      }
+    q.aliasOf.delete(seq);
+    const id = q.idOf.get(seq);
+    if (id !== undefined) {
+      q.idOf.delete(seq);
+      if (q.inflight.get(id)?.seq === seq) q.inflight.delete(id);
+    }
+    if (q.rows.size === 0 && q.inflight.size === 0) this.queues.delete(clientId);
+  }
+
   async outgoingEnqueue(sub: { clientId: string }, packet: Packet): Promise<void> {
     const p = queuedPacket(packet);
-    this.q.enqueue.run(sub.clientId, p.brokerId ?? null, p.brokerCounter ?? null, encode(p));
+    const seq = this.insert(sub.clientId, p.brokerId ?? null, p.brokerCounter ?? null, encode(p));
+    this.alias(sub.clientId, p.brokerId, p.brokerCounter, seq);
   }
 
   async outgoingEnqueueCombi(subs: Array<{ clientId: string }>, packet: Packet): Promise<void> {
@@ -380,62 +560,95 @@ export class SqlitePersistence {
     if (early) this.early.delete(payload as object);
     if ((!subs || subs.length === 0) && !early) return;
     const p = queuedPacket(packet);
-    const blob = encode(p);
-    // The copies stored before the PUBACK give way to aedes's own, in one transaction: a kill at
-    // any point leaves exactly one copy per session.
-    const tx = this.db.transaction(() => {
-      for (const seq of early ?? []) this.q.delOutgoing.run(seq);
-      for (const s of subs ?? [])
-        this.q.enqueue.run(s.clientId, p.brokerId ?? null, p.brokerCounter ?? null, blob);
-    });
-    tx();
+    let blob: Buffer | undefined;
+    // The rows stored before the PUBACK hold this message already: aedes's copy becomes an alias
+    // of them. A session that subscribed in between gets a row of its own; a row of a session no
+    // longer subscribed goes (in the same batch: a kill leaves at most one copy per session).
+    const left = early ? [...early] : [];
+    for (const s of subs ?? []) {
+      const i = left.findIndex((e) => e.clientId === s.clientId);
+      if (i !== -1) {
+        const [e] = left.splice(i, 1) as [{ clientId: string; seq: number }];
+        this.alias(s.clientId, p.brokerId, p.brokerCounter, e.seq);
+        continue;
+      }
+      blob ??= encode(p);
+      const seq = this.insert(s.clientId, p.brokerId ?? null, p.brokerCounter ?? null, blob);
+      this.alias(s.clientId, p.brokerId, p.brokerCounter, seq);
+    }
+    for (const e of left) {
+      this.write(() => this.q.delOutgoing.run(e.seq));
+      this.forgetRow(e.clientId, e.seq);
+    }
   }
 
   /**
    * Queues a QoS 1 message for every persistent session subscribed to its topic, before the broker
    * acknowledges it. aedes 1.x writes the PUBACK first and stores the message on a later turn of
    * the event loop, so a hub killed in between had acknowledged a message it never stored: the
-   * sender forgot it and no subscriber ever got it. These rows stand for the message until aedes
-   * stores its own copy (outgoingEnqueueCombi swaps them); after a kill they are delivered like
-   * any queued message. Called from the authorizePublish hook (store-before-ack.ts). Retained
-   * copies are not stored here (their owners publish them again on every connect).
+   * sender forgot it and no subscriber ever got it. These rows hold the message from then on
+   * (aedes's own copy becomes an alias of them, outgoingEnqueueCombi); after a kill they are
+   * delivered like any queued message. `done` is called once they are committed (in this turn's
+   * batch, with the other messages of the turn), or at once when no persistent session wants the
+   * message. Called from the authorizePublish hook (store-before-ack.ts). Retained copies are not
+   * stored here (their owners publish them again on every connect).
    */
-  storeBeforeAck(packet: Packet): void {
+  storeBeforeAck(packet: Packet, done: (err: Error | null) => void): void {
     const payload = packet.payload;
     const topic = packet.topic;
-    if (typeof payload !== 'object' || payload === null || !topic || topic.startsWith('$')) return;
-    const subs = this.index.match(topic);
-    if (subs.length === 0) return;
+    const subs =
+      typeof payload !== 'object' || payload === null || !topic || topic.startsWith('$')
+        ? []
+        : this.index.match(topic);
+    if (subs.length === 0) {
+      done(null);
+      return;
+    }
     const p = queuedPacket(packet);
     // Its own broker id: aedes counts its copies under the broker's id, these must not collide.
     p.brokerId = `${this._broker?.id ?? 'hub'}:before-ack`;
     p.brokerCounter = ++this.earlyCounter;
     const blob = encode(p);
-    const seqs: number[] = [];
-    const tx = this.db.transaction(() => {
-      for (const s of subs)
-        seqs.push(Number(this.q.enqueue.run(s.clientId, p.brokerId, p.brokerCounter, blob).lastInsertRowid));
-    });
-    tx();
-    this.early.set(payload, [...(this.early.get(payload) ?? []), ...seqs]);
+    const rows = this.early.get(payload as object) ?? [];
+    for (const s of subs)
+      rows.push({ clientId: s.clientId, seq: this.insert(s.clientId, p.brokerId, p.brokerCounter, blob) });
+    this.early.set(payload as object, rows);
+    this.afterCommit.push(done);
   }
 
   /**
    * A queued packet got its packet id (delivery), or was replaced by its PUBREL (QoS 2). Matched by
-   * broker id + counter when the packet has them, by packet id otherwise.
+   * broker id + counter when the packet has them, by packet id otherwise. A QoS 1 packet id is
+   * kept in memory only (see the top of the file).
    */
   async outgoingUpdate(client: ClientRef, packet: Packet): Promise<void> {
     if (packet.brokerId) {
-      const row = this.q.byCounter.get(client.id, packet.brokerId, packet.brokerCounter ?? 0) as
-        | { seq: number; packet: Buffer }
-        | undefined;
+      const seq = this.rowOf(client.id, packet.brokerId, packet.brokerCounter ?? 0);
+      if (seq === undefined) throw new Error('no such packet');
+      const messageId = packet.messageId;
+      if (packet.qos === 1 && messageId !== undefined) {
+        const q = this.queueOf(client.id);
+        // A packet id names one in-flight packet per client: an older holder of the same id is stale.
+        const holder = q.inflight.get(messageId);
+        if (holder && holder.seq !== seq) q.idOf.delete(holder.seq);
+        const previous = q.idOf.get(seq);
+        if (previous !== undefined && previous !== messageId) q.inflight.delete(previous);
+        const stored = queuedPacket(packet);
+        stored.messageId = messageId;
+        q.inflight.set(messageId, { seq, packet: stored });
+        q.idOf.set(seq, messageId);
+        return;
+      }
+      this.flush();
+      const row = this.q.packetOf.get(seq) as { packet: Buffer } | undefined;
       if (!row) throw new Error('no such packet');
       const stored = decode(row.packet);
-      stored.messageId = packet.messageId;
-      this.q.releaseMessage.run(client.id, packet.messageId ?? null, row.seq);
-      this.q.setMessage.run(packet.messageId ?? null, encode(stored), row.seq);
+      stored.messageId = messageId;
+      this.q.releaseMessage.run(client.id, messageId ?? null, seq);
+      this.q.setMessage.run(messageId ?? null, encode(stored), seq);
       return;
     }
+    this.flush();
     const row = this.q.byMessage.get(client.id, packet.messageId ?? null) as
       | { seq: number; packet: Buffer }
       | undefined;
@@ -444,18 +657,48 @@ export class SqlitePersistence {
   }
 
   async outgoingClearMessageId(client: ClientRef, packet: Packet): Promise<Packet | undefined> {
-    const row = this.q.byMessage.get(client.id, packet.messageId ?? null) as
+    const messageId = packet.messageId;
+    const inMemory =
+      messageId === undefined ? undefined : this.queues.get(client.id)?.inflight.get(messageId);
+    if (inMemory) {
+      // Acknowledged: the row goes in the next batch. A kill before it commits sends it again.
+      this.write(() => this.q.delOutgoing.run(inMemory.seq));
+      this.forgetRow(client.id, inMemory.seq);
+      return inMemory.packet;
+    }
+    this.flush();
+    const row = this.q.byMessage.get(client.id, messageId ?? null) as
       | { seq: number; packet: Buffer }
       | undefined;
     if (!row) return undefined;
     this.q.delOutgoing.run(row.seq);
+    this.forgetRow(client.id, row.seq);
     return decode(row.packet);
   }
 
   outgoingStream(client: ClientRef): Readable {
     // A snapshot, like the in-memory persistence: packets enqueued while streaming come next time.
-    const rows = this.q.outgoingOf.all(client.id) as { packet: Buffer }[];
-    return Readable.from(rows.map((r) => decode(r.packet)));
+    this.flush();
+    const rows = this.q.outgoingOf.all(client.id) as {
+      seq: number;
+      broker_id: string | null;
+      broker_counter: number | null;
+      packet: Buffer;
+    }[];
+    const q = this.queues.get(client.id);
+    const packets = rows.map((r) => {
+      const p = decode(r.packet);
+      // The row's columns name it (an alias written to disk replaces the identity in the blob).
+      if (r.broker_id !== null) {
+        p.brokerId = r.broker_id;
+        p.brokerCounter = r.broker_counter ?? 0;
+      }
+      const id = q?.idOf.get(r.seq);
+      if (id !== undefined) p.messageId = id;
+      if (p.brokerId) this.alias(client.id, p.brokerId, p.brokerCounter, r.seq);
+      return p;
+    });
+    return Readable.from(packets);
   }
 
   // --- incoming (QoS 2 receive state) ---
@@ -511,6 +754,7 @@ export class SqlitePersistence {
 
   async destroy(): Promise<void> {
     if (this.destroyed) throw new Error('destroyed called twice!');
+    this.flush();
     this.destroyed = true;
     await this.checkpointer?.stop();
     this.db.close();

@@ -8,6 +8,8 @@ export interface TestBroker {
   stop(): Promise<void>;
   /** Starts a fresh broker (no retained messages) on the same port. */
   restart(): Promise<void>;
+  /** The running broker (its persistence holds the sessions' subscriptions). */
+  aedes(): Aedes;
 }
 
 export async function startTestBroker(): Promise<TestBroker> {
@@ -30,5 +32,11 @@ export async function startTestBroker(): Promise<TestBroker> {
       for (const s of sockets) s.destroy();
       broker.close(() => server.close(() => r()));
     });
-  return { port, url: `mqtt://127.0.0.1:${port}`, stop, restart: async () => void (await listen(port)) };
+  return {
+    port,
+    url: `mqtt://127.0.0.1:${port}`,
+    stop,
+    restart: async () => void (await listen(port)),
+    aedes: () => broker,
+  };
 }

@@ -9,6 +9,7 @@ import { createDashboard, type Dashboard } from '../../dashboard/dashboard.ts';
 import { silentLogger } from '../../dashboard/log.ts';
 import type { AlertStateList } from '../../protocols/dashboard/messages.ts';
 import type { GateCommand, GateCommandAck } from '../../protocols/gate/messages.ts';
+import { topicMatches } from '../../hub/auth/topic-filter.ts';
 import { waitFor } from '../harness/wait.ts';
 import { startTestBroker, type TestBroker } from './broker.ts';
 import { decision, FAST_SCRYPT, feverAlert, PASSWORD, SITE, tempDir, testConfig } from './fixture.ts';
@@ -162,6 +163,41 @@ describe('dashboard on a broker', () => {
     expect(feed.of('decision')).toHaveLength(1);
     const health = await d.app.inject({ method: 'GET', url: '/healthz' });
     expect(health.json()).toMatchObject({ ok: true, mqtt: true });
+  });
+
+  it('subscribes to what it reads, not the readings, and drops the whole site an older version subscribed to', async () => {
+    broker = await startTestBroker();
+    // An older dashboard left its persistent session subscribed to the whole site.
+    const older = await mqtt.connectAsync(broker.url, { clientId: 'dash-dashboard', clean: false });
+    await older.subscribeAsync(`tg/${SITE}/#`, { qos: 1 });
+    await older.endAsync();
+
+    await start(broker);
+    const { persistence } = broker.aedes() as unknown as {
+      persistence: { subscriptionsByClient(c: { id: string }): Promise<Array<{ topic: string }>> };
+    };
+    const filters = await waitFor(
+      async () => {
+        const subs = (await persistence.subscriptionsByClient({ id: 'dash-dashboard' })).map((s) => s.topic);
+        return subs.includes(`tg/${SITE}/#`) ? undefined : subs;
+      },
+      { what: 'the whole-site filter dropped from the session' },
+    );
+    const hears = (topic: string) => filters.some((f) => topicMatches(f, topic));
+    expect(hears(`tg/${SITE}/gate/gate-a/reading`)).toBe(false);
+    for (const kind of ['decision', 'alert', 'status', 'heartbeat', 'command-ack'])
+      expect(hears(`tg/${SITE}/gate/gate-a/${kind}`), kind).toBe(true);
+    for (const topic of [
+      'fleet',
+      'policy',
+      'holds',
+      'holds/changes',
+      'access-list',
+      'hub/reply',
+      'hub/alert',
+    ])
+      expect(hears(`tg/${SITE}/${topic}`), topic).toBe(true);
+    expect(hears(`tg/${SITE}/dashboard/alert-ack`)).toBe(true);
   });
 
   it('after a broker restart it resubscribes and republishes the retained alert list', async () => {

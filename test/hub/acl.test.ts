@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { canPublish, canReceive, canSubscribe, clientIdAllowed, rulesFor } from '../../hub/auth/acl.ts';
 import { filterCovers, topicMatches } from '../../hub/auth/topic-filter.ts';
 import { SubscriptionIndex } from '../../hub/broker/subscription-index.ts';
+import { DashboardTopic } from '../../protocols/topics.ts';
 
 describe('topic filters', () => {
   it.each([
@@ -118,6 +119,12 @@ describe('rules by role', () => {
     expect(canPublish(dash, 'tg/other/gate/g1/isolation')).toBe(false);
     expect(canReceive(dash, 'face/T1/status')).toBe(true);
     expect(canReceive(dash, 'face/T1/event')).toBe(false);
+  });
+
+  it('the dashboard may subscribe to every filter it subscribes to, and none of them brings readings', () => {
+    const filters = DashboardTopic.subscriptions('s');
+    for (const f of filters) expect(canSubscribe(dash, f), f).toBe(true);
+    expect(filters.some((f) => topicMatches(f, 'tg/s/gate/g1/reading'))).toBe(false);
   });
 
   it('client ids are bound to devices', () => {
