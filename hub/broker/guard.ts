@@ -53,6 +53,10 @@ export interface GuardOptions {
    * folder): after a power cut a site's devices skip the login concurrency caps as they did before.
    */
   knownPairsPath?: string;
+  /** The password check (scrypt); tests count its calls. */
+  verify?: (password: Buffer, secret: DeviceCredential['secret']) => Promise<boolean>;
+  /** Waits without work (a known-wrong password is answered after a check's time); tests stub it. */
+  sleep?: (ms: number) => Promise<void>;
 }
 
 const KnownPairs = z.object({
@@ -70,8 +74,13 @@ export class BrokerGuard {
   private readonly buckets = new Map<string, TokenBucket>();
   private readonly cooldowns = new Map<string, number>();
   private readonly authThrottle: AuthThrottle;
-  /** HMAC of passwords that verified, per device and secret: reconnects skip scrypt. */
-  private readonly verified = new Map<string, Buffer>();
+  /**
+   * HMAC of the password that verified, per device and secret, and how long that check took:
+   * reconnects skip scrypt, and so does a wrong guess for that device (see authenticate).
+   */
+  private readonly verified = new Map<string, { digest: Buffer; checkMs: number }>();
+  private readonly verify: NonNullable<GuardOptions['verify']>;
+  private readonly sleep: NonNullable<GuardOptions['sleep']>;
   private readonly cacheKey = randomBytes(32);
   private dummySecret: Promise<DeviceCredential['secret']>;
   private savedPairsVersion = 0;
@@ -79,6 +88,8 @@ export class BrokerGuard {
 
   constructor(private readonly o: GuardOptions) {
     this.now = o.now ?? Date.now;
+    this.verify = o.verify ?? verifyPassword;
+    this.sleep = o.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
     this.authThrottle = new AuthThrottle({
       failuresPerAddressPerMinute: o.limits.authFailuresPerMinute,
       failuresPerAccountPerMinute: o.limits.authFailuresPerAccountPerMinute,
@@ -228,7 +239,8 @@ export class BrokerGuard {
     // A password this device logged in with before is recognised by an HMAC, no scrypt: the real
     // device reconnecting is never throttled, whatever strangers are doing to its username. Only
     // the right password can match, so this is no way around the budgets for a guesser.
-    let ok = cred !== undefined && this.rememberedPassword(cred, password);
+    const remembered = cred !== undefined ? this.verified.get(this.cacheKeyOf(cred)) : undefined;
+    let ok = remembered !== undefined && timingSafeEqual(remembered.digest, this.digest(password));
     if (!ok) {
       // Counted before the expensive check (see auth-throttle.ts); a throttled attempt is told
       // "server unavailable" (CONNACK 3: MQTT 3.1.1 has no "quota exceeded"; aedes speaks only
@@ -241,7 +253,13 @@ export class BrokerGuard {
           `too many login attempts (${admission.reason}), retry in ${Math.ceil(admission.retryAfterMs / 1000)} s`,
         );
       try {
-        ok = await this.checkPassword(cred, password);
+        // With the device's password remembered, any other password is wrong: scrypt could only
+        // say so again, at ~50 ms of a core per guess (a login burst kept two cores busy). The
+        // guess is still admitted and charged as before, and answered after the time the real
+        // check took (a timer, no work), so neither the budgets nor the timing tell it apart.
+        ok = remembered
+          ? await this.sleep(remembered.checkMs).then(() => false)
+          : await this.checkPassword(cred, password);
       } finally {
         admission.done(ok && cred !== undefined && cred.revokedAt === null, this.now());
       }
@@ -279,17 +297,18 @@ export class BrokerGuard {
 
   private async checkPassword(cred: DeviceCredential | undefined, password: Buffer): Promise<boolean> {
     if (!cred) {
-      await verifyPassword(password, await this.dummySecret);
+      await this.verify(password, await this.dummySecret);
       return false;
     }
-    const ok = await verifyPassword(password, cred.secret);
-    if (ok) this.verified.set(this.cacheKeyOf(cred), this.digest(password));
+    const t0 = performance.now();
+    const ok = await this.verify(password, cred.secret);
+    if (ok)
+      this.verified.set(this.cacheKeyOf(cred), {
+        digest: this.digest(password),
+        // Bounded: a check slowed by a busy machine must not hold a login slot for long.
+        checkMs: Math.min(1000, Math.round(performance.now() - t0)),
+      });
     return ok;
-  }
-
-  private rememberedPassword(cred: DeviceCredential, password: Buffer): boolean {
-    const known = this.verified.get(this.cacheKeyOf(cred));
-    return known !== undefined && timingSafeEqual(known, this.digest(password));
   }
 
   private cacheKeyOf(cred: DeviceCredential): string {
