@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Client } from 'aedes';
 import { describe, expect, it } from 'vitest';
+import type { DeviceCredential } from '../../protocols/hub/credentials.ts';
 import { CredentialsStore } from '../auth/credentials.ts';
 import { verifyPassword } from '../auth/password.ts';
 import { Limits } from '../config/schema.ts';
@@ -161,5 +162,56 @@ describe('a wrong guess for a device whose password is remembered (login burst, 
     expect(await login(s.guard, 'tg-edge-s1-gate-1', 'gate-1', 'new-pass-1234567', '10.0.0.5')).toEqual({
       ok: true,
     });
+  });
+});
+
+describe('throttled answers to strangers are held (login burst, bench/auth-burst.ts)', () => {
+  async function setup(
+    limits: Limits,
+    verify?: (pw: Buffer, secret: DeviceCredential['secret']) => Promise<boolean>,
+  ) {
+    const dir = mkdtempSync(join(tmpdir(), 'tg-guard-'));
+    const credentials = new CredentialsStore(join(dir, 'credentials.json'), { N: 1024, r: 8, p: 1 });
+    credentials.load({ allowMissing: true });
+    await credentials.add(
+      { id: 'gate-1', role: 'gate', site: 's1', gate: 'gate-1', terminal: 't1' },
+      PASSWORD,
+    );
+    const waits: number[] = [];
+    const guard = new BrokerGuard({
+      siteId: 's1',
+      credentials,
+      limits,
+      log: createLogger('test', 'silent'),
+      connectedClients: () => 0,
+      ...(verify ? { verify } : {}),
+      sleep: async (ms) => {
+        waits.push(ms);
+      },
+    });
+    return { guard, waits };
+  }
+
+  it('an address out of its budget gets its CONNACK 3 after its retry-after, at most 1 s', async () => {
+    const s = await setup(Limits.parse({ authFailuresPerMinute: 1 }));
+    expect(await login(s.guard, 'x', 'gate-1', 'guess-1', '10.0.9.1')).toMatchObject({ returnCode: 5 });
+    expect(s.waits).toEqual([]);
+    expect(await login(s.guard, 'x', 'gate-1', 'guess-2', '10.0.9.1')).toMatchObject({ returnCode: 3 });
+    expect(s.waits).toEqual([1000]); // retry-after is a minute here; the hold is capped
+  });
+
+  it('a clean address refused because the account is busy waits less: 250 ms', async () => {
+    let release: (ok: boolean) => void = () => {};
+    const s = await setup(
+      Limits.parse({ authConcurrentTotal: 1 }),
+      () => new Promise<boolean>((r) => (release = r)),
+    );
+    const first = login(s.guard, 'x', 'gate-1', 'guess-1', '10.0.9.1'); // holds the only check slot
+    expect(await login(s.guard, 'tg-edge-s1-gate-1', 'gate-1', PASSWORD, '10.0.0.5')).toMatchObject({
+      returnCode: 3,
+    });
+    expect(s.waits).toEqual([250]);
+    release(false);
+    expect(await first).toMatchObject({ returnCode: 5 });
   });
 });

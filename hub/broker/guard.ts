@@ -65,6 +65,22 @@ const KnownPairs = z.object({
 });
 
 type ConnackCode = 2 | 3 | 4 | 5;
+
+/**
+ * A throttled attempt from an address that failed recently (reasons 'address' and 'account') is
+ * answered after its retry-after, at most this long: a stranger that reconnects the moment it is
+ * refused then asks about once a second instead of as fast as the hub can answer (150 addresses
+ * kept the hub's event loop busy answering 2,700 refusals a second). A timer: no work meanwhile.
+ */
+const THROTTLED_ANSWER_DELAY_MS = 1000;
+/**
+ * A clean address refused only because the account's or the hub's checks are all taken
+ * ('account-busy', 'busy') may be the device itself: its answer waits less, about a device's
+ * reconnect period, so a stranger's clean addresses cannot spin on it either.
+ */
+const BUSY_ANSWER_DELAY_MS = 250;
+/** At most this many such answers are held at once (each holds a socket); the rest go at once. */
+const MAX_HELD_ANSWERS = 256;
 type AuthDone = (error: (Error & { returnCode: ConnackCode }) | null, success: boolean | null) => void;
 
 export class BrokerGuard {
@@ -84,6 +100,7 @@ export class BrokerGuard {
   private readonly cacheKey = randomBytes(32);
   private dummySecret: Promise<DeviceCredential['secret']>;
   private savedPairsVersion = 0;
+  private heldAnswers = 0;
   private readonly now: () => number;
 
   constructor(private readonly o: GuardOptions) {
@@ -246,12 +263,25 @@ export class BrokerGuard {
       // "server unavailable" (CONNACK 3: MQTT 3.1.1 has no "quota exceeded"; aedes speaks only
       // 3.1/3.1.1), never "not authorized", so a device does not take it for a revoked password.
       const admission = this.authThrottle.admit(username, remote, now);
-      if (!admission.ok)
-        return refuse(
+      if (!admission.ok) {
+        const refusal = refuse(
           3,
           Refusal.AUTH_THROTTLED,
           `too many login attempts (${admission.reason}), retry in ${Math.ceil(admission.retryAfterMs / 1000)} s`,
         );
+        const dirty = admission.reason === 'address' || admission.reason === 'account';
+        if (this.heldAnswers < MAX_HELD_ANSWERS) {
+          this.heldAnswers++;
+          try {
+            await this.sleep(
+              Math.min(admission.retryAfterMs, dirty ? THROTTLED_ANSWER_DELAY_MS : BUSY_ANSWER_DELAY_MS),
+            );
+          } finally {
+            this.heldAnswers--;
+          }
+        }
+        return refusal;
+      }
       try {
         // With the device's password remembered, any other password is wrong: scrypt could only
         // say so again, at ~50 ms of a core per guess (a login burst kept two cores busy). The
