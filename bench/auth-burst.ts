@@ -1,11 +1,13 @@
 /**
- * `npx tsx bench/auth-burst.ts [--attackers 150] [--seconds 10]`: the hub (its own process, the
+ * `npx tsx bench/auth-burst.ts [--attackers 150] [--seconds 10] [--profile DIR]`: the hub (its own process, the
  * attacked gate's hash at production cost, scrypt N=16384) under a wrong-password burst from
  * `--attackers` loopback addresses that keep reconnecting, while the real gate drops its link
  * every second and reconnects from its own address. Reports the hub's CPU during the burst and
  * the gate's reconnect times (issue #20: within 2 s). Attackers stay on 127.0.0.0/8.
+ * `--profile DIR`: the hub runs with `--cpu-prof` into DIR (read it with bench/profile.ts).
  */
 import type net from 'node:net';
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { MqttClient } from 'mqtt';
 import { DEFAULT_SCRYPT } from '../hub/auth/password.ts';
@@ -14,7 +16,11 @@ import { emitResult, fmt, say } from './lib/result.ts';
 import { CpuMeter } from './lib/procfs.ts';
 
 const { values } = parseArgs({
-  options: { attackers: { type: 'string', default: '150' }, seconds: { type: 'string', default: '10' } },
+  options: {
+    attackers: { type: 'string', default: '150' },
+    seconds: { type: 'string', default: '10' },
+    profile: { type: 'string' },
+  },
 });
 const ATTACKERS = Number(values.attackers);
 const SECONDS = Number(values.seconds);
@@ -26,6 +32,7 @@ const hub = await startHubProcess({
   devices: [
     { id: 'gate-2', role: 'gate', site: SITE, gate: 'gate-2', terminal: 'T2', scrypt: DEFAULT_SCRYPT },
   ],
+  ...(values.profile ? { nodeArgs: ['--cpu-prof', '--cpu-prof-dir', resolve(values.profile)] } : {}),
 });
 say(`hub pid ${hub.proc.pid} on ${hub.port}; ${ATTACKERS} attackers for ${SECONDS} s`);
 

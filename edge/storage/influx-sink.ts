@@ -12,9 +12,12 @@
  * while the good ones are written. InfluxDB's own retries and host backoff are switched off:
  * the forwarder owns retrying, and a client-side "host disabled" would hide a recovered server.
  */
+import http from 'node:http';
+import https from 'node:https';
 import { InfluxDB, type IPoolOptions } from 'influx';
 import pino from 'pino';
 import type { ReadingRecord } from '../../protocols/gate/messages.ts';
+import { readingLines } from '../../protocols/storage/influx-line.ts';
 import {
   INFLUX_DEFAULT_DATABASE,
   INFLUX_DEFAULT_RETENTION_DAYS,
@@ -24,7 +27,6 @@ import {
 import { type Clock, systemClock } from '../clock.ts';
 import type { Logger } from '../log.ts';
 import { type RejectedRecord, SinkRejection, StorageError, StorageErrorCode } from './errors.ts';
-import { toPoints } from './influx-point.ts';
 import type { ReadingSink } from './types.ts';
 
 export interface InfluxSinkOptions {
@@ -67,6 +69,11 @@ export class InfluxSink implements ReadingSink {
   private readonly influx: InfluxDB;
   private readonly clock: Clock;
   private readonly log: Logger;
+  /** Writes go out as finished line protocol over a kept-alive connection (see post()). */
+  private readonly writeUrl: URL;
+  private readonly writeAuth: string | undefined;
+  private readonly agent: http.Agent;
+  private readonly requestTimeoutMs: number;
 
   constructor(opts: InfluxSinkOptions) {
     let url: URL;
@@ -86,6 +93,19 @@ export class InfluxSink implements ReadingSink {
     this.clock = opts.clock ?? systemClock;
     this.log = opts.logger ?? pino({ level: 'silent' });
     const protocol = url.protocol === 'https:' ? 'https' : 'http';
+    this.requestTimeoutMs = opts.requestTimeoutMs ?? 10_000;
+    this.writeUrl = new URL(`${url.pathname.replace(/\/$/, '')}/write`, url);
+    this.writeUrl.search = new URLSearchParams({
+      db: this.database,
+      rp: this.retentionPolicy,
+      precision: 'n',
+    }).toString();
+    this.writeAuth =
+      opts.username !== undefined
+        ? `Basic ${Buffer.from(`${opts.username}:${opts.password ?? ''}`).toString('base64')}`
+        : undefined;
+    // Two batches in flight by default: keep their connections open between batches.
+    this.agent = new (protocol === 'https' ? https.Agent : http.Agent)({ keepAlive: true, maxSockets: 8 });
     this.influx = new InfluxDB({
       host: url.hostname,
       port: url.port ? Number(url.port) : protocol === 'https' ? 443 : 8086,
@@ -193,7 +213,48 @@ export class InfluxSink implements ReadingSink {
   }
 
   async close(): Promise<void> {
-    // The client keeps no open connections of its own.
+    // The writes' kept-alive connections; the client keeps none of its own.
+    this.agent.destroy();
+  }
+
+  /**
+   * POST /write with finished lines (protocols/storage/influx-line.ts, the encoder every writer
+   * uses). The `influx` client built each point again from objects, most of the forwarder's CPU
+   * in a replay. Failures are shaped as the client's were, so classify() reads them alike: a
+   * 3xx/4xx carries `res.statusCode` and InfluxDB's error text, a 5xx only its status line (the
+   * client dropped that body), a socket error its `code`, a timeout "Request timed out".
+   */
+  private post(body: string): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const payload = Buffer.from(body, 'utf8');
+      const headers: http.OutgoingHttpHeaders = {
+        'content-type': 'text/plain; charset=utf-8',
+        'content-length': payload.length,
+      };
+      if (this.writeAuth !== undefined) headers.authorization = this.writeAuth;
+      const send = this.writeUrl.protocol === 'https:' ? https.request : http.request;
+      const req = send(this.writeUrl, { method: 'POST', headers, agent: this.agent }, (res) => {
+        const status = res.statusCode ?? 0;
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('error', reject);
+        res.on('end', () => {
+          if (status >= 200 && status < 300) return resolve();
+          if (status >= 500) return reject(new Error(res.statusMessage ?? `HTTP ${status}`));
+          reject(
+            Object.assign(
+              new Error(
+                `A ${status} ${res.statusMessage ?? ''} error occurred: ${Buffer.concat(chunks).toString('utf8')}`,
+              ),
+              { res: { statusCode: status } },
+            ),
+          );
+        });
+      });
+      req.setTimeout(this.requestTimeoutMs, () => req.destroy(new Error('Request timed out')));
+      req.on('error', reject);
+      req.end(payload);
+    });
   }
 
   /** Writes; on a 4xx splits the batch in halves until the refused points are alone. */
@@ -204,10 +265,9 @@ export class InfluxSink implements ReadingSink {
   ): Promise<void> {
     if (records.length === 0) return;
     try {
-      await this.influx.writePoints(records.flatMap(toPoints), {
-        precision: 'n',
-        retentionPolicy: this.retentionPolicy,
-      });
+      let body = '';
+      for (const r of records) for (const line of readingLines(r)) body += body === '' ? line : `\n${line}`;
+      await this.post(body);
     } catch (err) {
       let e = classify(err);
       if (!this.manageSchema) {

@@ -75,6 +75,17 @@ describe('Outbox', () => {
     expect(ob.oldestQueuedAt()).toBeNull();
   });
 
+  it('commits acks without an fsync of their own, and every record() after one still with synchronous=FULL', () => {
+    const ob = openOutbox();
+    expect(ob.commitSync()).toBe('FULL');
+    const a = ob.append(newReading());
+    expect(ob.ack([a.id])).toBe(1);
+    expect(ob.commitSync()).toBe('FULL');
+    const b = ob.append(newReading());
+    expect(ob.commitSync()).toBe('FULL');
+    expect(ob.peek(1).map((r) => r.id)).toEqual([b.id]);
+  });
+
   it('refuses invalid readings with TG_OUTBOX_INVALID and stores only schema fields', () => {
     const ob = openOutbox();
     expect(() => ob.append(newReading({ temperatureTenths: 2001 }))).toThrow(

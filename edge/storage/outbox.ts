@@ -7,6 +7,8 @@
  * power cut may roll back the last commits even though record() had returned and the person had
  * walked through; a health record must survive that. The cost (one fsync per reading, measured
  * in bench/storage.ts) is far below the gate's pace of about one reading per second.
+ * Acks (a sink accepted readings) are the exception: they commit without an fsync of their own
+ * (see ack()), since losing one only means sending its readings again to an idempotent sink.
  */
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -122,6 +124,7 @@ export class Outbox extends Emitter<OutboxEvents> {
   private depthNow: number;
   private quarantinedNow: number;
   private closed = false;
+  private readonly synchronous: 'FULL' | 'NORMAL';
   private readonly appendTx: Database.Transaction<
     (r: NewReading, eventKey: string | undefined) => ReadingRecord | undefined
   >;
@@ -141,6 +144,7 @@ export class Outbox extends Emitter<OutboxEvents> {
     this.capacity = opts.capacity;
     this.policy = opts.policy ?? 'keep';
     this.clock = opts.clock ?? systemClock;
+    this.synchronous = opts.synchronous ?? 'FULL';
     this.stmt = prepare(db);
     this.depthNow = (this.stmt.count.get() as { n: number }).n;
     this.quarantinedNow = (this.stmt.countQuarantine.get() as { n: number }).n;
@@ -343,16 +347,42 @@ export class Outbox extends Emitter<OutboxEvents> {
     return { records: out, last: rows.length > 0 ? (rows[rows.length - 1] as Row).pos : after };
   }
 
-  /** Removes readings a sink has accepted. Returns how many were still queued. */
+  /**
+   * Removes readings a sink has accepted. Returns how many were still queued.
+   *
+   * Committed with synchronous=NORMAL, so without an fsync of its own: a power cut may undo the
+   * last acks (the readings come back and are sent again; sinks are idempotent by id, so nothing
+   * is doubled), never a reading. WAL frames are appended in order and the next FULL commit (a
+   * record()) syncs them with its own; a checkpoint syncs the WAL first. During a replay the
+   * fsync of every ack blocked the event loop, the gate's own included (bench/NOTES.md § Storage).
+   */
   ack(ids: readonly string[]): number {
     if (ids.length === 0) return 0;
     let removed = 0;
-    this.db.transaction(() => {
-      for (const id of ids) removed += this.stmt.remove.run(id).changes;
-    })();
+    this.withoutFsync(() =>
+      this.db.transaction(() => {
+        for (const id of ids) removed += this.stmt.remove.run(id).changes;
+      })(),
+    );
     this.depthNow -= removed;
     this.updateLevel();
     return removed;
+  }
+
+  /** The synchronous setting commits run with now: FULL (or NORMAL for a benchmark) outside ack(). */
+  commitSync(): 'FULL' | 'NORMAL' | 'OTHER' {
+    const n = this.db.pragma('synchronous', { simple: true }) as number;
+    return n === 2 ? 'FULL' : n === 1 ? 'NORMAL' : 'OTHER';
+  }
+
+  private withoutFsync<T>(fn: () => T): T {
+    if (this.synchronous === 'NORMAL') return fn();
+    this.db.pragma('synchronous = NORMAL');
+    try {
+      return fn();
+    } finally {
+      this.db.pragma('synchronous = FULL');
+    }
   }
 
   /** Moves readings a sink refused for good out of the queue, keeping them on disk with the reason. */

@@ -8,7 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Client } from 'aedes';
 import { describe, expect, it } from 'vitest';
+import type { DeviceCredential } from '../../protocols/hub/credentials.ts';
 import { CredentialsStore } from '../auth/credentials.ts';
+import { verifyPassword } from '../auth/password.ts';
 import { Limits } from '../config/schema.ts';
 import { createLogger } from '../log.ts';
 import { BrokerGuard } from './guard.ts';
@@ -77,5 +79,139 @@ describe('login addresses kept across a hub restart', () => {
       ok: false,
       returnCode: 5,
     });
+  });
+});
+
+describe('a wrong guess for a device whose password is remembered (login burst, bench/auth-burst.ts)', () => {
+  async function counted(limits: Limits) {
+    const dir = mkdtempSync(join(tmpdir(), 'tg-guard-'));
+    const credentials = new CredentialsStore(join(dir, 'credentials.json'), { N: 1024, r: 8, p: 1 });
+    credentials.load({ allowMissing: true });
+    await credentials.add(
+      { id: 'gate-1', role: 'gate', site: 's1', gate: 'gate-1', terminal: 't1' },
+      PASSWORD,
+    );
+    const checks: string[] = [];
+    const waits: number[] = [];
+    const guard = new BrokerGuard({
+      siteId: 's1',
+      credentials,
+      limits,
+      log: createLogger('test', 'silent'),
+      connectedClients: () => 0,
+      verify: (pw, secret) => {
+        checks.push(pw.toString());
+        return verifyPassword(pw, secret);
+      },
+      sleep: async (ms) => {
+        waits.push(ms);
+      },
+    });
+    return { credentials, guard, checks, waits };
+  }
+
+  it("is refused as a wrong password without a scrypt check, after a wait of the real check's time", async () => {
+    const s = await counted(Limits.parse({}));
+    // Before the device has logged in, a guess costs a real check.
+    expect(await login(s.guard, 'x', 'gate-1', 'guess-0', '10.0.9.1')).toMatchObject({
+      ok: false,
+      returnCode: 5,
+    });
+    expect(s.checks).toEqual(['guess-0']);
+    expect(await login(s.guard, 'tg-edge-s1-gate-1', 'gate-1', PASSWORD, '10.0.0.5')).toEqual({ ok: true });
+    expect(s.checks).toEqual(['guess-0', PASSWORD]);
+
+    for (let i = 1; i <= 5; i++)
+      expect(await login(s.guard, 'x', 'gate-1', `guess-${i}`, `10.0.9.${i + 1}`)).toMatchObject({
+        ok: false,
+        returnCode: 5,
+      });
+    expect(s.checks).toEqual(['guess-0', PASSWORD]); // no scrypt for the five guesses
+    expect(s.waits).toHaveLength(5); // each answered after a wait (the time the right check took)
+    for (const ms of s.waits) expect(ms).toBeGreaterThanOrEqual(0);
+    // The device itself still gets in, from anywhere, without a check.
+    expect(await login(s.guard, 'tg-edge-s1-gate-1', 'gate-1', PASSWORD, '10.0.0.77')).toEqual({ ok: true });
+    expect(s.checks).toHaveLength(2);
+  });
+
+  it('is charged to the address budget as before: out of budget it is throttled, not told "wrong"', async () => {
+    const s = await counted(Limits.parse({ authFailuresPerMinute: 2 }));
+    await login(s.guard, 'tg-edge-s1-gate-1', 'gate-1', PASSWORD, '10.0.0.5');
+    const from = '10.0.9.9';
+    expect(await login(s.guard, 'x', 'gate-1', 'guess-1', from)).toMatchObject({ returnCode: 5 });
+    expect(await login(s.guard, 'x', 'gate-1', 'guess-2', from)).toMatchObject({ returnCode: 5 });
+    expect(await login(s.guard, 'x', 'gate-1', 'guess-3', from)).toMatchObject({ returnCode: 3 });
+    // The remembered right password skips the throttle (docs/SECURITY.md 4.): the owner gets in.
+    expect(await login(s.guard, 'tg-edge-s1-gate-1', 'gate-1', PASSWORD, from)).toEqual({ ok: true });
+  });
+
+  it('after the password changed, a guess is checked against the new secret again', async () => {
+    const s = await counted(Limits.parse({}));
+    await login(s.guard, 'tg-edge-s1-gate-1', 'gate-1', PASSWORD, '10.0.0.5');
+    s.credentials.revoke('gate-1');
+    await s.credentials.add(
+      { id: 'gate-1', role: 'gate', site: 's1', gate: 'gate-1', terminal: 't1' },
+      'new-pass-1234567',
+    );
+    // The old password is now just a wrong one, found by scrypt against the new secret.
+    expect(await login(s.guard, 'tg-edge-s1-gate-1', 'gate-1', PASSWORD, '10.0.0.5')).toMatchObject({
+      ok: false,
+      returnCode: 5,
+    });
+    expect(s.checks).toEqual([PASSWORD, PASSWORD]);
+    expect(await login(s.guard, 'tg-edge-s1-gate-1', 'gate-1', 'new-pass-1234567', '10.0.0.5')).toEqual({
+      ok: true,
+    });
+  });
+});
+
+describe('throttled answers to strangers are held (login burst, bench/auth-burst.ts)', () => {
+  async function setup(
+    limits: Limits,
+    verify?: (pw: Buffer, secret: DeviceCredential['secret']) => Promise<boolean>,
+  ) {
+    const dir = mkdtempSync(join(tmpdir(), 'tg-guard-'));
+    const credentials = new CredentialsStore(join(dir, 'credentials.json'), { N: 1024, r: 8, p: 1 });
+    credentials.load({ allowMissing: true });
+    await credentials.add(
+      { id: 'gate-1', role: 'gate', site: 's1', gate: 'gate-1', terminal: 't1' },
+      PASSWORD,
+    );
+    const waits: number[] = [];
+    const guard = new BrokerGuard({
+      siteId: 's1',
+      credentials,
+      limits,
+      log: createLogger('test', 'silent'),
+      connectedClients: () => 0,
+      ...(verify ? { verify } : {}),
+      sleep: async (ms) => {
+        waits.push(ms);
+      },
+    });
+    return { guard, waits };
+  }
+
+  it('an address out of its budget gets its CONNACK 3 after its retry-after, at most 1 s', async () => {
+    const s = await setup(Limits.parse({ authFailuresPerMinute: 1 }));
+    expect(await login(s.guard, 'x', 'gate-1', 'guess-1', '10.0.9.1')).toMatchObject({ returnCode: 5 });
+    expect(s.waits).toEqual([]);
+    expect(await login(s.guard, 'x', 'gate-1', 'guess-2', '10.0.9.1')).toMatchObject({ returnCode: 3 });
+    expect(s.waits).toEqual([1000]); // retry-after is a minute here; the hold is capped
+  });
+
+  it('a clean address refused because the account is busy waits less: 250 ms', async () => {
+    let release: (ok: boolean) => void = () => {};
+    const s = await setup(
+      Limits.parse({ authConcurrentTotal: 1 }),
+      () => new Promise<boolean>((r) => (release = r)),
+    );
+    const first = login(s.guard, 'x', 'gate-1', 'guess-1', '10.0.9.1'); // holds the only check slot
+    expect(await login(s.guard, 'tg-edge-s1-gate-1', 'gate-1', PASSWORD, '10.0.0.5')).toMatchObject({
+      returnCode: 3,
+    });
+    expect(s.waits).toEqual([250]);
+    release(false);
+    expect(await first).toMatchObject({ returnCode: 5 });
   });
 });

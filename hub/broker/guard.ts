@@ -53,6 +53,10 @@ export interface GuardOptions {
    * folder): after a power cut a site's devices skip the login concurrency caps as they did before.
    */
   knownPairsPath?: string;
+  /** The password check (scrypt); tests count its calls. */
+  verify?: (password: Buffer, secret: DeviceCredential['secret']) => Promise<boolean>;
+  /** Waits without work (a known-wrong password is answered after a check's time); tests stub it. */
+  sleep?: (ms: number) => Promise<void>;
 }
 
 const KnownPairs = z.object({
@@ -61,6 +65,22 @@ const KnownPairs = z.object({
 });
 
 type ConnackCode = 2 | 3 | 4 | 5;
+
+/**
+ * A throttled attempt from an address that failed recently (reasons 'address' and 'account') is
+ * answered after its retry-after, at most this long: a stranger that reconnects the moment it is
+ * refused then asks about once a second instead of as fast as the hub can answer (150 addresses
+ * kept the hub's event loop busy answering 2,700 refusals a second). A timer: no work meanwhile.
+ */
+const THROTTLED_ANSWER_DELAY_MS = 1000;
+/**
+ * A clean address refused only because the account's or the hub's checks are all taken
+ * ('account-busy', 'busy') may be the device itself: its answer waits less, about a device's
+ * reconnect period, so a stranger's clean addresses cannot spin on it either.
+ */
+const BUSY_ANSWER_DELAY_MS = 250;
+/** At most this many such answers are held at once (each holds a socket); the rest go at once. */
+const MAX_HELD_ANSWERS = 256;
 type AuthDone = (error: (Error & { returnCode: ConnackCode }) | null, success: boolean | null) => void;
 
 export class BrokerGuard {
@@ -70,15 +90,23 @@ export class BrokerGuard {
   private readonly buckets = new Map<string, TokenBucket>();
   private readonly cooldowns = new Map<string, number>();
   private readonly authThrottle: AuthThrottle;
-  /** HMAC of passwords that verified, per device and secret: reconnects skip scrypt. */
-  private readonly verified = new Map<string, Buffer>();
+  /**
+   * HMAC of the password that verified, per device and secret, and how long that check took:
+   * reconnects skip scrypt, and so does a wrong guess for that device (see authenticate).
+   */
+  private readonly verified = new Map<string, { digest: Buffer; checkMs: number }>();
+  private readonly verify: NonNullable<GuardOptions['verify']>;
+  private readonly sleep: NonNullable<GuardOptions['sleep']>;
   private readonly cacheKey = randomBytes(32);
   private dummySecret: Promise<DeviceCredential['secret']>;
   private savedPairsVersion = 0;
+  private heldAnswers = 0;
   private readonly now: () => number;
 
   constructor(private readonly o: GuardOptions) {
     this.now = o.now ?? Date.now;
+    this.verify = o.verify ?? verifyPassword;
+    this.sleep = o.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
     this.authThrottle = new AuthThrottle({
       failuresPerAddressPerMinute: o.limits.authFailuresPerMinute,
       failuresPerAccountPerMinute: o.limits.authFailuresPerAccountPerMinute,
@@ -228,20 +256,40 @@ export class BrokerGuard {
     // A password this device logged in with before is recognised by an HMAC, no scrypt: the real
     // device reconnecting is never throttled, whatever strangers are doing to its username. Only
     // the right password can match, so this is no way around the budgets for a guesser.
-    let ok = cred !== undefined && this.rememberedPassword(cred, password);
+    const remembered = cred !== undefined ? this.verified.get(this.cacheKeyOf(cred)) : undefined;
+    let ok = remembered !== undefined && timingSafeEqual(remembered.digest, this.digest(password));
     if (!ok) {
       // Counted before the expensive check (see auth-throttle.ts); a throttled attempt is told
       // "server unavailable" (CONNACK 3: MQTT 3.1.1 has no "quota exceeded"; aedes speaks only
       // 3.1/3.1.1), never "not authorized", so a device does not take it for a revoked password.
       const admission = this.authThrottle.admit(username, remote, now);
-      if (!admission.ok)
-        return refuse(
+      if (!admission.ok) {
+        const refusal = refuse(
           3,
           Refusal.AUTH_THROTTLED,
           `too many login attempts (${admission.reason}), retry in ${Math.ceil(admission.retryAfterMs / 1000)} s`,
         );
+        const dirty = admission.reason === 'address' || admission.reason === 'account';
+        if (this.heldAnswers < MAX_HELD_ANSWERS) {
+          this.heldAnswers++;
+          try {
+            await this.sleep(
+              Math.min(admission.retryAfterMs, dirty ? THROTTLED_ANSWER_DELAY_MS : BUSY_ANSWER_DELAY_MS),
+            );
+          } finally {
+            this.heldAnswers--;
+          }
+        }
+        return refusal;
+      }
       try {
-        ok = await this.checkPassword(cred, password);
+        // With the device's password remembered, any other password is wrong: scrypt could only
+        // say so again, at ~50 ms of a core per guess (a login burst kept two cores busy). The
+        // guess is still admitted and charged as before, and answered after the time the real
+        // check took (a timer, no work), so neither the budgets nor the timing tell it apart.
+        ok = remembered
+          ? await this.sleep(remembered.checkMs).then(() => false)
+          : await this.checkPassword(cred, password);
       } finally {
         admission.done(ok && cred !== undefined && cred.revokedAt === null, this.now());
       }
@@ -279,17 +327,18 @@ export class BrokerGuard {
 
   private async checkPassword(cred: DeviceCredential | undefined, password: Buffer): Promise<boolean> {
     if (!cred) {
-      await verifyPassword(password, await this.dummySecret);
+      await this.verify(password, await this.dummySecret);
       return false;
     }
-    const ok = await verifyPassword(password, cred.secret);
-    if (ok) this.verified.set(this.cacheKeyOf(cred), this.digest(password));
+    const t0 = performance.now();
+    const ok = await this.verify(password, cred.secret);
+    if (ok)
+      this.verified.set(this.cacheKeyOf(cred), {
+        digest: this.digest(password),
+        // Bounded: a check slowed by a busy machine must not hold a login slot for long.
+        checkMs: Math.min(1000, Math.round(performance.now() - t0)),
+      });
     return ok;
-  }
-
-  private rememberedPassword(cred: DeviceCredential, password: Buffer): boolean {
-    const known = this.verified.get(this.cacheKeyOf(cred));
-    return known !== undefined && timingSafeEqual(known, this.digest(password));
   }
 
   private cacheKeyOf(cred: DeviceCredential): string {

@@ -17,8 +17,15 @@ import {
   pointTimeNs,
 } from './influx-schema.ts';
 
+// The encoder runs for every reading a gate forwards (twice with the log projection): a replay of
+// a 100,000-reading backlog spends its CPU here, so the common case (nothing to escape) is a test
+// and no replace, and lines are built by concatenation (bench/NOTES.md § Storage).
+const TAG_SPECIAL = /[,= ]/;
+const STRING_SPECIAL = /[\\"]/;
+
 /** Comma, equals and space are escaped; backslashes never reach a tag (encodeEmployeeTag, ID_PATTERN). */
-export const influxTagText = (v: string): string => v.replace(/[,= ]/g, (c) => `\\${c}`);
+export const influxTagText = (v: string): string =>
+  TAG_SPECIAL.test(v) ? v.replace(/[,= ]/g, (c) => `\\${c}`) : v;
 
 export function influxFieldText(value: string | number | boolean, type: InfluxFieldType): string {
   switch (type) {
@@ -28,12 +35,42 @@ export function influxFieldText(value: string | number | boolean, type: InfluxFi
       return String(value as number);
     case 'boolean':
       return value ? 'true' : 'false';
-    case 'string':
-      return `"${String(value).replace(/[\\"]/g, (c) => `\\${c}`)}"`;
+    case 'string': {
+      const text = String(value);
+      return STRING_SPECIAL.test(text) ? `"${text.replace(/[\\"]/g, (c) => `\\${c}`)}"` : `"${text}"`;
+    }
   }
 }
 
-const FIELD_TYPES = Object.entries(INFLUX_FIELDS) as Array<[InfluxField, InfluxFieldType]>;
+type FieldValue = string | number | boolean | null;
+
+/** Each field's value in a record, in INFLUX_FIELDS order; null is an absent field (Influx has no null). */
+const FIELD_VALUES: { [F in InfluxField]: (r: ReadingRecord) => FieldValue } = {
+  v: (r) => r.v,
+  id: (r) => r.id,
+  seq: (r) => r.seq,
+  recordedAt: (r) => r.recordedAt,
+  temperatureC: (r) => (r.temperatureTenths === null ? null : r.temperatureTenths / 10),
+  temperatureTenths: (r) => r.temperatureTenths,
+  rawTenths: (r) => r.rawTenths,
+  offsetTenths: (r) => r.offsetTenths,
+  ambientTenths: (r) => r.ambientTenths,
+  sensor: (r) => r.sensor,
+  sensorSeq: (r) => r.sensorSeq,
+  reason: (r) => r.reason,
+  mask: (r) => r.mask,
+  pairingDelayMs: (r) => r.pairingDelayMs,
+  terminalId: (r) => r.terminalId,
+  terminalSerialNo: (r) => r.terminalSerialNo,
+  realtime: (r) => r.realtime,
+  released: (r) => r.released,
+  enteredBy: (r) => r.enteredBy,
+  policyVersion: (r) => r.policyVersion ?? null,
+  thresholdTenths: (r) => r.thresholdTenths ?? null,
+};
+const FIELDS = (Object.entries(INFLUX_FIELDS) as Array<[InfluxField, InfluxFieldType]>).map(
+  ([name, type]) => [name, type, FIELD_VALUES[name]] as const,
+);
 
 /** Escaped tag values in key order; employeeNo is absent for an unknown face. */
 export function readingTagTexts(r: ReadingRecord): Array<[InfluxTag, string]> {
@@ -50,42 +87,45 @@ export function readingTagTexts(r: ReadingRecord): Array<[InfluxTag, string]> {
 
 /** Field literals; a null in the record is an absent field (Influx has no null). */
 export function readingFieldTexts(r: ReadingRecord): Array<[InfluxField, string]> {
-  const values: Record<InfluxField, string | number | boolean | null> = {
-    v: r.v,
-    id: r.id,
-    seq: r.seq,
-    recordedAt: r.recordedAt,
-    temperatureC: r.temperatureTenths === null ? null : r.temperatureTenths / 10,
-    temperatureTenths: r.temperatureTenths,
-    rawTenths: r.rawTenths,
-    offsetTenths: r.offsetTenths,
-    ambientTenths: r.ambientTenths,
-    sensor: r.sensor,
-    sensorSeq: r.sensorSeq,
-    reason: r.reason,
-    mask: r.mask,
-    pairingDelayMs: r.pairingDelayMs,
-    terminalId: r.terminalId,
-    terminalSerialNo: r.terminalSerialNo,
-    realtime: r.realtime,
-    released: r.released,
-    enteredBy: r.enteredBy,
-    policyVersion: r.policyVersion ?? null,
-    thresholdTenths: r.thresholdTenths ?? null,
-  };
   const fields: Array<[InfluxField, string]> = [];
-  for (const [name, type] of FIELD_TYPES) {
-    const v = values[name];
+  for (const [name, type, get] of FIELDS) {
+    const v = get(r);
     if (v !== null) fields.push([name, influxFieldText(v, type)]);
   }
   return fields;
 }
 
 export function readingToLine(r: ReadingRecord): string {
-  const tags = readingTagTexts(r).map(([k, v]) => `${k}=${v}`);
-  const fields = readingFieldTexts(r).map(([k, v]) => `${k}=${v}`);
-  return `${INFLUX_MEASUREMENT},${tags.join(',')} ${fields.join(',')} ${pointTimeNs(r.at, r.seq)}`;
+  // readingTagTexts and readingFieldTexts, written out without the intermediate arrays.
+  let line = `${INFLUX_MEASUREMENT},decision=${influxTagText(r.decision)},gateId=${influxTagText(r.gateId)},siteId=${influxTagText(r.siteId)},source=${influxTagText(r.source)}`;
+  const employee = encodeEmployeeTag(r.employeeNo);
+  if (employee !== null) line += `,employeeNo=${influxTagText(employee)}`;
+  let sep = ' ';
+  for (const [name, type, get] of FIELDS) {
+    const v = get(r);
+    if (v === null) continue;
+    line += `${sep}${name}=${influxFieldText(v, type)}`;
+    sep = ',';
+  }
+  return `${line} ${pointTimeNs(r.at, r.seq)}`;
 }
+
+type LogField = keyof typeof INFLUX_LOG_FIELDS;
+/** Each log field's value, given the reading and its encoded employee tag; null is absent. */
+const LOG_FIELD_VALUES: { [F in LogField]: (r: ReadingRecord, employee: string) => string | number | null } =
+  {
+    id: (r) => r.id,
+    seq: (r) => r.seq,
+    employeeNo: (_r, employee) => employee,
+    temperatureTenths: (r) => r.temperatureTenths,
+    source: (r) => r.source,
+    decision: (r) => r.decision,
+    mask: (r) => r.mask,
+    enteredBy: (r) => r.enteredBy,
+  };
+const LOG_FIELDS = (Object.entries(INFLUX_LOG_FIELDS) as Array<[LogField, InfluxFieldType]>).map(
+  ([name, type]) => [name, type, LOG_FIELD_VALUES[name]] as const,
+);
 
 /**
  * The field literals of a reading in HR's log projection (INFLUX_LOG_MEASUREMENT), or null for a
@@ -94,21 +134,9 @@ export function readingToLine(r: ReadingRecord): string {
 export function readingLogFieldTexts(r: ReadingRecord): Array<[string, string]> | null {
   const employee = encodeEmployeeTag(r.employeeNo);
   if (employee === null || r.temperatureTenths === null) return null;
-  const values: Record<keyof typeof INFLUX_LOG_FIELDS, string | number | null> = {
-    id: r.id,
-    seq: r.seq,
-    employeeNo: employee,
-    temperatureTenths: r.temperatureTenths,
-    source: r.source,
-    decision: r.decision,
-    mask: r.mask,
-    enteredBy: r.enteredBy,
-  };
   const fields: Array<[string, string]> = [];
-  for (const [name, type] of Object.entries(INFLUX_LOG_FIELDS) as Array<
-    [keyof typeof values, InfluxFieldType]
-  >) {
-    const v = values[name];
+  for (const [name, type, get] of LOG_FIELDS) {
+    const v = get(r, employee);
     if (v !== null) fields.push([name, influxFieldText(v, type)]);
   }
   return fields;
@@ -116,9 +144,17 @@ export function readingLogFieldTexts(r: ReadingRecord): Array<[string, string]> 
 
 /** The reading's line in HR's log projection, same point time as its `reading` line; or null. */
 export function readingToLogLine(r: ReadingRecord): string | null {
-  const fields = readingLogFieldTexts(r);
-  if (fields === null) return null;
-  return `${INFLUX_LOG_MEASUREMENT},gateId=${influxTagText(r.gateId)},siteId=${influxTagText(r.siteId)} ${fields.map(([k, v]) => `${k}=${v}`).join(',')} ${pointTimeNs(r.at, r.seq)}`;
+  const employee = encodeEmployeeTag(r.employeeNo);
+  if (employee === null || r.temperatureTenths === null) return null;
+  let line = `${INFLUX_LOG_MEASUREMENT},gateId=${influxTagText(r.gateId)},siteId=${influxTagText(r.siteId)}`;
+  let sep = ' ';
+  for (const [name, type, get] of LOG_FIELDS) {
+    const v = get(r, employee);
+    if (v === null) continue;
+    line += `${sep}${name}=${influxFieldText(v, type)}`;
+    sep = ',';
+  }
+  return `${line} ${pointTimeNs(r.at, r.seq)}`;
 }
 
 /** Every line a reading is written as: the record, and its log projection when it has one. */

@@ -102,6 +102,8 @@ export interface HubProcessOptions {
   hubYaml?: string;
   /** Run the dashboard in the hub's process with these accounts (role by name: admin, guard, hr). */
   dashboard?: { users: Array<{ username: string; role: 'admin' | 'guard' | 'hr' }>; yaml?: string };
+  /** Extra node flags for the hub process (a benchmark's `--cpu-prof --cpu-prof-dir DIR`). */
+  nodeArgs?: string[];
 }
 
 const FAST = { N: 1024, r: 8, p: 1 };
@@ -178,10 +180,14 @@ ${dashboardLine}${o.hubYaml ?? ''}
   );
   const env: NodeJS.ProcessEnv = { ...process.env };
   for (const k of Object.keys(env)) if (k.startsWith('TG_DASH__') || k.startsWith('TG_HUB__')) delete env[k];
-  const proc = spawnTracked(process.execPath, ['--import', 'tsx', 'site/cli.ts', '--config', hubYaml], {
-    cwd: ROOT,
-    env,
-  });
+  const proc = spawnTracked(
+    process.execPath,
+    [...(o.nodeArgs ?? []), '--import', 'tsx', 'site/cli.ts', '--config', hubYaml],
+    {
+      cwd: ROOT,
+      env,
+    },
+  );
   const dashboardUrl = o.dashboard ? `http://127.0.0.1:${httpPort}` : undefined;
   const died = new AbortController();
   void proc.exited.then(() => died.abort(new Error(`the hub exited:\n${tail(proc.output())}`)));

@@ -120,13 +120,15 @@ describe('a 150-address wrong-password burst against a gate', () => {
     expect(first.slice(0, 30).every((c) => c === 5)).toBe(true);
     expect(first.at(-1)).toBe(3);
     // A device the hub has not seen yet, with its right password, from there: CONNACK 3 tells it
-    // to come back, 5 would tell it its password is wrong. (Asked right after a throttled attempt;
-    // the budget refills one failure every 2 s, so a retry covers the moment it does.)
+    // to come back, 5 would tell it its password is wrong. (Asked right behind a wrong attempt,
+    // which takes any token refilled meanwhile: one failure every 2 s. The hub holds a throttled
+    // answer up to 1 s, so the login is sent before that answer comes; a retry covers a refill.)
     const login = { username: 'gate-4', password: hub.passwords['gate-4'] as string, clientId: 'gate-4' };
     const answers: number[] = [];
     for (let i = 0; i < 3 && !answers.includes(3); i++) {
-      await wrong(100 + i);
+      const before = wrong(100 + i);
       answers.push(await rawConnect(hub.port, { localAddress: from, ...login }));
+      await before;
     }
     expect(answers).not.toContain(5);
     expect(answers).toContain(3);

@@ -1,4 +1,5 @@
 /** InfluxSink against a real InfluxDB 1.6: schema setup, retention, poison points, lost database. */
+import { createServer, type Socket } from 'node:net';
 import { InfluxDB } from 'influx';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InfluxReadingStore } from '../../dashboard/store/influx-store.ts';
@@ -99,5 +100,20 @@ describe('InfluxSink', () => {
     await expect(sink.init()).rejects.toThrow(/TG_STORE_UNREACHABLE/);
     expect(await sink.ping()).toBe(false);
     expect(await new InfluxSink({ url: influxd.url }).ping()).toBe(true);
+  });
+
+  it('maps a server that takes the write and never answers to TG_STORE_TIMEOUT', async () => {
+    const held: Socket[] = [];
+    const silent = createServer((sock) => held.push(sock)); // reads nothing, answers nothing
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+    const { port } = silent.address() as { port: number };
+    const sink = new InfluxSink({ url: `http://127.0.0.1:${port}`, database: db(), requestTimeoutMs: 50 });
+    try {
+      await expect(sink.write([record(1, { at: NOW })])).rejects.toThrow(/TG_STORE_TIMEOUT/);
+    } finally {
+      await sink.close();
+      for (const s of held) s.destroy();
+      await new Promise((r) => silent.close(r));
+    }
   });
 });
