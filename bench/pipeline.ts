@@ -6,7 +6,7 @@
  *     reading to the outbox and forward it in batches to InfluxDB;
  *   - Node-RED 4 (bench/node-red/flow.json): MQTT in → function (37.3 °C) → influxdb out, plus
  *     the verdict back to the terminal (mqtt out);
- *   - the ceiling: the `influx` client alone writing the same points in batches.
+ *   - the ceiling: the `influx` client's pool alone writing the same lines in batches.
  * A load generator plays the terminals: it publishes events (QoS 1) as fast as the pipeline
  * answers them, keeping at most --window events without a verdict, and counts points landing in
  * InfluxDB over time. Sustained rate = slope of landed points between 10 % and 90 % of the run.
@@ -17,10 +17,11 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { InfluxDB, type IPoint } from 'influx';
+import { InfluxDB } from 'influx';
+import { Pool } from 'influx/lib/src/pool.js';
 import mqtt, { type MqttClient } from 'mqtt';
-import { toPoint } from '../edge/storage/influx-point.ts';
 import { InfluxSink } from '../edge/storage/influx-sink.ts';
+import { readingLines } from '../protocols/storage/influx-line.ts';
 import { startInfluxd } from '../test/harness/influxd.ts';
 import type { Tracked } from '../test/harness/proc.ts';
 import { record } from '../test/storage/records.ts';
@@ -142,12 +143,17 @@ async function phase(
   };
 }
 
-/** The influx client alone: the same points (TG's schema) in batches, `inFlight` at a time. */
+/**
+ * The influx client's HTTP pool alone: the same lines the edges write (each reading and its
+ * `reading_log` line, protocols/storage/influx-line.ts), in batches, `inFlight` at a time.
+ */
 async function ceiling(url: string, n: number, batch: number, inFlight: number): Promise<number> {
   const u = new URL(url);
   const db = `ceiling_${batch}_${Date.now()}`;
   await new InfluxSink({ url, database: db }).init(); // same database shape as the edges'
   const client = new InfluxDB({ host: u.hostname, port: Number(u.port), database: db });
+  const pool = new Pool({ maxRetries: 0, requestTimeout: 60_000 });
+  pool.addHost(`http://${u.hostname}:${u.port}`);
   const base = Date.now();
   const records = Array.from({ length: n }, (_, i) =>
     record(i + 1, {
@@ -172,8 +178,13 @@ async function ceiling(url: string, n: number, batch: number, inFlight: number):
     while (next < n) {
       const slice = records.slice(next, next + batch);
       next += batch;
-      const points: IPoint[] = slice.map(toPoint);
-      await client.writePoints(points, { precision: 'n', retentionPolicy: 'readings' });
+      const body = slice.flatMap(readingLines).join('\n');
+      await pool.discard({
+        method: 'POST',
+        path: '/write',
+        query: { db, rp: 'readings', precision: 'n' },
+        body,
+      });
     }
   };
   await Promise.all(Array.from({ length: inFlight }, worker));
@@ -274,7 +285,7 @@ async function main(): Promise<void> {
       ceil.push(await ceiling(influxd.url, EVENTS, 500, 2));
       ceilBig.push(await ceiling(influxd.url, EVENTS, 5000, 2));
       say(
-        `  ${fmt(ceil[ceil.length - 1] ?? Number.NaN)} / ${fmt(ceilBig[ceilBig.length - 1] ?? Number.NaN)} points/s`,
+        `  ${fmt(ceil[ceil.length - 1] ?? Number.NaN)} / ${fmt(ceilBig[ceilBig.length - 1] ?? Number.NaN)} readings/s`,
       );
     }
     const edgeRss = edges.slice(0, EDGES).map((e) => rssMiB(e.pid));
@@ -340,7 +351,7 @@ async function main(): Promise<void> {
       '"Server CPU" is what runs on the site server: broker + InfluxDB for ThermoGate (edges run at the gates), broker + Node-RED + InfluxDB for the baseline.',
       '',
       table(
-        ['ceiling: the influx client alone, same points as the edges write', 'points/s (median)', 'runs'],
+        ['ceiling: the influx client alone, same lines as the edges write', 'readings/s (median)', 'runs'],
         [
           [
             'batches of 500, 2 in flight (the forwarder’s setting)',
