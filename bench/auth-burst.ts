@@ -1,6 +1,6 @@
 /**
  * `npx tsx bench/auth-burst.ts [--attackers 150] [--seconds 10] [--profile DIR]`: the hub (its own process, the
- * attacked gate's hash at production cost, scrypt N=16384) under a wrong-password burst from
+ * attacked gate's hash at the cost of a password a person chose, scrypt N=16384: the dearer case) under a wrong-password burst from
  * `--attackers` loopback addresses that keep reconnecting, while the real gate drops its link
  * every second and reconnects from its own address. Reports the hub's CPU during the burst and
  * the gate's reconnect times (issue #20: within 2 s). Attackers stay on 127.0.0.0/8.
@@ -92,7 +92,7 @@ const attempts = [...codes.values()].reduce((a, b) => a + b, 0);
 process.stdout.write(`## Login burst (issue #20)
 
 ${ATTACKERS} loopback addresses keep sending wrong-password CONNECTs for the gate \`gate-2\` (hash at
-production cost, scrypt N=16384) for ${SECONDS} s; meanwhile the real gate drops its link once a
+the cost of a password a person chose, scrypt N=16384) for ${SECONDS} s; meanwhile the real gate drops its link once a
 second and reconnects from its own address (mqtt.js, reconnectPeriod 200 ms). Hub CPU from /proc.
 
 | figure | value |

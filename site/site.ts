@@ -13,7 +13,6 @@ import {
   type SiteAdmin,
 } from '../dashboard/index.ts';
 import { CredentialsStore } from '../hub/auth/credentials.ts';
-import { generatePassword } from '../hub/auth/password.ts';
 import type { HubConfig } from '../hub/config/schema.ts';
 import { HubError, HubErrorCode } from '../hub/errors.ts';
 import { ConfigError } from '../kernel/config.ts';
@@ -67,8 +66,7 @@ export function siteAdminFor(hub: Hub, config: Pick<HubConfig, 'credentialsFile'
     },
     async addDevice(input) {
       // 24 random bytes: the password is shown once and pasted into the device's config.
-      const password = generatePassword();
-      await credentials().add(input, password);
+      const { password } = await credentials().addGenerated(input);
       return { password };
     },
     async revokeDevice(id) {

@@ -1,13 +1,13 @@
 /**
  * The site hub (`site/cli.ts`, what `npm run hub` runs) in its own process for the benchmarks, with
  * a credentials file for every simulated device, and Mosquitto 2 with the equivalent passwords
- * and ACL for comparison. One scrypt hash (N = 1024, the schema's minimum) serves every device:
- * login cost is not what these benchmarks measure.
+ * and ACL for comparison. One scrypt hash serves every device, at the cost `device add` gives the
+ * passwords it generates (N = 1024, hub/auth/password.ts GENERATED_SCRYPT): production's cost.
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { mosquittoAcl } from '../../hub/auth/mosquitto-acl.ts';
-import { hashPassword } from '../../hub/auth/password.ts';
+import { GENERATED_SCRYPT, hashPassword } from '../../hub/auth/password.ts';
 import type { DeviceCredential } from '../../protocols/hub/credentials.ts';
 import { canConnect, freePort } from '../../test/harness/ports.ts';
 import { awaitReady, type Tracked } from '../../test/harness/proc.ts';
@@ -32,7 +32,7 @@ export function siteDevices(site: string, gates: number, observer = 'observer'):
 }
 
 async function credentials(devices: BenchDevice[]): Promise<DeviceCredential[]> {
-  const secret = await hashPassword(BENCH_PASSWORD, { N: 1024, r: 8, p: 1 });
+  const secret = await hashPassword(BENCH_PASSWORD, GENERATED_SCRYPT);
   return devices.map((d) => ({ ...d, secret, createdAt: Date.now(), revokedAt: null }));
 }
 

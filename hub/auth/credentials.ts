@@ -8,7 +8,7 @@ import { CredentialsFile, type DeviceCredential, type DeviceRole } from '../../p
 import { describeIssues } from '../../protocols/parse.ts';
 import { HubError, HubErrorCode } from '../errors.ts';
 import { clientIdAllowed } from './acl.ts';
-import { DEFAULT_SCRYPT, hashPassword } from './password.ts';
+import { DEFAULT_SCRYPT, GENERATED_SCRYPT, generatePassword, hashPassword } from './password.ts';
 
 export interface NewDevice {
   id: string;
@@ -93,8 +93,26 @@ export class CredentialsStore {
     return [...this.devices.values()];
   }
 
+  /**
+   * Adds a device with a password the hub generates (shown once to whoever adds it): hashed at
+   * GENERATED_SCRYPT, or this store's parameters when they are cheaper still (tests).
+   */
+  async addGenerated(
+    dev: NewDevice,
+    now = Date.now(),
+  ): Promise<{ entry: DeviceCredential; password: string }> {
+    const password = generatePassword();
+    const params = this.scryptParams.N < GENERATED_SCRYPT.N ? this.scryptParams : GENERATED_SCRYPT;
+    return { entry: await this.add(dev, password, now, params), password };
+  }
+
   /** Adds a device; returns its entry. The password is hashed here and never stored. */
-  async add(dev: NewDevice, password: string, now = Date.now()): Promise<DeviceCredential> {
+  async add(
+    dev: NewDevice,
+    password: string,
+    now = Date.now(),
+    params: { N: number; r: number; p: number } = this.scryptParams,
+  ): Promise<DeviceCredential> {
     const existing = this.devices.get(dev.id);
     if (existing && existing.revokedAt === null)
       throw new HubError(
@@ -108,7 +126,7 @@ export class CredentialsStore {
       ...(dev.gate ? { gate: dev.gate } : {}),
       ...(dev.terminal ? { terminal: dev.terminal } : {}),
       ...(dev.clientIds?.length ? { clientIds: dev.clientIds } : {}),
-      secret: await hashPassword(password, this.scryptParams),
+      secret: await hashPassword(password, params),
       createdAt: now,
       revokedAt: null,
     };

@@ -26,7 +26,7 @@ import {
   type TopicRules,
 } from '../auth/acl.ts';
 import type { CredentialsStore } from '../auth/credentials.ts';
-import { hashPassword, verifyPassword } from '../auth/password.ts';
+import { GENERATED_SCRYPT, hashPassword, verifyPassword } from '../auth/password.ts';
 import type { Limits } from '../config/schema.ts';
 import { Refusal } from '../errors.ts';
 import type { Logger } from '../log.ts';
@@ -113,8 +113,9 @@ export class BrokerGuard {
       maxConcurrentPerAccount: o.limits.authConcurrentPerAccount,
       maxConcurrent: o.limits.authConcurrentTotal,
     });
-    // Unknown usernames are checked against this, so they cost as long as a wrong password.
-    this.dummySecret = hashPassword(randomBytes(16).toString('hex'));
+    // Unknown usernames are checked against this, so they cost as long as a wrong password for a
+    // device whose password was generated (the usual case: hub/auth/password.ts GENERATED_SCRYPT).
+    this.dummySecret = hashPassword(randomBytes(16).toString('hex'), GENERATED_SCRYPT);
     this.restoreKnownPairs();
   }
 

@@ -4,7 +4,6 @@ import { DeviceRole } from '../../protocols/hub/credentials.ts';
 import { ID_PATTERN } from '../../protocols/topics.ts';
 import { CredentialsStore } from '../auth/credentials.ts';
 import { mosquittoAcl } from '../auth/mosquitto-acl.ts';
-import { generatePassword } from '../auth/password.ts';
 import { HubError, HubErrorCode } from '../errors.ts';
 
 export interface DeviceArgs {
@@ -43,37 +42,34 @@ export async function deviceCommand(
       if (role.data === 'gate' && (!a.site || !a.gate || !a.terminal))
         throw badArgs('role gate needs --site, --gate and --terminal');
       if (role.data === 'dashboard' && !a.site) throw badArgs('role dashboard needs --site');
-      let password: string;
-      let generated = false;
+      let password: string | undefined;
       if (a.passwordFile) {
         password = readFileSync(a.passwordFile, 'utf8').replace(/\r?\n$/, '');
         if (password.length < 12)
           throw badArgs('the password in --password-file must be at least 12 characters');
-      } else {
-        password = generatePassword();
-        generated = true;
       }
-      const entry = await store
-        .add(
-          {
-            id: a.id,
-            role: role.data,
-            site: a.site,
-            gate: a.gate,
-            terminal: a.terminal,
-            clientIds: a.clientIds,
-          } as Parameters<CredentialsStore['add']>[0],
-          password,
-        )
-        .catch((e: unknown) => {
-          if (e instanceof HubError && e.code === HubErrorCode.CREDENTIALS_INVALID)
-            throw badArgs(e.message.replace(/^[A-Z_]+: /, ''));
-          throw e;
-        });
+      const dev = {
+        id: a.id,
+        role: role.data,
+        site: a.site,
+        gate: a.gate,
+        terminal: a.terminal,
+        clientIds: a.clientIds,
+      } as Parameters<CredentialsStore['add']>[0];
+      // A generated password is hashed cheaper than one a person chose (hub/auth/password.ts).
+      const added = await (password !== undefined
+        ? store.add(dev, password).then((entry) => ({ entry, password: undefined }))
+        : store.addGenerated(dev)
+      ).catch((e: unknown) => {
+        if (e instanceof HubError && e.code === HubErrorCode.CREDENTIALS_INVALID)
+          throw badArgs(e.message.replace(/^[A-Z_]+: /, ''));
+        throw e;
+      });
+      const { entry } = added;
       err.write(`added ${entry.id} (role ${entry.role}) to ${a.credentials}\n`);
-      if (generated) {
+      if (added.password !== undefined) {
         err.write('its password follows on stdout; it is shown only this once\n');
-        out.write(`${password}\n`);
+        out.write(`${added.password}\n`);
       }
       return;
     }

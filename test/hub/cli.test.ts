@@ -4,7 +4,8 @@ import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { CredentialsFile } from '../../protocols/hub/credentials.ts';
+import { CredentialsFile, type ScryptSecret } from '../../protocols/hub/credentials.ts';
+import { verifyPassword } from '../../hub/auth/password.ts';
 import { SiteStore } from '../../hub/site-store/store.ts';
 import { tempDir } from './fixture.ts';
 
@@ -79,10 +80,12 @@ describe('npm run hub', { timeout: 120_000 }, () => {
     expect(password).toMatch(/^[A-Za-z0-9_-]{32}$/);
     const text = readFileSync(creds, 'utf8');
     expect(text).not.toContain(password);
+    // A generated password (192 random bits) is hashed at scrypt N = 1024: no work factor helps
+    // against guessing it, and N = 16384 made a site's first logins after a power cut ~25 s.
     expect(CredentialsFile.parse(JSON.parse(text)).devices[0]).toMatchObject({
       id: 'gate-a',
       role: 'gate',
-      secret: { alg: 'scrypt', N: 16384 },
+      secret: { alg: 'scrypt', N: 1024 },
     });
     expect(statSync(creds).mode & 0o777).toBe(0o600);
   });
@@ -106,6 +109,12 @@ describe('npm run hub', { timeout: 120_000 }, () => {
         dir,
       ),
     ).toMatchObject({ code: 0, stdout: '' });
+    // A password a person chose keeps the full work factor (N = 16384, ~50 ms a guess).
+    const t1 = CredentialsFile.parse(JSON.parse(readFileSync(creds, 'utf8'))).devices.find(
+      (d) => d.id === 'T1',
+    );
+    expect(t1?.secret).toMatchObject({ alg: 'scrypt', N: 16384 });
+    expect(await verifyPassword('a-long-enough-password', t1?.secret as ScryptSecret)).toBe(true);
     expect(
       (await hub(['device', 'add', '--credentials', creds, '--id', 'T1', '--role', 'terminal'], dir)).code,
     ).toBe(3);

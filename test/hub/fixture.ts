@@ -19,7 +19,7 @@ import { createHub, type Hub } from '../../hub/hub.ts';
 import { createLogger } from '../../hub/log.ts';
 
 export const SITE = 'site-1';
-/** scrypt's minimum sensible cost: keeps a test's hundred logins fast. Production uses N=16384. */
+/** What production gives generated device passwords (GENERATED_SCRYPT); chosen ones cost N=16384. */
 export const FAST_SCRYPT = { N: 1024, r: 8, p: 1 };
 export const silent = createLogger('test', process.env.TEST_LOG_LEVEL ?? 'silent');
 
