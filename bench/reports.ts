@@ -255,7 +255,7 @@ async function measure(
   await t.app.listen({ host: '127.0.0.1', port: 0 });
   const addr = t.app.server.address();
   const base = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`;
-  const hr = { 'x-test-user': 'hr1:hr' };
+  const hr = await t.sessionHeaders('hr1:hr');
   const people = roster.entries.length;
   try {
     const person: number[] = [];
