@@ -47,7 +47,9 @@ async function schema2File(): Promise<string> {
 const indexes = (path: string): string[] => {
   const db = new Database(path, { readonly: true });
   const names = db
-    .prepare("SELECT name FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'reading' AND sql IS NOT NULL")
+    .prepare(
+      "SELECT name FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'reading' AND sql IS NOT NULL",
+    )
     .pluck()
     .all() as string[];
   db.close();
