@@ -61,6 +61,7 @@ export interface InfluxStoreOptions extends StoreTimeOptions {
  * OFFSET rescans). Slices are whole UTC days, joined while they hold at most SCAN_SLICE_ROWS
  * readings (one count per day first), so empty stretches cost nothing and what is held at once
  * is one slice: at most SCAN_SLICE_ROWS readings, or one day of the site when a day holds more.
+ * A period of one day or less is one slice without the count (HR's logs ask a local day at a time).
  */
 export const SCAN_SLICE_ROWS = 20_000;
 const DAY_MS = 86_400_000;
@@ -193,7 +194,11 @@ export class InfluxReadingStore implements ReadingStore {
     }
     // As in firstReadingsByPersonDay: a field condition also drops readings without a temperature.
     if (q.measuredOnly) where.push(`"employeeNo" != ''`, `"temperatureTenths" >= -1000`);
-    for (const slice of await this.slices(q.from, q.to, where, from)) {
+    // A period of a day at most (a site's day, each day of a month export) is one slice as it
+    // is: no count first, and one query rather than two where the local day crosses UTC midnight.
+    const slices =
+      q.to - q.from <= DAY_MS ? [{ from: q.from, to: q.to }] : await this.slices(q.from, q.to, where, from);
+    for (const slice of slices) {
       const [res] = await this.query([
         `SELECT ${select} FROM ${from} WHERE ${[`time >= ${slice.from}ms`, `time < ${slice.to}ms`, ...where].join(' AND ')}`,
       ]);
