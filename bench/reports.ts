@@ -289,7 +289,8 @@ async function measure(
       const page = p.body as { rows: unknown[]; page: { total: number }; counts: { complete: number } };
       if (page.rows.length !== Math.min(SITE_DAY_PAGE, people) || page.page.total !== people)
         throw new Error(`site day page ${date}: ${page.rows.length} rows of ${page.page.total}`);
-      if (page.counts.complete !== people) throw new Error(`site day ${date}: ${page.counts.complete} complete`);
+      if (page.counts.complete !== people)
+        throw new Error(`site day ${date}: ${page.counts.complete} complete`);
       site.push(p.ms);
       const s = await timed(`${base}/api/reports/site-day/${date}`, hr);
       const rows = (s.body as { rows: Array<{ status: string }> }).rows;
