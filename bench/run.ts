@@ -109,8 +109,8 @@ const BENCHES: Bench[] = [
 const HELP = `Usage: npm run bench [-- --only NAME[,NAME] [--keep-others]] [-- --no-write] [-- --list]
 
 Runs the benchmarks one after another (each prints progress on stderr), then writes
-bench/RESULTS.md and bench/results.json. The whole suite takes about 10 minutes on a
-2-core machine; Node-RED (the baseline of the pipeline benchmark) is installed into
+bench/RESULTS.md and bench/results.json. The whole suite takes about 24 minutes on a
+2-core machine (reports about 10 of them); Node-RED (the baseline of the pipeline benchmark) is installed into
 bench/.node-red on first use (about 11 s, cached afterwards).
 
 Benchmarks:

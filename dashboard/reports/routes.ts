@@ -30,6 +30,7 @@ import {
   ManualReadingAnswer,
   PersonLogAnswer,
   SelfReportImport,
+  DayStatus,
   SiteDayAnswer,
   Text,
 } from '../server/responses.ts';
@@ -40,6 +41,8 @@ const CSV_LIMIT = 16 * 1024 * 1024;
 
 const Day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'a date YYYY-MM-DD');
 const EmployeeNo = z.string().min(1).max(64);
+/** The most rows of a site's day one request may ask for (the page asks for 500). */
+export const SITE_DAY_MAX_PAGE = 5000;
 /** The daily report's answer: the report (a loose object: its shape is DailyReport) and where it came from. */
 export const DailyAnswer = z.object({
   report: z.looseObject({ date: z.string(), generatedAt: z.number() }),
@@ -167,12 +170,28 @@ export function registerRoutes(root: FastifyInstance, d: RouteDeps): void {
     {
       config: hr,
       schema: {
-        summary: 'Everybody on one local day: expected employees, others measured, visitors',
+        summary:
+          "Everybody on one local day: expected employees, others measured, visitors. With limit: a page of the rows (offset, only one status), with the day's counts by status",
         params: z.object({ date: Day }),
+        querystring: z.object({
+          offset: z.coerce.number().int().min(0).default(0),
+          limit: z.coerce.number().int().min(1).max(SITE_DAY_MAX_PAGE).optional(),
+          status: DayStatus.optional(),
+        }),
         response: { 200: SiteDayAnswer },
       },
     },
-    async (req) => svc.siteDay(svc.checkDay(req.params.date)),
+    async (req) => {
+      const day = svc.checkDay(req.params.date);
+      const { offset, limit, status } = req.query;
+      // Without limit: the whole day, as before (40 MB at 50,000 people: bench/NOTES.md).
+      if (limit === undefined) {
+        if (status !== undefined || offset > 0)
+          throw badRequest('offset and status page the rows: give a limit');
+        return svc.siteDay(day);
+      }
+      return svc.siteDayPage(day, { offset, limit, ...(status ? { status } : {}) });
+    },
   );
 
   app.get(

@@ -23,7 +23,9 @@ import {
   type LogNotes,
   type PersonLog,
   personLog,
+  type RowsPage,
   type SiteDayLog,
+  type SiteDayPage,
   siteDayLog,
   siteDays,
 } from './site-log.ts';
@@ -253,6 +255,12 @@ export class ReportService {
   siteDay(day: string): Promise<SiteDayLog> {
     const ctx = this.context();
     return viaStore(() => siteDayLog(ctx, this.bounds(ctx, day)));
+  }
+
+  /** A page of the site's day (site-log.ts RowsPage): what HR's page asks for at 50,000 people. */
+  siteDayPage(day: string, page: RowsPage): Promise<SiteDayPage> {
+    const ctx = this.context();
+    return viaStore(() => siteDayLog(ctx, this.bounds(ctx, day), page));
   }
 
   siteDays(from: string, to: string): AsyncGenerator<SiteDayLog> {

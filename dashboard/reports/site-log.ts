@@ -10,8 +10,11 @@ import { byDepartment, type Roster } from './roster.ts';
 import {
   type CheckRules,
   counts,
+  DAY_STATUSES,
   type DayBounds,
+  type DayStatus,
   DayTally,
+  dayStatus,
   type LogReading,
   logReading,
   type Person,
@@ -57,9 +60,22 @@ function annotate(ctx: LogContext, r: PersonDayLog): PersonDayLog {
   const absence = n.absence(r.employeeNo, r.day);
   const d = n.declaration(r.employeeNo, r.day);
   const episode = n.episode(r.employeeNo, r.day);
+  // Spelled out rather than `{ ...r, … }`: a month export builds 1.55 M of these at 50,000 people,
+  // and a literal of fixed shape costs a fraction of the spread (bench/NOTES.md, issue 22).
   return {
-    ...r,
+    day: r.day,
+    employeeNo: r.employeeNo,
+    name: r.name,
+    department: r.department,
+    kind: r.kind,
     expected: r.expected && !absence,
+    morning: r.morning,
+    afternoon: r.afternoon,
+    highest: r.highest,
+    highestTenths: r.highestTenths,
+    readings: r.readings,
+    checks: r.checks,
+    status: r.status,
     absence: absence ? { reason: absence.reason, note: absence.note } : null,
     declaration: d ? { symptoms: d.symptoms, travel: d.travel, contact: d.contact } : null,
     episode,
@@ -127,7 +143,39 @@ function person(ctx: LogContext, employeeNo: string, b: DayBounds): Person {
   };
 }
 
-export async function siteDayLog(ctx: LogContext, b: DayBounds): Promise<SiteDayLog> {
+/** A row of a site's day before it is built: who, their readings' tally, their status. */
+interface DayEntry {
+  p: Person;
+  tally: DayTally | undefined;
+  status: DayStatus;
+}
+
+/**
+ * Which rows of a site's day to answer: `limit` rows from `offset` of the employees' rows (in their
+ * order: expected ones by department, then anyone else measured), only those of `status` if given.
+ * At 50,000 people the whole day is a 40 MB answer whose serialisation alone misses HR's 2 s
+ * (bench/NOTES.md, issue 22): the page asks for a page at a time.
+ */
+export interface RowsPage {
+  offset: number;
+  limit: number;
+  status?: DayStatus;
+}
+
+/** A page of a site's day: the rows asked for, where they are among all, and the day's counts. */
+export interface SiteDayPage extends SiteDayLog {
+  page: { offset: number; limit: number; status: DayStatus | null; total: number };
+  /** Employees' rows of the whole day by status (visitors not counted), whatever the page. */
+  counts: Record<DayStatus, number>;
+}
+
+export async function siteDayLog(ctx: LogContext, b: DayBounds): Promise<SiteDayLog>;
+export async function siteDayLog(ctx: LogContext, b: DayBounds, page: RowsPage): Promise<SiteDayPage>;
+export async function siteDayLog(
+  ctx: LogContext,
+  b: DayBounds,
+  page?: RowsPage,
+): Promise<SiteDayLog | SiteDayPage> {
   const tallies = new Map<string, DayTally>();
   for await (const page of ctx.store.scanLogReadings({ from: b.start, to: b.end, siteId: ctx.siteId })) {
     for (const r of page) {
@@ -139,14 +187,21 @@ export async function siteDayLog(ctx: LogContext, b: DayBounds): Promise<SiteDay
       t.offer(r, b.split);
     }
   }
-  const rows: PersonDayLog[] = [];
+  // Each row's status first (cheap: the tally alone); the row itself (its readings' local times)
+  // only for the rows answered: a page of 500 of 50,000 people builds 500 rows, not 50,000.
+  const fever = ctx.rules.feverThresholdTenths;
+  const entry = (p: Person, tally: DayTally | undefined): DayEntry => ({
+    p,
+    tally,
+    status: dayStatus(tally, fever),
+  });
+  const rows: DayEntry[] = [];
   const seen = new Set<string>();
   const workingDay = ctx.isWorkingDay(b.day);
   for (const e of workingDay ? ctx.roster.expected(b.start, b.end) : []) {
     seen.add(e.employeeNo);
     rows.push(
-      personDayLog(
-        b.day,
+      entry(
         {
           employeeNo: e.employeeNo,
           name: e.name,
@@ -155,23 +210,21 @@ export async function siteDayLog(ctx: LogContext, b: DayBounds): Promise<SiteDay
           expected: true,
         },
         tallies.get(e.employeeNo),
-        ctx.clock,
-        ctx.rules.feverThresholdTenths,
       ),
     );
   }
-  const others: PersonDayLog[] = [];
-  const visitors: PersonDayLog[] = [];
+  const others: DayEntry[] = [];
+  const visitors: DayEntry[] = [];
   for (const [employeeNo, tally] of tallies) {
     if (seen.has(employeeNo)) continue;
     const p = person(ctx, employeeNo, b);
-    (p.kind === 'visitor' ? visitors : others).push(
-      personDayLog(b.day, p, tally, ctx.clock, ctx.rules.feverThresholdTenths),
-    );
+    (p.kind === 'visitor' ? visitors : others).push(entry(p, tally));
   }
-  others.sort(byDepartment);
-  visitors.sort(byDepartment);
-  return {
+  others.sort((x, y) => byDepartment(x.p, y.p));
+  visitors.sort((x, y) => byDepartment(x.p, y.p));
+  const all = rows.concat(others);
+  const show = (x: DayEntry) => annotate(ctx, personDayLog(b.day, x.p, x.tally, ctx.clock, fever));
+  const head = {
     day: b.day,
     siteId: ctx.siteId,
     timeZone: ctx.timeZone,
@@ -180,8 +233,20 @@ export async function siteDayLog(ctx: LogContext, b: DayBounds): Promise<SiteDay
     workingDay,
     thresholdTenths: ctx.rules.feverThresholdTenths,
     policyVersion: ctx.policyVersion,
-    rows: [...rows, ...others].map((r) => annotate(ctx, r)),
-    visitors: visitors.map((r) => annotate(ctx, r)),
+  };
+  const shownVisitors = visitors.map(show);
+  if (!page) return { ...head, rows: all.map(show), visitors: shownVisitors };
+  const counts = Object.fromEntries(DAY_STATUSES.map((s) => [s, 0])) as Record<DayStatus, number>;
+  for (const r of all) counts[r.status] += 1;
+  // A status does not depend on HR's notes (an absence changes `expected`, not the checks), so
+  // the page is cut first and only its rows are built and annotated.
+  const matching = page.status ? all.filter((r) => r.status === page.status) : all;
+  return {
+    ...head,
+    rows: matching.slice(page.offset, page.offset + page.limit).map(show),
+    visitors: shownVisitors,
+    page: { offset: page.offset, limit: page.limit, status: page.status ?? null, total: matching.length },
+    counts,
   };
 }
 

@@ -169,8 +169,18 @@ export function personDayLog(
     highestTenths,
     readings: tally?.readings ?? 0,
     checks,
-    status: highestTenths !== null && highestTenths >= feverTenths ? 'fever' : checks,
+    status: dayStatus(tally, feverTenths),
   };
+}
+
+/** The day's status from its tally alone (what personDayLog says, without building the row). */
+export function dayStatus(
+  tally: DayTally | undefined,
+  feverTenths = DEFAULT_CHECK_RULES.feverThresholdTenths,
+): DayStatus {
+  const highestTenths = tally?.highest?.temperatureTenths ?? null;
+  if (highestTenths !== null && highestTenths >= feverTenths) return 'fever';
+  return checksOf(tally?.morning, tally?.afternoon);
 }
 
 /** Counts toward the logs: a temperature, and a known person. */

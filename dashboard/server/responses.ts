@@ -321,4 +321,16 @@ export const SiteDayAnswer = z.object({
   policyVersion: z.number().int(),
   rows: z.array(PersonDayRow),
   visitors: z.array(PersonDayRow),
+  /** Asked with `limit`: which rows these are among the day's (reports/site-log.ts RowsPage). */
+  page: z
+    .object({
+      offset: z.number().int(),
+      limit: z.number().int(),
+      status: DayStatus.nullable(),
+      /** Rows of the day matching `status` (all rows without it). */
+      total: z.number().int(),
+    })
+    .optional(),
+  /** Asked with `limit`: the day's employee rows by status, whatever the page. */
+  counts: z.record(DayStatus, z.number().int()).optional(),
 });

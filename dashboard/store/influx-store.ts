@@ -61,6 +61,7 @@ export interface InfluxStoreOptions extends StoreTimeOptions {
  * OFFSET rescans). Slices are whole UTC days, joined while they hold at most SCAN_SLICE_ROWS
  * readings (one count per day first), so empty stretches cost nothing and what is held at once
  * is one slice: at most SCAN_SLICE_ROWS readings, or one day of the site when a day holds more.
+ * A period of one day or less is one slice without the count (HR's logs ask a local day at a time).
  */
 export const SCAN_SLICE_ROWS = 20_000;
 const DAY_MS = 86_400_000;
@@ -171,8 +172,8 @@ export class InfluxReadingStore implements ReadingStore {
 
   scanLogReadings(q: LogScanQuery): AsyncIterable<LogReadingRecord[]> {
     // The projection holds only measured readings of known people: no condition needed for that.
-    if (this.logFrom) return this.scan(q, LOG_SELECT, toLogRecords, this.logFrom);
-    return this.scan({ ...q, measuredOnly: true }, LOG_SELECT, toLogRecords);
+    if (this.logFrom) return this.scan(q, LOG_SELECT, toLogRecords, this.logFrom, LOG_GROUP_BY);
+    return this.scan({ ...q, measuredOnly: true }, LOG_SELECT, toLogRecords, this.from, LOG_GROUP_BY);
   }
 
   private async *scan<R extends ReadingRecord | LogReadingRecord>(
@@ -180,6 +181,7 @@ export class InfluxReadingStore implements ReadingStore {
     select: string,
     map: (s: Series) => R[],
     from = this.from,
+    groupBy = '',
   ): AsyncIterable<R[]> {
     checkPeriod(q, q.pageSize);
     if (q.employeeNos?.length === 0) return;
@@ -193,9 +195,13 @@ export class InfluxReadingStore implements ReadingStore {
     }
     // As in firstReadingsByPersonDay: a field condition also drops readings without a temperature.
     if (q.measuredOnly) where.push(`"employeeNo" != ''`, `"temperatureTenths" >= -1000`);
-    for (const slice of await this.slices(q.from, q.to, where, from)) {
+    // A period of a day at most (a site's day, each day of a month export) is one slice as it
+    // is: no count first, and one query rather than two where the local day crosses UTC midnight.
+    const slices =
+      q.to - q.from <= DAY_MS ? [{ from: q.from, to: q.to }] : await this.slices(q.from, q.to, where, from);
+    for (const slice of slices) {
       const [res] = await this.query([
-        `SELECT ${select} FROM ${from} WHERE ${[`time >= ${slice.from}ms`, `time < ${slice.to}ms`, ...where].join(' AND ')}`,
+        `SELECT ${select} FROM ${from} WHERE ${[`time >= ${slice.from}ms`, `time < ${slice.to}ms`, ...where].join(' AND ')}${groupBy}`,
       ]);
       const rows = (res?.series ?? []).flatMap(map).sort(compareReadings);
       for (let i = 0; i < rows.length; i += pageSize) yield rows.slice(i, i + pageSize);
@@ -262,31 +268,34 @@ export class InfluxReadingStore implements ReadingStore {
   }
 }
 
-/** Tags and fields of a LogReadingRecord: a fraction of SELECT * for InfluxDB to produce. */
+/**
+ * Tags and fields of a LogReadingRecord: a fraction of SELECT * for InfluxDB to produce. Site and
+ * gate come once per series (LOG_GROUP_BY) rather than on each row: a site's day at 50,000 people
+ * is an 11 MB answer, and the JSON is most of its time (bench/NOTES.md, issue 22).
+ */
 const LOG_FIELDS = [
   'id',
   'seq',
   'temperatureTenths',
   'enteredBy',
-  'siteId',
-  'gateId',
   'employeeNo',
   'source',
   'decision',
   'mask',
 ] as const;
 const LOG_SELECT = LOG_FIELDS.map(ident).join(', ');
+const LOG_GROUP_BY = ' GROUP BY "siteId", "gateId"';
 
 function toLogRecords(s: Series): LogReadingRecord[] {
   const c = Object.fromEntries(s.columns.map((name, i) => [name, i])) as Record<string, number>;
-  const [time, id, seq, temp, by, site, gate, employee, source, decision, mask] = [
+  const siteId = s.tags?.siteId ?? '';
+  const gateId = s.tags?.gateId ?? '';
+  const [time, id, seq, temp, by, employee, source, decision, mask] = [
     c.time,
     c.id,
     c.seq,
     c.temperatureTenths,
     c.enteredBy,
-    c.siteId,
-    c.gateId,
     c.employeeNo,
     c.source,
     c.decision,
@@ -294,8 +303,8 @@ function toLogRecords(s: Series): LogReadingRecord[] {
   ] as number[];
   return s.values.map((row) => ({
     id: row[id as number] as string,
-    siteId: row[site as number] as string,
-    gateId: row[gate as number] as string,
+    siteId,
+    gateId,
     seq: row[seq as number] as number,
     at: row[time as number] as number,
     employeeNo: decodeEmployeeTag(row[employee as number] as string),

@@ -13,6 +13,7 @@ import {
   SQLITE_COLUMNS,
   SQLITE_DDL,
   SQLITE_READING_TABLE,
+  SQLITE_READS_FROM,
   SQLITE_SCHEMA_VERSION,
 } from '../../protocols/storage/sqlite-schema.ts';
 import { StoreError, StoreErrorCode } from './errors.ts';
@@ -340,13 +341,13 @@ export class SqliteReadingStore implements ReadingStore {
       db.close();
       return emptyStore();
     }
-    if (version !== SQLITE_SCHEMA_VERSION) {
+    if (version < SQLITE_READS_FROM || version > SQLITE_SCHEMA_VERSION) {
       db.close();
       throw new StoreError(
         version === 0 ? StoreErrorCode.UNAVAILABLE : StoreErrorCode.SCHEMA,
         version === 0
           ? `${this.opts.path} has no readings table yet (the gate has not written to it)`
-          : `${this.opts.path} has store schema ${version}; this dashboard reads ${SQLITE_SCHEMA_VERSION}`,
+          : `${this.opts.path} has store schema ${version}; this dashboard reads ${SQLITE_READS_FROM} to ${SQLITE_SCHEMA_VERSION}`,
       );
     }
     db.pragma('query_only = ON');

@@ -236,6 +236,8 @@ export interface ReportsApp {
   plugin: ReportsPlugin;
   audits: Audited[];
   db: Database.Database;
+  /** The headers of a real session for `hr1:hr[:en]` (as x-test-user does on inject), for real HTTP. */
+  sessionHeaders(who: string): Promise<Record<string, string>>;
   close(): Promise<void>;
 }
 
@@ -243,7 +245,8 @@ export interface ReportsApp {
  * The reports plugin mounted on the dashboard's real app (buildApp: its role guard, CSRF check,
  * error handler and response serialiser), on a data dir of its own. `x-test-user: hr1:hr[:en]` on
  * an inject() logs the request in: the user is created with that role and language and a real
- * session's cookie and CSRF token replace the header, so the guard decides as in production.
+ * session's cookie and CSRF token replace the header, so the guard decides as in production
+ * (over real HTTP, as the benches do, `sessionHeaders` gives those headers).
  */
 export async function reportsApp(
   env: Pick<Env, 'store' | 'manual' | 'config'>,
@@ -292,6 +295,7 @@ export async function reportsApp(
     plugin,
     audits,
     db,
+    sessionHeaders: asUser,
     async close() {
       await dashboard.close();
       if (!over.db) db.close();

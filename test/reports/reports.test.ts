@@ -118,6 +118,50 @@ describe.each([
     expect(log.rows.some((r) => r.employeeNo === 'E007')).toBe(false); // joins on the 6th
   });
 
+  it("the site day page by page: the pages together are the whole day, a status filter, the day's counts", async () => {
+    const get = async (query: string) => {
+      const res = await t.app.inject({ url: `/api/reports/site-day/${DAY}${query}`, headers: HR });
+      expect(res.statusCode, res.body).toBe(200);
+      return res.json() as SiteDayLog & {
+        page: { offset: number; limit: number; status: string | null; total: number };
+        counts: Record<string, number>;
+      };
+    };
+    const whole = (await get('')) as SiteDayLog;
+    const first = await get('?limit=4');
+    const second = await get('?limit=4&offset=4');
+    expect([...first.rows, ...second.rows]).toEqual(whole.rows);
+    expect(first.rows.map((r) => r.employeeNo)).toEqual(['E003', 'E005', 'E001', 'E002']);
+    expect(second.rows.map((r) => r.employeeNo)).toEqual(['E006', 'X999']);
+    expect(first.page).toEqual({ offset: 0, limit: 4, status: null, total: 6 });
+    expect(second.page).toEqual({ offset: 4, limit: 4, status: null, total: 6 });
+    // Counts of the whole day on every page; visitors on every page as in the whole answer.
+    const counts = { complete: 2, 'morning-missing': 0, 'afternoon-missing': 2, absent: 1, fever: 1 };
+    expect(first.counts).toEqual(counts);
+    expect(second.counts).toEqual(counts);
+    expect(second.visitors).toEqual(whole.visitors);
+    const missing = await get('?limit=1&offset=1&status=afternoon-missing');
+    expect(missing.rows.map((r) => r.employeeNo)).toEqual(['X999']);
+    expect(missing.page).toEqual({ offset: 1, limit: 1, status: 'afternoon-missing', total: 2 });
+    const fever = await get('?limit=10&status=fever');
+    expect(fever.rows).toEqual(whole.rows.filter((r) => r.employeeNo === 'E006'));
+    // Past the end: no rows, still the total.
+    expect((await get('?limit=10&offset=10')).rows).toEqual([]);
+  });
+
+  it('the site day refuses a page it cannot answer', async () => {
+    const code = async (query: string) => {
+      const res = await t.app.inject({ url: `/api/reports/site-day/${DAY}${query}`, headers: HR });
+      return [res.statusCode, res.json().code];
+    };
+    // Paging parameters without a limit would silently answer the whole day.
+    expect(await code('?offset=2')).toEqual([400, 'TG_DASH_BAD_REQUEST']);
+    expect(await code('?status=fever')).toEqual([400, 'TG_DASH_BAD_REQUEST']);
+    expect(await code('?limit=0')).toEqual([400, 'TG_DASH_BAD_REQUEST']);
+    expect(await code('?limit=5001')).toEqual([400, 'TG_DASH_BAD_REQUEST']);
+    expect(await code('?limit=10&status=sick')).toEqual([400, 'TG_DASH_BAD_REQUEST']);
+  });
+
   it("one employee's log: a row per day, gaps visible, manual checks beside gate checks", async () => {
     // A handheld re-check after E001's gate check in the same window does not replace the first check.
     await t.app.inject({

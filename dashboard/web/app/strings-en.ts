@@ -229,6 +229,9 @@ export const en: Record<keyof typeof zh, string> = {
   'hr.onlyStatus': 'Filter',
   'hr.all': 'All',
   'hr.people': '{n} shown of {total}',
+  'hr.pageRange': '{from}–{to} shown of {total}',
+  'hr.prevPage': 'Previous',
+  'hr.nextPage': 'Next',
 
   'status.complete': 'Complete',
   'status.morning-missing': 'Morning missing',

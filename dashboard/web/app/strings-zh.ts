@@ -227,6 +227,9 @@ export const zh = {
   'hr.onlyStatus': '筛选',
   'hr.all': '全部',
   'hr.people': '显示 {n} 人 / 共 {total} 人',
+  'hr.pageRange': '显示第 {from}–{to} 人 / 共 {total} 人',
+  'hr.prevPage': '上一页',
+  'hr.nextPage': '下一页',
 
   'status.complete': '完整',
   'status.morning-missing': '上午缺测',

@@ -12,6 +12,7 @@ import type {
   DeviceView as DeviceViewSchema,
   SelfReportImport,
   SessionAnswer,
+  SiteDayAnswer as SiteDayAnswerSchema,
   UserView as UserViewSchema,
 } from '../../server/responses.ts';
 
@@ -44,3 +45,5 @@ export type Absence = z.infer<typeof AbsenceView>;
 export type Declaration = z.infer<typeof DeclarationView>;
 export type DailyAnswer = z.infer<typeof DailyAnswerSchema>;
 export type ImportResult = z.infer<typeof SelfReportImport>;
+/** GET /api/reports/site-day/:date (with limit: a page of the rows, `page` and `counts`). */
+export type SiteDayAnswer = z.infer<typeof SiteDayAnswerSchema>;

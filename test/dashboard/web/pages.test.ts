@@ -198,6 +198,12 @@ describe('HR', () => {
     expect(await day.locator('tbody tr').count()).toBe(PEOPLE.length);
     expect(await day.locator('tr[data-employee=E2] td.status-fever').count()).toBe(1);
     await shoot(page, 'hr-site-day.en');
+    // Only the fevers: the server answers the filtered page (the day is read a page at a time).
+    await page.locator('form.filters select[name=status]').selectOption('fever');
+    await day.locator('tbody tr:only-child[data-employee=E2]').waitFor();
+    await page.locator('form.filters select[name=status]').selectOption('');
+    await day.locator('tr[data-employee=E1]').waitFor();
+    expect(await day.locator('tbody tr').count()).toBe(PEOPLE.length);
     // The daily report lists the fever with how the guard closed it.
     await page.goto(`${dash.url}/#/hr/report`);
     const report = page.locator('[data-testid=daily-report]');

@@ -1,4 +1,8 @@
-/** The whole site on one day: every expected person with both half-days, gaps marked. */
+/**
+ * The whole site on one day: every expected person with both half-days, gaps marked. Read a page
+ * of PAGE rows at a time (the status filter asks the server): at 50,000 people the whole day is
+ * a 40 MB answer (bench/NOTES.md, issue 22).
+ */
 import { api } from '../api.ts';
 import { errorText } from '../board/alerts.ts';
 import { h, mount } from '../dom.ts';
@@ -6,7 +10,11 @@ import { fmtTempC, isDate, localDate } from '../format.ts';
 import { t } from '../i18n.ts';
 import { hashFor, type Render } from '../router.ts';
 import { dayStatusCell, entryCell, exportLinks } from './cells.ts';
+import type { SiteDayAnswer } from '../types.ts';
 import { asLogDay, type LogDay } from './log-model.ts';
+
+/** Rows per page. */
+export const PAGE = 500;
 
 export const renderSiteDay: Render = (root, ctx) => {
   const tz = ctx.me.site.timezone;
@@ -21,6 +29,13 @@ export const renderSiteDay: Render = (root, ctx) => {
   let threshold: number | null = null;
   let workingDay = true;
   let closed = false;
+  /** Where the shown page starts; rows matching the filter in the whole day. */
+  let offset = 0;
+  let total = 0;
+  /** Everybody of the day, whatever the filter (employees' rows and visitors). */
+  let everybody = 0;
+  /** Visitors screened that day (every page carries them; shown on the first). */
+  let visitors: LogDay[] = [];
 
   mount(
     root,
@@ -52,11 +67,37 @@ export const renderSiteDay: Render = (root, ctx) => {
   );
 
   const draw = () => {
-    const shown = filter.value ? rows.filter((r) => r.status === filter.value) : rows;
+    const onFirst = offset === 0 ? visitors.filter((r) => !filter.value || r.status === filter.value) : [];
+    const shown = [...rows, ...onFirst];
+    const pager = (dir: -1 | 1, label: string, enabled: boolean) =>
+      h(
+        'button',
+        {
+          type: 'button',
+          'data-page': dir < 0 ? 'prev' : 'next',
+          disabled: !enabled,
+          onclick: () => void load(Math.max(0, offset + dir * PAGE)),
+        },
+        label,
+      );
     mount(
       result,
       workingDay ? null : h('p', { class: 'notice', 'data-testid': 'day-off' }, t('hr.dayOff')),
-      h('p', { class: 'muted' }, t('hr.people', { n: shown.length, total: rows.length })),
+      h(
+        'p',
+        { class: 'muted' },
+        total > rows.length
+          ? t('hr.pageRange', { from: offset + 1, to: offset + rows.length, total })
+          : t('hr.people', { n: shown.length, total: everybody }),
+      ),
+      total > PAGE
+        ? h(
+            'p',
+            { class: 'pager' },
+            pager(-1, t('hr.prevPage'), offset > 0),
+            pager(1, t('hr.nextPage'), offset + PAGE < total),
+          )
+        : null,
       h(
         'table',
         { class: 'log' },
@@ -105,29 +146,31 @@ export const renderSiteDay: Render = (root, ctx) => {
       ),
     );
   };
-  filter.addEventListener('change', draw);
-
-  mount(result, h('p', { class: 'muted' }, t('common.loading')));
-  void (async () => {
+  const load = async (from: number) => {
+    const status = filter.value;
     try {
-      const body = await api.get<unknown>(`/api/reports/site-day/${date}`);
-      if (closed) return;
-      // { rows: expected employees then others measured, visitors: visitors screened }.
-      const b = body as {
-        rows?: unknown[];
-        visitors?: unknown[];
-        thresholdTenths?: unknown;
-        workingDay?: unknown;
-      };
-      threshold = typeof b.thresholdTenths === 'number' ? b.thresholdTenths : null;
-      workingDay = b.workingDay !== false;
-      const list = Array.isArray(body) ? (body as unknown[]) : [...(b.rows ?? []), ...(b.visitors ?? [])];
-      rows = list.map((x) => asLogDay({ day: date, ...(x as object) }));
+      const body = await api.get<SiteDayAnswer>(
+        `/api/reports/site-day/${date}?limit=${PAGE}&offset=${from}${status ? `&status=${status}` : ''}`,
+      );
+      if (closed || status !== filter.value) return;
+      threshold = body.thresholdTenths;
+      workingDay = body.workingDay;
+      offset = body.page?.offset ?? 0;
+      total = body.page?.total ?? body.rows.length;
+      // rows: expected employees then others measured; visitors: visitors screened.
+      rows = body.rows.map((x) => asLogDay(x));
+      visitors = body.visitors.map((x) => asLogDay(x));
+      const counted = body.counts ? Object.values(body.counts).reduce((a, b) => a + b, 0) : total;
+      everybody = counted + visitors.length;
       draw();
     } catch (err) {
       if (!closed) mount(result, h('p', { class: 'error' }, errorText(err)));
     }
-  })();
+  };
+  filter.addEventListener('change', () => void load(0));
+
+  mount(result, h('p', { class: 'muted' }, t('common.loading')));
+  void load(0);
   return () => {
     closed = true;
   };
