@@ -270,7 +270,10 @@ function keepOthers(outcomes: Outcome[]): void {
       name: b.name,
       file: prev.file,
       ok: prev.exit === 'ok',
-      exit: `${prev.exit} (kept from ${last.writtenAt})`,
+      // A figure kept twice keeps the date it was measured, not a chain of "kept from" dates.
+      exit: / \(kept from [^)]*\)$/.test(prev.exit)
+        ? prev.exit
+        : `${prev.exit} (kept from ${last.writtenAt})`,
       seconds: prev.seconds,
       markdown: prev.markdown ?? sections.get(prev.file) ?? '',
       result: prev.result,

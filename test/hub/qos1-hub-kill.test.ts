@@ -138,7 +138,12 @@ describe('QoS 1 from the gate across hub SIGKILLs', () => {
       await waitFor(() => missing(from).length === 0, { what: 'delivered', timeoutMs: 10_000 }).catch(
         () => {},
       );
-      expect(missing(from), `round ${round}: in flight ${inFlight.join(',')}`).toEqual([]);
+      // The restarted hub's log tail goes with a failure: one run under heavy load missed one
+      // message of five and left nothing else to go on (session note of 2026-12-06).
+      expect(
+        missing(from),
+        `round ${round}: in flight ${inFlight.join(',')}; hub log:\n${tail((hub as Tracked).output())}`,
+      ).toEqual([]);
     }
   }, 90_000);
 
