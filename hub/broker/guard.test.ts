@@ -82,36 +82,40 @@ describe('login addresses kept across a hub restart', () => {
   });
 });
 
-describe('a wrong guess for a device whose password is remembered (login burst, bench/auth-burst.ts)', () => {
-  async function counted(limits: Limits) {
-    const dir = mkdtempSync(join(tmpdir(), 'tg-guard-'));
-    const credentials = new CredentialsStore(join(dir, 'credentials.json'), { N: 1024, r: 8, p: 1 });
-    credentials.load({ allowMissing: true });
-    await credentials.add(
-      { id: 'gate-1', role: 'gate', site: 's1', gate: 'gate-1', terminal: 't1' },
-      PASSWORD,
-    );
-    const checks: string[] = [];
-    const waits: number[] = [];
-    const guard = new BrokerGuard({
-      siteId: 's1',
-      credentials,
-      limits,
-      log: createLogger('test', 'silent'),
-      connectedClients: () => 0,
-      verify: (pw, secret) => {
-        checks.push(pw.toString());
-        return verifyPassword(pw, secret);
-      },
-      sleep: async (ms) => {
-        waits.push(ms);
-      },
-    });
-    return { credentials, guard, checks, waits };
-  }
+/**
+ * A guard over one gate's credentials whose scrypt checks are counted (`checks`: the passwords
+ * checked) and whose held answers are recorded instead of waited for (`waits`).
+ */
+async function countedGuard(
+  limits: Limits,
+  verify: (pw: Buffer, secret: DeviceCredential['secret']) => Promise<boolean> = verifyPassword,
+) {
+  const dir = mkdtempSync(join(tmpdir(), 'tg-guard-'));
+  const credentials = new CredentialsStore(join(dir, 'credentials.json'), { N: 1024, r: 8, p: 1 });
+  credentials.load({ allowMissing: true });
+  await credentials.add({ id: 'gate-1', role: 'gate', site: 's1', gate: 'gate-1', terminal: 't1' }, PASSWORD);
+  const checks: string[] = [];
+  const waits: number[] = [];
+  const guard = new BrokerGuard({
+    siteId: 's1',
+    credentials,
+    limits,
+    log: createLogger('test', 'silent'),
+    connectedClients: () => 0,
+    verify: (pw, secret) => {
+      checks.push(pw.toString());
+      return verify(pw, secret);
+    },
+    sleep: async (ms) => {
+      waits.push(ms);
+    },
+  });
+  return { credentials, guard, checks, waits };
+}
 
+describe('a wrong guess for a device whose password is remembered (login burst, bench/auth-burst.ts)', () => {
   it("is refused as a wrong password without a scrypt check, after a wait of the real check's time", async () => {
-    const s = await counted(Limits.parse({}));
+    const s = await countedGuard(Limits.parse({}));
     // Before the device has logged in, a guess costs a real check.
     expect(await login(s.guard, 'x', 'gate-1', 'guess-0', '10.0.9.1')).toMatchObject({
       ok: false,
@@ -135,7 +139,7 @@ describe('a wrong guess for a device whose password is remembered (login burst, 
   });
 
   it('is charged to the address budget as before: out of budget it is throttled, not told "wrong"', async () => {
-    const s = await counted(Limits.parse({ authFailuresPerMinute: 2 }));
+    const s = await countedGuard(Limits.parse({ authFailuresPerMinute: 2 }));
     await login(s.guard, 'tg-edge-s1-gate-1', 'gate-1', PASSWORD, '10.0.0.5');
     const from = '10.0.9.9';
     expect(await login(s.guard, 'x', 'gate-1', 'guess-1', from)).toMatchObject({ returnCode: 5 });
@@ -146,7 +150,7 @@ describe('a wrong guess for a device whose password is remembered (login burst, 
   });
 
   it('after the password changed, a guess is checked against the new secret again', async () => {
-    const s = await counted(Limits.parse({}));
+    const s = await countedGuard(Limits.parse({}));
     await login(s.guard, 'tg-edge-s1-gate-1', 'gate-1', PASSWORD, '10.0.0.5');
     s.credentials.revoke('gate-1');
     await s.credentials.add(
@@ -166,34 +170,8 @@ describe('a wrong guess for a device whose password is remembered (login burst, 
 });
 
 describe('throttled answers to strangers are held (login burst, bench/auth-burst.ts)', () => {
-  async function setup(
-    limits: Limits,
-    verify?: (pw: Buffer, secret: DeviceCredential['secret']) => Promise<boolean>,
-  ) {
-    const dir = mkdtempSync(join(tmpdir(), 'tg-guard-'));
-    const credentials = new CredentialsStore(join(dir, 'credentials.json'), { N: 1024, r: 8, p: 1 });
-    credentials.load({ allowMissing: true });
-    await credentials.add(
-      { id: 'gate-1', role: 'gate', site: 's1', gate: 'gate-1', terminal: 't1' },
-      PASSWORD,
-    );
-    const waits: number[] = [];
-    const guard = new BrokerGuard({
-      siteId: 's1',
-      credentials,
-      limits,
-      log: createLogger('test', 'silent'),
-      connectedClients: () => 0,
-      ...(verify ? { verify } : {}),
-      sleep: async (ms) => {
-        waits.push(ms);
-      },
-    });
-    return { guard, waits };
-  }
-
   it('an address out of its budget gets its CONNACK 3 after its retry-after, at most 1 s', async () => {
-    const s = await setup(Limits.parse({ authFailuresPerMinute: 1 }));
+    const s = await countedGuard(Limits.parse({ authFailuresPerMinute: 1 }));
     expect(await login(s.guard, 'x', 'gate-1', 'guess-1', '10.0.9.1')).toMatchObject({ returnCode: 5 });
     expect(s.waits).toEqual([]);
     expect(await login(s.guard, 'x', 'gate-1', 'guess-2', '10.0.9.1')).toMatchObject({ returnCode: 3 });
@@ -202,7 +180,7 @@ describe('throttled answers to strangers are held (login burst, bench/auth-burst
 
   it('a clean address refused because the account is busy waits less: 250 ms', async () => {
     let release: (ok: boolean) => void = () => {};
-    const s = await setup(
+    const s = await countedGuard(
       Limits.parse({ authConcurrentTotal: 1 }),
       () => new Promise<boolean>((r) => (release = r)),
     );

@@ -10,17 +10,14 @@
  * (what a SIGKILL does to writes not yet committed) and a second broker on the same file.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Aedes, type Client, type PublishPacket } from 'aedes';
 import Database from 'better-sqlite3';
 import mqtt from 'mqtt';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SqlitePersistence } from '../../hub/broker/sqlite-persistence.ts';
-import { storeBeforeAck } from '../../hub/broker/store-before-ack.ts';
 import { waitFor } from '../harness/wait.ts';
-import { silent } from './fixture.ts';
+import { killableBroker } from './killable-broker.ts';
 
 /** After kill() nothing more reaches the disk: the open batch and every later one are dropped. */
 class Killable extends SqlitePersistence {
@@ -30,36 +27,15 @@ class Killable extends SqlitePersistence {
   }
 }
 
-const PUBACK = 0x40;
-const allow = (_c: Client | null, _p: PublishPacket, cb: (e?: Error | null) => void) => cb(null);
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-async function broker(persistence: SqlitePersistence, onPuback: () => void = () => {}) {
-  const b = await Aedes.createBroker({
-    persistence,
-    authorizePublish: storeBeforeAck(allow, persistence, silent),
-  });
-  const sockets = new Set<net.Socket>();
-  const server = net.createServer((s) => {
-    sockets.add(s);
-    const write = s.write.bind(s) as (...a: unknown[]) => boolean;
-    s.write = ((chunk: unknown, ...rest: unknown[]) => {
-      if (Buffer.isBuffer(chunk) && chunk[0] === PUBACK) onPuback();
-      return write(chunk, ...rest);
-    }) as typeof s.write;
-    b.handle(s);
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const url = `mqtt://127.0.0.1:${(server.address() as net.AddressInfo).port}`;
-  const kill = () => {
-    for (const s of sockets) s.destroy();
-    server.close();
-  };
-  cleanups.push(kill);
-  return { url, kill };
+async function broker(persistence: SqlitePersistence, onPuback?: () => void) {
+  const b = await killableBroker(persistence, onPuback ? { onPuback } : {});
+  cleanups.push(b.kill);
+  return b;
 }
 
 async function client(url: string, clientId: string, clean = true) {

@@ -5,16 +5,13 @@
  * a second broker on the same SQLite file is the hub started again.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Aedes, type Client, type PublishPacket } from 'aedes';
 import mqtt from 'mqtt';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SqlitePersistence } from '../../hub/broker/sqlite-persistence.ts';
-import { storeBeforeAck } from '../../hub/broker/store-before-ack.ts';
 import { waitFor } from '../harness/wait.ts';
-import { silent } from './fixture.ts';
+import { killableBroker } from './killable-broker.ts';
 
 /** aedes's own store of a publish starts with this call: never answering it = killed after the PUBACK. */
 class DiesAfterAck extends SqlitePersistence {
@@ -23,31 +20,15 @@ class DiesAfterAck extends SqlitePersistence {
   }
 }
 
-const allow = (_c: Client | null, _p: PublishPacket, cb: (e?: Error | null) => void) => cb(null);
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
 async function broker(persistence: SqlitePersistence, withHook: boolean) {
-  const b = await Aedes.createBroker({
-    persistence,
-    authorizePublish: withHook ? storeBeforeAck(allow, persistence, silent) : allow,
-  });
-  const sockets = new Set<net.Socket>();
-  const server = net.createServer((s) => {
-    sockets.add(s);
-    b.handle(s);
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const url = `mqtt://127.0.0.1:${(server.address() as net.AddressInfo).port}`;
-  /** No goodbye to anybody: connections cut, nothing flushed. */
-  const kill = () => {
-    for (const s of sockets) s.destroy();
-    server.close();
-  };
-  cleanups.push(kill);
-  return { url, persistence, kill };
+  const b = await killableBroker(persistence, { storeBeforeAck: withHook });
+  cleanups.push(b.kill);
+  return b;
 }
 
 async function client(url: string, clientId: string, clean = true) {
