@@ -1,16 +1,14 @@
 /**
- * Password hashing for device credentials: scrypt (node:crypto) with a random per-entry salt,
- * compared in constant time. Hashing runs on libuv's thread pool, so a login never blocks the
- * broker's event loop.
+ * Password hashing for device credentials and OPC UA users: the kernel's scrypt (kernel/scrypt.ts:
+ * a random per-entry salt, constant-time comparison, libuv's thread pool so a login never blocks
+ * the broker's event loop), stored as the credentials file's `ScryptSecret` object.
  */
-import { randomBytes, scrypt as scryptCb, timingSafeEqual } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
+import { DEFAULT_SCRYPT, type ScryptParams, scryptMatches, scryptNew } from '../../kernel/scrypt.ts';
 import type { ScryptSecret } from '../../protocols/hub/credentials.ts';
 
-/**
- * For a password a person chose (`device add --password-file`): ~50 ms and 16 MiB per hash on a
- * small ARM/x86 box, slow for guessing, fine for logins.
- */
-export const DEFAULT_SCRYPT = { N: 16384, r: 8, p: 1 } as const;
+/** For a password a person chose (`device add --password-file`): slow for guessing, fine for logins. */
+export { DEFAULT_SCRYPT };
 
 /**
  * For a password the hub generated (generatePassword: 192 random bits): no work factor adds
@@ -20,27 +18,13 @@ export const DEFAULT_SCRYPT = { N: 16384, r: 8, p: 1 } as const;
  * target is 10 s. Unknown usernames are checked at this cost too (hub/broker/guard.ts), so a
  * generated device's name and a stranger's guess take equally long.
  */
-export const GENERATED_SCRYPT = { N: 1024, r: 8, p: 1 } as const;
-const KEY_LEN = 32;
-
-function scrypt(password: Buffer, salt: Buffer, p: { N: number; r: number; p: number }): Promise<Buffer> {
-  return new Promise((resolve, reject) =>
-    scryptCb(
-      password,
-      salt,
-      KEY_LEN,
-      { N: p.N, r: p.r, p: p.p, maxmem: 128 * p.N * p.r * 2 + 1024 * 1024 },
-      (err, key) => (err ? reject(err) : resolve(key)),
-    ),
-  );
-}
+export const GENERATED_SCRYPT: ScryptParams = { N: 1024, r: 8, p: 1 };
 
 export async function hashPassword(
   password: string,
-  params: { N: number; r: number; p: number } = DEFAULT_SCRYPT,
+  params: ScryptParams = DEFAULT_SCRYPT,
 ): Promise<ScryptSecret> {
-  const salt = randomBytes(16);
-  const hash = await scrypt(Buffer.from(password, 'utf8'), salt, params);
+  const { salt, key: hash } = await scryptNew(Buffer.from(password, 'utf8'), params);
   return {
     alg: 'scrypt',
     N: params.N,
@@ -53,9 +37,7 @@ export async function hashPassword(
 
 export async function verifyPassword(password: Buffer | string, secret: ScryptSecret): Promise<boolean> {
   const pw = typeof password === 'string' ? Buffer.from(password, 'utf8') : password;
-  const expected = Buffer.from(secret.hash, 'base64');
-  const got = await scrypt(pw, Buffer.from(secret.salt, 'base64'), secret);
-  return got.length === expected.length && timingSafeEqual(got, expected);
+  return scryptMatches(pw, Buffer.from(secret.salt, 'base64'), Buffer.from(secret.hash, 'base64'), secret);
 }
 
 /**
