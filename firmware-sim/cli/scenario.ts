@@ -180,16 +180,24 @@ export async function scenarioCommand(argv: string[]): Promise<number> {
   try {
     await runner.start(0);
     // Terminals and GPIO peers connect in the background; wait for them, but a missing edge must
-    // not block forever: the scenario then shows exactly what happens without it.
-    await Promise.all(
-      runner
-        .allLanes()
-        .map((l) =>
-          l
-            .waitReady(readyTimeout)
-            .catch((err: Error) => note(`lane ${l.id}: not ready (${err.message}); starting anyway`)),
-        ),
+    // not block forever: the scenario then shows exactly what happens without it. A signal ends
+    // the wait too (it did not: Ctrl-C, or systemd's SIGTERM, waited out --ready-timeout).
+    const stopping = new Promise<void>((r) =>
+      abort.signal.addEventListener('abort', () => r(), { once: true }),
     );
+    await Promise.race([
+      stopping,
+      Promise.all(
+        runner
+          .allLanes()
+          .map((l) =>
+            l
+              .waitReady(readyTimeout)
+              .catch((err: Error) => note(`lane ${l.id}: not ready (${err.message}); starting anyway`)),
+          ),
+      ),
+    ]);
+    if (abort.signal.aborted) return 0;
     const report = await runner.run(abort.signal);
     if (v.json) console.log(JSON.stringify(report, null, 2));
     else {

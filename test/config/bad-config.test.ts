@@ -6,7 +6,7 @@
  * nothing ever accepting connections on the port the file names, and nothing written to its data
  * folder. One valid file per program runs too and must listen, so the port check is not vacuous.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -671,7 +671,9 @@ describe('as real processes: exit 2, the key and the reason on stderr, nothing h
             ...COMMAND[program](c.file),
             port: c.port,
             dataDir: c.dataDir,
-            stopAfterListenMs: 200,
+            // Started means: it answers on its port and (but the simulator) wrote its data folder.
+            stopWhen: () => program === 'sim' || (existsSync(c.dataDir) && readdirSync(c.dataDir).length > 0),
+            timeoutMs: 40_000,
           }),
         );
       }),
@@ -692,8 +694,12 @@ describe('as real processes: exit 2, the key and the reason on stderr, nothing h
 
   it('a valid file of each program does start, listen and write its data folder (the checks above can fail)', () => {
     for (const [program, run] of controls) {
-      expect(run.listened, `${program} never listened:\n${run.stderr}`).toBe(true);
-      if (program !== 'sim') expect(run.dataFiles.length, `${program} wrote nothing`).toBeGreaterThan(0);
+      const why = `${program}: exit ${run.code ?? run.signal}, stderr:\n${run.stderr}`;
+      expect(run.listened, `never listened: ${why}`).toBe(true);
+      // Stopped by us while running: it did not exit by itself (a port taken by something else).
+      expect(run.stopped, `not running when stopped: ${why}`).toBe(true);
+      expect(run.code === 0 || run.signal === 'SIGTERM', `did not stop cleanly: ${why}`).toBe(true);
+      if (program !== 'sim') expect(run.dataFiles.length, `wrote nothing: ${why}`).toBeGreaterThan(0);
     }
   });
 });

@@ -19,6 +19,8 @@ export interface CliRun {
   listened: boolean;
   /** Entries in `dataDir` after the run (empty when the folder does not exist). */
   dataFiles: string[];
+  /** The run was ended by `stopWhen` (SIGTERM), not by the program itself or the timeout. */
+  stopped: boolean;
 }
 
 export interface CliSpec {
@@ -28,8 +30,12 @@ export interface CliSpec {
   port: number;
   dataDir: string;
   env?: NodeJS.ProcessEnv;
-  /** A valid configuration keeps running: stop it this long after it first accepted a connection. */
-  stopAfterListenMs?: number;
+  /**
+   * A valid configuration keeps running: stop it (SIGTERM) once something accepted a connection
+   * on the port and this holds (polled). It was "200 ms after the port first answered" until a
+   * loaded CI run stopped the hub before it had written its data folder: a condition, not a time.
+   */
+  stopWhen?: () => boolean;
   timeoutMs?: number;
 }
 
@@ -59,12 +65,13 @@ export function runCli(spec: CliSpec): Promise<CliRun> {
     });
     let listened = false;
     let exited = false;
+    let stopped = false;
     const probe = async () => {
       while (!exited) {
-        if (!listened && (await canConnect(spec.port, '127.0.0.1', 200))) {
-          listened = true;
-          if (spec.stopAfterListenMs !== undefined)
-            setTimeout(() => child.kill('SIGTERM'), spec.stopAfterListenMs).unref();
+        if (!listened && (await canConnect(spec.port, '127.0.0.1', 200))) listened = true;
+        if (listened && !stopped && !exited && spec.stopWhen?.()) {
+          stopped = true;
+          child.kill('SIGTERM');
         }
         await new Promise((r) => setTimeout(r, 25));
       }
@@ -82,6 +89,7 @@ export function runCli(spec: CliSpec): Promise<CliRun> {
         stderr,
         stdout,
         listened,
+        stopped,
         dataFiles: existsSync(spec.dataDir) ? readdirSync(spec.dataDir) : [],
       });
     });
