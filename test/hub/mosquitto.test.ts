@@ -197,23 +197,35 @@ describe.skipIf(!haveClients)(
         '-C',
         '1',
         '-W',
-        '5',
+        '30',
       ]);
-      await new Promise((r) => setTimeout(r, 300));
-      const r = await pub([
-        '-u',
-        'gate-a',
-        '-P',
-        t.passwords['gate-a'] as string,
-        '-i',
-        'gate-a',
-        '-t',
-        `tg/${SITE}/gate/gate-a/decision`,
-        '-m',
-        'hello',
-      ]);
-      expect(r.code).toBe(0);
-      expect((await sub).stdout.trim()).toBe('hello');
+      let got: string | undefined;
+      void sub.then((r) => {
+        got = r.stdout.trim();
+      });
+      // Published until mosquitto_sub has it: when its SUBSCRIBE lands is not ours to know (a
+      // fixed 300 ms wait stood here; a busy machine starts mosquitto_sub later than that).
+      await waitFor(
+        async () => {
+          if (got !== undefined) return true;
+          const r = await pub([
+            '-u',
+            'gate-a',
+            '-P',
+            t.passwords['gate-a'] as string,
+            '-i',
+            'gate-a',
+            '-t',
+            `tg/${SITE}/gate/gate-a/decision`,
+            '-m',
+            'hello',
+          ]);
+          expect(r.code, r.stderr).toBe(0);
+          return got !== undefined;
+        },
+        { what: 'mosquitto_sub received the publish', timeoutMs: 30_000, intervalMs: 200 },
+      );
+      expect(got).toBe('hello');
     });
 
     it('a wrong password is refused', async () => {
