@@ -3,21 +3,18 @@
  * measurement with the guard's name, stored next to the gate's readings so HR sees both.
  */
 import { createHash } from 'node:crypto';
-import { type ReadingRecord, SCHEMA_VERSION } from '../../protocols/gate/messages.ts';
+import type { ReadingRecord } from '../../protocols/gate/messages.ts';
+import { BODY_MAX_TENTHS, BODY_MIN_TENTHS, handReading } from '../store/hand-reading.ts';
 import { AlertsError, AlertsErrorCode } from './errors.ts';
 import type { AlertRecord } from './store.ts';
 import type { Actor, RecheckInput } from './types.ts';
 
-/** What a body thermometer can show; anything else is a typo (e.g. 3.7 or 3700). */
-export const RECHECK_MIN_TENTHS = 300;
-export const RECHECK_MAX_TENTHS = 450;
-
 export function validateRecheck(input: RecheckInput, now: number): void {
   const t = input.temperatureTenths;
-  if (!Number.isInteger(t) || t < RECHECK_MIN_TENTHS || t > RECHECK_MAX_TENTHS)
+  if (!Number.isInteger(t) || t < BODY_MIN_TENTHS || t > BODY_MAX_TENTHS)
     throw new AlertsError(
       AlertsErrorCode.ALERT_INPUT_INVALID,
-      `temperatureTenths must be an integer from ${RECHECK_MIN_TENTHS} to ${RECHECK_MAX_TENTHS} (tenths of °C)`,
+      `temperatureTenths must be an integer from ${BODY_MIN_TENTHS} to ${BODY_MAX_TENTHS} (tenths of °C)`,
       [{ where: 'temperatureTenths', reason: `got ${String(t)}` }],
     );
   if (input.instrument !== 'handheld' && input.instrument !== 'contact')
@@ -48,9 +45,7 @@ export function recheckReading(
   n: number,
   now: number,
 ): ReadingRecord {
-  const t = input.temperatureTenths;
-  return {
-    v: SCHEMA_VERSION,
+  return handReading({
     id: recheckReadingId(siteId, alert.id, n),
     siteId,
     gateId: alert.gateId,
@@ -59,25 +54,9 @@ export function recheckReading(
     at: input.at ?? now,
     recordedAt: now,
     employeeNo: alert.employeeNo ?? '',
-    temperatureTenths: t,
-    rawTenths: t,
-    offsetTenths: 0,
-    ambientTenths: null,
-    // The readings schema knows no 'contact' source: both are hand instruments; the instrument
-    // itself is in the alert's detail and the audit log.
+    temperatureTenths: input.temperatureTenths,
+    // The instrument itself (handheld or contact) is in the alert's detail and the audit log.
     source: 'handheld',
-    sensor: 'manual',
-    sensorSeq: null,
-    decision: 'manual',
-    reason: 'manual-entry',
-    mask: 'unknown',
-    pairingDelayMs: null,
-    terminalId: null,
-    terminalSerialNo: null,
-    realtime: false,
-    released: false,
-    enteredBy: by.username.slice(0, 64),
-    policyVersion: null,
-    thresholdTenths: null,
-  };
+    enteredBy: by.username,
+  });
 }

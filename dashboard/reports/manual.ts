@@ -10,15 +10,13 @@
  * hash: it only keeps two manual readings of one millisecond apart in InfluxDB.
  */
 import { createHash } from 'node:crypto';
-import { type ReadingRecord, SCHEMA_VERSION } from '../../protocols/gate/messages.ts';
+import type { ReadingRecord } from '../../protocols/gate/messages.ts';
 import { ID_PATTERN } from '../../protocols/topics.ts';
+import { BODY_MAX_TENTHS, BODY_MIN_TENTHS, handReading } from '../store/hand-reading.ts';
 import type { Roster } from './roster.ts';
 
 /** The gate id of a reading taken at no gate (HR's desk, at home). */
 export const MANUAL_GATE_ID = 'manual';
-/** What a body thermometer can show; anything else is a typo (3.7, 3700). */
-export const BODY_MIN_TENTHS = 300;
-export const BODY_MAX_TENTHS = 450;
 /** A clock a little ahead of ours is not "the future". */
 const FUTURE_SLACK_MS = 60_000;
 const DAY = 86_400_000;
@@ -92,8 +90,7 @@ export function manualRecord(siteId: string, e: ManualEntry, enteredBy: string, 
   const hash = createHash('sha256')
     .update(JSON.stringify([siteId, e.gateId, e.employeeNo, e.at, e.temperatureTenths, e.source]))
     .digest('hex');
-  return {
-    v: SCHEMA_VERSION,
+  return handReading({
     id: `${siteId}:manual:${e.source}:${hash.slice(0, 24)}`,
     siteId,
     gateId: e.gateId,
@@ -102,22 +99,7 @@ export function manualRecord(siteId: string, e: ManualEntry, enteredBy: string, 
     recordedAt: now,
     employeeNo: e.employeeNo,
     temperatureTenths: e.temperatureTenths,
-    rawTenths: e.temperatureTenths,
-    offsetTenths: 0,
-    ambientTenths: null,
     source: e.source,
-    sensor: 'manual',
-    sensorSeq: null,
-    decision: 'manual',
-    reason: 'manual-entry',
-    mask: 'unknown',
-    pairingDelayMs: null,
-    terminalId: null,
-    terminalSerialNo: null,
-    realtime: false,
-    released: false,
-    enteredBy: enteredBy.slice(0, 64),
-    policyVersion: null,
-    thresholdTenths: null,
-  };
+    enteredBy,
+  });
 }
