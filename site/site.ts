@@ -16,6 +16,7 @@ import { CredentialsStore } from '../hub/auth/credentials.ts';
 import type { HubConfig } from '../hub/config/schema.ts';
 import { HubError, HubErrorCode } from '../hub/errors.ts';
 import { ConfigError } from '../kernel/config.ts';
+import type { ScryptParams } from '../kernel/scrypt.ts';
 import { createHub, type Hub, type HubOptions } from '../hub/hub.ts';
 
 export interface Site {
@@ -33,9 +34,17 @@ export interface SiteOptions extends HubOptions {
   dashboardPatch?: (c: DashboardConfig) => DashboardConfig;
 }
 
+/** Roles bound to a site: their ACL is built from it (hub/auth/acl.ts). */
+const SITE_BOUND = new Set(['gate', 'dashboard']);
+
 /** Access list import and device credentials, through the same files the hub's CLI uses. */
-export function siteAdminFor(hub: Hub, config: Pick<HubConfig, 'credentialsFile'>): SiteAdmin {
-  const credentials = () => new CredentialsStore(config.credentialsFile).load({ allowMissing: true });
+export function siteAdminFor(
+  hub: Hub,
+  config: Pick<HubConfig, 'credentialsFile' | 'siteId'>,
+  opts: { scrypt?: ScryptParams } = {},
+): SiteAdmin {
+  const credentials = () =>
+    new CredentialsStore(config.credentialsFile, opts.scrypt).load({ allowMissing: true });
   const imported = async (apply: () => Promise<{ version: number; entries: number }>) => {
     try {
       const r = await apply();
@@ -65,8 +74,17 @@ export function siteAdminFor(hub: Hub, config: Pick<HubConfig, 'credentialsFile'
         }));
     },
     async addDevice(input) {
+      // A gate or dashboard belongs to this hub's site. The admin page sends no site, and every
+      // gate added from it failed validation ("site: required for role gate") while a test's own
+      // copy of this adapter filled the site in.
+      if (input.site !== undefined && input.site !== config.siteId)
+        throw new HubError(
+          HubErrorCode.CREDENTIALS_INVALID,
+          `site: this hub serves site ${config.siteId}, not ${input.site}`,
+        );
+      const site = SITE_BOUND.has(input.role) ? { site: config.siteId } : {};
       // 24 random bytes: the password is shown once and pasted into the device's config.
-      const { password } = await credentials().addGenerated(input);
+      const { password } = await credentials().addGenerated({ ...input, ...site });
       return { password };
     },
     async revokeDevice(id) {

@@ -3,7 +3,6 @@
  * data dir, the edges' SQLite readings, two isolation rooms, and one user per role. It can be
  * stopped and started again on the same port (a server restart, as the browser sees it).
  */
-import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { parseDashboardConfig } from '../../../dashboard/config/load.ts';
 import type { DashboardConfigInput } from '../../../dashboard/config/schema.ts';
@@ -13,7 +12,6 @@ import { createManualReadingSink } from '../../../dashboard/store/manual-sink.ts
 import type { ReadingRecord } from '../../../protocols/gate/messages.ts';
 import { openDatabase } from '../../../dashboard/db/open.ts';
 import type { SiteAdmin } from '../../../dashboard/server/site-admin.ts';
-import { CredentialsStore } from '../../../hub/auth/credentials.ts';
 import { siteAdminFor } from '../../../site/site.ts';
 import { freePort } from '../../harness/ports.ts';
 import { waitFor } from '../../harness/wait.ts';
@@ -81,39 +79,16 @@ export async function seedHistory(readingsPath: string): Promise<void> {
 }
 
 /**
- * The hub's admin functions as the dashboard sees them: the hub's own access-list import and its
- * credentials file (the site hub process hands the dashboard the same in production).
+ * The hub's admin functions as the dashboard sees them: exactly what the site process hands its
+ * dashboard (site/site.ts siteAdminFor), with the tests' cheap scrypt. (This was a copy once, and
+ * the copy filled in the site the product forgot: the admin page could not add a gate.)
  */
 export function hubSiteAdmin(site: SiteParts): SiteAdmin {
-  const creds = () => new CredentialsStore(site.hub.credentialsFile, FAST_SCRYPT).load();
-  return {
-    // HR's import and visitors: exactly what the site process hands its dashboard.
-    ...siteAdminFor(site.hub.hub, { credentialsFile: site.hub.credentialsFile }),
-    async listDevices() {
-      return creds()
-        .list()
-        .map((d) => ({
-          id: d.id,
-          role: d.role,
-          ...(d.site ? { site: d.site } : {}),
-          ...(d.gate ? { gate: d.gate } : {}),
-          ...(d.terminal ? { terminal: d.terminal } : {}),
-          createdAt: d.createdAt,
-          revokedAt: d.revokedAt ?? null,
-        }));
-    },
-    async addDevice(input) {
-      const password = randomBytes(18).toString('base64url');
-      await creds().add(
-        { ...input, ...(input.role === 'gate' || input.role === 'dashboard' ? { site: SITE } : {}) },
-        password,
-      );
-      return { password };
-    },
-    async revokeDevice(id) {
-      creds().revoke(id);
-    },
-  };
+  return siteAdminFor(
+    site.hub.hub,
+    { credentialsFile: site.hub.credentialsFile, siteId: SITE },
+    { scrypt: FAST_SCRYPT },
+  );
 }
 
 export const USERS = {
