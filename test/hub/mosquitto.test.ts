@@ -174,6 +174,9 @@ describe.skipIf(!haveClients)(
         (r) => ({ code: 0, stderr: r.stderr }),
         (e: { code?: number; stderr?: string }) => ({ code: e.code ?? -1, stderr: e.stderr ?? '' }),
       );
+    /** mosquitto_pub as a device (its id is its username and client id) with a password. */
+    const pubAs = (id: string, password: string, topic: string, ...payload: string[]) =>
+      pub(['-u', id, '-P', password, '-i', id, '-t', topic, ...payload]);
 
     beforeAll(async () => {
       t = await startTestHub({ limits: { maxPayloadBytes: 1024 } });
@@ -208,18 +211,13 @@ describe.skipIf(!haveClients)(
       await waitFor(
         async () => {
           if (got !== undefined) return true;
-          const r = await pub([
-            '-u',
+          const r = await pubAs(
             'gate-a',
-            '-P',
             t.passwords['gate-a'] as string,
-            '-i',
-            'gate-a',
-            '-t',
             `tg/${SITE}/gate/gate-a/decision`,
             '-m',
             'hello',
-          ]);
+          );
           expect(r.code, r.stderr).toBe(0);
           return got !== undefined;
         },
@@ -230,36 +228,20 @@ describe.skipIf(!haveClients)(
 
     it('a wrong password is refused', async () => {
       const before = t.hub.security.totals().authFailures;
-      const r = await pub([
-        '-u',
-        'gate-a',
-        '-P',
-        'wrong',
-        '-i',
-        'gate-a',
-        '-t',
-        `tg/${SITE}/gate/gate-a/decision`,
-        '-m',
-        'x',
-      ]);
+      const r = await pubAs('gate-a', 'wrong', `tg/${SITE}/gate/gate-a/decision`, '-m', 'x');
       expect(r.code).not.toBe(0);
       expect(r.stderr).toMatch(/not authori[sz]ed/i);
       expect(t.hub.security.totals().authFailures).toBe(before + 1);
     });
 
     it('a cross-gate publish is refused and counted', async () => {
-      const r = await pub([
-        '-u',
+      const r = await pubAs(
         'gate-a',
-        '-P',
         t.passwords['gate-a'] as string,
-        '-i',
-        'gate-a',
-        '-t',
         `tg/${SITE}/gate/gate-b/decision`,
         '-m',
         'forged',
-      ]);
+      );
       expect(r.code).not.toBe(0);
       expect(t.hub.security.client('gate-a')?.refusedPublishes).toBe(1);
     });
@@ -267,18 +249,13 @@ describe.skipIf(!haveClients)(
     it('an oversized payload is refused and counted', async () => {
       const file = join(dir, 'big');
       writeFileSync(file, Buffer.alloc(2048, 0x61));
-      const r = await pub([
-        '-u',
+      const r = await pubAs(
         'gate-b',
-        '-P',
         t.passwords['gate-b'] as string,
-        '-i',
-        'gate-b',
-        '-t',
         `tg/${SITE}/gate/gate-b/reading`,
         '-f',
         file,
-      ]);
+      );
       expect(r.code).not.toBe(0);
       expect(t.hub.security.client('gate-b')?.oversized).toBe(1);
     });
