@@ -41,6 +41,26 @@ function time(name: string, proto: object, method: string): void {
   };
 }
 
+/** The same for an async method: the time until its promise settles (the loop is free meanwhile). */
+function timeAsync(name: string, proto: object, method: string): void {
+  const p = proto as Record<string, (...a: unknown[]) => unknown>;
+  const orig = p[method];
+  if (typeof orig !== 'function') return;
+  const t: Timed = { h: createHistogram(), totalNs: 0 };
+  timed.set(name, t);
+  p[method] = function (this: unknown, ...a: unknown[]) {
+    const t0 = process.hrtime.bigint();
+    const done = () => {
+      const ns = Number(process.hrtime.bigint() - t0);
+      t.h.record(Math.max(1, ns));
+      t.totalNs += ns;
+    };
+    const r = orig.apply(this, a) as Promise<unknown>;
+    r.then(done, done);
+    return r;
+  };
+}
+
 export function installTrace(): void {
   time('outbox commit of a reading (appendOnce)', Outbox.prototype, 'appendOnce');
   time('outbox ack (withoutFsync + delete tx)', Outbox.prototype, 'ack');
@@ -49,6 +69,11 @@ export function installTrace(): void {
   time('influx sink write, synchronous part', InfluxSink.prototype, 'write');
   time('list copy written on the loop (VersionedCopy.persist)', VersionedCopy.prototype, 'persist');
   time('  list copy body built (JSON, SHA-256; any write)', VersionedCopy.prototype, 'persistable');
+  timeAsync(
+    'list copy written off the loop (not blocking it; the ack and the next delivery to that gate wait)',
+    VersionedCopy.prototype,
+    'writeLoop',
+  );
 }
 
 export function resetTrace(): void {
