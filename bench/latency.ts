@@ -12,10 +12,16 @@
  * dashboard server exists. Also: CPU of the gate processes and of the hub per 100 passages/s.
  *
  *   npx tsx bench/latency.ts [--gates 100] [--seconds 30] [--per-process 5] [--windows 3]
+ *                            [--trace] [--profile DIR]
+ *
+ * `--trace` times the edge's suspected blocking work in every edge process during the measured
+ * time (commits, acks, the forwarder, list copies: bench/support/edge-trace.ts); `--profile DIR`
+ * writes a CPU profile of each edge process's measured time into DIR (read it with
+ * bench/profile.ts).
  */
 process.env.TG_SIM_LOG_LEVEL ??= 'warn';
 
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -40,8 +46,15 @@ const { values: args } = parseArgs({
     'per-process': { type: 'string', default: '5' },
     /** The measured time is cut into this many windows; p50 and p99 are medians over the windows. */
     windows: { type: 'string', default: '3' },
+    trace: { type: 'boolean', default: false },
+    profile: { type: 'string' },
   },
 });
+if (args.trace) process.env.TG_BENCH_TRACE = '1';
+if (args.profile) {
+  mkdirSync(args.profile, { recursive: true });
+  process.env.TG_BENCH_PROFILE_DIR = resolve(args.profile);
+}
 const GATES = Number(args.gates);
 const SECONDS = Number(args.seconds);
 const PER_PROCESS = Number(args['per-process']);
@@ -69,6 +82,42 @@ function windowed(samples: [number, number][], spanMs: number) {
     p99OfAll: all.p99,
     windows: per.map((x) => ({ n: x.n, p50: x.p50, p99: x.p99 })),
   };
+}
+
+/**
+ * The `trace …` lines of every edge process (bench/support/edge-trace.ts) as one table: the
+ * median over the processes of each figure, and the largest single call.
+ */
+function traceTable(perProcess: string[][]): string {
+  const re = /^(.*): ([\d.]+)\/s, p50 ([\d.]+) p99 ([\d.]+) max ([\d.]+) ms, ([\d.]+) % of the loop$/;
+  const rows = new Map<string, number[][]>();
+  for (const lines of perProcess)
+    for (const line of lines) {
+      const m = re.exec(line);
+      if (!m) continue;
+      const list = rows.get(m[1] as string) ?? [];
+      list.push(m.slice(2).map(Number));
+      rows.set(m[1] as string, list);
+    }
+  const col = (l: number[][], i: number) => median(l.map((x) => x[i] as number));
+  return table(
+    [
+      `blocking work per edge process (${perProcess.length} processes, medians)`,
+      'calls/s',
+      'p50 ms',
+      'p99 ms',
+      'max ms (any)',
+      '% of the loop',
+    ],
+    [...rows].map(([name, l]) => [
+      name,
+      fmt(col(l, 0), 1),
+      fmt(col(l, 1), 2),
+      fmt(col(l, 2), 1),
+      fmt(Math.max(...l.map((x) => x[3] as number)), 0),
+      fmt(col(l, 4), 1),
+    ]),
+  );
 }
 
 async function main(): Promise<void> {
@@ -266,10 +315,19 @@ async function main(): Promise<void> {
     };
     const rss = { hostsMiB: hostPids.map(rssMiB), hubMiB: rssMiB(hub.pid) };
     for (const h of hosts) h.child.kill('SIGUSR2');
-    await sleep(500);
+    await sleep(args.profile ? 3000 : 500);
     const loops = hosts.map((h) => {
       const m = [...h.output().matchAll(/loop p99 ([\d.]+) max ([\d.]+)/g)].pop();
       return { p99: Number(m?.[1]), max: Number(m?.[2]) };
+    });
+    const traces = hosts.map((h) => {
+      const last = h.output().lastIndexOf('loop p99');
+      return [
+        ...h
+          .output()
+          .slice(last)
+          .matchAll(/^trace (.*)$/gm),
+      ].map((m) => m[1] as string);
     });
     running = false;
     await Promise.all(lanes);
@@ -364,6 +422,7 @@ async function main(): Promise<void> {
       '',
       `Event loop of the edge processes during the measured time (a blocking commit of one gate delays the others in its process): p99 ${loops.map((l) => fmt(l.p99, 0)).join(', ')} ms; max ${loops.map((l) => fmt(l.max, 0)).join(', ')} ms.`,
       '',
+      ...(args.trace ? [traceTable(traces), ''] : []),
       `Resident memory: edge processes (${PER_PROCESS} gates each) ${rss.hostsMiB.map((x) => fmt(x)).join(', ')} MiB; hub ${fmt(rss.hubMiB)} MiB.`,
       '',
     ];

@@ -249,6 +249,8 @@ export async function startEdge(cfg: EdgeConfig, opts: StartOptions = {}): Promi
       await thermometer?.stop();
       await terminal.stop();
       await link.stop({ graceful: true });
+      // A list change written off the event loop lands before the process ends (a failure was logged).
+      await Promise.allSettled([accessList.persisted(), holds.persisted()]);
       io.close();
       await recorder.close();
       log.info('gate stopped');

@@ -6,20 +6,34 @@
  * commit delays the other gates of the same process (never the case with one gate per process):
  * SIGHUP resets the histogram, SIGUSR2 prints `loop p99 MS max MS` (SIGUSR1 belongs to Node's inspector).
  *
+ * With TG_BENCH_TRACE=1 the suspects' durations are timed from SIGHUP to SIGUSR2 and printed as
+ * `trace …` lines; with TG_BENCH_PROFILE_DIR a CPU profile of that window is written there
+ * (bench/support/edge-trace.ts).
+ *
  *   node --import tsx bench/support/edge-host.ts CONFIG.json [CONFIG.json...]
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { loadEdgeConfig } from '../../edge/config/load.ts';
 import { type RunningEdge, startEdge } from '../../edge/daemon.ts';
+import { installTrace, resetTrace, startProfile, stopProfile, traceReport } from './edge-trace.ts';
 
+const TRACE = process.env.TG_BENCH_TRACE === '1';
+const PROFILE_DIR = process.env.TG_BENCH_PROFILE_DIR;
+if (TRACE) installTrace();
 const loop = monitorEventLoopDelay({ resolution: 5 });
 loop.enable();
-process.on('SIGHUP', () => loop.reset());
-process.on('SIGUSR2', () =>
+process.on('SIGHUP', () => {
+  loop.reset();
+  if (TRACE) resetTrace();
+  if (PROFILE_DIR) void startProfile();
+});
+process.on('SIGUSR2', () => {
   process.stdout.write(
     `loop p99 ${(loop.percentile(99) / 1e6).toFixed(1)} max ${(loop.max / 1e6).toFixed(1)}\n`,
-  ),
-);
+  );
+  if (TRACE) process.stdout.write(`${traceReport()}\n`);
+  if (PROFILE_DIR) void stopProfile(PROFILE_DIR);
+});
 
 const edges: RunningEdge[] = [];
 for (const file of process.argv.slice(2))

@@ -94,17 +94,18 @@ export class SiteLists {
     schema: z.ZodType<Snapshot<E>, unknown>,
     copy: VersionedCopy<E>,
     payload: Uint8Array | string,
-  ): void {
+  ): Promise<void> | undefined {
     const r = parsePayload(schema, payload, LIST_MAX_BYTES);
     this.received[what].snapshots++;
     if (!r.ok) {
       this.bad(what, r.error);
-      return;
+      return undefined;
     }
     if (copy.apply(r.value)) {
       this.d.log.info({ version: r.value.version, entries: r.value.entries.length }, `${what} updated`);
       this.d.onChange();
     }
+    return this.persisted(what, copy);
   }
 
   private change<E>(
@@ -112,26 +113,44 @@ export class SiteLists {
     schema: z.ZodType<Change<E>, unknown>,
     copy: VersionedCopy<E>,
     payload: Uint8Array | string,
-  ): void {
+  ): Promise<void> | undefined {
     const r = parsePayload(schema, payload, LIST_MAX_BYTES);
     this.received[what].changes++;
     if (!r.ok) {
       this.bad(`${what} change`, r.error);
-      return;
+      return undefined;
     }
     const held = copy.version;
     if (copy.applyChange(r.value)) {
       this.d.log.info({ from: r.value.fromVersion, to: r.value.toVersion }, `${what} changed`);
       this.d.onChange();
-    } else if (held !== null && r.value.toVersion <= held) {
-      // Already held (a redelivery, or the snapshot came first).
-    } else {
-      this.d.log.info(
-        { held, from: r.value.fromVersion, to: r.value.toVersion },
-        `${what} change skipped: a change was missed; fetching the snapshot`,
-      );
-      this.d.fetchSnapshot?.(what);
+      return this.persisted(what, copy);
     }
+    if (held !== null && r.value.toVersion <= held) {
+      // Already held (a redelivery, or the snapshot came first): acknowledged once on disk.
+      return this.persisted(what, copy);
+    }
+    this.d.log.info(
+      { held, from: r.value.fromVersion, to: r.value.toVersion },
+      `${what} change skipped: a change was missed; fetching the snapshot`,
+    );
+    this.d.fetchSnapshot?.(what);
+    return undefined;
+  }
+
+  /**
+   * Settles once the persisted copy holds the change (written off the event loop): returned to
+   * the link, which acknowledges the message to the broker only then, so a gate that dies first
+   * gets the change again on its persistent session. A failed write is logged and acknowledged
+   * (the copy in memory is current; the next change writes the whole copy again).
+   */
+  private persisted<E>(what: ListName, copy: VersionedCopy<E>): Promise<void> {
+    return copy.persisted().catch((err: unknown) => {
+      this.d.log.error(
+        { code: 'TG_EDGE_LIST_PERSIST', err: String(err) },
+        `${what}: persisted copy not written; the copy in memory is current`,
+      );
+    });
   }
 
   private bad(what: string, error: { code: string; message: string }): void {

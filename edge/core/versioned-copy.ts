@@ -14,6 +14,7 @@
  */
 import { createHash } from 'node:crypto';
 import { closeSync, openSync, readFileSync, readSync, renameSync, writeFileSync } from 'node:fs';
+import { rename, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import { z } from 'zod';
@@ -102,6 +103,9 @@ export class VersionedCopy<K, E extends K = K> {
   private readonly listeners = new Set<() => void>();
   lastLoad: LoadOutcome = { copy: 'none' };
   private schemaFingerprint: string | undefined;
+  /** The write in flight off the event loop (persistSoon), and whether the list changed since it began. */
+  private writing: Promise<void> | undefined;
+  private dirty = false;
 
   constructor(
     /** What a seed file (an operator's) is validated with: the hub's snapshot. */
@@ -195,13 +199,17 @@ export class VersionedCopy<K, E extends K = K> {
     return true;
   }
 
-  /** A change made on top of exactly the version held; anything else waits for the next snapshot. */
+  /**
+   * A change made on top of exactly the version held; anything else waits for the next snapshot.
+   * The copy in memory (what the gate decides with) changes at once; the persisted copy is
+   * written off the event loop (`persisted()` says when it is on disk).
+   */
   applyChange(change: Change<E>): boolean {
     const kept: Change<K> = { ...change, upserts: change.upserts.map((e) => this.keep(e)) };
     if (!applyChange(this.entries, this.version, kept, this.key)) return false;
     this.version = change.toVersion;
     this.issuedAt = change.issuedAt;
-    this.persist();
+    this.persistSoon();
     this.changed();
     this.notify();
     return true;
@@ -254,8 +262,67 @@ export class VersionedCopy<K, E extends K = K> {
     return this.schemaFingerprint;
   }
 
+  /**
+   * Resolves once the persisted copy holds everything applied so far (at once when it already
+   * does); rejects when that write failed. The site's lists acknowledge a change to the broker
+   * only then, so a gate that dies before its copy is on disk gets the change again.
+   */
+  persisted(): Promise<void> {
+    return this.writing ?? Promise.resolve();
+  }
+
+  /**
+   * Writes the copy now, on the event loop: at load and for a snapshot (rare). While a write off
+   * the loop is in flight it is left to that one (one writer at a time, so the file never goes
+   * back to an older version).
+   */
   protected persist(): void {
     if (!this.persistPath) return;
+    if (this.writing) {
+      this.dirty = true;
+      return;
+    }
+    const { tmp, data } = this.persistable(this.persistPath);
+    writeFileSync(tmp, data);
+    renameSync(tmp, this.persistPath);
+  }
+
+  /**
+   * Writes the copy off the event loop (a change: one per hold opened, moved or lifted, at every
+   * gate of the site). Opening and renaming a file wait for the filesystem's journal, which the
+   * outbox's fsyncs keep busy: done on the loop, each write stalled every gate of a process by
+   * ~10 ms (bench/NOTES.md § Latency under load). Changes that arrive meanwhile are written
+   * together by the next write.
+   */
+  private persistSoon(): void {
+    if (!this.persistPath) return;
+    this.dirty = true;
+    if (this.writing) return;
+    const p = this.writeLoop(this.persistPath);
+    this.writing = p;
+    // Reported to whoever awaits persisted(); the next change writes the whole copy again.
+    p.catch(() => undefined);
+  }
+
+  private async writeLoop(path: string): Promise<void> {
+    await undefined; // from here on, persistSoon has recorded this write as the one in flight
+    try {
+      while (this.dirty) {
+        this.dirty = false;
+        const { tmp, data } = this.persistable(path);
+        await writeFile(tmp, data);
+        await rename(tmp, path);
+      }
+    } catch (err) {
+      this.dirty = true;
+      throw err;
+    } finally {
+      // No await between the last look at `dirty` and this: a change cannot fall in between.
+      this.writing = undefined;
+    }
+  }
+
+  private persistable(path: string): { tmp: string; data: Buffer } {
     const snapshot: Snapshot<K> = {
       v: 1,
       version: this.version ?? 0,
@@ -265,8 +332,9 @@ export class VersionedCopy<K, E extends K = K> {
     const body = Buffer.from(JSON.stringify(snapshot), 'utf8');
     const stamp: Stamp = { form: FORM, schema: this.fingerprintOf(), sha256: sha256(body) };
     // Write-then-rename: a power cut leaves the old list or the new one, never half of one.
-    const tmp = `${this.persistPath}.tmp`;
-    writeFileSync(tmp, Buffer.concat([Buffer.from(`${JSON.stringify(stamp)}\n`, 'utf8'), body]));
-    renameSync(tmp, this.persistPath);
+    return {
+      tmp: `${path}.tmp`,
+      data: Buffer.concat([Buffer.from(`${JSON.stringify(stamp)}\n`, 'utf8'), body]),
+    };
   }
 }
