@@ -100,7 +100,7 @@ export class LiveFeed {
   }
 
   private endLagWindow(): void {
-    const changed = this.lag.endWindow();
+    const changed = this.lag.endWindow((this.opts.clock ?? systemClock).now());
     if (changed) this.broadcast('lag', changed);
   }
 
