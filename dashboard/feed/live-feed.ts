@@ -9,6 +9,7 @@
  * (the fleet) carry no id: they are state, not history, and leave the browser's resume point alone.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { FeedLag, type FeedLagState } from './lag.ts';
 import type { FeedEvent, FeedStore, FeedType } from './store.ts';
 import { type Clock, systemClock, type Timer } from '../../kernel/clock.ts';
 
@@ -30,6 +31,13 @@ export interface LiveFeedOptions {
   sessionAlive?: (idHash: string) => boolean;
   /** A client more than this far behind (bytes buffered) is dropped; it resumes from the store. */
   maxBufferedBytes?: number;
+  /**
+   * Passages older than this when they go out (median over `lagWindowMs`): the feed is behind and
+   * says so to every client (event `lag`, lag.ts). Default 5 s.
+   */
+  lagNoticeMs?: number;
+  /** Default 2 s. */
+  lagWindowMs?: number;
   onClientsChange?: (n: number) => void;
 }
 
@@ -42,6 +50,8 @@ export class LiveFeed {
   private nextClientId = 1;
   private closed = false;
   private readonly listeners = new Set<(e: FeedEvent) => void>();
+  private readonly lag: FeedLag;
+  private readonly lagTimer: Timer;
 
   constructor(
     private readonly store: FeedStore,
@@ -49,6 +59,12 @@ export class LiveFeed {
   ) {
     this.timer = (opts.clock ?? systemClock).setInterval(() => this.heartbeat(), opts.heartbeatMs ?? 15_000);
     this.timer.unref?.();
+    this.lag = new FeedLag(opts.lagNoticeMs ?? 5_000);
+    this.lagTimer = (opts.clock ?? systemClock).setInterval(
+      () => this.endLagWindow(),
+      opts.lagWindowMs ?? 2_000,
+    );
+    this.lagTimer.unref?.();
   }
 
   get clientCount(): number {
@@ -68,6 +84,24 @@ export class LiveFeed {
   broadcast(type: FeedType, data: unknown): void {
     const text = frame({ type, data: JSON.stringify(data) });
     for (const c of this.clients) this.write(c, text);
+  }
+
+  /**
+   * A realtime passage that happened at `sourceAt` (the gate's clock) goes out now: how late the
+   * feed is (lag.ts).
+   */
+  noteSourceTime(sourceAt: number): void {
+    this.lag.seen(sourceAt, (this.opts.clock ?? systemClock).now());
+  }
+
+  /** How far behind the feed is (what the `lag` events said last). */
+  lagState(): FeedLagState {
+    return this.lag.current();
+  }
+
+  private endLagWindow(): void {
+    const changed = this.lag.endWindow((this.opts.clock ?? systemClock).now());
+    if (changed) this.broadcast('lag', changed);
   }
 
   /** In-process subscribers (tests, benchmarks): persisted events as they are published. */
@@ -116,6 +150,9 @@ export class LiveFeed {
     }
     for (const s of this.opts.snapshot?.() ?? [])
       out += frame({ type: s.type, data: JSON.stringify(s.data) });
+    // A page that connects while the feed is behind is told at once, not at the next change.
+    const lag = this.lag.current();
+    if (lag.behindS !== null) out += frame({ type: 'lag', data: JSON.stringify(lag) });
     this.clients.add(client);
     this.opts.onClientsChange?.(this.clients.size);
     const drop = () => {
@@ -149,6 +186,7 @@ export class LiveFeed {
   close(): void {
     this.closed = true;
     this.timer.cancel();
+    this.lagTimer.cancel();
     for (const c of this.clients) c.res.end();
     this.clients.clear();
     this.opts.onClientsChange?.(0);

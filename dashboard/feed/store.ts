@@ -6,7 +6,8 @@
 import { migrate } from '../db/migrate.ts';
 import type { Db } from '../db/open.ts';
 
-export const FEED_TYPES = ['decision', 'alert', 'fleet', 'rooms', 'command', 'holds'] as const;
+/** What the feed carries; `fleet` and `lag` are state (broadcast, never stored), the rest history. */
+export const FEED_TYPES = ['decision', 'alert', 'fleet', 'rooms', 'command', 'holds', 'lag'] as const;
 export type FeedType = (typeof FEED_TYPES)[number];
 
 export interface FeedEvent {

@@ -42,10 +42,36 @@ export function chooseRoom(
 ): Room | undefined {
   const preferred = preferredId ? rooms.find((r) => r.id === preferredId) : undefined;
   if (preferred && hasSpace(preferred, occ)) return preferred;
-  const rank = ranks(rooms);
+  return bestWithSpace(rooms, occ, gateId, ranks(rooms));
+}
+
+function bestWithSpace(
+  rooms: readonly Room[],
+  occ: Occupancy,
+  gateId: string,
+  rank: Map<string, number>,
+): Room | undefined {
   let best: Room | undefined;
   for (const r of rooms) if (hasSpace(r, occ) && (!best || better(r, best, gateId, occ, rank) < 0)) best = r;
   return best;
+}
+
+/**
+ * Gates that see the rooms alike: the same distance to every room (most often none listed, so
+ * every room is far). They share one list of the rooms by distance and one position in it (places
+ * are only taken while planning, so a full room stays full and the position only moves on), their
+ * next gate to plan (the first in order: within the group the distances tie), and the room the
+ * leftover ones share.
+ */
+interface Group {
+  /** The group's gates, in the plan's gate order. */
+  gates: string[];
+  /** The first of `gates` not planned yet. */
+  next: number;
+  /** The rooms, nearest first (ties: the rooms' order). */
+  byDistance: Room[];
+  /** How far down `byDistance` the rooms are full. */
+  skipped: number;
 }
 
 /**
@@ -53,6 +79,11 @@ export function chooseRoom(
  * place of its own (two gates flagging at once must not send two people to a one-person room): the
  * closest gate–room pairs are matched first, each match taking a place. Gates left over once the
  * places are all spoken for share the best room that still has space; null only when none has.
+ *
+ * Runs on every fever for every gate of the site, so the work goes by groups of gates that see the
+ * rooms alike (Group) rather than by gate: a site of 1,000 gates whose rooms list distances for a
+ * few gates is a few groups (bench/scale.ts, bench/NOTES.md § Scale). Same plans as gate by gate
+ * (assign.test.ts checks it against the rule written out).
  */
 export function planRooms(
   rooms: readonly Room[],
@@ -61,50 +92,72 @@ export function planRooms(
   previous: ReadonlyMap<string, string | null> = new Map(),
 ): Map<string, Room | null> {
   const rank = ranks(rooms);
+  const byId = new Map(rooms.map((r) => [r.id, r]));
   const reserved = new Map(occ);
   const plan = new Map<string, Room | null>();
   const gates = [...new Set(gateIds)].sort();
-  // Each gate's rooms by distance, and how far down that list the rooms are full: places are only
-  // taken while planning, so a full room stays full and the pointer only moves on. This keeps a
-  // plan for 1,000 gates and 50 rooms cheap enough to run on every fever (bench/scale.ts).
-  const byDistance = new Map(
-    gates.map((g) => [g, [...rooms].sort((a, b) => distanceOf(a, g) - distanceOf(b, g))]),
-  );
-  const skipped = new Map<string, number>();
-  const nearestFree = (gate: string): Room | undefined => {
-    const list = byDistance.get(gate) as Room[];
-    let i = skipped.get(gate) ?? 0;
-    while (i < list.length && !hasSpace(list[i] as Room, reserved)) i++;
-    skipped.set(gate, i);
-    return list[i];
+  // Group the gates by their distances to the rooms; a gate no room lists is in the first group.
+  const listed = new Set<string>();
+  for (const r of rooms) for (const g of Object.keys(r.distances)) listed.add(g);
+  const groups = new Map<string, Group>();
+  const groupOf = new Map<string, Group>();
+  for (const gate of gates) {
+    const key = listed.has(gate) ? rooms.map((r) => distanceOf(r, gate)).join(',') : '';
+    let group = groups.get(key);
+    if (!group) {
+      group = {
+        gates: [],
+        next: 0,
+        byDistance: [...rooms].sort((a, b) => distanceOf(a, gate) - distanceOf(b, gate)),
+        skipped: 0,
+      };
+      groups.set(key, group);
+    }
+    group.gates.push(gate);
+    groupOf.set(gate, group);
+  }
+  const nearestFree = (group: Group): Room | undefined => {
+    const list = group.byDistance;
+    while (group.skipped < list.length && !hasSpace(list[group.skipped] as Room, reserved)) group.skipped++;
+    return list[group.skipped];
   };
   // A gate keeps the room it already names while that room still has a place for it and no free
   // room is nearer: re-matching from scratch after every fever would move many gates' plans at
   // once (each a retained message, and a terminal text that changes for no reason).
   for (const gate of gates) {
     const prevId = previous.get(gate);
-    const prev = prevId ? rooms.find((r) => r.id === prevId) : undefined;
+    const prev = prevId ? byId.get(prevId) : undefined;
     if (!prev || !hasSpace(prev, reserved)) continue;
-    const nearest = nearestFree(gate);
+    const nearest = nearestFree(groupOf.get(gate) as Group);
     if (nearest && distanceOf(prev, gate) > distanceOf(nearest, gate)) continue;
     plan.set(gate, prev);
     reserved.set(prev.id, used(reserved, prev.id) + 1);
   }
   // Then the closest gate–room pair, one place at a time: the first gate (in order) whose nearest
   // free room is the nearest of all, and of its rooms at that distance the least full, then the
-  // rooms' own order.
+  // rooms' own order. Within a group that gate is its first one not planned yet.
+  const order = new Map(gates.map((g, i) => [g, i]));
   for (;;) {
     let gate: string | undefined;
+    let group: Group | undefined;
     let distance = Number.POSITIVE_INFINITY;
-    for (const g of gates) {
-      if (plan.has(g)) continue;
-      const r = nearestFree(g);
-      if (r && distanceOf(r, g) < distance) {
+    for (const gr of groups.values()) {
+      while (gr.next < gr.gates.length && plan.has(gr.gates[gr.next] as string)) gr.next++;
+      const g = gr.gates[gr.next];
+      if (g === undefined) continue;
+      const r = nearestFree(gr);
+      if (!r) continue;
+      const d = distanceOf(r, g);
+      if (
+        d < distance ||
+        (d === distance && (order.get(g) as number) < (order.get(gate as string) as number))
+      ) {
         gate = g;
-        distance = distanceOf(r, g);
+        group = gr;
+        distance = d;
       }
     }
-    if (gate === undefined) break;
+    if (gate === undefined || group === undefined) break;
     let room: Room | undefined;
     for (const r of rooms)
       if (
@@ -117,6 +170,17 @@ export function planRooms(
     plan.set(gate, picked);
     reserved.set(picked.id, used(reserved, picked.id) + 1);
   }
-  for (const gate of gates) if (!plan.has(gate)) plan.set(gate, chooseRoom(rooms, occ, gate) ?? null);
+  // The gates left over share the best room with real space: the same for every gate of a group.
+  const shared = new Map<Group, Room | null>();
+  for (const gate of gates) {
+    if (plan.has(gate)) continue;
+    const group = groupOf.get(gate) as Group;
+    let room = shared.get(group);
+    if (room === undefined) {
+      room = bestWithSpace(rooms, occ, gate, rank) ?? null;
+      shared.set(group, room);
+    }
+    plan.set(gate, room);
+  }
   return plan;
 }

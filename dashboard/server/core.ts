@@ -41,6 +41,8 @@ export interface CoreOptions {
   }) => AlertsService;
   scrypt?: ScryptParams;
   feedHeartbeatMs?: number;
+  /** The window over which the feed's lag is judged (default 2 s; tests shorten it). */
+  feedLagWindowMs?: number;
 }
 
 export interface Core {
@@ -91,6 +93,7 @@ export function createCore(o: CoreOptions): Core {
   const feed = new LiveFeed(new FeedStore(liveDb, config.feed.keepEvents), {
     clock,
     heartbeatMs: o.feedHeartbeatMs ?? 15_000,
+    ...(o.feedLagWindowMs ? { lagWindowMs: o.feedLagWindowMs } : {}),
     snapshot: () => {
       const f = board.currentFleet();
       return f ? [{ type: 'fleet', data: f }] : [];

@@ -102,6 +102,8 @@ export function createWireRouter(d: WireDeps): (topic: string, payload: Buffer) 
               d.metrics.decision(g.gateId, m.reading.decision);
               d.alerts.onDecision(m);
               d.feed.publish('decision', m);
+              // How late the feed is (an offline record is old by nature).
+              if (m.reading.realtime) d.feed.noteSourceTime(m.reading.at);
             },
             { check: (m) => sameGate(g.gateId)(m.reading) },
           );

@@ -37,6 +37,7 @@ export async function listen(broker: Aedes, o: ListenOptions): Promise<Listening
     socket.once('close', () => sockets.delete(socket));
     // Nagle would add up to 40 ms to every small QoS 1 message and its PUBACK.
     socket.setNoDelay(true);
+    coalesceWrites(socket);
     const client = broker.handle(socket);
     guardFrames(client, socket, o);
   };
@@ -81,6 +82,57 @@ export async function listen(broker: Aedes, o: ListenOptions): Promise<Listening
       for (const s of sockets) s.destroy();
       await closed;
     },
+  };
+}
+
+/**
+ * At most two writes per connection per turn of the event loop, not one per packet. mqtt-packet
+ * corks the socket for each packet it writes and uncorks it on the next tick, and aedes delivers
+ * each message from a callback of its own, so a client sent many messages in one turn (the
+ * dashboard: every decision, alert and heartbeat of the site) cost the hub a `writev` syscall per
+ * message (bench/NOTES.md § Scale). Here the first packet of a turn leaves as before, on its own
+ * tick (a gate or a terminal, a packet or two a second, sees no change); from the second on, the
+ * socket stays corked until the end of the turn (setImmediate) and they leave together. Nothing
+ * waits longer than that turn. Relies on mqtt-packet's cork per packet; without it nothing is held.
+ */
+const heldSockets = new Set<Coalesced>();
+let turnEnding = false;
+function endTurn(): void {
+  turnEnding = false;
+  const held = [...heldSockets];
+  heldSockets.clear();
+  for (const c of held) c.release();
+}
+
+interface Coalesced {
+  release(): void;
+}
+
+export function coalesceWrites(socket: net.Socket): void {
+  const cork = socket.cork.bind(socket);
+  let packets = 0;
+  let held = false;
+  const c: Coalesced = {
+    release() {
+      packets = 0;
+      if (held) {
+        held = false;
+        socket.uncork();
+      }
+    },
+  };
+  socket.cork = () => {
+    if (packets++ === 0) {
+      heldSockets.add(c);
+      if (!turnEnding) {
+        turnEnding = true;
+        setImmediate(endTurn);
+      }
+    } else if (!held) {
+      held = true;
+      cork();
+    }
+    cork();
   };
 }
 

@@ -5,7 +5,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { waitFor } from '../harness/wait.ts';
-import { decision, fleet, SITE, startApp, type TestApp, wire } from './fixture.ts';
+import { decision, fleet, SITE, startApp, T0, type TestApp, wire } from './fixture.ts';
 import { openSse, type SseStream } from './sse.ts';
 
 let t: TestApp | undefined;
@@ -127,6 +127,41 @@ describe('live feed', () => {
     expect(b.ended).toBe(false);
     await t.app.close();
     await b.waitEnd();
+  });
+
+  it('says when it is behind the site (to open streams, and at once to one that connects), and when it caught up', async () => {
+    t = await startApp({ feedLagWindowMs: 50 });
+    const port = await listen(t);
+    const guard = await t.login('guard');
+    const s = await connect(port, guard.cookie);
+    await s.waitFor('hello', 1);
+    const topic = `tg/${SITE}/gate/gate-a/decision`;
+    // Passages that reach the feed 30 s after they happened: the dashboard (or the broker before
+    // it) cannot keep up with the site. Nothing is lost, but a fever shown now is not live.
+    for (const e of ['E1', 'E2', 'E3']) wire(t.core, topic, decision({ employeeNo: e, at: T0 - 30_000 }, e));
+    await s.waitFor('lag', 1);
+    expect(s.of('lag')).toEqual([{ behindS: 30 }]);
+    expect(s.events.find((e) => e.event === 'lag')?.id).toBeUndefined();
+    const later = await connect(port, guard.cookie);
+    await later.waitFor('lag', 1);
+    expect(later.of('lag')).toEqual([{ behindS: 30 }]);
+    // Caught up: live passages again (one gate whose clock is a minute behind does not decide it).
+    wire(t.core, topic, decision({ employeeNo: 'E4', at: T0 }, 'E4'));
+    wire(t.core, topic, decision({ employeeNo: 'E5', at: T0 - 100 }, 'E5'));
+    wire(
+      t.core,
+      `tg/${SITE}/gate/gate-b/decision`,
+      decision({ gateId: 'gate-b', employeeNo: 'E6', at: T0 - 60_000 }, 'E6'),
+    );
+    await s.waitFor('lag', 2);
+    expect(s.of('lag')).toEqual([{ behindS: 30 }, { behindS: null }]);
+    // Offline records are old by nature: they do not count (counted, these would say an hour).
+    for (const e of ['E7', 'E8', 'E9', 'E10'])
+      wire(t.core, topic, decision({ employeeNo: e, at: T0 - 3_600_000, realtime: false }, e));
+    for (const e of ['E11', 'E12', 'E13'])
+      wire(t.core, topic, decision({ employeeNo: e, at: T0 - 10_000 }, e));
+    await s.waitFor('lag', 3);
+    expect(s.of('lag')).toEqual([{ behindS: 30 }, { behindS: null }, { behindS: 10 }]);
   });
 
   it('is for guards and admins only', async () => {

@@ -96,6 +96,7 @@ export interface AppOptions {
   /** Create guard1/hr1/admin1 (default true; skip when reopening a data dir). */
   seedUsers?: boolean;
   feedHeartbeatMs?: number;
+  feedLagWindowMs?: number;
 }
 
 export async function startApp(o: AppOptions = {}): Promise<TestApp> {
@@ -121,6 +122,7 @@ export async function startApp(o: AppOptions = {}): Promise<TestApp> {
     publish,
     scrypt: FAST_SCRYPT,
     ...(o.feedHeartbeatMs ? { feedHeartbeatMs: o.feedHeartbeatMs } : {}),
+    ...(o.feedLagWindowMs ? { feedLagWindowMs: o.feedLagWindowMs } : {}),
     makeAlerts: ({ audit, gates, site, board }) =>
       createAlertsService({
         db,

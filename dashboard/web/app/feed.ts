@@ -18,6 +18,11 @@ export interface FeedHandlers {
    */
   onReconnected(): void;
   /**
+   * The server says how far behind the site the feed is (event `lag`: seconds, null once it keeps
+   * up again); reset to null on every (re)connect, the server repeats it when still behind.
+   */
+  onBehind?(behindS: number | null): void;
+  /**
    * Asked before opening a new EventSource after the server refused one: false stops retrying
    * (e.g. the session is gone and the login form is about to show).
    */
@@ -56,8 +61,17 @@ export function openFeed(h: FeedHandlers, url = '/api/feed'): Feed {
       });
     }
     es.addEventListener('gap', () => h.onReconnected());
+    es.addEventListener('lag', (ev) => {
+      try {
+        const s = (JSON.parse((ev as MessageEvent<string>).data) as { behindS?: unknown }).behindS;
+        h.onBehind?.(typeof s === 'number' ? s : null);
+      } catch {
+        // not ours to break the feed over
+      }
+    });
     es.onopen = () => {
       retryMs = 1000;
+      h.onBehind?.(null);
       h.onStatus('open');
       if (hadBreak) {
         hadBreak = false;

@@ -15,6 +15,8 @@ const root = document.getElementById('app') as HTMLElement;
 let cleanup: (() => void) | undefined;
 let renderSeq = 0;
 let feedStatus: 'connecting' | 'open' | 'reconnecting' | null = null;
+/** Seconds the live feed is behind the site, as the server said (null: it keeps up). */
+let feedBehindS: number | null = null;
 const toasts = h('div', { class: 'toasts', role: 'status', 'aria-live': 'polite' });
 
 function toast(message: string, kind: 'ok' | 'error' = 'ok'): void {
@@ -28,6 +30,7 @@ function teardown(): void {
   cleanup = undefined;
   setAlarmSound(false);
   feedStatus = null;
+  feedBehindS = null;
 }
 
 function langButton(): HTMLElement {
@@ -63,8 +66,15 @@ function showLogin(): void {
 
 function feedIndicator(): HTMLElement {
   const s = feedStatus;
-  const el = h('span', { class: 'feed', 'data-testid': 'feed-status', 'data-state': s ?? 'none' });
-  if (s) el.textContent = t(`feed.${s}`);
+  // A feed that is open but late says so: a fever shown late must not look live.
+  const behind = s === 'open' && feedBehindS !== null;
+  const el = h('span', {
+    class: 'feed',
+    'data-testid': 'feed-status',
+    'data-state': behind ? 'behind' : (s ?? 'none'),
+  });
+  if (behind) el.textContent = t('feed.behind', { s: feedBehindS as number });
+  else if (s) el.textContent = t(`feed.${s}`);
   return el;
 }
 
@@ -144,6 +154,11 @@ async function route(): Promise<void> {
     },
     setFeedStatus: (s) => {
       feedStatus = s;
+      drawHeader();
+    },
+    setFeedBehind: (s) => {
+      if (s === feedBehindS) return;
+      feedBehindS = s;
       drawHeader();
     },
     toast,

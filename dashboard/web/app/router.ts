@@ -13,6 +13,8 @@ export interface PageContext {
   go(path: string, params?: Record<string, string>): void;
   /** Sets the feed indicator in the header (pages that use the feed). */
   setFeedStatus(status: 'connecting' | 'open' | 'reconnecting' | null): void;
+  /** The feed says it is this many seconds behind the site (null: it keeps up). */
+  setFeedBehind(behindS: number | null): void;
   toast(message: string, kind?: 'ok' | 'error'): void;
 }
 

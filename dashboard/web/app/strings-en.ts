@@ -22,6 +22,7 @@ export const en: Record<keyof typeof zh, string> = {
   'feed.connecting': 'Connecting…',
   'feed.open': 'Live',
   'feed.reconnecting': 'Connection lost, reconnecting…',
+  'feed.behind': 'Live feed about {s} s behind',
 
   'common.loading': 'Loading…',
   'common.unreachable': 'The server cannot be reached. Try again in a moment.',

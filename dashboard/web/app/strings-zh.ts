@@ -20,6 +20,7 @@ export const zh = {
   'feed.connecting': '正在连接…',
   'feed.open': '实时',
   'feed.reconnecting': '连接中断，正在重连…',
+  'feed.behind': '实时信息延迟约 {s} 秒',
 
   'common.loading': '加载中…',
   'common.unreachable': '无法连接服务器，请稍后重试。',

@@ -226,6 +226,7 @@ export const renderBoard: Render = (root, ctx) => {
 
   const feed = openFeed({
     onStatus: (s) => ctx.setFeedStatus(s),
+    onBehind: (s) => ctx.setFeedBehind(s),
     onReconnected: () => void refetchAll(),
     // A refused stream is often an expired session: /api/me answers 401 and the login form shows.
     shouldRetry: () =>
