@@ -15,7 +15,16 @@
  */
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { cp, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -93,9 +102,11 @@ const addUp = (f: Fingerprint, rs: readonly ReadingRecord[]): void => {
 };
 
 /**
- * influxd for the bulk load and the queries. The load is CPU-bound in influxd (parsing, the
- * cache, snapshots and compactions); these settings trade its memory for fewer snapshots and no
- * fsync per request (bench/NOTES.md § HR at 50,000 people). Part of the cache key.
+ * influxd for the bulk load (the queries run on its defaults). The load is CPU-bound in influxd
+ * (parsing, the cache, snapshots and compactions); these settings trade its memory for fewer,
+ * larger snapshots (the default snapshots every 25 MB of cache) and batch its fsyncs: 600,000
+ * lines in 21–37 s against 43–62 s with the defaults (bench/NOTES.md § HR at 50,000 people).
+ * Part of the cache key.
  */
 export const INFLUXD_DATA: Record<string, string | number> = {
   'cache-max-memory-size': '2g',
@@ -114,7 +125,11 @@ const BATCH = 10_000;
  * request, two requests in flight. A {"error":"timeout"} from a busy influxd (the points still
  * land) is written again, which is idempotent (same points).
  */
-async function influxWrite(url: string, database: string, rs: readonly ReadingRecord[]): Promise<void> {
+export async function influxWrite(
+  url: string,
+  database: string,
+  rs: readonly ReadingRecord[],
+): Promise<void> {
   const lines = rs.flatMap(readingLines);
   const batches: string[] = [];
   for (let i = 0; i < lines.length; i += BATCH) batches.push(lines.slice(i, i + BATCH).join('\n'));
@@ -344,9 +359,29 @@ async function loadInto(dir: string, spec: DataSpec): Promise<Omit<Manifest, 'ke
       loadSeconds.central = central.central as number;
     }
     await verify(influxd.url, sqlitePath, spec, expected);
+    await walWritten(join(dir, 'influx', 'wal'));
     return { spec, loadSeconds, expected };
   } finally {
     await influxd.stop();
+  }
+}
+
+/** Bytes of the files under `dir` (a file influxd removes meanwhile counts 0). */
+const bytesUnder = (dir: string): number =>
+  readdirSync(dir, { withFileTypes: true, recursive: true })
+    .filter((e) => e.isFile())
+    .reduce((n, e) => n + (statSync(join(e.parentPath, e.name), { throwIfNoEntry: false })?.size ?? 0), 0);
+
+/**
+ * Waits until influxd has snapshotted its cache into TSM files (cache-snapshot-write-cold-duration
+ * after the last write; the WAL segments then go): influxd does not do it when stopped, and a run
+ * must not start by replaying hundreds of MB of WAL, or measure a different state cold than warm.
+ */
+async function walWritten(wal: string): Promise<void> {
+  const deadline = Date.now() + 300_000;
+  while (bytesUnder(wal) > 1_000_000) {
+    if (Date.now() > deadline) throw new Error(`influxd kept ${bytesUnder(wal)} bytes of WAL for 5 min`);
+    await new Promise((r) => setTimeout(r, 1000));
   }
 }
 
@@ -393,12 +428,8 @@ export async function prepareStores(spec: DataSpec, cacheRoot: string | null): P
     await cp(join(entry, 'readings.sqlite'), join(work, 'readings.sqlite'));
   }
   const sqlitePath = join(work, 'readings.sqlite');
-  const influxd = await startInfluxd({
-    dataDir: join(work, 'influx'),
-    data: INFLUXD_DATA,
-    coordinator: INFLUXD_COORDINATOR,
-    readyTimeoutMs: 120_000,
-  });
+  // Measured with influxd's own settings: the bulk load's are for the load only.
+  const influxd = await startInfluxd({ dataDir: join(work, 'influx'), readyTimeoutMs: 120_000 });
   try {
     await verify(influxd.url, sqlitePath, spec, manifest.expected);
   } catch (e) {
