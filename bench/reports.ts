@@ -15,6 +15,9 @@
  * InfluxDB, site tag; the same report code pointed at it for one site.
  * --quick: 5,000 employees, 2 × 250 central (a smoke run). --xlsx: the XLSX month export of the
  * big site too (see XLSX_UP_TO). Medians of repeated runs.
+ * The loaded stores are kept in bench/.cache/reports (bench/lib/reports-data.ts: keyed by the
+ * code and sizes that decide their bytes, proven the same data on reuse); a run without an entry
+ * for its key loads (a "cold run", said in its figures). --no-cache: load into a temp folder.
  */
 import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
