@@ -111,8 +111,9 @@ const BENCHES: Bench[] = [
 const HELP = `Usage: npm run bench [-- --only NAME[,NAME] [--keep-others]] [-- --no-write] [-- --list]
 
 Runs the benchmarks one after another (each prints progress on stderr), then writes
-bench/RESULTS.md and bench/results.json. The whole suite takes about 18 minutes on a
-2-core machine (reports about 4 of them), the first run of new storage code some 6 minutes more:
+bench/RESULTS.md and bench/results.json. The whole suite takes about 17 minutes on a
+2-core machine (reports about 3 of them); the first run of new storage code takes up to 15
+minutes more (18 min for reports alone, cold, on a busy machine):
 reports loads its 6.2 M readings then and keeps the stores in bench/.cache/reports for the next
 runs (RESULTS.md says "cold run" when it loaded). Node-RED (the baseline of the pipeline
 benchmark) is installed into bench/.node-red on first use (about 11 s, cached afterwards).
