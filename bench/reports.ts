@@ -15,24 +15,27 @@
  * InfluxDB, site tag; the same report code pointed at it for one site.
  * --quick: 5,000 employees, 2 × 250 central (a smoke run). --xlsx: the XLSX month export of the
  * big site too (see XLSX_UP_TO). Medians of repeated runs.
+ * The loaded stores are kept in bench/.cache/reports (bench/lib/reports-data.ts: keyed by the
+ * code and sizes that decide their bytes, proven the same data on reuse); a run without an entry
+ * for its key loads (a "cold run", said in its figures). --no-cache: load into a temp folder.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { InfluxReadingStore } from '../dashboard/store/influx-store.ts';
 import { SqliteReadingStore } from '../dashboard/store/sqlite-store.ts';
 import type { ReadingStore } from '../dashboard/store/types.ts';
-import { InfluxSink } from '../edge/storage/influx-sink.ts';
-import { SqliteSink } from '../edge/storage/sqlite-sink.ts';
 import type { AccessListSnapshot } from '../protocols/gate/access-list.ts';
-import type { ReadingRecord } from '../protocols/gate/messages.ts';
-import { readingLines } from '../protocols/storage/influx-line.ts';
-import { startInfluxd } from '../test/harness/influxd.ts';
 import { reportsApp, testConfig } from '../test/reports/fixture.ts';
-import { record } from '../test/storage/records.ts';
-import { countPoints } from './lib/influx.ts';
+import {
+  CENTRAL_DB,
+  DAYS,
+  localMidnight,
+  MONTH,
+  prepareStores,
+  REPORTS_DB,
+  siteName,
+} from './lib/reports-data.ts';
 import { emitResult, fmt, say, type Target } from './lib/result.ts';
 import { median, table } from './stats.ts';
 
@@ -46,7 +49,6 @@ const PEOPLE = arg('--people') ?? (quick ? 5000 : 50_000);
 const CENTRAL = !process.argv.includes('--no-central');
 const SITES = quick ? 2 : 20;
 const PER_SITE = quick ? 250 : 2500;
-const DAYS = 31;
 /**
  * Days of the month loaded (--days N, default all 31): on a machine too busy to load 6 M points
  * in time, the first N days give the day figures for real; the month export then still has a
@@ -60,12 +62,13 @@ const LOADED = Math.min(DAYS, arg('--days') ?? DAYS);
  * site's (77,500 rows) is always made. CSV is the month format at that size and is judged.
  */
 const XLSX_UP_TO = process.argv.includes('--xlsx') ? Number.POSITIVE_INFINITY : 5000;
-const MONTH = '2026-10';
+/** The loaded stores kept between runs (bench/lib/reports-data.ts); --no-cache loads every time. */
+const CACHE_ROOT = process.argv.includes('--no-cache')
+  ? null
+  : join(import.meta.dirname, '.cache', 'reports');
 /** Rows per page of HR's site-day page (dashboard/web/app/hr/site-day.ts PAGE). */
 const SITE_DAY_PAGE = 500;
 const H = 3_600_000;
-const dir = mkdtempSync(join(tmpdir(), 'tg-bench-reports-'));
-const localMidnight = (d: number) => Date.UTC(2026, 9, d) - 8 * H; // Asia/Shanghai
 /** After the month: every day of it is in the past. */
 const NOW = localMidnight(DAYS) + 33 * H;
 const startedAt = performance.now();
@@ -86,98 +89,6 @@ const rosterOf = (people: number, first = 0): AccessListSnapshot => ({
     validUntil: null,
   })),
 });
-
-const siteName = (k: number) => `site-${String(k + 1).padStart(2, '0')}`;
-
-/**
- * One day: a morning (~08:xx) and an afternoon (~13:xx) reading per employee, four gates per
- * site; `sites` × `people` employees numbered E0… across sites, at site-a when `single`.
- */
-function day(d: number, seq: { n: number }, sites: number, people: number, single: boolean): ReadingRecord[] {
-  const base = localMidnight(d);
-  const out: ReadingRecord[] = [];
-  for (let k = 0; k < sites; k++) {
-    const siteId = single ? 'site-a' : siteName(k);
-    for (let i = 0; i < people; i++) {
-      const p = k * people + i;
-      const gateId = `gate-${p % 4}`;
-      const employeeNo = `E${p}`;
-      const morning = base + 8 * H + ((p * 7919) % 5400) * 1000;
-      const afternoon = base + 13 * H + ((p * 104_729) % 5400) * 1000;
-      out.push(
-        record(seq.n++, { siteId, gateId, employeeNo, at: morning, temperatureTenths: 360 + (p % 12) }),
-        record(seq.n++, { siteId, gateId, employeeNo, at: afternoon, temperatureTenths: 361 + (p % 11) }),
-      );
-    }
-  }
-  return out;
-}
-
-/**
- * The lines the writers send (protocols/storage/influx-line.ts readingLines: the reading and its
- * log projection), in batches of 10,000 lines, two requests in flight. influxd answers
- * {"error":"timeout"} when a write outlasts its 10 s write-timeout on a busy machine (the points
- * still land): written again, which is idempotent (same points).
- */
-async function influxWrite(url: string, database: string, rs: readonly ReadingRecord[]): Promise<void> {
-  const lines = rs.flatMap(readingLines);
-  const batches: string[] = [];
-  for (let i = 0; i < lines.length; i += 10_000) batches.push(lines.slice(i, i + 10_000).join('\n'));
-  let next = 0;
-  const worker = async () => {
-    while (next < batches.length) {
-      const body = batches[next++] as string;
-      for (let attempt = 1; ; attempt++) {
-        const res = await fetch(`${url}/write?db=${database}&rp=readings&precision=n`, {
-          method: 'POST',
-          body,
-        });
-        const text = await res.text();
-        if (res.status === 204) break;
-        if (attempt >= 5) throw new Error(`influx write: ${res.status} ${text}`);
-      }
-    }
-  };
-  await Promise.all([worker(), worker()]);
-}
-
-/** Every reading landed, in `reading` and in `reading_log`: a busy influxd must not thin the data out. */
-async function verifyInflux(url: string, database: string, expected: number): Promise<void> {
-  for (const m of ['reading', 'reading_log']) {
-    const got = await countPoints(url, database, 'seq', 0, m);
-    if (got !== expected) throw new Error(`${database}.${m}: ${got} points, expected ${expected}`);
-  }
-}
-
-interface Loader {
-  name: string;
-  write(rs: readonly ReadingRecord[]): Promise<void>;
-}
-
-/**
- * Day by day (a day of readings in memory per loader at a time), the loaders side by side: the
- * gate's SQLite sink works in this process while influxd ingests in its own, so SQLite's load
- * hides behind InfluxDB's (the bench's 20 minutes). Seconds per loader: from its start to its
- * last day written, so each includes the other's share of the machine.
- */
-async function load(
-  loaders: Loader[],
-  make: (d: number, seq: { n: number }) => ReadingRecord[],
-): Promise<Record<string, number>> {
-  const seconds: Record<string, number> = {};
-  await Promise.all(
-    loaders.map(async (l) => {
-      const seq = { n: 1 };
-      const t0 = performance.now();
-      for (let d = 1; d <= LOADED; d++) {
-        await l.write(make(d, seq));
-        if (d % 10 === 0) say(`  ${l.name}: day ${d} loaded`);
-      }
-      seconds[l.name] = (performance.now() - t0) / 1000;
-    }),
-  );
-  return seconds;
-}
 
 async function timed(url: string, headers: Record<string, string>): Promise<{ ms: number; body: unknown }> {
   const t0 = performance.now();
@@ -350,66 +261,32 @@ async function rawSiteDayMs(store: ReadingStore, siteId: string): Promise<number
   return performance.now() - t0;
 }
 
-const influxd = await startInfluxd();
 const results: Record<string, StoreFigures> = {};
-let loadSeconds: Record<string, number> = {};
 let rawInfluxDayMs = Number.NaN;
+const stores = await prepareStores(
+  { people: PEOPLE, days: LOADED, sites: CENTRAL ? SITES : 0, perSite: PER_SITE },
+  CACHE_ROOT,
+);
+const { influxd, loadSeconds } = stores;
 try {
-  const path = join(dir, 'readings.sqlite');
-  const sqliteSink = new SqliteSink({ path });
-  await sqliteSink.init();
-  // init() creates the database and the retention policy as a gate would; the lines go in directly.
-  for (const database of ['bench_reports', 'bench_central'])
-    await new InfluxSink({ url: influxd.url, database, retentionDays: 3650 }).init();
-  say(`loading ${fmt(PEOPLE * LOADED * 2)} readings into SQLite and InfluxDB, day by day…`);
-  loadSeconds = await load(
-    [
-      {
-        name: 'sqlite',
-        write: async (rs) => {
-          for (let i = 0; i < rs.length; i += 20_000) {
-            await sqliteSink.write(rs.slice(i, i + 20_000));
-            // A macrotask between batches: InfluxDB's requests go out and come back meanwhile.
-            await new Promise((resolve) => setImmediate(resolve));
-          }
-        },
-      },
-      { name: 'influx', write: (rs) => influxWrite(influxd.url, 'bench_reports', rs) },
-    ],
-    (d, seq) => day(d, seq, 1, PEOPLE, true),
-  );
-  await sqliteSink.close();
-  await verifyInflux(influxd.url, 'bench_reports', PEOPLE * LOADED * 2);
-  if (CENTRAL)
-    say(
-      `loading ${fmt(SITES * PER_SITE * LOADED * 2)} readings of ${SITES} sites into the central InfluxDB…`,
-    );
-  const central = await load(
-    CENTRAL ? [{ name: 'central', write: (rs) => influxWrite(influxd.url, 'bench_central', rs) }] : [],
-    (d, seq) => day(d, seq, SITES, PER_SITE, false),
-  );
-  if (CENTRAL) {
-    loadSeconds.central = central.central as number;
-    await verifyInflux(influxd.url, 'bench_central', SITES * PER_SITE * LOADED * 2);
-  }
-
+  const path = stores.sqlitePath;
   say('SQLite…');
   const sqliteStore = new SqliteReadingStore({ path, timeZone: 'Asia/Shanghai' });
   results.sqlite = await measure(sqliteStore, { kind: 'sqlite', path }, 'site-a', rosterOf(PEOPLE));
   await sqliteStore.close();
 
   say('InfluxDB…');
-  const influxRaw = new InfluxReadingStore({ url: influxd.url, database: 'bench_reports' });
+  const influxRaw = new InfluxReadingStore({ url: influxd.url, database: REPORTS_DB });
   rawInfluxDayMs = await rawSiteDayMs(influxRaw, 'site-a');
   const influxStore = new InfluxReadingStore({
     url: influxd.url,
-    database: 'bench_reports',
+    database: REPORTS_DB,
     timeZone: 'Asia/Shanghai',
     logMeasurement: true,
   });
   results.influx = await measure(
     influxStore,
-    { kind: 'influx', url: influxd.url, database: 'bench_reports', logMeasurement: true },
+    { kind: 'influx', url: influxd.url, database: REPORTS_DB, logMeasurement: true },
     'site-a',
     rosterOf(PEOPLE),
   );
@@ -419,20 +296,19 @@ try {
     const k = SITES - 1; // the last site written: its series are the youngest
     const centralStore = new InfluxReadingStore({
       url: influxd.url,
-      database: 'bench_central',
+      database: CENTRAL_DB,
       timeZone: 'Asia/Shanghai',
       logMeasurement: true,
     });
     results.central = await measure(
       centralStore,
-      { kind: 'influx', url: influxd.url, database: 'bench_central', logMeasurement: true },
+      { kind: 'influx', url: influxd.url, database: CENTRAL_DB, logMeasurement: true },
       siteName(k),
       rosterOf(PER_SITE, k * PER_SITE),
     );
   }
 } finally {
-  await influxd.destroy();
-  rmSync(dir, { recursive: true, force: true });
+  await stores.close();
 }
 
 const n = PEOPLE * LOADED * 2;
@@ -442,7 +318,17 @@ const LABELS = [
   ['influx', 'InfluxDB'],
   ['central', `central InfluxDB (${SITES} sites × ${fmt(PER_SITE)})`],
 ] as const;
-const rows: Array<[string, string, string]> = [];
+const loadedWhen =
+  stores.cache === 'hit' ? `loaded by the run of ${stores.createdAt} (cache)` : 'loaded in this run';
+const loadTotal = Math.max(loadSeconds.sqlite ?? 0, loadSeconds.influx ?? 0) + (loadSeconds.central ?? 0);
+const dataRow: [string, string, string] = [
+  `the data: ${fmt(n)} readings${CENTRAL ? ` + ${fmt(nCentral)} central` : ''}`,
+  stores.cache === 'hit'
+    ? `cache hit, ${fmt(stores.prepareSeconds, 1)} s`
+    : `${stores.cache === 'cold' ? 'cold run' : 'no cache'}: loaded in ${fmt(loadTotal)} s`,
+  `bench/.cache/reports/${stores.key} (key: the generator, line protocol, SQLite sink and schema, sizes, influxd settings); copied, started and proven the same data (counts and sums of seq and temperature in every store) in ${fmt(stores.prepareSeconds, 1)} s`,
+];
+const rows: Array<[string, string, string]> = [dataRow];
 for (const [name, label] of LABELS) {
   const r = results[name];
   if (!r) continue;
@@ -451,7 +337,7 @@ for (const [name, label] of LABELS) {
     [
       `${label}: load ${fmt(loaded)} readings`,
       `${fmt(loadSeconds[name] ?? Number.NaN, 1)} s`,
-      `${fmt(loaded / (loadSeconds[name] ?? 1))} readings/s${name === 'central' ? '' : ', SQLite and InfluxDB side by side'}${name === 'sqlite' ? '' : ' (and their reading_log lines)'}`,
+      `${fmt(loaded / (loadSeconds[name] ?? 1))} readings/s${name === 'central' ? '' : ', SQLite and InfluxDB side by side'}${name === 'sqlite' ? '' : ' (and their reading_log lines)'}; ${loadedWhen}`,
     ],
     [
       `${label}: one employee's month (31 days, log + readings)`,
@@ -497,7 +383,17 @@ console.log('');
 
 /** Memory flat: what an export holds at most, whatever the month (two days of the site, bounded). */
 const FLAT_MB = 200;
-const targets: Target[] = [];
+const targets: Target[] = [
+  {
+    figure: `reports: its data (${fmt(n + (CENTRAL ? nCentral : 0))} readings in SQLite and InfluxDB)`,
+    value:
+      stores.cache === 'hit'
+        ? `reused from the cache (loaded ${stores.createdAt}), proven the same in ${fmt(stores.prepareSeconds, 1)} s`
+        : `**cold run**: loaded in this run, ${fmt(loadTotal)} s${stores.cache === 'cold' ? ' (kept for the next run)' : ' (--no-cache)'}`,
+    target: 'information (bench < 20 min with a warm cache)',
+    met: null,
+  },
+];
 for (const [name, label] of LABELS) {
   const r = results[name];
   if (!r) continue;
@@ -541,6 +437,12 @@ emitResult({
     readings: n,
     central: { sites: SITES, perSite: PER_SITE, readings: nCentral },
     loadSeconds,
+    cache: {
+      state: stores.cache,
+      key: stores.key,
+      loadedAt: stores.createdAt,
+      prepareSeconds: stores.prepareSeconds,
+    },
     rawInfluxDayMs,
     results,
     seconds: (performance.now() - startedAt) / 1000,

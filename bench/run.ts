@@ -89,8 +89,10 @@ const BENCHES: Bench[] = [
   {
     name: 'reports',
     file: 'bench/reports.ts',
-    what: 'HR report figures (from the reports work)',
-    timeoutS: 1800, // 50,000 people: 6.2 M points into influxd (bench/NOTES.md § HR at 50,000 people)
+    what: 'HR at 50,000 people on SQLite and InfluxDB, and a central InfluxDB of 20 sites (stores cached in bench/.cache)',
+    // A cold run loads 6.2 M readings (12.4 M lines into influxd); a warm one reuses them
+    // (bench/NOTES.md § HR at 50,000 people).
+    timeoutS: 1800,
   },
   {
     name: 'auth-burst',
@@ -109,9 +111,12 @@ const BENCHES: Bench[] = [
 const HELP = `Usage: npm run bench [-- --only NAME[,NAME] [--keep-others]] [-- --no-write] [-- --list]
 
 Runs the benchmarks one after another (each prints progress on stderr), then writes
-bench/RESULTS.md and bench/results.json. The whole suite takes about 24 minutes on a
-2-core machine (reports about 10 of them); Node-RED (the baseline of the pipeline benchmark) is installed into
-bench/.node-red on first use (about 11 s, cached afterwards).
+bench/RESULTS.md and bench/results.json. The whole suite takes about 17 minutes on a
+2-core machine (reports about 3 of them); the first run of new storage code takes up to 15
+minutes more (18 min for reports alone, cold, on a busy machine):
+reports loads its 6.2 M readings then and keeps the stores in bench/.cache/reports for the next
+runs (RESULTS.md says "cold run" when it loaded). Node-RED (the baseline of the pipeline
+benchmark) is installed into bench/.node-red on first use (about 11 s, cached afterwards).
 
 Benchmarks:
 ${BENCHES.map((b) => `  ${b.name.padEnd(10)} ${b.what}`).join('\n')}

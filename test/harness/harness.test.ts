@@ -1,5 +1,7 @@
 import { EventEmitter } from 'node:events';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { InfluxDB } from 'influx';
 import mqtt from 'mqtt';
 import { SerialPort } from 'serialport';
@@ -180,6 +182,34 @@ describe('influxd', () => {
     await waitFor(async () => !(await canConnect(db.port)), { what: 'influxd to die after SIGKILL' });
     await db.restart();
     expect(await count(client)).toBe(3);
+  });
+
+  it('with dataDir: keeps the data there after destroy(), and a second influxd serves it', async () => {
+    const store = mkdtempSync(join(tmpdir(), 'tg-harness-influx-'));
+    try {
+      const first = await startInfluxd({
+        dataDir: store,
+        data: { 'cache-snapshot-memory-size': '256m', 'wal-fsync-delay': '200ms' },
+        coordinator: { 'write-timeout': '60s' },
+      });
+      const a = new InfluxDB({ host: '127.0.0.1', port: first.port, database: 'tg_kept' });
+      await a.createDatabase('tg_kept');
+      await a.writePoints([{ measurement: 'body_temp', fields: { celsius: 36.9 } }]);
+      await first.destroy();
+      expect(existsSync(first.dir)).toBe(false);
+      expect(existsSync(join(store, 'meta'))).toBe(true);
+
+      const second = await startInfluxd({ dataDir: store });
+      try {
+        expect(second.port).not.toBe(first.port);
+        const b = new InfluxDB({ host: '127.0.0.1', port: second.port, database: 'tg_kept' });
+        expect(await count(b)).toBe(1);
+      } finally {
+        await second.destroy();
+      }
+    } finally {
+      rmSync(store, { recursive: true, force: true });
+    }
   });
 });
 

@@ -11,7 +11,7 @@ export interface Influxd {
   /** http://127.0.0.1:PORT, for `new InfluxDB(url)` or fetch. */
   readonly url: string;
   readonly port: number;
-  /** Temp folder with config, meta, data and wal. */
+  /** Temp folder with the config (and meta, data and wal unless `dataDir` put them elsewhere). */
   readonly dir: string;
   /** SIGTERM and wait for exit; data stays on disk for restart(). */
   stop(): Promise<void>;
@@ -39,7 +39,22 @@ export interface InfluxdOptions {
    * at first start (the one statement influxd accepts without credentials while it has no users).
    */
   auth?: { username: string; password: string };
+  /**
+   * meta, data and wal in this folder (created when missing) instead of the temp folder, and left
+   * there by destroy(): a benchmark's store kept between runs (bench/lib/reports-data.ts).
+   */
+  dataDir?: string;
+  /** Extra `[data]` settings, e.g. `{ 'cache-snapshot-memory-size': '256m' }` for a bulk load. */
+  data?: Record<string, string | number | boolean>;
+  /** Extra `[coordinator]` settings, e.g. `{ 'write-timeout': '60s' }`. */
+  coordinator?: Record<string, string | number | boolean>;
 }
+
+/** TOML lines of a settings table (strings quoted). */
+const tomlLines = (o: Record<string, string | number | boolean> = {}): string =>
+  Object.entries(o)
+    .map(([k, v]) => `\n  ${k} = ${typeof v === 'string' ? JSON.stringify(v) : String(v)}`)
+    .join('');
 
 /** POST /query; resolves with each statement's result, rejects on an HTTP or statement error. */
 export async function influxQuery(
@@ -88,7 +103,8 @@ export async function startInfluxd(opts: InfluxdOptions = {}): Promise<Influxd> 
   removeOnExit(dir);
   const [port, rpcPort] = (await freePorts(2)) as [number, number];
   const url = `http://127.0.0.1:${port}`;
-  for (const d of ['meta', 'data', 'wal']) await mkdir(join(dir, d));
+  const store = opts.dataDir ?? dir;
+  for (const d of ['meta', 'data', 'wal']) await mkdir(join(store, d), { recursive: true });
   const config = join(dir, 'influxdb.conf');
   // Debian's build spells the switch reporting-enabled; upstream uses reporting-disabled. Unknown
   // keys are ignored, so both are set. _internal monitoring is off: it writes every 10 s and
@@ -100,13 +116,15 @@ reporting-enabled = false
 bind-address = "127.0.0.1:${rpcPort}"
 
 [meta]
-  dir = "${join(dir, 'meta')}"
+  dir = "${join(store, 'meta')}"
   logging-enabled = false
 
 [data]
-  dir = "${join(dir, 'data')}"
-  wal-dir = "${join(dir, 'wal')}"
-  query-log-enabled = false
+  dir = "${join(store, 'data')}"
+  wal-dir = "${join(store, 'wal')}"
+  query-log-enabled = false${tomlLines(opts.data)}
+
+[coordinator]${tomlLines(opts.coordinator)}
 
 [monitor]
   store-enabled = false
