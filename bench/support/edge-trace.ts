@@ -67,12 +67,17 @@ export function installTrace(): void {
   time('  of which PRAGMA synchronous switches', Database.prototype, 'pragma');
   time('forwarder peek (peekAfter)', Outbox.prototype, 'peekAfter');
   time('influx sink write, synchronous part', InfluxSink.prototype, 'write');
-  time('list copy written on the loop (VersionedCopy.persist)', VersionedCopy.prototype, 'persist');
-  time('  list copy body built (JSON, SHA-256; any write)', VersionedCopy.prototype, 'persistable');
-  timeAsync(
-    'list copy written off the loop (not blocking it; the ack and the next delivery to that gate wait)',
+  time(
+    'list copy written whole on the loop (VersionedCopy.persist: a snapshot)',
     VersionedCopy.prototype,
-    'writeLoop',
+    'persist',
+  );
+  time('list change appended to the journal (VersionedCopy.journal)', VersionedCopy.prototype, 'journal');
+  time('  list copy body built (JSON, SHA-256; any whole write)', VersionedCopy.prototype, 'persistable');
+  timeAsync(
+    'list copy compacted off the loop (not blocking it, nothing waits for it)',
+    VersionedCopy.prototype,
+    'compactLoop',
   );
 }
 

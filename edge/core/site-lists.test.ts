@@ -2,10 +2,10 @@
  * How the site's lists reach a gate (issue 22): changes travel alone; the full snapshot is
  * fetched only when the gate holds no copy, when a change does not follow its version (one was
  * missed), or after a connect on which the broker had lost the gate's session. A change is
- * decided with at once and acknowledged to the broker (the handler's promise settling: the
- * link's PUBACK, edge/mqtt/link.test.ts) only once the persisted copy holds it.
+ * decided with at once and is on disk (the copy's journal) when its handler returns, which is
+ * when the link acknowledges it to the broker (edge/mqtt/link.test.ts).
  */
-import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
@@ -136,66 +136,88 @@ const holdsChange = (from: number, to: number, upserts: PersonHold[]) =>
   JSON.stringify({ v: 1, fromVersion: from, toVersion: to, issuedAt: T0, upserts, removals: [] });
 
 describe('a holds change on disk before it is acknowledged', () => {
-  const persistedHolds = (dir: string) => {
+  const persistedHolds = (dir: string, compactAfterBytes?: number) => {
     const h = new SiteHolds(join(dir, 'holds.json'), join(dir, 'holds-local.json'), 3600_000);
+    if (compactAfterBytes !== undefined) h.compactAfterBytes = compactAfterBytes;
     h.load();
     return h;
   };
+  /** The data folder as it is at this moment (a gate that dies now restarts on this). */
+  const crashCopy = (dir: string) => {
+    const to = mkdtempSync(join(tmpdir(), 'tg-lists-'));
+    cpSync(dir, to, { recursive: true });
+    return to;
+  };
 
-  it('refuses the held person at once; a gate that dies before the ack gets the change again, one that dies after finds it on disk', async () => {
+  it('refuses the held person at once, and the change is on disk when the handler returns (before the ack)', () => {
     const dir = mkdtempSync(join(tmpdir(), 'tg-lists-'));
     const t = lists(persistedHolds(dir));
     t.l.onHolds(JSON.stringify({ v: 1, version: 1, issuedAt: T0, entries: [] }));
-    const acked = t.l.onHoldsChange(holdsChange(1, 2, [hold('E1', 'site:gate-2:7')]));
-    // Decided with before anything is acknowledged.
+    // The link acknowledges when the handler returns: nothing is left for later.
+    expect(t.l.onHoldsChange(holdsChange(1, 2, [hold('E1', 'site:gate-2:7')]))).toBeUndefined();
     expect(t.holds.holdFor('E1', T0)?.stage).toBe('fever');
-    expect(acked).toBeInstanceOf(Promise);
-
-    // Died now (not acknowledged): whatever the restarted gate finds on disk, the broker, which
-    // never had the ack, delivers the change again on the kept session.
-    const crashed = mkdtempSync(join(tmpdir(), 'tg-lists-'));
-    cpSync(dir, crashed, { recursive: true }); // the disk as it is at this moment
-    const early = lists(persistedHolds(crashed));
-    expect(early.holds.version).not.toBeNull();
-    await early.l.onHoldsChange(holdsChange(1, 2, [hold('E1', 'site:gate-2:7')]));
-    expect(early.holds.holdFor('E1', T0)?.stage).toBe('fever');
-
-    await acked;
-    const late = lists(persistedHolds(dir));
-    expect(late.holds.version).toBe(2);
-    expect(late.holds.holdFor('E1', T0)?.stage).toBe('fever');
-    expect(late.fetches).toEqual([]);
+    const restarted = lists(persistedHolds(crashCopy(dir)));
+    expect(restarted.holds.version).toBe(2);
+    expect(restarted.holds.holdFor('E1', T0)?.stage).toBe('fever');
+    expect(restarted.fetches).toEqual([]);
   });
 
-  it('changes and a snapshot arriving while a write is under way all reach the disk, the newest last', async () => {
+  it('many changes (the copy rewritten whole off the loop meanwhile) and a snapshot: a crash at any point restarts on the newest acknowledged', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tg-lists-'));
+    // A small journal limit: whole-copy writes start while changes keep coming.
+    const t = lists(persistedHolds(dir, 2_000));
+    t.l.onHolds(JSON.stringify({ v: 1, version: 1, issuedAt: T0, entries: [] }));
+    const crashes: Array<{ dir: string; version: number }> = [];
+    for (let v = 2; v <= 60; v++) {
+      t.l.onHoldsChange(holdsChange(v - 1, v, [hold(`E${v}`, `site:gate-2:${v}`)]));
+      crashes.push({ dir: crashCopy(dir), version: v });
+      if (v % 7 === 0) await new Promise((r) => setImmediate(r)); // let a whole-copy write progress
+    }
+    for (const c of crashes) {
+      const again = lists(persistedHolds(c.dir));
+      expect(again.holds.version, `crash after change ${c.version}`).toBe(c.version);
+      expect(again.holds.holdFor(`E${c.version}`, T0)?.stage).toBe('fever');
+      expect(again.holds.holdFor('E2', T0)?.stage).toBe('fever');
+    }
+    // A snapshot (a gate that missed a change) while a whole-copy write may be under way.
+    t.l.onHolds(
+      JSON.stringify({ v: 1, version: 80, issuedAt: T0, entries: [hold('E80', 'site:gate-2:80')] }),
+    );
+    t.l.onHoldsChange(holdsChange(80, 81, [hold('E81', 'site:gate-2:81')]));
+    await t.holds.persisted();
+    const last = lists(persistedHolds(dir));
+    expect(last.holds.version).toBe(81);
+    expect(last.holds.holdFor('E81', T0)?.stage).toBe('fever');
+    expect(last.holds.holdFor('E30', T0)).toBeNull();
+    // Loaded once, the journal was folded into a stamped copy: the next start trusts it whole.
+    expect(lists(persistedHolds(dir)).holds.lastLoad.copy).toBe('trusted');
+  });
+
+  it('a journal line cut by a crash: the restart keeps the changes before it, and the next change fetches the snapshot', () => {
     const dir = mkdtempSync(join(tmpdir(), 'tg-lists-'));
     const t = lists(persistedHolds(dir));
     t.l.onHolds(JSON.stringify({ v: 1, version: 1, issuedAt: T0, entries: [] }));
-    const acks: (Promise<void> | undefined)[] = [];
-    for (let v = 2; v <= 30; v++)
-      acks.push(t.l.onHoldsChange(holdsChange(v - 1, v, [hold(`E${v}`, `site:gate-2:${v}`)])));
-    // A snapshot (a gate that missed a change) while the changes are being written.
-    acks.push(
-      t.l.onHolds(
-        JSON.stringify({ v: 1, version: 40, issuedAt: T0, entries: [hold('E40', 'site:gate-2:40')] }),
-      ),
-    );
-    await Promise.all(acks);
+    t.l.onHoldsChange(holdsChange(1, 2, [hold('E1', 'site:gate-2:7')]));
+    const journal = join(dir, 'holds.json.changes');
+    const whole = readFileSync(journal, 'utf8');
+    t.l.onHoldsChange(holdsChange(2, 3, [hold('E2', 'site:gate-2:8')]));
+    const cut = readFileSync(journal, 'utf8');
+    writeFileSync(journal, cut.slice(0, whole.length + Math.floor((cut.length - whole.length) / 2)));
     const again = lists(persistedHolds(dir));
-    expect(again.holds.version).toBe(40);
-    expect(again.holds.holdFor('E40', T0)?.stage).toBe('fever');
-    expect(again.holds.holdFor('E30', T0)).toBeNull();
-    expect(again.holds.lastLoad.copy).toBe('trusted');
+    expect(again.holds.version).toBe(2);
+    expect(again.holds.holdFor('E1', T0)?.stage).toBe('fever');
+    again.l.onHoldsChange(holdsChange(3, 4, []));
+    expect(again.fetches).toEqual(['holds']);
   });
 
-  it('a copy that cannot be written is logged and acknowledged; the gate goes on deciding with the change', async () => {
+  it('a change that cannot be written is logged and acknowledged; the gate goes on deciding with it', () => {
     const dir = mkdtempSync(join(tmpdir(), 'tg-lists-'));
     const lines: { code?: string; msg: string }[] = [];
     const log = pino({ level: 'info' }, { write: (l: string) => lines.push(JSON.parse(l)) });
     const t = lists(persistedHolds(dir), log);
     t.l.onHolds(JSON.stringify({ v: 1, version: 1, issuedAt: T0, entries: [] }));
-    rmSync(dir, { recursive: true }); // the data folder is gone: the write fails
-    await t.l.onHoldsChange(holdsChange(1, 2, [hold('E1', 'site:gate-2:7')]));
+    rmSync(dir, { recursive: true }); // the data folder is gone: the append fails
+    t.l.onHoldsChange(holdsChange(1, 2, [hold('E1', 'site:gate-2:7')]));
     expect(lines.find((l) => l.code === 'TG_EDGE_LIST_PERSIST')?.msg).toMatch(
       /^holds: persisted copy not written/,
     );

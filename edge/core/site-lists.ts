@@ -43,7 +43,19 @@ export class SiteLists {
       /** Asks for the list's retained snapshot (not given: the gate is subscribed to it for good). */
       fetchSnapshot?: (which: ListName) => void;
     },
-  ) {}
+  ) {
+    // A change is journalled before its handler returns (the broker's ack follows); one that
+    // cannot be written is logged and acknowledged all the same: the copy in memory is current.
+    for (const [what, copy] of [
+      ['access list', d.accessList],
+      ['holds', d.holds],
+    ] as const)
+      copy.onPersistError = (err) =>
+        d.log.error(
+          { code: 'TG_EDGE_LIST_PERSIST', err: String(err) },
+          `${what}: persisted copy not written; the copy in memory is current`,
+        );
+  }
 
   /**
    * After a (re)connect: fetch a list's snapshot unless the broker kept the session (then the
@@ -94,18 +106,17 @@ export class SiteLists {
     schema: z.ZodType<Snapshot<E>, unknown>,
     copy: VersionedCopy<E>,
     payload: Uint8Array | string,
-  ): Promise<void> | undefined {
+  ): void {
     const r = parsePayload(schema, payload, LIST_MAX_BYTES);
     this.received[what].snapshots++;
     if (!r.ok) {
       this.bad(what, r.error);
-      return undefined;
+      return;
     }
     if (copy.apply(r.value)) {
       this.d.log.info({ version: r.value.version, entries: r.value.entries.length }, `${what} updated`);
       this.d.onChange();
     }
-    return this.persisted(what, copy);
   }
 
   private change<E>(
@@ -113,44 +124,26 @@ export class SiteLists {
     schema: z.ZodType<Change<E>, unknown>,
     copy: VersionedCopy<E>,
     payload: Uint8Array | string,
-  ): Promise<void> | undefined {
+  ): void {
     const r = parsePayload(schema, payload, LIST_MAX_BYTES);
     this.received[what].changes++;
     if (!r.ok) {
       this.bad(`${what} change`, r.error);
-      return undefined;
+      return;
     }
     const held = copy.version;
     if (copy.applyChange(r.value)) {
       this.d.log.info({ from: r.value.fromVersion, to: r.value.toVersion }, `${what} changed`);
       this.d.onChange();
-      return this.persisted(what, copy);
-    }
-    if (held !== null && r.value.toVersion <= held) {
-      // Already held (a redelivery, or the snapshot came first): acknowledged once on disk.
-      return this.persisted(what, copy);
-    }
-    this.d.log.info(
-      { held, from: r.value.fromVersion, to: r.value.toVersion },
-      `${what} change skipped: a change was missed; fetching the snapshot`,
-    );
-    this.d.fetchSnapshot?.(what);
-    return undefined;
-  }
-
-  /**
-   * Settles once the persisted copy holds the change (written off the event loop): returned to
-   * the link, which acknowledges the message to the broker only then, so a gate that dies first
-   * gets the change again on its persistent session. A failed write is logged and acknowledged
-   * (the copy in memory is current; the next change writes the whole copy again).
-   */
-  private persisted<E>(what: ListName, copy: VersionedCopy<E>): Promise<void> {
-    return copy.persisted().catch((err: unknown) => {
-      this.d.log.error(
-        { code: 'TG_EDGE_LIST_PERSIST', err: String(err) },
-        `${what}: persisted copy not written; the copy in memory is current`,
+    } else if (held !== null && r.value.toVersion <= held) {
+      // Already held (a redelivery, or the snapshot came first).
+    } else {
+      this.d.log.info(
+        { held, from: r.value.fromVersion, to: r.value.toVersion },
+        `${what} change skipped: a change was missed; fetching the snapshot`,
       );
-    });
+      this.d.fetchSnapshot?.(what);
+    }
   }
 
   private bad(what: string, error: { code: string; message: string }): void {

@@ -11,10 +11,24 @@
  * that fails is rejected, the gate holds no copy of that list and fetches the hub's snapshot on
  * connect. The stamp guards against corruption and schema drift, not against someone who can
  * write the data folder (docs/SECURITY.md).
+ *
+ * A change is appended to a journal beside the copy (`<copy>.changes`, one validated JSON line
+ * per change) before it is acknowledged; the copy is written whole at load, for a snapshot, and
+ * off the event loop once the journal has grown (see `journal` for the failures that taught it).
  */
 import { createHash } from 'node:crypto';
-import { closeSync, openSync, readFileSync, readSync, renameSync, writeFileSync } from 'node:fs';
-import { rename, writeFile } from 'node:fs/promises';
+import {
+  appendFileSync,
+  closeSync,
+  existsSync,
+  openSync,
+  readFileSync,
+  readSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import { rename, rm, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import { z } from 'zod';
@@ -103,9 +117,15 @@ export class VersionedCopy<K, E extends K = K> {
   private readonly listeners = new Set<() => void>();
   lastLoad: LoadOutcome = { copy: 'none' };
   private schemaFingerprint: string | undefined;
-  /** The write in flight off the event loop (persistSoon), and whether the list changed since it began. */
+  /** The whole-copy write in flight off the event loop (compaction), and whether it must run again. */
   private writing: Promise<void> | undefined;
   private dirty = false;
+  /** Bytes appended to the change journal since the copy was last written whole. */
+  private journalBytes = 0;
+  /** Past this much journal the copy is written whole again (off the loop) and the journal dropped. */
+  compactAfterBytes = 256 * 1024;
+  /** A journal append or a whole-copy write that failed (the copy in memory is current). */
+  onPersistError: (err: unknown) => void = () => undefined;
 
   constructor(
     /** What a seed file (an operator's) is validated with: the hub's snapshot. */
@@ -126,7 +146,10 @@ export class VersionedCopy<K, E extends K = K> {
    * copy that fails validation is rejected (`lastLoad`), a bad seed file (the operator's) throws.
    */
   load(seedFile?: string): LoadOutcome {
-    if (this.persistPath) this.lastLoad = this.loadPersisted(this.persistPath);
+    if (this.persistPath) {
+      this.lastLoad = this.loadPersisted(this.persistPath);
+      this.replayJournal(this.persistPath);
+    }
     // (a seed that is the persisted copy itself was loaded above)
     if (seedFile && resolve(seedFile) !== (this.persistPath && resolve(this.persistPath))) {
       let text: string | undefined;
@@ -201,15 +224,15 @@ export class VersionedCopy<K, E extends K = K> {
 
   /**
    * A change made on top of exactly the version held; anything else waits for the next snapshot.
-   * The copy in memory (what the gate decides with) changes at once; the persisted copy is
-   * written off the event loop (`persisted()` says when it is on disk).
+   * The copy in memory (what the gate decides with) changes at once, and the change is appended
+   * to the journal before this returns, so it is on disk before the broker gets the ack.
    */
   applyChange(change: Change<E>): boolean {
     const kept: Change<K> = { ...change, upserts: change.upserts.map((e) => this.keep(e)) };
     if (!applyChange(this.entries, this.version, kept, this.key)) return false;
     this.version = change.toVersion;
     this.issuedAt = change.issuedAt;
-    this.persistSoon();
+    this.journal(kept);
     this.changed();
     this.notify();
     return true;
@@ -263,18 +286,125 @@ export class VersionedCopy<K, E extends K = K> {
   }
 
   /**
-   * Resolves once the persisted copy holds everything applied so far (at once when it already
-   * does); rejects when that write failed. The site's lists acknowledge a change to the broker
-   * only then, so a gate that dies before its copy is on disk gets the change again.
+   * Resolves once a whole-copy write under way off the event loop has ended (at once when none
+   * is): a clean stop waits for it. Every change is on disk (the journal) when applyChange returns.
    */
   persisted(): Promise<void> {
-    return this.writing ?? Promise.resolve();
+    return this.writing?.catch(() => undefined) ?? Promise.resolve();
+  }
+
+  private get journalPath(): string {
+    return `${this.persistPath}.changes`;
+  }
+
+  /** The journal a compaction under way covers; deleted once the whole copy holds it. */
+  private get compactingPath(): string {
+    return `${this.persistPath}.changes.old`;
   }
 
   /**
-   * Writes the copy now, on the event loop: at load and for a snapshot (rare). While a write off
-   * the loop is in flight it is left to that one (one writer at a time, so the file never goes
-   * back to an older version).
+   * Appends a change (a few hundred bytes, one JSON line) to the journal: the persisted copy plus
+   * its journal is the list. The whole copy was first rewritten per change, on the loop (a write
+   * and a rename over the old file: ~10 ms each waiting on ext4's journal, which the outboxes'
+   * fsyncs keep busy, stalling every gate of a process), then off the loop with the ack waiting
+   * for it (the gate's next message, a face event, waited behind it: mqtt.js delivers the next
+   * message only after the ack). An append is neither. Like the whole-copy write it is not
+   * fsynced: a process crash keeps it, a power cut may lose the last changes (then the next
+   * change does not follow the version held and the gate fetches the snapshot).
+   */
+  private journal(change: Change<K>): void {
+    if (!this.persistPath) return;
+    const line = `${JSON.stringify({
+      fromVersion: change.fromVersion,
+      toVersion: change.toVersion,
+      issuedAt: change.issuedAt,
+      upserts: change.upserts,
+      removals: change.removals,
+    })}\n`;
+    try {
+      appendFileSync(this.journalPath, line);
+      this.journalBytes += line.length;
+    } catch (err) {
+      this.onPersistError(err);
+    }
+    if (this.journalBytes > this.compactAfterBytes) this.compactSoon();
+  }
+
+  /**
+   * Replays the journal(s) on top of the copy just loaded, in order: a change the copy already
+   * holds is skipped, one that does not follow the version reached ends the replay (a line cut by
+   * a crash, or a gap: the next change from the hub then fetches the snapshot). Each line is
+   * validated like a persisted copy. What was replayed is then written whole and the journals go.
+   */
+  private replayJournal(path: string): void {
+    let replayed = 0;
+    let found = false;
+    for (const file of [this.compactingPath, this.journalPath]) {
+      let text: string;
+      try {
+        text = readFileSync(file, 'utf8');
+      } catch {
+        continue;
+      }
+      found = true;
+      for (const line of text.split('\n')) {
+        if (line === '') continue;
+        const c = this.parseJournalLine(line);
+        if (!c || this.version === null) break;
+        if (c.toVersion <= this.version) continue;
+        if (!applyChange(this.entries, this.version, c, this.key)) break;
+        this.version = c.toVersion;
+        this.issuedAt = c.issuedAt;
+        replayed++;
+      }
+    }
+    if (!found) return;
+    if (replayed > 0) this.changed();
+    if (this.lastLoad.copy === 'trusted' || this.lastLoad.copy === 'validated')
+      this.lastLoad = { ...this.lastLoad, entries: this.entries.size };
+    // At load the loop may block: the copy whole again, stamped, and no journal left.
+    if (this.version !== null) this.writeWholeSync(path);
+  }
+
+  private parseJournalLine(line: string): Change<K> | null {
+    let j: {
+      fromVersion?: unknown;
+      toVersion?: unknown;
+      issuedAt?: unknown;
+      upserts?: unknown;
+      removals?: unknown;
+    };
+    try {
+      j = JSON.parse(line);
+    } catch {
+      return null;
+    }
+    const int = (x: unknown): x is number => Number.isInteger(x) && (x as number) >= 0;
+    if (!int(j.fromVersion) || !int(j.toVersion) || j.toVersion <= j.fromVersion) return null;
+    if (!Array.isArray(j.removals) || !j.removals.every((k) => typeof k === 'string' && k.length <= 64))
+      return null;
+    // The entries as a persisted copy's: the same schema decides.
+    const r = this.storedSchema.safeParse({
+      v: 1,
+      version: j.toVersion,
+      issuedAt: j.issuedAt,
+      entries: j.upserts,
+    });
+    if (!r.success) return null;
+    return {
+      v: 1,
+      fromVersion: j.fromVersion,
+      toVersion: r.data.version,
+      issuedAt: r.data.issuedAt,
+      upserts: r.data.entries,
+      removals: j.removals as string[],
+    };
+  }
+
+  /**
+   * Writes the copy whole now, on the event loop (at load and for a snapshot, both rare), and
+   * drops the journals it covers. While a compaction is under way off the loop it is left to that
+   * one (one writer at a time, so the file never goes back to an older version).
    */
   protected persist(): void {
     if (!this.persistPath) return;
@@ -282,36 +412,50 @@ export class VersionedCopy<K, E extends K = K> {
       this.dirty = true;
       return;
     }
-    const { tmp, data } = this.persistable(this.persistPath);
-    writeFileSync(tmp, data);
-    renameSync(tmp, this.persistPath);
+    try {
+      this.writeWholeSync(this.persistPath);
+    } catch (err) {
+      this.onPersistError(err);
+    }
+  }
+
+  private writeWholeSync(path: string): void {
+    const data = this.persistable();
+    writeFileSync(`${path}.tmp`, data);
+    renameSync(`${path}.tmp`, path);
+    rmSync(this.compactingPath, { force: true });
+    rmSync(this.journalPath, { force: true });
+    this.journalBytes = 0;
   }
 
   /**
-   * Writes the copy off the event loop (a change: one per hold opened, moved or lifted, at every
-   * gate of the site). Opening and renaming a file wait for the filesystem's journal, which the
-   * outbox's fsyncs keep busy: done on the loop, each write stalled every gate of a process by
-   * ~10 ms (bench/NOTES.md § Latency under load). Changes that arrive meanwhile are written
-   * together by the next write.
+   * The journal has grown: the copy is written whole off the event loop. The journal so far is
+   * set aside first (renamed to a name not in use: no wait on the filesystem's journal) and goes
+   * once the whole copy is on disk; changes meanwhile start a new journal.
    */
-  private persistSoon(): void {
-    if (!this.persistPath) return;
+  private compactSoon(): void {
     this.dirty = true;
-    if (this.writing) return;
-    const p = this.writeLoop(this.persistPath);
+    if (this.writing || !this.persistPath) return;
+    const p = this.compactLoop(this.persistPath);
     this.writing = p;
-    // Reported to whoever awaits persisted(); the next change writes the whole copy again.
-    p.catch(() => undefined);
+    p.catch((err: unknown) => this.onPersistError(err));
   }
 
-  private async writeLoop(path: string): Promise<void> {
-    await undefined; // from here on, persistSoon has recorded this write as the one in flight
+  private async compactLoop(path: string): Promise<void> {
+    await undefined; // from here on, compactSoon has recorded this write as the one in flight
     try {
       while (this.dirty) {
         this.dirty = false;
-        const { tmp, data } = this.persistable(path);
-        await writeFile(tmp, data);
-        await rename(tmp, path);
+        // A journal left by a failed compaction stays where it is (it is covered all the same).
+        if (!existsSync(this.compactingPath))
+          try {
+            renameSync(this.journalPath, this.compactingPath);
+          } catch {}
+        this.journalBytes = 0;
+        const data = this.persistable();
+        await writeFile(`${path}.tmp-bg`, data);
+        await rename(`${path}.tmp-bg`, path);
+        await rm(this.compactingPath, { force: true });
       }
     } catch (err) {
       this.dirty = true;
@@ -322,7 +466,7 @@ export class VersionedCopy<K, E extends K = K> {
     }
   }
 
-  private persistable(path: string): { tmp: string; data: Buffer } {
+  private persistable(): Buffer {
     const snapshot: Snapshot<K> = {
       v: 1,
       version: this.version ?? 0,
@@ -331,10 +475,7 @@ export class VersionedCopy<K, E extends K = K> {
     };
     const body = Buffer.from(JSON.stringify(snapshot), 'utf8');
     const stamp: Stamp = { form: FORM, schema: this.fingerprintOf(), sha256: sha256(body) };
-    // Write-then-rename: a power cut leaves the old list or the new one, never half of one.
-    return {
-      tmp: `${path}.tmp`,
-      data: Buffer.concat([Buffer.from(`${JSON.stringify(stamp)}\n`, 'utf8'), body]),
-    };
+    // Written then renamed: a crash leaves the old list or the new one, never half of one.
+    return Buffer.concat([Buffer.from(`${JSON.stringify(stamp)}\n`, 'utf8'), body]);
   }
 }
