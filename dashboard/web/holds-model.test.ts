@@ -4,6 +4,7 @@ import { parseDates, parseTenths } from './app/admin/policy.ts';
 import { activeByPerson, fromFeed, roomText, stageText } from './app/holds-model.ts';
 import { asPersonLog } from './app/hr/log-model.ts';
 import { setLang, TABLES } from './app/i18n.ts';
+import { personHold } from '../../test/doubles/site/person-hold.ts';
 
 afterEach(() => setLang('zh'));
 
@@ -27,25 +28,10 @@ describe('holds on the pages', () => {
   });
 
   it('keeps active holds by person; reads the feed event', () => {
-    const base = {
-      name: '',
-      stage: 'fever' as const,
-      since: 1,
-      updatedAt: 1,
-      gateId: 'g',
-      temperatureTenths: 380,
-      readingIds: [],
-      room: null,
-      by: 'hub',
-      note: '',
-      liftedAt: null,
-      liftedBy: null,
-      liftReason: null,
-      returnDate: null,
-    };
+    const base = { since: 1, updatedAt: 1, temperatureTenths: 380 };
     const m = activeByPerson([
-      { ...base, employeeNo: 'E1', state: 'active' },
-      { ...base, employeeNo: 'E2', state: 'lifted' },
+      personHold({ ...base, employeeNo: 'E1', state: 'active' }),
+      personHold({ ...base, employeeNo: 'E2', state: 'lifted' }),
     ]);
     expect([...m.keys()]).toEqual(['E1']);
     expect(fromFeed({ version: 3, holds: [] })).toEqual([]);

@@ -11,26 +11,10 @@ import { describe, expect, it } from 'vitest';
 import type { HoldsSnapshot, PersonHold } from '../../protocols/site/holds.ts';
 import { SiteHolds } from './holds.ts';
 import { testGate } from '../../test/doubles/edge/gate-io.ts';
+import { personHold } from '../../test/doubles/site/person-hold.ts';
 
 const HOUR = 3600_000;
-const hold = (o: Partial<PersonHold> & Pick<PersonHold, 'employeeNo'>): PersonHold => ({
-  name: '',
-  state: 'active',
-  stage: 'fever',
-  since: 0,
-  updatedAt: 0,
-  gateId: 'g',
-  temperatureTenths: 382,
-  readingIds: [],
-  room: null,
-  by: 'hub',
-  note: '',
-  liftedAt: null,
-  liftedBy: null,
-  liftReason: null,
-  returnDate: null,
-  ...o,
-});
+const hold = personHold;
 const snapshot = (version: number, entries: PersonHold[]): HoldsSnapshot => ({
   v: 1,
   version,

@@ -17,6 +17,7 @@ import { AccessList } from './access-list.ts';
 import { SiteHolds } from './holds.ts';
 import { type ListName, SiteLists } from './site-lists.ts';
 import { SitePolicyCopy } from './site-policy.ts';
+import { personHold } from '../../test/doubles/site/person-hold.ts';
 
 const entry = (employeeNo: string): AccessEntry => ({
   employeeNo,
@@ -114,24 +115,16 @@ describe('site lists at the gate', () => {
 });
 
 const T0 = Date.UTC(2026, 11, 6, 1, 0);
-const hold = (employeeNo: string, readingId: string): PersonHold => ({
-  employeeNo,
-  name: '张伟',
-  state: 'active',
-  stage: 'fever',
-  since: T0,
-  updatedAt: T0,
-  gateId: 'gate-2',
-  temperatureTenths: 382,
-  readingIds: [readingId],
-  room: { id: 'room-a', name: '临时隔离室A' },
-  by: 'hub',
-  note: '',
-  liftedAt: null,
-  liftedBy: null,
-  liftReason: null,
-  returnDate: null,
-});
+const hold = (employeeNo: string, readingId: string): PersonHold =>
+  personHold({
+    employeeNo,
+    name: '张伟',
+    since: T0,
+    updatedAt: T0,
+    gateId: 'gate-2',
+    readingIds: [readingId],
+    room: { id: 'room-a', name: '临时隔离室A' },
+  });
 const holdsChange = (from: number, to: number, upserts: PersonHold[]) =>
   JSON.stringify({ v: 1, fromVersion: from, toVersion: to, issuedAt: T0, upserts, removals: [] });
 
@@ -167,19 +160,59 @@ describe('a holds change on disk before it is acknowledged', () => {
     // A small journal limit: whole-copy writes start while changes keep coming.
     const t = lists(persistedHolds(dir, 2_000));
     t.l.onHolds(JSON.stringify({ v: 1, version: 1, issuedAt: T0, entries: [] }));
-    const crashes: Array<{ dir: string; version: number }> = [];
+    // The data folder as a crash leaves it: taken only while no file operation of the whole-copy
+    // write is under way on the thread pool (before and after each one, and after each change
+    // when none is), with the version the gate had acknowledged by then.
+    const crashes: Array<{ dir: string; version: number; at: string }> = [];
+    let running = 0;
+    const crash = (at: string) =>
+      crashes.push({ dir: crashCopy(dir), version: t.holds.version as number, at });
+    const ops = t.holds.fsAsync;
+    const step =
+      <A extends unknown[]>(name: string, f: (...a: A) => Promise<unknown>) =>
+      async (...a: A) => {
+        crash(`before ${name}`);
+        running++;
+        try {
+          await f(...a);
+        } finally {
+          running--;
+        }
+        crash(`after ${name}`);
+      };
+    t.holds.fsAsync = {
+      writeFile: step('write', ops.writeFile) as typeof ops.writeFile,
+      rename: step('rename', ops.rename) as typeof ops.rename,
+      rm: step('remove', ops.rm) as typeof ops.rm,
+    };
     for (let v = 2; v <= 60; v++) {
       t.l.onHoldsChange(holdsChange(v - 1, v, [hold(`E${v}`, `site:gate-2:${v}`)]));
-      crashes.push({ dir: crashCopy(dir), version: v });
+      if (running === 0) crash(`change ${v}`);
       if (v % 7 === 0) await new Promise((r) => setImmediate(r)); // let a whole-copy write progress
     }
+    await t.holds.persisted();
+    // Every step of a whole-copy write was crashed at, with changes before, during and after.
+    for (const at of [
+      'before write',
+      'after write',
+      'before rename',
+      'after rename',
+      'before remove',
+      'after remove',
+    ])
+      expect(
+        crashes.some((c) => c.at === at),
+        at,
+      ).toBe(true);
     for (const c of crashes) {
       const again = lists(persistedHolds(c.dir));
-      expect(again.holds.version, `crash after change ${c.version}`).toBe(c.version);
-      expect(again.holds.holdFor(`E${c.version}`, T0)?.stage).toBe('fever');
+      expect(again.holds.version, `crash at ${c.at}`).toBe(c.version);
+      expect(again.holds.holdFor(`E${c.version}`, T0)?.stage, `crash at ${c.at}`).toBe('fever');
       expect(again.holds.holdFor('E2', T0)?.stage).toBe('fever');
     }
     // A snapshot (a gate that missed a change) while a whole-copy write may be under way.
+    t.holds.fsAsync = ops;
+    t.l.onHoldsChange(holdsChange(60, 61, [hold('E61', 'site:gate-2:61')]));
     t.l.onHolds(
       JSON.stringify({ v: 1, version: 80, issuedAt: T0, entries: [hold('E80', 'site:gate-2:80')] }),
     );

@@ -16,6 +16,7 @@ import { AccessList, StoredAccessList } from './access-list.ts';
 import { SiteHolds, StoredHoldsSnapshot } from './holds.ts';
 import { type ListName, SiteLists } from './site-lists.ts';
 import { SitePolicyCopy } from './site-policy.ts';
+import { personHold } from '../../test/doubles/site/person-hold.ts';
 
 const DAY = 86_400_000;
 const T0 = Date.UTC(2026, 2, 5, 0, 0);
@@ -34,24 +35,15 @@ const accessSnapshot: AccessListSnapshot = {
   issuedAt: T0,
   entries: [entry('E1'), entry('E2'), entry('V1', { kind: 'visitor', validFrom: T0, validUntil: T0 + DAY })],
 };
-const hold = (o: Partial<PersonHold> & Pick<PersonHold, 'employeeNo'>): PersonHold => ({
-  name: '张伟',
-  state: 'active',
-  stage: 'fever',
-  since: T0,
-  updatedAt: T0,
-  gateId: 'gate-1',
-  temperatureTenths: 382,
-  readingIds: [],
-  room: { id: 'room-a', name: '临时隔离室A' },
-  by: 'hub',
-  note: '',
-  liftedAt: null,
-  liftedBy: null,
-  liftReason: null,
-  returnDate: null,
-  ...o,
-});
+const hold = (o: Partial<PersonHold> & Pick<PersonHold, 'employeeNo'>): PersonHold =>
+  personHold({
+    name: '张伟',
+    since: T0,
+    updatedAt: T0,
+    gateId: 'gate-1',
+    room: { id: 'room-a', name: '临时隔离室A' },
+    ...o,
+  });
 const holdsSnapshot: HoldsSnapshot = {
   v: 1,
   version: 9,

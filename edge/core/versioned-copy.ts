@@ -126,6 +126,12 @@ export class VersionedCopy<K, E extends K = K> {
   compactAfterBytes = 256 * 1024;
   /** A journal append or a whole-copy write that failed (the copy in memory is current). */
   onPersistError: (err: unknown) => void = () => undefined;
+  /**
+   * The file operations of a whole-copy write off the loop, one at a time: a test steps between
+   * them to take the data folder as a crash would leave it (a copy taken while one runs on the
+   * thread pool is no state a crash can leave).
+   */
+  fsAsync = { writeFile, rename, rm };
 
   constructor(
     /** What a seed file (an operator's) is validated with: the hub's snapshot. */
@@ -453,9 +459,9 @@ export class VersionedCopy<K, E extends K = K> {
           } catch {}
         this.journalBytes = 0;
         const data = this.persistable();
-        await writeFile(`${path}.tmp-bg`, data);
-        await rename(`${path}.tmp-bg`, path);
-        await rm(this.compactingPath, { force: true });
+        await this.fsAsync.writeFile(`${path}.tmp-bg`, data);
+        await this.fsAsync.rename(`${path}.tmp-bg`, path);
+        await this.fsAsync.rm(this.compactingPath, { force: true });
       }
     } catch (err) {
       this.dirty = true;
