@@ -297,6 +297,21 @@ describe('retained alert list', () => {
   let h: Harness;
   afterEach(() => h.close());
 
+  it('a burst of changes in one turn (a site’s gates dropping off together) is one retained list, with all of them', async () => {
+    h = openHarness();
+    const lists = () => h.published.filter((p) => p.topic === DashboardTopic.alerts(SITE)).length;
+    const before = lists();
+    // 50: what fits the list's 60 KB budget (the test below is about what does not).
+    for (let i = 0; i < 50; i++)
+      h.svc.onGateAlert(condition('thermometer-offline', true, { id: `off-${i}`, gateId: `gate-${i}` }));
+    // Each change goes out at once on its own topic; the list of open alerts waits for the turn's end.
+    expect(alertStates(h).filter((a) => a.id.startsWith('off-'))).toHaveLength(50);
+    expect(lists()).toBe(before);
+    await new Promise((r) => setImmediate(r));
+    expect(lists()).toBe(before + 1);
+    expect(retainedList(h)?.alerts.filter((a) => a.id.startsWith('off-'))).toHaveLength(50);
+  });
+
   it('stays under the broker payload budget, keeping the most severe alerts, and says it left some out', () => {
     h = openHarness({ maxListBytes: 4000 });
     for (let i = 0; i < 20; i++)
@@ -304,6 +319,7 @@ describe('retained alert list', () => {
         gateAlert('mask-missing', { id: `mm${i}`, employeeNo: `E${i}`, detail: 'x'.repeat(100) }),
       );
     h.svc.onGateAlert(condition('fire-alarm', true, { id: 'fire' }));
+    h.svc.flushAlertList();
     const last = h.published.filter((p) => p.topic === DashboardTopic.alerts(SITE)).at(-1);
     expect(Buffer.byteLength(last?.payload ?? '')).toBeLessThanOrEqual(4000);
     const list = retainedList(h);

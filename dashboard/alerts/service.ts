@@ -56,6 +56,8 @@ class Service implements AlertsService, DomainCtx {
   private readonly db: Database;
   private readonly plans: PlanPublisher;
   private readonly publisher: AlertPublisher;
+  /** A change is waiting for the retained list (listSoon). */
+  private listDue = false;
   private readonly escalator: Escalator;
   private readonly alertListeners = new Set<(a: AlertState) => void>();
   private readonly roomListeners = new Set<(rooms: RoomView[]) => void>();
@@ -237,7 +239,7 @@ class Service implements AlertsService, DomainCtx {
       this.publisher.state(state);
       for (const fn of this.alertListeners) this.notify(fn, state);
     }
-    if (changed.length) this.publishList();
+    if (changed.length) this.listSoon();
     if (rooms) {
       this.publishPlans(false);
       const views = this.rooms();
@@ -255,7 +257,31 @@ class Service implements AlertsService, DomainCtx {
     }
   }
 
+  /**
+   * The retained list of open alerts goes out once per turn of the event loop at most. It was
+   * re-read (every open alert, up to 10,000) and published (up to 60 KB, retained) after every
+   * change: a site whose 1,000 gates drop off together made that a thousand times over, and the
+   * hub cut the dashboard off for its publish rate (bench/NOTES.md § Scale, third round).
+   */
+  private listSoon(): void {
+    if (this.listDue) return;
+    this.listDue = true;
+    setImmediate(() => this.flushAlertList());
+  }
+
+  /** Publishes the retained list now if a change is waiting for it (tests; before a stop). */
+  flushAlertList(): void {
+    if (!this.listDue || this.closed) return;
+    this.listDue = false;
+    try {
+      this.publishList();
+    } catch (e) {
+      this.d.log.error({ err: e }, 'publishing the alert list failed');
+    }
+  }
+
   private publishList(): void {
+    this.listDue = false;
     this.publisher.list(
       this.store.list({ state: 'open', limit: 10_000 }).map((r) => toAlertState(this.d.siteId, r)),
     );
@@ -842,6 +868,7 @@ class Service implements AlertsService, DomainCtx {
 
   private shutdown(): void {
     if (this.closed) return;
+    this.flushAlertList();
     this.closed = true;
     this.abort.abort();
     this.alertListeners.clear();

@@ -105,6 +105,11 @@ export interface AlertsDeps {
 
 /** Errors carry stable codes: TG_DASH_ALERT_NOT_FOUND, TG_DASH_ALERT_BAD_STAGE, TG_DASH_ROOM_* ... */
 export interface AlertsService {
+  /**
+   * Publishes the retained list of open alerts now if a change is waiting for it (it goes out
+   * once per turn of the event loop at most).
+   */
+  flushAlertList(): void;
   // Fed from MQTT by the server (already parsed and validated).
   onGateAlert(a: AlertMessage): void;
   onDecision(d: DecisionMessage): void;

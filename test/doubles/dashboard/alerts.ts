@@ -301,6 +301,7 @@ export function alertStates(h: Harness): AlertState[] {
 }
 
 export function retainedList(h: Harness): AlertStateList | undefined {
+  h.svc.flushAlertList(); // it goes out once per turn: the test asks for it now
   const last = h.published.filter((p) => p.topic === DashboardTopic.alerts(SITE)).at(-1);
   if (!last) return undefined;
   if (last.opts.retain !== true) throw new Error('alert list not retained');
