@@ -1,6 +1,7 @@
 /**
  * Alert states on the broker: every change on `dashboard/alert` (QoS 1), and the retained list of
- * open alerts on `dashboard/alerts` for consumers that start late (the OPC UA server). The hub
+ * open alerts on `dashboard/alerts` for consumers that start late (the OPC UA server; the service
+ * publishes it once per turn of the event loop at most). The hub
  * closes the connection of a client that publishes more than its payload limit (64 KiB by
  * default), so the list keeps the most important alerts that fit and says how many it left out.
  */
