@@ -57,8 +57,17 @@ describe('GyModule', () => {
     m.receive(Command.StopContinuous);
     const n = chunks.length;
     expect(new GyFrameParser().push(Uint8Array.from(chunks.flatMap((c) => [...c])))).toHaveLength(n);
-    await new Promise((r) => setTimeout(r, 100)); // a quiet window: no frame after the stop
+    // No frame after the stop: a second module on the same period, still streaming, shows that
+    // three periods of timers have run (a fixed wait proves nothing on a busy machine).
+    const witness = harness({ periodMs: 40 });
+    witness.m.receive(Command.StartContinuous);
+    await waitFor(() => witness.chunks.length >= 4, {
+      what: 'three more periods at a module still streaming',
+      timeoutMs: 5000,
+      intervalMs: 5,
+    });
     expect(chunks.length).toBe(n);
+    witness.m.dispose();
     m.dispose();
   });
 
