@@ -165,6 +165,7 @@ export async function createHub(config: HubConfig, opts: HubOptions = {}): Promi
     maxClientsIdLength: 128,
     // A subscriber that stops reading must not stall delivery to everybody else for long.
     drainTimeout: 10_000,
+    concurrency: config.limits.deliveryConcurrency,
     ...hooks,
     authorizePublish: storeBeforeAck(hooks.authorizePublish, persistence, log),
   });

@@ -80,6 +80,15 @@ export const Limits = z.strictObject({
     .min(16 * 1024)
     .max(256 * 1024 * 1024)
     .default(4 * 1024 * 1024),
+  /**
+   * Messages the broker delivers at once (aedes's `concurrency`, its default 100). A message stays
+   * in flight until every subscriber's write has called back, at least two turns of the event
+   * loop: with 100 the whole hub delivered 2,000–3,000 messages a second at 1,000 gates against
+   * ~4,000 offered, so verdicts queued for seconds and some were lost (bench/scale.ts, NOTES.md),
+   * and a subscriber whose buffer is full (waiting for 'drain') held up every other client after
+   * 100 of its messages (test/hub/slow-subscriber.test.ts). Each slot holds one message in memory.
+   */
+  deliveryConcurrency: z.number().int().min(1).max(100_000).default(5000),
 });
 
 const Fleet = z.strictObject({

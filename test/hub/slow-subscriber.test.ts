@@ -4,7 +4,8 @@
  * every subscriber before it completes, 100 messages at a time; a subscriber whose socket buffer is
  * full makes its messages wait for 'drain', so with Node's default 16 KiB buffer 100 messages
  * waiting for one lagging dashboard stopped every gate's traffic (bench/scale.ts). The hub's
- * sockets buffer `limits.socketBufferBytes` (4 MiB) instead.
+ * sockets buffer `limits.socketBufferBytes` (4 MiB) instead, and deliver
+ * `limits.deliveryConcurrency` messages at a time (5,000) instead of aedes's 100.
  */
 import type { Socket } from 'node:net';
 import type { MqttClient } from 'mqtt';
@@ -61,4 +62,53 @@ describe('a subscriber that falls behind', () => {
     (dash.stream as Socket).resume();
     await waitFor(() => dashGot === 400, { timeoutMs: 5000, what: 'all 400 readings at the dashboard' });
   });
+
+  it('whose buffer is full holds up nobody else while fewer than deliveryConcurrency of its messages wait', async () => {
+    // The smallest buffer the config allows, so that the dashboard's messages soon wait for
+    // 'drain': each holds one of the broker's delivery slots until the dashboard reads, or is cut
+    // off after drainTimeout (10 s). With aedes's default of 100 slots the terminal's event below
+    // waited for that cut-off.
+    t = await startTestHub({ limits: { socketBufferBytes: 16 * 1024 } });
+    const hub = t.hub;
+    const dash = await client('dash', { clean: false });
+    let dashGot = 0;
+    dash.on('message', (topic) => {
+      if (topic.startsWith('tg/site-1/gate/')) dashGot++;
+    });
+    await dash.subscribeAsync('tg/site-1/#', { qos: 1 });
+    const gateB = await client('gate-b');
+    await gateB.subscribeAsync('face/T2/event', { qos: 1 });
+    const terminal = await client('T2');
+    expect(hub.connectedClients()).toBe(3);
+
+    // 800 messages of 12 kB (9.6 MB) for the dashboard, each published on its own as 800 gates'
+    // decisions would be (one client's publishes are taken a read at a time, so one gate cannot
+    // take many slots). The loopback buffers of a reader that has not read take ~4.3 MB: some
+    // 450 wait for the dashboard, more than 100 and fewer than the hub's slots.
+    (dash.stream as Socket).pause();
+    const messages = 800;
+    expect(messages).toBeLessThan(hub.config.limits.deliveryConcurrency);
+    const body = Buffer.alloc(12_000, 'x');
+    let delivered = 0;
+    const published = Array.from({ length: messages }, (_, i) =>
+      hub.publish(`tg/site-1/gate/g${i}/decision`, body, { qos: 1 }).then(() => delivered++),
+    );
+    // Each is queued for the dashboard's persistent session as the broker takes it.
+    await waitFor(() => hub.queuedMessages() >= messages, {
+      timeoutMs: 10_000,
+      what: 'every message taken by the broker',
+    });
+
+    const event = new Promise<void>((resolve) => gateB.once('message', () => resolve()));
+    await terminal.publishAsync('face/T2/event', '{"serialNo":1}', { qos: 1 });
+    await event;
+    // The event came through while the dashboard was connected and messages still waited for it,
+    // not because the hub had cut the dashboard off and freed its slots.
+    expect(hub.connectedClients()).toBe(3);
+    expect(delivered).toBeLessThan(messages);
+
+    (dash.stream as Socket).resume();
+    await Promise.all(published);
+    await waitFor(() => dashGot === messages, { timeoutMs: 10_000, what: 'every message at the dashboard' });
+  }, 30_000);
 });
