@@ -20,8 +20,13 @@ import { installTrace, resetTrace, startProfile, stopProfile, traceReport } from
 const TRACE = process.env.TG_BENCH_TRACE === '1';
 const PROFILE_DIR = process.env.TG_BENCH_PROFILE_DIR;
 if (TRACE) installTrace();
-const loop = monitorEventLoopDelay({ resolution: 5 });
+// The sampling timer is itself work in every process: at 5 ms it cost 0.7 % of a core per
+// process (20 processes: 14 %, taken from the gates it measures); at 20 ms 0.2 %. A stall still
+// delays the next sample by its full length, so max and the tail are measured as before.
+const RESOLUTION_MS = 20;
+const loop = monitorEventLoopDelay({ resolution: RESOLUTION_MS });
 loop.enable();
+const delay = (ns: number) => Math.max(0, ns / 1e6 - RESOLUTION_MS).toFixed(1);
 process.on('SIGHUP', () => {
   loop.reset();
   if (TRACE) resetTrace();
@@ -29,7 +34,8 @@ process.on('SIGHUP', () => {
 });
 process.on('SIGUSR2', () => {
   process.stdout.write(
-    `loop p99 ${(loop.percentile(99) / 1e6).toFixed(1)} max ${(loop.max / 1e6).toFixed(1)}\n`,
+    // The histogram holds the intervals between samples: the delay is what exceeds the resolution.
+    `loop p99 ${delay(loop.percentile(99))} max ${delay(loop.max)}\n`,
   );
   if (TRACE) process.stdout.write(`${traceReport()}\n`);
   if (PROFILE_DIR) void stopProfile(PROFILE_DIR);
