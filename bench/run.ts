@@ -397,7 +397,7 @@ async function main(): Promise<void> {
     say('bench: wrote bench/RESULTS.md and bench/results.json');
   }
   say(
-    `bench: ${(totalS / 60).toFixed(1)} min; targets met ${targets.filter((t) => t.met === true).length}, missed ${targets.filter((t) => t.met === false).length}, not measured ${targets.filter((t) => t.met === null).length}`,
+    `bench: ${(totalS / 60).toFixed(1)} min; targets met ${targets.filter((t) => t.met === true).length}, missed ${targets.filter((t) => t.met === false).length}, information (n/a) ${targets.filter((t) => t.met === null).length}`,
   );
   process.exit(outcomes.every((o) => o.ok) ? 0 : 1);
 }
