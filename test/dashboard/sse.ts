@@ -13,6 +13,12 @@ export interface SseStream {
   events: SseEvent[];
   comments: string[];
   ended: boolean;
+  /**
+   * The id a browser's EventSource would resume from: the last id received. Frames without an id
+   * (the fleet snapshot) leave it alone, as in the HTML standard; the last event of `events` may be
+   * one of those.
+   */
+  lastEventId: string | undefined;
   /** Events of one type, data parsed. */
   of<T = unknown>(type: string): T[];
   /** Waits until at least n events of this type arrived. */
@@ -39,6 +45,7 @@ export function openSse(port: number, path: string, headers: Record<string, stri
         events: [],
         comments: [],
         ended: false,
+        lastEventId: undefined,
         of: <T>(type: string) => s.events.filter((e) => e.event === type).map((e) => JSON.parse(e.data) as T),
         waitFor: (type, n, timeoutMs = 5000) =>
           waitFor(
@@ -71,6 +78,7 @@ export function openSse(port: number, path: string, headers: Record<string, stri
             else if (line.startsWith('data: '))
               e.data = (e.data === undefined ? '' : `${e.data}\n`) + line.slice(6);
           }
+          if (e.id !== undefined) s.lastEventId = e.id;
           if (e.event && e.data !== undefined) s.events.push(e as SseEvent);
         }
       });
