@@ -33,6 +33,7 @@ import { AlertsError, AlertsErrorCode } from './errors.ts';
 import { DEFAULT_RETRY, Escalator, type RetryPolicy } from './escalation.ts';
 import { conditionOver, ingestCondition, ingestReport } from './ingest.ts';
 import { isCondition, severityOf } from './kinds.ts';
+import { OncePerTurn } from '../../kernel/turn.ts';
 import { AlertPublisher, DEFAULT_MAX_LIST_BYTES } from './publisher.ts';
 import { recheckReading, validateRecheck } from './recheck.ts';
 import { type AlertRecord, AlertStore, toAlertState } from './store.ts';
@@ -56,8 +57,15 @@ class Service implements AlertsService, DomainCtx {
   private readonly db: Database;
   private readonly plans: PlanPublisher;
   private readonly publisher: AlertPublisher;
-  /** A change is waiting for the retained list (listSoon). */
-  private listDue = false;
+  /** The retained list, once per turn after changes (listSoon). */
+  private readonly retainedList = new OncePerTurn(() => {
+    if (this.closed) return;
+    try {
+      this.publishList();
+    } catch (e) {
+      this.d.log.error({ err: e }, 'publishing the alert list failed');
+    }
+  });
   private readonly escalator: Escalator;
   private readonly alertListeners = new Set<(a: AlertState) => void>();
   private readonly roomListeners = new Set<(rooms: RoomView[]) => void>();
@@ -74,8 +82,15 @@ class Service implements AlertsService, DomainCtx {
   private again = false;
   private lastPrune = 0;
   private closed = false;
-  /** Plans for newly seen gates are due at the end of this turn (plansForNewGates). */
-  private plansDue = false;
+  /** Plans for the gates first seen in this turn (plansForNewGates). */
+  private readonly newGatePlans = new OncePerTurn(() => {
+    if (this.closed) return;
+    try {
+      this.publishPlans(false);
+    } catch (e) {
+      this.d.log.error({ err: e }, 'isolation plans for new gates failed');
+    }
+  });
 
   constructor(readonly d: AlertsDeps) {
     this.db = d.db;
@@ -264,24 +279,15 @@ class Service implements AlertsService, DomainCtx {
    * hub cut the dashboard off for its publish rate (bench/NOTES.md § Scale, third round).
    */
   private listSoon(): void {
-    if (this.listDue) return;
-    this.listDue = true;
-    setImmediate(() => this.flushAlertList());
+    this.retainedList.request();
   }
 
   /** Publishes the retained list now if a change is waiting for it (tests; before a stop). */
   flushAlertList(): void {
-    if (!this.listDue || this.closed) return;
-    this.listDue = false;
-    try {
-      this.publishList();
-    } catch (e) {
-      this.d.log.error({ err: e }, 'publishing the alert list failed');
-    }
+    this.retainedList.flush();
   }
 
   private publishList(): void {
-    this.listDue = false;
     this.publisher.list(
       this.store.list({ state: 'open', limit: 10_000 }).map((r) => toAlertState(this.d.siteId, r)),
     );
@@ -314,17 +320,7 @@ class Service implements AlertsService, DomainCtx {
    * it). Rooms and occupancy do not change with a new gate: the room views are not announced.
    */
   private plansForNewGates(): void {
-    if (this.plansDue) return;
-    this.plansDue = true;
-    setImmediate(() => {
-      this.plansDue = false;
-      if (this.closed) return;
-      try {
-        this.publishPlans(false);
-      } catch (e) {
-        this.d.log.error({ err: e }, 'isolation plans for new gates failed');
-      }
-    });
+    this.newGatePlans.request();
   }
 
   private foreign(siteId: string, what: string): boolean {
@@ -858,11 +854,12 @@ class Service implements AlertsService, DomainCtx {
 
   republish(): void {
     if (this.closed) return;
+    // The list now, which also answers a change of this turn waiting for it.
+    this.retainedList.now();
     try {
-      this.publishList();
       this.publishPlans(true);
     } catch (e) {
-      this.d.log.error({ err: e }, 'republishing alerts and plans failed');
+      this.d.log.error({ err: e }, 'republishing isolation plans failed');
     }
   }
 

@@ -10,6 +10,7 @@ import tls from 'node:tls';
 import type { Aedes, Client } from 'aedes';
 import { HubError, HubErrorCode } from '../errors.ts';
 import type { Logger } from '../log.ts';
+import { OncePerTurn } from '../../kernel/turn.ts';
 
 export interface Listening {
   port: number | undefined;
@@ -96,13 +97,11 @@ export async function listen(broker: Aedes, o: ListenOptions): Promise<Listening
  * waits longer than that turn. Relies on mqtt-packet's cork per packet; without it nothing is held.
  */
 const heldSockets = new Set<Coalesced>();
-let turnEnding = false;
-function endTurn(): void {
-  turnEnding = false;
+const endOfTurn = new OncePerTurn(() => {
   const held = [...heldSockets];
   heldSockets.clear();
   for (const c of held) c.release();
-}
+});
 
 interface Coalesced {
   release(): void;
@@ -124,10 +123,7 @@ export function coalesceWrites(socket: net.Socket): void {
   socket.cork = () => {
     if (packets++ === 0) {
       heldSockets.add(c);
-      if (!turnEnding) {
-        turnEnding = true;
-        setImmediate(endTurn);
-      }
+      endOfTurn.request();
     } else if (!held) {
       held = true;
       cork();

@@ -34,6 +34,7 @@ import { deserialize, serialize } from 'node:v8';
 import Database from 'better-sqlite3';
 import { type IndexedSub, SubscriptionIndex } from './subscription-index.ts';
 import { startWalCheckpointer, type WalCheckpointer } from './wal-checkpointer.ts';
+import { OncePerTurn } from '../../kernel/turn.ts';
 
 type Packet = Record<string, unknown> & {
   topic?: string;
@@ -150,7 +151,8 @@ export class SqlitePersistence {
   /** Writes of the current batch, and what waits for its commit. */
   private pending: Array<() => void> = [];
   private afterCommit: Array<(err: Error | null) => void> = [];
-  private flushScheduled = false;
+  /** The batch's commit, at the end of the turn that wrote (flush() also commits at once). */
+  private readonly endOfTurn = new OncePerTurn(() => this.flush());
   /** Aliases held in all `queues`. */
   private aliases = 0;
   private readonly q;
@@ -471,12 +473,7 @@ export class SqlitePersistence {
   }
 
   private schedule(): void {
-    if (this.flushScheduled) return;
-    this.flushScheduled = true;
-    setImmediate(() => {
-      this.flushScheduled = false;
-      this.flush();
-    });
+    this.endOfTurn.request();
   }
 
   private queueOf(clientId: string): ClientQueue {
