@@ -15,6 +15,8 @@ import {
   status,
 } from '../../test/doubles/dashboard/alerts.ts';
 
+const nextTurn = () => new Promise<void>((r) => setImmediate(r));
+
 async function closeEpisode(h: Harness, id: string): Promise<AlertState> {
   h.svc.confirmArrival(id, guard);
   await h.svc.recordRecheck(id, guard, { temperatureTenths: 365, instrument: 'handheld' });
@@ -147,15 +149,44 @@ describe('isolation plans', () => {
     });
 
     const f = fever(h, { gateId: 'gate-a', told: 'RA' });
+    // Plans follow at the end of the turn (below).
+    await nextTurn();
     // One free room left: both gates name it (a room with space beats "wait for a guard").
     expect(plans(h).get('gate-a')?.room?.id).toBe('RB');
     expect(plans(h).get('gate-b')?.room?.id).toBe('RB');
     fever(h, { gateId: 'gate-b', employeeNo: 'E9', told: 'RB' });
+    await nextTurn();
     expect(plans(h).get('gate-a')?.room).toBeNull();
     expect(plans(h).get('gate-b')?.room).toBeNull();
 
     await closeEpisode(h, f.id);
+    await nextTurn();
     expect(plans(h).get('gate-a')?.room?.id).toBe('RA');
+  });
+
+  it('room changes of one turn send each gate its last plan once, not one per change', async () => {
+    // A dashboard catching up on a backlog takes many fevers in one turn; with a plan per change a
+    // 1,000-gate site published thousands of retained plans at once and the hub cut the dashboard
+    // off for its publish rate (bench/scale.ts).
+    h = openHarness({
+      gates: ['gate-a', 'gate-b'],
+      rooms: [room('RA', { 'gate-a': 10, 'gate-b': 80 }), room('RB', { 'gate-a': 60, 'gate-b': 20 })],
+    });
+    h.svc.republish();
+    const isolation = () => h.published.filter((p) => p.topic.endsWith('/isolation'));
+    const before = isolation().length;
+    // Both rooms fill in one turn: gate-a's plan would go RA → RB → none.
+    fever(h, { gateId: 'gate-a', told: 'RA' });
+    fever(h, { gateId: 'gate-b', employeeNo: 'E9', told: 'RB' });
+    expect(isolation()).toHaveLength(before);
+    await nextTurn();
+    expect(
+      isolation()
+        .slice(before)
+        .map((p) => p.topic),
+    ).toEqual(['tg/site-1/gate/gate-a/isolation', 'tg/site-1/gate/gate-b/isolation']);
+    expect(plans(h).get('gate-a')?.room).toBeNull();
+    expect(plans(h).get('gate-b')?.room).toBeNull();
   });
 
   it('a gate seen for the first time gets its plan; republish() re-sends every plan', async () => {

@@ -82,8 +82,11 @@ class Service implements AlertsService, DomainCtx {
   private again = false;
   private lastPrune = 0;
   private closed = false;
-  /** Plans for the gates first seen in this turn (plansForNewGates). */
-  private readonly newGatePlans = new OncePerTurn(() => {
+  /**
+   * The gates' isolation plans, made once per turn of the event loop from the rooms as they are
+   * then, after room changes (announce) and for gates first seen (plansForNewGates).
+   */
+  private readonly plansSoon = new OncePerTurn(() => {
     if (this.closed) return;
     try {
       this.publishPlans(false);
@@ -256,7 +259,12 @@ class Service implements AlertsService, DomainCtx {
     }
     if (changed.length) this.listSoon();
     if (rooms) {
-      this.publishPlans(false);
+      // Once per turn, not per step: a room that fills changes the plan of every gate that named
+      // it (all 1,000 where no room lists distances), and a dashboard catching up on a backlog
+      // takes many fevers in one turn. Per step, that was a burst of thousands of retained
+      // publishes, over the hub's rate limit for the dashboard: the hub cut it off for 10 s
+      // (TG_HUB_RATE_LIMIT, bench/scale.ts at 1,000 gates). Only each gate's last plan matters.
+      this.plansSoon.request();
       const views = this.rooms();
       for (const fn of this.roomListeners) this.notify(fn, views);
     }
@@ -320,7 +328,7 @@ class Service implements AlertsService, DomainCtx {
    * it). Rooms and occupancy do not change with a new gate: the room views are not announced.
    */
   private plansForNewGates(): void {
-    this.newGatePlans.request();
+    this.plansSoon.request();
   }
 
   private foreign(siteId: string, what: string): boolean {
