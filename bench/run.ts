@@ -344,11 +344,12 @@ async function main(): Promise<void> {
   };
   const targets = outcomes.flatMap((o) => targetsOf(o.result).map((t) => ({ bench: o.name, ...t })));
   const mark = (m: boolean | null) => (m === true ? 'yes' : m === false ? '**no**' : 'n/a');
+  const kept = outcomes.filter((o) => / \(kept from [^)]*\)$/.test(o.exit));
   const notesFile = join(ROOT, 'bench', 'NOTES.md');
   const md = [
     '# ThermoGate benchmark results',
     '',
-    `Written by \`npm run bench\` on ${new Date().toISOString()} in ${(totalS / 60).toFixed(1)} minutes.`,
+    `Written by \`npm run bench\` on ${new Date().toISOString()} in ${(totalS / 60).toFixed(1)} minutes${kept.length ? ` (${outcomes.length - kept.length} of ${outcomes.length} benchmarks run; ${kept.length} kept from earlier runs with \`--keep-others\`: see "Runs")` : ''}.`,
     '',
     `**Machine:** ${machine.cores} × ${machine.cpu}, ${machine.memoryGiB} GiB, ${machine.os}; load average at start ${machine.loadAverageAtStart.join(' / ')}. A shared, noisy machine: compare figures measured side by side in the same run, not across runs.`,
     '',

@@ -91,7 +91,7 @@ class Service implements AlertsService, DomainCtx {
     try {
       this.publishPlans(false);
     } catch (e) {
-      this.d.log.error({ err: e }, 'isolation plans for new gates failed');
+      this.d.log.error({ err: e }, 'publishing isolation plans failed');
     }
   });
 
