@@ -319,8 +319,8 @@ async function main(): Promise<void> {
     for (const h of hosts) h.child.kill('SIGUSR2');
     await sleep(args.profile ? 3000 : 500);
     const loops = hosts.map((h) => {
-      const m = [...h.output().matchAll(/loop p99 ([\d.]+) max ([\d.]+)/g)].pop();
-      return { p99: Number(m?.[1]), max: Number(m?.[2]) };
+      const m = [...h.output().matchAll(/loop p99 ([\d.]+) max ([\d.]+) every (\d+)/g)].pop();
+      return { p99: Number(m?.[1]), max: Number(m?.[2]), everyMs: Number(m?.[3]) };
     });
     const traces = hosts.map((h) => {
       const last = h.output().lastIndexOf('loop p99');
@@ -422,7 +422,7 @@ async function main(): Promise<void> {
         ],
       ),
       '',
-      `Event loop delay of the edge processes during the measured time (beyond the 20 ms sampling interval; a blocking commit of one gate delays the others in its process): p99 ${loops.map((l) => fmt(l.p99, 0)).join(', ')} ms; max ${loops.map((l) => fmt(l.max, 0)).join(', ')} ms.`,
+      `Event loop delay of the edge processes during the measured time (beyond the ${loops[0]?.everyMs} ms sampling interval; a blocking commit of one gate delays the others in its process): p99 ${loops.map((l) => fmt(l.p99, 0)).join(', ')} ms; max ${loops.map((l) => fmt(l.max, 0)).join(', ')} ms.`,
       '',
       ...(args.trace ? [traceTable(traces), ''] : []),
       `Resident memory: edge processes (${PER_PROCESS} gates each) ${rss.hostsMiB.map((x) => fmt(x)).join(', ')} MiB; hub ${fmt(rss.hubMiB)} MiB.`,

@@ -249,6 +249,9 @@ function figuresTable(o: Record<string, unknown>): string {
  * results.json, text from results.json or else from that run's RESULTS.md section (the text
  * between the previous bench's footer line and its own), in BENCHES order, marked with the date.
  */
+/** How a kept figure's exit ends: the date it was measured. */
+const KEPT = / \(kept from [^)]*\)$/;
+
 function keepOthers(outcomes: Outcome[]): void {
   const jsonFile = join(ROOT, 'bench', 'results.json');
   const mdFile = join(ROOT, 'bench', 'RESULTS.md');
@@ -276,9 +279,7 @@ function keepOthers(outcomes: Outcome[]): void {
       file: prev.file,
       ok: prev.exit === 'ok',
       // A figure kept twice keeps the date it was measured, not a chain of "kept from" dates.
-      exit: / \(kept from [^)]*\)$/.test(prev.exit)
-        ? prev.exit
-        : `${prev.exit} (kept from ${last.writtenAt})`,
+      exit: KEPT.test(prev.exit) ? prev.exit : `${prev.exit} (kept from ${last.writtenAt})`,
       seconds: prev.seconds,
       markdown: prev.markdown ?? sections.get(prev.file) ?? '',
       result: prev.result,
@@ -344,7 +345,7 @@ async function main(): Promise<void> {
   };
   const targets = outcomes.flatMap((o) => targetsOf(o.result).map((t) => ({ bench: o.name, ...t })));
   const mark = (m: boolean | null) => (m === true ? 'yes' : m === false ? '**no**' : 'n/a');
-  const kept = outcomes.filter((o) => / \(kept from [^)]*\)$/.test(o.exit));
+  const kept = outcomes.filter((o) => KEPT.test(o.exit));
   const notesFile = join(ROOT, 'bench', 'NOTES.md');
   const md = [
     '# ThermoGate benchmark results',

@@ -4,7 +4,7 @@
  * in `npm run edge`, only sharing the Node process. Prints `ready N` once every gate has started;
  * SIGTERM stops them all. The event loop's delay is watched, because a gate's blocking outbox
  * commit delays the other gates of the same process (never the case with one gate per process):
- * SIGHUP resets the histogram, SIGUSR2 prints `loop p99 MS max MS` (SIGUSR1 belongs to Node's inspector).
+ * SIGHUP resets the histogram, SIGUSR2 prints `loop p99 MS max MS every MS` (the delay beyond the sampling interval, and that interval) (SIGUSR1 belongs to Node's inspector).
  *
  * With TG_BENCH_TRACE=1 the suspects' durations are timed from SIGHUP to SIGUSR2 and printed as
  * `trace …` lines; with TG_BENCH_PROFILE_DIR a CPU profile of that window is written there
@@ -35,7 +35,7 @@ process.on('SIGHUP', () => {
 process.on('SIGUSR2', () => {
   process.stdout.write(
     // The histogram holds the intervals between samples: the delay is what exceeds the resolution.
-    `loop p99 ${delay(loop.percentile(99))} max ${delay(loop.max)}\n`,
+    `loop p99 ${delay(loop.percentile(99))} max ${delay(loop.max)} every ${RESOLUTION_MS}\n`,
   );
   if (TRACE) process.stdout.write(`${traceReport()}\n`);
   if (PROFILE_DIR) void stopProfile(PROFILE_DIR);
