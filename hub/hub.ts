@@ -236,6 +236,7 @@ export async function createHub(config: HubConfig, opts: HubOptions = {}): Promi
     },
     publish,
     log.child({ part: 'holds' }),
+    { minGapMs: config.limits.holdsChangeGapMs, clock },
   );
   let publishedPolicy = 0;
   const publishPolicy = async () => {

@@ -5,7 +5,9 @@
  * with the edge's subscriptions (edge/core/gate.ts subscriptions() and the hub's clock), a retained
  * status and a will; on each face event it answers the terminal with the verdict, then publishes
  * the decision and the reading (and a fever alert when flagged), all valid against the protocol's
- * schemas so the hub and the dashboard do their real work on them; a heartbeat every 10 s. Each
+ * schemas so the hub and the dashboard do their real work on them; a fever decision names the
+ * room of the gate's retained isolation plan, as the edge does (naming none made the dashboard
+ * send the hub a room for every fever, a second holds change); a heartbeat every 10 s. Each
  * terminal (its own credentials) publishes its status and one face event per `1 / rate` seconds;
  * one passage in `feverEvery` of the whole site is a fever (36.0–37.2 °C otherwise).
  *
@@ -65,6 +67,8 @@ interface Lane {
   seq: number;
   /** serialNo → [sent at (epoch), temperature tenths] */
   waiting: Map<number, [number, number]>;
+  /** The room of the gate's isolation plan, named in a fever decision as the edge does. */
+  room: { id: string; name: string } | null;
 }
 
 let site = '';
@@ -180,8 +184,8 @@ function onEvent(l: Lane, payload: Buffer): void {
       reading,
       name: ev.name,
       display,
-      isolationRoom: null,
-      isolationRoomName: null,
+      isolationRoom: fever ? (l.room?.id ?? null) : null,
+      isolationRoomName: fever ? (l.room?.name ?? null) : null,
     }),
     { qos: 1 },
   );
@@ -246,9 +250,11 @@ async function connectLane(url: string, index: number, password: string): Promis
   (gate.stream as { setNoDelay?: (b: boolean) => void }).setNoDelay?.(true);
   const term = await connectRetrying(url, { ...common, clientId: termId, username: termId, password });
   (term.stream as { setNoDelay?: (b: boolean) => void }).setNoDelay?.(true);
-  const l: Lane = { index, gateId, termId, gate, term, serial: 0, seq: 0, waiting: new Map() };
+  const l: Lane = { index, gateId, termId, gate, term, serial: 0, seq: 0, waiting: new Map(), room: null };
   gate.on('message', (topic, payload) => {
     if (topic === `face/${termId}/event`) onEvent(l, payload);
+    else if (topic === `tg/${site}/gate/${gateId}/isolation`)
+      l.room = (JSON.parse(payload.toString()) as { room: { id: string; name: string } | null }).room;
   });
   term.on('message', (_t, payload) => {
     const now = epoch();

@@ -78,7 +78,8 @@ interface Group {
  * The room each gate names for its next flagged person. While free places remain, each gate gets a
  * place of its own (two gates flagging at once must not send two people to a one-person room): the
  * closest gate–room pairs are matched first, each match taking a place. Gates left over once the
- * places are all spoken for share the best room that still has space; null only when none has.
+ * places are all spoken for name rooms that still have space, spread over them (below); null only
+ * when none has.
  *
  * Runs on every fever for every gate of the site, so the work goes by groups of gates that see the
  * rooms alike (Group) rather than by gate: a site of 1,000 gates whose rooms list distances for a
@@ -170,17 +171,54 @@ export function planRooms(
     plan.set(gate, picked);
     reserved.set(picked.id, used(reserved, picked.id) + 1);
   }
-  // The gates left over share the best room with real space: the same for every gate of a group.
-  const shared = new Map<Group, Room | null>();
-  for (const gate of gates) {
-    if (plan.has(gate)) continue;
+  // The gates left over once the places are all spoken for name rooms with real space: the room a
+  // gate already names while it is as near as any with real space, else the nearest room with the
+  // fewest gates naming it per free place (then the least full, then the rooms' order), so they
+  // spread over the rooms in proportion to their places. They all shared the best room before:
+  // each fever changed which room that was, and at 1,000 gates the dashboard sent 1,000–3,000
+  // retained plans a second through the hub, more than the passages themselves (bench/scale.ts,
+  // bench/NOTES.md § Scale, fifth round). Now a fever moves a few plans, a room filling up the share of
+  // gates that named it.
+  const named = new Map<string, number>();
+  for (const r of plan.values()) if (r) named.set(r.id, (named.get(r.id) ?? 0) + 1);
+  const nearestOpen = new Map<Group, Room[]>();
+  const openFor = (gate: string): Room[] => {
     const group = groupOf.get(gate) as Group;
-    let room = shared.get(group);
-    if (room === undefined) {
-      room = bestWithSpace(rooms, occ, gate, rank) ?? null;
-      shared.set(group, room);
+    let open = nearestOpen.get(group);
+    if (!open) {
+      const withSpace = rooms.filter((r) => hasSpace(r, occ));
+      const d = Math.min(...withSpace.map((r) => distanceOf(r, gate)));
+      open = withSpace.filter((r) => distanceOf(r, gate) === d);
+      nearestOpen.set(group, open);
     }
+    return open;
+  };
+  const take = (gate: string, room: Room) => {
     plan.set(gate, room);
+    named.set(room.id, (named.get(room.id) ?? 0) + 1);
+  };
+  const leftover = gates.filter((g) => !plan.has(g));
+  for (const gate of leftover) {
+    const prev = byId.get(previous.get(gate) ?? '');
+    if (prev && openFor(gate).includes(prev)) take(gate, prev);
+  }
+  /** Fewer gates per free place first: a·freeB < b·freeA, whole numbers only. */
+  const lessCrowded = (a: Room, b: Room) =>
+    (named.get(a.id) ?? 0) * (b.capacity - used(occ, b.id)) -
+    (named.get(b.id) ?? 0) * (a.capacity - used(occ, a.id));
+  for (const gate of leftover) {
+    if (plan.has(gate)) continue;
+    let best: Room | undefined;
+    for (const r of openFor(gate))
+      if (
+        !best ||
+        (lessCrowded(r, best) ||
+          used(occ, r.id) - used(occ, best.id) ||
+          (rank.get(r.id) ?? 0) - (rank.get(best.id) ?? 0)) < 0
+      )
+        best = r;
+    if (best) take(gate, best);
+    else plan.set(gate, null);
   }
   return plan;
 }

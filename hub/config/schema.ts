@@ -89,6 +89,13 @@ export const Limits = z.strictObject({
    * 100 of its messages (test/hub/slow-subscriber.test.ts). Each slot holds one message in memory.
    */
   deliveryConcurrency: z.number().int().min(1).max(100_000).default(5000),
+  /**
+   * Least time between two changes of the person holds sent to the gates (the first after a quiet
+   * spell goes at once; changes meanwhile travel together). Each goes to every gate: at 1,000
+   * gates and 5 fevers a second, one message per change was most of the hub's work
+   * (hub/lists/distributor.ts). A hold reaches the other gates at most this much later.
+   */
+  holdsChangeGapMs: z.number().int().min(0).max(10_000).default(1000),
 });
 
 const Fleet = z.strictObject({

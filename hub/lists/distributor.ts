@@ -4,11 +4,19 @@
  * exactly the previous version) and then the full snapshot, retained (QoS 1), which is what a gate
  * that was offline, or missed a change, gets when it (re)subscribes. The store may be changed by
  * another process (the CLI) while the hub runs: the hub polls it.
+ *
+ * A change goes to every gate of the site (1,000 deliveries, each queued for a persistent session),
+ * so changes close together travel as one: a change published at most every `minGapMs`, the first
+ * after a quiet spell at once, and the polls meanwhile answered by the one publish that covers them
+ * (a change spans any versions: fromVersion → toVersion). At 1,000 gates and 5 fevers a second
+ * every hold and room change went out on its own: 5–8 changes a second, more deliveries than the
+ * passages themselves (bench/scale.ts, bench/NOTES.md § Scale, fifth round).
  */
 import { isDeepStrictEqual } from 'node:util';
 import type { z } from 'zod';
 import { parsePayload } from '../../protocols/parse.ts';
 import { type Change, diffEntries, type Snapshot } from '../../protocols/site/versioned-list.ts';
+import { type Clock, systemClock } from '../../kernel/clock.ts';
 import type { Logger } from '../log.ts';
 
 export type Publish = (
@@ -28,15 +36,30 @@ export interface ListSource<E> {
   read: () => Snapshot<E> | null;
 }
 
+export interface DistributorOptions {
+  /** Least time between two changes published; 0: each at once (the default). */
+  minGapMs?: number;
+  clock?: Clock;
+}
+
 export class ListDistributor<E> {
   private published: Snapshot<E> | null = null;
   private chain: Promise<unknown> = Promise.resolve();
+  /** A poll waiting for its turn: it reads the store when it starts, so later polls join it. */
+  private queued: Promise<boolean> | null = null;
+  private lastChangeAt = Number.NEGATIVE_INFINITY;
+  private readonly minGapMs: number;
+  private readonly clock: Clock;
 
   constructor(
     private readonly src: ListSource<E>,
     private readonly publish: Publish,
     private readonly log: Logger,
-  ) {}
+    opts: DistributorOptions = {},
+  ) {
+    this.minGapMs = opts.minGapMs ?? 0;
+    this.clock = opts.clock ?? systemClock;
+  }
 
   /** `retained`: the snapshot the broker already holds (persisted across restarts), if any. */
   async start(retained: Buffer | undefined): Promise<void> {
@@ -56,9 +79,20 @@ export class ListDistributor<E> {
     return this.published;
   }
 
-  /** Publishes the store's version if it is newer than the last one published. Calls run one at a time. */
+  /**
+   * Publishes the store's version if it is newer than the last one published, not sooner than
+   * `minGapMs` after the last change. Calls run one at a time; a call made while another waits for
+   * its turn is answered by that one (true: it published, covering this call's change too).
+   */
   poll(): Promise<boolean> {
-    const run = this.chain.then(() => this.publishIfNewer());
+    if (this.queued) return this.queued;
+    const run = this.chain.then(async () => {
+      const wait = this.lastChangeAt + this.minGapMs - this.clock.now();
+      if (wait > 0) await new Promise<void>((resolve) => this.clock.setTimeout(resolve, wait).unref?.());
+      this.queued = null;
+      return this.publishIfNewer();
+    });
+    this.queued = run;
     this.chain = run.catch(() => undefined);
     return run;
   }
@@ -85,6 +119,7 @@ export class ListDistributor<E> {
       return false;
     }
     if (prev) {
+      this.lastChangeAt = this.clock.now();
       const change: Change<E> = {
         v: 1,
         fromVersion: prev.version,
