@@ -47,9 +47,10 @@ import { SqlitePersistence } from './broker/sqlite-persistence.ts';
 import { storeBeforeAck } from './broker/store-before-ack.ts';
 import { accessListPath } from './config/load.ts';
 import type { HubConfig } from './config/schema.ts';
-import { type Clock, systemClock, type Timer } from '../kernel/clock.ts';
+import { type Clock, systemClock } from '../kernel/clock.ts';
 import { HubErrorCode, Refusal } from './errors.ts';
 import { type FleetAlert, FleetMonitor } from './fleet/monitor.ts';
+import { SnapshotPacer } from './fleet/pacer.ts';
 import { type HomeAssistantHandle, startHomeAssistant } from './homeassistant/index.ts';
 import { createLogger, type Logger } from './log.ts';
 import { brokerTap, type OpcuaServerHandle, startOpcua } from './opcua/index.ts';
@@ -76,7 +77,11 @@ export interface HubOptions {
 
 export interface FleetApi {
   snapshot(): FleetSnapshot;
-  /** Calls `fn` after each change (not throttled); returns the unsubscribe function. */
+  /**
+   * Calls `fn` with each snapshot the hub publishes (paced like the retained one:
+   * `fleet.publishIntervalMs` for a device's state, `fleet.refreshIntervalMs` for times and
+   * counters), shared by the listeners: read it, do not change it. Returns the unsubscribe function.
+   */
   onChange(fn: (snapshot: FleetSnapshot) => void): () => void;
   onAlert(fn: (a: FleetAlert) => void): () => void;
 }
@@ -446,28 +451,32 @@ export async function createHub(config: HubConfig, opts: HubOptions = {}): Promi
   await holds.start(retainedHolds);
   await publishPolicy();
 
-  // Fleet snapshot: retained, QoS 0, at most every publishIntervalMs.
-  let snapshotTimer: Timer | undefined;
-  let lastSnapshotAt = 0;
-  const publishSnapshot = () => {
-    snapshotTimer = undefined;
-    lastSnapshotAt = now();
-    publish(HubTopic.fleet(site), JSON.stringify(fleet.snapshot(now())), { qos: 0, retain: true }).catch(
-      (e) => log.warn({ err: (e as Error).message }, 'fleet snapshot not published'),
-    );
-  };
-  fleet.on('change', () => {
-    if (snapshotTimer || closing) return;
-    const wait = Math.max(0, lastSnapshotAt + config.fleet.publishIntervalMs - now());
-    snapshotTimer = clock.setTimeout(publishSnapshot, wait);
+  // Fleet snapshot: retained, QoS 0, and to the in-process listeners (OPC UA, Home Assistant); a
+  // device's state within publishIntervalMs, its times and counters within refreshIntervalMs
+  // (hub/fleet/pacer.ts). The listeners got a snapshot of their own at every change before: at
+  // 1,000 gates, a copy of 2,000 devices per passage.
+  const snapshotListeners = new Set<(s: FleetSnapshot) => void>();
+  const pacer = new SnapshotPacer({
+    clock,
+    intervalMs: config.fleet.publishIntervalMs,
+    refreshMs: config.fleet.refreshIntervalMs,
+    publish: () => {
+      if (closing) return;
+      const snapshot = fleet.snapshot(now());
+      publish(HubTopic.fleet(site), JSON.stringify(snapshot), { qos: 0, retain: true }).catch((e) =>
+        log.warn({ err: (e as Error).message }, 'fleet snapshot not published'),
+      );
+      for (const fn of snapshotListeners) fn(snapshot);
+    },
   });
+  fleet.on('change', (material) => pacer.changed(material));
   fleet.on('alert', ({ topic, alert }) => {
     log.warn({ gateId: alert.gateId, active: alert.active, detail: alert.detail }, 'fleet alert');
     publish(topic, JSON.stringify(alert), { qos: 1 }).catch((e) =>
       log.warn({ err: (e as Error).message }, 'alert not published'),
     );
   });
-  publishSnapshot();
+  pacer.publishNow();
   const clockPublisher = startClockPublisher({
     siteId: site,
     intervalMs: config.clockIntervalMs,
@@ -586,9 +595,8 @@ export async function createHub(config: HubConfig, opts: HubOptions = {}): Promi
     fleet: {
       snapshot: () => fleet.snapshot(now()),
       onChange(fn) {
-        const h = () => fn(fleet.snapshot(now()));
-        fleet.on('change', h);
-        return () => fleet.off('change', h);
+        snapshotListeners.add(fn);
+        return () => snapshotListeners.delete(fn);
       },
       onAlert(fn) {
         fleet.on('alert', fn);
@@ -635,7 +643,7 @@ export async function createHub(config: HubConfig, opts: HubOptions = {}): Promi
       clockPublisher.stop();
       tick.cancel();
       watch.cancel();
-      snapshotTimer?.cancel();
+      pacer.stop();
       await opcua?.close();
       await listening?.close();
       await new Promise<void>((r) => b.close(() => r()));

@@ -101,8 +101,13 @@ export const Limits = z.strictObject({
 const Fleet = z.strictObject({
   /** A gate (or a disconnected terminal) silent this long is offline. Gates beat every 10 s by default. */
   heartbeatTimeoutMs: z.number().int().min(500).default(35_000),
-  /** The fleet snapshot is republished at most this often. */
+  /** The fleet snapshot is republished at most this often when a device's state changed. */
   publishIntervalMs: z.number().int().min(50).default(1000),
+  /**
+   * ... and at most this often when only times and counters moved (heartbeats, passages): at 1,000
+   * gates that is every second, and the snapshot is over half a megabyte (hub/fleet/pacer.ts).
+   */
+  refreshIntervalMs: z.number().int().min(50).default(10_000),
 });
 
 export const HubConfig = z

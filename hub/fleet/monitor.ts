@@ -37,7 +37,13 @@ export interface FleetAlert {
 }
 
 export interface FleetEvents {
-  change: [];
+  /**
+   * The snapshot changed. `material`: a device's state did (online, offline, thermometer, gate
+   * state, versions, topology); false when only its times and counters moved (a heartbeat or a
+   * passage of a gate that is online and otherwise the same), which at 1,000 gates is every
+   * second: the hub republishes those less often (hub/fleet/pacer.ts).
+   */
+  change: [material: boolean];
   alert: [FleetAlert];
 }
 
@@ -66,7 +72,7 @@ export class FleetMonitor extends EventEmitter<FleetEvents> {
     }
     for (const t of [...terminals, ...this.terminalGate.keys()]) this.terminal(t, now);
     for (const t of this.terminals.values()) t.gateId = this.terminalGate.get(t.terminalId) ?? null;
-    this.emit('change');
+    this.emit('change', true);
   }
 
   /**
@@ -88,7 +94,7 @@ export class FleetMonitor extends EventEmitter<FleetEvents> {
         now,
         false,
       );
-    this.emit('change');
+    this.emit('change', true);
   }
 
   seedTerminalStatus(terminalId: string, online: boolean, now: number): void {
@@ -98,7 +104,7 @@ export class FleetMonitor extends EventEmitter<FleetEvents> {
     t.lastSeenAt = now;
     t.since = now;
     if (!online) this.raiseTerminal(t, now, false);
-    this.emit('change');
+    this.emit('change', true);
   }
 
   onGateStatus(s: GateStatus, now: number): void {
@@ -107,11 +113,16 @@ export class FleetMonitor extends EventEmitter<FleetEvents> {
     // The will carries at = 0 (it is written when the gate connects); a clean stop carries the time.
     if (s.online) this.markOnline(g, now);
     else this.markOffline(g, s.at === 0 ? 'last-will' : 'stopped', now);
-    this.emit('change');
+    this.emit('change', true);
   }
 
   onHeartbeat(h: Heartbeat, now: number): void {
     const g = this.gate(h.gateId, now);
+    const material =
+      !g.online ||
+      g.thermometer !== h.thermometer ||
+      g.gateState !== h.gateState ||
+      g.accessListVersion !== h.accessListVersion;
     g.lastHeartbeatAt = now;
     g.thermometer = h.thermometer;
     g.gateState = h.gateState;
@@ -120,18 +131,20 @@ export class FleetMonitor extends EventEmitter<FleetEvents> {
     g.uptimeS = h.uptimeS;
     g.accessListVersion = h.accessListVersion;
     this.markOnline(g, now);
-    this.emit('change');
+    this.emit('change', material);
   }
 
   onDecision(gateId: string, now: number): void {
     const g = this.gate(gateId, now);
+    const material = !g.online;
     g.lastDecisionAt = now;
     this.markOnline(g, now);
-    this.emit('change');
+    this.emit('change', material);
   }
 
   onTerminalStatus(terminalId: string, online: boolean, now: number): void {
     const t = this.terminal(terminalId, now);
+    const material = t.online !== online;
     t.lastSeenAt = now;
     if (online && !t.online) {
       t.online = true;
@@ -144,7 +157,7 @@ export class FleetMonitor extends EventEmitter<FleetEvents> {
       t.since = now;
       this.raiseTerminal(t, now, true);
     }
-    this.emit('change');
+    this.emit('change', material);
   }
 
   /** Called every second or so: heartbeat timeouts. */
@@ -169,7 +182,7 @@ export class FleetMonitor extends EventEmitter<FleetEvents> {
         changed = true;
       }
     }
-    if (changed) this.emit('change');
+    if (changed) this.emit('change', true);
   }
 
   snapshot(now: number): FleetSnapshot {
