@@ -193,3 +193,51 @@ describe('throttled answers to strangers are held (login burst, bench/auth-burst
     expect(await first).toMatchObject({ returnCode: 5 });
   });
 });
+
+describe('topic checks remembered per session give the same answers', () => {
+  // What gate-1 (terminal t1, site s1) may receive and publish, by the role's intent: its own
+  // terminal's events and the site's lists in, its own gate topics out; nothing of another gate.
+  const receives: Array<[string, boolean]> = [
+    ['face/t1/event', true],
+    ['tg/s1/holds/changes', true],
+    ['tg/s1/gate/gate-1/command', true],
+    ['face/t2/event', false],
+    ['tg/s1/gate/gate-2/command', false],
+    ['tg/s2/holds/changes', false],
+  ];
+  const publishes: Array<[string, boolean]> = [
+    ['tg/s1/gate/gate-1/decision', true],
+    ['face/t1/verdict', true],
+    ['tg/s1/gate/gate-2/decision', false],
+    ['face/t2/verdict', false],
+  ];
+
+  it('asked again, and after more topics than it remembers, a gate gets the same answers', async () => {
+    const s = await site();
+    const g = s.guard();
+    expect(await login(g, 'tg-edge-s1-gate-1', 'gate-1', PASSWORD, '10.0.0.5')).toEqual({ ok: true });
+    const client = [...g.connectedSessions()][0]?.[0] as Client;
+    const hooks = g.hooks();
+    const forward = (topic: string) =>
+      hooks.authorizeForward(client, {
+        cmd: 'publish',
+        topic,
+        payload: Buffer.from('{}'),
+        qos: 1,
+      } as never) !== null;
+    const publish = (topic: string) =>
+      new Promise<boolean>((resolve) =>
+        hooks.authorizePublish(
+          client,
+          { cmd: 'publish', topic, payload: Buffer.from('{}'), qos: 0, retain: false, dup: false } as never,
+          (err) => resolve(!err),
+        ),
+      );
+    for (let round = 0; round < 2; round++) {
+      for (const [topic, ok] of receives) expect(forward(topic), `${topic}, round ${round}`).toBe(ok);
+      for (const [topic, ok] of publishes) expect(await publish(topic), `${topic}, round ${round}`).toBe(ok);
+    }
+    for (let i = 0; i < 9000; i++) expect(forward(`tg/s1/gate/g${i}/command`)).toBe(false);
+    for (const [topic, ok] of receives) expect(forward(topic), `${topic}, after the flood`).toBe(ok);
+  });
+});
