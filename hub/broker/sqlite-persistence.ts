@@ -561,22 +561,31 @@ export class SqlitePersistence {
     // The rows stored before the PUBACK hold this message already: aedes's copy becomes an alias
     // of them. A session that subscribed in between gets a row of its own; a row of a session no
     // longer subscribed goes (in the same batch: a kill leaves at most one copy per session).
-    const left = early ? [...early] : [];
+    // By client (a list each, in case a client's rows were stored twice): a message from a client
+    // to every gate has a row per gate, and pairing them by a scan of the list was subs × rows.
+    const left = new Map<string, number[]>();
+    for (const e of early ?? []) {
+      const seqs = left.get(e.clientId);
+      if (seqs) seqs.push(e.seq);
+      else left.set(e.clientId, [e.seq]);
+    }
     for (const s of subs ?? []) {
-      const i = left.findIndex((e) => e.clientId === s.clientId);
-      if (i !== -1) {
-        const [e] = left.splice(i, 1) as [{ clientId: string; seq: number }];
-        this.alias(s.clientId, p.brokerId, p.brokerCounter, e.seq);
+      const seqs = left.get(s.clientId);
+      const seq = seqs?.shift();
+      if (seq !== undefined) {
+        if (seqs?.length === 0) left.delete(s.clientId);
+        this.alias(s.clientId, p.brokerId, p.brokerCounter, seq);
         continue;
       }
       blob ??= encode(p);
-      const seq = this.insert(s.clientId, p.brokerId ?? null, p.brokerCounter ?? null, blob);
-      this.alias(s.clientId, p.brokerId, p.brokerCounter, seq);
+      const row = this.insert(s.clientId, p.brokerId ?? null, p.brokerCounter ?? null, blob);
+      this.alias(s.clientId, p.brokerId, p.brokerCounter, row);
     }
-    for (const e of left) {
-      this.write(() => this.q.delOutgoing.run(e.seq));
-      this.forgetRow(e.clientId, e.seq);
-    }
+    for (const [clientId, seqs] of left)
+      for (const seq of seqs) {
+        this.write(() => this.q.delOutgoing.run(seq));
+        this.forgetRow(clientId, seq);
+      }
   }
 
   /**
