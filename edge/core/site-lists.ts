@@ -58,15 +58,15 @@ export class SiteLists {
   }
 
   /**
-   * After a (re)connect: fetch a list's snapshot unless the broker kept the session (then the
-   * changes made meanwhile were queued for the gate and arrive now) and the gate holds a copy.
+   * After a (re)connect: the holds snapshot always (the hub sends holds changes at QoS 0, so none
+   * wait in the gate's session while it is away; the snapshot is small: the people held and those
+   * lifted in the last 14 days). The access list's (~6 MB at 50,000 people) only when the broker
+   * did not keep the session (its changes, QoS 1, were queued for the gate and arrive now) or the
+   * gate holds no copy.
    */
   onConnect(sessionPresent: boolean): void {
-    for (const [which, copy] of [
-      ['access list', this.d.accessList],
-      ['holds', this.d.holds],
-    ] as const)
-      if (!sessionPresent || copy.version === null) this.d.fetchSnapshot?.(which);
+    if (!sessionPresent || this.d.accessList.version === null) this.d.fetchSnapshot?.('access list');
+    this.d.fetchSnapshot?.('holds');
   }
 
   onAccessList = (p: Uint8Array | string) =>

@@ -1,8 +1,9 @@
 /**
  * Gets a list the hub keeps (HR's access list, the person holds) to the gates: when the store holds
- * a newer version than the one last published, publishes the change (QoS 1, for gates holding
- * exactly the previous version) and then the full snapshot, retained (QoS 1), which is what a gate
- * that was offline, or missed a change, gets when it (re)subscribes. The store may be changed by
+ * a newer version than the one last published, publishes the change (for gates holding exactly the
+ * previous version; QoS 1 for the access list, 0 for the holds: `changeQos`) and then the full
+ * snapshot, retained (QoS 1), which is what a gate that was offline, or missed a change, gets when
+ * it (re)subscribes. The store may be changed by
  * another process (the CLI) while the hub runs: the hub polls it.
  *
  * A change goes to every gate of the site (1,000 deliveries, each queued for a persistent session),
@@ -39,6 +40,12 @@ export interface ListSource<E> {
 export interface DistributorOptions {
   /** Least time between two changes published; 0: each at once (the default). */
   minGapMs?: number;
+  /**
+   * QoS of the changes (default 1: queued for a gate that is away, which then needs no snapshot).
+   * 0 for a list whose holders fetch the snapshot at every connect (the holds): a change then
+   * costs one write per gate, not a queued row, a packet id and a PUBACK each.
+   */
+  changeQos?: 0 | 1;
   clock?: Clock;
 }
 
@@ -49,6 +56,7 @@ export class ListDistributor<E> {
   private queued: Promise<boolean> | null = null;
   private lastChangeAt = Number.NEGATIVE_INFINITY;
   private readonly minGapMs: number;
+  private readonly changeQos: 0 | 1;
   private readonly clock: Clock;
 
   constructor(
@@ -58,6 +66,7 @@ export class ListDistributor<E> {
     opts: DistributorOptions = {},
   ) {
     this.minGapMs = opts.minGapMs ?? 0;
+    this.changeQos = opts.changeQos ?? 1;
     this.clock = opts.clock ?? systemClock;
   }
 
@@ -127,7 +136,10 @@ export class ListDistributor<E> {
         issuedAt: current.issuedAt,
         ...diffEntries(prev.entries, current.entries, this.src.key, isDeepStrictEqual),
       };
-      await this.publish(this.src.changeTopic, JSON.stringify(change), { qos: 1, retain: false });
+      await this.publish(this.src.changeTopic, JSON.stringify(change), {
+        qos: this.changeQos,
+        retain: false,
+      });
     }
     await this.publish(this.src.snapshotTopic, JSON.stringify(current), { qos: 1, retain: true });
     this.published = current;

@@ -252,4 +252,21 @@ describe('person holds across the site, hub alone', () => {
       code: 'TG_HUB_POLICY_CONFLICT',
     });
   });
+
+  it('a gate away while a hold opens knows it when it is back on its kept session (the change was not queued for it)', async () => {
+    // The hub sends holds changes at QoS 0 (nothing waits in a session); a gate fetches the holds
+    // snapshot at every connect instead (edge/core/site-lists.ts). Without that fetch this gate
+    // would let the person through until the next change.
+    await gateB.stop();
+    await gateA.terminal.present(person('E2', '李娜', 38.4));
+    await waitFor(
+      () => hub.holds.current()?.entries.find((h) => h.employeeNo === 'E2' && h.state === 'active'),
+      { what: 'E2 held' },
+    );
+    gateB = await startGate({ url: url(), passwords }, 'gate-b', 'T2', dir);
+    await gatesCaughtUp();
+    const r = await gateB.terminal.present(person('E2', '李娜', 36.5));
+    expect(r.opened).toBe(false);
+    expect(r.verdict).toMatchObject({ checkResult: 'failed', open: false });
+  });
 });
