@@ -241,12 +241,12 @@ export async function createHub(config: HubConfig, opts: HubOptions = {}): Promi
     },
     publish,
     log.child({ part: 'holds' }),
-    // Changes at QoS 0: every gate fetches the holds snapshot when it (re)connects
-    // (edge/core/site-lists.ts), so a change need not wait in a gate's session while it is away.
-    // At QoS 1 each change was a queued row, a packet id and a PUBACK for each of 1,000 gates,
-    // once a second while fevers came: the slowest verdicts of the scale bench were all behind
-    // it (bench/NOTES.md § Scale, fifth round).
-    { minGapMs: config.limits.holdsChangeGapMs, clock, changeQos: 0 },
+    // Changes at QoS 0, the last one retained: a gate coming back gets it when it subscribes again
+    // and applies it, or sees a gap and fetches the snapshot (edge/core/site-lists.ts), so nothing
+    // waits in its session. At QoS 1 each change was a queued row, a packet id and a PUBACK for
+    // each of 1,000 gates, once a second while fevers came: the slowest verdicts of the scale
+    // bench were all behind it (bench/NOTES.md § Scale, fifth round).
+    { minGapMs: config.limits.holdsChangeGapMs, clock, change: { qos: 0, retain: true } },
   );
   let publishedPolicy = 0;
   const publishPolicy = async () => {

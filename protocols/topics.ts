@@ -81,7 +81,7 @@ export const SiteTopic = {
   policy: (s: string) => `tg/${s}/policy`,
   /** Retained HoldsSnapshot: every person hold of the site (protocols/site/holds.ts), from the hub. */
   holds: (s: string) => `tg/${s}/holds`,
-  /** HoldsChange between snapshots (QoS 0: gates fetch the holds snapshot at every connect). */
+  /** HoldsChange between snapshots (QoS 0, the last one retained: a gate back gets it on subscribing). */
   holdsChanges: (s: string) => `tg/${s}/holds/changes`,
 } as const;
 

@@ -7,8 +7,7 @@
  * the decision and the reading (and a fever alert when flagged), all valid against the protocol's
  * schemas so the hub and the dashboard do their real work on them; a fever decision names the
  * room of the gate's retained isolation plan, as the edge does (naming none made the dashboard
- * send the hub a room for every fever, a second holds change); it fetches the holds snapshot when
- * it connects, as the edge does; a heartbeat every 10 s. Each
+ * send the hub a room for every fever, a second holds change); a heartbeat every 10 s. Each
  * terminal (its own credentials) publishes its status and one face event per `1 / rate` seconds;
  * one passage in `feverEvery` of the whole site is a fever (36.0–37.2 °C otherwise).
  *
@@ -278,13 +277,6 @@ async function connectLane(url: string, index: number, password: string): Promis
     ],
     { qos: 1 },
   );
-  // The edge fetches the holds snapshot at every connect (their changes travel at QoS 0): until
-  // its retained message has come, then no more (kernel/mqtt-link.ts fetch).
-  const holds = `tg/${site}/holds`;
-  gate.on('message', (topic) => {
-    if (topic === holds) gate.unsubscribe(holds);
-  });
-  await gate.subscribeAsync(holds, { qos: 1 });
   gate.publish(`tg/${site}/gate/${gateId}/status`, gateStatus(gateId, true), { qos: 1, retain: true });
   await term.subscribeAsync(`face/${termId}/verdict`, { qos: 1 });
   term.publish(`face/${termId}/status`, 'online', { qos: 1, retain: true });

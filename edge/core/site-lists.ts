@@ -58,15 +58,17 @@ export class SiteLists {
   }
 
   /**
-   * After a (re)connect: the holds snapshot always (the hub sends holds changes at QoS 0, so none
-   * wait in the gate's session while it is away; the snapshot is small: the people held and those
-   * lifted in the last 14 days). The access list's (~6 MB at 50,000 people) only when the broker
-   * did not keep the session (its changes, QoS 1, were queued for the gate and arrive now) or the
-   * gate holds no copy.
+   * After a (re)connect: fetch a list's snapshot unless the broker kept the session and the gate
+   * holds a copy. The access list's changes made meanwhile were queued for the gate (QoS 1) and
+   * arrive now; the holds' travel at QoS 0 with the last one retained, which the broker sends when
+   * the link subscribes again: applied if it is the next one, else (`change` below) the snapshot.
    */
   onConnect(sessionPresent: boolean): void {
-    if (!sessionPresent || this.d.accessList.version === null) this.d.fetchSnapshot?.('access list');
-    this.d.fetchSnapshot?.('holds');
+    for (const [which, copy] of [
+      ['access list', this.d.accessList],
+      ['holds', this.d.holds],
+    ] as const)
+      if (!sessionPresent || copy.version === null) this.d.fetchSnapshot?.(which);
   }
 
   onAccessList = (p: Uint8Array | string) =>

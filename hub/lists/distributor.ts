@@ -1,7 +1,7 @@
 /**
  * Gets a list the hub keeps (HR's access list, the person holds) to the gates: when the store holds
  * a newer version than the one last published, publishes the change (for gates holding exactly the
- * previous version; QoS 1 for the access list, 0 for the holds: `changeQos`) and then the full
+ * previous version; QoS 1 for the access list, 0 and retained for the holds: `change`) and then the full
  * snapshot, retained (QoS 1), which is what a gate that was offline, or missed a change, gets when
  * it (re)subscribes. The store may be changed by
  * another process (the CLI) while the hub runs: the hub polls it.
@@ -41,11 +41,13 @@ export interface DistributorOptions {
   /** Least time between two changes published; 0: each at once (the default). */
   minGapMs?: number;
   /**
-   * QoS of the changes (default 1: queued for a gate that is away, which then needs no snapshot).
-   * 0 for a list whose holders fetch the snapshot at every connect (the holds): a change then
-   * costs one write per gate, not a queued row, a packet id and a PUBACK each.
+   * How the changes travel. Default QoS 1, not retained: queued for a gate that is away. The holds:
+   * QoS 0, retained: nothing is queued, and a gate coming back gets the last change when it
+   * subscribes again; it applies it, already holds it, or sees that it missed one and fetches the
+   * snapshot (edge/core/site-lists.ts). A change then costs one write per gate, not a queued row, a
+   * packet id and a PUBACK each.
    */
-  changeQos?: 0 | 1;
+  change?: { qos: 0 | 1; retain: boolean };
   clock?: Clock;
 }
 
@@ -56,7 +58,7 @@ export class ListDistributor<E> {
   private queued: Promise<boolean> | null = null;
   private lastChangeAt = Number.NEGATIVE_INFINITY;
   private readonly minGapMs: number;
-  private readonly changeQos: 0 | 1;
+  private readonly changeOpts: { qos: 0 | 1; retain: boolean };
   private readonly clock: Clock;
 
   constructor(
@@ -66,7 +68,7 @@ export class ListDistributor<E> {
     opts: DistributorOptions = {},
   ) {
     this.minGapMs = opts.minGapMs ?? 0;
-    this.changeQos = opts.changeQos ?? 1;
+    this.changeOpts = opts.change ?? { qos: 1, retain: false };
     this.clock = opts.clock ?? systemClock;
   }
 
@@ -136,10 +138,7 @@ export class ListDistributor<E> {
         issuedAt: current.issuedAt,
         ...diffEntries(prev.entries, current.entries, this.src.key, isDeepStrictEqual),
       };
-      await this.publish(this.src.changeTopic, JSON.stringify(change), {
-        qos: this.changeQos,
-        retain: false,
-      });
+      await this.publish(this.src.changeTopic, JSON.stringify(change), this.changeOpts);
     }
     await this.publish(this.src.snapshotTopic, JSON.stringify(current), { qos: 1, retain: true });
     this.published = current;

@@ -253,20 +253,54 @@ describe('person holds across the site, hub alone', () => {
     });
   });
 
-  it('a gate away while a hold opens knows it when it is back on its kept session (the change was not queued for it)', async () => {
-    // The hub sends holds changes at QoS 0 (nothing waits in a session); a gate fetches the holds
-    // snapshot at every connect instead (edge/core/site-lists.ts). Without that fetch this gate
-    // would let the person through until the next change.
-    await gateB.stop();
-    await gateA.terminal.present(person('E2', '李娜', 38.4));
-    await waitFor(
-      () => hub.holds.current()?.entries.find((h) => h.employeeNo === 'E2' && h.state === 'active'),
-      { what: 'E2 held' },
-    );
-    gateB = await startGate({ url: url(), passwords }, 'gate-b', 'T2', dir);
-    await gatesCaughtUp();
-    const r = await gateB.terminal.present(person('E2', '李娜', 36.5));
+  it('a gate away while holds change knows them when it is back on its kept session (nothing was queued for it)', async () => {
+    // The hub sends holds changes at QoS 0 with the last one retained: a gate coming back gets it
+    // when it subscribes again and applies it, or sees that it missed one and fetches the snapshot
+    // (edge/core/site-lists.ts). Without that it would let the person through until the next change.
+    const away = async (changes: () => Promise<void>) => {
+      await gateB.stop();
+      await changes();
+      gateB = await startGate({ url: url(), passwords }, 'gate-b', 'T2', dir);
+      await gatesCaughtUp();
+    };
+    const held = (employeeNo: string, stage: string) =>
+      waitFor(
+        () =>
+          hub.holds
+            .current()
+            ?.entries.find((h) => h.employeeNo === employeeNo && h.state === 'active' && h.stage === stage),
+        { what: `${employeeNo} held (${stage})` },
+      );
+    // One change while away: the retained change is the next one for gate-b.
+    await away(async () => {
+      await gateA.terminal.present(person('E2', '李娜', 38.4));
+      await held('E2', 'fever');
+    });
+    let r = await gateB.terminal.present(person('E2', '李娜', 36.5));
     expect(r.opened).toBe(false);
     expect(r.verdict).toMatchObject({ checkResult: 'failed', open: false });
-  });
+    // Two changes while away (the second after the hub's gap between changes): the retained one is
+    // not the next for gate-b, which fetches the snapshot.
+    await away(async () => {
+      await request({
+        action: 'stage',
+        employeeNo: 'E2',
+        by: 'dashboard:guard1',
+        stage: 'referred-to-hospital',
+        note: '',
+      });
+      await held('E2', 'referred-to-hospital');
+      await request({
+        action: 'stage',
+        employeeNo: 'E2',
+        by: 'dashboard:guard1',
+        stage: 'sent-home',
+        note: '复测 38.2°C',
+      });
+      await held('E2', 'sent-home');
+    });
+    r = await gateB.terminal.present(person('E2', '李娜', 36.5));
+    expect(r.opened).toBe(false);
+    expect(r.verdict?.display).toBe('36.5°C 请持医院健康证明返岗 禁止通行');
+  }, 60_000);
 });
