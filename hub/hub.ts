@@ -467,10 +467,13 @@ export async function createHub(config: HubConfig, opts: HubOptions = {}): Promi
     refreshMs: config.fleet.refreshIntervalMs,
     publish: () => {
       if (closing) return;
+      // Serialised at once: no copy of the entries needed (hub/fleet/monitor.ts snapshot).
+      publish(HubTopic.fleet(site), JSON.stringify(fleet.snapshot(now(), false)), {
+        qos: 0,
+        retain: true,
+      }).catch((e) => log.warn({ err: (e as Error).message }, 'fleet snapshot not published'));
+      if (snapshotListeners.size === 0) return;
       const snapshot = fleet.snapshot(now());
-      publish(HubTopic.fleet(site), JSON.stringify(snapshot), { qos: 0, retain: true }).catch((e) =>
-        log.warn({ err: (e as Error).message }, 'fleet snapshot not published'),
-      );
       for (const fn of snapshotListeners) fn(snapshot);
     },
   });

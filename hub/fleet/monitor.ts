@@ -185,9 +185,15 @@ export class FleetMonitor extends EventEmitter<FleetEvents> {
     if (changed) this.emit('change', true);
   }
 
-  snapshot(now: number): FleetSnapshot {
+  /**
+   * `copy` false: the entries are the monitor's own, valid until its next change (for a caller that
+   * serialises the snapshot at once: a copy of 2,000 devices took tens of milliseconds a time).
+   */
+  snapshot(now: number, copy = true): FleetSnapshot {
     const byId = <T>(m: Map<string, T>) =>
-      [...m.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, v]) => structuredClone(v));
+      [...m.entries()]
+        .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+        .map(([, v]) => (copy ? structuredClone(v) : v));
     return {
       v: SCHEMA_VERSION,
       siteId: this.o.siteId,
