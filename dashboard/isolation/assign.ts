@@ -177,8 +177,8 @@ export function planRooms(
   // spread over the rooms in proportion to their places. They all shared the best room before:
   // each fever changed which room that was, and at 1,000 gates the dashboard sent 1,000–3,000
   // retained plans a second through the hub, more than the passages themselves (bench/scale.ts,
-  // bench/NOTES.md § Scale, fifth round). Now a fever moves a few plans, a room filling up the share of
-  // gates that named it.
+  // bench/NOTES.md § Scale, fifth round). Now a fever moves a few plans, and a room filling up
+  // moves the gates that named it.
   const named = new Map<string, number>();
   for (const r of plan.values()) if (r) named.set(r.id, (named.get(r.id) ?? 0) + 1);
   const nearestOpen = new Map<Group, Room[]>();

@@ -1,17 +1,17 @@
 /**
  * Gets a list the hub keeps (HR's access list, the person holds) to the gates: when the store holds
  * a newer version than the one last published, publishes the change (for gates holding exactly the
- * previous version; QoS 1 for the access list, 0 and retained for the holds: `change`) and then the full
- * snapshot, retained (QoS 1), which is what a gate that was offline, or missed a change, gets when
- * it (re)subscribes. The store may be changed by
- * another process (the CLI) while the hub runs: the hub polls it.
+ * previous version; QoS 1 for the access list, 0 and retained for the holds: `change`) and then
+ * the full snapshot, retained (QoS 1), which is what a gate that was offline, or missed a change,
+ * gets when it (re)subscribes. The store may be changed by another process (the CLI) while the hub
+ * runs: the hub polls it.
  *
- * A change goes to every gate of the site (1,000 deliveries, each queued for a persistent session),
- * so changes close together travel as one: a change published at most every `minGapMs`, the first
- * after a quiet spell at once, and the polls meanwhile answered by the one publish that covers them
- * (a change spans any versions: fromVersion → toVersion). At 1,000 gates and 5 fevers a second
- * every hold and room change went out on its own: 5–8 changes a second, more deliveries than the
- * passages themselves (bench/scale.ts, bench/NOTES.md § Scale, fifth round).
+ * A change goes to every gate of the site (1,000 deliveries), so changes close together travel as
+ * one: a change published at most every `minGapMs`, the first after a quiet spell at once, and the
+ * polls meanwhile answered by the one publish that covers them (a change spans any versions:
+ * fromVersion → toVersion). At 1,000 gates and 5 fevers a second every hold and room change went
+ * out on its own: 5–8 changes a second, more deliveries than the passages themselves
+ * (bench/scale.ts, bench/NOTES.md § Scale, fifth round).
  */
 import { isDeepStrictEqual } from 'node:util';
 import type { z } from 'zod';
