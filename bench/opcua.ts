@@ -132,6 +132,7 @@ const status = (): GateStatus => ({
   policyVersion: null,
   policyOverrides: [],
   holdsVersion: null,
+  listsRejected: [],
   terminalClockOffsetMs: null,
 });
 

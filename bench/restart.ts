@@ -262,6 +262,7 @@ class SimGate {
       policyVersion: null,
       policyOverrides: [],
       holdsVersion: null,
+      listsRejected: [],
       terminalClockOffsetMs: null,
     });
   }

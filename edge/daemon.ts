@@ -140,6 +140,7 @@ export async function startEdge(cfg: EdgeConfig, opts: StartOptions = {}): Promi
     policyVersion: null,
     policyOverrides: [],
     holdsVersion: null,
+    listsRejected: [],
     terminalClockOffsetMs: null,
   };
   const link = new MqttLink(

@@ -94,6 +94,7 @@ function gateStatus(gateId: string, online: boolean): string {
     policyVersion: null,
     policyOverrides: [],
     holdsVersion: null,
+    listsRejected: [],
     terminalClockOffsetMs: null,
   });
 }

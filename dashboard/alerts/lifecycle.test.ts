@@ -243,6 +243,16 @@ describe('device conditions: clearing and acknowledging are independent', () => 
     expect(h.svc.get('to-1')?.state).toBe('cleared');
   });
 
+  it('a refused site list: a status still naming a refused list keeps it; one naming none (a restarted gate too) ends it', () => {
+    h = openHarness();
+    h.svc.onGateAlert(condition('site-list-rejected', true, { id: 'sl-1', at: 5000 }));
+    expect(h.svc.get('sl-1')).toMatchObject({ severity: 'major', state: 'active-unacknowledged' });
+    h.svc.onGateStatus(status('gate-a', { at: 6000, listsRejected: ['holds'] }));
+    expect(h.svc.get('sl-1')?.facts?.conditionActive).toBe(true);
+    h.svc.onGateStatus(status('gate-a', { at: 7000, listsRejected: [] }));
+    expect(h.svc.get('sl-1')?.facts?.conditionActive).toBe(false);
+  });
+
   it('a condition still reported cannot be cleared (issue #18); once over it can, and a later report raises a new alert', () => {
     h = openHarness();
     h.svc.onGateAlert(condition('sensor-fault', true, { id: 'sf-1' }));

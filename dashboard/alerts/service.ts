@@ -444,6 +444,8 @@ class Service implements AlertsService, DomainCtx {
         ['sensor-fault', s.thermometer !== 'fault'],
         ['thermometer-offline', s.thermometer !== 'offline'],
         ['fire-alarm', s.gateState !== 'fire'],
+        // Also ends one the gate forgot in a restart (the condition lives in its memory only).
+        ['site-list-rejected', s.listsRejected.length === 0],
       ];
       for (const [kind, ended] of over) {
         if (!ended) continue;

@@ -26,6 +26,7 @@ const KIND_ZH = {
   'gate-offline': '闸机离线',
   'terminal-clock': '人脸终端时钟偏差',
   'terminal-person-sync': '人脸终端人员名单未同步',
+  'site-list-rejected': '闸机名单更新失败',
   'outbox-filling': '数据积压',
   'mask-missing': '未戴口罩',
   'unknown-person': '陌生人',

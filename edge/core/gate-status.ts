@@ -4,6 +4,7 @@ import {
   type GateStatus,
   type Heartbeat,
   SCHEMA_VERSION,
+  type SiteListName,
 } from '../../protocols/gate/messages.ts';
 import type { Clock } from '../clock.ts';
 import type { EdgeConfig } from '../config/schema.ts';
@@ -22,6 +23,8 @@ export interface StatusDeps {
   accessList: AccessList;
   holds: SiteHolds;
   policy: SitePolicyCopy;
+  /** The site lists whose last snapshot or change the gate refused (site-lists.ts). */
+  listsRejected: () => SiteListName[];
   thermometerState: () => ThermometerLinkState | 'none';
   softwareVersion?: string;
   configVersion?: string;
@@ -44,6 +47,7 @@ export function buildStatus(d: StatusDeps, online: boolean): GateStatus {
     policyVersion: d.policy.version,
     policyOverrides: d.policy.overriddenKeys,
     holdsVersion: d.holds.version,
+    listsRejected: d.listsRejected(),
     terminalClockOffsetMs: d.terminalClockOffsetMs === null ? null : Math.round(d.terminalClockOffsetMs),
     ...terminalPart(d),
   };

@@ -166,6 +166,10 @@ export class Gate {
       log: d.log,
       onChange: () => this.statusSoon(),
       onBadPayload: () => this.counters.badPayloads++,
+      onRejected: (active, detail) => {
+        this.alerts.raise('site-list-rejected', active, detail);
+        this.statusSoon();
+      },
       fetchSnapshot: (which) =>
         d.fetch?.(
           which === 'access list' ? SiteTopic.accessList(d.cfg.siteId) : SiteTopic.holds(d.cfg.siteId),
@@ -551,6 +555,7 @@ export class Gate {
     return {
       ...this.d,
       terminalClockOffsetMs: this.terminalClock.offsetMs(),
+      listsRejected: () => this.lists.rejected(),
     };
   }
 

@@ -63,6 +63,25 @@ describe('person holds at the gate', () => {
     expect((await t.gate.onFaceEvent(t.event(3, 'E2', 36.5)))?.released).toBe(true);
   });
 
+  it('a holds update the gate cannot read: the guard gets an alert and the status says so, until a good one arrives', async () => {
+    const t = gateWithHolds();
+    t.gate.lists.onHolds(JSON.stringify(snapshot(4, [])));
+    t.gate.lists.onHoldsChange('{"v":1,"fromVersion":4,"toVersion":5,"upserts":[{"employeeNo":');
+    const alerts = () =>
+      t.bus.on('tg/s/gate/g/alert') as Array<{ kind: string; active: boolean; severity: string }>;
+    expect(alerts().filter((a) => a.kind === 'site-list-rejected')).toEqual([
+      expect.objectContaining({ active: true, severity: 'major' }),
+    ]);
+    t.clock.advance(60_000);
+    const statuses = () => t.bus.on('tg/s/gate/g/status') as Array<{ listsRejected: string[] }>;
+    expect(statuses().at(-1)?.listsRejected).toEqual(['holds']);
+    t.gate.lists.onHolds(JSON.stringify(snapshot(5, [hold({ employeeNo: 'E1' })])));
+    expect(alerts().filter((a) => a.kind === 'site-list-rejected').map((a) => a.active)).toEqual([true, false]);
+    t.clock.advance(60_000);
+    expect(statuses().at(-1)?.listsRejected).toEqual([]);
+    expect((await t.gate.onFaceEvent(t.event(1, 'E1', 36.5)))?.record?.reason).toBe('held');
+  });
+
   it('the flag survives a restart of the gate', async () => {
     const t = gateWithHolds();
     await t.gate.onFaceEvent(t.event(1, 'E1', 38.2));

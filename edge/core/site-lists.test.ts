@@ -17,6 +17,7 @@ import { AccessList } from './access-list.ts';
 import { SiteHolds } from './holds.ts';
 import { type ListName, SiteLists } from './site-lists.ts';
 import { SitePolicyCopy } from './site-policy.ts';
+import { defaultSitePolicy } from '../../protocols/site/policy.ts';
 import { personHold } from '../../test/doubles/site/person-hold.ts';
 
 const entry = (employeeNo: string): AccessEntry => ({
@@ -42,6 +43,8 @@ const change = (from: number, to: number, upserts: string[], removals: string[] 
 function lists(holds = new SiteHolds(undefined, undefined, 3600_000), log = createLogger('test', 'silent')) {
   const accessList = new AccessList();
   const fetches: ListName[] = [];
+  /** The `site-list-rejected` condition as raised and ended, in order. */
+  const alerts: boolean[] = [];
   let bad = 0;
   const l = new SiteLists({
     accessList,
@@ -50,9 +53,10 @@ function lists(holds = new SiteHolds(undefined, undefined, 3600_000), log = crea
     log,
     onChange: () => undefined,
     onBadPayload: () => bad++,
+    onRejected: (active) => alerts.push(active),
     fetchSnapshot: (w) => fetches.push(w),
   });
-  return { l, accessList, holds, fetches, bad: () => bad };
+  return { l, accessList, holds, fetches, alerts, bad: () => bad };
 }
 
 describe('site lists at the gate', () => {
@@ -111,6 +115,82 @@ describe('site lists at the gate', () => {
     );
     expect(t.fetches).toEqual(['holds']);
     expect(t.holds.version).toBeNull();
+  });
+});
+
+describe('a refused update is told to the guard, never kept quiet', () => {
+  const holdsSnapshot = (version: number) => JSON.stringify({ v: 1, version, issuedAt: 0, entries: [] });
+  const holdsChangeOf = (from: number, to: number) =>
+    JSON.stringify({ v: 1, fromVersion: from, toVersion: to, issuedAt: 0, upserts: [], removals: [] });
+  /** Valid JSON, but not a list: what a hub of another version or a broken publisher may send. */
+  const junk = JSON.stringify({ v: 1, version: 'seven' });
+  const policy = (version: number) =>
+    JSON.stringify({ ...defaultSitePolicy(), version, issuedBy: 'admin' });
+
+  it('a refused holds snapshot opens the alert and keeps the copy; the next good one ends it', () => {
+    const t = lists();
+    t.l.onHolds(holdsSnapshot(3));
+    t.l.onHolds(junk);
+    expect(t.holds.version).toBe(3);
+    expect(t.alerts).toEqual([true]);
+    expect(t.l.rejected()).toEqual(['holds']);
+    // The retained snapshot is the same bytes: fetching it again would only refuse it again.
+    expect(t.fetches).toEqual([]);
+    t.l.onHolds(holdsSnapshot(4));
+    expect(t.alerts).toEqual([true, false]);
+    expect(t.l.rejected()).toEqual([]);
+  });
+
+  it('a refused holds change opens the alert and fetches the snapshot (the change may have held somebody)', () => {
+    const t = lists();
+    t.l.onHolds(holdsSnapshot(3));
+    t.l.onHoldsChange('{"v":1,"fromVersion":3,');
+    expect(t.alerts).toEqual([true]);
+    expect(t.fetches).toEqual(['holds']);
+    // A redelivered older change proves nothing about the refused one: still open.
+    t.l.onHoldsChange(holdsChangeOf(2, 3));
+    expect(t.alerts).toEqual([true]);
+    t.l.onHolds(holdsSnapshot(4));
+    expect(t.alerts).toEqual([true, false]);
+  });
+
+  it('a change applied on top of the copy ends it too', () => {
+    const t = lists();
+    t.l.onHolds(holdsSnapshot(3));
+    t.l.onHoldsChange(junk);
+    t.l.onHoldsChange(holdsChangeOf(3, 4));
+    expect(t.holds.version).toBe(4);
+    expect(t.alerts).toEqual([true, false]);
+  });
+
+  it('one alert for the gate while any list is refused: it ends only when every refused list is good again', () => {
+    const t = lists();
+    t.l.onAccessList(snapshot(1, ['E1']));
+    t.l.onHolds(holdsSnapshot(1));
+    t.l.onAccessList(junk);
+    t.l.onHolds(junk);
+    t.l.onPolicy(junk);
+    expect(t.alerts).toEqual([true]);
+    expect(t.l.rejected()).toEqual(['access-list', 'holds', 'policy']);
+    t.l.onHolds(holdsSnapshot(2));
+    t.l.onAccessListChange(change(1, 2, ['E2']));
+    expect(t.alerts).toEqual([true]);
+    expect(t.l.rejected()).toEqual(['policy']);
+    t.l.onPolicy(policy(1));
+    expect(t.alerts).toEqual([true, false]);
+    expect(t.l.rejected()).toEqual([]);
+    expect(t.bad()).toBe(3);
+  });
+
+  it('good updates alone never raise it', () => {
+    const t = lists();
+    t.l.onAccessList(snapshot(1, ['E1']));
+    t.l.onAccessListChange(change(1, 2, ['E2']));
+    t.l.onAccessListChange(change(5, 6, ['E9'])); // a gap: fetched, not refused
+    t.l.onHolds(holdsSnapshot(1));
+    t.l.onPolicy(policy(1));
+    expect(t.alerts).toEqual([]);
+    expect(t.l.rejected()).toEqual([]);
   });
 });
 

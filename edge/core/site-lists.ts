@@ -1,7 +1,13 @@
 /**
  * The site's lists as they reach the gate: HR's access list and the person holds (versioned
  * snapshot + changes, one shape), and the site policy (a whole snapshot per version). A bad
- * payload is counted and logged and changes nothing; the gate keeps deciding with what it holds.
+ * payload is counted and logged and changes nothing; the gate keeps deciding with what it holds,
+ * and says so: the `site-list-rejected` alert (a condition, `onRejected`) opens with the first
+ * list refused and ends once every refused list has had a good snapshot or change (the
+ * status's `listsRejected` carries the same). Before, a refused holds update only bumped a
+ * counter, and the gate let through people held since without anyone being told. A refused
+ * change also fetches the snapshot (the change may have held somebody); a refused snapshot does
+ * not (the broker's retained one is the same bytes): the hub's next one is awaited.
  *
  * Only changes travel while the gate is up to date: the full snapshot (megabytes for 50,000
  * people) is fetched (`fetchSnapshot`, the link's on-demand subscription) when the gate holds no
@@ -11,6 +17,7 @@
 import { AccessListChange, AccessListSnapshot } from '../../protocols/gate/access-list.ts';
 import { parsePayload } from '../../protocols/parse.ts';
 import { HoldsChange, HoldsSnapshot } from '../../protocols/site/holds.ts';
+import type { SiteListName } from '../../protocols/gate/messages.ts';
 import { SitePolicy } from '../../protocols/site/policy.ts';
 import type { Change, Snapshot } from '../../protocols/site/versioned-list.ts';
 import type { z } from 'zod';
@@ -25,12 +32,20 @@ const LIST_MAX_BYTES = 32 * 1024 * 1024;
 
 export type ListName = 'access list' | 'holds';
 
+const WIRE_NAME = { 'access list': 'access-list', holds: 'holds', 'site policy': 'policy' } as const satisfies Record<
+  ListName | 'site policy',
+  SiteListName
+>;
+
 export class SiteLists {
   /** Snapshots and changes received per list (for the tests and the benchmarks). */
   readonly received: Record<ListName, { snapshots: number; changes: number }> = {
     'access list': { snapshots: 0, changes: 0 },
     holds: { snapshots: 0, changes: 0 },
   };
+
+  /** Lists whose last snapshot or change was refused, in refusal order. */
+  private readonly refused = new Set<SiteListName>();
 
   constructor(
     private readonly d: {
@@ -40,6 +55,8 @@ export class SiteLists {
       log: Logger;
       onChange: () => void;
       onBadPayload: () => void;
+      /** The `site-list-rejected` condition: opened (with a detail for the log) or ended. */
+      onRejected?: (active: boolean, detail: string) => void;
       /** Asks for the list's retained snapshot (not given: the gate is subscribed to it for good). */
       fetchSnapshot?: (which: ListName) => void;
     },
@@ -78,12 +95,19 @@ export class SiteLists {
   onHolds = (p: Uint8Array | string) => this.snapshot('holds', HoldsSnapshot, this.d.holds, p);
   onHoldsChange = (p: Uint8Array | string) => this.change('holds', HoldsChange, this.d.holds, p);
 
+  /** The lists whose last snapshot or change this gate refused (for the status). */
+  rejected(): SiteListName[] {
+    return [...this.refused];
+  }
+
   onPolicy(payload: Uint8Array | string): void {
     const r = parsePayload(SitePolicy, payload);
     if (!r.ok) {
       this.bad('site policy', r.error);
+      this.refuse('site policy', r.error.code);
       return;
     }
+    this.accept('site policy');
     if (!this.d.policy.apply(r.value)) return;
     const { conflict } = this.d.policy;
     this.d.log.info(
@@ -113,8 +137,11 @@ export class SiteLists {
     this.received[what].snapshots++;
     if (!r.ok) {
       this.bad(what, r.error);
+      this.refuse(what, r.error.code);
       return;
     }
+    // Applied or not newer than the copy held: either way the gate is up to that version.
+    this.accept(what);
     if (copy.apply(r.value)) {
       this.d.log.info({ version: r.value.version, entries: r.value.entries.length }, `${what} updated`);
       this.d.onChange();
@@ -131,10 +158,14 @@ export class SiteLists {
     this.received[what].changes++;
     if (!r.ok) {
       this.bad(`${what} change`, r.error);
+      this.refuse(what, r.error.code);
+      this.d.fetchSnapshot?.(what);
       return;
     }
     const held = copy.version;
     if (copy.applyChange(r.value)) {
+      // Only an applied change proves the copy whole: a redelivered older one does not.
+      this.accept(what);
       this.d.log.info({ from: r.value.fromVersion, to: r.value.toVersion }, `${what} changed`);
       this.d.onChange();
     } else if (held !== null && r.value.toVersion <= held) {
@@ -146,6 +177,17 @@ export class SiteLists {
       );
       this.d.fetchSnapshot?.(what);
     }
+  }
+
+  private refuse(what: ListName | 'site policy', code: string): void {
+    const first = this.refused.size === 0;
+    this.refused.add(WIRE_NAME[what]);
+    if (first) this.d.onRejected?.(true, `${what} update refused (${code}): deciding with the copy held`);
+  }
+
+  private accept(what: ListName | 'site policy'): void {
+    if (!this.refused.delete(WIRE_NAME[what]) || this.refused.size > 0) return;
+    this.d.onRejected?.(false, `${what} up to date again`);
   }
 
   private bad(what: string, error: { code: string; message: string }): void {

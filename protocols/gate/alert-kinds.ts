@@ -58,6 +58,7 @@ export const ALERT_KINDS = {
   'not-on-access-list': { severity: 'minor', scope: 'person', opcua: null },
   tailgating: { severity: 'minor', scope: 'gate', opcua: null },
   'terminal-person-sync': { severity: 'major', scope: 'condition', opcua: null },
+  'site-list-rejected': { severity: 'major', scope: 'condition', opcua: null },
 } as const satisfies Record<AlertKind, AlertKindInfo>;
 
 /** The registry's severity for a kind, or the sender's own grading where the registry has none. */

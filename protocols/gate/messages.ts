@@ -135,6 +135,12 @@ export const AlertKind = z.enum([
    * refuses them), or a new person is not yet.
    */
   'terminal-person-sync',
+  /**
+   * The gate refused a snapshot or change of a site list it holds (the access list, the holds):
+   * it keeps deciding with the copy it has, which may lack a person held since. Cleared when a
+   * good copy of that list arrives (the gate fetches the snapshot at once).
+   */
+  'site-list-rejected',
 ]);
 export type AlertKind = z.infer<typeof AlertKind>;
 export const Severity = z.enum(['critical', 'major', 'minor', 'info']);
@@ -165,6 +171,9 @@ export type AlertMessage = z.infer<typeof AlertMessage>;
 
 export const ThermometerState = z.enum(['online', 'offline', 'fault', 'none']);
 export const GateState = z.enum(['locked', 'released', 'lockdown', 'fire']);
+/** The site's lists a gate holds a copy of (the `site-list-rejected` alert and `listsRejected`). */
+export const SiteListName = z.enum(['access-list', 'holds', 'policy']);
+export type SiteListName = z.infer<typeof SiteListName>;
 
 /** Where a gate stands in keeping its ISAPI terminal's person list in line with HR's access list. */
 export const PersonSyncStatus = z.object({
@@ -208,6 +217,12 @@ export const GateStatus = z.object({
   /** Site rules this gate's own config overrides (shown in the fleet view). */
   policyOverrides: z.array(z.string().max(64)).max(16).default([]),
   holdsVersion: z.number().int().nonnegative().nullable().default(null),
+  /**
+   * Site lists whose last snapshot or change this gate refused (it decides with the copy it had):
+   * the `site-list-rejected` alert is open while this is not empty, and a status without it ends
+   * that alert (also after the gate restarted and forgot the refusal).
+   */
+  listsRejected: z.array(SiteListName).max(3).default([]),
   /** The face terminal's clock offset from the gate's, ms (null: not yet observed). */
   terminalClockOffsetMs: z.number().int().nullable().default(null),
   /**

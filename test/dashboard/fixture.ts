@@ -292,6 +292,7 @@ export function fleet(gates: Array<{ gateId: string; online: boolean }>, at = T0
       policyVersion: null,
       policyOverrides: [],
       holdsVersion: null,
+      listsRejected: [],
       terminalClockOffsetMs: null,
       outbox: { depth: 7, oldestAgeS: 3 },
       counters: null,

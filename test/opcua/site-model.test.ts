@@ -87,6 +87,7 @@ const status = (p: Partial<GateStatus>): GateStatus => ({
   policyVersion: null,
   policyOverrides: [],
   holdsVersion: null,
+  listsRejected: [],
   terminalClockOffsetMs: null,
   ...p,
 });

@@ -129,6 +129,7 @@ export const en: Record<keyof typeof zh, string> = {
   'alertKind.held-person': 'Held person at a gate',
   'alertKind.terminal-clock': 'Face terminal clock off',
   'alertKind.terminal-person-sync': 'Face terminal person list out of sync',
+  'alertKind.site-list-rejected': 'Gate could not take a list update',
   'alertKind.outbox-filling': 'Outbox filling',
 
   'alert.gate': 'Gate',
@@ -500,6 +501,8 @@ export const en: Record<keyof typeof zh, string> = {
   'alertDetail.terminal-clock.offset': 'the face terminal’s clock is {s} s off the gate’s',
   'alertDetail.terminal-person-sync':
     'the face terminal’s person list differs from the access list (a removed person may still be recognised; the gate still refuses them); check the terminal’s connection',
+  'alertDetail.site-list-rejected':
+    'the gate refused an update of the access list, the holds or the site policy and still decides with the copy it had (somebody held since may not be refused there): check the hub',
   'alertDetail.waiting': 'every isolation room is full: waiting for a room',
   'alertDetail.noRooms': 'no isolation room is set up: waiting for one',
   'alertDetail.conditionOver': 'the device is back: waiting for acknowledgement',

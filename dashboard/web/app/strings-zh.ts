@@ -128,6 +128,7 @@ export const zh = {
   'alertKind.held-person': '体温异常人员（未解除）试图通行',
   'alertKind.terminal-clock': '人脸终端时钟偏差',
   'alertKind.terminal-person-sync': '人脸终端人员名单未同步',
+  'alertKind.site-list-rejected': '闸机名单更新失败',
 
   'alert.gate': '闸机',
   'alert.noRoom': '隔离室已满，请原地等待保安',
@@ -482,6 +483,8 @@ export const zh = {
   'alertDetail.terminal-clock.offset': '人脸终端时钟与闸机相差 {s} 秒',
   'alertDetail.terminal-person-sync':
     '人脸终端上的人员名单与通行名单不一致（已删除的人员可能仍被识别，闸机仍会拒绝其通行），请检查终端连接',
+  'alertDetail.site-list-rejected':
+    '闸机无法读取中心下发的通行名单、禁止通行名单或防疫策略更新，仍按原有版本判定（此后新增的禁止通行人员在该闸机可能不会被拦下），请检查中心服务',
   'alertDetail.waiting': '隔离室已满，等待空出隔离室',
   'alertDetail.noRooms': '尚未设置隔离室，等待安排',
   'alertDetail.conditionOver': '设备已恢复，待确认',

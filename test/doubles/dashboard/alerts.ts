@@ -276,6 +276,7 @@ export function status(gateId: string, o: Partial<GateStatus> = {}): GateStatus 
     policyVersion: null,
     policyOverrides: [],
     holdsVersion: null,
+    listsRejected: [],
     terminalClockOffsetMs: null,
     ...o,
   };
