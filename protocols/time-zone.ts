@@ -38,12 +38,28 @@ export function isTimeZone(timeZone: string): boolean {
 /** What a config says when a zone is not one: the same words in every package. */
 export const TIME_ZONE_MESSAGE = 'not a known IANA time zone, e.g. Asia/Shanghai or Europe/Berlin';
 
+/**
+ * Each zone's offset in the last UTC minute asked about. formatToParts costs ~5 µs, and the
+ * dashboard asks for the day of every decision: at 1,000 gates a second that was 5 % of its
+ * busiest turns (bench/scale.ts, profile of 2026-12-07). Only whole-minute offsets are kept: a
+ * zone whose offsets are whole minutes changes them only on a whole UTC minute, so one minute
+ * has one offset; a historical offset with seconds (LMT) may change inside a minute.
+ */
+const lastMinute = new Map<string, { minute: number; offset: number }>();
+
 /** The zone's wall clock at instant t, written as if it were UTC (ms, whole seconds). */
 export function wallClock(timeZone: string, t: number): number {
+  const second = Math.floor(t / 1000) * 1000;
+  const minute = Math.floor(t / 60_000);
+  const known = lastMinute.get(timeZone);
+  if (known && known.minute === minute) return second + known.offset;
   const p: Record<string, number> = {};
   for (const part of formatter(timeZone).formatToParts(new Date(t)))
     if (part.type !== 'literal') p[part.type] = Number(part.value);
-  return Date.UTC(p.year as number, (p.month as number) - 1, p.day, p.hour, p.minute, p.second);
+  const wall = Date.UTC(p.year as number, (p.month as number) - 1, p.day, p.hour, p.minute, p.second);
+  const offset = wall - second;
+  if (offset % 60_000 === 0) lastMinute.set(timeZone, { minute, offset });
+  return wall;
 }
 
 /** Offset of the zone's wall clock from UTC at instant t, ms. */

@@ -7,11 +7,16 @@
  * A fresh connection (no id) first gets a `hello` event carrying the current head id, so even a
  * browser that drops before the first real event resumes from the right place. Snapshot events
  * (the fleet) carry no id: they are state, not history, and leave the browser's resume point alone.
+ *
+ * Frames go to each client once per turn of the event loop, joined: at 1,000 gates a write per
+ * decision per client was one syscall each (`writev`, a sixth of the dashboard's busiest turns,
+ * bench/scale.ts profile of 2026-12-07). Replay at attach is written at once.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { FeedLag, type FeedLagState } from './lag.ts';
 import type { FeedEvent, FeedStore, FeedType } from './store.ts';
 import { type Clock, systemClock, type Timer } from '../../kernel/clock.ts';
+import { OncePerTurn } from '../../kernel/turn.ts';
 
 export interface FeedClient {
   id: number;
@@ -52,6 +57,9 @@ export class LiveFeed {
   private readonly listeners = new Set<(e: FeedEvent) => void>();
   private readonly lag: FeedLag;
   private readonly lagTimer: Timer;
+  /** Frames for each client not written yet (in order). */
+  private readonly waiting = new Map<FeedClient, string[]>();
+  private readonly writes = new OncePerTurn(() => this.writeWaiting());
 
   constructor(
     private readonly store: FeedStore,
@@ -75,7 +83,7 @@ export class LiveFeed {
   publish(type: FeedType, data: unknown): FeedEvent {
     const e = this.store.append(type, JSON.stringify(data), (this.opts.clock ?? systemClock).now());
     const text = frame(e);
-    for (const c of this.clients) this.write(c, text);
+    for (const c of this.clients) this.queue(c, text);
     for (const fn of this.listeners) fn(e);
     return e;
   }
@@ -83,7 +91,7 @@ export class LiveFeed {
   /** Pushes state that is not history (not persisted, no id). */
   broadcast(type: FeedType, data: unknown): void {
     const text = frame({ type, data: JSON.stringify(data) });
-    for (const c of this.clients) this.write(c, text);
+    for (const c of this.clients) this.queue(c, text);
   }
 
   /**
@@ -156,11 +164,24 @@ export class LiveFeed {
     this.clients.add(client);
     this.opts.onClientsChange?.(this.clients.size);
     const drop = () => {
+      this.waiting.delete(client);
       if (this.clients.delete(client)) this.opts.onClientsChange?.(this.clients.size);
     };
     res.on('close', drop);
     res.on('error', drop);
     this.write(client, out);
+  }
+
+  private queue(c: FeedClient, text: string): void {
+    const q = this.waiting.get(c);
+    if (q) q.push(text);
+    else this.waiting.set(c, [text]);
+    this.writes.request();
+  }
+
+  private writeWaiting(): void {
+    for (const [c, q] of this.waiting) this.write(c, q.length === 1 ? (q[0] as string) : q.join(''));
+    this.waiting.clear();
   }
 
   private write(c: FeedClient, text: string): void {
@@ -178,13 +199,15 @@ export class LiveFeed {
         c.res.end();
         continue;
       }
-      this.write(c, ': hb\n\n');
+      this.queue(c, ': hb\n\n');
     }
   }
 
   /** Ends every stream (app shutdown). */
   close(): void {
     this.closed = true;
+    this.writes.flush();
+    this.store.close();
     this.timer.cancel();
     this.lagTimer.cancel();
     for (const c of this.clients) c.res.end();

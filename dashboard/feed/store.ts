@@ -2,9 +2,16 @@
  * The live feed's memory: every event with a persistent, strictly increasing id (SQLite
  * AUTOINCREMENT never reuses an id, even after old rows are pruned or the dashboard restarts), so a
  * browser that reconnects with `Last-Event-ID: n` gets exactly the events after n.
+ *
+ * Ids are given when an event is appended and the rows written once per turn of the event loop
+ * in one transaction (at 1,000 gates an INSERT of its own per decision was a tenth of the
+ * dashboard's CPU: bench/scale.ts, profile of 2026-12-07). Every read writes the waiting rows
+ * first, so a reader never sees a gap. A dashboard killed within the turn loses that turn's
+ * events, as a power cut may with this database's synchronous=NORMAL (gate-board.ts says more).
  */
 import { migrate } from '../db/migrate.ts';
 import type { Db } from '../db/open.ts';
+import { OncePerTurn } from '../../kernel/turn.ts';
 
 /** What the feed carries; `fleet` and `lag` are state (broadcast, never stored), the rest history. */
 export const FEED_TYPES = ['decision', 'alert', 'fleet', 'rooms', 'command', 'holds', 'lag'] as const;
@@ -35,41 +42,78 @@ export class FeedStore {
   private readonly after;
   private readonly seq;
   private sincePrune = 0;
+  private readonly waiting: FeedEvent[] = [];
+  private readonly writes = new OncePerTurn(() => this.writeWaiting());
+  /** The id the next event gets. */
+  private nextId: number;
+  /** After close(): each event written at once. */
+  private direct = false;
 
   constructor(
     private readonly db: Db,
     private readonly keep: number,
   ) {
     migrate(db, 'feed', STEPS);
-    this.insert = db.prepare('INSERT INTO feed_events (at, type, data) VALUES (?, ?, ?)');
+    this.insert = db.prepare('INSERT INTO feed_events (id, at, type, data) VALUES (?, ?, ?, ?)');
     this.after = db.prepare('SELECT id, at, type, data FROM feed_events WHERE id > ? ORDER BY id LIMIT ?');
     this.seq = db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'feed_events'");
+    this.nextId = this.storedHead() + 1;
     this.prune();
   }
 
   append(type: FeedType, data: string, at: number): FeedEvent {
-    const id = Number(this.insert.run(at, type, data).lastInsertRowid);
-    if (++this.sincePrune >= PRUNE_EVERY) this.prune();
-    return { id, at, type, data };
+    const e: FeedEvent = { id: this.nextId++, at, type, data };
+    this.waiting.push(e);
+    if (this.direct) this.writes.now();
+    else this.writes.request();
+    return e;
+  }
+
+  /** Writes the waiting events now. */
+  flush(): void {
+    this.writes.flush();
+  }
+
+  /** Writes what waits; from now on each event is written when it comes. */
+  close(): void {
+    this.direct = true;
+    this.flush();
+  }
+
+  private writeWaiting(): void {
+    if (!this.db.open || this.waiting.length === 0) return;
+    this.db.transaction(() => {
+      for (const e of this.waiting) this.insert.run(e.id, e.at, e.type, e.data);
+    })();
+    this.sincePrune += this.waiting.length;
+    this.waiting.length = 0;
+    if (this.sincePrune >= PRUNE_EVERY) this.prune();
   }
 
   /** Events after `id`, oldest first (at most `limit`). */
   since(id: number, limit = this.keep): FeedEvent[] {
+    this.flush();
     return this.after.all(id, limit) as FeedEvent[];
   }
 
   /** The id of the last event ever appended (0 before the first). */
   head(): number {
+    return this.nextId - 1;
+  }
+
+  private storedHead(): number {
     return (this.seq.get() as { seq: number } | undefined)?.seq ?? 0;
   }
 
   /** The oldest id still kept (head + 1 when empty). */
   oldest(): number {
+    this.flush();
     const r = this.db.prepare('SELECT MIN(id) AS id FROM feed_events').get() as { id: number | null };
     return r.id ?? this.head() + 1;
   }
 
   prune(): void {
+    this.flush();
     this.sincePrune = 0;
     this.db.prepare('DELETE FROM feed_events WHERE id <= ?').run(this.head() - this.keep);
   }

@@ -148,6 +148,7 @@ export function createCore(o: CoreOptions): Core {
     close() {
       for (const u of unsubscribe) u();
       feed.close();
+      board.close();
       alerts.close();
       site.close();
     },

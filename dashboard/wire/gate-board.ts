@@ -4,6 +4,14 @@
  * today's passed/flagged counts (site time zone). Counts come from the decisions themselves, kept
  * in SQLite by reading id: a redelivered decision is not counted twice and a restart keeps the day.
  * Also keeps the latest access list snapshot (the roster HR and admins see).
+ *
+ * The passages are written once per turn of the event loop, in one transaction, not one per
+ * decision: at 1,000 gates (bench/scale.ts, profile of 2026-12-07) a transaction per decision
+ * was a quarter of the dashboard's CPU. A decision is judged new against the rows written and
+ * those waiting; every read of the rows (`todayCounts`, the pruning) writes the waiting ones
+ * first. What this costs: a dashboard killed within the turn loses that turn's rows although the
+ * broker had their PUBACKs, the same as a power cut may with this database's synchronous=NORMAL
+ * (db/open.ts); tile counts and last passages only, never an alert (another connection, FULL).
  */
 import type { AccessListSnapshot } from '../../protocols/gate/access-list.ts';
 import type { DecisionMessage, GateStatus, Heartbeat } from '../../protocols/gate/messages.ts';
@@ -11,6 +19,7 @@ import type { FleetGate, FleetSnapshot } from '../../protocols/hub/fleet.ts';
 import { migrate } from '../db/migrate.ts';
 import type { Db } from '../db/open.ts';
 import { localDay } from '../store/local-time.ts';
+import { OncePerTurn } from '../../kernel/turn.ts';
 
 export interface LastPassage {
   at: number;
@@ -81,6 +90,13 @@ export class GateBoard {
   private readonly last = new Map<string, LastPassage>();
   private readonly insertPassage;
   private readonly upsertLast;
+  private readonly hasPassage;
+  /** Passages (by reading id) and gates' last passages not written yet. */
+  private readonly waiting = new Map<string, { gateId: string; day: string; decision: string }>();
+  private readonly waitingLast = new Map<string, LastPassage>();
+  private readonly writes = new OncePerTurn(() => this.writeWaiting());
+  /** After close(): each decision written at once (a message that comes in during a shutdown). */
+  private direct = false;
 
   constructor(
     private readonly db: Db,
@@ -93,6 +109,7 @@ export class GateBoard {
     this.upsertLast = db.prepare(
       'INSERT INTO gate_last (gate_id, passage) VALUES (?, ?) ON CONFLICT(gate_id) DO UPDATE SET passage = excluded.passage',
     );
+    this.hasPassage = db.prepare('SELECT 1 FROM gate_passages WHERE reading_id = ?').pluck();
     for (const r of db.prepare('SELECT gate_id, passage FROM gate_last').all() as Array<{
       gate_id: string;
       passage: string;
@@ -167,14 +184,36 @@ export class GateBoard {
       reason: r.reason,
       readingId: r.id,
     };
-    // One transaction: one disk sync per decision on the path to the guard's screen.
-    const fresh = this.db.transaction(() => {
-      const added = this.insertPassage.run(r.id, r.gateId, day, r.decision).changes > 0;
-      if (added && newer) this.upsertLast.run(r.gateId, JSON.stringify(p));
-      return added;
+    if (this.waiting.has(r.id) || this.hasPassage.get(r.id) !== undefined) return false;
+    this.waiting.set(r.id, { gateId: r.gateId, day, decision: r.decision });
+    if (newer) {
+      this.last.set(r.gateId, p);
+      this.waitingLast.set(r.gateId, p);
+    }
+    if (this.direct) this.writes.now();
+    else this.writes.request();
+    return true;
+  }
+
+  /** Writes the waiting passages now (before a read of them, and at a stop). */
+  flush(): void {
+    this.writes.flush();
+  }
+
+  /** Writes what waits; from now on each decision is written when it comes. */
+  close(): void {
+    this.direct = true;
+    this.flush();
+  }
+
+  private writeWaiting(): void {
+    if (!this.db.open || (this.waiting.size === 0 && this.waitingLast.size === 0)) return;
+    this.db.transaction(() => {
+      for (const [id, w] of this.waiting) this.insertPassage.run(id, w.gateId, w.day, w.decision);
+      for (const [gateId, p] of this.waitingLast) this.upsertLast.run(gateId, JSON.stringify(p));
     })();
-    if (fresh && newer) this.last.set(r.gateId, p);
-    return fresh;
+    this.waiting.clear();
+    this.waitingLast.clear();
   }
 
   /** Every gate heard of: the fleet's, and any that spoke directly (a site without a hub). */
@@ -189,6 +228,7 @@ export class GateBoard {
   }
 
   todayCounts(): Map<string, { passed: number; flagged: number }> {
+    this.flush();
     const day = localDay(this.opts.timeZone, this.opts.now());
     const out = new Map<string, { passed: number; flagged: number }>();
     for (const r of this.db
@@ -257,6 +297,7 @@ export class GateBoard {
   }
 
   pruneOldDays(): void {
+    this.flush();
     const cutoff = localDay(this.opts.timeZone, this.opts.now() - KEEP_DAYS * 86_400_000);
     this.db.prepare('DELETE FROM gate_passages WHERE day < ?').run(cutoff);
   }

@@ -126,15 +126,20 @@ describe('gates and commands', () => {
       },
     });
     expect(b).toMatchObject({ gateId: 'gate-b', online: false, offlineReason: 'last-will', passedToday: 0 });
+    // A redelivery turns later (the first long written) still counts once.
+    wire(t.core, `tg/${SITE}/gate/gate-a/decision`, pass1);
+    expect((await t.call(guard, 'GET', '/api/gates')).json()[0]).toMatchObject({ passedToday: 2 });
 
     const dir = t.dir;
     const clock = t.clock;
+    // Passages are written at the end of a turn: one that comes just before the stop is kept too.
+    wire(t.core, `tg/${SITE}/gate/gate-a/decision`, decision({ gateId: 'gate-a', at: T0 - 1500 }));
     await t.close();
     t = await startApp({ dir, clock, seedUsers: false });
     const again = (await t.call(await t.login('hr'), 'GET', '/api/gates')).json();
     expect(again[0]).toMatchObject({
       gateId: 'gate-a',
-      passedToday: 2,
+      passedToday: 3,
       flaggedToday: 1,
       lastPassage: { name: '李娜' },
     });
@@ -236,6 +241,8 @@ describe('gates and commands', () => {
     });
     expect((await t.call(guard, 'GET', '/api/commands?gateId=gate-b')).json()).toHaveLength(1);
     // Each change went out on the live feed: three sent, then acknowledged, failed, timed out.
+    // (The feed writes its rows at the end of the turn: let this one end.)
+    await new Promise((r) => setImmediate(r));
     const states = (
       t.db.prepare("SELECT data FROM feed_events WHERE type = 'command' ORDER BY id").all() as Array<{
         data: string;
