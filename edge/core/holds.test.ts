@@ -76,7 +76,11 @@ describe('person holds at the gate', () => {
     const statuses = () => t.bus.on('tg/s/gate/g/status') as Array<{ listsRejected: string[] }>;
     expect(statuses().at(-1)?.listsRejected).toEqual(['holds']);
     t.gate.lists.onHolds(JSON.stringify(snapshot(5, [hold({ employeeNo: 'E1' })])));
-    expect(alerts().filter((a) => a.kind === 'site-list-rejected').map((a) => a.active)).toEqual([true, false]);
+    expect(
+      alerts()
+        .filter((a) => a.kind === 'site-list-rejected')
+        .map((a) => a.active),
+    ).toEqual([true, false]);
     t.clock.advance(60_000);
     expect(statuses().at(-1)?.listsRejected).toEqual([]);
     expect((await t.gate.onFaceEvent(t.event(1, 'E1', 36.5)))?.record?.reason).toBe('held');

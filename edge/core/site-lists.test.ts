@@ -124,8 +124,7 @@ describe('a refused update is told to the guard, never kept quiet', () => {
     JSON.stringify({ v: 1, fromVersion: from, toVersion: to, issuedAt: 0, upserts: [], removals: [] });
   /** Valid JSON, but not a list: what a hub of another version or a broken publisher may send. */
   const junk = JSON.stringify({ v: 1, version: 'seven' });
-  const policy = (version: number) =>
-    JSON.stringify({ ...defaultSitePolicy(), version, issuedBy: 'admin' });
+  const policy = (version: number) => JSON.stringify({ ...defaultSitePolicy(), version, issuedBy: 'admin' });
 
   it('a refused holds snapshot opens the alert and keeps the copy; the next good one ends it', () => {
     const t = lists();

@@ -32,10 +32,11 @@ const LIST_MAX_BYTES = 32 * 1024 * 1024;
 
 export type ListName = 'access list' | 'holds';
 
-const WIRE_NAME = { 'access list': 'access-list', holds: 'holds', 'site policy': 'policy' } as const satisfies Record<
-  ListName | 'site policy',
-  SiteListName
->;
+const WIRE_NAME = {
+  'access list': 'access-list',
+  holds: 'holds',
+  'site policy': 'policy',
+} as const satisfies Record<ListName | 'site policy', SiteListName>;
 
 export class SiteLists {
   /** Snapshots and changes received per list (for the tests and the benchmarks). */
