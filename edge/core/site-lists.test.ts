@@ -135,6 +135,9 @@ describe('a refused update is told to the guard, never kept quiet', () => {
     expect(t.l.rejected()).toEqual(['holds']);
     // The retained snapshot is the same bytes: fetching it again would only refuse it again.
     expect(t.fetches).toEqual([]);
+    // An older snapshot (a stale retained copy) does not say the gate is current.
+    t.l.onHolds(holdsSnapshot(2));
+    expect(t.alerts).toEqual([true]);
     t.l.onHolds(holdsSnapshot(4));
     expect(t.alerts).toEqual([true, false]);
     expect(t.l.rejected()).toEqual([]);
@@ -149,6 +152,10 @@ describe('a refused update is told to the guard, never kept quiet', () => {
     // A redelivered older change proves nothing about the refused one: still open.
     t.l.onHoldsChange(holdsChangeOf(2, 3));
     expect(t.alerts).toEqual([true]);
+    // Nor does a snapshot at the version held (the hub's, before the refused change).
+    t.l.onHolds(holdsSnapshot(3));
+    expect(t.alerts).toEqual([true]);
+    expect(t.l.rejected()).toEqual(['holds']);
     t.l.onHolds(holdsSnapshot(4));
     expect(t.alerts).toEqual([true, false]);
   });

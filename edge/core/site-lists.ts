@@ -3,11 +3,16 @@
  * snapshot + changes, one shape), and the site policy (a whole snapshot per version). A bad
  * payload is counted and logged and changes nothing; the gate keeps deciding with what it holds,
  * and says so: the `site-list-rejected` alert (a condition, `onRejected`) opens with the first
- * list refused and ends once every refused list has had a good snapshot or change (the
- * status's `listsRejected` carries the same). Before, a refused holds update only bumped a
- * counter, and the gate let through people held since without anyone being told. A refused
- * change also fetches the snapshot (the change may have held somebody); a refused snapshot does
- * not (the broker's retained one is the same bytes): the hub's next one is awaited.
+ * list refused and ends once every refused list is known current again (the status's
+ * `listsRejected` carries the same). Before, a refused holds update only bumped a counter, and
+ * the gate let through people held since without anyone being told. A refused change also
+ * fetches the snapshot (the change may have held somebody); a refused snapshot does not (the
+ * broker's retained one is the same bytes): the hub's next one is awaited.
+ *
+ * Known current again: after a refused change, a snapshot or an applied change beyond the
+ * version held then (a redelivered older change, or a snapshot the hub had not updated yet,
+ * proves nothing); after a refused snapshot, a good snapshot at least at the version held then
+ * (the hub's current one: the refused one may have been newer, but then so is this).
  *
  * Only changes travel while the gate is up to date: the full snapshot (megabytes for 50,000
  * people) is fetched (`fetchSnapshot`, the link's on-demand subscription) when the gate holds no
@@ -45,8 +50,11 @@ export class SiteLists {
     holds: { snapshots: 0, changes: 0 },
   };
 
-  /** Lists whose last snapshot or change was refused, in refusal order. */
-  private readonly refused = new Set<SiteListName>();
+  /**
+   * Lists whose last snapshot or change was refused, in refusal order, each with the version a
+   * snapshot or change must reach for the list to be current again.
+   */
+  private readonly refused = new Map<SiteListName, number>();
 
   constructor(
     private readonly d: {
@@ -98,17 +106,17 @@ export class SiteLists {
 
   /** The lists whose last snapshot or change this gate refused (for the status). */
   rejected(): SiteListName[] {
-    return [...this.refused];
+    return [...this.refused.keys()];
   }
 
   onPolicy(payload: Uint8Array | string): void {
     const r = parsePayload(SitePolicy, payload);
     if (!r.ok) {
       this.bad('site policy', r.error);
-      this.refuse('site policy', r.error.code);
+      this.refuse('site policy', r.error.code, this.d.policy.version);
       return;
     }
-    this.accept('site policy');
+    this.accept('site policy', r.value.version);
     if (!this.d.policy.apply(r.value)) return;
     const { conflict } = this.d.policy;
     this.d.log.info(
@@ -138,11 +146,10 @@ export class SiteLists {
     this.received[what].snapshots++;
     if (!r.ok) {
       this.bad(what, r.error);
-      this.refuse(what, r.error.code);
+      this.refuse(what, r.error.code, copy.version ?? 0);
       return;
     }
-    // Applied or not newer than the copy held: either way the gate is up to that version.
-    this.accept(what);
+    this.accept(what, r.value.version);
     if (copy.apply(r.value)) {
       this.d.log.info({ version: r.value.version, entries: r.value.entries.length }, `${what} updated`);
       this.d.onChange();
@@ -159,14 +166,13 @@ export class SiteLists {
     this.received[what].changes++;
     if (!r.ok) {
       this.bad(`${what} change`, r.error);
-      this.refuse(what, r.error.code);
+      this.refuse(what, r.error.code, (copy.version ?? -1) + 1);
       this.d.fetchSnapshot?.(what);
       return;
     }
     const held = copy.version;
     if (copy.applyChange(r.value)) {
-      // Only an applied change proves the copy whole: a redelivered older one does not.
-      this.accept(what);
+      this.accept(what, r.value.toVersion);
       this.d.log.info({ from: r.value.fromVersion, to: r.value.toVersion }, `${what} changed`);
       this.d.onChange();
     } else if (held !== null && r.value.toVersion <= held) {
@@ -180,15 +186,21 @@ export class SiteLists {
     }
   }
 
-  private refuse(what: ListName | 'site policy', code: string): void {
+  /** `current`: the version a later snapshot or change must reach for the list to be current. */
+  private refuse(what: ListName | 'site policy', code: string, current: number): void {
     const first = this.refused.size === 0;
-    this.refused.add(WIRE_NAME[what]);
+    const name = WIRE_NAME[what];
+    this.refused.set(name, Math.max(current, this.refused.get(name) ?? 0));
     if (first) this.d.onRejected?.(true, `${what} update refused (${code}): deciding with the copy held`);
   }
 
-  private accept(what: ListName | 'site policy'): void {
-    if (!this.refused.delete(WIRE_NAME[what]) || this.refused.size > 0) return;
-    this.d.onRejected?.(false, `${what} up to date again`);
+  /** A good snapshot (its version) or an applied change (the version it reached) came. */
+  private accept(what: ListName | 'site policy', version: number): void {
+    const name = WIRE_NAME[what];
+    const current = this.refused.get(name);
+    if (current === undefined || version < current) return;
+    this.refused.delete(name);
+    if (this.refused.size === 0) this.d.onRejected?.(false, `${what} up to date again`);
   }
 
   private bad(what: string, error: { code: string; message: string }): void {
