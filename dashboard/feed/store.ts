@@ -52,6 +52,11 @@ export class FeedStore {
   constructor(
     private readonly db: Db,
     private readonly keep: number,
+    /**
+     * A turn's events could not be written (a full disk): they were sent live but a browser that
+     * resumes will not get them; reported, not thrown (not given: thrown).
+     */
+    private readonly onWriteError?: (err: unknown, events: number) => void,
   ) {
     migrate(db, 'feed', STEPS);
     this.insert = db.prepare('INSERT INTO feed_events (id, at, type, data) VALUES (?, ?, ?, ?)');
@@ -82,12 +87,20 @@ export class FeedStore {
 
   private writeWaiting(): void {
     if (!this.db.open || this.waiting.length === 0) return;
-    this.db.transaction(() => {
-      for (const e of this.waiting) this.insert.run(e.id, e.at, e.type, e.data);
-    })();
-    this.sincePrune += this.waiting.length;
-    this.waiting.length = 0;
-    if (this.sincePrune >= PRUNE_EVERY) this.prune();
+    const n = this.waiting.length;
+    try {
+      this.db.transaction(() => {
+        for (const e of this.waiting) this.insert.run(e.id, e.at, e.type, e.data);
+      })();
+      this.waiting.length = 0;
+      this.sincePrune += n;
+      if (this.sincePrune >= PRUNE_EVERY) this.prune();
+    } catch (err) {
+      // Run at the end of a turn, outside any handler: thrown here it would end the process.
+      this.waiting.length = 0;
+      if (!this.onWriteError) throw err;
+      this.onWriteError(err, n);
+    }
   }
 
   /** Events after `id`, oldest first (at most `limit`). */

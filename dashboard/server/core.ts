@@ -70,7 +70,15 @@ export function createCore(o: CoreOptions): Core {
   const users = new UserStore(db, { now, ...(o.scrypt ? { scrypt: o.scrypt } : {}) });
   const sessions = new SessionStore(db, { idleMs: config.session.idleMinutes * 60_000, now });
   const audit = new AuditLog(db, now);
-  const board = new GateBoard(liveDb, { timeZone: config.timezone, now });
+  const board = new GateBoard(liveDb, {
+    timeZone: config.timezone,
+    now,
+    onWriteError: (err, passages) =>
+      log.error(
+        { code: 'TG_DASH_PASSAGES_NOT_WRITTEN', err, passages },
+        "the tiles' passages were not written",
+      ),
+  });
   const site = new SiteService({
     db,
     siteId: config.siteId,
@@ -90,7 +98,10 @@ export function createCore(o: CoreOptions): Core {
     publish: o.publish,
     audit: audit.fn,
   });
-  const feed = new LiveFeed(new FeedStore(liveDb, config.feed.keepEvents), {
+  const feedStore = new FeedStore(liveDb, config.feed.keepEvents, (err, events) =>
+    log.error({ code: 'TG_DASH_FEED_NOT_WRITTEN', err, events }, 'live feed events were not written'),
+  );
+  const feed = new LiveFeed(feedStore, {
     clock,
     heartbeatMs: o.feedHeartbeatMs ?? 15_000,
     ...(o.feedLagWindowMs ? { lagWindowMs: o.feedLagWindowMs } : {}),

@@ -100,7 +100,16 @@ export class GateBoard {
 
   constructor(
     private readonly db: Db,
-    private readonly opts: { timeZone: string; now: () => number },
+    private readonly opts: {
+      timeZone: string;
+      now: () => number;
+      /**
+       * A turn's passages could not be written (a full disk): they are dropped and reported, as
+       * a failing write in the message's handler was before they were batched (the message is
+       * acknowledged all the same). Not given: thrown.
+       */
+      onWriteError?: (err: unknown, passages: number) => void;
+    },
   ) {
     migrate(db, 'gates', STEPS);
     this.insertPassage = db.prepare(
@@ -208,12 +217,20 @@ export class GateBoard {
 
   private writeWaiting(): void {
     if (!this.db.open || (this.waiting.size === 0 && this.waitingLast.size === 0)) return;
-    this.db.transaction(() => {
-      for (const [id, w] of this.waiting) this.insertPassage.run(id, w.gateId, w.day, w.decision);
-      for (const [gateId, p] of this.waitingLast) this.upsertLast.run(gateId, JSON.stringify(p));
-    })();
-    this.waiting.clear();
-    this.waitingLast.clear();
+    const n = this.waiting.size;
+    try {
+      this.db.transaction(() => {
+        for (const [id, w] of this.waiting) this.insertPassage.run(id, w.gateId, w.day, w.decision);
+        for (const [gateId, p] of this.waitingLast) this.upsertLast.run(gateId, JSON.stringify(p));
+      })();
+    } catch (err) {
+      // Run at the end of a turn, outside any handler: thrown here it would end the process.
+      if (!this.opts.onWriteError) throw err;
+      this.opts.onWriteError(err, n);
+    } finally {
+      this.waiting.clear();
+      this.waitingLast.clear();
+    }
   }
 
   /** Every gate heard of: the fleet's, and any that spoke directly (a site without a hub). */
