@@ -8,25 +8,30 @@ import { wallClock } from './time-zone.ts';
 
 const formats = new Map<string, Intl.DateTimeFormat>();
 
-/** Intl asked directly, every time: the reference. */
+/**
+ * Intl asked directly, every time, through another route than the code under test (a Swedish
+ * date and time, "2026-03-08 01:59:59", rather than formatToParts): the reference.
+ */
 function reference(timeZone: string, t: number): number {
-  const f =
-    formats.get(timeZone) ??
-    new Intl.DateTimeFormat('en-US', {
+  let f = formats.get(timeZone);
+  if (!f) {
+    f = new Intl.DateTimeFormat('sv-SE', {
       timeZone,
+      dateStyle: 'short',
+      timeStyle: 'medium',
       hourCycle: 'h23',
-      year: 'numeric',
-      month: '2-digit',
-      day: '2-digit',
-      hour: '2-digit',
-      minute: '2-digit',
-      second: '2-digit',
     });
-  formats.set(timeZone, f);
-  const p: Record<string, number> = {};
-  for (const part of f.formatToParts(new Date(t)))
-    if (part.type !== 'literal') p[part.type] = Number(part.value);
-  return Date.UTC(p.year as number, (p.month as number) - 1, p.day, p.hour, p.minute, p.second);
+    formats.set(timeZone, f);
+  }
+  const [y, mo, d, h, mi, s] = f.format(new Date(t)).split(/[- :]/).map(Number) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
+  return Date.UTC(y, mo - 1, d, h, mi, s);
 }
 
 const offset = (zone: string, t: number) =>

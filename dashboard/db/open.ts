@@ -4,9 +4,10 @@
  * synchronous=FULL because an acknowledged alert or an audit row must survive a power cut.
  *
  * The high-volume, rebuildable state (the live feed's event log, the gate tiles' counters: one
- * write per passage of every gate) goes through a second connection with synchronous=NORMAL:
- * in WAL mode that survives a crash of the process, and a power cut loses at most the last
- * moments of it, which the browsers and the tiles re-read anyway. With FULL, each passage cost an
+ * write per passage of every gate) goes through a second connection with synchronous=NORMAL,
+ * written once per turn of the event loop (db/turn-writes.ts): a crash of the process loses at
+ * most that turn's rows, a power cut the last moments, which the browsers and the tiles re-read
+ * anyway. With FULL, each passage cost an
  * fsync and a busy site's feed fell seconds behind (bench/latency.ts).
  */
 import { mkdirSync } from 'node:fs';

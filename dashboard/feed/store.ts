@@ -4,14 +4,12 @@
  * browser that reconnects with `Last-Event-ID: n` gets exactly the events after n.
  *
  * Ids are given when an event is appended and the rows written once per turn of the event loop
- * in one transaction (at 1,000 gates an INSERT of its own per decision was a tenth of the
- * dashboard's CPU: bench/scale.ts, profile of 2026-12-07). Every read writes the waiting rows
- * first, so a reader never sees a gap. A dashboard killed within the turn loses that turn's
- * events, as a power cut may with this database's synchronous=NORMAL (gate-board.ts says more).
+ * (db/turn-writes.ts; an INSERT of its own per decision was a tenth of the dashboard's CPU at
+ * 1,000 gates). Every read writes the waiting rows first, so a reader never sees a gap.
  */
 import { migrate } from '../db/migrate.ts';
 import type { Db } from '../db/open.ts';
-import { OncePerTurn } from '../../kernel/turn.ts';
+import { TurnWrites } from '../db/turn-writes.ts';
 
 /** What the feed carries; `fleet` and `lag` are state (broadcast, never stored), the rest history. */
 export const FEED_TYPES = ['decision', 'alert', 'fleet', 'rooms', 'command', 'holds', 'lag'] as const;
@@ -43,11 +41,9 @@ export class FeedStore {
   private readonly seq;
   private sincePrune = 0;
   private readonly waiting: FeedEvent[] = [];
-  private readonly writes = new OncePerTurn(() => this.writeWaiting());
+  private readonly writes: TurnWrites;
   /** The id the next event gets. */
   private nextId: number;
-  /** After close(): each event written at once. */
-  private direct = false;
 
   constructor(
     private readonly db: Db,
@@ -56,9 +52,28 @@ export class FeedStore {
      * A turn's events could not be written (a full disk): they were sent live but a browser that
      * resumes will not get them; reported, not thrown (not given: thrown).
      */
-    private readonly onWriteError?: (err: unknown, events: number) => void,
+    onWriteError?: (err: unknown, events: number) => void,
   ) {
     migrate(db, 'feed', STEPS);
+    this.writes = new TurnWrites(
+      db,
+      {
+        size: () => this.waiting.length,
+        write: () => {
+          for (const e of this.waiting) this.insert.run(e.id, e.at, e.type, e.data);
+        },
+        clear: () => {
+          this.waiting.length = 0;
+        },
+      },
+      {
+        afterWrite: (n) => {
+          this.sincePrune += n;
+          if (this.sincePrune >= PRUNE_EVERY) this.prune();
+        },
+        ...(onWriteError ? { onError: onWriteError } : {}),
+      },
+    );
     this.insert = db.prepare('INSERT INTO feed_events (id, at, type, data) VALUES (?, ?, ?, ?)');
     this.after = db.prepare('SELECT id, at, type, data FROM feed_events WHERE id > ? ORDER BY id LIMIT ?');
     this.seq = db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'feed_events'");
@@ -69,8 +84,7 @@ export class FeedStore {
   append(type: FeedType, data: string, at: number): FeedEvent {
     const e: FeedEvent = { id: this.nextId++, at, type, data };
     this.waiting.push(e);
-    if (this.direct) this.writes.now();
-    else this.writes.request();
+    this.writes.request();
     return e;
   }
 
@@ -81,26 +95,7 @@ export class FeedStore {
 
   /** Writes what waits; from now on each event is written when it comes. */
   close(): void {
-    this.direct = true;
-    this.flush();
-  }
-
-  private writeWaiting(): void {
-    if (!this.db.open || this.waiting.length === 0) return;
-    const n = this.waiting.length;
-    try {
-      this.db.transaction(() => {
-        for (const e of this.waiting) this.insert.run(e.id, e.at, e.type, e.data);
-      })();
-      this.waiting.length = 0;
-      this.sincePrune += n;
-      if (this.sincePrune >= PRUNE_EVERY) this.prune();
-    } catch (err) {
-      // Run at the end of a turn, outside any handler: thrown here it would end the process.
-      this.waiting.length = 0;
-      if (!this.onWriteError) throw err;
-      this.onWriteError(err, n);
-    }
+    this.writes.close();
   }
 
   /** Events after `id`, oldest first (at most `limit`). */

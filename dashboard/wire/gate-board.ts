@@ -5,13 +5,12 @@
  * in SQLite by reading id: a redelivered decision is not counted twice and a restart keeps the day.
  * Also keeps the latest access list snapshot (the roster HR and admins see).
  *
- * The passages are written once per turn of the event loop, in one transaction, not one per
- * decision: at 1,000 gates (bench/scale.ts, profile of 2026-12-07) a transaction per decision
- * was a quarter of the dashboard's CPU. A decision is judged new against the rows written and
- * those waiting; every read of the rows (`todayCounts`, the pruning) writes the waiting ones
- * first. What this costs: a dashboard killed within the turn loses that turn's rows although the
- * broker had their PUBACKs, the same as a power cut may with this database's synchronous=NORMAL
- * (db/open.ts); tile counts and last passages only, never an alert (another connection, FULL).
+ * The passages are written once per turn of the event loop (db/turn-writes.ts; a transaction per
+ * decision was a quarter of the dashboard's CPU at 1,000 gates). A decision is judged new against
+ * the rows written and those waiting; every read of the rows (`todayCounts`, the pruning) writes
+ * the waiting ones first. A dashboard killed within the turn loses that turn's rows although the
+ * broker had their PUBACKs: tile counts and last passages only, never an alert (those are on the
+ * synchronous=FULL connection, db/open.ts).
  */
 import type { AccessListSnapshot } from '../../protocols/gate/access-list.ts';
 import type { DecisionMessage, GateStatus, Heartbeat } from '../../protocols/gate/messages.ts';
@@ -19,7 +18,7 @@ import type { FleetGate, FleetSnapshot } from '../../protocols/hub/fleet.ts';
 import { migrate } from '../db/migrate.ts';
 import type { Db } from '../db/open.ts';
 import { localDay } from '../store/local-time.ts';
-import { OncePerTurn } from '../../kernel/turn.ts';
+import { TurnWrites } from '../db/turn-writes.ts';
 
 export interface LastPassage {
   at: number;
@@ -94,9 +93,7 @@ export class GateBoard {
   /** Passages (by reading id) and gates' last passages not written yet. */
   private readonly waiting = new Map<string, { gateId: string; day: string; decision: string }>();
   private readonly waitingLast = new Map<string, LastPassage>();
-  private readonly writes = new OncePerTurn(() => this.writeWaiting());
-  /** After close(): each decision written at once (a message that comes in during a shutdown). */
-  private direct = false;
+  private readonly writes: TurnWrites;
 
   constructor(
     private readonly db: Db,
@@ -119,6 +116,21 @@ export class GateBoard {
       'INSERT INTO gate_last (gate_id, passage) VALUES (?, ?) ON CONFLICT(gate_id) DO UPDATE SET passage = excluded.passage',
     );
     this.hasPassage = db.prepare('SELECT 1 FROM gate_passages WHERE reading_id = ?').pluck();
+    this.writes = new TurnWrites(
+      db,
+      {
+        size: () => this.waiting.size,
+        write: () => {
+          for (const [id, w] of this.waiting) this.insertPassage.run(id, w.gateId, w.day, w.decision);
+          for (const [gateId, p] of this.waitingLast) this.upsertLast.run(gateId, JSON.stringify(p));
+        },
+        clear: () => {
+          this.waiting.clear();
+          this.waitingLast.clear();
+        },
+      },
+      opts.onWriteError ? { onError: opts.onWriteError } : {},
+    );
     for (const r of db.prepare('SELECT gate_id, passage FROM gate_last').all() as Array<{
       gate_id: string;
       passage: string;
@@ -199,8 +211,7 @@ export class GateBoard {
       this.last.set(r.gateId, p);
       this.waitingLast.set(r.gateId, p);
     }
-    if (this.direct) this.writes.now();
-    else this.writes.request();
+    this.writes.request();
     return true;
   }
 
@@ -211,26 +222,7 @@ export class GateBoard {
 
   /** Writes what waits; from now on each decision is written when it comes. */
   close(): void {
-    this.direct = true;
-    this.flush();
-  }
-
-  private writeWaiting(): void {
-    if (!this.db.open || (this.waiting.size === 0 && this.waitingLast.size === 0)) return;
-    const n = this.waiting.size;
-    try {
-      this.db.transaction(() => {
-        for (const [id, w] of this.waiting) this.insertPassage.run(id, w.gateId, w.day, w.decision);
-        for (const [gateId, p] of this.waitingLast) this.upsertLast.run(gateId, JSON.stringify(p));
-      })();
-    } catch (err) {
-      // Run at the end of a turn, outside any handler: thrown here it would end the process.
-      if (!this.opts.onWriteError) throw err;
-      this.opts.onWriteError(err, n);
-    } finally {
-      this.waiting.clear();
-      this.waitingLast.clear();
-    }
+    this.writes.close();
   }
 
   /** Every gate heard of: the fleet's, and any that spoke directly (a site without a hub). */
