@@ -7,8 +7,8 @@
  * write per passage of every gate) goes through a second connection with synchronous=NORMAL,
  * written once per turn of the event loop (db/turn-writes.ts): a crash of the process loses at
  * most that turn's rows, a power cut the last moments, which the browsers and the tiles re-read
- * anyway. With FULL, each passage cost an
- * fsync and a busy site's feed fell seconds behind (bench/latency.ts).
+ * anyway. With FULL, each passage cost an fsync and a busy site's feed fell seconds behind
+ * (bench/latency.ts).
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';

@@ -1,8 +1,8 @@
 /**
  * The rows a dashboard store writes once per turn of the event loop, in one transaction, instead
  * of one per message (the tiles' passages, the live feed's events: db/open.ts's second
- * connection). At 1,000 gates a transaction per decision was a third of the dashboard's CPU
- * (bench/NOTES.md, sixth round). The store keeps what waits and reads it first where it must
+ * connection). At 1,000 gates a transaction per decision and an INSERT per feed event were a
+ * quarter of the dashboard's busiest turns (bench/NOTES.md, sixth round). The store keeps what waits and reads it first where it must
  * (`flush` before a read); what a process killed within the turn loses is that turn's rows.
  *
  * The write runs at the end of the turn, outside the message handler that asked for it: thrown

@@ -136,9 +136,10 @@ export const AlertKind = z.enum([
    */
   'terminal-person-sync',
   /**
-   * The gate refused a snapshot or change of a site list it holds (the access list, the holds):
-   * it keeps deciding with the copy it has, which may lack a person held since. Cleared when a
-   * good copy of that list arrives (the gate fetches the snapshot at once).
+   * The gate refused a snapshot or change of a site list it holds (the access list, the holds, the
+   * site policy): it keeps deciding with the copy it has, which may lack a person held since.
+   * Ended by the gate once that list is known current again (edge/core/site-lists.ts), or by a
+   * status of the gate that names no refused list (`GateStatus.listsRejected`).
    */
   'site-list-rejected',
 ]);
