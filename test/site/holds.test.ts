@@ -253,6 +253,50 @@ describe('person holds across the site, hub alone', () => {
     });
   });
 
+  it('a holds change the gates cannot read: each raises site-list-rejected on the wire until a real change reaches it', async () => {
+    await gatesCaughtUp();
+    const obs = await mqtt.connectAsync(url(), {
+      username: 'svc',
+      password: passwords.svc,
+      clientId: 'svc-lists-obs',
+    });
+    const alerts: Array<{ gateId: string; kind: string; active: boolean; severity: string }> = [];
+    obs.on('message', (_t, p) => alerts.push(JSON.parse(p.toString())));
+    await obs.subscribeAsync(`tg/${SITE}/gate/+/alert`, { qos: 1 });
+    const of = (gateId: string) =>
+      alerts.filter((a) => a.gateId === gateId && a.kind === 'site-list-rejected').map((a) => a.active);
+    const snapshots = () => [gateA, gateB].map((g) => g.edge.gate.lists.received.holds.snapshots);
+    const before = snapshots();
+    try {
+      // What a broken or foreign publisher could put on the topic (the hub is the only one allowed).
+      await hub.publish(`tg/${SITE}/holds/changes`, '{"v":1,"fromVersion":', { qos: 0 });
+      await waitFor(() => of('gate-a').length > 0 && of('gate-b').length > 0, {
+        what: 'site-list-rejected from both gates',
+      });
+      // Each fetched the snapshot (the refused change may have held somebody).
+      await waitFor(() => snapshots().every((n, i) => n > (before[i] as number)), {
+        what: 'the holds snapshot fetched by both gates',
+      });
+      for (const g of [gateA, gateB]) expect(g.edge.gate.status(true).listsRejected).toEqual(['holds']);
+      expect(alerts.find((a) => a.kind === 'site-list-rejected')?.severity).toBe('major');
+      // The snapshot the gates fetched is the version they hold: it does not say they are current.
+      expect([of('gate-a'), of('gate-b')]).toEqual([[true], [true]]);
+      // The next real change reaches them: current again, the alert ends.
+      await request({ action: 'open', employeeNo: 'E3', by: 'dashboard:guard1', name: '王芳', note: '' });
+      await gatesCaughtUp();
+      await waitFor(() => of('gate-a').length === 2 && of('gate-b').length === 2, {
+        what: 'site-list-rejected ended at both gates',
+      });
+      expect([of('gate-a'), of('gate-b')]).toEqual([
+        [true, false],
+        [true, false],
+      ]);
+      for (const g of [gateA, gateB]) expect(g.edge.gate.status(true).listsRejected).toEqual([]);
+    } finally {
+      await obs.endAsync();
+    }
+  }, 60_000);
+
   it('a gate away while holds change knows them when it is back on its kept session (nothing was queued for it)', async () => {
     // The hub sends holds changes at QoS 0 with the last one retained: a gate coming back gets it
     // when it subscribes again and applies it, or sees that it missed one and fetches the snapshot
