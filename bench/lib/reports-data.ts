@@ -119,36 +119,69 @@ export const INFLUXD_DATA: Record<string, string | number> = {
 export const INFLUXD_COORDINATOR = { 'write-timeout': '60s' };
 /** Lines per write request. */
 const BATCH = 10_000;
+/** Write requests in flight: influxd parses one while it files another (ingest ~25 % faster than 2). */
+const IN_FLIGHT = 4;
 
 /**
- * The lines the writers send (readingLines: the reading and its log projection), BATCH lines a
- * request, two requests in flight. A {"error":"timeout"} from a busy influxd (the points still
- * land) is written again, which is idempotent (same points).
+ * The lines the writers send (readingLines: the reading and its log projection), about BATCH
+ * lines a request, IN_FLIGHT requests in flight across days: the next request's lines are made
+ * while influxd ingests the others, so neither side waits for the other (the load is CPU-bound
+ * on both; one day's lines made before its first request left influxd idle ~2 s a day). A
+ * {"error":"timeout"} from a busy influxd (the points still land) is written again, which is
+ * idempotent (same points).
  */
-export async function influxWrite(
-  url: string,
-  database: string,
-  rs: readonly ReadingRecord[],
-): Promise<void> {
-  const lines = rs.flatMap(readingLines);
-  const batches: string[] = [];
-  for (let i = 0; i < lines.length; i += BATCH) batches.push(lines.slice(i, i + BATCH).join('\n'));
-  let next = 0;
-  const worker = async () => {
-    while (next < batches.length) {
-      const body = batches[next++] as string;
-      for (let attempt = 1; ; attempt++) {
-        const res = await fetch(`${url}/write?db=${database}&rp=readings&precision=n`, {
-          method: 'POST',
-          body,
-        });
-        const text = await res.text();
-        if (res.status === 204) break;
-        if (attempt >= 5) throw new Error(`influx write: ${res.status} ${text}`);
-      }
+export class InfluxLoad {
+  private readonly pending = new Set<Promise<void>>();
+  private failure: unknown = null;
+
+  constructor(
+    private readonly url: string,
+    private readonly database: string,
+  ) {}
+
+  /** Resolves when the readings' lines are all sent or queued behind at most IN_FLIGHT requests. */
+  async add(rs: readonly ReadingRecord[]): Promise<void> {
+    // Two lines a reading (each reading here has its log line): BATCH / 2 readings a request.
+    for (let i = 0; i < rs.length; i += BATCH / 2) {
+      this.check();
+      const body = rs
+        .slice(i, i + BATCH / 2)
+        .flatMap(readingLines)
+        .join('\n');
+      const p: Promise<void> = this.post(body).then(
+        () => void this.pending.delete(p),
+        (e: unknown) => {
+          this.pending.delete(p);
+          this.failure ??= e;
+        },
+      );
+      this.pending.add(p);
+      if (this.pending.size >= IN_FLIGHT) await Promise.race(this.pending);
     }
-  };
-  await Promise.all([worker(), worker()]);
+    this.check();
+  }
+
+  /** Every request answered; throws the first failure. */
+  async done(): Promise<void> {
+    await Promise.all(this.pending);
+    this.check();
+  }
+
+  private check(): void {
+    if (this.failure !== null) throw this.failure;
+  }
+
+  private async post(body: string): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      const res = await fetch(`${this.url}/write?db=${this.database}&rp=readings&precision=n`, {
+        method: 'POST',
+        body,
+      });
+      const text = await res.text();
+      if (res.status === 204) return;
+      if (attempt >= 5) throw new Error(`influx write: ${res.status} ${text}`);
+    }
+  }
 }
 
 async function influxQuery(url: string, db: string, q: string): Promise<number[]> {
@@ -238,7 +271,7 @@ export function cacheKey(spec: DataSpec): { key: string; files: string[] } {
     h.update(`${f}\0`)
       .update(readFileSync(join(ROOT, f)))
       .update('\0');
-  h.update(JSON.stringify({ spec, INFLUXD_DATA, INFLUXD_COORDINATOR, BATCH }));
+  h.update(JSON.stringify({ spec, INFLUXD_DATA, INFLUXD_COORDINATOR, BATCH, IN_FLIGHT }));
   h.update(readFileSync(join(ROOT, 'node_modules/better-sqlite3/package.json')));
   h.update(firstLine('influxd', ['version']));
   return { key: h.digest('hex').slice(0, 16), files };
@@ -271,6 +304,8 @@ export interface Stores {
 interface Loader {
   name: string;
   write(rs: readonly ReadingRecord[]): Promise<void>;
+  /** After the last day: waits for what write() left in flight. */
+  done?(): Promise<void>;
 }
 
 /**
@@ -293,6 +328,7 @@ async function load(
         await l.write(make(d, seq));
         if (d % 10 === 0) say(`  ${l.name}: day ${d} loaded`);
       }
+      await l.done?.();
       seconds[l.name] = (performance.now() - t0) / 1000;
     }),
   );
@@ -334,7 +370,10 @@ async function loadInto(dir: string, spec: DataSpec): Promise<Omit<Manifest, 'ke
             addUp(expected.site, rs);
           },
         },
-        { name: 'influx', write: (rs) => influxWrite(influxd.url, REPORTS_DB, rs) },
+        (() => {
+          const w = new InfluxLoad(influxd.url, REPORTS_DB);
+          return { name: 'influx', write: (rs) => w.add(rs), done: () => w.done() };
+        })(),
       ],
       (d, seq) => day(d, seq, 1, spec.people, true),
     );
@@ -343,15 +382,17 @@ async function loadInto(dir: string, spec: DataSpec): Promise<Omit<Manifest, 'ke
       say(
         `loading ${(spec.sites * spec.perSite * spec.days * 2).toLocaleString('en-US')} readings of ${spec.sites} sites into the central InfluxDB…`,
       );
+      const w = new InfluxLoad(influxd.url, CENTRAL_DB);
       const central = await load(
         spec.days,
         [
           {
             name: 'central',
             write: async (rs) => {
-              await influxWrite(influxd.url, CENTRAL_DB, rs);
+              await w.add(rs);
               addUp(expected.central, rs);
             },
+            done: () => w.done(),
           },
         ],
         (d, seq) => day(d, seq, spec.sites, spec.perSite, false),
