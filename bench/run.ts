@@ -112,8 +112,8 @@ const HELP = `Usage: npm run bench [-- --only NAME[,NAME] [--keep-others]] [-- -
 
 Runs the benchmarks one after another (each prints progress on stderr), then writes
 bench/RESULTS.md and bench/results.json. The whole suite takes about 17 minutes on a
-2-core machine (reports about 3 of them); the first run of new storage code takes up to 15
-minutes more (18 min for reports alone, cold, on a busy machine):
+2-core machine (reports about 3 of them); the first run of new storage code takes about 8
+minutes more (25 min in all, cold, measured):
 reports loads its 6.2 M readings then and keeps the stores in bench/.cache/reports for the next
 runs (RESULTS.md says "cold run" when it loaded). Node-RED (the baseline of the pipeline
 benchmark) is installed into bench/.node-red on first use (about 11 s, cached afterwards).
