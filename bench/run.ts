@@ -11,102 +11,25 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import type { BenchResult, Target } from './lib/result.ts';
+import {
+  allTargets,
+  KEPT,
+  type Machine,
+  type Outcome,
+  type ResultsJson,
+  render,
+  renderResults,
+} from './lib/report.ts';
+import { type Bench, BENCHES } from './lib/benches.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
 
-interface Bench {
-  name: string;
-  file: string;
-  what: string;
-  args?: string[];
-  /** Killed (and reported failed) after this long. */
-  timeoutS: number;
-}
-
-const BENCHES: Bench[] = [
-  {
-    name: 'edge',
-    file: 'bench/edge.ts',
-    what: 'edge processing: measurement → release, face event → verdict',
-    timeoutS: 120,
-  },
-  {
-    name: 'isapi',
-    file: 'bench/isapi.ts',
-    what: 'ISAPI terminal: event pushed → remoteCheck PUT at the terminal, on loopback',
-    // Four rounds, each starting a gate process (3–6 s under load) and taking 2,000 events.
-    timeoutS: 240,
-  },
-  {
-    name: 'pipeline',
-    file: 'bench/pipeline.ts',
-    what: 'events → decisions → points in InfluxDB: ThermoGate vs Node-RED vs the influx client alone',
-    timeoutS: 420,
-  },
-  {
-    name: 'loss',
-    file: 'bench/loss.ts',
-    what: 'InfluxDB down 30 s and a SIGKILL: readings lost and doubled, ThermoGate beside Node-RED',
-    timeoutS: 300,
-  },
-  {
-    name: 'latency',
-    file: 'bench/latency.ts',
-    what: '100 gates × 1 person/s: verdict and fever alert latency, CPU',
-    timeoutS: 240,
-  },
-  {
-    name: 'footprint',
-    file: 'bench/footprint.ts',
-    what: 'memory and CPU of one edge daemon at a gate’s pace',
-    timeoutS: 240,
-  },
-  {
-    name: 'scale',
-    file: 'bench/scale.ts',
-    what: '10 to 1,000 gates on one hub with the dashboard and a guard’s live feed, beside Mosquitto; bench/scale.svg',
-    timeoutS: 480,
-  },
-  {
-    name: 'restart',
-    file: 'bench/restart.ts',
-    what: 'back after a power cut: shipped edge to first verdict (100k outbox), hub + 1,000 gates back online',
-    timeoutS: 240,
-  },
-  {
-    name: 'lists',
-    file: 'bench/lists.ts',
-    what: '50,000 people: access list and holds changes to 1,000 gates; a gate loading and holding them',
-    timeoutS: 240,
-  },
-  {
-    name: 'storage',
-    file: 'bench/storage.ts',
-    what: 'outbox write cost, backlog replay, HR-scale queries',
-    timeoutS: 300,
-  },
-  {
-    name: 'reports',
-    file: 'bench/reports.ts',
-    what: 'HR at 50,000 people on SQLite and InfluxDB, and a central InfluxDB of 20 sites (stores cached in bench/.cache)',
-    // A cold run loads 6.2 M readings (12.4 M lines into influxd); a warm one reuses them
-    // (bench/NOTES.md § HR at 50,000 people).
-    timeoutS: 1800,
-  },
-  {
-    name: 'auth-burst',
-    file: 'bench/auth-burst.ts',
-    what: 'hub CPU and a gate’s reconnect time under a 150-address wrong-password burst',
-    timeoutS: 120,
-  },
-  {
-    name: 'opcua',
-    file: 'bench/opcua.ts',
-    what: 'hub memory with and without OPC UA, OPC UA latency',
-    timeoutS: 240,
-  },
-];
+const NAMES = BENCHES.map((b) => b.name);
+/** bench/NOTES.md, which RESULTS.md ends with. */
+const notes = (): string | null => {
+  const f = join(ROOT, 'bench', 'NOTES.md');
+  return existsSync(f) ? readFileSync(f, 'utf8') : null;
+};
 
 const HELP = `Usage: npm run bench [-- --only NAME[,NAME] [--keep-others]] [-- --no-write] [-- --list]
 
@@ -127,6 +50,8 @@ Options:
                       and RESULTS.md), each marked with when it ran
   --no-write          print, do not write RESULTS.md / results.json
   --list              list the benchmarks and whether their script exists
+  --render            run nothing: write RESULTS.md again from results.json and NOTES.md (after
+                      editing NOTES.md, or when the report's layout changed; CI checks they agree)
   -h, --help          this text
 
 Each benchmark also runs alone (npx tsx bench/NAME.ts); its options are in its header comment.
@@ -138,6 +63,7 @@ const { values } = parseArgs({
     'keep-others': { type: 'boolean' },
     'no-write': { type: 'boolean' },
     list: { type: 'boolean' },
+    render: { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
   },
 });
@@ -173,16 +99,6 @@ const firstLine = (cmd: string, args: string[]): string | null => {
   const r = spawnSync(cmd, args, { encoding: 'utf8' });
   return `${r.stdout ?? ''}${r.stderr ?? ''}`.trim().split('\n')[0] || null;
 };
-
-interface Outcome {
-  name: string;
-  file: string;
-  ok: boolean;
-  exit: string;
-  seconds: number;
-  markdown: string;
-  result: BenchResult | Record<string, unknown> | null;
-}
 
 /** Runs one script; stderr (progress) passes through, stdout is collected and echoed. */
 function runOne(b: Bench): Promise<Outcome> {
@@ -232,26 +148,11 @@ function runOne(b: Bench): Promise<Outcome> {
   });
 }
 
-/** A script that printed only JSON: its figures as a flat table. */
-function figuresTable(o: Record<string, unknown>): string {
-  const rows: [string, string][] = [];
-  const walk = (v: unknown, path: string) => {
-    if (v !== null && typeof v === 'object' && !Array.isArray(v))
-      for (const [k, x] of Object.entries(v)) walk(x, path ? `${path}.${k}` : k);
-    else rows.push([path, typeof v === 'number' ? String(Number(v.toPrecision(4))) : JSON.stringify(v)]);
-  };
-  walk(o, '');
-  return ['| figure | value |', '|---|---|', ...rows.map(([k, v]) => `| ${k} | ${v} |`)].join('\n');
-}
-
 /**
  * The benchmarks not run this time, as the last run left them (--keep-others): figures from
  * results.json, text from results.json or else from that run's RESULTS.md section (the text
  * between the previous bench's footer line and its own), in BENCHES order, marked with the date.
  */
-/** How a kept figure's exit ends: the date it was measured. */
-const KEPT = / \(kept from [^)]*\)$/;
-
 function keepOthers(outcomes: Outcome[]): void {
   const jsonFile = join(ROOT, 'bench', 'results.json');
   const mdFile = join(ROOT, 'bench', 'RESULTS.md');
@@ -290,8 +191,22 @@ function keepOthers(outcomes: Outcome[]): void {
   outcomes.sort((a, b) => (order.get(a.name) ?? 0) - (order.get(b.name) ?? 0));
 }
 
-const targetsOf = (r: Outcome['result']): Target[] =>
-  r && Array.isArray((r as BenchResult).targets) ? (r as BenchResult).targets : [];
+/** --render: RESULTS.md from the last run's results.json (its date, figures and targets) and NOTES.md. */
+function renderAgain(): void {
+  const jsonFile = join(ROOT, 'bench', 'results.json');
+  if (!existsSync(jsonFile)) {
+    say('bench: no bench/results.json to render: run the benchmarks first');
+    process.exit(2);
+  }
+  const { json, md } = renderResults(
+    JSON.parse(readFileSync(jsonFile, 'utf8')) as ResultsJson,
+    NAMES,
+    notes(),
+  );
+  writeFileSync(join(ROOT, 'bench', 'RESULTS.md'), md);
+  writeFileSync(jsonFile, `${JSON.stringify(json, null, 2)}\n`);
+  say(`bench: wrote bench/RESULTS.md (and results.json's targets) from results.json (${json.writtenAt})`);
+}
 
 async function main(): Promise<void> {
   const chosen = BENCHES.filter((b) => !only || only.includes(b.name));
@@ -324,7 +239,7 @@ async function main(): Promise<void> {
   if (values['keep-others'] && only) keepOthers(outcomes);
 
   const cpus = os.cpus();
-  const machine = {
+  const machine: Machine = {
     cpu: cpus[0]?.model ?? 'unknown',
     cores: cpus.length,
     memoryGiB: Number((os.totalmem() / 2 ** 30).toFixed(1)),
@@ -344,49 +259,12 @@ async function main(): Promise<void> {
     nodeRed: pkgVersion(join(ROOT, 'bench', '.node-red', 'node_modules', 'node-red')),
     nodeRedInflux: pkgVersion(join(ROOT, 'bench', '.node-red', 'node_modules', 'node-red-contrib-influxdb')),
   };
-  const targets = outcomes.flatMap((o) => targetsOf(o.result).map((t) => ({ bench: o.name, ...t })));
-  const mark = (m: boolean | null) => (m === true ? 'yes' : m === false ? '**no**' : 'n/a');
-  const kept = outcomes.filter((o) => KEPT.test(o.exit));
-  const notesFile = join(ROOT, 'bench', 'NOTES.md');
-  const md = [
-    '# ThermoGate benchmark results',
-    '',
-    `Written by \`npm run bench\` on ${new Date().toISOString()} in ${(totalS / 60).toFixed(1)} minutes${kept.length ? ` (${outcomes.length - kept.length} of ${outcomes.length} benchmarks run; ${kept.length} kept from earlier runs with \`--keep-others\`: see "Runs")` : ''}.`,
-    '',
-    `**Machine:** ${machine.cores} × ${machine.cpu}, ${machine.memoryGiB} GiB, ${machine.os}; load average at start ${machine.loadAverageAtStart.join(' / ')}. A shared, noisy machine: compare figures measured side by side in the same run, not across runs.`,
-    '',
-    `**Versions:** Node ${versions.node}, ThermoGate ${versions.thermogate}, mqtt ${versions.mqtt}, aedes ${versions.aedes}, influx (client) ${versions.influxClient}, better-sqlite3 ${versions.betterSqlite3}, ${versions.influxd}, ${versions.mosquitto}, Node-RED ${versions.nodeRed ?? 'not installed'} with node-red-contrib-influxdb ${versions.nodeRedInflux ?? '-'}.`,
-    '',
-    '## Targets',
-    '',
-    '| benchmark | figure | measured | target | met |',
-    '|---|---|---|---|---|',
-    ...targets.map((t) => `| ${t.bench} | ${t.figure} | ${t.value} | ${t.target} | ${mark(t.met)} |`),
-    '',
-    '## Runs',
-    '',
-    '| benchmark | script | result | seconds |',
-    '|---|---|---|---|',
-    ...outcomes.map((o) => `| ${o.name} | ${o.file} | ${o.exit} | ${o.seconds.toFixed(0)} |`),
-    '',
-    ...outcomes
-      .filter((o) => o.exit !== 'not present')
-      .flatMap((o) => {
-        const body =
-          o.markdown ||
-          (o.result
-            ? `## ${o.name}\n\n${figuresTable((o.result as BenchResult).figures ?? o.result)}`
-            : `## ${o.name}\n\nNo output.`);
-        return [body, '', `_${o.file}: ${o.exit}, ${o.seconds.toFixed(0)} s_`, ''];
-      }),
-    ...(existsSync(notesFile) ? [readFileSync(notesFile, 'utf8').trim(), ''] : []),
-  ].join('\n');
-  const json = {
+  const json: ResultsJson = {
     writtenAt: new Date().toISOString(),
     seconds: totalS,
     machine,
     versions,
-    targets,
+    targets: allTargets(outcomes, totalS, NAMES),
     benches: Object.fromEntries(
       outcomes.map((o) => [
         o.name,
@@ -394,6 +272,8 @@ async function main(): Promise<void> {
       ]),
     ),
   };
+  const md = render(json, outcomes, notes());
+  const targets = json.targets;
   if (!values['no-write'] && outcomes.some((o) => o.exit !== 'not present')) {
     writeFileSync(join(ROOT, 'bench', 'RESULTS.md'), md);
     writeFileSync(join(ROOT, 'bench', 'results.json'), `${JSON.stringify(json, null, 2)}\n`);
@@ -405,7 +285,7 @@ async function main(): Promise<void> {
   process.exit(outcomes.every((o) => o.ok) ? 0 : 1);
 }
 
-main().catch((e) => {
+(values.render ? Promise.resolve(renderAgain()) : main()).catch((e) => {
   process.stderr.write(`${(e as Error).stack}\n`);
   process.exit(1);
 });
