@@ -38,7 +38,8 @@ import {
   startHub,
   startMosquittoFor,
 } from './lib/hub.ts';
-import { CpuMeter, rssMiB } from './lib/procfs.ts';
+import { CpuMeter, MachineMeter, rssMiB } from './lib/procfs.ts';
+import { cpus } from 'node:os';
 import { emitResult, fmt, say } from './lib/result.ts';
 import { linePlots, type Series } from './lib/svg-plot.ts';
 import { summarize, table } from './stats.ts';
@@ -86,6 +87,11 @@ interface Point {
   caughtUpS: number | null;
   wrong: number;
   cpuPct: { broker: number; dashboard: number; generator: number };
+  /**
+   * The machine's CPU in the window, % of one core: work outside the benchmark's processes (the
+   * broker, the dashboard, the generator and this one) and CPU stolen by the hypervisor.
+   */
+  machinePct: { outside: number; steal: number };
   rssMiB: { broker: number; dashboard: number };
   feedReconnects: number;
 }
@@ -179,6 +185,8 @@ async function step(kind: Kind, gates: number, workers: Worker[]): Promise<Point
       broker: new CpuMeter([broker.pid]),
       dashboard: new CpuMeter([dashboard.pid]),
       generator: new CpuMeter(workers.map((w) => w.child.pid as number)),
+      bench: new CpuMeter([process.pid]),
+      machine: new MachineMeter(),
     };
     const t0 = epoch();
     await sleep(SECONDS * 1000);
@@ -187,6 +195,14 @@ async function step(kind: Kind, gates: number, workers: Worker[]): Promise<Point
       broker: cpu.broker.percent(),
       dashboard: cpu.dashboard.percent(),
       generator: cpu.generator.percent(),
+    };
+    const machine = cpu.machine.percent();
+    const machinePct = {
+      outside: Math.max(
+        0,
+        machine.busy - cpuPct.broker - cpuPct.dashboard - cpuPct.generator - cpu.bench.percent(),
+      ),
+      steal: machine.steal,
     };
     const rss = { broker: rssMiB(broker.pid), dashboard: rssMiB(dashboard.pid) };
     for (const w of workers) w.send({ cmd: 'stop' });
@@ -229,6 +245,7 @@ async function step(kind: Kind, gates: number, workers: Worker[]): Promise<Point
       caughtUpS,
       wrong: reports.reduce((s, r) => s + r.wrong, 0),
       cpuPct,
+      machinePct,
       rssMiB: rss,
       feedReconnects: stats.reconnects,
     };
@@ -293,7 +310,7 @@ async function main(): Promise<void> {
         say(`scale: ${kind}, ${gates} gates, ${SECONDS} s…`);
         const p = await step(kind, gates, workers);
         say(
-          `scale: ${kind}, ${gates} gates: verdict p99 ${fmt(p.verdict.p99, 1)} ms, fever → feed p99 ${fmt(p.feverToFeed.p99, 1)} ms, lost ${lostTotal(p)}, CPU ${fmt(p.cpuPct.broker)} + ${fmt(p.cpuPct.dashboard)} % (generator ${fmt(p.cpuPct.generator)} %)`,
+          `scale: ${kind}, ${gates} gates: verdict p99 ${fmt(p.verdict.p99, 1)} ms, fever → feed p99 ${fmt(p.feverToFeed.p99, 1)} ms, lost ${lostTotal(p)}, CPU ${fmt(p.cpuPct.broker)} + ${fmt(p.cpuPct.dashboard)} % (generator ${fmt(p.cpuPct.generator)} %; outside the bench ${fmt(p.machinePct.outside)} %, steal ${fmt(p.machinePct.steal)} %)`,
         );
         points.push(p);
       }
@@ -304,7 +321,7 @@ async function main(): Promise<void> {
   const name = (k: Kind) => (k === 'hub' ? 'hub (aedes + SQLite)' : 'Mosquitto 2');
   const out = [
     `## Scale: a campus on one hub, ${SIZES.map((n) => fmt(n)).join(', ')} gates\n`,
-    `Each step: the broker (the hub, \`site/cli.ts\` in its own process, or Mosquitto 2 with the equivalent passwords and ACL) and the dashboard server (its own process) with a guard logged in on its live feed (SSE); simulated gates and terminals with their own credentials, persistent sessions and the edge's subscriptions, played by ${WORKERS} load-generator processes; ${RATE} person(s) per gate per second, ${FEVERS_PER_S} fevers per second over the site at every size (each a new person, so a new alert; far more than a real site sees: a stress figure). ${SECONDS} s measured after ${WARMUP_S} s of warm-up. CPU and RSS from /proc; everything shares the machine's ${'2'} cores. ${Math.round((Date.now() - started) / 1000)} s in all.\n`,
+    `Each step: the broker (the hub, \`site/cli.ts\` in its own process, or Mosquitto 2 with the equivalent passwords and ACL) and the dashboard server (its own process) with a guard logged in on its live feed (SSE); simulated gates and terminals with their own credentials, persistent sessions and the edge's subscriptions, played by ${WORKERS} load-generator processes; ${RATE} person(s) per gate per second, ${FEVERS_PER_S} fevers per second over the site at every size (each a new person, so a new alert; far more than a real site sees: a stress figure). ${SECONDS} s measured after ${WARMUP_S} s of warm-up. CPU and RSS from /proc; everything shares the machine's ${cpus().length} cores; "outside the bench" is the machine's busy CPU (/proc/stat) less the benchmark's own processes, "stolen" the hypervisor's steal time: on a shared virtual machine the tail latencies are comparable only between runs where these are alike. ${Math.round((Date.now() - started) / 1000)} s in all.\n`,
     table(
       [
         'broker',
@@ -317,6 +334,7 @@ async function main(): Promise<void> {
         'CPU % broker / dashboard',
         'RSS MiB broker / dashboard',
         'generator CPU %',
+        'machine CPU % outside the bench / stolen',
       ],
       points.map((p) => [
         name(p.broker),
@@ -329,6 +347,7 @@ async function main(): Promise<void> {
         `${fmt(p.cpuPct.broker)} / ${fmt(p.cpuPct.dashboard)}`,
         `${fmt(p.rssMiB.broker)} / ${fmt(p.rssMiB.dashboard)}`,
         fmt(p.cpuPct.generator),
+        `${fmt(p.machinePct.outside)} / ${fmt(p.machinePct.steal)}`,
       ]),
     ),
     '',
@@ -340,7 +359,7 @@ async function main(): Promise<void> {
   process.stdout.write(`${out.join('\n')}\n`);
   const top = points.filter((p) => p.broker === 'hub').at(-1);
   const site = (p: Point) =>
-    `hub CPU ${fmt(p.cpuPct.broker)} %, RSS ${fmt(p.rssMiB.broker)} MiB; dashboard CPU ${fmt(p.cpuPct.dashboard)} %, RSS ${fmt(p.rssMiB.dashboard)} MiB`;
+    `hub CPU ${fmt(p.cpuPct.broker)} %, RSS ${fmt(p.rssMiB.broker)} MiB; dashboard CPU ${fmt(p.cpuPct.dashboard)} %, RSS ${fmt(p.rssMiB.dashboard)} MiB; the machine's other work ${fmt(p.machinePct.outside)} %, stolen ${fmt(p.machinePct.steal)} %`;
   emitResult({
     bench: 'scale',
     figures: { seconds: SECONDS, rate: RATE, workers: WORKERS, points },

@@ -54,3 +54,35 @@ export function pidOf(pattern: string): number {
   if (!pid) throw new Error(`no process matches ${pattern}`);
   return pid;
 }
+
+/** The machine's CPU ticks from /proc/stat (all cores): busy (without steal), steal, all. */
+function machineTicks(): { busy: number; steal: number; all: number } {
+  // cpu  user nice system idle iowait irq softirq steal guest guest_nice (guest is inside user)
+  const f = (readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '')
+    .trim()
+    .split(/\s+/)
+    .slice(1)
+    .map(Number);
+  const [user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0] = f;
+  const busy = user + nice + system + irq + softirq;
+  return { busy, steal, all: busy + idle + iowait + steal };
+}
+
+/**
+ * The whole machine's CPU between two moments, as % of one core: busy (every process and the
+ * kernel) and stolen by the hypervisor for other guests. With the CPU of the processes a
+ * benchmark knows about, it tells how much went to work outside the benchmark: a tail latency
+ * on a shared machine is only comparable between runs where that share is alike.
+ */
+export class MachineMeter {
+  private readonly start = machineTicks();
+  private readonly t0 = performance.now();
+  percent(): { busy: number; steal: number } {
+    const now = machineTicks();
+    const s = (performance.now() - this.t0) / 1000;
+    return {
+      busy: ((now.busy - this.start.busy) / TICKS / s) * 100,
+      steal: ((now.steal - this.start.steal) / TICKS / s) * 100,
+    };
+  }
+}
