@@ -25,7 +25,7 @@
  */
 import { type ChildProcess, fork } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { mosquittoAvailable } from '../test/harness/mosquitto.ts';
@@ -39,7 +39,6 @@ import {
   startMosquittoFor,
 } from './lib/hub.ts';
 import { CpuMeter, MachineMeter, rssMiB } from './lib/procfs.ts';
-import { cpus } from 'node:os';
 import { emitResult, fmt, say } from './lib/result.ts';
 import { linePlots, type Series } from './lib/svg-plot.ts';
 import { summarize, table } from './stats.ts';
