@@ -85,6 +85,9 @@ function diagnose(miss: number[], killedAt: number): string {
       return `  ${n}: published ${p ? p.at - killedAt : '?'} ms from the kill, link ${p?.linkConnected ? 'up' : 'down'}; queued for the subscriber at the hub: ${rows ?? '?'} row(s)`;
     });
     return `\n${lines.join('\n')}\nhub log:\n${tail((hub as Tracked).output())}`;
+  } catch (e) {
+    // The failure's own message must still come through.
+    return `\n(no diagnosis: ${(e as Error).message})`;
   } finally {
     db?.close();
   }
