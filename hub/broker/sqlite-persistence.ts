@@ -45,6 +45,8 @@ type Packet = Record<string, unknown> & {
 };
 interface ClientRef {
   id: string;
+  /** aedes's Client: set when its connection closes. */
+  closed?: boolean;
 }
 interface SubRecord {
   qos: number;
@@ -663,6 +665,13 @@ export class SqlitePersistence {
   }
 
   async outgoingClearMessageId(client: ClientRef, packet: Packet): Promise<Packet | undefined> {
+    // A closed client acknowledges nothing (aedes stops reading its packets when it closes). aedes
+    // also calls this for a message it decides not to send, and while it replays a session's queue
+    // on connect (emptyQueue) a client whose connection dropped is one of those: the guard has
+    // forgotten its session, authorizeForward says no, and every message left in the replay was
+    // deleted here, never delivered (test/hub/queue-replay.test.ts; found by qos1-hub-kill.test.ts,
+    // about one round in a hundred). The rows stay for the session's next connect.
+    if (client.closed === true) return undefined;
     const messageId = packet.messageId;
     const inMemory =
       messageId === undefined ? undefined : this.queues.get(client.id)?.inflight.get(messageId);
