@@ -35,8 +35,8 @@ const HELP = `Usage: npm run bench [-- --only NAME[,NAME] [--keep-others]] [-- -
 
 Runs the benchmarks one after another (each prints progress on stderr), then writes
 bench/RESULTS.md and bench/results.json. The whole suite takes about 17 minutes on a
-2-core machine (reports about 3 of them); the first run of new storage code takes about 8
-minutes more (25 min in all, cold, measured):
+2-core machine (reports about 3 of them); the first run of new storage code takes 6–8
+minutes more (23–25 min in all, cold, measured):
 reports loads its 6.2 M readings then and keeps the stores in bench/.cache/reports for the next
 runs (RESULTS.md says "cold run" when it loaded). Node-RED (the baseline of the pipeline
 benchmark) is installed into bench/.node-red on first use (about 11 s, cached afterwards).
@@ -285,7 +285,7 @@ async function main(): Promise<void> {
   process.exit(outcomes.every((o) => o.ok) ? 0 : 1);
 }
 
-(values.render ? Promise.resolve(renderAgain()) : main()).catch((e) => {
+(values.render ? Promise.resolve().then(renderAgain) : main()).catch((e) => {
   process.stderr.write(`${(e as Error).stack}\n`);
   process.exit(1);
 });

@@ -24,6 +24,8 @@ import { SITE, tempDir, writeCredentials } from './fixture.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const TOPIC = `tg/${SITE}/gate/gate-a/alert`;
+/** The subscriber's client id (a persistent session): its queue is what diagnose reads. */
+const OBSERVER = 'dash-qos1';
 let dir: string;
 let port: number;
 let configFile: string;
@@ -83,14 +85,15 @@ function diagnose(miss: number[], killedAt: number, unackedAtKill: number | '?')
   const db = existsSync(file) ? new Database(file, { readonly: true, fileMustExist: true }) : null;
   try {
     const queued = db?.prepare(
-      "SELECT count(*) AS n FROM outgoing WHERE client_id = 'dash-qos1' AND instr(packet, ?) > 0",
+      'SELECT count(*) AS n FROM outgoing WHERE client_id = ? AND instr(packet, ?) > 0',
     );
     const lines = miss.slice(0, 5).map((n) => {
       const p = published.get(n);
-      const rows = (queued?.get(Buffer.from(JSON.stringify({ n }))) as { n: number } | undefined)?.n;
+      const rows = (queued?.get(OBSERVER, Buffer.from(JSON.stringify({ n }))) as { n: number } | undefined)
+        ?.n;
       return `  ${n}: published ${p ? p.at - killedAt : '?'} ms from the kill, link ${p?.linkConnected ? 'up' : 'down'}; queued for the subscriber at the hub: ${rows ?? '?'} row(s)`;
     });
-    return `\ngate's unacknowledged messages at the kill: ${unackedAtKill}, now: ${unacknowledged()}; the link's connects so far: ${(link as unknown as { connects: number }).connects}\n${lines.join('\n')}\nhub log:\n${tail((hub as Tracked).output())}`;
+    return `\ngate's unacknowledged messages at the kill: ${unackedAtKill}, now: ${unacknowledged()}; the link's connects so far: ${link.connects}\n${lines.join('\n')}\nhub log:\n${tail((hub as Tracked).output())}`;
   } catch (e) {
     // The failure's own message must still come through.
     return `\n(no diagnosis: ${(e as Error).message})`;
@@ -125,7 +128,7 @@ beforeAll(async () => {
   observer = mqtt.connect(url, {
     username: 'dash',
     password: passwords.dash,
-    clientId: 'dash-qos1',
+    clientId: OBSERVER,
     clean: false,
     reconnectPeriod: 200,
   });
